@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// The `sde-operator` command line. Each subcommand lives beside the concern it drives and is
+// registered here; this file only wires them together and turns failures into exit codes.
+import { Command } from 'commander';
+import { crdsCommand, validateCommand } from '../api/cli.ts';
+
+const program = new Command('sde-operator')
+  .description('SDE Enclave Operator: secure, GPU-backed research enclaves for NHS Secure Data Environments')
+  .showHelpAfterError();
+
+program.addCommand(crdsCommand());
+program.addCommand(validateCommand());
+
+await program.parseAsync(process.argv);
