@@ -1,0 +1,277 @@
+// Enclave: one approved project's sandpit at one site (cluster-scoped; becomes one namespace).
+import { z } from 'zod';
+import {
+  API_VERSION, conditions, dnsLabel, duration, gpuProduct, labelValue, objectMeta, podGpus, quantity, secretRef,
+  timestamp, withRules,
+} from './meta.ts';
+
+export const MEMBER_ROLES = ['researcher', 'lead', 'data-manager', 'output-checker'] as const;
+/** Roles whose holders get a workspace (and may run federated jobs). */
+export const WORKSPACE_ROLES: readonly MemberRole[] = ['researcher', 'lead', 'data-manager'];
+export const TOOLS = ['jupyterlab', 'rstudio', 'vscode'] as const;
+export const DATA_KINDS = ['volume', 'database', 'imaging', 'search'] as const;
+export const DATA_ZONES = ['raw', 'standardised', 'curated', 'scratch'] as const;
+
+export type MemberRole = (typeof MEMBER_ROLES)[number];
+export type Tool = (typeof TOOLS)[number];
+
+const project = z
+  .object({
+    id: labelValue.describe('Approval reference of the project in the data use register, e.g. "SDE-2026-0042"; also a label on every object.'),
+    title: z.string().min(1).max(200).describe('Project title as published in the data use register.'),
+    organisation: z.string().min(1).max(200).describe('Organisation leading the project.'),
+    purpose: z.string().min(1).max(2000).describe('Public summary of the purpose the data access committee approved.'),
+    approvedBy: z.string().min(1).max(200).describe('The body that approved it, e.g. "UCLH Data Access Committee".'),
+  })
+  .describe('The approved project: Five Safes "safe projects".');
+
+const extension = z.object({
+  until: timestamp('New end of access granted by this extension.'),
+  justification: z.string().min(1).max(2000).describe('Why access was extended.'),
+  approvedBy: z.string().min(1).max(200).describe('Who approved the extension.'),
+});
+
+const access = withRules(
+  z
+    .object({
+      validFrom: timestamp('Start of access; members have no access before it. Immediately when omitted.').optional(),
+      expiresAt: timestamp('End of access as first approved. At the effective end members lose access, workspaces stop and federated jobs suspend; nothing is deleted.'),
+      extensions: z
+        .array(extension)
+        .max(100)
+        .default([])
+        .describe('Approved extensions, kept as history; the effective end is the latest of expiresAt and every extension\'s until.'),
+    })
+    .describe('Time-limited access: Five Safes "safe people".'),
+  [
+    {
+      rule: '!has(self.validFrom) || timestamp(self.validFrom) < timestamp(self.expiresAt)',
+      message: 'validFrom must be before expiresAt',
+      field: 'validFrom',
+      check: (a) => a.validFrom === undefined || Date.parse(a.validFrom) < Date.parse(a.expiresAt),
+    },
+  ],
+);
+
+const member = withRules(
+  z
+    .object({
+      user: z.string().min(1).max(253).optional().describe('User name as the cluster authenticates it (e.g. an OIDC subject or e-mail). Exactly one of user or group.'),
+      group: z.string().min(1).max(253).optional().describe('Group name as the cluster authenticates it. Exactly one of user or group.'),
+      role: z.enum(MEMBER_ROLES).describe('researcher: runs workspaces and federated jobs; lead: + reads events and quotas; data-manager: + manages dataset claims; output-checker: read-only, reviews outputs.'),
+    })
+    .describe('A named member of the enclave.'),
+  [
+    {
+      rule: 'has(self.user) != has(self.group)',
+      message: 'a member is exactly one of user or group',
+      check: (m) => (m.user === undefined) !== (m.group === undefined),
+    },
+  ],
+);
+
+const dataSource = z
+  .object({
+    persistentVolume: dnsLabel.optional().describe('Name of an existing PersistentVolume holding the dataset (kind volume).'),
+    nfs: z
+      .object({
+        server: z.string().min(1).max(253).describe('NFS server host name or address.'),
+        path: z.string().min(1).max(4096).regex(/^\//, { message: 'must be an absolute path' }).describe('Exported path.'),
+      })
+      .optional()
+      .describe('An NFS export holding the dataset (kind volume).'),
+    csi: z
+      .object({
+        driver: z.string().min(1).max(253).describe('CSI driver name.'),
+        volumeHandle: z.string().min(1).max(1024).describe('Volume handle the driver understands.'),
+        volumeAttributes: z.record(z.string(), z.string()).optional().describe('Driver-specific attributes.'),
+      })
+      .optional()
+      .describe('A CSI volume holding the dataset (kind volume).'),
+    endpoint: dnsLabel.optional().describe('Name of a data service in the site configuration (OMOP database, CogStack, XNAT) for kinds database, imaging and search.'),
+    secretRef: secretRef.optional(),
+  })
+  .describe('Where the dataset lives: exactly one of persistentVolume, nfs or csi for a volume; an endpoint (and usually a secretRef) for the other kinds.');
+
+const dataset = withRules(
+  z
+    .object({
+      name: dnsLabel.describe('Dataset name; mounted at /data/<name> in workspaces and jobs.'),
+      kind: z.enum(DATA_KINDS).describe('volume: files (data lake zone, imaging export); database: OMOP CDM; imaging: XNAT/DICOM; search: CogStack/Elasticsearch.'),
+      zone: z.enum(DATA_ZONES).default('curated').describe('Data lake zone: standardised or curated data, or the project\'s scratch volume. Raw-zone data is never mounted.'),
+      source: dataSource,
+      readOnly: z.boolean().default(true).describe('Mount read-only. Only a scratch-zone volume may be writable.'),
+      size: quantity('Size of the volume claim for a volume dataset.').default('100Gi'),
+    })
+    .describe('An approved dataset: Five Safes "safe data".'),
+  [
+    {
+      rule: "self.zone != 'raw'",
+      message: 'raw-zone data is never mounted in an enclave; use the standardised or curated zone',
+      field: 'zone',
+      check: (d) => d.zone !== 'raw',
+    },
+    {
+      rule: "!has(self.readOnly) || self.readOnly || (self.zone == 'scratch' && self.kind == 'volume')",
+      message: 'only a scratch-zone volume may be writable; curated and standardised data are always read-only',
+      field: 'readOnly',
+      check: (d) => d.readOnly !== false || (d.zone === 'scratch' && d.kind === 'volume'),
+    },
+    {
+      rule:
+        "self.kind == 'volume' ? ((has(self.source.persistentVolume) ? 1 : 0) + (has(self.source.nfs) ? 1 : 0) + (has(self.source.csi) ? 1 : 0) == 1 && !has(self.source.endpoint)) : (has(self.source.endpoint) && !has(self.source.persistentVolume) && !has(self.source.nfs) && !has(self.source.csi))",
+      message: 'a volume dataset needs exactly one of source.persistentVolume, source.nfs or source.csi; database, imaging and search datasets need source.endpoint and no volume source',
+      field: 'source',
+      check: (d) => {
+        const s = d.source ?? {};
+        const volumes = [s.persistentVolume, s.nfs, s.csi].filter((v) => v !== undefined).length;
+        return d.kind === 'volume' ? volumes === 1 && s.endpoint === undefined : s.endpoint !== undefined && volumes === 0;
+      },
+    },
+  ],
+);
+
+const resources = z
+  .object({
+    cpu: quantity('Total CPU the enclave\'s pods may request (ResourceQuota requests.cpu).').default('16'),
+    memory: quantity('Total memory the enclave\'s pods may request (ResourceQuota requests.memory).').default('64Gi'),
+    storage: quantity('Total storage of the enclave\'s volume claims (ResourceQuota requests.storage).').default('500Gi'),
+    gpus: z.int().min(0, { message: 'must be 0 or more' }).max(1024).default(0).describe('Total NVIDIA GPUs across the enclave (ResourceQuota on nvidia.com/gpu); each pod may have at most 8.'),
+    gpuProduct: gpuProduct.optional(),
+    maxWorkspaces: z.int().min(0).max(500).default(10).describe('Most workspaces the enclave may hold.'),
+  })
+  .describe('What the enclave may consume.');
+
+const egressRule = z.object({
+  cidr: z
+    .string()
+    .regex(/^([0-9]{1,3}\.){3}[0-9]{1,3}\/([0-9]|[12][0-9]|3[0-2])$/, { message: 'must be an IPv4 CIDR such as "10.20.0.0/24"' })
+    .describe('Destination network; must lie inside a destination the site configuration allows.'),
+  ports: z
+    .array(
+      z.object({
+        port: z.int().min(1).max(65535).describe('Destination port.'),
+        protocol: z.enum(['TCP', 'UDP']).default('TCP').describe('TCP or UDP.'),
+      }),
+    )
+    .min(1)
+    .max(32)
+    .describe('Destination ports.'),
+  reason: z.string().min(1).max(500).describe('Why the project needs it (shown in the register).'),
+});
+
+const network = z
+  .object({
+    packageMirror: z.boolean().default(true).describe('Allow the site\'s approved package mirror (PyPI, CRAN, conda through the site\'s Nexus).'),
+    egress: z.array(egressRule).max(32).default([]).describe('Extra approved destinations; each must be allowed by the site configuration, otherwise the enclave is refused.'),
+  })
+  .describe('Network access beyond the default deny: Five Safes "safe settings".');
+
+const workspaceResources = z.object({
+  cpu: quantity('CPU request and limit.').default('2'),
+  memory: quantity('Memory request and limit.').default('8Gi'),
+  gpus: podGpus,
+  gpuProduct: gpuProduct.optional(),
+});
+
+const autoProvision = z
+  .object({
+    tool: z.enum(TOOLS).default('jupyterlab').describe('Tool of each member\'s workspace.'),
+    image: z.string().min(1).max(512).optional().describe('Image; the site\'s default image for the tool when omitted.'),
+    resources: workspaceResources.prefault({}).describe('Resources of each auto-provisioned workspace.'),
+    storage: z.object({ home: quantity('Size of the home volume.').default('20Gi') }).prefault({}).describe('Storage of each auto-provisioned workspace.'),
+  })
+  .describe('When set, every member who may run workspaces (researcher, lead, data-manager) gets one without asking.');
+
+const workspaces = z
+  .object({
+    allowedImages: z
+      .array(z.string().min(1).max(512))
+      .max(64)
+      .default([])
+      .describe('Image prefixes workspaces may use (e.g. "nexus.uclh.nhs.uk/sde/jupyter:"); the site\'s allowed registries when empty.'),
+    idleTimeout: duration('Stop a workspace after this long without activity.').default('12h'),
+    autoProvision: autoProvision.optional(),
+  })
+  .describe('Workspace policy for the enclave.');
+
+const retention = z
+  .object({
+    homeVolumes: z
+      .enum(['Retain', 'Delete'])
+      .default('Retain')
+      .describe('What happens to workspace home volumes when a workspace or the enclave is deleted: Retain keeps them (default); Delete removes them. Dataset volumes are never deleted.'),
+  })
+  .describe('Retention of researchers\' home volumes.');
+
+/** Enclave.spec: everything the operator needs to build the sandpit. */
+export const enclaveSpec = z.object({
+  project,
+  site: dnsLabel.describe('The site (trust) this enclave runs at; only that site\'s operator acts on it.'),
+  access,
+  members: z.array(member).max(500).default([]).describe('Named members and their roles.'),
+  data: z
+    .array(dataset)
+    .max(64)
+    .default([])
+    .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] })
+    .describe('Approved datasets; names are unique.'),
+  resources: resources.prefault({}),
+  network: network.prefault({}),
+  workspaces: workspaces.prefault({}),
+  retention: retention.prefault({}),
+});
+
+const accessRecord = z.object({
+  until: timestamp('End of access this entry granted.'),
+  approvedBy: z.string().optional().describe('Who approved it.'),
+  justification: z.string().optional().describe('Why.'),
+});
+
+/** Enclave.status, written by the operator only. */
+export const enclaveStatus = z.object({
+  phase: z.enum(['Pending', 'Provisioning', 'Ready', 'Expired', 'Failed']).optional().describe('Summary for the printer column.'),
+  namespace: z.string().optional().describe('The namespace (sandpit) that holds the enclave.'),
+  observedGeneration: z.int().nonnegative().optional().describe('The metadata.generation the status reflects.'),
+  effectiveExpiresAt: timestamp('Effective end of access: the latest of expiresAt and every extension.').optional(),
+  accessHistory: z.array(accessRecord).optional().describe('The original approval and each extension, in order.'),
+  workspaces: z.int().nonnegative().optional().describe('Workspaces in the enclave.'),
+  conditions: conditions.optional(),
+});
+
+/** Enclave names become namespace names with the NAMESPACE_PREFIX, so they are four characters shorter than a label. */
+export const NAMESPACE_PREFIX = 'sde-';
+export const ENCLAVE_NAME_MAX = 63 - NAMESPACE_PREFIX.length;
+
+export const enclave = z.object({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('Enclave'),
+  metadata: objectMeta.extend({
+    name: dnsLabel.max(ENCLAVE_NAME_MAX, { message: `must be at most ${ENCLAVE_NAME_MAX} characters: the enclave's namespace is "${NAMESPACE_PREFIX}<name>"` }),
+  }),
+  spec: enclaveSpec,
+  status: enclaveStatus.optional(),
+});
+
+export type EnclaveSpec = z.output<typeof enclaveSpec>;
+export type EnclaveStatus = z.output<typeof enclaveStatus>;
+export type Enclave = z.output<typeof enclave>;
+export type Dataset = EnclaveSpec['data'][number];
+export type Member = EnclaveSpec['members'][number];
+
+/** The namespace (sandpit) that holds an enclave. */
+export function enclaveNamespace(enclaveName: string): string {
+  return `${NAMESPACE_PREFIX}${enclaveName}`;
+}
+
+/** The end of access in force: the latest of expiresAt and every extension's until. */
+export function effectiveExpiry(spec: Pick<EnclaveSpec, 'access'>): Date {
+  const ends = [spec.access.expiresAt, ...spec.access.extensions.map((e) => e.until)].map((t) => Date.parse(t));
+  return new Date(Math.max(...ends));
+}
+
+/** True while members may use the enclave: after validFrom (if any) and before the effective expiry. */
+export function accessActive(spec: Pick<EnclaveSpec, 'access'>, now: Date): boolean {
+  const from = spec.access.validFrom === undefined ? -Infinity : Date.parse(spec.access.validFrom);
+  return now.getTime() >= from && now.getTime() < effectiveExpiry(spec).getTime();
+}

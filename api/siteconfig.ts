@@ -1,0 +1,88 @@
+// SiteConfig: one trust's site as the operator, the constructs and the Pulumi stack see it.
+// A configuration file kind (like KubeletConfiguration), not a CRD: the stack writes it into a
+// ConfigMap and the operator reads it with --site-config.
+import { z } from 'zod';
+import { API_VERSION, dnsLabel, duration, gpuProduct } from './meta.ts';
+
+const cidr = z
+  .string()
+  .regex(/^([0-9]{1,3}\.){3}[0-9]{1,3}\/([0-9]|[12][0-9]|3[0-2])$/, { message: 'must be an IPv4 CIDR such as "10.20.0.0/24"' });
+
+const port = z.object({
+  port: z.int().min(1).max(65535).describe('Port number.'),
+  protocol: z.enum(['TCP', 'UDP']).default('TCP').describe('TCP or UDP.'),
+});
+
+/** A network destination outside the cluster's pods: what a NetworkPolicy ipBlock can name. */
+export const destination = z.object({
+  name: dnsLabel.describe('Name enclaves and jobs refer to.'),
+  host: z.string().min(1).max(253).optional().describe('Host name clients use (informational; policies use the CIDR).'),
+  cidr: cidr.describe('Addresses of the destination, as the NetworkPolicy ipBlock names them.'),
+  ports: z.array(port).min(1).max(32).describe('Ports open on the destination.'),
+});
+
+const labels = z.record(z.string(), z.string());
+
+/** The site configuration file (`kind: SiteConfig`). */
+export const siteConfig = z.object({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('SiteConfig'),
+  site: dnsLabel.describe('Site (trust) name; the operator acts only on enclaves for this site.'),
+  displayName: z.string().min(1).max(200).optional().describe('Trust name for people, e.g. "University College London Hospitals".'),
+  gpuPool: z
+    .object({
+      productLabel: z.string().default('nvidia.com/gpu.product').describe('Node label naming the GPU product (set by GPU feature discovery).'),
+      defaultProduct: gpuProduct.default('NVIDIA-A100-SXM4-80GB'),
+      products: z.array(gpuProduct).min(1).default(['NVIDIA-A100-SXM4-80GB']).describe('GPU products the pool has.'),
+      totalGpus: z.int().min(0).default(16).describe('GPUs in the pool; no enclave may be granted more.'),
+      taint: z
+        .object({
+          key: z.string().default('nvidia.com/gpu'),
+          value: z.string().default('present'),
+          effect: z.enum(['NoSchedule', 'NoExecute', 'PreferNoSchedule']).default('NoSchedule'),
+        })
+        .prefault({})
+        .describe('Taint on the DGX nodes; only GPU pods tolerate it.'),
+      runtimeClassName: dnsLabel.optional().describe('RuntimeClass for GPU pods (e.g. "nvidia") when the site uses one.'),
+      nodes: z.array(dnsLabel).default([]).describe('DGX node names, for the site stack to label and taint.'),
+    })
+    .prefault({})
+    .describe('The DGX A100 GPU pool.'),
+  dns: z
+    .object({
+      namespace: dnsLabel.default('kube-system'),
+      podLabels: labels.default({ 'k8s-app': 'kube-dns' }),
+      port: z.int().min(1).max(65535).default(53),
+    })
+    .prefault({})
+    .describe('The cluster DNS service enclaves may query.'),
+  gateway: z
+    .object({
+      namespace: dnsLabel.default('sde-gateway'),
+      podLabels: labels.default({ 'app.kubernetes.io/name': 'sde-gateway' }),
+    })
+    .prefault({})
+    .describe('The workspace gateway (authenticating reverse proxy): the only source allowed to reach workspaces.'),
+  packageMirrors: z.array(destination).default([]).describe('The site\'s approved package mirrors (e.g. Nexus for PyPI, CRAN, conda).'),
+  dataServices: z
+    .array(destination.extend({ kind: z.enum(['database', 'imaging', 'search']).describe('database (OMOP), imaging (XNAT), search (CogStack).') }))
+    .default([])
+    .describe('Data services datasets may name as their endpoint.'),
+  aggregators: z.array(destination).default([]).describe('Federated learning aggregators FederatedJobs may name.'),
+  allowedEgress: z.array(destination).default([]).describe('Extra destinations enclaves may request in network.egress.'),
+  allowedRegistries: z.array(z.string().min(1)).min(1).default(['nvcr.io/', 'quay.io/jupyter/', 'docker.io/rocker/', 'docker.io/codercom/']).describe('Image prefixes workspaces and jobs may use when the enclave names none.'),
+  images: z
+    .object({
+      jupyterlab: z.string().default('quay.io/jupyter/scipy-notebook:2025-01-06'),
+      rstudio: z.string().default('docker.io/rocker/rstudio:4.4.2'),
+      vscode: z.string().default('docker.io/codercom/code-server:4.96.2'),
+    })
+    .prefault({})
+    .describe('Default image per tool.'),
+  storageClass: z.string().min(1).default('standard').describe('Storage class for home volumes and scratch claims.'),
+  groups: z.record(z.string(), z.array(z.string())).optional().describe('Group membership the site can resolve, for auto-provisioning a workspace per user of a member group.'),
+  expiryWarning: duration('How long before expiry members are warned (Event and condition).').default('168h'),
+});
+
+export type SiteConfig = z.output<typeof siteConfig>;
+export type Destination = z.output<typeof destination>;
