@@ -213,6 +213,7 @@ export const enclaveSpec = z.object({
   data: z
     .array(dataset)
     .max(64)
+    .refine((list) => new Set(list.map((d) => d.name)).size === list.length, { message: 'dataset names must be unique' })
     .default([])
     .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] })
     .describe('Approved datasets; names are unique.'),
