@@ -1,0 +1,42 @@
+// Time-limited access (Five Safes "safe people"): where an enclave stands against its clock, and
+// when that next changes, so the reconciler can set a timer instead of polling.
+import { effectiveExpiry } from '../../api/enclave.ts';
+import type { EnclaveSpec } from '../../api/enclave.ts';
+
+/** Why access is or is not in force. */
+export type AccessReason = 'Active' | 'NotYetValid' | 'Expired';
+
+/** The access state at one instant. */
+export interface AccessState {
+  active: boolean;
+  reason: AccessReason;
+  effectiveExpiresAt: Date;
+  /** True within `warnBeforeMs` of the effective expiry while access is active. */
+  expiringSoon: boolean;
+  /** The next instant at which any of the above changes; undefined once expired for good. */
+  nextChange: Date | undefined;
+}
+
+/** Access at `now`; `warnBeforeMs` is how long before expiry members are warned. */
+export function accessState(spec: Pick<EnclaveSpec, 'access'>, now: Date, warnBeforeMs: number): AccessState {
+  const t = now.getTime();
+  const from = spec.access.validFrom === undefined ? undefined : Date.parse(spec.access.validFrom);
+  const end = effectiveExpiry(spec);
+  const warnAt = end.getTime() - warnBeforeMs;
+  if (from !== undefined && t < from) {
+    return { active: false, reason: 'NotYetValid', effectiveExpiresAt: end, expiringSoon: false, nextChange: new Date(from) };
+  }
+  if (t >= end.getTime()) {
+    return { active: false, reason: 'Expired', effectiveExpiresAt: end, expiringSoon: false, nextChange: undefined };
+  }
+  const expiringSoon = t >= warnAt;
+  return { active: true, reason: 'Active', effectiveExpiresAt: end, expiringSoon, nextChange: new Date(expiringSoon ? end.getTime() : warnAt) };
+}
+
+/** Parses a Go-style duration ("168h", "1h30m", "45s") into milliseconds. */
+export function durationMs(text: string): number {
+  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000 };
+  let total = 0;
+  for (const [, n, unit] of text.matchAll(/([0-9]+)(h|m|s)/g)) total += Number(n) * (units[unit as string] ?? 0);
+  return total;
+}
