@@ -23,6 +23,18 @@ export interface AdmissionContext {
   old?: KubeObject;
   subresource?: 'status';
   fieldManager?: string;
+  /** How to treat unknown fields: 'Strict' rejects them (400), otherwise they are pruned. */
+  fieldValidation?: FieldValidation;
+}
+
+/** The `fieldValidation` query parameter of writes. */
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+/** Options common to create and update. */
+export interface WriteOptions {
+  fieldManager?: string;
+  dryRun?: boolean;
+  fieldValidation?: FieldValidation;
 }
 
 /** A committed change, as plugins see it after the write. */
@@ -261,7 +273,7 @@ export class Store {
   // ---- writes ---------------------------------------------------------------------------------
 
   /** Full create path: defaults, validation, admission (quota...), uid, rv, generation. Throws ApiError. */
-  create(rt: ResourceType, obj: KubeObject, opts: { fieldManager?: string; dryRun?: boolean } = {}): KubeObject {
+  create(rt: ResourceType, obj: KubeObject, opts: WriteOptions = {}): KubeObject {
     const next = this.normaliseIncoming(rt, clone(obj));
     const meta = next.metadata;
     if ((meta.name ?? '') === '' && typeof meta.generateName === 'string' && meta.generateName !== '') {
@@ -280,7 +292,10 @@ export class Store {
       delete meta.namespace;
     }
     if (this.peek(rt, ns, meta.name)) throw alreadyExists(rt, meta.name);
-    for (const p of this.plugins) p.admit?.(next, { store: this, rt, operation: 'CREATE', ...(opts.fieldManager ? { fieldManager: opts.fieldManager } : {}) });
+    const ctx: AdmissionContext = { store: this, rt, operation: 'CREATE' };
+    if (opts.fieldManager !== undefined) ctx.fieldManager = opts.fieldManager;
+    if (opts.fieldValidation !== undefined) ctx.fieldValidation = opts.fieldValidation;
+    for (const p of this.plugins) p.admit?.(next, ctx);
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     delete meta.resourceVersion;
@@ -298,7 +313,7 @@ export class Store {
   update(
     rt: ResourceType,
     obj: KubeObject,
-    opts: { subresource?: 'status'; fieldManager?: string; dryRun?: boolean } = {},
+    opts: WriteOptions & { subresource?: 'status' } = {},
   ): KubeObject {
     const incoming = this.normaliseIncoming(rt, clone(obj));
     const ns = rt.namespaced ? (incoming.metadata.namespace ?? 'default') : '';
@@ -308,17 +323,17 @@ export class Store {
     const sentRv = incoming.metadata.resourceVersion;
     if (sentRv !== undefined && sentRv !== '' && sentRv !== old.metadata.resourceVersion) throw staleConflict(rt, name);
     const next = this.mergeForUpdate(rt, this.toStorage(rt, old), incoming, opts.subresource);
-    for (const p of this.plugins) {
-      p.admit?.(next, {
-        store: this,
-        rt,
-        operation: 'UPDATE',
-        old: this.toStorage(rt, old),
-        ...(opts.subresource ? { subresource: opts.subresource } : {}),
-        ...(opts.fieldManager ? { fieldManager: opts.fieldManager } : {}),
-      });
-    }
+    this.admitUpdate(rt, old, next, opts);
     return this.writeUpdate(rt, old, next, opts);
+  }
+
+  /** Runs the admission plugins for an update of `old` to `next` (defaulting may change `next`). */
+  admitUpdate(rt: ResourceType, old: KubeObject, next: KubeObject, opts: WriteOptions & { subresource?: 'status' } = {}): void {
+    const ctx: AdmissionContext = { store: this, rt, operation: 'UPDATE', old: this.toStorage(rt, old) };
+    if (opts.subresource !== undefined) ctx.subresource = opts.subresource;
+    if (opts.fieldManager !== undefined) ctx.fieldManager = opts.fieldManager;
+    if (opts.fieldValidation !== undefined) ctx.fieldValidation = opts.fieldValidation;
+    for (const p of this.plugins) p.admit?.(next, ctx);
   }
 
   /**
@@ -329,7 +344,7 @@ export class Store {
     rt: ResourceType,
     old: KubeObject,
     next: KubeObject,
-    opts: { subresource?: 'status'; fieldManager?: string; dryRun?: boolean; managedFieldsSet?: boolean } = {},
+    opts: WriteOptions & { subresource?: 'status'; managedFieldsSet?: boolean } = {},
   ): KubeObject {
     const stored = this.toStorage(rt, old);
     if (!opts.managedFieldsSet) this.fieldTracker?.track(rt, stored, next, opts.fieldManager ?? 'unknown', opts.subresource);
@@ -484,6 +499,7 @@ export class Store {
    * watchers see them; the counter continues from the saved resourceVersion.
    */
   restore(snap: { resourceVersion: number; objects: { group: string; resource: string; object: KubeObject }[] }): void {
+    this.rv = Math.max(this.rv, snap.resourceVersion);
     for (const { group, resource, object } of snap.objects) {
       const rt = this.types.get(`${group}/${resource}`);
       if (!rt) continue;
@@ -492,10 +508,9 @@ export class Store {
       if (existing) this.unindex(rt, existing);
       this.index(rt, object);
       this.enqueue({ rv: Number(object.metadata.resourceVersion ?? 0), typeKey: this.storageKey(rt), type: 'ADDED', resource: rt, object });
+      this.drain();
     }
-    this.rv = Math.max(this.rv, snap.resourceVersion);
     this.history.compact(this.rv);
-    this.drain();
   }
 
   // ---- internals ------------------------------------------------------------------------------

@@ -1,0 +1,59 @@
+// Optional file persistence: the whole store as one JSON file, written atomically shortly after
+// changes and on stop, and loaded on start so a restarted devcluster keeps its objects.
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { Store } from './store.ts';
+
+/** The data file exists but is not a snapshot this devcluster wrote. */
+export class DataFileError extends Error {
+  override readonly name = 'DataFileError';
+}
+
+/** Saves the store to `file` a short while after each burst of writes; `flush` saves now. */
+export class FilePersistence {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly unsubscribe: () => void;
+  private readonly file: string;
+  private readonly store: Store;
+
+  constructor(store: Store, file: string, delayMs = 200) {
+    this.store = store;
+    this.file = file;
+    this.unsubscribe = store.onWrite(() => {
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.flush();
+      }, delayMs);
+    });
+  }
+
+  /** Loads `file` into the store if it exists; throws DataFileError if it is unreadable. */
+  static load(store: Store, file: string): void {
+    if (!existsSync(file)) return;
+    let snap: unknown;
+    try {
+      snap = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new DataFileError(`data file ${file}: expected a JSON snapshot written by the devcluster, found unparsable content (${(err as Error).message})`);
+    }
+    const s = snap as { resourceVersion?: unknown; objects?: unknown };
+    if (typeof s.resourceVersion !== 'number' || !Array.isArray(s.objects)) {
+      throw new DataFileError(`data file ${file}: expected { resourceVersion, objects }, found another JSON shape`);
+    }
+    store.restore(snap as Parameters<Store['restore']>[0]);
+  }
+
+  /** Writes the snapshot now (atomically: temp file then rename). */
+  flush(): void {
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.store.snapshot()));
+    renameSync(tmp, this.file);
+  }
+
+  /** Stops listening and writes a final snapshot. */
+  close(): void {
+    this.unsubscribe();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.flush();
+  }
+}
