@@ -106,6 +106,15 @@ export function unschedulableMessage(nodeCount: number, failures: FilterFailure[
   return `${head}: ${histogram(filterCounts)}. preemption: ${head}: ${histogram(preemptionCounts)}.`;
 }
 
+/**
+ * The message when a pre-filter rejects the pod before any node is tried (an unbound or missing
+ * PersistentVolumeClaim): no node can help, so preemption is not helpful on any of them.
+ */
+export function preFilterMessage(nodeCount: number, why: string): string {
+  const head = `0/${nodeCount} nodes are available`;
+  return `${head}: ${why}. preemption: ${head}: ${nodeCount} Preemption is not helpful for scheduling.`;
+}
+
 /** Scoring strategies of NodeResourcesFit: spread (the default) or bin-pack. */
 export type ScoringStrategy = 'LeastAllocated' | 'MostAllocated';
 

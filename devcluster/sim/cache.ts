@@ -1,0 +1,129 @@
+// An informer for the in-process store: a local copy of one resource type kept current by a
+// synchronous subscription, with secondary indexes (owner, node, claim) so controllers never scan
+// every object to find the few they care about.
+import type { Store } from '../store/store.ts';
+import type { KubeObject, ResourceType } from '../store/types.ts';
+
+/** What changed; `previous` is the cached object before a MODIFIED or DELETED. */
+export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
+/** Called after the cache has applied a change; must only enqueue work, never write. */
+export type ChangeHandler = (type: ChangeType, object: KubeObject, previous: KubeObject | undefined) => void;
+/** Maps an object to the index values it is filed under. */
+export type IndexFunction = (object: KubeObject) => readonly string[];
+
+/** `namespace/name`, or `name` for cluster-scoped objects: the work-queue key of an object. */
+export function keyOf(object: KubeObject): string {
+  return object.metadata.namespace ? `${object.metadata.namespace}/${object.metadata.name}` : object.metadata.name;
+}
+
+/** Splits a key made by keyOf back into namespace (undefined when cluster-scoped) and name. */
+export function splitKey(key: string): { namespace: string | undefined; name: string } {
+  const slash = key.indexOf('/');
+  return slash < 0 ? { namespace: undefined, name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+/** The uid of the object's controlling owner, if it has one. */
+export function controllerUid(object: KubeObject): string | undefined {
+  return object.metadata.ownerReferences?.find((ref) => ref.controller === true)?.uid;
+}
+
+/** Index of objects by their controlling owner's uid. */
+export const byController: IndexFunction = (object) => {
+  const uid = controllerUid(object);
+  return uid === undefined ? [] : [uid];
+};
+
+/**
+ * The cached objects of one resource type. Objects handed out are the cache's own copies: they
+ * never change in place (a change replaces them), and callers must clone before editing.
+ */
+export class ObjectCache {
+  readonly rt: ResourceType;
+  private readonly store: Store;
+  private readonly objects = new Map<string, KubeObject>();
+  private readonly indexes = new Map<string, { of: IndexFunction; entries: Map<string, Map<string, KubeObject>> }>();
+  private readonly handlers: ChangeHandler[] = [];
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(store: Store, rt: ResourceType) {
+    this.store = store;
+    this.rt = rt;
+  }
+
+  /** Files every object under the values `of` returns; add indexes before start(). */
+  addIndex(name: string, of: IndexFunction): void {
+    this.indexes.set(name, { of, entries: new Map() });
+  }
+
+  /** Registers a handler; handlers added before start() also see the initial objects as ADDED. */
+  onChange(handler: ChangeHandler): void {
+    this.handlers.push(handler);
+  }
+
+  /** Loads the current objects and follows every later change. */
+  start(): void {
+    for (const object of this.store.list(this.rt).items) this.apply('ADDED', object);
+    this.unsubscribe = this.store.subscribe(this.rt, (event) => {
+      if (event.type !== 'BOOKMARK') this.apply(event.type, event.object);
+    });
+  }
+
+  /** Stops following the store. */
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  /** The cached object, or undefined. */
+  get(key: string): KubeObject | undefined {
+    return this.objects.get(key);
+  }
+
+  /** Every cached object, in insertion order. */
+  values(): IterableIterator<KubeObject> {
+    return this.objects.values();
+  }
+
+  /** The objects filed under `value` in the named index. */
+  indexed(name: string, value: string): KubeObject[] {
+    const entries = this.indexes.get(name)?.entries.get(value);
+    return entries === undefined ? [] : [...entries.values()];
+  }
+
+  /** How many objects are cached. */
+  get size(): number {
+    return this.objects.size;
+  }
+
+  private apply(type: ChangeType, object: KubeObject): void {
+    const key = keyOf(object);
+    const previous = this.objects.get(key);
+    if (previous !== undefined) this.unindex(key, previous);
+    if (type === 'DELETED') this.objects.delete(key);
+    else {
+      this.objects.set(key, object);
+      this.index(key, object);
+    }
+    for (const handler of this.handlers) handler(type, object, previous);
+  }
+
+  private index(key: string, object: KubeObject): void {
+    for (const { of, entries } of this.indexes.values()) {
+      for (const value of of(object)) {
+        let bucket = entries.get(value);
+        if (bucket === undefined) entries.set(value, (bucket = new Map()));
+        bucket.set(key, object);
+      }
+    }
+  }
+
+  private unindex(key: string, object: KubeObject): void {
+    for (const { of, entries } of this.indexes.values()) {
+      for (const value of of(object)) {
+        const bucket = entries.get(value);
+        bucket?.delete(key);
+        if (bucket?.size === 0) entries.delete(value);
+      }
+    }
+  }
+}

@@ -1,0 +1,80 @@
+// The simulated cluster, in the spirit of kwok: nodes, a scheduler, a kubelet per node and the
+// workload controllers, all in-process against the devcluster's store.
+import pino from 'pino';
+import { BUILTINS } from '../store/builtins.ts';
+import { ApiError } from '../store/errors.ts';
+import type { Store } from '../store/store.ts';
+import { createContext, type SimCaches } from './context.ts';
+import { Kubelet } from './kubelet.ts';
+import { DEFAULT_SITE_NODES, nodeObject, type NodeSpec } from './nodes.ts';
+import type { ScoringStrategy } from './predicates.ts';
+import type { ErrorReporter } from './queue.ts';
+import { Scheduler } from './scheduler.ts';
+
+export { DEFAULT_SITE_NODES, loadNodeSpecs, parseNodeSpecs, InvalidNodesFileError, type NodeSpec } from './nodes.ts';
+export { FAIL_ANNOTATION, RUN_SECONDS_ANNOTATION } from './kubelet.ts';
+
+/** How the simulated cluster behaves. */
+export interface SimulationOptions {
+  /** The nodes to register (default: DEFAULT_SITE_NODES, a trust site of two DGX A100 and two CPU nodes). */
+  nodes?: readonly NodeSpec[];
+  /** How long a Job's pod runs before it succeeds, in ms (default 1000); the run-seconds annotation overrides it. */
+  jobRunMillis?: number;
+  /** Spread pods (LeastAllocated, kube-scheduler's default) or bin-pack them (MostAllocated). */
+  scoring?: ScoringStrategy;
+  /** Record Events (Scheduled, FailedScheduling, SuccessfulCreate...) as the real components do (default true). */
+  events?: boolean;
+  /** Told about unexpected controller failures (default: a pino logger on stderr at warn level). */
+  onError?: ErrorReporter;
+}
+
+/** A running simulation. */
+export interface Simulation {
+  /** Holds every kubelet: bound pods stay Pending and running pods never finish until resumeKubelet(). */
+  pauseKubelet(): void;
+  /** Lets the kubelets catch up. */
+  resumeKubelet(): void;
+  /** Stops every component and clears every timer; the store keeps its objects. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Registers the nodes (those already in the store are kept as they are) and starts the scheduler,
+ * kubelet and controllers. Everything is driven by store subscriptions; nothing polls.
+ */
+export function startSimulation(store: Store, opts: SimulationOptions = {}): Simulation {
+  const report = opts.onError ?? defaultReporter();
+  const ctx = createContext(store, report, opts.events ?? true);
+  registerNodes(store, opts.nodes ?? DEFAULT_SITE_NODES);
+  const scheduler = new Scheduler(ctx, opts.scoring ?? 'LeastAllocated');
+  const kubelet = new Kubelet(ctx, opts.jobRunMillis ?? 1000);
+  const caches = Object.values(ctx.caches) as SimCaches[keyof SimCaches][];
+  for (const cache of caches) cache.start();
+  return {
+    pauseKubelet: () => kubelet.pause(),
+    resumeKubelet: () => kubelet.resume(),
+    stop: async () => {
+      for (const cache of caches) cache.stop();
+      scheduler.stop();
+      kubelet.stop();
+    },
+  };
+}
+
+function registerNodes(store: Store, nodes: readonly NodeSpec[]): void {
+  nodes.forEach((spec, index) => {
+    if (store.peek(BUILTINS.nodes, undefined, spec.name) !== undefined) return;
+    const node = nodeObject(spec, index);
+    try {
+      const created = store.create(BUILTINS.nodes, node, { fieldManager: 'kubelet' });
+      if (created.status === undefined) store.update(BUILTINS.nodes, { ...created, status: node.status }, { subresource: 'status', fieldManager: 'kubelet' });
+    } catch (error) {
+      if (!(error instanceof ApiError && error.code === 409)) throw error;
+    }
+  });
+}
+
+function defaultReporter(): ErrorReporter {
+  const log = pino({ name: 'devcluster-sim', level: 'warn' }, pino.destination(2));
+  return (controller, key, error) => log.warn({ controller, key, err: error }, 'reconcile failed; retrying with backoff');
+}

@@ -1,0 +1,194 @@
+// The simulated kubelet of every node: a bound pod starts at once (Running, Ready, an IP from the
+// node's pod CIDR); a pod that runs to completion (a Job's, or one annotated with a run time)
+// finishes after its run time, Succeeded, or Failed when annotated to fail.
+import { createHash } from 'node:crypto';
+import { BUILTINS } from '../store/builtins.ts';
+import type { KubeObject } from '../store/types.ts';
+import { keyOf, type ChangeType } from './cache.ts';
+import { BY_NODE, type SimContext } from './context.ts';
+import { timestamp, withCondition, type Condition } from './ownership.ts';
+import { podNodeName, podPhase } from './pods.ts';
+import { WorkQueue } from './queue.ts';
+
+/** Annotation: seconds a pod runs before it completes (overrides `jobRunMillis`). */
+export const RUN_SECONDS_ANNOTATION = 'devcluster.sde.london/run-seconds';
+/** Annotation: "true" makes the pod fail (exit code 1) when its run time is over. */
+export const FAIL_ANNOTATION = 'devcluster.sde.london/fail';
+const COMPONENT = 'kubelet';
+
+interface Container {
+  name: string;
+  image?: string;
+  resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
+}
+interface PodSpec { containers?: Container[]; initContainers?: Container[] }
+
+/** Runs pods on simulated nodes; see the module comment. */
+export class Kubelet {
+  private readonly ctx: SimContext;
+  private readonly jobRunMillis: number;
+  private readonly queue: WorkQueue;
+  private readonly startedAt = new Map<string, number>();
+  private readonly nextIp = new Map<string, number>();
+
+  constructor(ctx: SimContext, jobRunMillis: number) {
+    this.ctx = ctx;
+    this.jobRunMillis = jobRunMillis;
+    this.queue = new WorkQueue('kubelet', (key) => this.sync(key), ctx.report);
+    ctx.caches.pods.onChange((type, pod) => this.onPod(type, pod));
+    ctx.caches.nodes.onChange((type, node) => {
+      if (type === 'ADDED') for (const pod of ctx.caches.pods.indexed(BY_NODE, node.metadata.name)) this.queue.add(keyOf(pod));
+    });
+  }
+
+  /** Holds every pod where it is (no starts, no completions) until resume(). */
+  pause(): void {
+    this.queue.pause();
+  }
+
+  /** Lets pods start and finish again, catching up on what happened while paused. */
+  resume(): void {
+    this.queue.resume();
+  }
+
+  /** Stops the kubelet and its run-time timers. */
+  stop(): void {
+    this.queue.stop();
+  }
+
+  private onPod(type: ChangeType, pod: KubeObject): void {
+    const key = keyOf(pod);
+    if (type === 'DELETED') {
+      this.startedAt.delete(key);
+      return;
+    }
+    if (podNodeName(pod) !== undefined) this.queue.add(key);
+  }
+
+  private sync(key: string): void {
+    const pod = this.ctx.caches.pods.get(key);
+    if (pod === undefined || pod.metadata.deletionTimestamp !== undefined) return;
+    const nodeName = podNodeName(pod);
+    const node = nodeName === undefined ? undefined : this.ctx.caches.nodes.get(nodeName);
+    if (node === undefined) return;
+    const phase = podPhase(pod);
+    if (phase === 'Pending') return this.start(pod, node);
+    if (phase !== 'Running') return;
+    const runMillis = this.runMillis(pod);
+    if (runMillis === undefined) return;
+    const recorded = Date.parse((pod.status as { startTime?: string } | undefined)?.startTime ?? '');
+    const started = this.startedAt.get(key) ?? (Number.isNaN(recorded) ? Date.now() : recorded);
+    const left = started + runMillis - Date.now();
+    if (left > 0) return this.queue.addAfter(key, left);
+    this.finish(pod, pod.metadata.annotations?.[FAIL_ANNOTATION] === 'true');
+  }
+
+  /** How long the pod runs, or undefined for a pod that runs until deleted. */
+  private runMillis(pod: KubeObject): number | undefined {
+    const annotations = pod.metadata.annotations ?? {};
+    const seconds = Number(annotations[RUN_SECONDS_ANNOTATION]);
+    if (annotations[RUN_SECONDS_ANNOTATION] !== undefined && Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+    const ownedByJob = pod.metadata.ownerReferences?.some((ref) => ref.controller === true && ref.kind === 'Job') ?? false;
+    return ownedByJob || annotations[FAIL_ANNOTATION] !== undefined ? this.jobRunMillis : undefined;
+  }
+
+  private start(pod: KubeObject, node: KubeObject): void {
+    const at = timestamp();
+    const spec = (pod.spec ?? {}) as PodSpec;
+    const status = { ...((pod.status ?? {}) as Record<string, unknown>) };
+    const hostIP = (node.status as { addresses?: { type: string; address: string }[] } | undefined)
+      ?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '10.0.0.1';
+    const podIP = this.allocateIp(pod, node);
+    let conditions = status.conditions as Condition[] | undefined;
+    for (const type of ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']) {
+      conditions = withCondition(conditions, { type, status: 'True', lastProbeTime: null });
+    }
+    Object.assign(status, {
+      phase: 'Running', conditions, hostIP, hostIPs: [{ ip: hostIP }], podIP, podIPs: [{ ip: podIP }], startTime: at,
+      qosClass: status.qosClass ?? qosClass(spec),
+      containerStatuses: (spec.containers ?? []).map((c) => ({
+        ...containerIdentity(pod, c), ready: true, started: true, restartCount: 0, state: { running: { startedAt: at } }, lastState: {},
+      })),
+    });
+    if ((spec.initContainers ?? []).length > 0) {
+      status.initContainerStatuses = (spec.initContainers ?? []).map((c) => ({
+        ...containerIdentity(pod, c), ready: true, started: false, restartCount: 0, lastState: {},
+        state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: at, finishedAt: at, containerID: containerIdentity(pod, c).containerID } },
+      }));
+    }
+    this.startedAt.set(keyOf(pod), Date.now());
+    this.ctx.store.update(BUILTINS.pods, { ...pod, status }, { subresource: 'status', fieldManager: COMPONENT });
+    const runMillis = this.runMillis(pod);
+    if (runMillis !== undefined) this.queue.addAfter(keyOf(pod), runMillis);
+  }
+
+  private finish(pod: KubeObject, failed: boolean): void {
+    const at = timestamp();
+    const spec = (pod.spec ?? {}) as PodSpec;
+    const status = { ...((pod.status ?? {}) as Record<string, unknown>) };
+    const reason = failed ? 'PodFailed' : 'PodCompleted';
+    let conditions = status.conditions as Condition[] | undefined;
+    for (const type of ['PodReadyToStartContainers', 'Ready', 'ContainersReady']) {
+      conditions = withCondition(conditions, { type, status: 'False', ...(type === 'PodReadyToStartContainers' ? {} : { reason }), lastProbeTime: null });
+    }
+    const startedAt = (status.startTime as string | undefined) ?? at;
+    Object.assign(status, {
+      phase: failed ? 'Failed' : 'Succeeded',
+      conditions,
+      containerStatuses: (spec.containers ?? []).map((c) => {
+        const identity = containerIdentity(pod, c);
+        return {
+          ...identity, ready: false, started: false, restartCount: 0, lastState: {},
+          state: { terminated: { exitCode: failed ? 1 : 0, reason: failed ? 'Error' : 'Completed', startedAt, finishedAt: at, containerID: identity.containerID } },
+        };
+      }),
+    });
+    this.startedAt.delete(keyOf(pod));
+    this.ctx.store.update(BUILTINS.pods, { ...pod, status }, { subresource: 'status', fieldManager: COMPONENT });
+  }
+
+  /** The next free address in the node's pod CIDR (a /24 here), skipping addresses in use. */
+  private allocateIp(pod: KubeObject, node: KubeObject): string {
+    const cidr = (node.spec as { podCIDR?: string } | undefined)?.podCIDR ?? '10.244.0.0/24';
+    const prefix = cidr.split('/')[0]?.split('.').slice(0, 3).join('.') ?? '10.244.0';
+    const inUse = new Set<string>();
+    for (const other of this.ctx.caches.pods.indexed(BY_NODE, node.metadata.name)) {
+      const ip = (other.status as { podIP?: string } | undefined)?.podIP;
+      if (ip !== undefined && podPhase(other) === 'Running' && other.metadata.uid !== pod.metadata.uid) inUse.add(ip);
+    }
+    let next = this.nextIp.get(node.metadata.name) ?? 2;
+    for (let tries = 0; tries < 253; tries += 1) {
+      const candidate = `${prefix}.${next}`;
+      next = next >= 254 ? 2 : next + 1;
+      if (!inUse.has(candidate)) {
+        this.nextIp.set(node.metadata.name, next);
+        return candidate;
+      }
+    }
+    return `${prefix}.254`;
+  }
+}
+
+function containerIdentity(pod: KubeObject, container: Container): { name: string; image: string; imageID: string; containerID: string } {
+  const image = container.image ?? '';
+  const digest = createHash('sha256').update(image).digest('hex');
+  const id = createHash('sha256').update(`${pod.metadata.uid ?? pod.metadata.name}/${container.name}`).digest('hex');
+  return { name: container.name, image, imageID: `${image.split(':')[0]}@sha256:${digest}`, containerID: `containerd://${id}` };
+}
+
+/** The pod's QoS class, as the API server derives it from requests and limits. */
+export function qosClass(spec: PodSpec): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+  const containers = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
+  let any = false;
+  let guaranteed = true;
+  for (const c of containers) {
+    const limits = c.resources?.limits ?? {};
+    const requests = { ...limits, ...(c.resources?.requests ?? {}) };
+    if (Object.keys(requests).length > 0 || Object.keys(limits).length > 0) any = true;
+    for (const name of ['cpu', 'memory']) {
+      if (limits[name] === undefined || String(requests[name]) !== String(limits[name])) guaranteed = false;
+    }
+  }
+  if (!any) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}

@@ -1,0 +1,240 @@
+// The simulated kube-scheduler: binds pending pods to nodes that pass the filter plugins, or marks
+// them Unschedulable with the real scheduler's message. Event-driven: a pass runs once per burst
+// of changes and tries only pending pods; pods that fit nowhere wait until a node, a volume claim
+// or a freed pod changes the picture.
+import { BUILTINS } from '../store/builtins.ts';
+import type { KubeObject } from '../store/types.ts';
+import { keyOf, type ChangeType } from './cache.ts';
+import type { SimContext } from './context.ts';
+import { withCondition, type Condition } from './ownership.ts';
+import { isPodTerminal, podCondition, podNodeName, podPhase } from './pods.ts';
+import {
+  filterNode, preFilterMessage, scoreNode, unschedulableMessage,
+  type FilterFailure, type NodeState, type PodNeeds, type ScoringStrategy, type Taint, type Toleration,
+} from './predicates.ts';
+import { addAmounts, parseResourceList, type ResourceAmounts } from './quantity.ts';
+import { WorkQueue } from './queue.ts';
+import { podRequests, type PodResourcesSpec } from './requests.ts';
+import type { NodeSelectorTerm } from './selectors.ts';
+
+/** The name pods use in spec.schedulerName to ask for this scheduler (also the default). */
+export const SCHEDULER_NAME = 'default-scheduler';
+const PASS = 'pass';
+
+interface PodSpec extends PodResourcesSpec {
+  nodeName?: string;
+  schedulerName?: string;
+  nodeSelector?: Record<string, string>;
+  tolerations?: Toleration[];
+  affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: NodeSelectorTerm[] } } };
+  volumes?: { name: string; persistentVolumeClaim?: { claimName: string } }[];
+}
+
+interface NodeUsage { requested: ResourceAmounts; podCount: number }
+
+/** Binds pods to simulated nodes; see the module comment for when it runs. */
+export class Scheduler {
+  private readonly ctx: SimContext;
+  private readonly scoring: ScoringStrategy;
+  private readonly queue: WorkQueue;
+  private readonly usage = new Map<string, NodeUsage>();
+  private readonly counted = new Map<string, { node: string; requests: ResourceAmounts }>();
+  private readonly pending = new Set<string>();
+  private readonly parked = new Map<string, string>();
+
+  constructor(ctx: SimContext, scoring: ScoringStrategy) {
+    this.ctx = ctx;
+    this.scoring = scoring;
+    this.queue = new WorkQueue('scheduler', () => this.pass(), ctx.report);
+    ctx.caches.pods.onChange((type, pod) => this.onPod(type, pod));
+    ctx.caches.nodes.onChange(() => this.unpark());
+    ctx.caches.persistentvolumeclaims.onChange(() => this.unpark());
+  }
+
+  /** Stops scheduling; pending work is dropped. */
+  stop(): void {
+    this.queue.stop();
+  }
+
+  private onPod(type: ChangeType, pod: KubeObject): void {
+    const key = keyOf(pod);
+    const node = podNodeName(pod);
+    const counts = type !== 'DELETED' && node !== undefined && !isPodTerminal(pod);
+    const before = this.counted.get(key);
+    if (before !== undefined && (!counts || before.node !== node)) {
+      this.account(before.node, before.requests, -1);
+      this.counted.delete(key);
+      this.unpark();
+    }
+    if (counts && (before === undefined || before.node !== node)) {
+      const requests = safeRequests(pod) ?? new Map();
+      this.account(node, requests, 1);
+      this.counted.set(key, { node, requests });
+    }
+    if (type === 'DELETED' || !wantsScheduling(pod)) {
+      this.pending.delete(key);
+      this.parked.delete(key);
+      return;
+    }
+    if (this.parked.get(key) === signature(pod)) return;
+    this.parked.delete(key);
+    this.pending.add(key);
+    this.queue.add(PASS);
+  }
+
+  private account(node: string, requests: ResourceAmounts, sign: 1 | -1): void {
+    let usage = this.usage.get(node);
+    if (usage === undefined) this.usage.set(node, (usage = { requested: new Map(), podCount: 0 }));
+    addAmounts(usage.requested, requests, sign);
+    usage.podCount += sign;
+  }
+
+  private unpark(): void {
+    if (this.parked.size === 0) return;
+    for (const key of this.parked.keys()) this.pending.add(key);
+    this.parked.clear();
+    this.queue.add(PASS);
+  }
+
+  private pass(): void {
+    if (this.pending.size === 0) return;
+    const nodes = this.nodeStates();
+    for (const key of [...this.pending]) {
+      this.pending.delete(key);
+      const pod = this.ctx.caches.pods.get(key);
+      if (pod === undefined || !wantsScheduling(pod)) continue;
+      this.schedule(pod, nodes);
+    }
+  }
+
+  private schedule(pod: KubeObject, nodes: NodeState[]): void {
+    const volumeProblem = this.unboundClaim(pod);
+    if (volumeProblem !== undefined) return this.park(pod, preFilterMessage(nodes.length, volumeProblem));
+    const needs = podNeeds(pod);
+    if (needs === undefined) return this.park(pod, preFilterMessage(nodes.length, 'pod has an invalid resource quantity'));
+    const failures: FilterFailure[] = [];
+    let best: NodeState | undefined;
+    let bestScore = -1;
+    for (const node of nodes) {
+      const failure = filterNode(needs, node);
+      if (failure !== undefined) {
+        failures.push(failure);
+        continue;
+      }
+      const score = scoreNode(needs, node, this.scoring);
+      if (score > bestScore) [best, bestScore] = [node, score];
+    }
+    if (best === undefined) return this.park(pod, unschedulableMessage(nodes.length, failures));
+    this.bind(pod, best);
+    const usage = this.usage.get(best.name);
+    if (usage !== undefined) [best.requested, best.podCount] = [usage.requested, usage.podCount];
+  }
+
+  private nodeStates(): NodeState[] {
+    const states: NodeState[] = [];
+    for (const node of this.ctx.caches.nodes.values()) {
+      if (node.metadata.deletionTimestamp !== undefined) continue;
+      const spec = (node.spec ?? {}) as { taints?: Taint[]; unschedulable?: boolean };
+      const status = (node.status ?? {}) as { allocatable?: Record<string, string>; conditions?: Condition[] };
+      const taints = [...(spec.taints ?? [])];
+      const ready = status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+      if (!ready && !taints.some((t) => t.key === 'node.kubernetes.io/not-ready')) {
+        taints.push({ key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' });
+      }
+      let allocatable: ResourceAmounts;
+      try {
+        allocatable = parseResourceList(status.allocatable);
+      } catch {
+        allocatable = new Map();
+      }
+      const usage = this.usage.get(node.metadata.name);
+      states.push({
+        name: node.metadata.name,
+        labels: node.metadata.labels ?? {},
+        taints,
+        unschedulable: spec.unschedulable === true,
+        allocatable,
+        requested: usage?.requested ?? new Map(),
+        podCount: usage?.podCount ?? 0,
+      });
+    }
+    return states;
+  }
+
+  /** The VolumeBinding pre-filter: every claim the pod mounts must exist and be bound. */
+  private unboundClaim(pod: KubeObject): string | undefined {
+    let unbound = false;
+    for (const volume of (pod.spec as PodSpec | undefined)?.volumes ?? []) {
+      const claimName = volume.persistentVolumeClaim?.claimName;
+      if (claimName === undefined) continue;
+      const claim = this.ctx.caches.persistentvolumeclaims.get(`${pod.metadata.namespace ?? 'default'}/${claimName}`);
+      if (claim === undefined) return `persistentvolumeclaim "${claimName}" not found`;
+      if (claim.metadata.deletionTimestamp !== undefined) return `persistentvolumeclaim "${claimName}" is being deleted`;
+      if ((claim.status as { phase?: string } | undefined)?.phase !== 'Bound') unbound = true;
+    }
+    return unbound ? 'pod has unbound immediate PersistentVolumeClaims' : undefined;
+  }
+
+  private bind(pod: KubeObject, node: NodeState): void {
+    const binding = structuredClone(pod);
+    (binding.spec as PodSpec).nodeName = node.name;
+    this.ctx.store.update(BUILTINS.pods, binding, { fieldManager: SCHEDULER_NAME });
+    const bound = this.ctx.caches.pods.get(keyOf(pod));
+    if (bound !== undefined) {
+      const status = { ...((bound.status ?? {}) as Record<string, unknown>) };
+      status.phase = podPhase(bound);
+      status.conditions = withCondition(status.conditions as Condition[] | undefined, { type: 'PodScheduled', status: 'True', lastProbeTime: null });
+      this.ctx.store.update(BUILTINS.pods, { ...bound, status }, { subresource: 'status', fieldManager: SCHEDULER_NAME });
+    }
+    this.ctx.events.record(SCHEDULER_NAME, pod, 'Normal', 'Scheduled',
+      `Successfully assigned ${pod.metadata.namespace ?? 'default'}/${pod.metadata.name} to ${node.name}`);
+  }
+
+  private park(pod: KubeObject, message: string): void {
+    this.parked.set(keyOf(pod), signature(pod));
+    const current = podCondition(pod, 'PodScheduled');
+    if (current?.status !== 'False' || current.reason !== 'Unschedulable' || current.message !== message) {
+      const status: Record<string, unknown> = { ...((pod.status ?? {}) as Record<string, unknown>), phase: 'Pending' };
+      status.conditions = withCondition(status.conditions as Condition[] | undefined, {
+        type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null,
+      });
+      this.ctx.store.update(BUILTINS.pods, { ...pod, status }, { subresource: 'status', fieldManager: SCHEDULER_NAME });
+    }
+    this.ctx.events.record(SCHEDULER_NAME, pod, 'Warning', 'FailedScheduling', message);
+  }
+}
+
+/** Whether this scheduler should place the pod: unbound, alive, Pending and addressed to it. */
+function wantsScheduling(pod: KubeObject): boolean {
+  const spec = (pod.spec ?? {}) as PodSpec;
+  return podNodeName(pod) === undefined
+    && pod.metadata.deletionTimestamp === undefined
+    && podPhase(pod) === 'Pending'
+    && (spec.schedulerName === undefined || spec.schedulerName === SCHEDULER_NAME);
+}
+
+/** What, of a pod, decides where it may go; a parked pod is retried when this changes. */
+function signature(pod: KubeObject): string {
+  return JSON.stringify(pod.spec ?? {});
+}
+
+function safeRequests(pod: KubeObject): ResourceAmounts | undefined {
+  try {
+    return podRequests((pod.spec ?? {}) as PodResourcesSpec);
+  } catch {
+    return undefined;
+  }
+}
+
+function podNeeds(pod: KubeObject): PodNeeds | undefined {
+  const spec = (pod.spec ?? {}) as PodSpec;
+  const requests = safeRequests(pod);
+  if (requests === undefined) return undefined;
+  const terms = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  return {
+    requests,
+    nodeSelector: spec.nodeSelector ?? {},
+    tolerations: spec.tolerations ?? [],
+    ...(terms !== undefined ? { requiredNodeSelectorTerms: terms } : {}),
+  };
+}
