@@ -1,0 +1,160 @@
+// Server-side apply of a whole desired state, in dependency order, skipping what is already so.
+import { createHash } from 'node:crypto';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubeClient } from './kube.ts';
+import { APPLIED_HASH_ANNOTATION, FIELD_MANAGER } from './labels.ts';
+import { identityOf } from './resources.ts';
+
+/**
+ * Apply order by kind: the namespace and its guard rails (quota, limits, default-deny network
+ * policies, RBAC) exist before any workload is created in it. Unlisted kinds go last.
+ */
+export const KIND_ORDER: readonly string[] = Object.freeze([
+  'Namespace',
+  'ResourceQuota',
+  'LimitRange',
+  'NetworkPolicy',
+  'ServiceAccount',
+  'Role',
+  'ClusterRole',
+  'RoleBinding',
+  'ClusterRoleBinding',
+  'ConfigMap',
+  'Secret',
+  'PersistentVolume',
+  'PersistentVolumeClaim',
+  'Service',
+  'Deployment',
+  'StatefulSet',
+  'Job',
+]);
+
+/** The rank of an object in {@link KIND_ORDER}: lower ranks are applied (and finish) first. */
+export function kindRank(object: KubernetesObject): number {
+  const rank = KIND_ORDER.indexOf(object.kind ?? '');
+  return rank < 0 ? KIND_ORDER.length : rank;
+}
+
+/** Some objects of a desired state could not be applied; the ones of later ranks were not tried. */
+export class ApplyError extends Error {
+  override readonly name = 'ApplyError';
+  readonly failures: ReadonlyArray<{ identity: string; error: unknown }>;
+
+  constructor(failures: ReadonlyArray<{ identity: string; error: unknown }>) {
+    super(`expected every desired object to apply, but ${failures.length} failed: ${failures.map(({ identity, error }) => `${identity}: ${error instanceof Error ? error.message : String(error)}`).join('; ')}`);
+    this.failures = failures;
+  }
+}
+
+/** Options of {@link applyAll}. */
+export interface ApplyOptions {
+  /** Default {@link FIELD_MANAGER}; keep one manager for everything the operator writes. */
+  fieldManager?: string;
+  /** Default true: take over fields another manager set, so the operator's state wins. */
+  force?: boolean;
+  /** The cached live object for a desired one, if any; without it every object is written. */
+  live?(desired: KubernetesObject): Readonly<KubernetesObject> | undefined;
+  /** Apply rank; objects of one rank are applied together, ranks in ascending order. Default {@link kindRank}. */
+  order?(object: KubernetesObject): number;
+}
+
+/** What an apply did: objects written (with the resourceVersion the server returned) and those left alone. */
+export interface ApplyResult {
+  written: Array<{ identity: string; object: KubernetesObject; resourceVersion: string }>;
+  unchanged: string[];
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, child]) => child !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, child]) => [key, canonical(child)]),
+    );
+  }
+  return value;
+}
+
+/** A short, stable hash of a desired object (key order and undefined fields do not matter). */
+export function desiredHash(object: KubernetesObject): string {
+  return createHash('sha256').update(JSON.stringify(canonical(object))).digest('hex').slice(0, 16);
+}
+
+/** A copy of `object` annotated with its {@link desiredHash}, so a field dropped later still changes it. */
+export function withDesiredHash<T extends KubernetesObject>(object: T): T {
+  const copy = structuredClone(object);
+  copy.metadata = { ...copy.metadata, annotations: { ...copy.metadata?.annotations, [APPLIED_HASH_ANNOTATION]: desiredHash(object) } };
+  return copy;
+}
+
+/**
+ * True when every field set in `desired` has the same value in `live`; fields only in `live`
+ * (server defaults, other managers' fields, status) are ignored. Arrays must have the same
+ * length, element by element. Caveat: values the server normalises (quantities like `0.5` vs
+ * `500m`) look different, so the render should use the canonical form or pay one write per reconcile.
+ */
+export function containsDesired(live: unknown, desired: unknown): boolean {
+  if (desired === undefined) return true;
+  if (desired === null) return live === null || live === undefined;
+  if (Array.isArray(desired)) {
+    return Array.isArray(live) && live.length === desired.length && desired.every((item, index) => containsDesired(live[index], item));
+  }
+  if (typeof desired === 'object') {
+    if (live === null || typeof live !== 'object' || Array.isArray(live)) return false;
+    const liveRecord = live as Record<string, unknown>;
+    return Object.entries(desired).every(([key, value]) => containsDesired(liveRecord[key], value));
+  }
+  return live === desired;
+}
+
+/**
+ * True when applying `desired` would change nothing: the live object carries the hash of this
+ * exact desired state (so no field was dropped since) and still holds every desired value (so
+ * nobody changed them since).
+ */
+export function isUpToDate(live: Readonly<KubernetesObject> | undefined, desired: KubernetesObject): boolean {
+  if (!live) return false;
+  const hash = desiredHash(desired);
+  if (live.metadata?.annotations?.[APPLIED_HASH_ANNOTATION] !== hash) return false;
+  const { status: _status, ...fields } = desired as KubernetesObject & { status?: unknown };
+  return containsDesired(live, fields);
+}
+
+/**
+ * Server-side applies the whole desired state with one field manager and `force`, rank by rank
+ * (namespace and network policies before workloads); objects in one rank go in parallel. An
+ * object whose live copy already matches (see {@link isUpToDate}) causes no request at all. When
+ * an object fails, its rank finishes, later ranks are not tried (deny-first must hold) and an
+ * {@link ApplyError} is thrown.
+ */
+export async function applyAll(client: KubeClient, desired: readonly KubernetesObject[], options: ApplyOptions = {}): Promise<ApplyResult> {
+  const order = options.order ?? kindRank;
+  const ranks = new Map<number, KubernetesObject[]>();
+  for (const object of desired) {
+    const rank = order(object);
+    ranks.set(rank, [...(ranks.get(rank) ?? []), object]);
+  }
+  const result: ApplyResult = { written: [], unchanged: [] };
+  for (const rank of [...ranks.keys()].sort((a, b) => a - b)) {
+    const failures: Array<{ identity: string; error: unknown }> = [];
+    await Promise.all(
+      (ranks.get(rank) ?? []).map(async (object) => {
+        const identity = identityOf(object);
+        if (isUpToDate(options.live?.(object), object)) {
+          result.unchanged.push(identity);
+          return;
+        }
+        try {
+          const stored = await client.apply(withDesiredHash(object), { fieldManager: options.fieldManager ?? FIELD_MANAGER, force: options.force ?? true });
+          result.written.push({ identity, object: stored, resourceVersion: stored.metadata?.resourceVersion ?? '' });
+        } catch (error) {
+          failures.push({ identity, error });
+        }
+      }),
+    );
+    if (failures.length > 0) throw new ApplyError(failures);
+  }
+  return result;
+}

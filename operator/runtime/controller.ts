@@ -1,0 +1,289 @@
+// A controller: one primary kind, the children it owns, a work queue, and the reconcile contract.
+import { randomUUID } from 'node:crypto';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { applyAll, type ApplyOptions, type ApplyResult } from './apply.ts';
+import type { BackoffOptions } from './backoff.ts';
+import type { CacheEvent, ObjectCache } from './cache.ts';
+import type { EventInput, EventRecorder } from './events.ts';
+import type { KubeClient } from './kube.ts';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, type LabelSelector } from './labels.ts';
+import type { Logger } from './logger.ts';
+import type { OperatorMetrics } from './metrics.ts';
+import { prune, type PruneResult } from './prune.ts';
+import { groupOf, identityOf, objectKey, parseKey, typeId, type ResourceType, type WatchedType } from './resources.ts';
+import { patchStatusIfChanged, type StatusPatchResult } from './status.ts';
+import { WorkQueue, type ReconcileResult } from './workqueue.ts';
+
+/** What a reconcile gets besides its key: reads from the caches and writes that respect the contract. */
+export interface ReconcileContext {
+  /** The key: `namespace/name`, or `name` for a cluster-scoped primary. */
+  readonly key: string;
+  readonly name: string;
+  readonly namespace: string | undefined;
+  /** Unique per reconcile; in every log line. */
+  readonly reconcileID: string;
+  /** Bound to `{controller, key, reconcileID}`. */
+  readonly log: Logger;
+  /** Aborts when this replica stops leading or the manager shuts down: stop and return. */
+  readonly signal: AbortSignal;
+  /** The API client; its writes throw once `signal` has aborted. */
+  readonly client: KubeClient;
+  /** The primary object from the cache (frozen), or undefined if it no longer exists. */
+  primary(): Readonly<KubernetesObject> | undefined;
+  /** The read-only cache of a type this controller's manager watches (primary, owns, watches). */
+  cache(type: ResourceType): ObjectCache;
+  /**
+   * Server-side applies the whole desired state (see {@link applyAll}): unchanged objects cause no
+   * request; the resourceVersions written are remembered so the next reconcile of this key waits
+   * until the caches have caught up with them.
+   */
+  apply(desired: readonly KubernetesObject[], options?: Omit<ApplyOptions, 'live'>): Promise<ApplyResult>;
+  /**
+   * Deletes children of the owned kinds (or `types`) that carry `selector` and are not in `keep`
+   * (objects or identities); protected data volumes are never deleted (see `prune`).
+   */
+  prune(options: { selector: LabelSelector; keep: Iterable<KubernetesObject | string>; types?: readonly ResourceType[]; namespace?: string }): Promise<PruneResult>;
+  /** Patches the primary's `/status` only if it changed (see `patchStatusIfChanged`); remembers the write like `apply`. */
+  patchStatus(status: object): Promise<StatusPatchResult>;
+  /** Records a Kubernetes Event about `object` (default: the primary); aggregated, never throws. */
+  recordEvent(event: EventInput, object?: Readonly<KubernetesObject>): Promise<void>;
+}
+
+/** A reconcile: level-triggered, idempotent, told only the key (never which event happened). */
+export type Reconciler = (key: string, context: ReconcileContext) => Promise<ReconcileResult>;
+
+/** A non-owned type whose changes should reconcile some primaries. */
+export interface WatchSpec {
+  type: WatchedType;
+  /** Keys of the primaries to reconcile when `object` changes. */
+  mapToKeys(object: Readonly<KubernetesObject>): string[];
+}
+
+/** Options of a {@link Controller}. */
+export interface ControllerOptions {
+  /** Short name: metric label and log field (`enclave`, `workspace`…). */
+  name: string;
+  primary: WatchedType;
+  /** Child kinds: their changes reconcile the owner found by ownerReference (controller: true) or `ownerLabel`. */
+  owns?: readonly WatchedType[];
+  /**
+   * A label on children whose value is the owner's name, for owners that cannot be referenced
+   * or are cluster-scoped with children in a namespace (the Enclave: `sde.london/enclave`). For a
+   * namespaced primary the key is the child's namespace plus the label value.
+   */
+  ownerLabel?: string;
+  watches?: readonly WatchSpec[];
+  reconcile: Reconciler;
+  /** Keys reconciled at once; default 2. */
+  concurrency?: number;
+  /** Retry delays for thrown errors; default 500 ms doubling to 5 minutes, jittered. */
+  backoff?: BackoffOptions;
+  /** How long a reconcile waits for the caches to show this key's previous writes; default 10 000 ms. */
+  freshnessTimeoutMs?: number;
+}
+
+/** What a {@link Controller} needs from its manager. */
+export interface ControllerRuntime {
+  client: KubeClient;
+  metrics: OperatorMetrics;
+  logger: Logger;
+  events: EventRecorder;
+  /** The shared cache of a type, started on demand. */
+  cacheFor(type: WatchedType): ObjectCache;
+}
+
+interface PendingWrite {
+  cache: ObjectCache;
+  resourceVersion: string;
+}
+
+/**
+ * Runs one reconciler: maps primary, owned and watched objects' changes to primary keys, queues
+ * them (see {@link WorkQueue}: deduplicated, one key at a time, backoff, terminal errors) and
+ * calls `reconcile(key, context)`. Before reconciling a key it waits until the caches have seen
+ * the resourceVersions this key's last reconcile wrote (kopf's rule), so it never acts on a cache
+ * older than its own writes. Created standalone, wired by `Manager.add`.
+ */
+export class Controller {
+  readonly options: ControllerOptions;
+  #runtime: ControllerRuntime | undefined;
+  #queue: WorkQueue | undefined;
+  #signal: AbortSignal | undefined;
+  readonly #pendingWrites = new Map<string, PendingWrite[]>();
+  readonly #unsubscribe: Array<() => void> = [];
+
+  constructor(options: ControllerOptions) {
+    this.options = options;
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  /** Keys waiting in the queue (not in flight). */
+  get depth(): number {
+    return this.#queue?.depth ?? 0;
+  }
+
+  /** Resolves when the queue has nothing waiting or in flight; for tests. */
+  whenIdle(): Promise<void> {
+    return this.#queue?.whenIdle() ?? Promise.resolve();
+  }
+
+  /** Subscribes to the caches; called by the manager before caches start. Keys queue up until `start`. */
+  attach(runtime: ControllerRuntime): void {
+    this.#runtime = runtime;
+    const { options } = this;
+    this.#queue = new WorkQueue({
+      process: (key) => this.#process(key),
+      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+      onOutcome: (outcome) => {
+        const result = outcome.result === 'success' && outcome.requeueAfter !== undefined ? 'requeue' : outcome.result;
+        runtime.metrics.reconcileTotal.inc({ controller: options.name, result });
+        runtime.metrics.reconcileDuration.observe({ controller: options.name }, outcome.durationMs / 1000);
+      },
+    });
+    runtime.metrics.watchDepth(options.name, () => this.depth);
+    const primary = runtime.cacheFor(options.primary);
+    this.#unsubscribe.push(primary.subscribe((event) => this.#queue?.add(objectKey(event.object))));
+    for (const type of options.owns ?? []) {
+      const cache = runtime.cacheFor(type);
+      runtime.metrics.watchManaged(type.kind, () => cache.countLabelled(MANAGED_BY_LABEL, MANAGED_BY_VALUE));
+      this.#unsubscribe.push(cache.subscribe((event) => this.#enqueueOwners(event)));
+    }
+    for (const watch of options.watches ?? []) {
+      this.#unsubscribe.push(
+        runtime.cacheFor(watch.type).subscribe((event) => {
+          for (const key of watch.mapToKeys(event.object)) this.#queue?.add(key);
+        }),
+      );
+    }
+  }
+
+  /** Starts reconciling: every cached primary is queued once, then changes as they come; stops when `signal` aborts. */
+  start(signal: AbortSignal): void {
+    const runtime = this.#requireRuntime();
+    this.#signal = signal;
+    for (const object of runtime.cacheFor(this.options.primary).list()) this.#queue?.add(objectKey(object));
+    this.#queue?.start();
+  }
+
+  /** Takes no more keys and resolves once in-flight reconciles have finished. */
+  async stop(): Promise<void> {
+    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
+    await this.#queue?.shutdown();
+  }
+
+  /** The primary keys a changed child maps to (owner reference with `controller: true`, or the owner label). */
+  ownerKeys(child: Readonly<KubernetesObject>): string[] {
+    const { primary, ownerLabel } = this.options;
+    const keys = new Set<string>();
+    const namespacePrefix = primary.namespaced ? `${child.metadata?.namespace ?? ''}/` : '';
+    for (const reference of child.metadata?.ownerReferences ?? []) {
+      if (reference.controller && reference.kind === primary.kind && groupOf(reference.apiVersion) === groupOf(primary.apiVersion)) {
+        keys.add(`${namespacePrefix}${reference.name}`);
+      }
+    }
+    const labelled = ownerLabel ? child.metadata?.labels?.[ownerLabel] : undefined;
+    if (labelled) keys.add(`${namespacePrefix}${labelled}`);
+    return [...keys];
+  }
+
+  #enqueueOwners(event: CacheEvent): void {
+    for (const object of event.previous ? [event.previous, event.object] : [event.object]) {
+      for (const key of this.ownerKeys(object)) this.#queue?.add(key);
+    }
+  }
+
+  #requireRuntime(): ControllerRuntime {
+    if (!this.#runtime) throw new Error(`expected controller ${this.options.name} to be added to a Manager before it starts, but it was not`);
+    return this.#runtime;
+  }
+
+  async #process(key: string): Promise<ReconcileResult> {
+    const runtime = this.#requireRuntime();
+    const signal = this.#signal ?? new AbortController().signal;
+    signal.throwIfAborted();
+    const reconcileID = randomUUID();
+    const log = runtime.logger.child({ controller: this.options.name, key, reconcileID });
+    await this.#awaitOwnWrites(key, log);
+    const context = this.#context(runtime, key, reconcileID, log, signal);
+    try {
+      const result = await this.options.reconcile(key, context);
+      log.debug({ requeueAfter: result?.requeueAfter }, 'reconciled');
+      return result;
+    } catch (error) {
+      if (signal.aborted) log.info({ reason: String(signal.reason) }, 'reconcile interrupted');
+      else if (error instanceof Error && error.name === 'TerminalError') log.error({ err: error }, 'reconcile failed for good; not retrying');
+      else log.warn({ err: error }, 'reconcile failed; will retry');
+      throw error;
+    }
+  }
+
+  async #awaitOwnWrites(key: string, log: Logger): Promise<void> {
+    const writes = this.#pendingWrites.get(key);
+    if (!writes) return;
+    this.#pendingWrites.delete(key);
+    const timeoutMs = this.options.freshnessTimeoutMs ?? 10_000;
+    const seen = await Promise.all(writes.map(({ cache, resourceVersion }) => cache.waitForResourceVersion(resourceVersion, timeoutMs)));
+    if (seen.includes(false)) log.warn({ timeoutMs }, 'cache did not catch up with our last writes in time; reconciling anyway');
+  }
+
+  #rememberWrite(key: string, cache: ObjectCache | undefined, resourceVersion: string | undefined): void {
+    if (!cache || !resourceVersion) return;
+    const writes = this.#pendingWrites.get(key) ?? [];
+    writes.push({ cache, resourceVersion });
+    this.#pendingWrites.set(key, writes);
+  }
+
+  #context(runtime: ControllerRuntime, key: string, reconcileID: string, log: Logger, signal: AbortSignal): ReconcileContext {
+    const { primary, owns = [] } = this.options;
+    const { name, namespace } = parseKey(key);
+    const client = runtime.client.guardedBy(signal);
+    const cacheByType = new Map<string, ObjectCache>();
+    for (const type of [primary, ...owns, ...(this.options.watches ?? []).map((watch) => watch.type)]) cacheByType.set(typeId(type), runtime.cacheFor(type));
+    const cacheOf = (object: KubernetesObject): ObjectCache | undefined => cacheByType.get(typeId({ apiVersion: object.apiVersion ?? 'v1', kind: object.kind ?? '' }));
+    const primaryCache = runtime.cacheFor(primary);
+    const context: ReconcileContext = {
+      key,
+      name,
+      namespace,
+      reconcileID,
+      log,
+      signal,
+      client,
+      primary: () => primaryCache.get(name, namespace),
+      cache: (type) => cacheByType.get(typeId(type)) ?? runtime.cacheFor(type),
+      apply: async (desired, options = {}) => {
+        const result = await applyAll(client, desired, {
+          ...options,
+          live: (object) => cacheOf(object)?.get(object.metadata?.name ?? '', object.metadata?.namespace),
+        });
+        for (const written of result.written) this.#rememberWrite(key, cacheOf(written.object), written.resourceVersion);
+        if (result.written.length > 0) log.info({ written: result.written.map((entry) => entry.identity), unchanged: result.unchanged.length }, 'applied');
+        return result;
+      },
+      prune: async ({ selector, keep, types = owns, namespace: inNamespace }) => {
+        const identities = new Set<string>();
+        for (const entry of keep) identities.add(typeof entry === 'string' ? entry : identityOf(entry));
+        const result = await prune(client, { selector, keep: identities, caches: types.map((type) => context.cache(type)), ...(inNamespace !== undefined ? { namespace: inNamespace } : {}) });
+        if (result.deleted.length > 0) log.info({ deleted: result.deleted }, 'pruned');
+        if (result.protected.length > 0) log.info({ protected: result.protected }, 'kept protected data objects that are no longer rendered');
+        return result;
+      },
+      patchStatus: async (status) => {
+        const live = context.primary();
+        if (!live) return { written: false };
+        const result = await patchStatusIfChanged(client, primary, live, status);
+        if (result.written) this.#rememberWrite(key, primaryCache, result.resourceVersion);
+        return result;
+      },
+      recordEvent: async (event, object) => {
+        const about = object ?? context.primary();
+        if (about && !signal.aborted) await runtime.events.record(about, event);
+      },
+    };
+    return context;
+  }
+}

@@ -1,0 +1,113 @@
+// Kubernetes Events for user-visible transitions, aggregated so repeats do not flood the API.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { PatchStrategy, setHeaderOptions, type CoreV1Event, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubeClient } from './kube.ts';
+import { FIELD_MANAGER } from './labels.ts';
+import type { Logger } from './logger.ts';
+
+/** One event to record about an object. `reason` is CamelCase from a closed set (Provisioned, Expired…). */
+export interface EventInput {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  /** What the operator did, e.g. `Reconcile`; default `Reconcile`. */
+  action?: string;
+}
+
+/** Options of an {@link EventRecorder}. */
+export interface EventRecorderOptions {
+  client: KubeClient;
+  /** `reportingComponent` / `source.component`; default `sde-operator`. */
+  reportingController?: string;
+  /** `reportingInstance`; default the host name (the pod name in a cluster). */
+  reportingInstance?: string;
+  /** Repeats within this window update one Event's count instead of creating new ones; default 10 minutes. */
+  aggregateWindowMs?: number;
+  /** A repeated Event is written at most this often; repeats in between are only counted; default 60 s. */
+  minUpdateIntervalMs?: number;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+interface Series {
+  name: string;
+  namespace: string;
+  count: number;
+  firstSeen: number;
+  lastWritten: number;
+}
+
+const MAX_SERIES = 4096;
+
+/**
+ * Writes core/v1 Events with reason, message, type, involvedObject and reporting controller
+ * `sde-operator`. The same (object, type, reason, message) repeated within the aggregation window
+ * becomes one Event whose `count` and `lastTimestamp` grow, written at most once per
+ * `minUpdateIntervalMs`, so a flapping condition costs a bounded number of writes. Recording
+ * never throws: a failed write is logged, since events are advisory.
+ * Caveat: counts between the last write and a quiet period stay local until the next repeat.
+ */
+export class EventRecorder {
+  readonly #options: EventRecorderOptions;
+  readonly #series = new Map<string, Series>();
+
+  constructor(options: EventRecorderOptions) {
+    this.#options = options;
+  }
+
+  /** Records `event` about `object` (an Enclave, Workspace…); resolves once written or skipped. */
+  async record(object: Readonly<KubernetesObject>, event: EventInput): Promise<void> {
+    const { client, logger } = this.#options;
+    const now = (this.#options.now ?? (() => new Date()))();
+    const involved = object.metadata ?? {};
+    const key = [involved.uid ?? `${involved.namespace}/${involved.name}`, event.type, event.reason, event.message].join('\u0000');
+    const series = this.#series.get(key);
+    const windowMs = this.#options.aggregateWindowMs ?? 600_000;
+    try {
+      client.assertMayWrite();
+      if (series && now.getTime() - series.firstSeen < windowMs) {
+        series.count += 1;
+        if (now.getTime() - series.lastWritten < (this.#options.minUpdateIntervalMs ?? 60_000)) return;
+        series.lastWritten = now.getTime();
+        client.count('patch', 'events');
+        await client.core.patchNamespacedEvent(
+          { name: series.name, namespace: series.namespace, body: { count: series.count, lastTimestamp: now.toISOString() }, fieldManager: FIELD_MANAGER },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+        return;
+      }
+      const namespace = involved.namespace || 'default';
+      const name = `${involved.name ?? 'object'}.${randomBytes(8).toString('hex')}`;
+      const body: CoreV1Event = {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name, namespace },
+        involvedObject: {
+          apiVersion: object.apiVersion,
+          kind: object.kind,
+          name: involved.name,
+          ...(involved.namespace ? { namespace: involved.namespace } : {}),
+          ...(involved.uid ? { uid: involved.uid } : {}),
+        },
+        type: event.type,
+        reason: event.reason,
+        message: event.message,
+        action: event.action ?? 'Reconcile',
+        count: 1,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        source: { component: this.#options.reportingController ?? FIELD_MANAGER },
+        reportingComponent: this.#options.reportingController ?? FIELD_MANAGER,
+        reportingInstance: this.#options.reportingInstance ?? hostname(),
+      };
+      this.#series.delete(key);
+      this.#series.set(key, { name, namespace, count: 1, firstSeen: now.getTime(), lastWritten: now.getTime() });
+      if (this.#series.size > MAX_SERIES) this.#series.delete(this.#series.keys().next().value as string);
+      client.count('create', 'events');
+      await client.core.createNamespacedEvent({ namespace, body, fieldManager: FIELD_MANAGER });
+    } catch (error) {
+      logger?.warn({ err: error, reason: event.reason, object: `${involved.namespace ?? ''}/${involved.name ?? ''}` }, 'could not record event');
+    }
+  }
+}

@@ -1,0 +1,93 @@
+// The operator's HTTP endpoints: liveness, readiness, Prometheus metrics, and routes the reconcilers add.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from './logger.ts';
+import type { OperatorMetrics } from './metrics.ts';
+
+/** Handles one request on an extra route; a thrown error becomes a 500. */
+export type RouteHandler = (request: IncomingMessage, response: ServerResponse, url: URL) => void | Promise<void>;
+
+/** Why the operator is or is not ready; `reasons` names what it still waits for. */
+export interface Readiness {
+  ready: boolean;
+  reasons: string[];
+}
+
+/** Options of a {@link HealthServer}. */
+export interface HealthServerOptions {
+  port: number;
+  host?: string;
+  readiness(): Readiness;
+  metrics: OperatorMetrics;
+  logger?: Logger;
+}
+
+/**
+ * Serves `GET /healthz` (200 while the process runs), `GET /readyz` (200 only when `readiness()`
+ * says so, else 503 with the reasons), `GET /metrics` (Prometheus text) and any route added with
+ * `addRoute` (exact path match; the query string is in `url`). Unknown paths get 404.
+ */
+export class HealthServer {
+  readonly #options: HealthServerOptions;
+  readonly #routes = new Map<string, RouteHandler>();
+  #server: Server | undefined;
+
+  constructor(options: HealthServerOptions) {
+    this.#options = options;
+  }
+
+  /** Adds `method path` (e.g. `GET /register`); replaces an earlier handler for the same route. */
+  addRoute(method: string, path: string, handler: RouteHandler): void {
+    this.#routes.set(`${method.toUpperCase()} ${path}`, handler);
+  }
+
+  /** Starts listening; resolves with the bound port (useful with port 0). */
+  async listen(): Promise<number> {
+    const server = createServer((request, response) => void this.#handle(request, response));
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#options.port, this.#options.host ?? '0.0.0.0', () => resolve());
+    });
+    return (server.address() as AddressInfo).port;
+  }
+
+  /** Stops listening and closes idle and open connections; resolves when closed. */
+  async close(): Promise<void> {
+    const server = this.#server;
+    if (!server) return;
+    this.#server = undefined;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://operator');
+    const method = request.method ?? 'GET';
+    try {
+      if (method === 'GET' && url.pathname === '/healthz') return send(response, 200, 'ok\n');
+      if (method === 'GET' && url.pathname === '/readyz') {
+        const { ready, reasons } = this.#options.readiness();
+        return send(response, ready ? 200 : 503, ready ? 'ok\n' : `not ready: ${reasons.join('; ')}\n`);
+      }
+      if (method === 'GET' && url.pathname === '/metrics') {
+        const { registry } = this.#options.metrics;
+        return send(response, 200, await registry.metrics(), registry.contentType);
+      }
+      const handler = this.#routes.get(`${method} ${url.pathname}`);
+      if (!handler) return send(response, 404, `no route for ${method} ${url.pathname}\n`);
+      await handler(request, response, url);
+    } catch (error) {
+      this.#options.logger?.error({ err: error, path: url.pathname }, 'HTTP handler failed');
+      if (!response.headersSent) send(response, 500, 'internal error\n');
+      else response.end();
+    }
+  }
+}
+
+function send(response: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
+  response.writeHead(status, { 'Content-Type': contentType });
+  response.end(body);
+}

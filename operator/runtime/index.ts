@@ -1,0 +1,20 @@
+// The controller runtime's public surface: what reconcilers and the CLI import.
+export { applyAll, containsDesired, desiredHash, isUpToDate, kindRank, withDesiredHash, ApplyError, KIND_ORDER, type ApplyOptions, type ApplyResult } from './apply.ts';
+export { Backoff, backoffDelay, type BackoffOptions } from './backoff.ts';
+export { compareResourceVersions, type CacheEvent, type ObjectCache } from './cache.ts';
+export { findCondition, formatConditionTime, isConditionTrue, setCondition, setConditions, summarizeReady, InvalidConditionReasonError, type Condition, type ConditionUpdate } from './conditions.ts';
+export { Controller, type ControllerOptions, type ReconcileContext, type Reconciler, type WatchSpec } from './controller.ts';
+export { isConflict, isNotFound, statusCodeOf, KubeApiError, LeadershipLostError, TerminalError } from './errors.ts';
+export { EventRecorder, type EventInput } from './events.ts';
+export { HealthServer, type Readiness, type RouteHandler } from './health.ts';
+export { KubeClient, KubeConfigError, loadKubeConfig } from './kube.ts';
+export { APPLIED_HASH_ANNOTATION, DATA_LABEL, ENCLAVE_LABEL, FIELD_MANAGER, MANAGED_BY_LABEL, MANAGED_BY_VALUE, formatSelector, matchesLabels, type LabelSelector } from './labels.ts';
+export { LeaderElector, type LeaderElectionOptions } from './leader.ts';
+export { createLogger, type Logger } from './logger.ts';
+export { Manager, type ManagerOptions } from './manager.ts';
+export { OperatorMetrics } from './metrics.ts';
+export { isProtectedFromPrune, prune, PROTECTED_KINDS, UnsafePruneError, type PruneResult } from './prune.ts';
+export { Reflector, type RestartReason } from './reflector.ts';
+export { collectionPath, identityOf, Kinds, objectKey, parseKey, resourceType, typeId, type ResourceType, type WatchedType } from './resources.ts';
+export { jsonEqual, patchStatusIfChanged, statusEqual, type StatusPatchResult } from './status.ts';
+export { WorkQueue, type Outcome, type ReconcileResult, type WorkQueueOptions } from './workqueue.ts';

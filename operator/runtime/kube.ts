@@ -1,0 +1,261 @@
+// Access to the Kubernetes API: where the config comes from, and the one client everything else uses.
+import { existsSync } from 'node:fs';
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  HttpMethod,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  Watch,
+  setHeaderOptions,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { isNotFound, KubeApiError } from './errors.ts';
+import { FIELD_MANAGER } from './labels.ts';
+import type { OperatorMetrics } from './metrics.ts';
+import { collectionPath, groupOf, versionOf, type ResourceType } from './resources.ts';
+
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/** No usable cluster in the kubeconfig that was found. */
+export class KubeConfigError extends Error {
+  override readonly name = 'KubeConfigError';
+}
+
+/**
+ * Loads the cluster config: the file given (the `--kubeconfig` flag) if any, else `KUBECONFIG`,
+ * else the pod's service account when running in a cluster, else `~/.kube/config`. Throws
+ * {@link KubeConfigError} when the result has no current cluster.
+ */
+export function loadKubeConfig(options: { kubeconfigPath?: string } = {}): KubeConfig {
+  const config = new KubeConfig();
+  if (options.kubeconfigPath) config.loadFromFile(options.kubeconfigPath);
+  else if (!process.env.KUBECONFIG && process.env.KUBERNETES_SERVICE_HOST && existsSync(SERVICE_ACCOUNT_TOKEN)) config.loadFromCluster();
+  else config.loadFromDefault();
+  if (!config.getCurrentCluster()) {
+    throw new KubeConfigError(`expected a kubeconfig with a current cluster (from ${options.kubeconfigPath ?? process.env.KUBECONFIG ?? 'the default locations'}), but found none`);
+  }
+  return config;
+}
+
+/** One page of a list, as raw JSON objects with `apiVersion` and `kind` filled in. */
+export interface ListPage {
+  items: KubernetesObject[];
+  resourceVersion: string;
+  continue?: string;
+}
+
+/** A watch event as the API sends it; `object` is a Status for `ERROR`. */
+export interface RawWatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: KubernetesObject & { code?: number; reason?: string; message?: string };
+}
+
+/**
+ * KubernetesObjectApi plus raw JSON requests: lists and gets must reach the cache as the API's
+ * JSON (string timestamps, every field kept, `metadata.continue` intact), exactly like watch
+ * events, not as client-node's typed models, which drop unknown fields and turn times into Dates.
+ */
+class RawObjectApi extends KubernetesObjectApi {
+  async getJson(path: string, query: Record<string, string | undefined>, what: string): Promise<unknown> {
+    const context = this.configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
+    context.setHeaderParam('Accept', 'application/json');
+    for (const [name, value] of Object.entries(query)) if (value !== undefined) context.setQueryParam(name, value);
+    await this.configuration.authMethods.default?.applySecurityAuthentication(context);
+    const response = await this.configuration.httpApi.send(context).toPromise();
+    const text = await response.body.text();
+    if (response.httpStatusCode < 200 || response.httpStatusCode > 299) throw new KubeApiError(response.httpStatusCode, what, text);
+    return JSON.parse(text);
+  }
+}
+
+/**
+ * The operator's typed door to the API server. Reads (list, get, watch) return raw JSON; writes
+ * (server-side apply, delete, status merge patch) go through client-node's generic and generated
+ * APIs with the field manager {@link FIELD_MANAGER}. Every request is counted in
+ * `sde_api_requests_total{verb,resource}` and in {@link KubeClient.requests}, so tests and
+ * benchmarks can assert "no writes". A view made by {@link KubeClient.guardedBy} refuses writes
+ * once its signal aborts (a replica that lost its lease must stop writing at once).
+ */
+export class KubeClient {
+  readonly #connection: Connection;
+  readonly #signal: AbortSignal | undefined;
+
+  /** A client for `source`; given another KubeClient, shares its connections and request counters. */
+  constructor(source: KubeConfig | KubeClient, options: { metrics?: OperatorMetrics; signal?: AbortSignal } = {}) {
+    this.#connection = source instanceof KubeClient ? source.#connection : connect(source, options.metrics);
+    this.#signal = options.signal;
+  }
+
+  /** A view sharing this client's connections and counters whose writes throw once `signal` aborts. */
+  guardedBy(signal: AbortSignal): KubeClient {
+    return new KubeClient(this, { signal });
+  }
+
+  get kubeConfig(): KubeConfig {
+    return this.#connection.kubeConfig;
+  }
+
+  /** client-node's generic object API (discovery-based URLs), for what the methods here do not cover. */
+  get objects(): KubernetesObjectApi {
+    return this.#connection.raw;
+  }
+
+  get customObjects(): CustomObjectsApi {
+    return this.#connection.customObjects;
+  }
+
+  get coordination(): CoordinationV1Api {
+    return this.#connection.coordination;
+  }
+
+  get core(): CoreV1Api {
+    return this.#connection.core;
+  }
+
+  /** Requests made so far by verb (`list`, `get`, `watch`, `apply`, `delete`, `patchStatus`, `create`, `update`, `patch`). */
+  get requests(): ReadonlyMap<string, number> {
+    return this.#connection.requests;
+  }
+
+  /** Total writes (apply, delete, status patches, creates, updates, patches) made through this client so far. */
+  get writes(): number {
+    let total = 0;
+    for (const verb of WRITE_VERBS) total += this.#connection.requests.get(verb) ?? 0;
+    return total;
+  }
+
+  /** Counts one request; also used by the event recorder and leader elector for their typed calls. */
+  count(verb: string, resource: string): void {
+    const { requests, metrics } = this.#connection;
+    requests.set(verb, (requests.get(verb) ?? 0) + 1);
+    metrics?.apiRequests.inc({ verb, resource });
+  }
+
+  /** Throws the signal's reason once this view's signal has aborted; call before any write. */
+  assertMayWrite(): void {
+    this.#signal?.throwIfAborted();
+  }
+
+  /** One page of a list (raw JSON). `limit`/`continueToken` page through large collections. */
+  async list(type: ResourceType, options: { namespace?: string; labelSelector?: string; limit?: number; continueToken?: string } = {}): Promise<ListPage> {
+    this.count('list', type.plural);
+    const body = (await this.#connection.raw.getJson(
+      collectionPath(type, options.namespace),
+      {
+        labelSelector: options.labelSelector,
+        limit: options.limit?.toString(),
+        continue: options.continueToken,
+      },
+      `list ${type.plural}`,
+    )) as { items?: KubernetesObject[]; metadata?: { resourceVersion?: string; continue?: string } };
+    const items = (body.items ?? []).map((item) => ({ ...item, apiVersion: type.apiVersion, kind: type.kind }));
+    const next = body.metadata?.continue;
+    return { items, resourceVersion: body.metadata?.resourceVersion ?? '', ...(next ? { continue: next } : {}) };
+  }
+
+  /** Reads one object (raw JSON), or undefined when it does not exist. */
+  async get(type: ResourceType, name: string, namespace?: string): Promise<KubernetesObject | undefined> {
+    this.count('get', type.plural);
+    try {
+      const body = (await this.#connection.raw.getJson(`${collectionPath(type, namespace)}/${encodeURIComponent(name)}`, {}, `get ${type.kind} ${namespace ? `${namespace}/` : ''}${name}`)) as KubernetesObject;
+      return { ...body, apiVersion: type.apiVersion, kind: type.kind };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Opens a watch with client-node's `Watch` (raw JSON events). `onDone` is called once, with
+   * the error if the stream failed. `inactivityMs` replaces client-node's fixed 30 s idle timeout,
+   * which would otherwise cut quiet but healthy watches (a caveat: it sets a private field).
+   */
+  async watch(
+    type: ResourceType,
+    options: { namespace?: string; labelSelector?: string; resourceVersion: string; timeoutSeconds: number; inactivityMs: number },
+    onEvent: (event: RawWatchEvent) => void,
+    onDone: (error: unknown) => void,
+  ): Promise<AbortController> {
+    this.count('watch', type.plural);
+    const watch = new Watch(this.kubeConfig);
+    (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = options.inactivityMs;
+    return watch.watch(
+      collectionPath(type, options.namespace),
+      {
+        resourceVersion: options.resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: options.timeoutSeconds,
+        labelSelector: options.labelSelector,
+      },
+      (phase, object) => onEvent({ type: phase as RawWatchEvent['type'], object }),
+      onDone,
+    );
+  }
+
+  /** Server-side applies `object` (force, our field manager); returns what the server stored. */
+  async apply<T extends KubernetesObject>(object: T, options: { fieldManager?: string; force?: boolean } = {}): Promise<T> {
+    this.assertMayWrite();
+    this.count('apply', object.kind ?? '');
+    return this.objects.patch(structuredClone(object), undefined, undefined, options.fieldManager ?? FIELD_MANAGER, options.force ?? true, PatchStrategy.ServerSideApply);
+  }
+
+  /** Deletes `object` with background propagation; false when it was already gone. */
+  async delete(object: KubernetesObject): Promise<boolean> {
+    this.assertMayWrite();
+    this.count('delete', object.kind ?? '');
+    try {
+      await this.objects.delete(structuredClone(object), undefined, undefined, undefined, undefined, 'Background');
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Merge-patches the `/status` subresource of a custom resource; `status` replaces arrays such
+   * as `conditions` whole. Returns the stored object.
+   */
+  async patchStatus(type: ResourceType, name: string, namespace: string | undefined, status: unknown): Promise<KubernetesObject> {
+    this.assertMayWrite();
+    this.count('patchStatus', type.plural);
+    const group = groupOf(type.apiVersion);
+    const version = versionOf(type.apiVersion);
+    const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    const body = { status };
+    const stored: unknown = type.namespaced
+      ? await this.customObjects.patchNamespacedCustomObjectStatus({ group, version, namespace: namespace ?? '', plural: type.plural, name, body, fieldManager: FIELD_MANAGER }, options)
+      : await this.customObjects.patchClusterCustomObjectStatus({ group, version, plural: type.plural, name, body, fieldManager: FIELD_MANAGER }, options);
+    return stored as KubernetesObject;
+  }
+}
+
+const WRITE_VERBS = ['apply', 'delete', 'patchStatus', 'create', 'update', 'patch'];
+
+interface Connection {
+  kubeConfig: KubeConfig;
+  raw: RawObjectApi;
+  customObjects: CustomObjectsApi;
+  coordination: CoordinationV1Api;
+  core: CoreV1Api;
+  requests: Map<string, number>;
+  metrics: OperatorMetrics | undefined;
+}
+
+function connect(kubeConfig: KubeConfig, metrics: OperatorMetrics | undefined): Connection {
+  const raw = kubeConfig.makeApiClient(RawObjectApi);
+  // KubernetesObjectApi.makeApiClient does this too: objects without a namespace land in the context's.
+  (raw as unknown as { setDefaultNamespace(config: KubeConfig): void }).setDefaultNamespace(kubeConfig);
+  return {
+    kubeConfig,
+    raw,
+    customObjects: kubeConfig.makeApiClient(CustomObjectsApi),
+    coordination: kubeConfig.makeApiClient(CoordinationV1Api),
+    core: kubeConfig.makeApiClient(CoreV1Api),
+    requests: new Map(),
+    metrics,
+  };
+}

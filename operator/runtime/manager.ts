@@ -1,0 +1,190 @@
+// The manager: shared caches, controllers, leader election, HTTP endpoints and shutdown, as one process.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ObjectCache } from './cache.ts';
+import { Controller, type ControllerOptions } from './controller.ts';
+import { LeadershipLostError } from './errors.ts';
+import { EventRecorder, type EventRecorderOptions } from './events.ts';
+import { HealthServer, type Readiness, type RouteHandler } from './health.ts';
+import { KubeClient, loadKubeConfig } from './kube.ts';
+import { LeaderElector, type LeaderElectionOptions } from './leader.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { OperatorMetrics } from './metrics.ts';
+import { Reflector, type ReflectorOptions } from './reflector.ts';
+import { typeId, type WatchedType } from './resources.ts';
+
+/** Options of a {@link Manager}. Everything has a production default; tests shorten the timings. */
+export interface ManagerOptions {
+  /** Cluster access; default {@link loadKubeConfig} (KUBECONFIG, in-cluster, ~/.kube/config). */
+  kubeConfig?: KubeConfig;
+  logger?: Logger;
+  metrics?: OperatorMetrics;
+  /** Lease-based leader election; `false` to run every controller unconditionally (one replica). */
+  leaderElection?: false | (Partial<Omit<LeaderElectionOptions, 'client' | 'logger' | 'metrics'>> & { namespace: string });
+  /** The health/metrics server; default port 8081 on all interfaces; `false` for none. */
+  health?: false | { port?: number; host?: string };
+  /** Watch tuning shared by every cache. */
+  watch?: Partial<Pick<ReflectorOptions, 'resyncMs' | 'watchdogMs' | 'pageSize' | 'backoff' | 'watchTimeoutSeconds'>>;
+  /** Event aggregation tuning. */
+  events?: Partial<Pick<EventRecorderOptions, 'aggregateWindowMs' | 'minUpdateIntervalMs' | 'reportingInstance'>>;
+}
+
+/**
+ * Runs controllers over shared caches (one watch per resource type however many controllers use
+ * it). `start()` opens the health server, starts the caches and waits until all have synced,
+ * then reconciles — at once without leader election, or once this replica holds the Lease.
+ * Losing the lease stops every reconcile at once and ends the manager with a
+ * {@link LeadershipLostError} (the process should exit and restart, as controller-runtime does).
+ * `stop()` is graceful: no new keys, in-flight reconciles finish, the lease is released, caches
+ * and server close. `/readyz` is 200 once caches synced and the replica leads or is a healthy standby.
+ */
+export class Manager {
+  readonly client: KubeClient;
+  readonly metrics: OperatorMetrics;
+  readonly logger: Logger;
+  readonly events: EventRecorder;
+  /** Settles when the manager has stopped: resolves after `stop()`, rejects with LeadershipLostError after losing the lease. */
+  readonly done: Promise<void>;
+  readonly #options: ManagerOptions;
+  readonly #reflectors = new Map<string, Reflector>();
+  readonly #controllers: Controller[] = [];
+  readonly #health: HealthServer | undefined;
+  readonly #elector: LeaderElector | undefined;
+  readonly #stopping = new AbortController();
+  #started = false;
+  #port: number | undefined;
+  #stopped: Promise<void> | undefined;
+  #settle!: { resolve: () => void; reject: (error: unknown) => void };
+
+  constructor(options: ManagerOptions = {}) {
+    this.#options = options;
+    this.logger = options.logger ?? createLogger();
+    this.metrics = options.metrics ?? new OperatorMetrics({ defaultMetrics: true });
+    this.client = new KubeClient(options.kubeConfig ?? loadKubeConfig(), { metrics: this.metrics });
+    this.events = new EventRecorder({ client: this.client, logger: this.logger, ...options.events });
+    this.done = new Promise<void>((resolve, reject) => (this.#settle = { resolve, reject }));
+    this.done.catch(() => undefined);
+    if (options.health !== false) {
+      this.#health = new HealthServer({ port: options.health?.port ?? 8081, ...(options.health?.host ? { host: options.health.host } : {}), readiness: () => this.readiness(), metrics: this.metrics, logger: this.logger });
+    }
+    if (options.leaderElection) {
+      this.#elector = new LeaderElector({
+        name: 'sde-operator-leader',
+        identity: `${hostname()}-${randomBytes(4).toString('hex')}`,
+        ...options.leaderElection,
+        client: this.client,
+        logger: this.logger,
+        metrics: this.metrics,
+      });
+    }
+  }
+
+  /** Adds a controller (or builds one from options); must be called before `start()`. */
+  add(controller: Controller | ControllerOptions): Controller {
+    if (this.#started) throw new Error(`expected controllers to be added before the manager starts, but "${controller instanceof Controller ? controller.name : controller.name}" came after`);
+    const instance = controller instanceof Controller ? controller : new Controller(controller);
+    instance.attach({ client: this.client, metrics: this.metrics, logger: this.logger, events: this.events, cacheFor: (type) => this.cacheFor(type) });
+    this.#controllers.push(instance);
+    return instance;
+  }
+
+  /** Adds an HTTP route to the health server (e.g. `GET /register`); see {@link HealthServer.addRoute}. */
+  addRoute(method: string, path: string, handler: RouteHandler): void {
+    this.#health?.addRoute(method, path, handler);
+  }
+
+  /** The shared read-only cache of a type; its watch starts now if the manager is running. */
+  cacheFor(type: WatchedType): ObjectCache {
+    const id = `${typeId(type)}|${type.labelSelector ?? ''}`;
+    let reflector = this.#reflectors.get(id);
+    if (!reflector) {
+      reflector = new Reflector({ client: this.client, type, metrics: this.metrics, logger: this.logger, ...this.#options.watch });
+      this.#reflectors.set(id, reflector);
+      if (this.#started) reflector.start();
+    }
+    return reflector.cache;
+  }
+
+  /** The health server's port once started (useful with port 0). */
+  get port(): number | undefined {
+    return this.#port;
+  }
+
+  /** True while this replica reconciles: it holds the lease, or leader election is off and it started. */
+  get isLeader(): boolean {
+    return this.#elector ? this.#elector.isLeader : this.#started && !this.#stopping.signal.aborted;
+  }
+
+  /** What `/readyz` reports: every cache synced, and leading or a standby that can see the lease. */
+  readiness(): Readiness {
+    const reasons: string[] = [];
+    for (const reflector of this.#reflectors.values()) if (!reflector.cache.hasSynced) reasons.push(`cache ${reflector.cache.type.plural} not synced`);
+    if (this.#elector && !this.#elector.isLeader && !this.#elector.isHealthy) reasons.push('cannot read the leader lease');
+    if (this.#stopping.signal.aborted) reasons.push('shutting down');
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  /**
+   * Starts the server and caches, waits for every cache to sync, then starts the controllers
+   * (after winning the election, in the background, when leader election is on). Resolves once
+   * the caches have synced.
+   */
+  async start(): Promise<void> {
+    this.#started = true;
+    if (this.#health) this.#port = await this.#health.listen();
+    for (const reflector of this.#reflectors.values()) reflector.start();
+    await Promise.all([...this.#reflectors.values()].map((reflector) => reflector.cache.whenSynced()));
+    if (this.#stopping.signal.aborted) return;
+    this.logger.info({ caches: this.#reflectors.size, controllers: this.#controllers.map((controller) => controller.name) }, 'caches synced');
+    if (!this.#elector) {
+      this.#startControllers(this.#stopping.signal);
+      return;
+    }
+    void this.#elector.acquire().then((leadership) => {
+      if (!leadership || this.#stopping.signal.aborted) return;
+      leadership.addEventListener('abort', () => void this.#shutdown(leadership.reason, false), { once: true });
+      this.#startControllers(AbortSignal.any([leadership, this.#stopping.signal]));
+    });
+  }
+
+  #startControllers(signal: AbortSignal): void {
+    for (const controller of this.#controllers) controller.start(signal);
+  }
+
+  /**
+   * Graceful stop: no new keys, in-flight reconciles finish, the lease is released (unless
+   * `releaseLease: false`, which behaves like a crash for the standby), caches and server close.
+   */
+  stop(options: { releaseLease?: boolean } = {}): Promise<void> {
+    return this.#shutdown(undefined, options.releaseLease ?? true);
+  }
+
+  /** Stops gracefully on SIGTERM or SIGINT; returns a function that removes the handlers. */
+  handleSignals(): () => void {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      this.logger.info({ signal }, 'shutting down');
+      void this.stop();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    return () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    };
+  }
+
+  #shutdown(cause: unknown, releaseLease: boolean): Promise<void> {
+    this.#stopped ??= (async () => {
+      this.#stopping.abort(cause);
+      if (cause instanceof LeadershipLostError) this.logger.error({ err: cause }, 'lost leadership; stopping all controllers');
+      await Promise.all(this.#controllers.map((controller) => controller.stop()));
+      if (this.#elector) await (releaseLease ? this.#elector.release() : this.#elector.stop());
+      await Promise.all([...this.#reflectors.values()].map((reflector) => reflector.stop()));
+      await this.#health?.close();
+      if (cause instanceof LeadershipLostError) this.#settle.reject(cause);
+      else this.#settle.resolve();
+    })();
+    return this.#stopped;
+  }
+}

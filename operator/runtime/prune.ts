@@ -1,0 +1,70 @@
+// Deleting children that are no longer rendered, by label, with research data out of reach.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { ObjectCache } from './cache.ts';
+import type { KubeClient } from './kube.ts';
+import { DATA_LABEL, type LabelSelector } from './labels.ts';
+import { identityOf, type ResourceType } from './resources.ts';
+
+/** Kinds pruning never deletes, whatever their labels: dataset PersistentVolumes are not the operator's to destroy. */
+export const PROTECTED_KINDS: readonly string[] = Object.freeze(['PersistentVolume']);
+
+/**
+ * True when pruning must leave `object` alone: its kind is in {@link PROTECTED_KINDS}, or it is
+ * labelled `sde.london/data: "true"` (a PersistentVolumeClaim, or anything else, holding research data).
+ */
+export function isProtectedFromPrune(object: Readonly<KubernetesObject>): boolean {
+  return PROTECTED_KINDS.includes(object.kind ?? '') || object.metadata?.labels?.[DATA_LABEL] === 'true';
+}
+
+/** Options of {@link prune}. */
+export interface PruneOptions {
+  /** Labels every candidate carries (e.g. `{ 'sde.london/enclave': name }`); must not be empty. */
+  selector: LabelSelector;
+  /** Identities ({@link identityOf}) of the objects still desired: these stay. */
+  keep: ReadonlySet<string>;
+  /** The kinds to look through, each with its cache (from a controller's `owns`). */
+  caches: readonly ObjectCache[];
+  /** Only look in this namespace; default all. */
+  namespace?: string;
+}
+
+/** What pruning did: identities deleted and identities it refused to delete because they are protected. */
+export interface PruneResult {
+  deleted: string[];
+  protected: string[];
+}
+
+/** An empty selector would make every object of the given kinds a candidate: refused. */
+export class UnsafePruneError extends Error {
+  override readonly name = 'UnsafePruneError';
+
+  constructor(kinds: readonly ResourceType[]) {
+    super(`expected a non-empty label selector to prune ${kinds.map((type) => type.kind).join(', ')}, but found none`);
+  }
+}
+
+/**
+ * Deletes cached objects of the given kinds that carry every `selector` label and are not in
+ * `keep`, skipping protected ones (reported in `protected`). Deletions that find the object gone
+ * count as done. Reads only the caches; the only requests are the deletes.
+ */
+export async function prune(client: KubeClient, options: PruneOptions): Promise<PruneResult> {
+  if (Object.keys(options.selector).length === 0) throw new UnsafePruneError(options.caches.map((cache) => cache.type));
+  const result: PruneResult = { deleted: [], protected: [] };
+  const doomed: Readonly<KubernetesObject>[] = [];
+  for (const cache of options.caches) {
+    for (const object of cache.list({ labels: options.selector, ...(options.namespace !== undefined ? { namespace: options.namespace } : {}) })) {
+      const identity = identityOf(object);
+      if (options.keep.has(identity) || object.metadata?.deletionTimestamp) continue;
+      if (isProtectedFromPrune(object)) result.protected.push(identity);
+      else doomed.push(object);
+    }
+  }
+  await Promise.all(
+    doomed.map(async (object) => {
+      await client.delete({ apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace } } as KubernetesObject);
+      result.deleted.push(identityOf(object));
+    }),
+  );
+  return result;
+}
