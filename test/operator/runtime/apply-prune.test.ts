@@ -1,0 +1,77 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { containsDesired, isUpToDate, kindRank, withDesiredHash } from '../../../operator/runtime/apply.ts';
+import { isProtectedFromPrune, PROTECTED_KINDS } from '../../../operator/runtime/prune.ts';
+
+const policy = {
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'NetworkPolicy',
+  metadata: { name: 'default-deny', namespace: 'sandpit-a', labels: { 'sde.london/enclave': 'a' } },
+  spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+} satisfies KubernetesObject & { spec: unknown };
+
+function served(object: KubernetesObject): KubernetesObject {
+  // What the API server hands back: our fields plus its own metadata and defaults.
+  const live = withDesiredHash(object) as KubernetesObject & { spec?: Record<string, unknown> };
+  live.metadata = { ...live.metadata, uid: 'u-1', resourceVersion: '42', creationTimestamp: new Date('2026-11-27T00:00:00Z'), managedFields: [] };
+  return live;
+}
+
+describe('apply: is the live object already as desired?', () => {
+  it('is up to date when the server only added its own fields', () => {
+    expect(isUpToDate(served(policy), policy)).toBe(true);
+  });
+
+  it('is not up to date when a desired value differs on the server (drift)', () => {
+    const live = served(policy) as KubernetesObject & { spec: { policyTypes: string[] } };
+    live.spec.policyTypes = ['Ingress'];
+    expect(isUpToDate(live, policy)).toBe(false);
+  });
+
+  it('is not up to date when a field was dropped from the desired state', () => {
+    const before = { ...policy, metadata: { ...policy.metadata, labels: { ...policy.metadata.labels, tier: 'gpu' } } };
+    expect(isUpToDate(served(before), policy)).toBe(false);
+  });
+
+  it('is not up to date when the object does not exist yet', () => {
+    expect(isUpToDate(undefined, policy)).toBe(false);
+  });
+
+  it.each([
+    [{ a: 1 }, { a: 1, b: 2 }, true],
+    [{ a: [1, 2] }, { a: [1, 2, 3] }, false],
+    [{ a: [{ name: 'x' }] }, { a: [{ name: 'x', defaulted: true }] }, true],
+    [{ a: null }, {}, true],
+    [{ a: '1' }, { a: 1 }, false],
+  ])('containsDesired(live=%j ⊇ desired=%j) is %s', (desired, live, expected) => {
+    expect(containsDesired(live, desired)).toBe(expected);
+  });
+
+  it('orders the namespace and its network policies before workloads', () => {
+    const kinds = ['StatefulSet', 'Service', 'NetworkPolicy', 'Namespace', 'Deployment', 'RoleBinding', 'ResourceQuota'];
+    const ordered = [...kinds].sort((a, b) => kindRank({ kind: a }) - kindRank({ kind: b }));
+    expect(ordered.slice(0, 3)).toEqual(['Namespace', 'ResourceQuota', 'NetworkPolicy']);
+    expect(ordered.indexOf('NetworkPolicy')).toBeLessThan(ordered.indexOf('StatefulSet'));
+    expect(ordered.indexOf('NetworkPolicy')).toBeLessThan(ordered.indexOf('Deployment'));
+  });
+});
+
+describe('prune: protected data', () => {
+  const object = (kind: string, labels: Record<string, string> = {}): KubernetesObject => ({ apiVersion: 'v1', kind, metadata: { name: 'x', labels } });
+
+  it('names PersistentVolume as a protected kind', () => {
+    expect(PROTECTED_KINDS).toContain('PersistentVolume');
+  });
+
+  it.each([
+    ['a dataset PersistentVolume', object('PersistentVolume', { 'sde.london/enclave': 'a' }), true],
+    ['an unlabelled PersistentVolume', object('PersistentVolume'), true],
+    ['a PVC marked as data', object('PersistentVolumeClaim', { 'sde.london/data': 'true' }), true],
+    ['a home PVC not marked as data', object('PersistentVolumeClaim', { 'sde.london/enclave': 'a' }), false],
+    ['a PVC with data=false', object('PersistentVolumeClaim', { 'sde.london/data': 'false' }), false],
+    ['a StatefulSet', object('StatefulSet', { 'sde.london/enclave': 'a' }), false],
+    ['a RoleBinding', object('RoleBinding'), false],
+  ])('%s is protected: %s', (_name, candidate, expected) => {
+    expect(isProtectedFromPrune(candidate)).toBe(expected);
+  });
+});

@@ -1,0 +1,75 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { Store, compareResourceVersions, type CacheEvent } from '../../../operator/runtime/cache.ts';
+import { Kinds } from '../../../operator/runtime/resources.ts';
+
+const pvc = (name: string, resourceVersion: string, labels: Record<string, string> = {}, owner?: string): KubernetesObject => ({
+  apiVersion: 'v1',
+  kind: 'PersistentVolumeClaim',
+  metadata: { name, namespace: 'sandpit-a', resourceVersion, labels, ...(owner ? { ownerReferences: [{ apiVersion: 'sde.london/v1alpha1', kind: 'Workspace', name: 'w', uid: owner, controller: true }] } : {}) },
+});
+
+describe('Store (the cache behind a reflector)', () => {
+  it('hands out frozen objects', () => {
+    const store = new Store(Kinds.PersistentVolumeClaim);
+    store.upsert(pvc('home-alice', '1'));
+    const cached = store.get('home-alice', 'sandpit-a') as { metadata: { labels: Record<string, string> } };
+    expect(Object.isFrozen(cached)).toBe(true);
+    expect(() => {
+      cached.metadata.labels.extra = 'x';
+    }).toThrow(TypeError);
+  });
+
+  it('indexes by namespace, label and owner, and keeps the indexes in step with changes', () => {
+    const store = new Store(Kinds.PersistentVolumeClaim);
+    store.upsert(pvc('home-alice', '1', { 'sde.london/enclave': 'a' }, 'uid-w'));
+    store.upsert(pvc('home-bob', '2', { 'sde.london/enclave': 'a' }));
+    expect(store.list({ labels: { 'sde.london/enclave': 'a' } })).toHaveLength(2);
+    expect(store.byOwner('uid-w').map((object) => object.metadata?.name)).toEqual(['home-alice']);
+    store.upsert(pvc('home-alice', '3', { 'sde.london/enclave': 'b' }));
+    expect(store.list({ labels: { 'sde.london/enclave': 'a' } }).map((object) => object.metadata?.name)).toEqual(['home-bob']);
+    expect(store.byOwner('uid-w')).toEqual([]);
+    expect(store.countLabelled('sde.london/enclave', 'b')).toBe(1);
+    store.remove(pvc('home-bob', '4'));
+    expect(store.list({ namespace: 'sandpit-a' }).map((object) => object.metadata?.name)).toEqual(['home-alice']);
+  });
+
+  it('emits only real differences on a relist, and becomes synced after the first', async () => {
+    const store = new Store(Kinds.PersistentVolumeClaim);
+    const events: string[] = [];
+    store.subscribe((event: CacheEvent) => events.push(`${event.type} ${event.object.metadata?.name}`));
+    expect(store.hasSynced).toBe(false);
+    store.replace([pvc('a', '1'), pvc('b', '2')], '2');
+    await store.whenSynced();
+    events.length = 0;
+    store.replace([pvc('a', '1'), pvc('b', '5'), pvc('c', '6')], '6');
+    expect(events.sort()).toEqual(['ADDED c', 'MODIFIED b']);
+    events.length = 0;
+    store.replace([pvc('a', '1')], '7');
+    expect(events.sort()).toEqual(['DELETED b', 'DELETED c']);
+  });
+
+  it('waits for a resourceVersion until the cache has seen it, or times out', async () => {
+    const store = new Store(Kinds.PersistentVolumeClaim);
+    store.replace([], '10');
+    const waiting = store.waitForResourceVersion('12', 5_000);
+    store.upsert(pvc('a', '11'));
+    let settled = false;
+    void waiting.then(() => (settled = true));
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    store.noteResourceVersion('12');
+    await expect(waiting).resolves.toBe(true);
+    await expect(store.waitForResourceVersion('9', 5_000)).resolves.toBe(true);
+    await expect(store.waitForResourceVersion('99', 10)).resolves.toBe(false);
+  });
+
+  it.each([
+    ['9', '10', -1],
+    ['10', '10', 0],
+    ['100', '99', 1],
+    ['abc', '10', undefined],
+  ])('compares resourceVersions %s and %s', (a, b, expected) => {
+    expect(compareResourceVersions(a, b)).toBe(expected);
+  });
+});
