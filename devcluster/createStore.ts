@@ -4,12 +4,24 @@ import { builtinDefaults } from './admission/defaults.ts';
 import { limitRanger } from './admission/limitRange.ts';
 import { resourceQuota } from './admission/quota.ts';
 import { CustomResourceRegistry } from './crd/registry.ts';
+import { ManagedFieldsTracker } from './patch/managedFields.ts';
+import type { SemanticsFor } from './patch/managedFields.ts';
+import { builtinListSemantics, schemaListSemantics } from './patch/listSemantics.ts';
 import { Store } from './store/store.ts';
 import type { StoreOptions } from './store/store.ts';
 
-/** A store with the standard plugins; `crds` answers which CRDs are served and their schemas. */
-export function createStore(opts: Omit<StoreOptions, 'plugins'> = {}): { store: Store; crds: CustomResourceRegistry } {
+/**
+ * A store with the standard plugins and managedFields tracking; `crds` answers which CRDs are
+ * served and their schemas, `semanticsFor` how each type's lists merge.
+ */
+export function createStore(opts: Omit<StoreOptions, 'plugins'> = {}): { store: Store; crds: CustomResourceRegistry; semanticsFor: SemanticsFor } {
   const crds = new CustomResourceRegistry();
+  const semanticsFor: SemanticsFor = (rt, apiVersion) => {
+    if (!crds.definition(rt.group, rt.resource)) return builtinListSemantics(rt.kind);
+    const version = apiVersion.split('/')[1] ?? rt.version;
+    return schemaListSemantics(crds.schemaFor(rt.group, rt.resource, version) ?? crds.schemaFor(rt.group, rt.resource, rt.version));
+  };
   const store = new Store({ ...opts, plugins: [builtinDefaults(), limitRanger(), crds, resourceQuota()] });
-  return { store, crds };
+  store.fieldTracker = new ManagedFieldsTracker(semanticsFor);
+  return { store, crds, semanticsFor };
 }

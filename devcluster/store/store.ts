@@ -35,6 +35,8 @@ export interface WriteOptions {
   fieldManager?: string;
   dryRun?: boolean;
   fieldValidation?: FieldValidation;
+  /** The caller already set metadata.managedFields (server-side apply); skip update tracking. */
+  managedFieldsSet?: boolean;
 }
 
 /** A committed change, as plugins see it after the write. */
@@ -302,7 +304,7 @@ export class Store {
     meta.uid = randomUUID();
     meta.creationTimestamp = this.timestamp();
     meta.generation = 1;
-    this.fieldTracker?.track(rt, undefined, next, opts.fieldManager ?? 'unknown', undefined);
+    if (!opts.managedFieldsSet) this.fieldTracker?.track(rt, undefined, next, opts.fieldManager ?? 'unknown', undefined);
     if (opts.dryRun) return this.present(rt, clone(next));
     this.commit(rt, 'ADDED', next, undefined);
     this.collectOrphans(next, rt);
@@ -344,7 +346,7 @@ export class Store {
     rt: ResourceType,
     old: KubeObject,
     next: KubeObject,
-    opts: WriteOptions & { subresource?: 'status'; managedFieldsSet?: boolean } = {},
+    opts: WriteOptions & { subresource?: 'status' } = {},
   ): KubeObject {
     const stored = this.toStorage(rt, old);
     if (!opts.managedFieldsSet) this.fieldTracker?.track(rt, stored, next, opts.fieldManager ?? 'unknown', opts.subresource);

@@ -1,0 +1,173 @@
+// Field sets as server-side apply sees them: every leaf path of an object (lists by merge key,
+// sets by value, atomic lists whole), convertible to and from the `fieldsV1` wire format.
+import { clone, deepEqual, isPlainObject } from '../store/objects.ts';
+import type { ListSemanticsOf } from './listSemantics.ts';
+
+/** One path element: `f:<field>`, `k:<json of merge keys>`, `v:<json value>` or `.` (the item itself). */
+export type PathElement = string;
+
+/** A set of leaf paths, each serialised with JSON.stringify for cheap membership tests. */
+export type FieldSet = Set<string>;
+
+const META_OWNED = new Set(['labels', 'annotations', 'finalizers', 'ownerReferences']);
+
+function keyElement(item: Record<string, unknown>, keys: string[]): PathElement {
+  const picked: Record<string, unknown> = {};
+  for (const k of [...keys].sort()) if (item[k] !== undefined) picked[k] = item[k];
+  return `k:${JSON.stringify(picked)}`;
+}
+
+function collect(value: unknown, names: string[], prefix: PathElement[], sem: ListSemanticsOf, out: FieldSet): void {
+  if (isPlainObject(value) && Object.keys(value).length > 0) {
+    for (const [k, v] of Object.entries(value)) {
+      if (v === undefined) continue;
+      collect(v, [...names, k], [...prefix, `f:${k}`], sem, out);
+    }
+    return;
+  }
+  if (Array.isArray(value) && value.length > 0) {
+    const s = sem(names);
+    if (s.type === 'map') {
+      for (const item of value) {
+        if (!isPlainObject(item)) continue;
+        const at = [...prefix, keyElement(item, s.keys)];
+        out.add(JSON.stringify([...at, '.']));
+        collect(item, names, at, sem, out);
+      }
+      return;
+    }
+    if (s.type === 'set') {
+      for (const v of value) out.add(JSON.stringify([...prefix, `v:${JSON.stringify(v)}`]));
+      return;
+    }
+  }
+  out.add(JSON.stringify(prefix));
+}
+
+/** The leaf paths of an object a manager would own: metadata labels/annotations/finalizers/ownerReferences, spec, status, data... */
+export function fieldsOf(obj: Record<string, unknown>, sem: ListSemanticsOf, only?: 'status' | 'main', statusSeparate = true): FieldSet {
+  const out: FieldSet = new Set();
+  for (const [k, v] of Object.entries(obj)) {
+    if (k === 'apiVersion' || k === 'kind' || v === undefined) continue;
+    if (statusSeparate && only === 'status' && k !== 'status') continue;
+    if (statusSeparate && only === 'main' && k === 'status') continue;
+    if (k === 'metadata') {
+      if (!isPlainObject(v) || only === 'status') continue;
+      for (const [mk, mv] of Object.entries(v)) {
+        if (META_OWNED.has(mk) && mv !== undefined) collect(mv, ['metadata', mk], ['f:metadata', `f:${mk}`], sem, out);
+      }
+      continue;
+    }
+    collect(v, [k], [`f:${k}`], sem, out);
+  }
+  return out;
+}
+
+/** The value at a path, or undefined when absent. */
+export function valueAt(obj: unknown, path: PathElement[]): unknown {
+  let cur = obj;
+  for (const el of path) {
+    if (cur === undefined) return undefined;
+    if (el === '.') continue;
+    if (el.startsWith('f:')) cur = isPlainObject(cur) ? cur[el.slice(2)] : undefined;
+    else if (el.startsWith('k:')) {
+      const want = JSON.parse(el.slice(2)) as Record<string, unknown>;
+      cur = Array.isArray(cur) ? cur.find((i) => isPlainObject(i) && Object.entries(want).every(([k, v]) => deepEqual(i[k], v))) : undefined;
+    } else if (el.startsWith('v:')) {
+      const want = JSON.parse(el.slice(2)) as unknown;
+      cur = Array.isArray(cur) ? cur.find((i) => deepEqual(i, want)) : undefined;
+    } else return undefined;
+  }
+  return cur;
+}
+
+/** Removes the field, list item or set value at `path` from `obj` (in place); absent paths are ignored. */
+export function removeAt(obj: unknown, path: PathElement[]): void {
+  const trimmed = path[path.length - 1] === '.' ? path.slice(0, -1) : path;
+  const last = trimmed[trimmed.length - 1];
+  if (last === undefined) return;
+  const parent = valueAt(obj, trimmed.slice(0, -1));
+  if (last.startsWith('f:')) {
+    if (isPlainObject(parent)) delete parent[last.slice(2)];
+    return;
+  }
+  if (!Array.isArray(parent)) return;
+  const item = valueAt(parent, [last]);
+  const at = parent.indexOf(item);
+  if (item !== undefined && at >= 0) parent.splice(at, 1);
+}
+
+/** `.spec.containers[name="c"].image`, as the real server prints a field in conflict messages. */
+export function displayPath(path: PathElement[]): string {
+  let out = '';
+  for (const el of path) {
+    if (el === '.') continue;
+    if (el.startsWith('f:')) out += `.${el.slice(2)}`;
+    else if (el.startsWith('k:')) {
+      const keys = JSON.parse(el.slice(2)) as Record<string, unknown>;
+      out += `[${Object.entries(keys).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}]`;
+    } else if (el.startsWith('v:')) out += `[=${el.slice(2)}]`;
+  }
+  return out;
+}
+
+/** The `fieldsV1` tree of a field set. */
+export function toFieldsV1(set: FieldSet): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const p of [...set].sort()) {
+    let node = root;
+    for (const el of JSON.parse(p) as string[]) {
+      const next = (node[el] as Record<string, unknown> | undefined) ?? {};
+      node[el] = next;
+      node = next;
+    }
+  }
+  return root;
+}
+
+/** The field set of a `fieldsV1` tree. */
+export function fromFieldsV1(tree: unknown): FieldSet {
+  const out: FieldSet = new Set();
+  const walk = (node: unknown, prefix: string[]): void => {
+    if (!isPlainObject(node)) return;
+    const keys = Object.keys(node);
+    if (keys.length === 0 && prefix.length > 0) {
+      out.add(JSON.stringify(prefix));
+      return;
+    }
+    for (const k of keys) walk(node[k], [...prefix, k]);
+  };
+  walk(tree, []);
+  return out;
+}
+
+/** A copy of `current` with `config` merged in the server-side apply way (lists by merge key, atomic lists replaced). */
+export function mergeApplied(current: unknown, config: unknown, names: string[], sem: ListSemanticsOf): unknown {
+  if (isPlainObject(config)) {
+    const out: Record<string, unknown> = isPlainObject(current) ? clone(current) : {};
+    for (const [k, v] of Object.entries(config)) {
+      if (v === undefined) continue;
+      out[k] = mergeApplied(out[k], v, [...names, k], sem);
+    }
+    return out;
+  }
+  if (Array.isArray(config)) {
+    const s = sem(names);
+    if (s.type === 'map' && Array.isArray(current)) {
+      const out = clone(current);
+      for (const item of config) {
+        if (!isPlainObject(item)) continue;
+        const at = out.findIndex((o) => isPlainObject(o) && s.keys.every((k) => deepEqual(o[k], item[k])));
+        if (at >= 0) out[at] = mergeApplied(out[at], item, names, sem);
+        else out.push(clone(item));
+      }
+      return out;
+    }
+    if (s.type === 'set' && Array.isArray(current)) {
+      const out = clone(current);
+      for (const v of config) if (!out.some((o) => deepEqual(o, v))) out.push(clone(v));
+      return out;
+    }
+  }
+  return clone(config);
+}

@@ -1,0 +1,103 @@
+// Field ownership in `metadata.managedFields`: which manager set which field, kept current on
+// every ordinary write (operation Update), as the real server's field manager does.
+import { clone, deepEqual } from '../store/objects.ts';
+import type { FieldTracker } from '../store/store.ts';
+import type { KubeObject, ResourceType } from '../store/types.ts';
+import { fieldsOf, fromFieldsV1, toFieldsV1, valueAt } from './fieldSet.ts';
+import type { FieldSet } from './fieldSet.ts';
+import type { ListSemanticsOf } from './listSemantics.ts';
+
+/** One `managedFields` entry, as on the wire. */
+export interface ManagedFieldsEntry {
+  manager: string;
+  operation: 'Apply' | 'Update';
+  apiVersion: string;
+  time: string;
+  fieldsType: 'FieldsV1';
+  fieldsV1: Record<string, unknown>;
+  subresource?: string;
+}
+
+/** An entry with its fields parsed into a set. */
+export interface OwnedFields {
+  entry: ManagedFieldsEntry;
+  set: FieldSet;
+}
+
+/** Gives the list semantics of a resource type (built-in merge keys or CRD schema). */
+export type SemanticsFor = (rt: ResourceType, apiVersion: string) => ListSemanticsOf;
+
+/** The current time as managedFields records it. */
+export function managedTime(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Parses an object's managedFields; malformed entries are dropped. */
+export function readManagedFields(obj: KubeObject | undefined): OwnedFields[] {
+  const raw = obj?.metadata.managedFields;
+  if (!Array.isArray(raw)) return [];
+  return (raw as ManagedFieldsEntry[])
+    .filter((e) => typeof e === 'object' && e !== null && typeof e.manager === 'string')
+    .map((entry) => ({ entry, set: fromFieldsV1(entry.fieldsV1) }));
+}
+
+/** Serialises owned fields back to managedFields, dropping managers that own nothing. */
+export function writeManagedFields(owned: OwnedFields[]): ManagedFieldsEntry[] {
+  return owned
+    .filter((o) => o.set.size > 0)
+    .map((o) => ({ ...o.entry, fieldsType: 'FieldsV1' as const, fieldsV1: toFieldsV1(o.set) }));
+}
+
+function sameSet(a: FieldSet, b: FieldSet): boolean {
+  return a.size === b.size && [...a].every((p) => b.has(p));
+}
+
+/** Tracks ownership for ordinary writes: changed fields move to the writer's Update entry. */
+export class ManagedFieldsTracker implements FieldTracker {
+  private readonly semanticsFor: SemanticsFor;
+
+  constructor(semanticsFor: SemanticsFor) {
+    this.semanticsFor = semanticsFor;
+  }
+
+  track(rt: ResourceType, previous: KubeObject | undefined, next: KubeObject, manager: string, subresource: 'status' | undefined): void {
+    const given = next.metadata.managedFields;
+    if (previous !== undefined && given !== undefined && !deepEqual(given, previous.metadata.managedFields)) {
+      const kept = (Array.isArray(given) ? given : []).filter((e) => typeof e === 'object' && e !== null && Object.keys(e).length > 0);
+      if (kept.length > 0) next.metadata.managedFields = kept;
+      else delete next.metadata.managedFields;
+      return;
+    }
+    const sem = this.semanticsFor(rt, next.apiVersion);
+    const scope = subresource === 'status' ? 'status' : rt.statusSubresource ? 'main' : undefined;
+    const before = previous === undefined ? new Set<string>() : fieldsOf(previous, sem, scope);
+    const after = fieldsOf(next, sem, scope);
+    const changed = new Set<string>();
+    for (const p of after) {
+      if (!before.has(p) || !deepEqual(valueAt(previous, JSON.parse(p) as string[]), valueAt(next, JSON.parse(p) as string[]))) changed.add(p);
+    }
+    const removed = [...before].filter((p) => !after.has(p));
+    const owned = readManagedFields(previous);
+    if (changed.size === 0 && removed.length === 0) {
+      if (previous?.metadata.managedFields !== undefined) next.metadata.managedFields = clone(previous.metadata.managedFields);
+      return;
+    }
+    for (const o of owned) {
+      for (const p of changed) o.set.delete(p);
+      for (const p of removed) o.set.delete(p);
+    }
+    const mine = owned.find((o) => o.entry.manager === manager && o.entry.operation === 'Update' && (o.entry.subresource ?? '') === (subresource ?? ''));
+    if (mine) {
+      const grown = new Set([...mine.set, ...changed]);
+      if (!sameSet(grown, mine.set)) mine.entry = { ...mine.entry, time: managedTime(), apiVersion: next.apiVersion };
+      mine.set = grown;
+    } else if (changed.size > 0) {
+      const entry: ManagedFieldsEntry = { manager, operation: 'Update', apiVersion: next.apiVersion, time: managedTime(), fieldsType: 'FieldsV1', fieldsV1: {} };
+      if (subresource) entry.subresource = subresource;
+      owned.push({ entry, set: changed });
+    }
+    const out = writeManagedFields(owned);
+    if (out.length > 0) next.metadata.managedFields = out;
+    else delete next.metadata.managedFields;
+  }
+}

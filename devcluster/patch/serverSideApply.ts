@@ -1,0 +1,122 @@
+// Server-side apply: merges a manager's applied configuration into the live object, refuses to
+// take fields another manager set to a different value (409 naming both) unless forced, removes
+// fields the manager stopped applying that no one else owns, and writes nothing when nothing changed.
+import { ApiError, badRequest, notFound, staleConflict } from '../store/errors.ts';
+import { clone, deepEqual, isPlainObject } from '../store/objects.ts';
+import type { Store, WriteOptions } from '../store/store.ts';
+import type { KubeObject, ResourceType } from '../store/types.ts';
+import { displayPath, fieldsOf, mergeApplied, removeAt, valueAt } from './fieldSet.ts';
+import { managedTime, readManagedFields, writeManagedFields } from './managedFields.ts';
+import type { ManagedFieldsEntry, OwnedFields, SemanticsFor } from './managedFields.ts';
+
+/** Options of one apply request. */
+export interface ApplyOptions extends WriteOptions {
+  fieldManager?: string;
+  force?: boolean;
+  subresource?: 'status';
+}
+
+const SYSTEM_META = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink'];
+
+function conflictError(rt: ResourceType, name: string, conflicts: { manager: string; apiVersion: string; path: string }[]): ApiError {
+  const byManager = new Map<string, { apiVersion: string; paths: string[] }>();
+  for (const c of conflicts) {
+    const m = byManager.get(c.manager) ?? { apiVersion: c.apiVersion, paths: [] };
+    m.paths.push(c.path);
+    byManager.set(c.manager, m);
+  }
+  const n = conflicts.length;
+  const parts = [...byManager.entries()].map(([manager, { apiVersion, paths }]) =>
+    paths.length === 1 ? `conflict with "${manager}" using ${apiVersion}: ${paths[0]}` : `conflicts with "${manager}" using ${apiVersion}:\n${paths.map((p) => `- ${p}`).join('\n')}`,
+  );
+  return new ApiError(409, 'Conflict', `Apply failed with ${n} conflict${n === 1 ? '' : 's'}: ${parts.join('\n')}`, {
+    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}" using ${c.apiVersion}`, field: c.path })),
+    details: { name, group: rt.group, kind: rt.resource },
+  });
+}
+
+/**
+ * Applies `config` as `opts.fieldManager` to the object `name` (creating it when absent) and
+ * returns the stored result and whether it was created.
+ */
+export function serverSideApply(
+  store: Store,
+  semanticsFor: SemanticsFor,
+  rt: ResourceType,
+  namespace: string | undefined,
+  name: string,
+  config: unknown,
+  opts: ApplyOptions,
+): { object: KubeObject; created: boolean } {
+  const manager = opts.fieldManager ?? '';
+  if (manager === '') {
+    throw new ApiError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch', {
+      causes: [{ field: 'fieldManager', reason: 'FieldValueRequired', message: 'Required value: is required for apply patch' }],
+    });
+  }
+  if (!isPlainObject(config) || !isPlainObject(config.metadata)) throw badRequest('apply patch: expected an object with apiVersion, kind and metadata');
+  const cfg = clone(config) as KubeObject;
+  if (typeof cfg.apiVersion !== 'string' || typeof cfg.kind !== 'string') {
+    throw badRequest('apply patch: apiVersion and kind must be set in the applied configuration');
+  }
+  if (cfg.kind !== rt.kind) throw badRequest(`apply patch: the applied kind ${cfg.kind} does not match the resource kind ${rt.kind}`);
+  if (cfg.metadata.name === undefined) cfg.metadata.name = name;
+  if (cfg.metadata.name !== name) {
+    throw badRequest(`the name of the object (${cfg.metadata.name}) does not match the name on the URL (${name})`);
+  }
+  if (rt.namespaced) cfg.metadata.namespace = namespace;
+  const sentRv = cfg.metadata.resourceVersion;
+  for (const k of SYSTEM_META) delete cfg.metadata[k];
+  if (opts.subresource === 'status') {
+    for (const k of Object.keys(cfg)) if (k !== 'apiVersion' && k !== 'kind' && k !== 'metadata' && k !== 'status') delete cfg[k];
+  } else if (rt.statusSubresource) {
+    delete cfg.status;
+  }
+  const sem = semanticsFor(rt, cfg.apiVersion);
+  const scope = opts.subresource === 'status' ? 'status' : rt.statusSubresource ? 'main' : undefined;
+  const applied = fieldsOf(cfg, sem, scope);
+  const entryFor = (time: string): ManagedFieldsEntry => {
+    const e: ManagedFieldsEntry = { manager, operation: 'Apply', apiVersion: cfg.apiVersion, time, fieldsType: 'FieldsV1', fieldsV1: {} };
+    if (opts.subresource) e.subresource = opts.subresource;
+    return e;
+  };
+  const current = store.peek(rt, namespace, name);
+  if (!current) {
+    if (opts.subresource === 'status') throw notFound(rt, name);
+    cfg.metadata.managedFields = writeManagedFields([{ entry: entryFor(managedTime()), set: applied }]);
+    return { object: store.create(rt, cfg, { ...opts, managedFieldsSet: true }), created: true };
+  }
+  if (sentRv !== undefined && sentRv !== current.metadata.resourceVersion) throw staleConflict(rt, name);
+  const owned = readManagedFields(current);
+  const isMine = (o: OwnedFields): boolean => o.entry.manager === manager && o.entry.operation === 'Apply' && (o.entry.subresource ?? '') === (opts.subresource ?? '');
+  const conflicts: { manager: string; apiVersion: string; path: string; owner: OwnedFields; key: string }[] = [];
+  for (const o of owned) {
+    if (isMine(o)) continue;
+    for (const key of applied) {
+      if (!o.set.has(key)) continue;
+      const path = JSON.parse(key) as string[];
+      if (path[path.length - 1] === '.' || (path[path.length - 1] ?? '').startsWith('v:')) continue;
+      if (deepEqual(valueAt(current, path), valueAt(cfg, path))) continue;
+      conflicts.push({ manager: o.entry.manager, apiVersion: o.entry.apiVersion, path: displayPath(path), owner: o, key });
+    }
+  }
+  if (conflicts.length > 0 && !opts.force) throw conflictError(rt, name, conflicts);
+  for (const c of conflicts) c.owner.set.delete(c.key);
+  const merged = mergeApplied(current, cfg, [], sem) as KubeObject;
+  const mine = owned.find(isMine);
+  const others = owned.filter((o) => o !== mine);
+  const stillOwned = (key: string): boolean => others.some((o) => o.set.has(key));
+  const dropped = [...(mine?.set ?? [])].filter((k) => !applied.has(k) && !stillOwned(k)).map((k) => JSON.parse(k) as string[]);
+  for (const path of dropped.sort((a, b) => b.length - a.length)) removeAt(merged, path);
+  const unchangedSet = mine !== undefined && mine.set.size === applied.size && [...applied].every((k) => mine.set.has(k));
+  const nextMine: OwnedFields = { entry: unchangedSet && mine ? mine.entry : entryFor(managedTime()), set: applied };
+  const nextOwned = mine ? owned.map((o) => (o === mine ? nextMine : o)) : [...owned, nextMine];
+  merged.metadata.managedFields = writeManagedFields(nextOwned);
+  const stored = clone(current);
+  const probe = clone(merged);
+  probe.metadata.resourceVersion = stored.metadata.resourceVersion;
+  if (deepEqual(probe, stored)) return { object: store.get(rt, namespace, name) ?? stored, created: false };
+  const writeOpts = { ...opts, managedFieldsSet: true };
+  store.admitUpdate(rt, current, merged, writeOpts);
+  return { object: store.writeUpdate(rt, current, merged, writeOpts), created: false };
+}
