@@ -27,6 +27,12 @@ export function controllerUid(object: KubeObject): string | undefined {
   return object.metadata.ownerReferences?.find((ref) => ref.controller === true)?.uid;
 }
 
+/** The `namespace/name` key of the object's controlling owner when it is of `kind`. */
+export function controllerKey(object: KubeObject, kind: string): string | undefined {
+  const ref = object.metadata.ownerReferences?.find((r) => r.controller === true);
+  return ref?.kind === kind ? `${object.metadata.namespace ?? 'default'}/${ref.name}` : undefined;
+}
+
 /** Index of objects by their controlling owner's uid. */
 export const byController: IndexFunction = (object) => {
   const uid = controllerUid(object);

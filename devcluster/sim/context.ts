@@ -40,6 +40,15 @@ function claimOf(pv: KubeObject): readonly string[] {
   return ref?.name ? [`${ref.namespace ?? 'default'}/${ref.name}`] : [];
 }
 
+/** Index name: free (Available, unclaimed) PersistentVolumes by storage class ('' for none). */
+export const BY_FREE_CLASS = 'free-class';
+
+function freeClassOf(pv: KubeObject): readonly string[] {
+  const free = (pv.status as { phase?: string } | undefined)?.phase === 'Available'
+    && (pv.spec as { claimRef?: unknown } | undefined)?.claimRef === undefined;
+  return free ? [(pv.spec as { storageClassName?: string } | undefined)?.storageClassName ?? ''] : [];
+}
+
 /** Creates the caches with their indexes; the caller registers handlers, then starts them. */
 export function createContext(store: Store, report: ErrorReporter, recordEvents: boolean): SimContext {
   const cache = (rt: (typeof BUILTINS)[keyof typeof BUILTINS]) => new ObjectCache(store, rt);
@@ -59,5 +68,6 @@ export function createContext(store: Store, report: ErrorReporter, recordEvents:
   });
   for (const owned of [caches.pods, caches.replicasets]) owned.addIndex(BY_CONTROLLER, byController);
   caches.persistentvolumes.addIndex(BY_CLAIM, claimOf);
+  caches.persistentvolumes.addIndex(BY_FREE_CLASS, freeClassOf);
   return { store, caches, events: new EventRecorder(store, recordEvents), report };
 }

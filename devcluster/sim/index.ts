@@ -9,7 +9,12 @@ import { Kubelet } from './kubelet.ts';
 import { DEFAULT_SITE_NODES, nodeObject, type NodeSpec } from './nodes.ts';
 import type { ScoringStrategy } from './predicates.ts';
 import type { ErrorReporter } from './queue.ts';
+import { DeploymentController } from './deployment.ts';
+import { JobController } from './job.ts';
+import { ReplicaSetController } from './replicaset.ts';
 import { Scheduler } from './scheduler.ts';
+import { StatefulSetController } from './statefulset.ts';
+import { VolumeBinder } from './volumes.ts';
 
 export { DEFAULT_SITE_NODES, loadNodeSpecs, parseNodeSpecs, InvalidNodesFileError, type NodeSpec } from './nodes.ts';
 export { FAIL_ANNOTATION, RUN_SECONDS_ANNOTATION } from './kubelet.ts';
@@ -48,6 +53,10 @@ export function startSimulation(store: Store, opts: SimulationOptions = {}): Sim
   registerNodes(store, opts.nodes ?? DEFAULT_SITE_NODES);
   const scheduler = new Scheduler(ctx, opts.scoring ?? 'LeastAllocated');
   const kubelet = new Kubelet(ctx, opts.jobRunMillis ?? 1000);
+  const controllers = [
+    scheduler, kubelet, new VolumeBinder(ctx), new ReplicaSetController(ctx), new DeploymentController(ctx),
+    new StatefulSetController(ctx), new JobController(ctx),
+  ];
   const caches = Object.values(ctx.caches) as SimCaches[keyof SimCaches][];
   for (const cache of caches) cache.start();
   return {
@@ -55,8 +64,7 @@ export function startSimulation(store: Store, opts: SimulationOptions = {}): Sim
     resumeKubelet: () => kubelet.resume(),
     stop: async () => {
       for (const cache of caches) cache.stop();
-      scheduler.stop();
-      kubelet.stop();
+      for (const controller of controllers) controller.stop();
     },
   };
 }

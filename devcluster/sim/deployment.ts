@@ -1,0 +1,202 @@
+// The Deployment controller: one ReplicaSet per pod template (named by its pod-template-hash),
+// the current one scaled to spec.replicas and older ones to 0 (a simplified rollout: no surge
+// steps), old ones pruned past revisionHistoryLimit, and the Deployment's status rolled up.
+import { BUILTINS } from '../store/builtins.ts';
+import { deepEqual } from '../store/objects.ts';
+import type { KubeObject } from '../store/types.ts';
+import { controllerKey, keyOf } from './cache.ts';
+import { BY_CONTROLLER, type SimContext } from './context.ts';
+import { controllerRef, templateHash, withCondition, type Condition } from './ownership.ts';
+import { WorkQueue } from './queue.ts';
+import type { PodTemplate } from './replicaset.ts';
+import type { LabelSelector } from './selectors.ts';
+
+const COMPONENT = 'deployment-controller';
+const HASH_LABEL = 'pod-template-hash';
+const REVISION = 'deployment.kubernetes.io/revision';
+
+interface DeploymentSpec {
+  replicas?: number;
+  paused?: boolean;
+  revisionHistoryLimit?: number;
+  selector?: LabelSelector;
+  template?: PodTemplate;
+  strategy?: { type?: string; rollingUpdate?: { maxUnavailable?: number | string; maxSurge?: number | string } };
+}
+interface ReplicaSetStatus { replicas?: number; readyReplicas?: number; availableReplicas?: number }
+
+/** Rolls each Deployment's template out through ReplicaSets. */
+export class DeploymentController {
+  private readonly ctx: SimContext;
+  private readonly queue: WorkQueue;
+
+  constructor(ctx: SimContext) {
+    this.ctx = ctx;
+    this.queue = new WorkQueue(COMPONENT, (key) => this.sync(key), ctx.report);
+    ctx.caches.deployments.onChange((type, deployment) => {
+      if (type !== 'DELETED') this.queue.add(keyOf(deployment));
+    });
+    ctx.caches.replicasets.onChange((_type, rs) => {
+      const owner = controllerKey(rs, 'Deployment');
+      if (owner !== undefined) this.queue.add(owner);
+    });
+  }
+
+  /** Stops the controller. */
+  stop(): void {
+    this.queue.stop();
+  }
+
+  private sync(key: string): void {
+    const deployment = this.ctx.caches.deployments.get(key);
+    if (deployment === undefined || deployment.metadata.deletionTimestamp !== undefined) return;
+    const spec = (deployment.spec ?? {}) as DeploymentSpec;
+    const owned = this.ctx.caches.replicasets.indexed(BY_CONTROLLER, deployment.metadata.uid ?? '');
+    const hash = templateHash(spec.template ?? {});
+    let current = owned.find((rs) => rs.metadata.labels?.[HASH_LABEL] === hash);
+    let created = false;
+    if (!spec.paused) {
+      if (current === undefined) {
+        current = this.createReplicaSet(deployment, spec, hash, nextRevision(owned));
+        created = true;
+      } else {
+        this.scale(deployment, current, spec.replicas ?? 1, isLatest(current, owned) ? undefined : nextRevision(owned));
+      }
+      for (const old of owned) if (old !== current && replicasOf(old) > 0) this.scale(deployment, old, 0);
+      this.prune(deployment, spec, current);
+    }
+    this.writeStatus(key, spec, hash, created);
+  }
+
+  private createReplicaSet(deployment: KubeObject, spec: DeploymentSpec, hash: string, revision: number): KubeObject {
+    const template = structuredClone(spec.template ?? {});
+    template.metadata = { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), [HASH_LABEL]: hash } };
+    const selector = structuredClone(spec.selector ?? {});
+    selector.matchLabels = { ...(selector.matchLabels ?? {}), [HASH_LABEL]: hash };
+    const name = `${deployment.metadata.name}-${hash}`;
+    const rs = this.ctx.store.create(BUILTINS.replicasets, {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: {
+        name,
+        namespace: deployment.metadata.namespace ?? 'default',
+        labels: { ...(template.metadata.labels ?? {}) },
+        annotations: replicaAnnotations(spec, revision),
+        ownerReferences: [controllerRef(deployment)],
+      },
+      spec: { replicas: spec.replicas ?? 1, selector, template },
+    }, { fieldManager: COMPONENT });
+    this.ctx.events.record(COMPONENT, deployment, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${name} from 0 to ${spec.replicas ?? 1}`);
+    return rs;
+  }
+
+  private scale(deployment: KubeObject, rs: KubeObject, replicas: number, revision?: number): void {
+    const from = replicasOf(rs);
+    if (from === replicas && revision === undefined) return;
+    const next = structuredClone(rs);
+    (next.spec as { replicas: number }).replicas = replicas;
+    const dspec = (deployment.spec ?? {}) as DeploymentSpec;
+    if (revision !== undefined || replicas > 0) {
+      next.metadata.annotations = { ...(next.metadata.annotations ?? {}), ...replicaAnnotations(dspec, revision ?? Number(rs.metadata.annotations?.[REVISION] ?? 1)) };
+    }
+    this.ctx.store.update(BUILTINS.replicasets, next, { fieldManager: COMPONENT });
+    if (from !== replicas) {
+      const verb = replicas > from ? 'up' : 'down';
+      this.ctx.events.record(COMPONENT, deployment, 'Normal', 'ScalingReplicaSet', `Scaled ${verb} replica set ${rs.metadata.name} from ${from} to ${replicas}`);
+    }
+  }
+
+  /** Deletes the oldest idle ReplicaSets beyond revisionHistoryLimit. */
+  private prune(deployment: KubeObject, spec: DeploymentSpec, current: KubeObject): void {
+    const limit = spec.revisionHistoryLimit ?? 10;
+    const idle = this.ctx.caches.replicasets.indexed(BY_CONTROLLER, deployment.metadata.uid ?? '')
+      .filter((rs) => rs.metadata.uid !== current.metadata.uid && replicasOf(rs) === 0 && ((rs.status ?? {}) as ReplicaSetStatus).replicas === 0)
+      .sort((a, b) => revisionOf(a) - revisionOf(b));
+    for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) {
+      this.ctx.store.delete(BUILTINS.replicasets, rs.metadata.namespace, rs.metadata.name);
+    }
+  }
+
+  private writeStatus(key: string, spec: DeploymentSpec, hash: string, created: boolean): void {
+    const deployment = this.ctx.caches.deployments.get(key);
+    if (deployment === undefined) return;
+    const owned = this.ctx.caches.replicasets.indexed(BY_CONTROLLER, deployment.metadata.uid ?? '');
+    const current = owned.find((rs) => rs.metadata.labels?.[HASH_LABEL] === hash);
+    const sum = (field: keyof ReplicaSetStatus) => owned.reduce((n, rs) => n + (((rs.status ?? {}) as ReplicaSetStatus)[field] ?? 0), 0);
+    const wanted = spec.replicas ?? 1;
+    const replicas = sum('replicas');
+    const updated = ((current?.status ?? {}) as ReplicaSetStatus).replicas ?? 0;
+    const available = sum('availableReplicas');
+    const old = (deployment.status ?? {}) as Record<string, unknown> & { conditions?: Condition[] };
+    const minimum = wanted - maxUnavailable(spec, wanted);
+    let conditions = withCondition(old.conditions, available >= minimum
+      ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
+      : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' }, true);
+    const rsName = current?.metadata.name ?? `${deployment.metadata.name}-${hash}`;
+    const complete = updated === wanted && replicas === wanted && available === wanted;
+    const progressing: Condition = spec.paused
+      ? { type: 'Progressing', status: 'Unknown', reason: 'DeploymentPaused', message: 'Deployment is paused' }
+      : complete
+        ? { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${rsName}" has successfully progressed.` }
+        : created
+          ? { type: 'Progressing', status: 'True', reason: 'NewReplicaSetCreated', message: `Created new replica set "${rsName}"` }
+          : { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${rsName}" is progressing.` };
+    const before = old.conditions?.find((c) => c.type === 'Progressing');
+    if (!(before?.reason === 'NewReplicaSetCreated' && progressing.reason === 'ReplicaSetUpdated')) {
+      conditions = withCondition(conditions, progressing, true);
+    }
+    const status: Record<string, unknown> = {
+      observedGeneration: deployment.metadata.generation ?? 1,
+      replicas,
+      updatedReplicas: updated,
+      readyReplicas: sum('readyReplicas'),
+      availableReplicas: available,
+      ...(Math.max(0, replicas - available) > 0 ? { unavailableReplicas: Math.max(0, replicas - available) } : {}),
+      conditions,
+    };
+    if (deepEqual(old, status)) return;
+    this.ctx.store.update(BUILTINS.deployments, { ...deployment, status }, { subresource: 'status', fieldManager: COMPONENT });
+  }
+}
+
+function replicasOf(rs: KubeObject): number {
+  return ((rs.spec ?? {}) as { replicas?: number }).replicas ?? 1;
+}
+
+function revisionOf(rs: KubeObject): number {
+  return Number(rs.metadata.annotations?.[REVISION] ?? 0);
+}
+
+function nextRevision(owned: KubeObject[]): number {
+  return owned.reduce((max, rs) => Math.max(max, revisionOf(rs)), 0) + 1;
+}
+
+function isLatest(rs: KubeObject, owned: KubeObject[]): boolean {
+  return owned.every((other) => revisionOf(other) <= revisionOf(rs));
+}
+
+function replicaAnnotations(spec: DeploymentSpec, revision: number): Record<string, string> {
+  const replicas = spec.replicas ?? 1;
+  return {
+    'deployment.kubernetes.io/desired-replicas': String(replicas),
+    'deployment.kubernetes.io/max-replicas': String(replicas + maxSurge(spec, replicas)),
+    [REVISION]: String(revision),
+  };
+}
+
+/** maxUnavailable as the Available condition uses it: 25% (rounded down) unless set; 0 for Recreate. */
+function maxUnavailable(spec: DeploymentSpec, replicas: number): number {
+  if (spec.strategy?.type === 'Recreate' || replicas === 0) return 0;
+  return Math.min(replicas, resolve(spec.strategy?.rollingUpdate?.maxUnavailable ?? '25%', replicas, Math.floor));
+}
+
+function maxSurge(spec: DeploymentSpec, replicas: number): number {
+  if (spec.strategy?.type === 'Recreate') return 0;
+  return resolve(spec.strategy?.rollingUpdate?.maxSurge ?? '25%', replicas, Math.ceil);
+}
+
+function resolve(value: number | string, replicas: number, round: (n: number) => number): number {
+  if (typeof value === 'number') return value;
+  const percent = /^(\d+)%$/.exec(value);
+  return percent ? round((Number(percent[1]) * replicas) / 100) : Number(value) || 0;
+}

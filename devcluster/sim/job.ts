@@ -1,0 +1,216 @@
+// The Job controller: runs pods until `completions` succeed (NonIndexed or Indexed), at most
+// `parallelism` at once; fails the Job past `backoffLimit` failed pods or `activeDeadlineSeconds`;
+// `suspend` deletes the active pods; a finished Job is deleted after ttlSecondsAfterFinished.
+import { BUILTINS } from '../store/builtins.ts';
+import { ApiError } from '../store/errors.ts';
+import { deepEqual, randomSuffix } from '../store/objects.ts';
+import type { KubeObject } from '../store/types.ts';
+import { controllerKey, keyOf } from './cache.ts';
+import { BY_CONTROLLER, type SimContext } from './context.ts';
+import { timestamp, withCondition, type Condition } from './ownership.ts';
+import { deletionOrder, isPodActive, isPodReady, podPhase } from './pods.ts';
+import { WorkQueue } from './queue.ts';
+import { podFromTemplate, type PodTemplate } from './replicaset.ts';
+
+const COMPONENT = 'job-controller';
+const INDEX = 'batch.kubernetes.io/job-completion-index';
+const RETRY_MS = 1_000;
+
+interface JobSpec {
+  completions?: number;
+  parallelism?: number;
+  backoffLimit?: number;
+  suspend?: boolean;
+  activeDeadlineSeconds?: number;
+  ttlSecondsAfterFinished?: number;
+  completionMode?: 'NonIndexed' | 'Indexed';
+  template?: PodTemplate;
+}
+interface JobStatus { startTime?: string; completionTime?: string; succeeded?: number; failed?: number; conditions?: Condition[] }
+
+/** Runs each Job's pods to completion or failure. */
+export class JobController {
+  private readonly ctx: SimContext;
+  private readonly queue: WorkQueue;
+
+  constructor(ctx: SimContext) {
+    this.ctx = ctx;
+    this.queue = new WorkQueue(COMPONENT, (key) => this.sync(key), ctx.report);
+    ctx.caches.jobs.onChange((type, job) => {
+      if (type !== 'DELETED') this.queue.add(keyOf(job));
+    });
+    ctx.caches.pods.onChange((_type, pod) => {
+      const owner = controllerKey(pod, 'Job');
+      if (owner !== undefined) this.queue.add(owner);
+    });
+  }
+
+  /** Stops the controller and its deadline and TTL timers. */
+  stop(): void {
+    this.queue.stop();
+  }
+
+  private sync(key: string): void {
+    const job = this.ctx.caches.jobs.get(key);
+    if (job === undefined || job.metadata.deletionTimestamp !== undefined) return;
+    const spec = (job.spec ?? {}) as JobSpec;
+    const old = (job.status ?? {}) as Record<string, unknown> & JobStatus;
+    const pods = this.ctx.caches.pods.indexed(BY_CONTROLLER, job.metadata.uid ?? '');
+    const active = pods.filter(isPodActive);
+    const succeededPods = pods.filter((pod) => podPhase(pod) === 'Succeeded');
+    const succeeded = Math.max(old.succeeded ?? 0, succeededPods.length);
+    const failed = Math.max(old.failed ?? 0, pods.filter((pod) => podPhase(pod) === 'Failed').length);
+    const indexed = spec.completionMode === 'Indexed';
+    const doneIndexes = new Set(succeededPods.map(indexOf).filter((i): i is number => i !== undefined));
+    let conditions = old.conditions ?? [];
+    let startTime = old.startTime;
+    let completionTime = old.completionTime;
+    const finished = conditions.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+
+    if (finished) {
+      for (const pod of active) this.deletePod(job, pod);
+      this.expireAfterTtl(job, spec, old);
+    } else if (spec.suspend) {
+      for (const pod of active) this.deletePod(job, pod);
+      if (!conditions.some((c) => c.type === 'Suspended' && c.status === 'True')) {
+        conditions = withCondition(conditions, { type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' });
+        this.ctx.events.record(COMPONENT, job, 'Normal', 'Suspended', 'Job suspended');
+      }
+    } else {
+      if (conditions.some((c) => c.type === 'Suspended' && c.status === 'True')) {
+        conditions = withCondition(conditions, { type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed' });
+        this.ctx.events.record(COMPONENT, job, 'Normal', 'Resumed', 'Job resumed');
+        startTime = undefined;
+      }
+      startTime ??= timestamp();
+      const deadlineLeft = spec.activeDeadlineSeconds === undefined ? Infinity
+        : Date.parse(startTime) + spec.activeDeadlineSeconds * 1000 - Date.now();
+      const complete = indexed
+        ? doneIndexes.size >= (spec.completions ?? 1)
+        : spec.completions === undefined ? succeeded > 0 && active.length === 0 : succeeded >= spec.completions;
+      const failure = failed > (spec.backoffLimit ?? 6)
+        ? { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }
+        : deadlineLeft <= 0 ? { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' } : undefined;
+      if (failure !== undefined) {
+        for (const pod of active) this.deletePod(job, pod);
+        conditions = withCondition(conditions, { type: 'FailureTarget', status: 'True', ...failure });
+        conditions = withCondition(conditions, { type: 'Failed', status: 'True', ...failure });
+        this.ctx.events.record(COMPONENT, job, 'Warning', failure.reason, failure.message);
+      } else if (complete) {
+        for (const pod of active) this.deletePod(job, pod);
+        const done = { reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' };
+        conditions = withCondition(conditions, { type: 'SuccessCriteriaMet', status: 'True', ...done });
+        conditions = withCondition(conditions, { type: 'Complete', status: 'True', ...done });
+        completionTime = timestamp();
+        this.ctx.events.record(COMPONENT, job, 'Normal', 'Completed', 'Job completed');
+      } else {
+        this.runPods(job, spec, active, succeeded, doneIndexes);
+        if (Number.isFinite(deadlineLeft)) this.queue.addAfter(key, deadlineLeft + 5);
+      }
+    }
+    this.writeStatus(key, old, { startTime, completionTime, succeeded, failed, conditions, indexed, doneIndexes });
+  }
+
+  /** Creates or deletes pods so that the right number run now. */
+  private runPods(job: KubeObject, spec: JobSpec, active: KubeObject[], succeeded: number, doneIndexes: Set<number>): void {
+    const parallelism = spec.parallelism ?? 1;
+    if (spec.completionMode === 'Indexed') {
+      const running = new Set(active.map(indexOf));
+      const missing: number[] = [];
+      for (let i = 0; i < (spec.completions ?? 1) && missing.length + active.length < parallelism; i += 1) {
+        if (!doneIndexes.has(i) && !running.has(i)) missing.push(i);
+      }
+      for (const index of missing) if (!this.createPod(job, spec, index)) return;
+      return;
+    }
+    const wanted = spec.completions === undefined
+      ? (succeeded > 0 ? 0 : parallelism)
+      : Math.max(0, Math.min(parallelism, spec.completions - succeeded));
+    if (active.length > wanted) {
+      for (const pod of [...active].sort(deletionOrder).slice(0, active.length - wanted)) this.deletePod(job, pod);
+    }
+    for (let i = active.length; i < wanted; i += 1) if (!this.createPod(job, spec, undefined)) return;
+  }
+
+  /** Creates one pod; false when admission refused it (quota), to retry later. */
+  private createPod(job: KubeObject, spec: JobSpec, index: number | undefined): boolean {
+    const name = index === undefined ? `${job.metadata.name}-${randomSuffix()}` : `${job.metadata.name}-${index}-${randomSuffix()}`;
+    const pod = podFromTemplate(job, spec.template, name);
+    const uid = job.metadata.uid ?? '';
+    pod.metadata.labels = {
+      ...pod.metadata.labels,
+      'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': job.metadata.name,
+      'controller-uid': uid, 'job-name': job.metadata.name,
+      ...(index === undefined ? {} : { [INDEX]: String(index) }),
+    };
+    if (index !== undefined) pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), [INDEX]: String(index) };
+    const podSpec = pod.spec as Record<string, unknown>;
+    podSpec.restartPolicy ??= 'Never';
+    try {
+      this.ctx.store.create(BUILTINS.pods, pod, { fieldManager: COMPONENT });
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.code === 409) throw error;
+      this.ctx.events.record(COMPONENT, job, 'Warning', 'FailedCreate', `Error creating: ${error.message}`);
+      this.queue.addAfter(keyOf(job), RETRY_MS);
+      return false;
+    }
+    this.ctx.events.record(COMPONENT, job, 'Normal', 'SuccessfulCreate', `Created pod: ${name}`);
+    return true;
+  }
+
+  private deletePod(job: KubeObject, pod: KubeObject): void {
+    this.ctx.store.delete(BUILTINS.pods, pod.metadata.namespace, pod.metadata.name);
+    this.ctx.events.record(COMPONENT, job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
+  }
+
+  /** Deletes a finished Job (and, in the foreground, its pods) once its TTL has passed. */
+  private expireAfterTtl(job: KubeObject, spec: JobSpec, status: JobStatus): void {
+    if (spec.ttlSecondsAfterFinished === undefined) return;
+    const finishedAt = status.completionTime ?? status.conditions?.find((c) => c.type === 'Failed')?.lastTransitionTime;
+    const left = Date.parse(finishedAt ?? '') + spec.ttlSecondsAfterFinished * 1000 - Date.now();
+    if (left > 0) return this.queue.addAfter(keyOf(job), left + 5);
+    this.ctx.store.delete(BUILTINS.jobs, job.metadata.namespace, job.metadata.name, { propagationPolicy: 'Foreground' });
+  }
+
+  private writeStatus(key: string, old: Record<string, unknown>, next: {
+    startTime: string | undefined; completionTime: string | undefined; succeeded: number; failed: number;
+    conditions: Condition[]; indexed: boolean; doneIndexes: Set<number>;
+  }): void {
+    const job = this.ctx.caches.jobs.get(key);
+    if (job === undefined) return;
+    const pods = this.ctx.caches.pods.indexed(BY_CONTROLLER, job.metadata.uid ?? '');
+    const active = pods.filter(isPodActive);
+    const status: Record<string, unknown> = {
+      ...(next.startTime !== undefined ? { startTime: next.startTime } : {}),
+      ...(next.completionTime !== undefined ? { completionTime: next.completionTime } : {}),
+      ...(active.length > 0 ? { active: active.length } : {}),
+      ready: active.filter(isPodReady).length,
+      ...(next.succeeded > 0 ? { succeeded: next.succeeded } : {}),
+      ...(next.failed > 0 ? { failed: next.failed } : {}),
+      terminating: 0,
+      uncountedTerminatedPods: {},
+      ...(next.indexed ? { completedIndexes: indexRanges([...next.doneIndexes]) } : {}),
+      ...(next.conditions.length > 0 ? { conditions: next.conditions } : {}),
+    };
+    if (deepEqual(old, status)) return;
+    this.ctx.store.update(BUILTINS.jobs, { ...job, status }, { subresource: 'status', fieldManager: COMPONENT });
+  }
+}
+
+function indexOf(pod: KubeObject): number | undefined {
+  const text = pod.metadata.annotations?.[INDEX];
+  return text === undefined ? undefined : Number(text);
+}
+
+/** "0-2,4", as Job status.completedIndexes spells a set of indexes. */
+export function indexRanges(indexes: number[]): string {
+  const sorted = [...new Set(indexes)].sort((a, b) => a - b);
+  const ranges: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === (sorted[j] as number) + 1) j += 1;
+    ranges.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return ranges.join(',');
+}

@@ -1,0 +1,222 @@
+// The PersistentVolume controller and a dynamic provisioner: a Pending claim binds to the
+// smallest Available volume that matches it (class, access modes, capacity, volume mode,
+// selector, or a pre-bound volumeName/claimRef), or else a volume is provisioned for it when its
+// class is not "" (every class is provisionable here; a claim without one gets `standard`, as the
+// default class). A volume whose claim is gone is Released, or deleted when its policy is Delete.
+import { BUILTINS } from '../store/builtins.ts';
+import { deepEqual } from '../store/objects.ts';
+import type { KubeObject } from '../store/types.ts';
+import { keyOf } from './cache.ts';
+import { BY_CLAIM, BY_FREE_CLASS, type SimContext } from './context.ts';
+import { parseMilli } from './quantity.ts';
+import { WorkQueue } from './queue.ts';
+import { labelSelectorMatches, type LabelSelector } from './selectors.ts';
+
+const COMPONENT = 'persistentvolume-controller';
+/** The storage class a claim without one gets, as the cluster's default StorageClass. */
+export const DEFAULT_STORAGE_CLASS = 'standard';
+const PROVISIONER = 'devcluster.sde.london/simulated';
+
+interface ClaimSpec {
+  storageClassName?: string;
+  accessModes?: string[];
+  volumeMode?: string;
+  volumeName?: string;
+  selector?: LabelSelector;
+  resources?: { requests?: { storage?: string } };
+}
+interface VolumeSpec {
+  storageClassName?: string;
+  accessModes?: string[];
+  volumeMode?: string;
+  capacity?: { storage?: string };
+  claimRef?: { namespace?: string; name?: string; uid?: string };
+  persistentVolumeReclaimPolicy?: string;
+}
+
+/** Binds claims to volumes and provisions volumes on demand. */
+export class VolumeBinder {
+  private readonly ctx: SimContext;
+  private readonly claims: WorkQueue;
+  private readonly volumes: WorkQueue;
+  private readonly pendingClaims = new Set<string>();
+
+  constructor(ctx: SimContext) {
+    this.ctx = ctx;
+    this.claims = new WorkQueue(`${COMPONENT}/claims`, (key) => this.syncClaim(key), ctx.report);
+    this.volumes = new WorkQueue(`${COMPONENT}/volumes`, (name) => this.syncVolume(name), ctx.report);
+    ctx.caches.persistentvolumeclaims.onChange((type, claim) => {
+      const key = keyOf(claim);
+      if (type === 'DELETED') {
+        this.pendingClaims.delete(key);
+        for (const pv of ctx.caches.persistentvolumes.indexed(BY_CLAIM, key)) this.volumes.add(pv.metadata.name);
+        return;
+      }
+      if (phaseOf(claim) !== 'Bound') this.pendingClaims.add(key);
+      else this.pendingClaims.delete(key);
+      this.claims.add(key);
+    });
+    ctx.caches.persistentvolumes.onChange((type, pv) => {
+      if (type !== 'DELETED') this.volumes.add(pv.metadata.name);
+      if (type !== 'DELETED' && isFree(pv)) for (const key of this.pendingClaims) this.claims.add(key);
+    });
+  }
+
+  /** Stops binding. */
+  stop(): void {
+    this.claims.stop();
+    this.volumes.stop();
+  }
+
+  private syncClaim(key: string): void {
+    const claim = this.ctx.caches.persistentvolumeclaims.get(key);
+    if (claim === undefined || claim.metadata.deletionTimestamp !== undefined) return;
+    const spec = (claim.spec ?? {}) as ClaimSpec;
+    if (phaseOf(claim) === 'Bound') {
+      const pv = spec.volumeName ? this.ctx.caches.persistentvolumes.get(spec.volumeName) : undefined;
+      if (pv !== undefined || spec.volumeName === undefined) return;
+      this.writeClaimStatus(claim, { phase: 'Lost' });
+      return;
+    }
+    const volume = this.findVolume(claim, spec) ?? this.provision(claim, spec);
+    if (volume === undefined) return;
+    this.bind(claim, spec, volume);
+  }
+
+  /** The smallest Available volume that satisfies the claim, or its pre-bound one. */
+  private findVolume(claim: KubeObject, spec: ClaimSpec): KubeObject | undefined {
+    const key = keyOf(claim);
+    const preBound = this.ctx.caches.persistentvolumes.indexed(BY_CLAIM, key)
+      .find((pv) => { const ref = (pv.spec as VolumeSpec).claimRef; return ref?.uid === undefined || ref.uid === claim.metadata.uid; });
+    if (preBound !== undefined && volumeFits(preBound, claim, spec)) return preBound;
+    if (spec.volumeName) {
+      const named = this.ctx.caches.persistentvolumes.get(spec.volumeName);
+      return named !== undefined && (named.spec as VolumeSpec).claimRef === undefined && volumeFits(named, claim, spec) ? named : undefined;
+    }
+    const classes = spec.storageClassName === undefined ? [DEFAULT_STORAGE_CLASS, ''] : [spec.storageClassName];
+    let best: KubeObject | undefined;
+    for (const pv of classes.flatMap((c) => this.ctx.caches.persistentvolumes.indexed(BY_FREE_CLASS, c))) {
+      if (!volumeFits(pv, claim, spec)) continue;
+      if (best === undefined || storageOf(pv) < storageOf(best)) best = pv;
+    }
+    return best;
+  }
+
+  private provision(claim: KubeObject, spec: ClaimSpec): KubeObject | undefined {
+    const storageClass = spec.storageClassName ?? DEFAULT_STORAGE_CLASS;
+    if (storageClass === '' || spec.volumeName) return undefined;
+    const name = `pvc-${claim.metadata.uid ?? claim.metadata.name}`;
+    const existing = this.ctx.caches.persistentvolumes.get(name);
+    if (existing !== undefined) return existing;
+    const pv = this.ctx.store.create(BUILTINS.persistentvolumes, {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name, annotations: { 'pv.kubernetes.io/provisioned-by': PROVISIONER } },
+      spec: {
+        capacity: { storage: spec.resources?.requests?.storage ?? '1Gi' },
+        accessModes: spec.accessModes ?? ['ReadWriteOnce'],
+        volumeMode: spec.volumeMode ?? 'Filesystem',
+        storageClassName: storageClass,
+        persistentVolumeReclaimPolicy: 'Delete',
+        claimRef: claimRef(claim),
+        hostPath: { path: `/var/lib/devcluster/volumes/${name}`, type: 'DirectoryOrCreate' },
+      },
+    }, { fieldManager: COMPONENT });
+    this.ctx.events.record(COMPONENT, claim, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${name}`);
+    return pv;
+  }
+
+  private bind(claim: KubeObject, spec: ClaimSpec, volume: KubeObject): void {
+    const pvSpec = volume.spec as VolumeSpec;
+    if (pvSpec.claimRef?.uid !== claim.metadata.uid) {
+      const next = structuredClone(volume);
+      (next.spec as VolumeSpec).claimRef = claimRef(claim);
+      next.metadata.annotations = { ...(next.metadata.annotations ?? {}), 'pv.kubernetes.io/bound-by-controller': 'yes' };
+      this.ctx.store.update(BUILTINS.persistentvolumes, next, { fieldManager: COMPONENT });
+    }
+    const bound = this.ctx.caches.persistentvolumes.get(volume.metadata.name);
+    if (bound !== undefined && phaseOf(bound) !== 'Bound') {
+      this.ctx.store.update(BUILTINS.persistentvolumes, { ...bound, status: { phase: 'Bound' } }, { subresource: 'status', fieldManager: COMPONENT });
+    }
+    const nextClaim = structuredClone(claim);
+    const claimSpec = nextClaim.spec as ClaimSpec;
+    claimSpec.volumeName = volume.metadata.name;
+    claimSpec.storageClassName ??= pvSpec.storageClassName ?? DEFAULT_STORAGE_CLASS;
+    nextClaim.metadata.annotations = {
+      ...(nextClaim.metadata.annotations ?? {}),
+      'pv.kubernetes.io/bind-completed': 'yes',
+      ...(spec.volumeName ? {} : { 'pv.kubernetes.io/bound-by-controller': 'yes' }),
+      ...(volume.metadata.annotations?.['pv.kubernetes.io/provisioned-by'] === PROVISIONER
+        ? { 'volume.kubernetes.io/storage-provisioner': PROVISIONER, 'volume.beta.kubernetes.io/storage-provisioner': PROVISIONER } : {}),
+    };
+    this.ctx.store.update(BUILTINS.persistentvolumeclaims, nextClaim, { fieldManager: COMPONENT });
+    const updated = this.ctx.caches.persistentvolumeclaims.get(keyOf(claim));
+    if (updated !== undefined) {
+      this.writeClaimStatus(updated, { phase: 'Bound', accessModes: pvSpec.accessModes ?? [], capacity: { ...(pvSpec.capacity ?? {}) } });
+    }
+  }
+
+  private writeClaimStatus(claim: KubeObject, status: Record<string, unknown>): void {
+    if (deepEqual(claim.status, status)) return;
+    this.ctx.store.update(BUILTINS.persistentvolumeclaims, { ...claim, status }, { subresource: 'status', fieldManager: COMPONENT });
+  }
+
+  /** A volume whose claim is gone is Released (Retain) or deleted (Delete); an unclaimed one is Available. */
+  private syncVolume(name: string): void {
+    const pv = this.ctx.caches.persistentvolumes.get(name);
+    if (pv === undefined || pv.metadata.deletionTimestamp !== undefined) return;
+    const spec = (pv.spec ?? {}) as VolumeSpec;
+    const ref = spec.claimRef;
+    let phase = 'Available';
+    if (ref?.name !== undefined && ref.uid !== undefined) {
+      const claim = this.ctx.caches.persistentvolumeclaims.get(`${ref.namespace ?? 'default'}/${ref.name}`);
+      if (claim?.metadata.uid === ref.uid) return;
+      if (spec.persistentVolumeReclaimPolicy === 'Delete') {
+        this.ctx.store.delete(BUILTINS.persistentvolumes, undefined, name);
+        return;
+      } else phase = 'Released';
+    }
+    if (phaseOf(pv) === phase) return;
+    this.ctx.store.update(BUILTINS.persistentvolumes, { ...pv, status: { ...((pv.status ?? {}) as object), phase } }, { subresource: 'status', fieldManager: COMPONENT });
+  }
+}
+
+/** Available and not claimed or pre-bound: any matching claim may take it. */
+export function isFree(pv: KubeObject): boolean {
+  return phaseOf(pv) === 'Available' && (pv.spec as VolumeSpec | undefined)?.claimRef === undefined;
+}
+
+function phaseOf(object: KubeObject): string | undefined {
+  return (object.status as { phase?: string } | undefined)?.phase;
+}
+
+function storageOf(pv: KubeObject): number {
+  try {
+    return parseMilli((pv.spec as VolumeSpec).capacity?.storage ?? '0');
+  } catch {
+    return 0;
+  }
+}
+
+function claimRef(claim: KubeObject): Record<string, unknown> {
+  return {
+    apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: claim.metadata.namespace ?? 'default',
+    name: claim.metadata.name, uid: claim.metadata.uid, resourceVersion: claim.metadata.resourceVersion,
+  };
+}
+
+/** Whether a volume can serve a claim: class, access modes, volume mode, capacity and selector. */
+export function volumeFits(pv: KubeObject, claim: KubeObject, spec: ClaimSpec): boolean {
+  const pvSpec = (pv.spec ?? {}) as VolumeSpec;
+  const wantedClass = spec.storageClassName ?? DEFAULT_STORAGE_CLASS;
+  if ((pvSpec.storageClassName ?? '') !== wantedClass && !(spec.storageClassName === undefined && (pvSpec.storageClassName ?? '') === '')) return false;
+  if ((pvSpec.volumeMode ?? 'Filesystem') !== (spec.volumeMode ?? 'Filesystem')) return false;
+  if (!(spec.accessModes ?? []).every((mode) => (pvSpec.accessModes ?? []).includes(mode))) return false;
+  if (!labelSelectorMatches(spec.selector, pv.metadata.labels)) return false;
+  try {
+    if (storageOf(pv) < parseMilli(spec.resources?.requests?.storage ?? '0')) return false;
+  } catch {
+    return false;
+  }
+  return claim.metadata.deletionTimestamp === undefined;
+}
