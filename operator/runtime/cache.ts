@@ -39,6 +39,8 @@ export interface ObjectCache {
    * issue; for non-numeric versions it resolves true at once, as the API calls them opaque.
    */
   waitForResourceVersion(resourceVersion: string, timeoutMs: number): Promise<boolean>;
+  /** Resolves true once `condition()` holds (checked after every change), false after `timeoutMs`. */
+  waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean>;
 }
 
 /** Compares two resourceVersions as integers; undefined when either is not numeric. */
@@ -84,7 +86,7 @@ export class Store implements ObjectCache {
   readonly #byOwner = new Map<string, Set<string>>();
   readonly #handlers = new Set<(event: CacheEvent) => void>();
   #syncWaiters: Array<() => void> = [];
-  #versionWaiters: Array<{ resourceVersion: string; resolve: (seen: boolean) => void }> = [];
+  #waiters: Array<{ condition: () => boolean; resolve: (met: boolean) => void }> = [];
 
   constructor(type: WatchedType) {
     this.type = type;
@@ -139,20 +141,28 @@ export class Store implements ObjectCache {
   }
 
   waitForResourceVersion(resourceVersion: string, timeoutMs: number): Promise<boolean> {
-    if (this.#hasSeen(resourceVersion)) return Promise.resolve(true);
+    return this.waitUntil(() => this.#hasSeen(resourceVersion), timeoutMs);
+  }
+
+  waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (condition()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const waiter = {
-        resourceVersion,
-        resolve: (seen: boolean) => {
+        condition,
+        resolve: (met: boolean) => {
           clearTimeout(timer);
-          this.#versionWaiters = this.#versionWaiters.filter((other) => other !== waiter);
-          resolve(seen);
+          this.#waiters = this.#waiters.filter((other) => other !== waiter);
+          resolve(met);
         },
       };
       const timer = setTimeout(() => waiter.resolve(false), timeoutMs);
       timer.unref();
-      this.#versionWaiters.push(waiter);
+      this.#waiters.push(waiter);
     });
+  }
+
+  #checkWaiters(): void {
+    for (const waiter of [...this.#waiters]) if (waiter.condition()) waiter.resolve(true);
   }
 
   #hasSeen(resourceVersion: string): boolean {
@@ -166,7 +176,7 @@ export class Store implements ObjectCache {
     const order = compareResourceVersions(resourceVersion, this.#resourceVersion);
     if (this.#resourceVersion !== '' && order !== undefined && order <= 0) return;
     this.#resourceVersion = resourceVersion;
-    for (const waiter of [...this.#versionWaiters]) if (this.#hasSeen(waiter.resourceVersion)) waiter.resolve(true);
+    this.#checkWaiters();
   }
 
   /** Stores an added or modified object and tells subscribers. */
@@ -216,7 +226,7 @@ export class Store implements ObjectCache {
 
   /** Settles every pending `waitForResourceVersion` with false; for shutdown. */
   close(): void {
-    for (const waiter of [...this.#versionWaiters]) waiter.resolve(false);
+    for (const waiter of [...this.#waiters]) waiter.resolve(false);
   }
 
   #index(key: string, object: Readonly<KubernetesObject>): void {
@@ -233,5 +243,6 @@ export class Store implements ObjectCache {
 
   #emit(event: CacheEvent): void {
     for (const handler of this.#handlers) handler(event);
+    this.#checkWaiters();
   }
 }

@@ -40,7 +40,8 @@ export interface ReconcileContext {
   apply(desired: readonly KubernetesObject[], options?: Omit<ApplyOptions, 'live'>): Promise<ApplyResult>;
   /**
    * Deletes children of the owned kinds (or `types`) that carry `selector` and are not in `keep`
-   * (objects or identities); protected data volumes are never deleted (see `prune`).
+   * (objects or identities); protected data volumes are never deleted (see `prune`). The next
+   * reconcile of this key waits until the caches show the deletions.
    */
   prune(options: { selector: LabelSelector; keep: Iterable<KubernetesObject | string>; types?: readonly ResourceType[]; namespace?: string }): Promise<PruneResult>;
   /** Patches the primary's `/status` only if it changed (see `patchStatusIfChanged`); remembers the write like `apply`. */
@@ -92,10 +93,8 @@ export interface ControllerRuntime {
   cacheFor(type: WatchedType): ObjectCache;
 }
 
-interface PendingWrite {
-  cache: ObjectCache;
-  resourceVersion: string;
-}
+/** A write whose effect the cache must show before this key is reconciled again. */
+type PendingWrite = { cache: ObjectCache; resourceVersion: string } | { cache: ObjectCache; deleted: { name: string; namespace: string | undefined } };
 
 /**
  * Runs one reconciler: maps primary, owned and watched objects' changes to primary keys, queues
@@ -226,14 +225,26 @@ export class Controller {
     if (!writes) return;
     this.#pendingWrites.delete(key);
     const timeoutMs = this.options.freshnessTimeoutMs ?? 10_000;
-    const seen = await Promise.all(writes.map(({ cache, resourceVersion }) => cache.waitForResourceVersion(resourceVersion, timeoutMs)));
+    const seen = await Promise.all(
+      writes.map((write) => {
+        if ('resourceVersion' in write) return write.cache.waitForResourceVersion(write.resourceVersion, timeoutMs);
+        const { name, namespace } = write.deleted;
+        return write.cache.waitUntil(() => {
+          const cached = write.cache.get(name, namespace);
+          return !cached || Boolean(cached.metadata?.deletionTimestamp);
+        }, timeoutMs);
+      }),
+    );
     if (seen.includes(false)) log.warn({ timeoutMs }, 'cache did not catch up with our last writes in time; reconciling anyway');
   }
 
   #rememberWrite(key: string, cache: ObjectCache | undefined, resourceVersion: string | undefined): void {
-    if (!cache || !resourceVersion) return;
+    if (cache && resourceVersion) this.#remember(key, { cache, resourceVersion });
+  }
+
+  #remember(key: string, write: PendingWrite): void {
     const writes = this.#pendingWrites.get(key) ?? [];
-    writes.push({ cache, resourceVersion });
+    writes.push(write);
     this.#pendingWrites.set(key, writes);
   }
 
@@ -267,7 +278,12 @@ export class Controller {
       prune: async ({ selector, keep, types = owns, namespace: inNamespace }) => {
         const identities = new Set<string>();
         for (const entry of keep) identities.add(typeof entry === 'string' ? entry : identityOf(entry));
-        const result = await prune(client, { selector, keep: identities, caches: types.map((type) => context.cache(type)), ...(inNamespace !== undefined ? { namespace: inNamespace } : {}) });
+        const caches = types.map((type) => context.cache(type));
+        const result = await prune(client, { selector, keep: identities, caches, ...(inNamespace !== undefined ? { namespace: inNamespace } : {}) });
+        for (const object of result.deletedObjects) {
+          const cache = cacheOf(object);
+          if (cache) this.#remember(key, { cache, deleted: { name: object.metadata?.name ?? '', namespace: object.metadata?.namespace } });
+        }
         if (result.deleted.length > 0) log.info({ deleted: result.deleted }, 'pruned');
         if (result.protected.length > 0) log.info({ protected: result.protected }, 'kept protected data objects that are no longer rendered');
         return result;

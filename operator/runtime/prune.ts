@@ -28,9 +28,10 @@ export interface PruneOptions {
   namespace?: string;
 }
 
-/** What pruning did: identities deleted and identities it refused to delete because they are protected. */
+/** What pruning did: identities deleted (and the cached objects they were), and identities it refused to delete because they are protected. */
 export interface PruneResult {
   deleted: string[];
+  deletedObjects: Readonly<KubernetesObject>[];
   protected: string[];
 }
 
@@ -50,7 +51,7 @@ export class UnsafePruneError extends Error {
  */
 export async function prune(client: KubeClient, options: PruneOptions): Promise<PruneResult> {
   if (Object.keys(options.selector).length === 0) throw new UnsafePruneError(options.caches.map((cache) => cache.type));
-  const result: PruneResult = { deleted: [], protected: [] };
+  const result: PruneResult = { deleted: [], deletedObjects: [], protected: [] };
   const doomed: Readonly<KubernetesObject>[] = [];
   for (const cache of options.caches) {
     for (const object of cache.list({ labels: options.selector, ...(options.namespace !== undefined ? { namespace: options.namespace } : {}) })) {
@@ -64,6 +65,7 @@ export async function prune(client: KubeClient, options: PruneOptions): Promise<
     doomed.map(async (object) => {
       await client.delete({ apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace } } as KubernetesObject);
       result.deleted.push(identityOf(object));
+      result.deletedObjects.push(object);
     }),
   );
   return result;

@@ -74,14 +74,14 @@ describe('WorkQueue', () => {
   });
 
   it('runs at most `concurrency` different keys together', async () => {
-    const gates = new Map<string, ReturnType<typeof deferred>>();
+    const gates = new Map<string, ReturnType<typeof deferred<void>>>();
     let running = 0;
     let maxRunning = 0;
     const queue = make(
       async (key) => {
         running += 1;
         maxRunning = Math.max(maxRunning, running);
-        const gate = deferred();
+        const gate = deferred<void>();
         gates.set(key, gate);
         await gate.promise;
         running -= 1;

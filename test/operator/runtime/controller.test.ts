@@ -1,0 +1,188 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { TerminalError } from '../../../operator/runtime/errors.ts';
+import type { KubeClient } from '../../../operator/runtime/kube.ts';
+import type { Manager } from '../../../operator/runtime/manager.ts';
+import { Kinds } from '../../../operator/runtime/resources.ts';
+import { startFakeCluster, TestKinds, type FakeCluster } from './fake-apiserver.ts';
+import { enclave, enclaveController, enclaveReconciler, testManager, userClient, type TestEnclave } from './harness.ts';
+
+const waitUntil = (assertion: () => void | Promise<void>): Promise<void> => vi.waitFor(assertion, { timeout: 10_000, interval: 25 });
+
+describe('Controller and Manager over HTTP', () => {
+  let cluster: FakeCluster;
+  let user: KubeClient;
+  let managers: Manager[];
+
+  beforeEach(async () => {
+    cluster = await startFakeCluster();
+    user = userClient(cluster.kubeconfigPath);
+    managers = [];
+  });
+
+  afterEach(async () => {
+    await Promise.all(managers.map((manager) => manager.stop()));
+    await cluster.stop();
+  });
+
+  const start = async (reconcile = enclaveReconciler()): Promise<Manager> => {
+    const manager = testManager(cluster.kubeconfigPath);
+    managers.push(manager);
+    manager.add(enclaveController(reconcile));
+    await manager.start();
+    return manager;
+  };
+
+  const readyEnclave = async (name: string): Promise<TestEnclave | undefined> => (await user.get(TestKinds.Enclave, name)) as TestEnclave | undefined;
+
+  it('renders an enclave, reports Ready, and makes no write at all when reconciled again unchanged', async () => {
+    await user.apply(enclave('omop-42', ['settings', 'mirror']));
+    const reconciled: string[] = [];
+    const manager = await start(enclaveReconciler((key) => reconciled.push(key)));
+    await waitUntil(async () => expect((await readyEnclave('omop-42'))?.status?.phase).toBe('Ready'));
+    await waitUntil(() => expect(manager.client.requests.get('patchStatus')).toBe(1));
+    const writesAfterFirst = manager.client.writes;
+    const reconcilesBefore = reconciled.length;
+    // Touch the enclave without changing what it renders: it is reconciled again, and writes nothing.
+    const current = (await readyEnclave('omop-42'))!;
+    await user.apply({ ...enclave('omop-42', ['settings', 'mirror']), metadata: { name: 'omop-42', annotations: { touched: 'yes' } } });
+    await waitUntil(() => expect(reconciled.length).toBeGreaterThan(reconcilesBefore));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(manager.client.writes).toBe(writesAfterFirst);
+    expect(current.status?.conditions?.[0]).toMatchObject({ type: 'Ready', status: 'True', reason: 'Provisioned' });
+    const namespace = await user.get(Kinds.Namespace, 'sandpit-omop-42');
+    expect(namespace?.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Enclave', name: 'omop-42', controller: true });
+  });
+
+  it('recreates a child that a user deletes (the child maps back to its owner)', async () => {
+    await user.apply(enclave('imaging', ['settings']));
+    const manager = await start();
+    await waitUntil(async () => expect(await user.get(Kinds.ConfigMap, 'settings', 'sandpit-imaging')).toBeDefined());
+    const writes = manager.client.writes;
+    await user.delete({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'sandpit-imaging' } });
+    await waitUntil(async () => expect(await user.get(Kinds.ConfigMap, 'settings', 'sandpit-imaging')).toBeDefined());
+    expect(manager.client.writes).toBe(writes + 1);
+  });
+
+  it('puts back a field a user changed on a child (drift), and only that object', async () => {
+    await user.apply(enclave('drift', ['settings', 'other']));
+    const manager = await start();
+    await waitUntil(async () => expect(await user.get(Kinds.ConfigMap, 'other', 'sandpit-drift')).toBeDefined());
+    await waitUntil(() => expect(manager.client.requests.get('patchStatus')).toBe(1));
+    const applies = manager.client.requests.get('apply') ?? 0;
+    const live = (await user.get(Kinds.ConfigMap, 'settings', 'sandpit-drift')) as KubernetesObject & { data: Record<string, string> };
+    await user.apply({ ...live, metadata: { name: 'settings', namespace: 'sandpit-drift', labels: live.metadata?.labels, annotations: live.metadata?.annotations }, data: { enclave: 'tampered' } } as KubernetesObject);
+    await waitUntil(async () => expect(((await user.get(Kinds.ConfigMap, 'settings', 'sandpit-drift')) as typeof live).data.enclave).toBe('drift'));
+    expect(manager.client.requests.get('apply')).toBe(applies + 1);
+  });
+
+  it('prunes children no longer rendered but never protected data volumes', async () => {
+    await user.apply(enclave('prune-me', ['keep', 'drop'], ['home-alice']));
+    const manager = await start();
+    await waitUntil(async () => expect(await user.get(Kinds.ConfigMap, 'drop', 'sandpit-prune-me')).toBeDefined());
+    const labels = { 'sde.london/enclave': 'prune-me' };
+    await user.apply({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'dataset-omop', namespace: 'sandpit-prune-me', labels: { ...labels, 'sde.london/data': 'true' } }, spec: {} } as KubernetesObject);
+    await user.apply({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'omop-cdm-v5', labels }, spec: {} } as KubernetesObject);
+    await user.apply(enclave('prune-me', ['keep']));
+    await waitUntil(async () => expect(await user.get(Kinds.ConfigMap, 'drop', 'sandpit-prune-me')).toBeUndefined());
+    await waitUntil(async () => expect(await user.get(Kinds.PersistentVolumeClaim, 'home-alice', 'sandpit-prune-me')).toBeUndefined());
+    expect(await user.get(Kinds.ConfigMap, 'keep', 'sandpit-prune-me')).toBeDefined();
+    expect(await user.get(Kinds.PersistentVolumeClaim, 'dataset-omop', 'sandpit-prune-me')).toBeDefined();
+    expect(await user.get(Kinds.PersistentVolume, 'omop-cdm-v5')).toBeDefined();
+    expect(manager.client.requests.get('delete')).toBe(2);
+  });
+
+  it('never reconciles a key from a cache older than its own last write', async () => {
+    await user.apply(enclave('fresh', ['a', 'b', 'c']));
+    const written = new Map<string, string>();
+    const stale: string[] = [];
+    let rounds = 0;
+    const manager = await start(async (key, context) => {
+      const object = context.primary();
+      if (!object) return;
+      for (const [name, version] of written) {
+        const cached = context.cache(Kinds.ConfigMap).get(name, 'sandpit-fresh');
+        if (!cached || BigInt(cached.metadata?.resourceVersion ?? '0') < BigInt(version)) stale.push(name);
+      }
+      rounds += 1;
+      const desired = ['a', 'b', 'c'].map((name) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'sandpit-fresh', labels: { round: String(rounds) } } }));
+      const result = await context.apply(desired);
+      for (const entry of result.written) written.set(entry.object.metadata?.name ?? '', entry.resourceVersion);
+      return rounds < 5 ? { requeueAfter: 1 } : undefined;
+    });
+    await waitUntil(() => expect(rounds).toBe(5));
+    expect(stale).toEqual([]);
+    expect(manager.client.requests.get('apply')).toBe(15);
+  });
+
+  it('records a TerminalError once, counts it, and does not retry', async () => {
+    await user.apply(enclave('invalid', []));
+    let calls = 0;
+    const manager = await start(async () => {
+      calls += 1;
+      throw new TerminalError('InvalidSpec', 'spec.resources.gpus: expected at most 8, found 12');
+    });
+    await waitUntil(() => expect(calls).toBe(1));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(calls).toBe(1);
+    const metrics = await manager.metrics.registry.getSingleMetricAsString('sde_reconcile_total');
+    expect(metrics).toContain('sde_reconcile_total{controller="enclave",result="terminal"} 1');
+  });
+
+  it('serves /healthz, /readyz after sync, /metrics and extra routes', async () => {
+    await user.apply(enclave('observed', ['settings']));
+    const manager = testManager(cluster.kubeconfigPath);
+    managers.push(manager);
+    manager.add(enclaveController(enclaveReconciler()));
+    manager.addRoute('GET', '/register', (_request, response, url) => {
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      response.end(JSON.stringify({ format: url.searchParams.get('format') ?? 'json', enclaves: manager.cacheFor(TestKinds.Enclave).size }));
+    });
+    manager.metrics.enclavesExpiring.set(3);
+    await manager.start();
+    const base = `http://127.0.0.1:${manager.port}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect(await (await fetch(`${base}/register?format=csv`)).json()).toEqual({ format: 'csv', enclaves: 1 });
+    await waitUntil(async () => expect((await readyEnclave('observed'))?.status?.phase).toBe('Ready'));
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/sde_reconcile_total\{controller="enclave",result="success"\} [1-9]/);
+    expect(metrics).toContain('sde_reconcile_duration_seconds_bucket');
+    expect(metrics).toContain('sde_workqueue_depth{controller="enclave"} 0');
+    expect(metrics).toContain('sde_objects_managed{kind="ConfigMap"} 1');
+    expect(metrics).toContain('sde_enclaves_expiring 3');
+    expect(metrics).toContain('sde_watch_events_total');
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+  });
+
+  it('aggregates repeated events into one Event with a count', async () => {
+    await user.apply(enclave('events', []));
+    const manager = await start(async () => undefined);
+    const object = await user.get(TestKinds.Enclave, 'events');
+    for (let i = 0; i < 5; i += 1) await manager.events.record(object!, { type: 'Warning', reason: 'QuotaExceeded', message: 'gpus 12 > 8' });
+    const page = await user.list(Kinds.Event, { namespace: 'default' });
+    expect(page.items).toHaveLength(1);
+    expect(page.items[0]).toMatchObject({ reason: 'QuotaExceeded', type: 'Warning', count: 1, reportingComponent: 'sde-operator', involvedObject: { kind: 'Enclave', name: 'events' } });
+    expect(manager.client.requests.get('create')).toBe(1);
+    expect(manager.client.requests.get('patch') ?? 0).toBe(0);
+  });
+
+  it('finishes an in-flight reconcile before stopping', async () => {
+    await user.apply(enclave('slow', []));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let finished = false;
+    const manager = await start(async () => {
+      await gate;
+      finished = true;
+    });
+    await waitUntil(() => expect(manager.readiness().ready).toBe(true));
+    let stopped = false;
+    const stopping = manager.stop().then(() => (stopped = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    expect(finished).toBe(true);
+  });
+});

@@ -1,0 +1,120 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { KubeClient, loadKubeConfig } from '../../../operator/runtime/kube.ts';
+import { OperatorMetrics } from '../../../operator/runtime/metrics.ts';
+import { Reflector, type ReflectorOptions } from '../../../operator/runtime/reflector.ts';
+import { Kinds } from '../../../operator/runtime/resources.ts';
+import { startFakeCluster, type FakeCluster } from './fake-apiserver.ts';
+
+const configMap = (name: string, data: Record<string, string> = { tier: 'gpu' }): KubernetesObject & { data: Record<string, string> } => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'sandpit-a', labels: { 'sde.london/enclave': 'a' } },
+  data,
+});
+
+const waitUntil = (assertion: () => void): Promise<void> => vi.waitFor(assertion, { timeout: 10_000, interval: 20 });
+
+describe('Reflector over HTTP', () => {
+  let cluster: FakeCluster;
+  let client: KubeClient;
+  let reflectors: Reflector[];
+
+  const reflect = (options: Partial<ReflectorOptions> = {}): Reflector => {
+    const reflector = new Reflector({ client, type: Kinds.ConfigMap, backoff: { baseMs: 20, maxMs: 200 }, resyncMs: 0, watchdogMs: 5_000, metrics: new OperatorMetrics(), ...options });
+    reflectors.push(reflector);
+    reflector.start();
+    return reflector;
+  };
+
+  beforeEach(async () => {
+    cluster = await startFakeCluster();
+    client = new KubeClient(loadKubeConfig({ kubeconfigPath: cluster.kubeconfigPath }));
+    reflectors = [];
+  });
+
+  afterEach(async () => {
+    await Promise.all(reflectors.map((reflector) => reflector.stop()));
+    await cluster.stop();
+  });
+
+  it('lists in pages, is synced only after the first list, then follows the watch', async () => {
+    for (const name of ['a', 'b', 'c', 'd', 'e']) await client.apply(configMap(name));
+    const reflector = reflect({ pageSize: 2 });
+    expect(reflector.cache.hasSynced).toBe(false);
+    await reflector.cache.whenSynced();
+    expect(reflector.cache.size).toBe(5);
+    expect(cluster.requests.get('GET configmaps')).toBeGreaterThanOrEqual(3);
+    await client.apply(configMap('f'));
+    await waitUntil(() => expect(reflector.cache.get('f', 'sandpit-a')).toBeDefined());
+    await client.delete(configMap('a'));
+    await waitUntil(() => expect(reflector.cache.get('a', 'sandpit-a')).toBeUndefined());
+  });
+
+  it('resumes from the last resourceVersion after the connection drops, without relisting', async () => {
+    const reflector = reflect();
+    await reflector.cache.whenSynced();
+    await waitUntil(() => expect(cluster.openWatches()).toBe(1));
+    const listsBefore = client.requests.get('list');
+    cluster.faults.dropWatches();
+    await client.apply(configMap('after-drop'));
+    await waitUntil(() => expect(reflector.cache.get('after-drop', 'sandpit-a')).toBeDefined());
+    expect(client.requests.get('list')).toBe(listsBefore);
+    expect((reflector.restarts.get('closed') ?? 0) + (reflector.restarts.get('error') ?? 0)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('relists after 410 Gone and sees what changed meanwhile', async () => {
+    await client.apply(configMap('doomed'));
+    const reflector = reflect();
+    await reflector.cache.whenSynced();
+    const deleted: string[] = [];
+    reflector.cache.subscribe((event) => event.type === 'DELETED' && deleted.push(event.object.metadata?.name ?? ''));
+    await waitUntil(() => expect(cluster.openWatches()).toBe(1));
+    const listsBefore = client.requests.get('list') ?? 0;
+    cluster.faults.forceGone();
+    await client.delete(configMap('doomed'));
+    await client.apply(configMap('after-gone'));
+    await waitUntil(() => expect(reflector.cache.get('after-gone', 'sandpit-a')).toBeDefined());
+    expect(reflector.cache.get('doomed', 'sandpit-a')).toBeUndefined();
+    expect(deleted).toEqual(['doomed']);
+    expect(reflector.restarts.get('gone')).toBeGreaterThanOrEqual(1);
+    expect(client.requests.get('list') ?? 0).toBeGreaterThan(listsBefore);
+  });
+
+  it('keeps going through a storm of 500s', async () => {
+    cluster.faults.errorRate = 0.5;
+    const reflector = reflect();
+    await reflector.cache.whenSynced();
+    cluster.faults.forceGone();
+    for (const name of ['x', 'y', 'z']) {
+      await vi.waitFor(() => client.apply(configMap(name)), { timeout: 10_000, interval: 10 });
+    }
+    await waitUntil(() => expect(reflector.cache.list({ namespace: 'sandpit-a' }).map((object) => object.metadata?.name).sort()).toEqual(['x', 'y', 'z']));
+    expect(reflector.restarts.get('error')).toBeGreaterThanOrEqual(1);
+    cluster.faults.errorRate = 0;
+  });
+
+  it('restarts a watch that went quiet, and bookmarks keep a quiet watch alive', async () => {
+    const fed = reflect({ watchdogMs: 1_000 });
+    await fed.cache.whenSynced();
+    cluster.faults.bookmarks = false;
+    const starved = reflect({ watchdogMs: 300 });
+    await starved.cache.whenSynced();
+    await waitUntil(() => expect(starved.restarts.get('watchdog')).toBeGreaterThanOrEqual(1));
+    await client.apply(configMap('after-watchdog'));
+    await waitUntil(() => expect(starved.cache.get('after-watchdog', 'sandpit-a')).toBeDefined());
+    expect(fed.restarts.get('watchdog') ?? 0).toBeLessThanOrEqual(1);
+  });
+
+  it('resyncs periodically and emits only real differences', async () => {
+    await client.apply(configMap('steady'));
+    const reflector = reflect({ resyncMs: 150 });
+    await reflector.cache.whenSynced();
+    const events: string[] = [];
+    reflector.cache.subscribe((event) => events.push(`${event.type} ${event.object.metadata?.name}`));
+    await waitUntil(() => expect(reflector.restarts.get('resync')).toBeGreaterThanOrEqual(3));
+    expect(events).toEqual([]);
+    await client.apply(configMap('steady', { tier: 'cpu' }));
+    await waitUntil(() => expect(events).toEqual(['MODIFIED steady']));
+  });
+});
