@@ -1,0 +1,214 @@
+// The operator's own installation at a site: its namespace and network fence, identity and RBAC,
+// the site configuration, the Deployment, the metrics Service and (optionally) a ServiceMonitor.
+// The Helm chart's templates produce these same objects; test/chart keeps the two in step.
+import { ApiObject, App, Chart } from 'cdk8s';
+import { toYaml } from '../../api/cli.ts';
+import type { SiteConfig } from '../../api/siteconfig.ts';
+import type { KubeObject } from './kube-object.ts';
+import { parseInstallOptions, type OperatorInstallInput, type OperatorInstallOptions } from './options.ts';
+import { OPERATOR_RULES } from './rbac.ts';
+
+/** Name of the operator's ServiceAccount, ClusterRole, bindings and Deployment. */
+export const OPERATOR_NAME = 'sde-operator';
+/** ConfigMap holding the site configuration file the operator reads with --site-config. */
+export const SITE_CONFIG_MAP = 'sde-site-config';
+/** Where the site configuration file is mounted in the operator's container. */
+export const SITE_CONFIG_PATH = '/etc/sde-operator/site.yaml';
+/** Name of the container port serving /metrics, /healthz, /readyz and /register. */
+export const METRICS_PORT_NAME = 'metrics';
+/** The non-root user the image is built for (distroless "nonroot"). */
+export const OPERATOR_UID = 65532;
+
+/** Labels on every object of the installation; the first two also select the operator's pods. */
+export const OPERATOR_LABELS: Readonly<Record<string, string>> = Object.freeze({
+  'app.kubernetes.io/name': OPERATOR_NAME,
+  'app.kubernetes.io/component': 'controller',
+  'app.kubernetes.io/part-of': 'sde-enclave-operator',
+});
+
+const SELECTOR = { 'app.kubernetes.io/name': OPERATOR_NAME, 'app.kubernetes.io/component': 'controller' };
+
+/** Pod Security Admission labels that make a namespace `restricted` in every mode. */
+export const RESTRICTED_NAMESPACE_LABELS: Readonly<Record<string, string>> = Object.freeze({
+  'pod-security.kubernetes.io/enforce': 'restricted',
+  'pod-security.kubernetes.io/enforce-version': 'latest',
+  'pod-security.kubernetes.io/audit': 'restricted',
+  'pod-security.kubernetes.io/warn': 'restricted',
+});
+
+/**
+ * Everything a site needs to run the operator, in apply order (namespace first). Pure and
+ * deterministic: same site and options, same objects. Throws InvalidInstallOptionsError when
+ * the options do not validate (e.g. two replicas without leader election).
+ */
+export function renderOperatorInstall(site: SiteConfig, input: OperatorInstallInput = {}): KubeObject[] {
+  const options = parseInstallOptions(input);
+  const chart = new Chart(new App(), 'sde-operator-install', { disableResourceNameHashes: true });
+  const add = (id: string, object: KubeObject): void => {
+    new ApiObject(chart, id, object);
+  };
+  const ns = options.namespace;
+  const meta = (name: string, namespaced = true) => ({ name, ...(namespaced ? { namespace: ns } : {}), labels: { ...OPERATOR_LABELS } });
+
+  add('namespace', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { ...OPERATOR_LABELS, ...RESTRICTED_NAMESPACE_LABELS } } });
+  for (const policy of networkPolicies(site, options)) add(`netpol-${policy.metadata.name}`, policy);
+  add('serviceaccount', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(OPERATOR_NAME) });
+  add('clusterrole', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: meta(OPERATOR_NAME, false), rules: structuredClone(OPERATOR_RULES.cluster) });
+  add('clusterrolebinding', {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: meta(OPERATOR_NAME, false),
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: OPERATOR_NAME },
+    subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace: ns }],
+  });
+  add('role', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta(`${OPERATOR_NAME}-leader-election`), rules: structuredClone(OPERATOR_RULES.leaseNamespace) });
+  add('rolebinding', {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: meta(`${OPERATOR_NAME}-leader-election`),
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${OPERATOR_NAME}-leader-election` },
+    subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace: ns }],
+  });
+  add('configmap', { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(SITE_CONFIG_MAP), data: { 'site.yaml': toYaml(site) } });
+  add('deployment', deployment(site, options));
+  add('service', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(`${OPERATOR_NAME}-metrics`),
+    spec: { type: 'ClusterIP', selector: { ...SELECTOR }, ports: [{ name: METRICS_PORT_NAME, port: options.metrics.port, targetPort: METRICS_PORT_NAME, protocol: 'TCP' }] },
+  });
+  if (options.serviceMonitor.enabled) {
+    add('servicemonitor', {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'ServiceMonitor',
+      metadata: meta(OPERATOR_NAME),
+      spec: {
+        selector: { matchLabels: { ...SELECTOR } },
+        endpoints: [{ port: METRICS_PORT_NAME, path: '/metrics', interval: options.serviceMonitor.interval }],
+      },
+    });
+  }
+  return chart.toJson() as KubeObject[];
+}
+
+function networkPolicies(site: SiteConfig, options: OperatorInstallOptions): KubeObject[] {
+  const metadata = (name: string) => ({ name, namespace: options.namespace, labels: { ...OPERATOR_LABELS } });
+  return [
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: metadata('default-deny'),
+      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+    },
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: metadata(OPERATOR_NAME),
+      spec: {
+        podSelector: { matchLabels: { ...SELECTOR } },
+        policyTypes: ['Ingress', 'Egress'],
+        // Kubelet probes come from the node, which CNIs admit without a rule; only the scrapers need one.
+        ingress: [
+          {
+            from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': options.monitoring.namespace } } }],
+            ports: [{ protocol: 'TCP', port: options.metrics.port }],
+          },
+        ],
+        // Policies see the API server's endpoint addresses and ports (after the Service's DNAT), hence 6443 as well as 443.
+        egress: [
+          {
+            to: options.apiServer.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+            ports: options.apiServer.ports.map((port) => ({ protocol: 'TCP', port })),
+          },
+          {
+            to: [
+              {
+                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': site.dns.namespace } },
+                podSelector: { matchLabels: { ...site.dns.podLabels } },
+              },
+            ],
+            ports: [
+              { protocol: 'UDP', port: site.dns.port },
+              { protocol: 'TCP', port: site.dns.port },
+            ],
+          },
+        ],
+      },
+    },
+  ];
+}
+
+function deployment(site: SiteConfig, options: OperatorInstallOptions): KubeObject {
+  const args = ['run', '--site', site.site, '--site-config', SITE_CONFIG_PATH];
+  if (options.leaderElection.enabled) args.push('--leader-elect', '--lease-namespace', options.namespace);
+  args.push('--metrics-port', String(options.metrics.port));
+  const probe = (path: string, periodSeconds: number) => ({
+    httpGet: { path, port: METRICS_PORT_NAME },
+    periodSeconds,
+    timeoutSeconds: 2,
+    failureThreshold: 3,
+  });
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: OPERATOR_NAME, namespace: options.namespace, labels: { ...OPERATOR_LABELS } },
+    spec: {
+      replicas: options.replicas,
+      selector: { matchLabels: { ...SELECTOR } },
+      template: {
+        metadata: { labels: { ...OPERATOR_LABELS } },
+        spec: {
+          serviceAccountName: OPERATOR_NAME,
+          // The operator talks to the API server, so it needs its token.
+          automountServiceAccountToken: true,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: OPERATOR_UID,
+            runAsGroup: OPERATOR_UID,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          // Spread leader and standby so one node failure does not take both.
+          affinity: {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { ...SELECTOR } } } },
+              ],
+            },
+          },
+          containers: [
+            {
+              name: 'operator',
+              image: `${options.image.repository}:${options.image.tag}`,
+              imagePullPolicy: options.image.pullPolicy,
+              args,
+              env: [
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+              ],
+              ports: [{ name: METRICS_PORT_NAME, containerPort: options.metrics.port, protocol: 'TCP' }],
+              livenessProbe: probe('/healthz', 10),
+              readinessProbe: probe('/readyz', 5),
+              resources: structuredClone(options.resources),
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                capabilities: { drop: ['ALL'] },
+                seccompProfile: { type: 'RuntimeDefault' },
+              },
+              volumeMounts: [
+                { name: 'site-config', mountPath: '/etc/sde-operator', readOnly: true },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
+          // A writable /tmp on a read-only root, for libraries that insist on a scratch file.
+          volumes: [
+            { name: 'site-config', configMap: { name: SITE_CONFIG_MAP } },
+            { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+          ],
+        },
+      },
+    },
+  };
+}

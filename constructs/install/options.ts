@@ -1,0 +1,76 @@
+// How the operator is installed at a site: image, replicas, resources, leader election, metrics
+// and the network peers it talks to. The Helm chart's values.yaml mirrors this shape key for key.
+import { z } from 'zod';
+import { dnsLabel, duration, quantity } from '../../api/meta.ts';
+
+const cidr = z
+  .string()
+  .regex(/^([0-9]{1,3}\.){3}[0-9]{1,3}\/([0-9]|[12][0-9]|3[0-2])$/, { message: 'must be an IPv4 CIDR such as "10.0.0.1/32"' });
+
+const resourceList = z.object({
+  cpu: quantity('CPU, e.g. "100m".'),
+  memory: quantity('Memory, e.g. "256Mi".'),
+});
+
+/** The install options; every field has a default, and the defaults equal the chart's values.yaml. */
+export const operatorInstallOptions = z
+  .object({
+    namespace: dnsLabel.default('sde-system').describe('Namespace the operator runs in; it also holds the leader election Lease.'),
+    image: z
+      .object({
+        repository: z.string().min(1).default('ghcr.io/sde-london/sde-operator'),
+        tag: z.string().min(1).default('0.1.0'),
+        pullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
+      })
+      .strict()
+      .prefault({}),
+    replicas: z.int().min(1).max(5).default(2).describe('One leads, the rest stand by.'),
+    resources: z
+      .object({ requests: resourceList, limits: resourceList })
+      .strict()
+      .default({ requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } }),
+    leaderElection: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
+    metrics: z.object({ port: z.int().min(1024).max(65535).default(8080) }).strict().prefault({}).describe('Port serving /metrics, /healthz, /readyz and /register.'),
+    monitoring: z
+      .object({ namespace: dnsLabel.default('monitoring') })
+      .strict()
+      .prefault({})
+      .describe('Namespace whose pods (Prometheus) may reach the metrics port.'),
+    apiServer: z
+      .object({
+        cidrs: z.array(cidr).min(1).default(['0.0.0.0/0']),
+        ports: z.array(z.int().min(1).max(65535)).min(1).default([443, 6443]),
+      })
+      .strict()
+      .prefault({})
+      .describe('Where the Kubernetes API server answers, after the Service is resolved: narrow cidrs to its endpoints.'),
+    serviceMonitor: z
+      .object({ enabled: z.boolean().default(false), interval: duration('Scrape interval.').default('30s') })
+      .strict()
+      .prefault({})
+      .describe('A Prometheus Operator ServiceMonitor for the metrics Service.'),
+  })
+  .strict()
+  .refine((o) => o.replicas === 1 || o.leaderElection.enabled, {
+    message: 'more than one replica needs leader election (leaderElection.enabled: true), or two operators would write at once',
+    path: ['replicas'],
+  });
+
+/** Install options as a caller writes them (any field may be left out). */
+export type OperatorInstallInput = z.input<typeof operatorInstallOptions>;
+/** Install options with every default filled in. */
+export type OperatorInstallOptions = z.output<typeof operatorInstallOptions>;
+
+/** Install options that do not validate; the message names each field at fault. */
+export class InvalidInstallOptionsError extends Error {
+  override readonly name = 'InvalidInstallOptionsError';
+}
+
+/** Validates and defaults install options, or throws {@link InvalidInstallOptionsError} naming the fields. */
+export function parseInstallOptions(input: OperatorInstallInput = {}): OperatorInstallOptions {
+  const result = operatorInstallOptions.safeParse(input);
+  if (result.success) return result.data;
+  throw new InvalidInstallOptionsError(
+    result.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; '),
+  );
+}

@@ -1,0 +1,177 @@
+// The site stack under Pulumi's mocks: what each example trust's `pulumi up` would declare, GPU
+// placement, least-privilege RBAC, dependency order, and config errors caught before any resource.
+import { readFileSync } from 'node:fs';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { siteConfig } from '../../api/siteconfig.ts';
+import type { KubeObject } from '../../constructs/install/kube-object.ts';
+import { renderOperatorInstall } from '../../constructs/install/operator.ts';
+import { OPERATOR_RULES } from '../../constructs/install/rbac.ts';
+import { readStackConfig, siteConfigOf, StackConfigError } from '../../stacks/site/config.ts';
+import { declareSite } from '../../stacks/site/site.ts';
+import { recordingEngine, stackConfigFile, type RecordingEngine } from './pulumi-mocks.ts';
+
+const STACKS = new URL('../../stacks/site/', import.meta.url);
+const uclh = stackConfigFile(new URL('Pulumi.uclh.yaml', STACKS));
+const gstt = stackConfigFile(new URL('Pulumi.gstt.yaml', STACKS));
+
+const CONFIG_GROUP = 'kubernetes:yaml/v2:ConfigGroup';
+const NODE_PATCH = 'kubernetes:core/v1:NodePatch';
+
+let engine: RecordingEngine;
+beforeAll(async () => {
+  engine = await recordingEngine();
+});
+beforeEach(() => engine.clear());
+
+async function declare(raw: Record<string, string>) {
+  const config = readStackConfig(raw);
+  declareSite(config);
+  await engine.settled();
+  return config;
+}
+
+function objs(name: string): KubeObject[] {
+  return engine.byName(name).inputs.objs as KubeObject[];
+}
+
+function find(objects: KubeObject[], kind: string, name?: string): KubeObject {
+  const found = objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  if (found === undefined) throw new Error(`expected a ${kind}${name ? ` named ${name}` : ''}`);
+  return found;
+}
+
+interface Toleration { key?: string; operator?: string; value?: string; effect?: string }
+interface Taint { key: string; value?: string; effect: string }
+interface Expression { key: string; operator: string; values?: string[] }
+
+// Scheduling as the kube-scheduler decides it for these fields: every NoSchedule/NoExecute taint
+// must be tolerated, and one node selector term must match in full.
+function schedulable(pod: Record<string, unknown>, node: { labels: Record<string, string>; taints: Taint[] }): boolean {
+  const tolerations = (pod.tolerations ?? []) as Toleration[];
+  const tolerated = (t: Taint) =>
+    t.effect === 'PreferNoSchedule' ||
+    tolerations.some((x) => (x.key === undefined || x.key === t.key) && (x.effect === undefined || x.effect === t.effect) && (x.operator === 'Exists' || x.value === t.value));
+  const terms = ((pod.affinity as { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms: { matchExpressions: Expression[] }[] } } } | undefined)
+    ?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms) ?? [];
+  const matches = (e: Expression) => {
+    const v = node.labels[e.key];
+    if (e.operator === 'In') return v !== undefined && (e.values ?? []).includes(v);
+    if (e.operator === 'Exists') return v !== undefined;
+    throw new Error(`operator ${e.operator} not modelled`);
+  };
+  const selected = terms.length === 0 || terms.some((t) => t.matchExpressions.every(matches));
+  return selected && node.taints.every(tolerated);
+}
+
+describe.each([
+  ['uclh', uclh, { nodes: 2, enclaves: 0, runtimeClass: undefined, product: 'NVIDIA-A100-SXM4-80GB' }],
+  ['gstt', gstt, { nodes: 4, enclaves: 1, runtimeClass: 'nvidia', product: 'NVIDIA-A100-SXM4-40GB' }],
+] as const)('pulumi up -s %s', (trust, raw, expected) => {
+  it('declares the provider for the trust\'s context, the CRDs, GPU support, one patch per DGX node, the operator and its enclaves', async () => {
+    await declare(raw);
+    const provider = engine.byName('cluster');
+    expect(provider.type).toBe('pulumi:providers:kubernetes');
+    expect(provider.inputs.context).toBe(`${trust}-sde`);
+    expect(objs('sde-crds').map((o) => o.metadata.name)).toEqual(['enclaves.sde.london', 'federatedjobs.sde.london', 'workspaces.sde.london']);
+    expect(engine.byName('gpu-support').type).toBe(CONFIG_GROUP);
+    expect(engine.registrations.filter((r) => r.type === NODE_PATCH)).toHaveLength(expected.nodes);
+    expect(engine.byName('sde-operator').type).toBe(CONFIG_GROUP);
+    const enclaves = engine.registrations.find((r) => r.name === 'sde-enclaves');
+    expect(enclaves === undefined ? 0 : (enclaves.inputs.objs as unknown[]).length).toBe(expected.enclaves);
+    // Every declared resource uses the stack's provider, never the ambient default one.
+    for (const r of engine.registrations.filter((x) => x !== provider)) {
+      expect(r.provider, r.name).toBe(`${provider.urn}::cluster-id`);
+    }
+  });
+
+  it('labels and taints each DGX node so the device plugin runs there and on no other node', async () => {
+    const config = await declare(raw);
+    const site = siteConfigOf(config);
+    const patches = engine.registrations.filter((r) => r.type === NODE_PATCH);
+    const dgx = patches.map((p) => {
+      const { metadata, spec } = p.inputs as { metadata: { name: string; labels: Record<string, string> }; spec: { taints: Taint[] } };
+      return { name: metadata.name, labels: metadata.labels, taints: spec.taints };
+    });
+    expect(dgx.map((n) => n.name)).toEqual(site.gpuPool.nodes);
+    for (const node of dgx) {
+      expect(node.taints).toEqual([site.gpuPool.taint]);
+      expect(node.labels[site.gpuPool.productLabel]).toBe(expected.product);
+    }
+    const daemonSet = find(objs('gpu-support'), 'DaemonSet', 'nvidia-device-plugin');
+    const pod = (daemonSet.spec as { template: { spec: Record<string, unknown> } }).template.spec;
+    const cpuNode = { labels: { 'kubernetes.io/hostname': 'cpu-01' }, taints: [] };
+    const untaintedGpuNode = { labels: { 'nvidia.com/gpu.present': 'true' }, taints: [] };
+    for (const node of dgx) expect(schedulable(pod, node), node.name).toBe(true);
+    expect(schedulable(pod, cpuNode)).toBe(false);
+    expect(schedulable(pod, untaintedGpuNode)).toBe(true);
+    // The toleration is for the pool's taint only: a differently tainted node stays off limits.
+    expect(schedulable(pod, { labels: untaintedGpuNode.labels, taints: [{ key: 'maintenance', effect: 'NoSchedule' }] })).toBe(false);
+    expect(pod.runtimeClassName).toBe(expected.runtimeClass);
+    const runtimeClasses = objs('gpu-support').filter((o) => o.kind === 'RuntimeClass');
+    expect(runtimeClasses.map((o) => o.metadata.name)).toEqual(expected.runtimeClass === undefined ? [] : [expected.runtimeClass]);
+    expect(((daemonSet.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]?.image)).toBe('nvcr.io/nvidia/k8s-device-plugin:v0.17.0');
+  });
+
+  it('installs exactly what the constructs render, with a wildcard-free ClusterRole', async () => {
+    const config = await declare(raw);
+    const declared = objs('sde-operator');
+    expect(declared).toEqual(renderOperatorInstall(siteConfigOf(config), config.operator));
+    const clusterRole = find(declared, 'ClusterRole', 'sde-operator');
+    expect(clusterRole.rules).toEqual(OPERATOR_RULES.cluster);
+    expect(JSON.stringify(clusterRole.rules)).not.toContain('*');
+    expect(find(declared, 'Role').metadata.namespace).toBe(config.operator.namespace);
+    const stored = parse((find(declared, 'ConfigMap').data as Record<string, string>)['site.yaml'] ?? '') as unknown;
+    expect(siteConfig.parse(stored)).toEqual(siteConfigOf(config));
+    const args = (find(declared, 'Deployment').spec as { template: { spec: { containers: { args: string[] }[] } } }).template.spec.containers[0]?.args;
+    expect(args).toEqual(expect.arrayContaining(['--site', trust, '--leader-elect']));
+  });
+
+  it('makes the operator and the enclaves wait for the CRDs', async () => {
+    await declare(raw);
+    const crds = engine.byName('sde-crds').urn;
+    const operator = engine.byName('sde-operator');
+    expect(operator.dependencies).toContain(crds);
+    const enclaves = engine.registrations.find((r) => r.name === 'sde-enclaves');
+    if (enclaves !== undefined) expect(enclaves.dependencies).toEqual(expect.arrayContaining([crds, operator.urn]));
+    // The CRDs themselves wait for nothing of ours.
+    expect(engine.byName('sde-crds').dependencies).toEqual([]);
+  });
+});
+
+describe('stack configuration', () => {
+  it('keeps the UCLH stack\'s site keys identical to examples/site-uclh.yaml', () => {
+    const example = siteConfig.parse(parse(readFileSync(new URL('../../examples/site-uclh.yaml', import.meta.url), 'utf8')));
+    expect(siteConfigOf(readStackConfig(uclh))).toEqual(example);
+  });
+
+  it.each([
+    ['a number where one is expected', { 'sde:gpuPool': JSON.stringify({ totalGpus: 'sixteen' }) }, 'sde:gpuPool.totalGpus: expected a number, found "sixteen"'],
+    ['a misspelt key', { 'sde:gpupool': JSON.stringify({ totalGpus: 8 }) }, 'sde:gpupool: unknown key'],
+    ['an enclave for another trust', { 'sde:enclaves': JSON.stringify([{ ...(parse(readFileSync(new URL('../../examples/enclave-cardiac-mri.yaml', import.meta.url), 'utf8')) as object) }]) }, 'sde:enclaves.0.spec.site: expected "gstt"'],
+    ['two replicas without leader election', { 'sde:operator': JSON.stringify({ leaderElection: { enabled: false } }) }, 'sde:operator.replicas: more than one replica needs leader election'],
+    ['a GPU choice that does not exist', { 'sde:gpuSupport': 'gpu-operater' }, 'sde:gpuSupport:'],
+  ])('rejects %s, naming the key, before declaring anything', async (_what, change, message) => {
+    const bad = { ...gstt, ...change };
+    expect(() => declareSite(readStackConfig(bad))).toThrow(StackConfigError);
+    expect(() => readStackConfig(bad)).toThrow(message);
+    await engine.settled();
+    expect(engine.registrations).toEqual([]);
+  });
+
+  it('installs the NVIDIA GPU Operator chart, pinned and tolerating the pool taint, when the config chooses it', async () => {
+    const config = await declare({ ...gstt, 'sde:gpuSupport': 'gpu-operator' });
+    expect(engine.registrations.find((r) => r.name === 'gpu-support')).toBeUndefined();
+    const chart = engine.byName('gpu-operator');
+    expect(chart.type).toBe('kubernetes:helm.sh/v4:Chart');
+    expect(chart.inputs).toMatchObject({
+      chart: 'gpu-operator',
+      version: 'v24.9.2',
+      namespace: 'gpu-operator',
+      values: { driver: { enabled: false }, daemonsets: { tolerations: [{ key: 'sde.london/dgx', operator: 'Equal', value: 'a100-40gb', effect: 'NoSchedule' }] } },
+    });
+    expect(config.gpuSupport).toBe('gpu-operator');
+    const namespace = engine.registrations.find((r) => r.type === 'kubernetes:core/v1:Namespace');
+    expect(chart.dependencies).toContain(namespace?.urn);
+  });
+});
