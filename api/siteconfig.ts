@@ -69,6 +69,10 @@ export const siteConfig = z.object({
     .default([])
     .describe('Data services datasets may name as their endpoint.'),
   aggregators: z.array(destination).default([]).describe('Federated learning aggregators FederatedJobs may name.'),
+  peerSites: z
+    .array(z.object({ name: dnsLabel.describe('Site (trust) name as FederatedJobs list it.'), cidr: cidr.describe('Addresses that site\'s federated-learning participants connect from.') }))
+    .optional()
+    .describe('Other sites\' source addresses: the only sources outside this site allowed to reach an aggregator hosted here.'),
   allowedEgress: z.array(destination).default([]).describe('Extra destinations enclaves may request in network.egress.'),
   allowedRegistries: z.array(z.string().min(1)).min(1).default(['nvcr.io/', 'quay.io/jupyter/', 'docker.io/rocker/', 'docker.io/codercom/']).describe('Image prefixes workspaces and jobs may use when the enclave names none.'),
   images: z

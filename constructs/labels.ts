@@ -1,0 +1,67 @@
+// The labels every rendered object carries, and the selectors the operator prunes by.
+// One module so the renderer, the operator's pruner and the reports agree on every key.
+import type { Enclave } from '../api/enclave.ts';
+
+export const MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const PART_OF = 'app.kubernetes.io/part-of';
+export const APP_NAME = 'app.kubernetes.io/name';
+export const COMPONENT = 'app.kubernetes.io/component';
+export const ENCLAVE = 'sde.london/enclave';
+export const SITE = 'sde.london/site';
+export const PROJECT = 'sde.london/project';
+export const WORKSPACE = 'sde.london/workspace';
+export const FEDERATED_JOB = 'sde.london/federatedjob';
+/** Objects holding research data: the operator's pruner never deletes them. */
+export const DATA = 'sde.london/data';
+export const AUTO_PROVISIONED = 'sde.london/auto-provisioned';
+
+export const MANAGER = 'sde-operator';
+export const PRODUCT = 'sde-enclave-operator';
+
+/** Pod Security Admission labels that hold every enclave namespace to the `restricted` profile. */
+export const POD_SECURITY_RESTRICTED: Readonly<Record<string, string>> = {
+  'pod-security.kubernetes.io/enforce': 'restricted',
+  'pod-security.kubernetes.io/enforce-version': 'latest',
+  'pod-security.kubernetes.io/audit': 'restricted',
+  'pod-security.kubernetes.io/audit-version': 'latest',
+  'pod-security.kubernetes.io/warn': 'restricted',
+  'pod-security.kubernetes.io/warn-version': 'latest',
+};
+
+/** Pod components the network policies select on: the values of `app.kubernetes.io/component`. */
+export const COMPONENTS = {
+  workspace: 'workspace',
+  participant: 'participant',
+  aggregator: 'aggregator',
+} as const;
+
+/** The labels shared by every child of an enclave: managed-by, part-of, enclave, site and project. */
+export function enclaveLabels(enclave: Enclave): Record<string, string> {
+  return {
+    [MANAGED_BY]: MANAGER,
+    [PART_OF]: PRODUCT,
+    [ENCLAVE]: enclave.metadata.name,
+    [SITE]: enclave.spec.site,
+    [PROJECT]: enclave.spec.project.id,
+  };
+}
+
+/** Label selector matching every object the operator rendered for enclave `name` (its workspaces' and jobs' too). */
+export function enclaveChildrenSelector(name: string): Record<string, string> {
+  return { [MANAGED_BY]: MANAGER, [ENCLAVE]: name };
+}
+
+/** Label selector matching every object the operator rendered for Workspace `name` in enclave `enclaveName`. */
+export function workspaceChildrenSelector(enclaveName: string, name: string): Record<string, string> {
+  return { [MANAGED_BY]: MANAGER, [ENCLAVE]: enclaveName, [WORKSPACE]: name };
+}
+
+/** Label selector matching every object the operator rendered for FederatedJob `name` in enclave `enclaveName`. */
+export function federatedJobChildrenSelector(enclaveName: string, name: string): Record<string, string> {
+  return { [MANAGED_BY]: MANAGER, [ENCLAVE]: enclaveName, [FEDERATED_JOB]: name };
+}
+
+/** A selector as the `labelSelector` query parameter of a Kubernetes list call writes it. */
+export function selectorString(selector: Record<string, string>): string {
+  return Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
+}

@@ -1,0 +1,64 @@
+// What a render returns: plain Kubernetes objects, synthesised in memory by a cdk8s App.
+import { App, Chart } from 'cdk8s';
+import type { Construct } from 'constructs';
+import { API_VERSION } from '../api/meta.ts';
+
+/** An owner reference as Kubernetes stores it in metadata.ownerReferences. */
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller: boolean;
+  blockOwnerDeletion: boolean;
+}
+
+/** Object metadata as the renderer writes it. */
+export interface KubeMetadata {
+  name: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  [key: string]: unknown;
+}
+
+/** One rendered Kubernetes object: plain JSON with apiVersion, kind and metadata. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: KubeMetadata;
+  [key: string]: unknown;
+}
+
+/** A custom resource that can own children: its kind, name and (once stored) uid. */
+export interface Owner {
+  kind: string;
+  metadata: { name: string; uid?: unknown };
+}
+
+/** The controller owner reference to a stored sde.london custom resource; none before it has a uid. */
+export function ownerReferences(owner: Owner): OwnerReference[] | undefined {
+  const uid = owner.metadata.uid;
+  if (typeof uid !== 'string' || uid === '') return undefined;
+  return [{ apiVersion: API_VERSION, kind: owner.kind, name: owner.metadata.name, uid, controller: true, blockOwnerDeletion: true }];
+}
+
+// Objects are applied in this order: the namespace, then its network policies (deny first),
+// then everything else, so no workload ever exists in an enclave before its isolation does.
+const APPLY_RANK: Record<string, number> = { Namespace: 0, NetworkPolicy: 1 };
+
+/**
+ * Builds the constructs into a fresh cdk8s chart and returns its objects in apply order:
+ * Namespace, NetworkPolicies, then the rest in the order they were built.
+ */
+export function synthesize(build: (chart: Construct) => void): KubeObject[] {
+  const app = new App();
+  const chart = new Chart(app, 'sde', { disableResourceNameHashes: true });
+  build(chart);
+  const objects = chart.toJson() as KubeObject[];
+  return objects
+    .map((o, i) => ({ o, i, rank: APPLY_RANK[o.kind] ?? 2 }))
+    .sort((a, b) => a.rank - b.rank || a.i - b.i)
+    .map(({ o }) => o);
+}

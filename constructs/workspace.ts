@@ -1,0 +1,112 @@
+// Workspace → a researcher's tool server: StatefulSet, Service and home volume.
+import { ApiObject } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import type { V1PersistentVolumeClaimSpec, V1StatefulSetSpec } from '@kubernetes/client-node';
+import { enclaveNamespace } from '../api/enclave.ts';
+import type { Enclave } from '../api/enclave.ts';
+import type { SiteConfig } from '../api/siteconfig.ts';
+import type { Workspace } from '../api/workspace.ts';
+import { podDatasets } from './datasets.ts';
+import type { RenderOptions } from './enclave.ts';
+import { placement } from './gpu.ts';
+import { APP_NAME, COMPONENT, COMPONENTS, DATA, WORKSPACE, enclaveLabels } from './labels.ts';
+import { childName } from './names.ts';
+import { ownerReferences, synthesize } from './objects.ts';
+import type { KubeObject } from './objects.ts';
+import { enclavePodSpec } from './pod.ts';
+import { TOOL_HOMES, TOOL_PORTS } from './tools.ts';
+
+/** The home volume claim of workspace `name`: a claim of its own, not a volumeClaimTemplate, so its retention is ours to decide. */
+export function homeClaimName(name: string): string {
+  return childName(name, 'home');
+}
+
+/** The image a workspace runs: its own, else the site's default for its tool. */
+export function workspaceImage(ws: Workspace, site: SiteConfig): string {
+  return ws.spec.image ?? site.images[ws.spec.tool];
+}
+
+/** The labels that select a workspace's pods; fixed for its lifetime because a StatefulSet's selector is immutable. */
+export function workspacePodSelector(name: string): Record<string, string> {
+  return { [WORKSPACE]: name, [COMPONENT]: COMPONENTS.workspace };
+}
+
+/**
+ * The desired state of a workspace: a StatefulSet (1 replica; 0 when Stopped or access is
+ * inactive), a ClusterIP Service `<name>` on the tool's port, and the home claim `<name>-home`
+ * (owned by the Workspace only when the enclave's retention is Delete; otherwise labelled as data
+ * so that it outlives the workspace). Datasets are mounted read-only at /data/<name>.
+ */
+export function renderWorkspace(ws: Workspace, enclave: Enclave, site: SiteConfig, opts: RenderOptions): KubeObject[] {
+  const name = ws.metadata.name;
+  const namespace = ws.metadata.namespace ?? enclaveNamespace(enclave.metadata.name);
+  const owners = ownerReferences(ws);
+  const tool = ws.spec.tool;
+  const port = TOOL_PORTS[tool];
+  const labels = { ...enclaveLabels(enclave), [WORKSPACE]: name, [APP_NAME]: tool, [COMPONENT]: COMPONENTS.workspace };
+  const home = homeClaimName(name);
+  const retain = enclave.spec.retention.homeVolumes === 'Retain';
+  const datasets = podDatasets(enclave, ws.spec.datasets ?? enclave.spec.data.map((d) => d.name), site);
+  const running = ws.spec.state === 'Running' && opts.accessActive;
+
+  return synthesize((chart) => {
+    const homeSpec: V1PersistentVolumeClaimSpec = {
+      accessModes: ['ReadWriteOnce'],
+      storageClassName: site.storageClass,
+      volumeMode: 'Filesystem',
+      resources: { requests: { storage: String(ws.spec.storage.home) } },
+    };
+    new ApiObject(chart, 'home', {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: {
+        name: home,
+        namespace,
+        labels: { ...labels, [COMPONENT]: 'home', ...(retain ? { [DATA]: 'true' } : {}) },
+        ownerReferences: retain ? undefined : owners,
+      },
+      spec: homeSpec,
+    });
+
+    const service = new kplus.Service(chart, 'service', {
+      metadata: { name, namespace, labels, ownerReferences: owners },
+      type: kplus.ServiceType.CLUSTER_IP,
+      ports: [{ name: 'http', port, targetPort: port, protocol: kplus.Protocol.TCP }],
+    });
+    for (const [k, v] of Object.entries(workspacePodSelector(name))) service.selectLabel(k, v);
+
+    const spec: V1StatefulSetSpec = {
+      replicas: running ? 1 : 0,
+      serviceName: name,
+      podManagementPolicy: 'OrderedReady',
+      updateStrategy: { type: 'RollingUpdate' },
+      selector: { matchLabels: workspacePodSelector(name) },
+      template: {
+        metadata: { labels },
+        spec: enclavePodSpec({
+          containerName: tool,
+          image: workspaceImage(ws, site),
+          ports: [{ name: 'http', port }],
+          env: [{ name: 'HOME', value: TOOL_HOMES[tool] }],
+          volumes: [{ name: 'home', persistentVolumeClaim: { claimName: home } }],
+          mounts: [{ name: 'home', mountPath: TOOL_HOMES[tool] }],
+          datasets,
+          placement: placement(ws.spec.resources, site, enclave.spec.resources.gpuProduct),
+          restartPolicy: 'Always',
+        }),
+      },
+    };
+    new ApiObject(chart, 'statefulset', {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: {
+        name,
+        namespace,
+        labels,
+        annotations: { 'sde.london/idle-timeout': ws.spec.idleTimeout ?? enclave.spec.workspaces.idleTimeout, 'sde.london/owner': ws.spec.owner },
+        ownerReferences: owners,
+      },
+      spec,
+    });
+  });
+}

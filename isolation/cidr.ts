@@ -1,0 +1,61 @@
+// IPv4 CIDR arithmetic for network policy checks: containment of blocks and of addresses.
+
+/** An IPv4 block as a start address and prefix length, both as numbers. */
+export interface Block {
+  base: number;
+  prefix: number;
+}
+
+/** Raised when a string is not an IPv4 address or CIDR block. */
+export class CidrError extends Error {
+  override readonly name = 'CidrError';
+  constructor(value: string) {
+    super(`expected an IPv4 CIDR such as "10.20.0.0/24", found ${JSON.stringify(value)}`);
+  }
+}
+
+function address(text: string, whole: string): number {
+  const parts = text.split('.');
+  if (parts.length !== 4) throw new CidrError(whole);
+  let n = 0;
+  for (const p of parts) {
+    if (!/^[0-9]{1,3}$/.test(p) || Number(p) > 255) throw new CidrError(whole);
+    n = n * 256 + Number(p);
+  }
+  return n;
+}
+
+/** Parses "a.b.c.d/n" (or a bare address, as /32); the base is masked to the prefix as Kubernetes does. */
+export function parseCidr(cidr: string): Block {
+  const [ip, len] = cidr.split('/');
+  const prefix = len === undefined ? 32 : Number(len);
+  if (ip === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) throw new CidrError(cidr);
+  const size = 2 ** (32 - prefix);
+  const a = address(ip, cidr);
+  return { base: a - (a % size), prefix };
+}
+
+/** The number of addresses in a block. */
+export function blockSize(b: Block): number {
+  return 2 ** (32 - b.prefix);
+}
+
+/** True when every address of `inner` lies in `outer`. */
+export function cidrContains(outer: string, inner: string): boolean {
+  const o = parseCidr(outer);
+  const i = parseCidr(inner);
+  return i.prefix >= o.prefix && i.base >= o.base && i.base + blockSize(i) <= o.base + blockSize(o);
+}
+
+/** True when the two blocks share at least one address. */
+export function cidrOverlaps(a: string, b: string): boolean {
+  const x = parseCidr(a);
+  const y = parseCidr(b);
+  return x.base < y.base + blockSize(y) && y.base < x.base + blockSize(x);
+}
+
+/** The first address of a block as dotted text, e.g. the address a client uses for a /32. */
+export function firstAddress(cidr: string): string {
+  const { base } = parseCidr(cidr);
+  return [24, 16, 8, 0].map((s) => Math.floor(base / 2 ** s) % 256).join('.');
+}
