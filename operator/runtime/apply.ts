@@ -138,6 +138,8 @@ export async function applyAll(client: KubeClient, desired: readonly KubernetesO
   }
   const result: ApplyResult = { written: [], unchanged: [] };
   for (const rank of [...ranks.keys()].sort((a, b) => a - b)) {
+    // A replica that stopped leading gets that reason, not an ApplyError wrapping it per object.
+    client.assertMayWrite();
     const failures: Array<{ identity: string; error: unknown }> = [];
     await Promise.all(
       (ranks.get(rank) ?? []).map(async (object) => {

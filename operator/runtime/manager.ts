@@ -34,8 +34,9 @@ export interface ManagerOptions {
  * Runs controllers over shared caches (one watch per resource type however many controllers use
  * it). `start()` opens the health server, starts the caches and waits until all have synced,
  * then reconciles — at once without leader election, or once this replica holds the Lease.
- * Losing the lease stops every reconcile at once and ends the manager with a
- * {@link LeadershipLostError} (the process should exit and restart, as controller-runtime does).
+ * Losing the lease stops every reconcile at once (their writes throw) and rejects `done` with a
+ * {@link LeadershipLostError} straight away (the process should exit and restart, as
+ * controller-runtime does); cleanup continues in the background.
  * `stop()` is graceful: no new keys, in-flight reconciles finish, the lease is released, caches
  * and server close. `/readyz` is 200 once caches synced and the replica leads or is a healthy standby.
  */
@@ -177,13 +178,16 @@ export class Manager {
   #shutdown(cause: unknown, releaseLease: boolean): Promise<void> {
     this.#stopped ??= (async () => {
       this.#stopping.abort(cause);
-      if (cause instanceof LeadershipLostError) this.logger.error({ err: cause }, 'lost leadership; stopping all controllers');
+      if (cause instanceof LeadershipLostError) {
+        // Every write of the reconciles still in flight now throws; do not wait for them to say so.
+        this.logger.error({ err: cause }, 'lost leadership; stopping all controllers');
+        this.#settle.reject(cause);
+      }
       await Promise.all(this.#controllers.map((controller) => controller.stop()));
       if (this.#elector) await (releaseLease ? this.#elector.release() : this.#elector.stop());
       await Promise.all([...this.#reflectors.values()].map((reflector) => reflector.stop()));
       await this.#health?.close();
-      if (cause instanceof LeadershipLostError) this.#settle.reject(cause);
-      else this.#settle.resolve();
+      this.#settle.resolve();
     })();
     return this.#stopped;
   }

@@ -61,6 +61,7 @@ export async function prune(client: KubeClient, options: PruneOptions): Promise<
       else doomed.push(object);
     }
   }
+  if (doomed.length > 0) client.assertMayWrite();
   await Promise.all(
     doomed.map(async (object) => {
       await client.delete({ apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace } } as KubernetesObject);
