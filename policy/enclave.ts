@@ -1,0 +1,69 @@
+// Site rules for an Enclave: what the CRD schema cannot know because it depends on the site.
+import type { Enclave } from '../api/enclave.ts';
+import type { SiteConfig } from '../api/siteconfig.ts';
+import { cidrContains } from '../isolation/cidr.ts';
+import { checkGpus, checkImage } from './common.ts';
+import type { Finding } from './findings.ts';
+import { workspaceImagePrefixes } from './images.ts';
+
+function checkEgress(enclave: Enclave, site: SiteConfig): Finding[] {
+  const out: Finding[] = [];
+  const allowedNames = site.allowedEgress.map((d) => `${d.name} ${d.cidr}`).join(', ') || 'none';
+  enclave.spec.network.egress.forEach((rule, i) => {
+    const containing = site.allowedEgress.filter((d) => cidrContains(d.cidr, rule.cidr));
+    if (containing.length === 0) {
+      out.push({ field: `spec.network.egress[${i}].cidr`, reason: 'EgressNotAllowed', message: `expected a network inside a destination site ${site.site} allows (${allowedNames}); found ${rule.cidr}` });
+      return;
+    }
+    rule.ports.forEach((p, j) => {
+      if (containing.some((d) => d.ports.some((q) => q.port === p.port && q.protocol === p.protocol))) return;
+      const open = [...new Set(containing.flatMap((d) => d.ports.map((q) => `${q.port}/${q.protocol}`)))].join(', ');
+      out.push({ field: `spec.network.egress[${i}].ports[${j}]`, reason: 'EgressNotAllowed', message: `expected a port the site allows to ${rule.cidr} (${open}); found ${p.port}/${p.protocol}` });
+    });
+  });
+  return out;
+}
+
+function checkDataServices(enclave: Enclave, site: SiteConfig): Finding[] {
+  const out: Finding[] = [];
+  enclave.spec.data.forEach((ds, i) => {
+    const endpoint = ds.source.endpoint;
+    if (ds.kind === 'volume' || endpoint === undefined) return;
+    const field = `spec.data[${i}].source.endpoint`;
+    const service = site.dataServices.find((s) => s.name === endpoint);
+    if (service === undefined) {
+      const known = site.dataServices.map((s) => s.name).join(', ') || 'none';
+      out.push({ field, reason: 'UnknownDataService', message: `expected a data service of site ${site.site} (${known}); found "${endpoint}"` });
+    } else if (service.kind !== ds.kind) {
+      out.push({ field, reason: 'DataServiceKindMismatch', message: `expected a ${ds.kind} service for a ${ds.kind} dataset; found "${endpoint}", a ${service.kind} service` });
+    }
+  });
+  return out;
+}
+
+/**
+ * Checks an enclave against its site: the site is this one; GPUs within the pool and of a
+ * product it has; every dataset endpoint names a site data service of the dataset's kind;
+ * every extra egress lies inside a destination the site allows, on ports it opens; and an
+ * auto-provisioned workspace's image and GPUs are allowed. Returns no findings when all hold.
+ */
+export function checkEnclave(enclave: Enclave, site: SiteConfig): Finding[] {
+  const out: Finding[] = [];
+  const spec = enclave.spec;
+  if (spec.site !== site.site) {
+    out.push({ field: 'spec.site', reason: 'SiteMismatch', message: `expected this site, "${site.site}"; found "${spec.site}"` });
+  }
+  if (spec.resources.gpus > site.gpuPool.totalGpus) {
+    out.push({ field: 'spec.resources.gpus', reason: 'GpusAbovePool', message: `expected at most the ${site.gpuPool.totalGpus} GPU(s) of site ${site.site}'s pool; found ${spec.resources.gpus}` });
+  }
+  if (spec.resources.gpuProduct !== undefined && !site.gpuPool.products.includes(spec.resources.gpuProduct)) {
+    out.push({ field: 'spec.resources.gpuProduct', reason: 'GpuProductUnavailable', message: `expected a product of site ${site.site}'s GPU pool (${site.gpuPool.products.join(', ')}); found "${spec.resources.gpuProduct}"` });
+  }
+  out.push(...checkDataServices(enclave, site), ...checkEgress(enclave, site));
+  const auto = spec.workspaces.autoProvision;
+  if (auto !== undefined) {
+    out.push(...checkImage(auto.image ?? site.images[auto.tool], 'spec.workspaces.autoProvision.image', workspaceImagePrefixes(enclave, site)));
+    out.push(...checkGpus(auto.resources, 'spec.workspaces.autoProvision.resources', enclave, site));
+  }
+  return out;
+}

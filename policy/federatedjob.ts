@@ -1,0 +1,35 @@
+// Site rules for a FederatedJob: its aggregator, images, datasets and GPUs.
+import type { Enclave } from '../api/enclave.ts';
+import type { FederatedJob } from '../api/federatedjob.ts';
+import type { SiteConfig } from '../api/siteconfig.ts';
+import { checkDatasets, checkGpus, checkImage, checkNamespace } from './common.ts';
+import type { Finding } from './findings.ts';
+import { jobImagePrefixes } from './images.ts';
+
+/**
+ * Checks a federated job against its enclave and site: in the enclave's namespace; the
+ * aggregator endpoint is one the site names; participant (and aggregator) images allowed;
+ * datasets among the enclave's and volumes only (participants reach nothing but the
+ * aggregator); GPUs within the enclave's and of a product the pool has.
+ */
+export function checkFederatedJob(job: FederatedJob, enclave: Enclave, site: SiteConfig): Finding[] {
+  const out: Finding[] = [...checkNamespace(job.metadata.namespace, enclave)];
+  const endpoint = job.spec.aggregator.endpoint;
+  if (!site.aggregators.some((a) => a.name === endpoint)) {
+    const known = site.aggregators.map((a) => a.name).join(', ') || 'none';
+    out.push({ field: 'spec.aggregator.endpoint', reason: 'UnknownAggregator', message: `expected an aggregator of site ${site.site} (${known}); found "${endpoint}"` });
+  }
+  const prefixes = jobImagePrefixes(enclave, site);
+  out.push(...checkImage(job.spec.participant.image, 'spec.participant.image', prefixes));
+  if (job.spec.aggregator.image !== undefined) out.push(...checkImage(job.spec.aggregator.image, 'spec.aggregator.image', prefixes));
+  const datasets = job.spec.participant.datasets;
+  out.push(...checkDatasets(datasets, 'spec.participant.datasets', enclave));
+  datasets.forEach((name, i) => {
+    const ds = enclave.spec.data.find((d) => d.name === name);
+    if (ds !== undefined && ds.kind !== 'volume') {
+      out.push({ field: `spec.participant.datasets[${i}]`, reason: 'DatasetUnreachable', message: `expected a volume dataset (participants' only egress is the aggregator); found "${name}", a ${ds.kind} dataset` });
+    }
+  });
+  out.push(...checkGpus(job.spec.participant.resources, 'spec.participant.resources', enclave, site));
+  return out;
+}

@@ -1,0 +1,33 @@
+// Site rules for a Workspace: its owner, image, datasets and GPUs against its enclave and site.
+import type { Enclave } from '../api/enclave.ts';
+import type { SiteConfig } from '../api/siteconfig.ts';
+import type { Workspace } from '../api/workspace.ts';
+import { workspaceUsers } from '../constructs/autoprovision.ts';
+import { workspaceImage } from '../constructs/workspace.ts';
+import { checkDatasets, checkGpus, checkImage, checkNamespace } from './common.ts';
+import type { Finding } from './findings.ts';
+import { workspaceImagePrefixes } from './images.ts';
+
+function checkOwner(owner: string, enclave: Enclave, site: SiteConfig): Finding[] {
+  if (workspaceUsers(enclave, site).includes(owner)) return [];
+  const member = enclave.spec.members.find((m) => m.user === owner);
+  if (member !== undefined) {
+    return [{ field: 'spec.owner', reason: 'RoleMayNotRunWorkspaces', message: `expected a member with role researcher, lead or data-manager; found "${owner}" with role ${member.role}` }];
+  }
+  return [{ field: 'spec.owner', reason: 'OwnerNotMember', message: `expected a user who is a member of enclave ${enclave.metadata.name} (directly or through a group the site resolves); found "${owner}"` }];
+}
+
+/**
+ * Checks a workspace against its enclave and site: in the enclave's namespace; owned by a
+ * user member (or member of a resolvable group) whose role may run workspaces; image allowed;
+ * datasets among the enclave's; GPUs within the enclave's and of a product the pool has.
+ */
+export function checkWorkspace(ws: Workspace, enclave: Enclave, site: SiteConfig): Finding[] {
+  return [
+    ...checkNamespace(ws.metadata.namespace, enclave),
+    ...checkOwner(ws.spec.owner, enclave, site),
+    ...checkImage(workspaceImage(ws, site), 'spec.image', workspaceImagePrefixes(enclave, site)),
+    ...checkDatasets(ws.spec.datasets ?? [], 'spec.datasets', enclave),
+    ...checkGpus(ws.spec.resources, 'spec.resources', enclave, site),
+  ];
+}

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import type { Enclave } from '../../api/enclave.ts';
+import type { FederatedJob } from '../../api/federatedjob.ts';
+import type { SiteConfig } from '../../api/siteconfig.ts';
+import type { Workspace } from '../../api/workspace.ts';
+import { checkEnclave, checkFederatedJob, checkWorkspace, FINDING_REASONS } from '../../policy/index.ts';
+import type { Finding } from '../../policy/index.ts';
+import { cardiacEnclave, jupyterWorkspace, nvflareJob, rstudioWorkspace, uclhSite } from '../constructs/fixtures.ts';
+
+function only(findings: Finding[]): Pick<Finding, 'field' | 'reason'>[] {
+  return findings.map(({ field, reason }) => ({ field, reason }));
+}
+
+describe('the shipped examples', () => {
+  it('break no site rule', () => {
+    const site = uclhSite();
+    const enclave = cardiacEnclave();
+    expect(checkEnclave(enclave, site)).toEqual([]);
+    expect(checkWorkspace(jupyterWorkspace(), enclave, site)).toEqual([]);
+    expect(checkWorkspace(rstudioWorkspace(), enclave, site)).toEqual([]);
+    expect(checkFederatedJob(nvflareJob(), enclave, site)).toEqual([]);
+  });
+});
+
+describe('checkEnclave', () => {
+  const cases: [string, (e: Enclave, s: SiteConfig) => void, Pick<Finding, 'field' | 'reason'>[]][] = [
+    ['another site', (e) => { e.spec.site = 'gstt'; }, [{ field: 'spec.site', reason: 'SiteMismatch' }]],
+    ['more GPUs than the pool', (e) => { e.spec.resources.gpus = 17; }, [{ field: 'spec.resources.gpus', reason: 'GpusAbovePool' }]],
+    ['a GPU product the pool lacks', (e) => { e.spec.resources.gpuProduct = 'NVIDIA-H100-80GB-HBM3'; }, [{ field: 'spec.resources.gpuProduct', reason: 'GpuProductUnavailable' }]],
+    ['an unknown data service', (e) => { e.spec.data[1]!.source.endpoint = 'omop-v2'; }, [{ field: 'spec.data[1].source.endpoint', reason: 'UnknownDataService' }]],
+    ['a data service of another kind', (e) => { e.spec.data[1]!.source.endpoint = 'cogstack'; }, [{ field: 'spec.data[1].source.endpoint', reason: 'DataServiceKindMismatch' }]],
+    ['egress inside an allowed destination', (e) => { e.spec.network.egress = [{ cidr: '10.40.3.0/30', ports: [{ port: 443, protocol: 'TCP' }], reason: 'UK Biobank' }]; }, []],
+    ['egress wider than the allowed destination', (e) => { e.spec.network.egress = [{ cidr: '10.40.3.0/24', ports: [{ port: 443, protocol: 'TCP' }], reason: 'x' }]; }, [{ field: 'spec.network.egress[0].cidr', reason: 'EgressNotAllowed' }]],
+    ['egress to the internet', (e) => { e.spec.network.egress = [{ cidr: '0.0.0.0/0', ports: [{ port: 443, protocol: 'TCP' }], reason: 'x' }]; }, [{ field: 'spec.network.egress[0].cidr', reason: 'EgressNotAllowed' }]],
+    ['egress on a port the site does not open', (e) => { e.spec.network.egress = [{ cidr: '10.40.3.1/32', ports: [{ port: 443, protocol: 'TCP' }, { port: 22, protocol: 'TCP' }], reason: 'x' }]; }, [{ field: 'spec.network.egress[0].ports[1]', reason: 'EgressNotAllowed' }]],
+    ['egress over UDP where the site opens TCP', (e) => { e.spec.network.egress = [{ cidr: '10.40.3.1/32', ports: [{ port: 443, protocol: 'UDP' }], reason: 'x' }]; }, [{ field: 'spec.network.egress[0].ports[0]', reason: 'EgressNotAllowed' }]],
+    ['an auto-provisioned image outside the allowed list', (e) => { e.spec.workspaces.autoProvision = { tool: 'jupyterlab', image: 'docker.io/evil/notebook:1', resources: { cpu: '2', memory: '8Gi', gpus: 0 }, storage: { home: '20Gi' } }; }, [{ field: 'spec.workspaces.autoProvision.image', reason: 'ImageNotAllowed' }]],
+    ['auto-provisioned workspaces with more GPUs than the enclave', (e) => { e.spec.workspaces.autoProvision = { tool: 'jupyterlab', resources: { cpu: '2', memory: '8Gi', gpus: 8 }, storage: { home: '20Gi' } }; }, [{ field: 'spec.workspaces.autoProvision.resources.gpus', reason: 'GpusAboveEnclave' }]],
+  ];
+  it.each(cases)('%s', (_name, change, expected) => {
+    const e = cardiacEnclave();
+    const s = uclhSite();
+    change(e, s);
+    expect(only(checkEnclave(e, s))).toEqual(expected);
+  });
+
+  it('says what was expected and what was found', () => {
+    const e = cardiacEnclave();
+    e.spec.resources.gpus = 40;
+    expect(checkEnclave(e, uclhSite())[0]?.message).toBe("expected at most the 16 GPU(s) of site uclh's pool; found 40");
+  });
+});
+
+describe('checkWorkspace', () => {
+  const cases: [string, (w: Workspace, e: Enclave, s: SiteConfig) => void, Pick<Finding, 'field' | 'reason'>[]][] = [
+    ['an owner who is not a member', (w) => { w.spec.owner = 'x@y.org'; }, [{ field: 'spec.owner', reason: 'OwnerNotMember' }]],
+    ['an output checker as owner', (w) => { w.spec.owner = 's.nguyen@uclh.nhs.uk'; }, [{ field: 'spec.owner', reason: 'RoleMayNotRunWorkspaces' }]],
+    ['an owner in a member group the site cannot resolve', (w, e) => { w.spec.owner = 'a.new@ucl.ac.uk'; e.spec.members.push({ group: 'imaging', role: 'researcher' }); }, [{ field: 'spec.owner', reason: 'OwnerNotMember' }]],
+    ['an image outside the enclave list', (w) => { w.spec.image = 'nvcr.io/nvidia/pytorch:24.01-py3'; }, [{ field: 'spec.image', reason: 'ImageNotAllowed' }]],
+    ['a dataset the enclave lacks', (w) => { w.spec.datasets = ['omop', 'hes']; }, [{ field: 'spec.datasets[1]', reason: 'UnknownDataset' }]],
+    ['more GPUs than the enclave', (w) => { w.spec.resources.gpus = 5; }, [{ field: 'spec.resources.gpus', reason: 'GpusAboveEnclave' }]],
+    ['a GPU product the pool lacks', (w) => { w.spec.resources.gpuProduct = 'Tesla-T4'; }, [{ field: 'spec.resources.gpuProduct', reason: 'GpuProductUnavailable' }]],
+    ['another enclave\'s namespace', (w) => { w.metadata.namespace = 'sde-other'; }, [{ field: 'metadata.namespace', reason: 'NamespaceMismatch' }]],
+    ['site registries when the enclave lists no images', (w, e) => { e.spec.workspaces.allowedImages = []; w.spec.image = 'nvcr.io/nvidia/pytorch:24.01-py3'; }, []],
+  ];
+  it.each(cases)('%s', (_name, change, expected) => {
+    const w = jupyterWorkspace();
+    const e = cardiacEnclave();
+    const s = uclhSite();
+    change(w, e, s);
+    expect(only(checkWorkspace(w, e, s))).toEqual(expected);
+  });
+
+  it('accepts an owner through a member group the site resolves', () => {
+    const w = jupyterWorkspace();
+    const e = cardiacEnclave();
+    const s = uclhSite();
+    w.spec.owner = 'a.new@ucl.ac.uk';
+    e.spec.members.push({ group: 'imaging', role: 'researcher' });
+    s.groups = { imaging: ['a.new@ucl.ac.uk'] };
+    expect(checkWorkspace(w, e, s)).toEqual([]);
+  });
+});
+
+describe('checkFederatedJob', () => {
+  const cases: [string, (j: FederatedJob) => void, Pick<Finding, 'field' | 'reason'>[]][] = [
+    ['an unknown aggregator', (j) => { j.spec.aggregator.endpoint = 'paris-fl'; }, [{ field: 'spec.aggregator.endpoint', reason: 'UnknownAggregator' }]],
+    ['a participant image from an unknown registry', (j) => { j.spec.participant.image = 'docker.io/flwr/supernode:1.13'; }, [{ field: 'spec.participant.image', reason: 'ImageNotAllowed' }]],
+    ['an aggregator image from an unknown registry', (j) => { j.spec.aggregator.image = 'ghcr.io/x/server:1'; }, [{ field: 'spec.aggregator.image', reason: 'ImageNotAllowed' }]],
+    ['a dataset the enclave lacks', (j) => { j.spec.participant.datasets = ['hes']; }, [{ field: 'spec.participant.datasets[0]', reason: 'UnknownDataset' }]],
+    ['a database dataset participants cannot reach', (j) => { j.spec.participant.datasets = ['omop']; }, [{ field: 'spec.participant.datasets[0]', reason: 'DatasetUnreachable' }]],
+    ['more GPUs than the enclave', (j) => { j.spec.participant.resources.gpus = 8; }, [{ field: 'spec.participant.resources.gpus', reason: 'GpusAboveEnclave' }]],
+  ];
+  it.each(cases)('%s', (_name, change, expected) => {
+    const j = nvflareJob();
+    change(j);
+    expect(only(checkFederatedJob(j, cardiacEnclave(), uclhSite()))).toEqual(expected);
+  });
+});
+
+describe('finding reasons', () => {
+  it('are CamelCase and unique', () => {
+    for (const r of FINDING_REASONS) expect(r).toMatch(/^[A-Z][A-Za-z]+$/);
+    expect(new Set(FINDING_REASONS).size).toBe(FINDING_REASONS.length);
+  });
+});
