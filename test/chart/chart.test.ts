@@ -1,0 +1,181 @@
+// The Helm chart against the constructs it mirrors. No helm binary exists here, so the templates
+// are rendered by test/chart/gotemplate.ts, which implements exactly the template features the
+// chart uses and rejects everything else. What this covers: the objects and fields `helm
+// template` would produce for these values (given Helm's documented semantics for those
+// features), the values schema as Helm would apply it (JSON Schema via ajv, on the merged
+// values), values paths, CRD copies. What it does not cover: Helm's own parser and sprig
+// functions byte for byte, `helm lint`, install hooks/ordering, or a real API server's admission.
+import { readdirSync, readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { siteConfig } from '../../api/siteconfig.ts';
+import type { KubeObject } from '../../constructs/install/kube-object.ts';
+import { renderOperatorInstall } from '../../constructs/install/operator.ts';
+import { parseInstallOptions, type OperatorInstallInput } from '../../constructs/install/options.ts';
+import { OPERATOR_RULES } from '../../constructs/install/rbac.ts';
+import { readStackConfig } from '../../stacks/site/config.ts';
+import { stackConfigFile } from '../stacks/pulumi-mocks.ts';
+import { mergeValues, renderTemplate } from './gotemplate.ts';
+
+const ROOT = new URL('../../', import.meta.url);
+const CHART = new URL('charts/sde-operator/', ROOT);
+const read = (path: string, base = CHART) => readFileSync(new URL(path, base), 'utf8');
+const defaults = parse(read('values.yaml')) as Record<string, unknown>;
+const schema = JSON.parse(read('values.schema.json')) as object;
+const chartYaml = parse(read('Chart.yaml')) as { name: string; version: string; appVersion: string };
+const templateFiles = readdirSync(new URL('templates/', CHART)).filter((f) => f.endsWith('.yaml')).sort();
+
+type Values = Record<string, unknown> & { siteConfig: Record<string, unknown> };
+
+function valuesFor(file?: string): Values {
+  return (file === undefined ? defaults : mergeValues(defaults, parse(read(file)))) as Values;
+}
+
+function context(values: Values, namespace: string) {
+  return {
+    Values: values,
+    Release: { Name: 'sde-operator', Namespace: namespace, Service: 'Helm' },
+    Chart: { Name: chartYaml.name, Version: chartYaml.version, AppVersion: chartYaml.appVersion },
+  };
+}
+
+/** `helm template` for this chart: every template rendered, split into documents, empty ones dropped. */
+function renderChart(values: Values, namespace: string): KubeObject[] {
+  return templateFiles.flatMap((file) =>
+    parseAllDocuments(renderTemplate(read(`templates/${file}`), context(values, namespace), file))
+      .map((doc) => {
+        if (doc.errors.length > 0) throw new Error(`templates/${file} renders invalid YAML: ${doc.errors[0]?.message}`);
+        return doc.toJS() as KubeObject | null;
+      })
+      .filter((o): o is KubeObject => o !== null),
+  );
+}
+
+function installOptions(values: Values, namespace: string): OperatorInstallInput {
+  const { siteConfig: _site, ...options } = values;
+  return { ...options, namespace } as OperatorInstallInput;
+}
+
+// What the operator will read from the ConfigMap matters, not YAML spelling (Go sorts keys).
+function comparable(objects: KubeObject[]): KubeObject[] {
+  return objects
+    .map((o) => {
+      if (o.kind !== 'ConfigMap') return o;
+      const data = o.data as Record<string, string>;
+      return { ...o, data: { 'site.yaml': siteConfig.parse(parse(data['site.yaml'] ?? '')) } };
+    })
+    .sort((a, b) => `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`));
+}
+
+const cases = [
+  ['the default values', undefined],
+  ['ci/uclh-values.yaml (examples/site-uclh.yaml)', 'ci/uclh-values.yaml'],
+  ['ci/gstt-values.yaml', 'ci/gstt-values.yaml'],
+] as const;
+
+describe.each(cases)('helm template with %s', (_name, file) => {
+  const values = valuesFor(file);
+
+  it.each(['sde-system', 'research-platform'])('renders the same objects and fields as renderOperatorInstall, in namespace %s', (namespace) => {
+    const chart = renderChart(values, namespace);
+    const constructs = renderOperatorInstall(siteConfig.parse(values.siteConfig), installOptions(values, namespace)).filter((o) => o.kind !== 'Namespace');
+    expect(comparable(chart)).toEqual(comparable(constructs));
+    for (const o of chart.filter((x) => !x.kind.startsWith('Cluster'))) expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe(namespace);
+  });
+
+  it('passes values.schema.json, as helm install checks it', () => {
+    const validate = new Ajv({ allErrors: true }).compile(schema);
+    expect(validate(values), JSON.stringify(validate.errors)).toBe(true);
+  });
+
+  it('renders NOTES.txt naming the site and what to do next', () => {
+    const notes = renderTemplate(read('templates/NOTES.txt'), context(values, 'sde-system'), 'NOTES.txt');
+    expect(notes).toContain(`for site "${values.siteConfig.site as string}"`);
+    expect(notes).toContain('kubectl -n sde-system rollout status deployment/sde-operator');
+  });
+});
+
+describe('chart values', () => {
+  it('default to what the install constructs default to', () => {
+    const { siteConfig: _site, ...options } = defaults;
+    expect(parseInstallOptions({ ...options, namespace: 'sde-system' } as OperatorInstallInput)).toEqual(parseInstallOptions({}));
+  });
+
+  it.each([
+    ['uclh', 'ci/uclh-values.yaml'],
+    ['gstt', 'ci/gstt-values.yaml'],
+  ])('for %s match the Pulumi stack, so helm and pulumi install the same operator', (trust, file) => {
+    const values = valuesFor(file);
+    const stack = readStackConfig(stackConfigFile(new URL(`stacks/site/Pulumi.${trust}.yaml`, ROOT)));
+    expect(parseInstallOptions(installOptions(values, 'sde-system'))).toEqual(stack.operator);
+    const { apiVersion: _a, kind: _k, ...site } = siteConfig.parse(values.siteConfig);
+    expect(stack).toMatchObject(site);
+  });
+
+  it('for uclh carry examples/site-uclh.yaml unchanged', () => {
+    expect(valuesFor('ci/uclh-values.yaml').siteConfig).toEqual(parse(read('examples/site-uclh.yaml', ROOT)));
+  });
+
+  it('use only .Values paths that exist in values.yaml and in values.schema.json', () => {
+    const paths = new Set<string>();
+    for (const file of [...templateFiles, 'NOTES.txt']) {
+      for (const m of read(`templates/${file}`).matchAll(/\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g)) paths.add((m[1] ?? '').slice(1));
+    }
+    expect(paths.size).toBeGreaterThan(10);
+    for (const path of paths) {
+      let value: unknown = defaults;
+      let node = schema as { properties?: Record<string, unknown> };
+      for (const key of path.split('.')) {
+        expect(value, `values.yaml has ${path}`).toHaveProperty([key]);
+        value = (value as Record<string, unknown>)[key];
+        expect(node.properties, `values.schema.json has ${path}`).toHaveProperty([key]);
+        node = node.properties?.[key] as typeof node;
+      }
+    }
+  });
+
+  it.each([
+    ['replicas as text', { replicas: 'two' }, '/replicas'],
+    ['two replicas without leader election', { leaderElection: { enabled: false } }, '/replicas'],
+    ['an unknown pull policy', { image: { pullPolicy: 'Sometimes' } }, '/image/pullPolicy'],
+    ['a misspelt top-level key', { replica: 3 }, 'replica'],
+    ['a site name that is not a DNS label', { siteConfig: { site: 'UCLH Trust' } }, '/siteConfig/site'],
+    ['a CIDR that is not one', { apiServer: { cidrs: ['10.0.0.1'] } }, '/apiServer/cidrs/0'],
+    ['a numeric image tag (unquoted 0.2)', { image: { tag: 0.2 } }, '/image/tag'],
+  ])('reject %s', (_what, override, where) => {
+    const validate = new Ajv({ allErrors: true }).compile(schema);
+    expect(validate(mergeValues(defaults, override))).toBe(false);
+    expect(JSON.stringify(validate.errors)).toContain(where);
+  });
+});
+
+describe('chart packaging', () => {
+  it('ships crds/ identical to the generated CRDs in crds/', () => {
+    const generated = readdirSync(new URL('crds/', ROOT)).filter((f) => f.endsWith('.yaml')).sort();
+    expect(readdirSync(new URL('crds/', CHART)).sort()).toEqual(generated);
+    for (const f of generated) expect(read(`crds/${f}`), f).toBe(read(`crds/${f}`, ROOT));
+  });
+
+  it('installs the image of its own appVersion, the project version', () => {
+    const pkg = JSON.parse(read('package.json', ROOT)) as { version: string };
+    expect(chartYaml.appVersion).toBe(pkg.version);
+    expect((defaults.image as { tag: string }).tag).toBe(chartYaml.appVersion);
+  });
+
+  it('writes the ClusterRole rule for rule from OPERATOR_RULES', () => {
+    const chart = renderChart(valuesFor(), 'sde-system');
+    expect(chart.find((o) => o.kind === 'ClusterRole')?.rules).toEqual(OPERATOR_RULES.cluster);
+    expect(chart.find((o) => o.kind === 'Role')?.rules).toEqual(OPERATOR_RULES.leaseNamespace);
+  });
+
+  it('adds the ServiceMonitor only when asked, and drops leader election flags when disabled', () => {
+    const kinds = (v: Values) => renderChart(v, 'sde-system').map((o) => o.kind);
+    expect(kinds(valuesFor())).not.toContain('ServiceMonitor');
+    expect(kinds(mergeValues(defaults, { serviceMonitor: { enabled: true } }) as Values)).toContain('ServiceMonitor');
+    const single = renderChart(mergeValues(defaults, { replicas: 1, leaderElection: { enabled: false } }) as Values, 'sde-system');
+    const args = JSON.stringify(single.find((o) => o.kind === 'Deployment'));
+    expect(args).not.toContain('--leader-elect');
+    expect(args).toContain('--metrics-port');
+  });
+});

@@ -1,0 +1,215 @@
+// A renderer for EXACTLY the Go-template features charts/sde-operator uses, and nothing more.
+// No helm binary can run here, so test/chart renders the chart with this instead. Supported:
+//   {{ pipeline }}  {{- trim left }}  {{ trim right -}}  {{/* comment */}}
+//   {{ if pipeline }} ... {{ end }}  and  {{ if pipeline }} ... {{ else }} ... {{ end }}
+//   {{ range pipeline }} ... {{ end }}   (over a list; `.` is the element, `$` the root)
+//   operands: .  .A.B  $  $.A.B  "string"  123
+//   functions: toYaml, nindent N, quote   (called as `fn args` or at the end of `x | fn args`)
+// Anything else (with, define, include, template, variables, else if, other functions,
+// parentheses, missing values) throws UnsupportedTemplateFeatureError or MissingValueError
+// rather than rendering something Helm would render differently.
+import { stringify } from 'yaml';
+
+/** The template uses a construct this renderer does not implement; keep the chart to the subset or extend both. */
+export class UnsupportedTemplateFeatureError extends Error {
+  override readonly name = 'UnsupportedTemplateFeatureError';
+}
+
+/** A field path names a value that does not exist (Helm would print "" or fail on nil; both hide mistakes). */
+export class MissingValueError extends Error {
+  override readonly name = 'MissingValueError';
+}
+
+type Operand = { kind: 'field'; root: 'dot' | 'dollar'; path: string[] } | { kind: 'string'; value: string } | { kind: 'number'; value: number };
+interface Command { fn?: string; args: Operand[] }
+type Pipeline = Command[];
+type Node =
+  | { kind: 'text'; text: string }
+  | { kind: 'output'; pipeline: Pipeline }
+  | { kind: 'if'; pipeline: Pipeline; then: Node[]; otherwise: Node[] }
+  | { kind: 'range'; pipeline: Pipeline; body: Node[] };
+
+const FUNCTIONS = new Set(['toYaml', 'nindent', 'quote']);
+
+interface Action { text: string; trimLeft: boolean; trimRight: boolean }
+type Token = { kind: 'text'; text: string } | ({ kind: 'action' } & Action);
+
+function tokenize(source: string, file: string): Token[] {
+  const tokens: Token[] = [];
+  let at = 0;
+  while (at < source.length) {
+    const open = source.indexOf('{{', at);
+    if (open < 0) {
+      tokens.push({ kind: 'text', text: source.slice(at) });
+      break;
+    }
+    tokens.push({ kind: 'text', text: source.slice(at, open) });
+    const close = source.indexOf('}}', open + 2);
+    if (close < 0) throw new UnsupportedTemplateFeatureError(`${file}: unclosed action at offset ${open}`);
+    let inner = source.slice(open + 2, close);
+    // Go requires a space after "{{-" and before "-}}" for trim markers ("{{-3}}" is a number).
+    const trimLeft = /^-[ \t\r\n]/.test(inner);
+    const trimRight = /[ \t\r\n]-$/.test(inner);
+    if (trimLeft) inner = inner.slice(1);
+    if (trimRight) inner = inner.slice(0, -1);
+    tokens.push({ kind: 'action', text: inner.trim(), trimLeft, trimRight });
+    at = close + 2;
+  }
+  // Apply trim markers to the neighbouring text, as text/template does.
+  tokens.forEach((t, i) => {
+    if (t.kind !== 'action') return;
+    const before = tokens[i - 1];
+    const after = tokens[i + 1];
+    if (t.trimLeft && before?.kind === 'text') before.text = before.text.replace(/[ \t\r\n]+$/, '');
+    if (t.trimRight && after?.kind === 'text') after.text = after.text.replace(/^[ \t\r\n]+/, '');
+  });
+  return tokens;
+}
+
+function parseOperand(word: string, file: string): Operand {
+  if (/^"([^"\\]|\\.)*"$/.test(word)) return { kind: 'string', value: JSON.parse(word) as string };
+  if (/^[0-9]+$/.test(word)) return { kind: 'number', value: Number(word) };
+  if (word === '.') return { kind: 'field', root: 'dot', path: [] };
+  if (word === '$') return { kind: 'field', root: 'dollar', path: [] };
+  const field = /^(\$)?((\.[A-Za-z_][A-Za-z0-9_]*)+)$/.exec(word);
+  if (field) return { kind: 'field', root: field[1] ? 'dollar' : 'dot', path: (field[2] ?? '').slice(1).split('.') };
+  throw new UnsupportedTemplateFeatureError(`${file}: operand "${word}" is not supported`);
+}
+
+function parsePipeline(text: string, file: string): Pipeline {
+  if (/[()]|:=|`/.test(text)) throw new UnsupportedTemplateFeatureError(`${file}: "${text}" uses parentheses, variables or raw strings`);
+  const words = (part: string) => part.match(/"([^"\\]|\\.)*"|[^\s]+/g) ?? [];
+  return text.split('|').map((part, i) => {
+    const [head, ...rest] = words(part.trim());
+    if (head === undefined) throw new UnsupportedTemplateFeatureError(`${file}: empty command in "${text}"`);
+    if (/^[A-Za-z]/.test(head)) {
+      if (!FUNCTIONS.has(head)) throw new UnsupportedTemplateFeatureError(`${file}: function "${head}" is not supported (only ${[...FUNCTIONS].join(', ')})`);
+      return { fn: head, args: rest.map((w) => parseOperand(w, file)) };
+    }
+    if (i > 0 || rest.length > 0) throw new UnsupportedTemplateFeatureError(`${file}: "${part.trim()}" is not a function call`);
+    return { args: [parseOperand(head, file)] };
+  });
+}
+
+function parse(tokens: Token[], file: string): Node[] {
+  let at = 0;
+  const block = (closers: string[]): { nodes: Node[]; closer: string } => {
+    const nodes: Node[] = [];
+    while (at < tokens.length) {
+      const token = tokens[at++] as Token;
+      if (token.kind === 'text') {
+        if (token.text !== '') nodes.push({ kind: 'text', text: token.text });
+        continue;
+      }
+      const text = token.text;
+      if (/^\/\*[\s\S]*\*\/$/.test(text)) continue;
+      const keyword = /^([a-z]+)\b\s*([\s\S]*)$/.exec(text);
+      const word = keyword?.[1];
+      if (word === 'end' || word === 'else') {
+        if (keyword?.[2] !== '') throw new UnsupportedTemplateFeatureError(`${file}: "{{ ${text} }}" is not supported (no else-if, no arguments to end)`);
+        if (!closers.includes(word)) throw new UnsupportedTemplateFeatureError(`${file}: unexpected {{ ${word} }}`);
+        return { nodes, closer: word };
+      }
+      if (word === 'if') {
+        const pipeline = parsePipeline(keyword?.[2] ?? '', file);
+        const then = block(['else', 'end']);
+        const otherwise = then.closer === 'else' ? block(['end']).nodes : [];
+        nodes.push({ kind: 'if', pipeline, then: then.nodes, otherwise });
+        continue;
+      }
+      if (word === 'range') {
+        const pipeline = parsePipeline(keyword?.[2] ?? '', file);
+        nodes.push({ kind: 'range', pipeline, body: block(['end']).nodes });
+        continue;
+      }
+      if (word !== undefined && !FUNCTIONS.has(word)) throw new UnsupportedTemplateFeatureError(`${file}: action "${word}" is not supported`);
+      nodes.push({ kind: 'output', pipeline: parsePipeline(text, file) });
+    }
+    if (closers.length > 0) throw new UnsupportedTemplateFeatureError(`${file}: missing {{ end }}`);
+    return { nodes, closer: '' };
+  };
+  return block([]).nodes;
+}
+
+function lookup(root: unknown, path: string[], file: string, shown: string): unknown {
+  let value = root;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || !(key in value)) {
+      throw new MissingValueError(`${file}: ${shown} has no value`);
+    }
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+// Helm's toYaml: sigs.k8s.io/yaml (sorted keys) with the trailing newline trimmed.
+function toYaml(value: unknown): string {
+  return stringify(value, { sortMapEntries: true, lineWidth: 0 }).replace(/\n$/, '');
+}
+
+function print(value: unknown, file: string): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new UnsupportedTemplateFeatureError(`${file}: printing ${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value} directly (Go would print it in its own syntax); pipe it to toYaml`);
+}
+
+function callFunction(fn: string, args: unknown[], file: string): unknown {
+  if (fn === 'toYaml' && args.length === 1) return toYaml(args[0]);
+  if (fn === 'quote' && args.length === 1) return JSON.stringify(print(args[0], file));
+  if (fn === 'nindent' && args.length === 2 && typeof args[0] === 'number' && typeof args[1] === 'string') {
+    const pad = ' '.repeat(args[0]);
+    return `\n${pad}${args[1].replaceAll('\n', `\n${pad}`)}`;
+  }
+  throw new UnsupportedTemplateFeatureError(`${file}: ${fn} called with ${args.length} argument(s) of unsupported types`);
+}
+
+// Go template truth: false, 0, nil, and empty strings, lists and maps are false.
+function truthy(value: unknown): boolean {
+  if (value === null || value === undefined || value === false || value === 0 || value === '') return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (typeof value === 'object') return Object.keys(value).length > 0;
+  return true;
+}
+
+function evaluate(pipeline: Pipeline, dot: unknown, root: unknown, file: string): unknown {
+  let piped: unknown;
+  pipeline.forEach((command, i) => {
+    const args = command.args.map((a) => {
+      if (a.kind !== 'field') return a.value;
+      const shown = `${a.root === 'dollar' ? '$' : ''}.${a.path.join('.')}`;
+      return lookup(a.root === 'dollar' ? root : dot, a.path, file, shown);
+    });
+    if (command.fn === undefined) piped = args[0];
+    else piped = callFunction(command.fn, i > 0 ? [...args, piped] : args, file);
+  });
+  return piped;
+}
+
+function execute(nodes: Node[], dot: unknown, root: unknown, file: string): string {
+  let out = '';
+  for (const node of nodes) {
+    if (node.kind === 'text') out += node.text;
+    else if (node.kind === 'output') out += print(evaluate(node.pipeline, dot, root, file), file);
+    else if (node.kind === 'if') out += execute(truthy(evaluate(node.pipeline, dot, root, file)) ? node.then : node.otherwise, dot, root, file);
+    else {
+      const list = evaluate(node.pipeline, dot, root, file);
+      if (!Array.isArray(list)) throw new UnsupportedTemplateFeatureError(`${file}: range over something other than a list`);
+      for (const item of list) out += execute(node.body, item, root, file);
+    }
+  }
+  return out;
+}
+
+/** Renders one template file's text with Helm's top-level objects (`.Values`, `.Release`, `.Chart`). */
+export function renderTemplate(source: string, context: Record<string, unknown>, file = 'template'): string {
+  return execute(parse(tokenize(source, file), file), context, context, file);
+}
+
+/** Helm's value coalescing for what the chart needs: maps merge key by key, anything else is replaced. */
+export function mergeValues(defaults: unknown, override: unknown): unknown {
+  const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isMap(defaults) || !isMap(override)) return override === undefined ? defaults : override;
+  const merged: Record<string, unknown> = { ...defaults };
+  for (const [key, value] of Object.entries(override)) merged[key] = mergeValues(defaults[key], value);
+  return merged;
+}
