@@ -1,5 +1,4 @@
 // Auto-provisioning: being made a member of an enclave is enough for a workspace to appear.
-import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { enclaveNamespace, WORKSPACE_ROLES } from '../api/enclave.ts';
 import type { Enclave } from '../api/enclave.ts';
@@ -8,6 +7,7 @@ import type { SiteConfig } from '../api/siteconfig.ts';
 import { AUTO_PROVISIONED, COMPONENT, enclaveLabels } from './labels.ts';
 import { memberName } from './names.ts';
 import type { OwnerReference } from './objects.ts';
+import { PlainApiObject } from './objects.ts';
 
 /**
  * The users who may run workspaces, in member order without repeats: user members with a
@@ -37,7 +37,7 @@ export function addAutoProvisionedWorkspaces(scope: Construct, enclave: Enclave,
   const labels = { ...enclaveLabels(enclave), [COMPONENT]: 'workspace', [AUTO_PROVISIONED]: 'true' };
   for (const user of workspaceUsers(enclave, site)) {
     const name = autoWorkspaceName(user);
-    new ApiObject(scope, `auto-${name}`, {
+    new PlainApiObject(scope, `auto-${name}`, {
       apiVersion: API_VERSION,
       kind: 'Workspace',
       metadata: { name, namespace, labels, ownerReferences },

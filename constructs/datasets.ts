@@ -1,6 +1,5 @@
 // An enclave's approved datasets: read-only PersistentVolumes and claims for volume datasets,
 // and the volumes, mounts and environment that bring datasets into a workspace or job pod.
-import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { V1EnvVar, V1PersistentVolumeClaimSpec, V1PersistentVolumeSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { enclaveNamespace } from '../api/enclave.ts';
@@ -8,6 +7,7 @@ import type { Dataset, Enclave } from '../api/enclave.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import { COMPONENT, DATA, enclaveLabels } from './labels.ts';
 import { prefixedName } from './names.ts';
+import { PlainApiObject } from './objects.ts';
 
 /** Where dataset `name` appears in a pod. */
 export function datasetMountPath(name: string): string {
@@ -63,7 +63,7 @@ export function addDatasetStorage(scope: Construct, enclave: Enclave): void {
           ? { csi: { driver: ds.source.csi.driver, volumeHandle: ds.source.csi.volumeHandle, readOnly: !writable, volumeAttributes: ds.source.csi.volumeAttributes } }
           : {}),
       };
-      new ApiObject(scope, `pv-${ds.name}`, { apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: volumeName, labels }, spec });
+      new PlainApiObject(scope, `pv-${ds.name}`, { apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: volumeName, labels }, spec });
     }
     const claim: V1PersistentVolumeClaimSpec = {
       accessModes,
@@ -72,7 +72,7 @@ export function addDatasetStorage(scope: Construct, enclave: Enclave): void {
       volumeName,
       resources: { requests: { storage: size } },
     };
-    new ApiObject(scope, `pvc-${ds.name}`, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: claimName, namespace, labels }, spec: claim });
+    new PlainApiObject(scope, `pvc-${ds.name}`, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: claimName, namespace, labels }, spec: claim });
   }
 }
 

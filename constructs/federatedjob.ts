@@ -1,6 +1,5 @@
 // FederatedJob → this site's part of a federated learning run: the participant Job, its egress
 // policy (DNS and the aggregator only) and, where this site hosts it, the aggregator.
-import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { V1DeploymentSpec, V1EnvVar, V1JobSpec } from '@kubernetes/client-node';
 import { enclaveNamespace } from '../api/enclave.ts';
@@ -15,7 +14,7 @@ import type { ComputeRequest } from './gpu.ts';
 import { APP_NAME, COMPONENT, COMPONENTS, FEDERATED_JOB, enclaveLabels } from './labels.ts';
 import { childName } from './names.ts';
 import { allowDestinations, dnsPeer } from './network.ts';
-import { ownerReferences, synthesize } from './objects.ts';
+import { PlainApiObject, ownerReferences, synthesize } from './objects.ts';
 import type { KubeObject } from './objects.ts';
 import { enclavePodSpec } from './pod.ts';
 
@@ -136,7 +135,7 @@ export function renderFederatedJob(job: FederatedJob, enclave: Enclave, site: Si
         }),
       },
     };
-    new ApiObject(chart, 'participant', {
+    new PlainApiObject(chart, 'participant', {
       apiVersion: 'batch/v1',
       kind: 'Job',
       metadata: { name: names.participant, namespace, labels: participantLabels, ownerReferences: owners },
@@ -183,7 +182,7 @@ export function renderFederatedJob(job: FederatedJob, enclave: Enclave, site: Si
         }),
       },
     };
-    new ApiObject(chart, 'aggregator', {
+    new PlainApiObject(chart, 'aggregator', {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: names.aggregator, namespace, labels: aggregatorLabels, ownerReferences: owners },

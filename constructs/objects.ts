@@ -1,5 +1,5 @@
 // What a render returns: plain Kubernetes objects, synthesised in memory by a cdk8s App.
-import { App, Chart } from 'cdk8s';
+import { ApiObject, App, Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { API_VERSION } from '../api/meta.ts';
 
@@ -61,4 +61,33 @@ export function synthesize(build: (chart: Construct) => void): KubeObject[] {
     .map((o, i) => ({ o, i, rank: APPLY_RANK[o.kind] ?? 2 }))
     .sort((a, b) => a.rank - b.rank || a.i - b.i)
     .map(({ o }) => o);
+}
+
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined && v !== null) out[key] = sortedKeys(v);
+  }
+  return out;
+}
+
+/**
+ * An ApiObject built from plain JSON that holds no cdk8s tokens. Its synthesis skips token
+ * resolution (which copies the key path at every leaf and dominated render time for pod specs)
+ * and produces what ApiObject would: apiVersion, kind, metadata first, other keys sorted, no nulls.
+ */
+export class PlainApiObject extends ApiObject {
+  readonly #body: Record<string, unknown>;
+  constructor(scope: Construct, id: string, object: KubeObject) {
+    const { apiVersion, kind, metadata, ...body } = object;
+    super(scope, id, { apiVersion, kind, metadata });
+    this.#body = body;
+  }
+
+  override toJson(): KubeObject {
+    return { apiVersion: this.apiVersion, kind: this.kind, metadata: sortedKeys(this.metadata.toJson()) as KubeMetadata, ...(sortedKeys(this.#body) as object) };
+  }
 }

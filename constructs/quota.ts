@@ -1,12 +1,12 @@
 // What an enclave may consume: a ResourceQuota on its namespace and container defaults so that
 // pods without requests still count against it.
-import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { enclaveNamespace } from '../api/enclave.ts';
 import type { Enclave } from '../api/enclave.ts';
 import { GPU_RESOURCE } from './gpu.ts';
 import { COMPONENT, enclaveLabels } from './labels.ts';
 import type { OwnerReference } from './objects.ts';
+import { PlainApiObject } from './objects.ts';
 
 export const QUOTA_NAME = 'enclave-quota';
 export const LIMIT_RANGE_NAME = 'enclave-limits';
@@ -29,7 +29,7 @@ export function addEnclaveQuota(scope: Construct, enclave: Enclave, ownerReferen
   const labels = { ...enclaveLabels(enclave), [COMPONENT]: 'quota' };
   const r = enclave.spec.resources;
   const volumeDatasets = enclave.spec.data.filter((d) => d.kind === 'volume').length;
-  new ApiObject(scope, 'quota', {
+  new PlainApiObject(scope, 'quota', {
     apiVersion: 'v1',
     kind: 'ResourceQuota',
     metadata: { name: QUOTA_NAME, namespace, labels, ownerReferences },
@@ -47,7 +47,7 @@ export function addEnclaveQuota(scope: Construct, enclave: Enclave, ownerReferen
       },
     },
   });
-  new ApiObject(scope, 'limits', {
+  new PlainApiObject(scope, 'limits', {
     apiVersion: 'v1',
     kind: 'LimitRange',
     metadata: { name: LIMIT_RANGE_NAME, namespace, labels, ownerReferences },

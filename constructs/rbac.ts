@@ -1,6 +1,5 @@
 // Who may do what in an enclave: the workload ServiceAccount, one Role per member role and one
 // RoleBinding per member. No role reads Secrets, execs into pods or creates pods directly.
-import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
 import type { V1PolicyRule } from '@kubernetes/client-node';
@@ -10,6 +9,7 @@ import { GROUP } from '../api/meta.ts';
 import { COMPONENT, enclaveLabels } from './labels.ts';
 import { memberName } from './names.ts';
 import type { OwnerReference } from './objects.ts';
+import { PlainApiObject } from './objects.ts';
 
 /** The ServiceAccount every enclave workload runs as; it holds no token and no permissions. */
 export const WORKLOAD_SERVICE_ACCOUNT = 'workload';
@@ -61,7 +61,7 @@ export function addEnclaveAccess(scope: Construct, enclave: Enclave, accessActiv
     automountToken: false,
   });
   for (const role of MEMBER_ROLES) {
-    new ApiObject(scope, `role-${role}`, {
+    new PlainApiObject(scope, `role-${role}`, {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata: { name: roleName(role), namespace, labels, ownerReferences },
@@ -77,7 +77,7 @@ export function addEnclaveAccess(scope: Construct, enclave: Enclave, accessActiv
     const subject = member.user !== undefined
       ? { kind: 'User', name: member.user, apiGroup: 'rbac.authorization.k8s.io' }
       : { kind: 'Group', name: member.group, apiGroup: 'rbac.authorization.k8s.io' };
-    new ApiObject(scope, `binding-${name}`, {
+    new PlainApiObject(scope, `binding-${name}`, {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
       metadata: { name, namespace, labels, ownerReferences },

@@ -1,5 +1,4 @@
 // Workspace → a researcher's tool server: StatefulSet, Service and home volume.
-import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { V1PersistentVolumeClaimSpec, V1StatefulSetSpec } from '@kubernetes/client-node';
 import { enclaveNamespace } from '../api/enclave.ts';
@@ -11,7 +10,7 @@ import type { RenderOptions } from './enclave.ts';
 import { placement } from './gpu.ts';
 import { APP_NAME, COMPONENT, COMPONENTS, DATA, WORKSPACE, enclaveLabels } from './labels.ts';
 import { childName } from './names.ts';
-import { ownerReferences, synthesize } from './objects.ts';
+import { PlainApiObject, ownerReferences, synthesize } from './objects.ts';
 import type { KubeObject } from './objects.ts';
 import { enclavePodSpec } from './pod.ts';
 import { TOOL_HOMES, TOOL_PORTS } from './tools.ts';
@@ -56,7 +55,7 @@ export function renderWorkspace(ws: Workspace, enclave: Enclave, site: SiteConfi
       volumeMode: 'Filesystem',
       resources: { requests: { storage: String(ws.spec.storage.home) } },
     };
-    new ApiObject(chart, 'home', {
+    new PlainApiObject(chart, 'home', {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
       metadata: {
@@ -96,7 +95,7 @@ export function renderWorkspace(ws: Workspace, enclave: Enclave, site: SiteConfi
         }),
       },
     };
-    new ApiObject(chart, 'statefulset', {
+    new PlainApiObject(chart, 'statefulset', {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
       metadata: {
