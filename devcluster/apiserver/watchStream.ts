@@ -1,0 +1,89 @@
+// Watch responses: chunked JSON lines of {type, object}, from a resourceVersion or with the
+// current objects first, optional bookmarks, timeoutSeconds, and 410 Gone as an ERROR event.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Store } from '../store/store.ts';
+import type { KubeObject, ResourceType, WatchEventType } from '../store/types.ts';
+import type { FaultInjector } from './faults.ts';
+import { statusOf } from './status.ts';
+
+/** Options of one watch request. */
+export interface WatchRequest {
+  rt: ResourceType;
+  apiVersion: string;
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  resourceVersion?: string;
+  timeoutSeconds?: number;
+  allowBookmarks: boolean;
+  sendInitialEvents: boolean;
+  bookmarkIntervalMs: number;
+  /** Turns an object into what is sent (the object, or a one-row Table). */
+  render: (obj: KubeObject) => unknown;
+}
+
+const serialised = new WeakMap<object, string>();
+
+function line(type: WatchEventType, obj: KubeObject, render: (o: KubeObject) => unknown, cacheable: boolean): string {
+  if (cacheable) {
+    const hit = serialised.get(obj);
+    if (hit !== undefined) return `{"type":"${type}","object":${hit}}\n`;
+    const text = JSON.stringify(render(obj));
+    serialised.set(obj, text);
+    return `{"type":"${type}","object":${text}}\n`;
+  }
+  return `${JSON.stringify({ type, object: render(obj) })}\n`;
+}
+
+/** Streams a watch until the client goes away, the timeout passes, or faults drop it. */
+export function serveWatch(store: Store, faults: FaultInjector, req: IncomingMessage, res: ServerResponse, w: WatchRequest, cacheable: boolean): void {
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.flushHeaders();
+  let closed = false;
+  const timers: NodeJS.Timeout[] = [];
+  let unsubscribe: () => void = () => undefined;
+  const finish = (): void => {
+    if (closed) return;
+    closed = true;
+    unsubscribe();
+    untrack();
+    for (const t of timers) clearTimeout(t);
+    res.end();
+  };
+  const untrack = faults.trackWatch(finish);
+  req.on('close', finish);
+  res.on('error', finish);
+  const send = (type: WatchEventType, obj: KubeObject): void => {
+    if (!closed) res.write(line(type, obj, w.render, cacheable));
+  };
+  const bookmark = (initialEnd: boolean): void => {
+    if (closed) return;
+    const metadata: Record<string, unknown> = { resourceVersion: store.currentResourceVersion() };
+    if (initialEnd) metadata.annotations = { 'k8s.io/initial-events-end': 'true' };
+    res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { kind: w.rt.kind, apiVersion: w.apiVersion, metadata } })}\n`);
+  };
+  const initial = w.sendInitialEvents || w.resourceVersion === undefined || w.resourceVersion === '' || w.resourceVersion === '0';
+  try {
+    const opts: Parameters<Store['watch']>[1] = {};
+    if (w.namespace !== undefined) opts.namespace = w.namespace;
+    if (w.labelSelector !== undefined) opts.labelSelector = w.labelSelector;
+    if (w.fieldSelector !== undefined) opts.fieldSelector = w.fieldSelector;
+    if (!initial && w.resourceVersion !== undefined) opts.resourceVersion = w.resourceVersion;
+    unsubscribe = store.watch(w.rt, opts, send);
+  } catch (err) {
+    const { body } = statusOf(err);
+    res.write(`${JSON.stringify({ type: 'ERROR', object: body })}\n`);
+    finish();
+    return;
+  }
+  if (w.sendInitialEvents && w.allowBookmarks) bookmark(true);
+  if (w.allowBookmarks) {
+    const tick = (): void => {
+      bookmark(false);
+      if (!closed) timers[0] = setTimeout(tick, w.bookmarkIntervalMs);
+    };
+    timers[0] = setTimeout(tick, w.bookmarkIntervalMs);
+  }
+  const timeout = w.timeoutSeconds !== undefined && w.timeoutSeconds > 0 ? w.timeoutSeconds : 1800;
+  timers.push(setTimeout(finish, timeout * 1000));
+}
