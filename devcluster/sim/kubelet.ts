@@ -30,6 +30,8 @@ export class Kubelet {
   private readonly queue: WorkQueue;
   private readonly startedAt = new Map<string, number>();
   private readonly nextIp = new Map<string, number>();
+  private readonly ipsInUse = new Map<string, Set<string>>();
+  private readonly ipOf = new Map<string, { node: string; ip: string }>();
 
   constructor(ctx: SimContext, jobRunMillis: number) {
     this.ctx = ctx;
@@ -58,6 +60,7 @@ export class Kubelet {
 
   private onPod(type: ChangeType, pod: KubeObject): void {
     const key = keyOf(pod);
+    this.trackIp(type, key, pod);
     if (type === 'DELETED') {
       this.startedAt.delete(key);
       return;
@@ -98,7 +101,7 @@ export class Kubelet {
     const status = { ...((pod.status ?? {}) as Record<string, unknown>) };
     const hostIP = (node.status as { addresses?: { type: string; address: string }[] } | undefined)
       ?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '10.0.0.1';
-    const podIP = this.allocateIp(pod, node);
+    const podIP = this.allocateIp(node);
     let conditions = status.conditions as Condition[] | undefined;
     for (const type of ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']) {
       conditions = withCondition(conditions, { type, status: 'True', lastProbeTime: null });
@@ -147,15 +150,29 @@ export class Kubelet {
     this.ctx.store.update(BUILTINS.pods, { ...pod, status }, { subresource: 'status', fieldManager: COMPONENT });
   }
 
+  /** Keeps the set of addresses held by each node's live pods current. */
+  private trackIp(type: ChangeType, key: string, pod: KubeObject): void {
+    const held = this.ipOf.get(key);
+    const node = podNodeName(pod);
+    const ip = (pod.status as { podIP?: string } | undefined)?.podIP;
+    const holds = type !== 'DELETED' && node !== undefined && ip !== undefined && !['Succeeded', 'Failed'].includes(podPhase(pod));
+    if (held !== undefined && (!holds || held.ip !== ip || held.node !== node)) {
+      this.ipsInUse.get(held.node)?.delete(held.ip);
+      this.ipOf.delete(key);
+    }
+    if (holds && this.ipOf.get(key) === undefined) {
+      let ips = this.ipsInUse.get(node);
+      if (ips === undefined) this.ipsInUse.set(node, (ips = new Set()));
+      ips.add(ip);
+      this.ipOf.set(key, { node, ip });
+    }
+  }
+
   /** The next free address in the node's pod CIDR (a /24 here), skipping addresses in use. */
-  private allocateIp(pod: KubeObject, node: KubeObject): string {
+  private allocateIp(node: KubeObject): string {
     const cidr = (node.spec as { podCIDR?: string } | undefined)?.podCIDR ?? '10.244.0.0/24';
     const prefix = cidr.split('/')[0]?.split('.').slice(0, 3).join('.') ?? '10.244.0';
-    const inUse = new Set<string>();
-    for (const other of this.ctx.caches.pods.indexed(BY_NODE, node.metadata.name)) {
-      const ip = (other.status as { podIP?: string } | undefined)?.podIP;
-      if (ip !== undefined && podPhase(other) === 'Running' && other.metadata.uid !== pod.metadata.uid) inUse.add(ip);
-    }
+    const inUse = this.ipsInUse.get(node.metadata.name) ?? new Set<string>();
     let next = this.nextIp.get(node.metadata.name) ?? 2;
     for (let tries = 0; tries < 253; tries += 1) {
       const candidate = `${prefix}.${next}`;

@@ -41,6 +41,7 @@ export class Scheduler {
   private readonly counted = new Map<string, { node: string; requests: ResourceAmounts }>();
   private readonly pending = new Set<string>();
   private readonly parked = new Map<string, string>();
+  private readonly claimWaiters = new Map<string, Set<string>>();
 
   constructor(ctx: SimContext, scoring: ScoringStrategy) {
     this.ctx = ctx;
@@ -48,7 +49,7 @@ export class Scheduler {
     this.queue = new WorkQueue('scheduler', () => this.pass(), ctx.report);
     ctx.caches.pods.onChange((type, pod) => this.onPod(type, pod));
     ctx.caches.nodes.onChange(() => this.unpark());
-    ctx.caches.persistentvolumeclaims.onChange(() => this.unpark());
+    ctx.caches.persistentvolumeclaims.onChange((_type, claim) => this.onClaim(keyOf(claim)));
   }
 
   /** Stops scheduling; pending work is dropped. */
@@ -74,12 +75,28 @@ export class Scheduler {
     if (type === 'DELETED' || !wantsScheduling(pod)) {
       this.pending.delete(key);
       this.parked.delete(key);
+      for (const volume of (pod.spec as PodSpec | undefined)?.volumes ?? []) {
+        const claimName = volume.persistentVolumeClaim?.claimName;
+        if (claimName !== undefined) this.claimWaiters.get(`${pod.metadata.namespace ?? 'default'}/${claimName}`)?.delete(key);
+      }
       return;
     }
     if (this.parked.get(key) === signature(pod)) return;
     this.parked.delete(key);
     this.pending.add(key);
     this.queue.add(PASS);
+  }
+
+  /** A claim changed: only the pods that were waiting for it can now be placed. */
+  private onClaim(claimKey: string): void {
+    const waiters = this.claimWaiters.get(claimKey);
+    if (waiters === undefined) return;
+    this.claimWaiters.delete(claimKey);
+    for (const key of waiters) {
+      if (!this.parked.delete(key)) continue;
+      this.pending.add(key);
+      this.queue.add(PASS);
+    }
   }
 
   private account(node: string, requests: ResourceAmounts, sign: 1 | -1): void {
@@ -108,7 +125,7 @@ export class Scheduler {
   }
 
   private schedule(pod: KubeObject, nodes: NodeState[]): void {
-    const volumeProblem = this.unboundClaim(pod);
+    const volumeProblem = this.waitForClaims(pod);
     if (volumeProblem !== undefined) return this.park(pod, preFilterMessage(nodes.length, volumeProblem));
     const needs = podNeeds(pod);
     if (needs === undefined) return this.park(pod, preFilterMessage(nodes.length, 'pod has an invalid resource quantity'));
@@ -161,18 +178,28 @@ export class Scheduler {
     return states;
   }
 
-  /** The VolumeBinding pre-filter: every claim the pod mounts must exist and be bound. */
-  private unboundClaim(pod: KubeObject): string | undefined {
-    let unbound = false;
+  /**
+   * The VolumeBinding pre-filter: every claim the pod mounts must exist and be bound. When one is
+   * not, the pod waits for that claim to change (and is told why).
+   */
+  private waitForClaims(pod: KubeObject): string | undefined {
+    let problem: string | undefined;
     for (const volume of (pod.spec as PodSpec | undefined)?.volumes ?? []) {
       const claimName = volume.persistentVolumeClaim?.claimName;
       if (claimName === undefined) continue;
-      const claim = this.ctx.caches.persistentvolumeclaims.get(`${pod.metadata.namespace ?? 'default'}/${claimName}`);
-      if (claim === undefined) return `persistentvolumeclaim "${claimName}" not found`;
-      if (claim.metadata.deletionTimestamp !== undefined) return `persistentvolumeclaim "${claimName}" is being deleted`;
-      if ((claim.status as { phase?: string } | undefined)?.phase !== 'Bound') unbound = true;
+      const claimKey = `${pod.metadata.namespace ?? 'default'}/${claimName}`;
+      const claim = this.ctx.caches.persistentvolumeclaims.get(claimKey);
+      let why: string | undefined;
+      if (claim === undefined) why = `persistentvolumeclaim "${claimName}" not found`;
+      else if (claim.metadata.deletionTimestamp !== undefined) why = `persistentvolumeclaim "${claimName}" is being deleted`;
+      else if ((claim.status as { phase?: string } | undefined)?.phase !== 'Bound') why = 'pod has unbound immediate PersistentVolumeClaims';
+      if (why === undefined) continue;
+      let waiters = this.claimWaiters.get(claimKey);
+      if (waiters === undefined) this.claimWaiters.set(claimKey, (waiters = new Set()));
+      waiters.add(keyOf(pod));
+      if (problem === undefined || why.startsWith('persistentvolumeclaim')) problem = why;
     }
-    return unbound ? 'pod has unbound immediate PersistentVolumeClaims' : undefined;
+    return problem;
   }
 
   private bind(pod: KubeObject, node: NodeState): void {
@@ -199,8 +226,8 @@ export class Scheduler {
         type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null,
       });
       this.ctx.store.update(BUILTINS.pods, { ...pod, status }, { subresource: 'status', fieldManager: SCHEDULER_NAME });
+      this.ctx.events.record(SCHEDULER_NAME, pod, 'Warning', 'FailedScheduling', message);
     }
-    this.ctx.events.record(SCHEDULER_NAME, pod, 'Warning', 'FailedScheduling', message);
   }
 }
 
