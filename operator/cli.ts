@@ -3,6 +3,7 @@
 // registered here; this file only wires them together and turns failures into exit codes.
 import { Command } from 'commander';
 import { crdsCommand, validateCommand } from '../api/cli.ts';
+import { devclusterCommand } from '../devcluster/cli.ts';
 
 const program = new Command('sde-operator')
   .description('SDE Enclave Operator: secure, GPU-backed research enclaves for NHS Secure Data Environments')
@@ -10,5 +11,7 @@ const program = new Command('sde-operator')
 
 program.addCommand(crdsCommand());
 program.addCommand(validateCommand());
+
+program.addCommand(devclusterCommand());
 
 await program.parseAsync(process.argv);
