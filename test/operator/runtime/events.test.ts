@@ -3,18 +3,20 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventRecorder } from '../../../operator/runtime/events.ts';
 import { KubeClient, loadKubeConfig } from '../../../operator/runtime/kube.ts';
 import { Kinds } from '../../../operator/runtime/resources.ts';
-import { startFakeCluster, type FakeCluster } from './fake-apiserver.ts';
+import { startTestCluster, type TestCluster } from './harness.ts';
+
 
 const workspace: KubernetesObject = { apiVersion: 'sde.london/v1alpha1', kind: 'Workspace', metadata: { name: 'alice-jupyter', namespace: 'sandpit-a', uid: 'uid-ws' } };
 const enclave: KubernetesObject = { apiVersion: 'sde.london/v1alpha1', kind: 'Enclave', metadata: { name: 'omop-42', uid: 'uid-enclave' } };
 
 describe('EventRecorder over HTTP', () => {
-  let cluster: FakeCluster;
+  let cluster: TestCluster;
   let client: KubeClient;
 
   beforeEach(async () => {
-    cluster = await startFakeCluster();
+    cluster = await startTestCluster();
     client = new KubeClient(loadKubeConfig({ kubeconfigPath: cluster.kubeconfigPath }));
+    await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sandpit-a' } });
   });
 
   afterEach(async () => {
@@ -43,14 +45,14 @@ describe('EventRecorder over HTTP', () => {
       await recorder.record(enclave, i % 2 ? { type: 'Normal', reason: 'Extended', message: 'access extended' } : { type: 'Warning', reason: 'Expired', message: 'access expired' });
       now = new Date(now.getTime() + 1_000);
     }
-    // 40 transitions in 40 s: one Event per reason, no more than one update each per minute.
-    expect(client.writes).toBe(2);
+    // 40 transitions in 40 s: one Event per reason, no more than one update each per minute (plus the namespace set-up).
+    expect(client.writes).toBe(3);
     const events = (await client.list(Kinds.Event, { namespace: 'default' })).items;
     expect(events).toHaveLength(2);
   });
 
   it('never throws when the API refuses the event', async () => {
-    cluster.faults.errorRate = 1;
+    cluster.faults.failRequests({ rate: 1 });
     const recorder = new EventRecorder({ client });
     await expect(recorder.record(enclave, { type: 'Normal', reason: 'Provisioned', message: 'ready' })).resolves.toBeUndefined();
   });

@@ -12,8 +12,8 @@ import { Kinds, resourceType, type ResourceType } from '../../../operator/runtim
 
 /** Test custom resources, shaped like the operator's. */
 export const TestKinds = {
-  Enclave: resourceType('sde.london/v1alpha1', 'Enclave', 'enclaves', false),
-  Workspace: resourceType('sde.london/v1alpha1', 'Workspace', 'workspaces', true),
+  Enclave: resourceType('runtime.test.sde.london/v1alpha1', 'Enclave', 'enclaves', false),
+  Workspace: resourceType('runtime.test.sde.london/v1alpha1', 'Workspace', 'workspaces', true),
 };
 
 type Obj = KubernetesObject & Record<string, unknown>;
@@ -25,23 +25,28 @@ interface Watcher {
   response: ServerResponse;
 }
 
+/** Faults, with the same methods as the dev cluster's FaultInjector (plus a bookmark switch). */
+export interface FakeFaults {
+  /** Closes every open watch connection abruptly. */
+  dropWatches(): number;
+  /** Compacts history at the current resourceVersion: later watches from an older one get 410 Gone. */
+  forceGone(): void;
+  /** Answers a share (0..1) of non-watch requests with 500 (or 429). */
+  failRequests(faults: { rate: number; status?: 500 | 429 }): void;
+  /** Stops failing requests. */
+  clear(): void;
+  /** Watch connections open right now. */
+  openWatches(): number;
+  /** Whether watches that ask for bookmarks get them (every 200 ms); default true. */
+  bookmarks: boolean;
+  /** Delay before a change reaches open watches, as on a loaded server; default 0. */
+  watchLatencyMs: number;
+}
+
 export interface FakeCluster {
   url: string;
   kubeconfigPath: string;
-  /** Requests served, by `METHOD plural` and by method. */
-  requests: Map<string, number>;
-  /** Watch connections open right now. */
-  openWatches(): number;
-  faults: {
-    /** Closes every open watch connection abruptly. */
-    dropWatches(): void;
-    /** Compacts history: watches from an older resourceVersion get 410 Gone. */
-    forceGone(): void;
-    /** Share (0..1) of non-watch requests answered with 500. */
-    errorRate: number;
-    /** Whether watches that ask for bookmarks get them (every 200 ms); default true. */
-    bookmarks: boolean;
-  };
+  faults: FakeFaults;
   stop(): Promise<void>;
 }
 
@@ -100,28 +105,39 @@ export async function startFakeCluster(): Promise<FakeCluster> {
   const objects = new Map<string, Obj>();
   const history: Array<{ rv: number; type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: Obj; resource: ResourceType }> = [];
   const watchers = new Set<Watcher>();
-  const requests = new Map<string, number>();
+  let failure: { rate: number; status: 500 | 429 } = { rate: 0, status: 500 };
+  const faults: FakeFaults = {
+    bookmarks: true,
+    watchLatencyMs: 0,
+    dropWatches(): number {
+      const open = watchers.size;
+      for (const watcher of watchers) watcher.response.destroy();
+      watchers.clear();
+      return open;
+    },
+    forceGone(): void {
+      compactedBelow = rv;
+    },
+    failRequests({ rate, status = 500 }): void {
+      failure = { rate, status };
+    },
+    clear(): void {
+      failure = { rate: 0, status: 500 };
+    },
+    openWatches: () => watchers.size,
+  };
   let rv = 100;
   let compactedBelow = 0;
   let uid = 0;
-  const faults = {
-    errorRate: 0,
-    bookmarks: true,
-    dropWatches(): void {
-      for (const watcher of watchers) watcher.response.destroy();
-      watchers.clear();
-    },
-    forceGone(): void {
-      compactedBelow = rv + 1;
-      faults.dropWatches();
-    },
-  };
 
   const keyOf = (type: ResourceType, namespace: string | undefined, name: string): string => `${type.plural}|${type.namespaced ? namespace : ''}|${name}`;
   const record = (type: 'ADDED' | 'MODIFIED' | 'DELETED', object: Obj, resource: ResourceType): void => {
     history.push({ rv: Number(object.metadata?.resourceVersion), type, object, resource });
+    const line = `${JSON.stringify({ type, object })}\n`;
     for (const watcher of watchers) {
-      if (watcher.type === resource && matches(object, watcher.namespace, watcher.labelSelector)) watcher.response.write(`${JSON.stringify({ type, object })}\n`);
+      if (watcher.type !== resource || !matches(object, watcher.namespace, watcher.labelSelector)) continue;
+      if (faults.watchLatencyMs > 0) setTimeout(() => watcher.response.writable && watcher.response.write(line), faults.watchLatencyMs);
+      else watcher.response.write(line);
     }
   };
   const store = (resource: ResourceType, object: Obj, existing: Obj | undefined): Obj => {
@@ -168,7 +184,13 @@ export async function startFakeCluster(): Promise<FakeCluster> {
     }
     watchers.add(watcher);
     const bookmarks = url.searchParams.get('allowWatchBookmarks') === 'true'
-      ? setInterval(() => faults.bookmarks && response.write(`${JSON.stringify({ type: 'BOOKMARK', object: { kind: type.kind, apiVersion: type.apiVersion, metadata: { resourceVersion: String(rv) } } })}\n`), 200)
+      ? setInterval(() => {
+          if (!faults.bookmarks) return;
+          // A bookmark must never overtake the events before it, so it shares their latency.
+          const line = `${JSON.stringify({ type: 'BOOKMARK', object: { kind: type.kind, apiVersion: type.apiVersion, metadata: { resourceVersion: String(rv) } } })}\n`;
+          if (faults.watchLatencyMs > 0) setTimeout(() => response.writable && response.write(line), faults.watchLatencyMs);
+          else response.write(line);
+        }, 200)
       : undefined;
     const timeout = setTimeout(() => response.end(), Number(url.searchParams.get('timeoutSeconds') ?? 300) * 1000);
     const cleanup = (): void => {
@@ -184,10 +206,8 @@ export async function startFakeCluster(): Promise<FakeCluster> {
     const url = new URL(request.url ?? '/', 'http://fake');
     const method = request.method ?? 'GET';
     const target = parsePath(url.pathname);
-    const plural = target && 'type' in target ? target.type.plural : 'discovery';
-    for (const counter of [`${method} ${plural}`, method]) requests.set(counter, (requests.get(counter) ?? 0) + 1);
     const isWatch = url.searchParams.get('watch') === 'true';
-    if (!isWatch && faults.errorRate > 0 && Math.random() < faults.errorRate) return status(response, 500, 'InternalError', 'injected fault');
+    if (!isWatch && failure.rate > 0 && Math.random() < failure.rate) return status(response, failure.status, failure.status === 429 ? 'TooManyRequests' : 'InternalError', 'injected fault');
     if (!target) return status(response, 404, 'NotFound', `no route ${url.pathname}`);
     if ('discovery' in target) {
       const resources = types.filter((type) => type.apiVersion === target.discovery).map((type) => ({ name: type.plural, singularName: '', namespaced: type.namespaced, kind: type.kind, verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] }));
@@ -268,9 +288,7 @@ export async function startFakeCluster(): Promise<FakeCluster> {
   return {
     url,
     kubeconfigPath,
-    requests,
     faults,
-    openWatches: () => watchers.size,
     async stop() {
       faults.dropWatches();
       server.closeAllConnections();

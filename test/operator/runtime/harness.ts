@@ -8,7 +8,67 @@ import { createLogger } from '../../../operator/runtime/logger.ts';
 import { Manager, type ManagerOptions } from '../../../operator/runtime/manager.ts';
 import { OperatorMetrics } from '../../../operator/runtime/metrics.ts';
 import { Kinds } from '../../../operator/runtime/resources.ts';
-import { TestKinds } from './fake-apiserver.ts';
+import { startFakeCluster, TestKinds, type FakeFaults } from './fake-apiserver.ts';
+
+/** The faults both the dev cluster and the fake offer. */
+export type ClusterFaults = Pick<FakeFaults, 'dropWatches' | 'forceGone' | 'failRequests' | 'clear' | 'openWatches'>;
+
+/** An API server over HTTP for a test: the project's dev cluster when it can be started, else the fake. */
+export interface TestCluster {
+  server: 'devcluster' | 'fake';
+  url: string;
+  kubeconfigPath: string;
+  faults: ClusterFaults;
+  /** Only the fake can turn bookmarks off (for the watchdog test). */
+  setBookmarks?(on: boolean): void;
+  /** Only the fake can delay watch events (for the stale-cache test). */
+  setWatchLatency?(ms: number): void;
+  stop(): Promise<void>;
+}
+
+interface DevCluster {
+  url: string;
+  kubeconfigPath: string;
+  faults: ClusterFaults;
+  stop(): Promise<void>;
+}
+
+const devclusterModule = '../../../devcluster/index.ts';
+
+/**
+ * Starts the dev cluster (with the test CRDs installed) unless `SDE_RUNTIME_TEST_SERVER=fake`
+ * or it is not available, in which case the fake API server stands in.
+ */
+export async function startTestCluster(): Promise<TestCluster> {
+  if (process.env.SDE_RUNTIME_TEST_SERVER !== 'fake') {
+    const loaded = (await import(devclusterModule).catch(() => undefined)) as { startDevCluster?: (options?: { simulate?: boolean }) => Promise<DevCluster> } | undefined;
+    if (loaded?.startDevCluster) {
+      const cluster = await loaded.startDevCluster({ simulate: false });
+      await installTestCrds(cluster.kubeconfigPath);
+      return { server: 'devcluster', url: cluster.url, kubeconfigPath: cluster.kubeconfigPath, faults: cluster.faults, stop: () => cluster.stop() };
+    }
+  }
+  const fake = await startFakeCluster();
+  return { server: 'fake', url: fake.url, kubeconfigPath: fake.kubeconfigPath, faults: fake.faults, setBookmarks: (on) => (fake.faults.bookmarks = on), setWatchLatency: (ms) => (fake.faults.watchLatencyMs = ms), stop: () => fake.stop() };
+}
+
+async function installTestCrds(kubeconfigPath: string): Promise<void> {
+  const client = userClient(kubeconfigPath);
+  for (const type of Object.values(TestKinds)) {
+    const [group, version] = type.apiVersion.split('/') as [string, string];
+    await client.apply({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: `${type.plural}.${group}` },
+      spec: {
+        group,
+        scope: type.namespaced ? 'Namespaced' : 'Cluster',
+        names: { kind: type.kind, plural: type.plural, singular: type.kind.toLowerCase(), listKind: `${type.kind}List` },
+        versions: [{ name: version, served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      },
+    } as KubernetesObject);
+  }
+}
 
 export interface TestEnclave extends KubernetesObject {
   spec: { configMaps: string[]; claims?: string[] };

@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LeadershipLostError } from '../../../operator/runtime/errors.ts';
 import type { KubeClient } from '../../../operator/runtime/kube.ts';
 import type { Manager } from '../../../operator/runtime/manager.ts';
-import { startFakeCluster, type FakeCluster } from './fake-apiserver.ts';
-import { enclave, enclaveController, enclaveReconciler, testManager, userClient } from './harness.ts';
+
+import { enclave, enclaveController, enclaveReconciler, testManager, startTestCluster, userClient, type TestCluster } from './harness.ts';
 
 const waitUntil = (assertion: () => void | Promise<void>): Promise<void> => vi.waitFor(assertion, { timeout: 10_000, interval: 25 });
 
@@ -11,7 +11,7 @@ const waitUntil = (assertion: () => void | Promise<void>): Promise<void> => vi.w
 const election = { namespace: 'sde-system', name: 'sde-operator-leader', leaseDurationSeconds: 1, renewDeadlineMs: 600, retryPeriodMs: 100 };
 
 describe('Leader election over HTTP', () => {
-  let cluster: FakeCluster;
+  let cluster: TestCluster;
   let user: KubeClient;
   let managers: Manager[];
   let reconciles: Map<string, number>;
@@ -30,10 +30,11 @@ describe('Leader election over HTTP', () => {
   };
 
   beforeEach(async () => {
-    cluster = await startFakeCluster();
+    cluster = await startTestCluster();
     user = userClient(cluster.kubeconfigPath);
     managers = [];
     reconciles = new Map();
+    await user.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: election.namespace } });
     await user.apply(enclave('omop-42', ['settings']));
   });
 
@@ -115,9 +116,9 @@ describe('Leader election over HTTP', () => {
     );
     await manager.start();
     await waitUntil(() => expect(manager.isLeader).toBe(true));
-    cluster.faults.errorRate = 1;
+    cluster.faults.failRequests({ rate: 1 });
     await expect(manager.done).rejects.toBeInstanceOf(LeadershipLostError);
-    cluster.faults.errorRate = 0;
+    cluster.faults.clear();
     release();
     await waitUntil(() => expect(outcomes).toHaveLength(1));
     expect(outcomes[0]).toBeInstanceOf(LeadershipLostError);
