@@ -6,7 +6,7 @@ import { ApiError } from '../store/errors.ts';
 import type { Store } from '../store/store.ts';
 import { createContext, type SimCaches } from './context.ts';
 import { Kubelet } from './kubelet.ts';
-import { DEFAULT_SITE_NODES, nodeObject, type NodeSpec } from './nodes.ts';
+import { DEFAULT_SITE_NODES, NODE_LEASE_NAMESPACE, nodeLease, nodeObject, type NodeSpec } from './nodes.ts';
 import type { ScoringStrategy } from './predicates.ts';
 import type { ErrorReporter } from './queue.ts';
 import { DeploymentController } from './deployment.ts';
@@ -69,17 +69,29 @@ export function startSimulation(store: Store, opts: SimulationOptions = {}): Sim
   };
 }
 
+/** Creates each node (Ready) and its heartbeat Lease in kube-node-lease, unless already there. */
 function registerNodes(store: Store, nodes: readonly NodeSpec[]): void {
   nodes.forEach((spec, index) => {
-    if (store.peek(BUILTINS.nodes, undefined, spec.name) !== undefined) return;
-    const node = nodeObject(spec, index);
-    try {
+    ignoreExisting(() => {
+      if (store.peek(BUILTINS.nodes, undefined, spec.name) !== undefined) return;
+      const node = nodeObject(spec, index);
       const created = store.create(BUILTINS.nodes, node, { fieldManager: 'kubelet' });
       if (created.status === undefined) store.update(BUILTINS.nodes, { ...created, status: node.status }, { subresource: 'status', fieldManager: 'kubelet' });
-    } catch (error) {
-      if (!(error instanceof ApiError && error.code === 409)) throw error;
-    }
+    });
+    ignoreExisting(() => {
+      const node = store.peek(BUILTINS.nodes, undefined, spec.name);
+      if (node === undefined || store.peek(BUILTINS.leases, NODE_LEASE_NAMESPACE, spec.name) !== undefined) return;
+      store.create(BUILTINS.leases, nodeLease(node), { fieldManager: 'kubelet' });
+    });
   });
+}
+
+function ignoreExisting(create: () => void): void {
+  try {
+    create();
+  } catch (error) {
+    if (!(error instanceof ApiError && (error.code === 409 || error.code === 404))) throw error;
+  }
 }
 
 function defaultReporter(): ErrorReporter {

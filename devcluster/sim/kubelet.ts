@@ -193,7 +193,7 @@ function containerIdentity(pod: KubeObject, container: Container): { name: strin
   return { name: container.name, image, imageID: `${image.split(':')[0]}@sha256:${digest}`, containerID: `containerd://${id}` };
 }
 
-/** The pod's QoS class, as the API server derives it from requests and limits. */
+/** The pod's QoS class, as the API server derives it from cpu and memory requests and limits. */
 export function qosClass(spec: PodSpec): 'Guaranteed' | 'Burstable' | 'BestEffort' {
   const containers = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
   let any = false;
@@ -201,8 +201,8 @@ export function qosClass(spec: PodSpec): 'Guaranteed' | 'Burstable' | 'BestEffor
   for (const c of containers) {
     const limits = c.resources?.limits ?? {};
     const requests = { ...limits, ...(c.resources?.requests ?? {}) };
-    if (Object.keys(requests).length > 0 || Object.keys(limits).length > 0) any = true;
     for (const name of ['cpu', 'memory']) {
+      if (requests[name] !== undefined || limits[name] !== undefined) any = true;
       if (limits[name] === undefined || String(requests[name]) !== String(limits[name])) guaranteed = false;
     }
   }

@@ -1,5 +1,6 @@
 // The simulated site's nodes: their specs (from a flag/file or the default trust-site shape) and
 // the Node objects the store holds for them.
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -142,7 +143,7 @@ export function nodeObject(spec: NodeSpec, index: number, now = new Date()): Kub
       addresses: [{ type: 'InternalIP', address: nodeAddress(index) }, { type: 'Hostname', address: spec.name }],
       daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
       nodeInfo: {
-        machineID: '', systemUUID: '', bootID: '',
+        machineID: machineId(spec.name), systemUUID: machineId(`uuid/${spec.name}`), bootID: machineId(`boot/${spec.name}`),
         kernelVersion: '6.8.0-devcluster', osImage: 'Simulated by the SDE devcluster',
         containerRuntimeVersion: 'devcluster://simulated', kubeletVersion: 'v1.32.0-devcluster',
         kubeProxyVersion: '', operatingSystem: 'linux', architecture: 'amd64',
@@ -151,9 +152,30 @@ export function nodeObject(spec: NodeSpec, index: number, now = new Date()): Kub
   };
 }
 
+/** Where kubelets keep their heartbeat Leases. */
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+
+/** The node's heartbeat Lease, owned by the Node as the kubelet makes it. */
+export function nodeLease(node: KubeObject, now = new Date()): KubeObject {
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: {
+      name: node.metadata.name,
+      namespace: NODE_LEASE_NAMESPACE,
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: node.metadata.name, uid: node.metadata.uid ?? '' }],
+    },
+    spec: { holderIdentity: node.metadata.name, leaseDurationSeconds: 40, renewTime: now.toISOString().replace('Z', '000Z') },
+  };
+}
+
 /** The InternalIP of the node at `index`. */
 export function nodeAddress(index: number): string {
   return `10.0.${Math.floor(index / 250)}.${(index % 250) + 2}`;
+}
+
+function machineId(seed: string): string {
+  return createHash('sha256').update(seed).digest('hex').slice(0, 32);
 }
 
 function podCidr(index: number): string {
