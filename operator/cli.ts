@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { crdsCommand, validateCommand } from '../api/cli.ts';
 import { devclusterCommand } from '../devcluster/cli.ts';
+import { runCommand } from './run.ts';
 
 const program = new Command('sde-operator')
   .description('SDE Enclave Operator: secure, GPU-backed research enclaves for NHS Secure Data Environments')
@@ -13,5 +14,6 @@ program.addCommand(crdsCommand());
 program.addCommand(validateCommand());
 
 program.addCommand(devclusterCommand());
+program.addCommand(runCommand());
 
 await program.parseAsync(process.argv);

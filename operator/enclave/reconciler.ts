@@ -1,0 +1,184 @@
+// The Enclave controller: namespace, deny-first networking, quota, RBAC with time-limited
+// access, dataset volumes and auto-provisioned workspaces, and the status that reports them.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { enclave as enclaveSchema, enclaveNamespace } from '../../api/enclave.ts';
+import type { Enclave } from '../../api/enclave.ts';
+import type { SiteConfig } from '../../api/siteconfig.ts';
+import { renderEnclave } from '../../constructs/index.ts';
+import { AUTO_PROVISIONED, enclaveChildrenSelector, FEDERATED_JOB, WORKSPACE } from '../../constructs/labels.ts';
+import { checkEnclave } from '../../policy/index.ts';
+import { Owned, SdeKinds } from '../kinds.ts';
+import { findCondition, formatConditionTime, setConditions, summarizeReady } from '../runtime/index.ts';
+import type { Condition, ConditionUpdate, ControllerOptions, ReconcileContext, ReconcileResult } from '../runtime/index.ts';
+import { checkSpec, refusalFromFindings } from '../spec.ts';
+import type { Refusal } from '../spec.ts';
+import { accessState, durationMs } from './access.ts';
+import type { AccessState } from './access.ts';
+
+/** What the Enclave controller needs besides the runtime: the site, and a clock tests can move. */
+export interface EnclaveControllerOptions {
+  site: SiteConfig;
+  now?: () => Date;
+  /** Called with the number of this site's enclaves in their warning period after each reconcile. */
+  onExpiringCount?: (count: number) => void;
+}
+
+/** Concern conditions whose conjunction is Ready. */
+const READY_CONCERNS = ['SpecValid', 'NetworkIsolated', 'AccessActive'] as const;
+// Timers longer than this are re-armed instead (setTimeout overflows at 2^31 ms).
+const MAX_TIMER_MS = 6 * 3_600_000;
+// Wake slightly after the instant, so the clock reads past it.
+const TIMER_SLACK_MS = 20;
+
+type LiveEnclave = Readonly<KubernetesObject> & { status?: { conditions?: Condition[]; effectiveExpiresAt?: string; phase?: string } };
+
+/** The Enclave controller's options for a manager (`manager.add(enclaveController(...))`). */
+export function enclaveController(options: EnclaveControllerOptions): ControllerOptions {
+  const expiring = new Set<string>();
+  return {
+    name: 'enclave',
+    primary: SdeKinds.Enclave,
+    owns: [Owned.Namespace, Owned.NetworkPolicy, Owned.ResourceQuota, Owned.LimitRange, Owned.ServiceAccount, Owned.Role, Owned.RoleBinding, Owned.PersistentVolumeClaim, Owned.PersistentVolume, SdeKinds.Workspace],
+    ownerLabel: 'sde.london/enclave',
+    reconcile: async (_key, ctx) => {
+      const result = await reconcileEnclave(ctx, options, (name, soon) => (soon ? expiring.add(name) : expiring.delete(name)));
+      options.onExpiringCount?.(expiring.size);
+      return result;
+    },
+  };
+}
+
+// Kinds an enclave prunes: its own children, never data (PVs and claims are left alone here).
+const PRUNED = [Owned.NetworkPolicy, Owned.ResourceQuota, Owned.LimitRange, Owned.ServiceAccount, Owned.Role, Owned.RoleBinding, SdeKinds.Workspace];
+
+async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControllerOptions, markExpiring: (name: string, soon: boolean) => void): Promise<ReconcileResult> {
+  const live = ctx.primary() as LiveEnclave | undefined;
+  // Deleted: the garbage collector removes the namespace; dataset volumes have no owner and stay.
+  if (live === undefined || live.metadata?.deletionTimestamp) {
+    markExpiring(ctx.name, false);
+    return;
+  }
+  const site = options.site;
+  if ((live as { spec?: { site?: unknown } }).spec?.site !== site.site) return;
+  const now = options.now?.() ?? new Date();
+  const generation = live.metadata?.generation;
+
+  const checked = checkSpec(enclaveSchema, live);
+  const refusal = checked.ok ? refusalFromFindings(checkEnclave(checked.value, site)) : checked.refusal;
+  if (!checked.ok || refusal !== undefined) {
+    await refuse(ctx, live, refusal as Refusal, now, generation);
+    return;
+  }
+  const enclave = checked.value;
+  const access = accessState(enclave.spec, now, durationMs(site.expiryWarning));
+  markExpiring(enclave.metadata.name, access.expiringSoon);
+
+  const desired = withoutShadowedWorkspaces(ctx, renderEnclave(enclave, site, { accessActive: access.active }));
+  await ctx.apply(desired);
+  const namespace = enclaveNamespace(enclave.metadata.name);
+  await ctx.prune({ selector: enclaveChildrenSelector(enclave.metadata.name), keep: [...desired, ...workloadChildren(ctx, namespace)], types: PRUNED, namespace });
+
+  const previous = live.status?.conditions;
+  const conditions = enclaveConditions(previous, access, now, generation);
+  const workspaces = ctx.cache(SdeKinds.Workspace).list({ namespace }).length;
+  const phase = access.reason === 'Expired' ? 'Expired' : access.reason === 'NotYetValid' ? 'Pending' : 'Ready';
+  await ctx.patchStatus({
+    phase,
+    namespace,
+    observedGeneration: generation,
+    effectiveExpiresAt: formatConditionTime(access.effectiveExpiresAt),
+    accessHistory: accessHistory(enclave),
+    workspaces,
+    conditions,
+  });
+  await recordTransitions(ctx, live, previous, conditions, access);
+  return nextWake(access, now);
+}
+
+/** Refuses an invalid enclave: a condition and an Event naming the field; no children are created or removed. */
+async function refuse(ctx: ReconcileContext, live: LiveEnclave, refusal: Refusal, now: Date, generation: number | undefined): Promise<void> {
+  const previous = live.status?.conditions;
+  const conditions = setConditions(previous, [
+    { type: 'SpecValid', status: 'False', reason: refusal.reason, message: refusal.message },
+    { type: 'Ready', status: 'False', reason: refusal.reason, message: `SpecValid: ${refusal.message}` },
+  ], { now, ...(generation !== undefined ? { observedGeneration: generation } : {}) });
+  await ctx.patchStatus({ phase: 'Failed', observedGeneration: generation, conditions });
+  const before = findCondition(previous, 'SpecValid');
+  if (before?.status !== 'False' || before.message !== refusal.message) {
+    await ctx.recordEvent({ type: 'Warning', reason: refusal.reason === 'InvalidSpec' ? 'InvalidSpec' : refusal.reason, message: refusal.message });
+  }
+  ctx.log.info({ reason: refusal.reason }, refusal.message);
+}
+
+function enclaveConditions(previous: readonly Condition[] | undefined, access: AccessState, now: Date, generation: number | undefined): Condition[] {
+  const updates: ConditionUpdate[] = [
+    { type: 'SpecValid', status: 'True', reason: 'Valid', message: 'the spec passed the schema and the site rules' },
+    { type: 'NetworkIsolated', status: 'True', reason: 'DefaultDeny', message: 'default-deny ingress and egress, with only the named destinations allowed' },
+    access.active
+      ? { type: 'AccessActive', status: 'True', reason: 'Active', message: `members have access until ${formatConditionTime(access.effectiveExpiresAt)}` }
+      : access.reason === 'Expired'
+        ? { type: 'AccessActive', status: 'False', reason: 'Expired', message: `access ended at ${formatConditionTime(access.effectiveExpiresAt)}: member bindings removed, workspaces stopped, federated jobs suspended; no data was deleted` }
+        : { type: 'AccessActive', status: 'False', reason: 'NotYetValid', message: 'access has not started yet (validFrom is in the future)' },
+    access.expiringSoon
+      ? { type: 'ExpiringSoon', status: 'True', reason: 'ExpiringSoon', message: `access ends at ${formatConditionTime(access.effectiveExpiresAt)}; ask the data access committee for an extension` }
+      : { type: 'ExpiringSoon', status: 'False', reason: access.active ? 'NotExpiring' : access.reason, message: '' },
+  ];
+  const opts = { now, ...(generation !== undefined ? { observedGeneration: generation } : {}) };
+  const withConcerns = setConditions(previous, updates, opts);
+  return setConditions(withConcerns, [summarizeReady(withConcerns, READY_CONCERNS)], opts);
+}
+
+function accessHistory(enclave: Enclave): { until: string; approvedBy?: string; justification?: string }[] {
+  return [
+    { until: enclave.spec.access.expiresAt, approvedBy: enclave.spec.project.approvedBy },
+    ...enclave.spec.access.extensions.map((x) => ({ until: x.until, approvedBy: x.approvedBy, justification: x.justification })),
+  ];
+}
+
+/** Events for what a member would notice: provisioned, expired, extended, about to expire. */
+async function recordTransitions(ctx: ReconcileContext, live: LiveEnclave, previous: readonly Condition[] | undefined, next: readonly Condition[], access: AccessState): Promise<void> {
+  const was = (type: string): string | undefined => findCondition(previous, type)?.status;
+  const is = (type: string): string | undefined => findCondition(next, type)?.status;
+  if (is('Ready') === 'True' && was('Ready') !== 'True') {
+    await ctx.recordEvent({ type: 'Normal', reason: 'Provisioned', message: `enclave ready in namespace ${enclaveNamespace(live.metadata?.name ?? '')}` });
+  }
+  if (access.reason === 'Expired' && was('AccessActive') !== 'False') {
+    await ctx.recordEvent({ type: 'Warning', reason: 'Expired', message: findCondition(next, 'AccessActive')?.message ?? 'access ended' });
+  }
+  const before = live.status?.effectiveExpiresAt;
+  if (before !== undefined && Date.parse(before) < access.effectiveExpiresAt.getTime()) {
+    await ctx.recordEvent({ type: 'Normal', reason: 'Extended', message: `access extended from ${before} to ${formatConditionTime(access.effectiveExpiresAt)}` });
+  }
+  if (is('ExpiringSoon') === 'True' && was('ExpiringSoon') !== 'True') {
+    await ctx.recordEvent({ type: 'Warning', reason: 'ExpiringSoon', message: findCondition(next, 'ExpiringSoon')?.message ?? '' });
+  }
+}
+
+/** A timer for the next access change (validFrom, the warning, the expiry): not a poll. */
+function nextWake(access: AccessState, now: Date): ReconcileResult {
+  if (access.nextChange === undefined) return;
+  return { requeueAfter: Math.min(MAX_TIMER_MS, Math.max(0, access.nextChange.getTime() - now.getTime()) + TIMER_SLACK_MS) };
+}
+
+/** Objects in the namespace that belong to a workspace or a federated job: theirs to prune, not the enclave's. */
+function workloadChildren(ctx: ReconcileContext, namespace: string): Readonly<KubernetesObject>[] {
+  return ctx.cache(Owned.NetworkPolicy).list({ namespace }).filter((o) => {
+    const labels = o.metadata?.labels ?? {};
+    return labels[WORKSPACE] !== undefined || labels[FEDERATED_JOB] !== undefined;
+  });
+}
+
+/**
+ * A Workspace the researcher created for the same tool takes precedence over the one the
+ * operator would provision for them: the auto-provisioned one is left out (and so pruned).
+ */
+function withoutShadowedWorkspaces(ctx: ReconcileContext, desired: KubernetesObject[]): KubernetesObject[] {
+  return desired.filter((o) => {
+    if (o.kind !== 'Workspace' || o.metadata?.labels?.[AUTO_PROVISIONED] !== 'true') return true;
+    const spec = (o as { spec?: { owner?: string; tool?: string } }).spec;
+    return !ctx.cache(SdeKinds.Workspace).list({ namespace: o.metadata?.namespace ?? '' }).some((w) => {
+      const ws = w as { metadata?: { labels?: Record<string, string> }; spec?: { owner?: string; tool?: string } };
+      return ws.metadata?.labels?.[AUTO_PROVISIONED] !== 'true' && ws.spec?.owner === spec?.owner && (ws.spec?.tool ?? 'jupyterlab') === (spec?.tool ?? 'jupyterlab');
+    });
+  });
+}

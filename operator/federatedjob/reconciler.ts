@@ -1,0 +1,126 @@
+// The FederatedJob controller: this site's participant of a federated run (and the aggregator
+// where this site hosts it), suspended while the enclave's access is not active.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { federatedJob as federatedJobSchema } from '../../api/federatedjob.ts';
+import type { SiteConfig } from '../../api/siteconfig.ts';
+import { renderFederatedJob } from '../../constructs/index.ts';
+import { federatedJobNames } from '../../constructs/federatedjob.ts';
+import { FEDERATED_JOB, federatedJobChildrenSelector } from '../../constructs/labels.ts';
+import { checkFederatedJob } from '../../policy/index.ts';
+import { accessState, durationMs } from '../enclave/access.ts';
+import { keysInEnclave, lookupEnclave } from '../enclave/lookup.ts';
+import { gpusHeldBefore } from '../gpu-budget.ts';
+import { Owned, SdeKinds } from '../kinds.ts';
+import { findCondition, formatConditionTime, setConditions } from '../runtime/index.ts';
+import type { Condition, ControllerOptions, ObjectCache, ReconcileContext, ReconcileResult, WatchedType } from '../runtime/index.ts';
+import { checkSpec, refusalFromFindings } from '../spec.ts';
+import type { Refusal } from '../spec.ts';
+
+/** What the FederatedJob controller needs besides the runtime: the site it runs for. */
+export interface FederatedJobControllerOptions {
+  site: SiteConfig;
+  now?: () => Date;
+}
+
+type LiveJob = Readonly<KubernetesObject> & { spec?: { sites?: unknown }; status?: { conditions?: Condition[]; phase?: string } };
+interface BatchJobView {
+  spec?: { suspend?: boolean };
+  status?: { active?: number; succeeded?: number; failed?: number; startTime?: string; completionTime?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+}
+
+const MAX_TIMER_MS = 6 * 3_600_000;
+
+/** The FederatedJob controller's options for a manager; `caches` (the manager) serves the watch mappings. */
+export function federatedJobController(options: FederatedJobControllerOptions, caches: { cacheFor(type: WatchedType): ObjectCache }): ControllerOptions {
+  return {
+    name: 'federatedjob',
+    primary: SdeKinds.FederatedJob,
+    owns: [Owned.Job, Owned.NetworkPolicy, Owned.Deployment, Owned.Service],
+    watches: [
+      { type: SdeKinds.Enclave, mapToKeys: (enclave) => keysInEnclave(caches.cacheFor(SdeKinds.FederatedJob), enclave) },
+      { type: Owned.Pod, mapToKeys: (pod) => (pod.metadata?.labels?.[FEDERATED_JOB] ? [`${pod.metadata.namespace}/${pod.metadata.labels[FEDERATED_JOB]}`] : []) },
+    ],
+    reconcile: (_key, ctx) => reconcileFederatedJob(ctx, options),
+  };
+}
+
+async function reconcileFederatedJob(ctx: ReconcileContext, options: FederatedJobControllerOptions): Promise<ReconcileResult> {
+  const live = ctx.primary() as LiveJob | undefined;
+  if (live === undefined || live.metadata?.deletionTimestamp) return;
+  const site = options.site;
+  // Only the sites named take part; another site's job is not this operator's to touch.
+  if (!Array.isArray(live.spec?.sites) || !live.spec.sites.includes(site.site)) {
+    ctx.log.debug({ site: site.site }, 'federated job does not name this site; ignored');
+    return;
+  }
+  const now = options.now?.() ?? new Date();
+  const generation = live.metadata?.generation;
+  const lookup = lookupEnclave(ctx.cache(SdeKinds.Enclave), live.metadata?.namespace, site.site);
+  if (!lookup.found && lookup.otherSite) return;
+  if (!lookup.found) return refuse(ctx, live, lookup.refusal, now, generation);
+  const checked = checkSpec(federatedJobSchema, live);
+  if (!checked.ok) return refuse(ctx, live, checked.refusal, now, generation);
+  const job = checked.value;
+  const enclave = lookup.enclave;
+  const findings = refusalFromFindings(checkFederatedJob(job, enclave, site));
+  if (findings) return refuse(ctx, live, findings, now, generation);
+  const namespace = job.metadata.namespace ?? '';
+  const consumers = [...ctx.cache(SdeKinds.Workspace).list({ namespace }), ...ctx.cache(SdeKinds.FederatedJob).list({ namespace })];
+  const held = gpusHeldBefore(live, consumers);
+  const gpus = job.spec.participant.resources.gpus;
+  if (gpus > 0 && held + gpus > enclave.spec.resources.gpus && live.status?.phase !== 'Succeeded' && live.status?.phase !== 'Failed') {
+    return refuse(ctx, live, { reason: 'QuotaExceeded', message: `spec.participant.resources.gpus: asks for ${gpus} GPU(s) but the enclave's quota of ${enclave.spec.resources.gpus} has ${Math.max(0, enclave.spec.resources.gpus - held)} left` }, now, generation);
+  }
+
+  const access = accessState(enclave.spec, now, durationMs(site.expiryWarning));
+  const desired = renderFederatedJob(job, enclave, site, { accessActive: access.active, thisSite: site.site });
+  await ctx.apply(desired);
+  await ctx.prune({ selector: federatedJobChildrenSelector(enclave.metadata.name, job.metadata.name), keep: desired, types: [Owned.Job, Owned.NetworkPolicy, Owned.Deployment, Owned.Service], namespace });
+
+  const batch = ctx.cache(Owned.Job).get(federatedJobNames(job.metadata.name).participant, namespace) as BatchJobView | undefined;
+  const siteStatus = participantStatus(batch, access.active);
+  const previous = live.status?.conditions;
+  const opts = { now, ...(generation !== undefined ? { observedGeneration: generation } : {}) };
+  const failed = siteStatus.phase === 'Failed';
+  const conditions = setConditions(previous, [
+    { type: 'SpecValid', status: 'True', reason: 'Valid', message: 'the spec passed the schema and the site rules' },
+    siteStatus.phase === 'Suspended'
+      ? { type: 'Ready', status: 'False', reason: 'AccessInactive', message: 'the enclave\'s access is not active: the participant is suspended' }
+      : failed
+        ? { type: 'Ready', status: 'False', reason: 'BackoffLimitExceeded', message: `the participant failed ${siteStatus.failures ?? 0} time(s)` }
+        : { type: 'Ready', status: 'True', reason: siteStatus.phase, message: `participant at ${site.site} is ${siteStatus.phase.toLowerCase()}` },
+  ], opts);
+  await ctx.patchStatus({ phase: siteStatus.phase, observedGeneration: generation, sites: [{ site: site.site, ...siteStatus }], conditions });
+  const before = live.status?.phase;
+  if (before !== siteStatus.phase && (siteStatus.phase === 'Suspended' || siteStatus.phase === 'Failed' || siteStatus.phase === 'Succeeded')) {
+    await ctx.recordEvent({ type: siteStatus.phase === 'Succeeded' ? 'Normal' : 'Warning', reason: siteStatus.phase, message: findCondition(conditions, 'Ready')?.message ?? siteStatus.phase });
+  }
+  return access.nextChange ? { requeueAfter: Math.min(MAX_TIMER_MS, Math.max(0, access.nextChange.getTime() - now.getTime()) + 20) } : undefined;
+}
+
+/** This site's participant as the status reports it, from its batch Job. */
+function participantStatus(batch: BatchJobView | undefined, active: boolean): { phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Suspended'; startTime?: string; completionTime?: string; failures?: number } {
+  const has = (type: string): boolean => batch?.status?.conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
+  const times = {
+    ...(batch?.status?.startTime ? { startTime: formatConditionTime(new Date(batch.status.startTime)) } : {}),
+    ...(batch?.status?.completionTime ? { completionTime: formatConditionTime(new Date(batch.status.completionTime)) } : {}),
+    failures: batch?.status?.failed ?? 0,
+  };
+  if (has('Complete')) return { phase: 'Succeeded', ...times };
+  if (has('Failed')) return { phase: 'Failed', ...times };
+  if (!active || batch?.spec?.suspend) return { phase: 'Suspended', ...times };
+  if ((batch?.status?.active ?? 0) > 0) return { phase: 'Running', ...times };
+  return { phase: 'Pending', ...times };
+}
+
+async function refuse(ctx: ReconcileContext, live: LiveJob, refusal: Refusal, now: Date, generation: number | undefined): Promise<ReconcileResult> {
+  const previous = live.status?.conditions;
+  const conditions = setConditions(previous, [
+    { type: 'SpecValid', status: 'False', reason: refusal.reason, message: refusal.message },
+    { type: 'Ready', status: 'False', reason: refusal.reason, message: `SpecValid: ${refusal.message}` },
+  ], { now, ...(generation !== undefined ? { observedGeneration: generation } : {}) });
+  await ctx.patchStatus({ phase: 'Failed', observedGeneration: generation, conditions });
+  const before = findCondition(previous, 'SpecValid');
+  if (before?.status !== 'False' || before.message !== refusal.message) await ctx.recordEvent({ type: 'Warning', reason: refusal.reason, message: refusal.message });
+  return undefined;
+}

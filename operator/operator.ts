@@ -1,0 +1,62 @@
+// The operator as one unit: a manager with the Enclave, Workspace and FederatedJob controllers
+// and the data use register route. Used by `sde-operator run`, the demo and the tests.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { enclave as enclaveSchema } from '../api/enclave.ts';
+import type { Enclave } from '../api/enclave.ts';
+import type { SiteConfig } from '../api/siteconfig.ts';
+import { enclaveController } from './enclave/reconciler.ts';
+import { federatedJobController } from './federatedjob/reconciler.ts';
+import { SdeKinds } from './kinds.ts';
+import { registerCsv, registerEntries } from './register/register.ts';
+import { Manager } from './runtime/index.ts';
+import type { Logger, ManagerOptions } from './runtime/index.ts';
+import { checkSpec } from './spec.ts';
+import { workspaceController } from './workspace/reconciler.ts';
+
+/** How to run the operator for one site. */
+export interface OperatorOptions {
+  site: SiteConfig;
+  kubeConfig?: KubeConfig;
+  logger?: Logger;
+  /** Port of the health, metrics and register server; 0 picks a free one; false turns it off. */
+  port?: number | false;
+  host?: string;
+  /** Keys reconciled at once per controller. */
+  concurrency?: number;
+  leaderElection?: ManagerOptions['leaderElection'];
+  watch?: ManagerOptions['watch'];
+  /** The clock the reconcilers read; tests move it. */
+  now?: () => Date;
+}
+
+/** Builds (does not start) the operator for a site: `await op.start()`, later `await op.stop()`. */
+export function createOperator(options: OperatorOptions): Manager {
+  const manager = new Manager({
+    ...(options.kubeConfig ? { kubeConfig: options.kubeConfig } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+    health: options.port === false ? false : { port: options.port ?? 8080, ...(options.host ? { host: options.host } : {}) },
+    ...(options.leaderElection ? { leaderElection: options.leaderElection } : {}),
+    ...(options.watch ? { watch: options.watch } : {}),
+  });
+  const common = { site: options.site, ...(options.now ? { now: options.now } : {}) };
+  const concurrency = options.concurrency ?? 4;
+  manager.add({ ...enclaveController({ ...common, onExpiringCount: (n) => manager.metrics.enclavesExpiring.set(n) }), concurrency });
+  manager.add({ ...workspaceController(common, manager), concurrency });
+  manager.add({ ...federatedJobController(common, manager), concurrency });
+
+  manager.addRoute('GET', '/register', (_request, response, url) => {
+    const enclaves = manager
+      .cacheFor(SdeKinds.Enclave)
+      .list()
+      .map((live) => ({ live, checked: checkSpec(enclaveSchema, live) }))
+      .filter((e) => e.checked.ok)
+      .map((e) => ({ ...(e.checked as { value: Enclave }).value, status: (e.live as { status?: Enclave['status'] }).status }));
+    const entries = registerEntries(enclaves, options.site.site);
+    if (url.searchParams.get('format') === 'csv') {
+      response.writeHead(200, { 'content-type': 'text/csv; charset=utf-8' }).end(registerCsv(entries));
+    } else {
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ site: options.site.site, enclaves: entries }, null, 2));
+    }
+  });
+  return manager;
+}

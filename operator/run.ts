@@ -1,0 +1,68 @@
+// `sde-operator run`: the operator process for one site.
+import { Command, InvalidArgumentError } from 'commander';
+import { siteConfig } from '../api/siteconfig.ts';
+import type { SiteConfig } from '../api/siteconfig.ts';
+import { API_VERSION } from '../api/meta.ts';
+import { createOperator } from './operator.ts';
+import { createLogger, loadKubeConfig } from './runtime/index.ts';
+import { loadSiteConfig } from './site-config.ts';
+
+interface RunFlags {
+  site: string;
+  siteConfig?: string;
+  kubeconfig?: string;
+  port: number;
+  concurrency: number;
+  leaderElect: boolean;
+  leaseNamespace: string;
+  leaseDuration: number;
+  logLevel: string;
+}
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, found "${value}"`);
+  return n;
+}
+
+/** The site config for `--site`: from the file when given (its site must match), else the defaults. */
+function siteFor(flags: RunFlags): SiteConfig {
+  const site = flags.siteConfig ? loadSiteConfig(flags.siteConfig) : siteConfig.parse({ apiVersion: API_VERSION, kind: 'SiteConfig', site: flags.site });
+  if (site.site !== flags.site) throw new Error(`expected --site ${flags.site} to match the site configuration's site, but it says "${site.site}"`);
+  return site;
+}
+
+/** `run --site SITE`: reconciles this site's enclaves until SIGTERM/SIGINT, then shuts down gracefully. */
+export function runCommand(): Command {
+  return new Command('run')
+    .description('run the operator for one site (in a pod it uses the in-cluster config)')
+    .requiredOption('--site <name>', 'the site (trust) this operator acts for')
+    .option('--site-config <file>', 'SiteConfig YAML (the defaults for --site when omitted)')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, in-cluster, ~/.kube/config)')
+    .option('--port <n>', 'port of /healthz, /readyz, /metrics and /register', integer, 8080)
+    .option('--concurrency <n>', 'keys reconciled at once per controller', integer, 4)
+    .option('--leader-elect', 'run with leader election (one active replica, standbys wait)', false)
+    .option('--lease-namespace <ns>', 'namespace of the leader Lease', 'sde-system')
+    .option('--lease-duration <seconds>', 'leader lease duration', integer, 15)
+    .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .action(async (flags: RunFlags) => {
+      const logger = createLogger({ level: flags.logLevel });
+      try {
+        const operator = createOperator({
+          site: siteFor(flags),
+          kubeConfig: loadKubeConfig(flags.kubeconfig ? { kubeconfigPath: flags.kubeconfig } : {}),
+          logger,
+          port: flags.port,
+          concurrency: Math.max(1, flags.concurrency),
+          ...(flags.leaderElect ? { leaderElection: { namespace: flags.leaseNamespace, leaseDurationSeconds: flags.leaseDuration } } : {}),
+        });
+        operator.handleSignals();
+        await operator.start();
+        logger.info({ site: flags.site, port: operator.port }, 'operator started');
+        await operator.done;
+      } catch (err) {
+        logger.error({ err }, (err as Error).message);
+        process.exitCode = 1;
+      }
+    });
+}

@@ -1,0 +1,178 @@
+// The Workspace controller: a researcher's tool server inside an enclave, checked against the
+// enclave (member, image, datasets, GPU quota), stopped when asked or when access ends.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { workspace as workspaceSchema } from '../../api/workspace.ts';
+import type { Workspace } from '../../api/workspace.ts';
+import type { SiteConfig } from '../../api/siteconfig.ts';
+import { renderWorkspace } from '../../constructs/index.ts';
+import { WORKSPACE, workspaceChildrenSelector } from '../../constructs/labels.ts';
+import { homeClaimName } from '../../constructs/workspace.ts';
+import { TOOL_PORTS } from '../../constructs/tools.ts';
+import { checkWorkspace } from '../../policy/index.ts';
+import { accessState, durationMs } from '../enclave/access.ts';
+import { keysInEnclave, lookupEnclave } from '../enclave/lookup.ts';
+import { gpusHeldBefore } from '../gpu-budget.ts';
+import { Owned, SdeKinds } from '../kinds.ts';
+import { findCondition, setConditions, summarizeReady } from '../runtime/index.ts';
+import type { Condition, ConditionUpdate, ControllerOptions, ObjectCache, ReconcileContext, ReconcileResult, WatchedType } from '../runtime/index.ts';
+import { checkSpec, refusalFromFindings } from '../spec.ts';
+import type { Refusal } from '../spec.ts';
+
+/** What the Workspace controller needs besides the runtime. */
+export interface WorkspaceControllerOptions {
+  site: SiteConfig;
+  now?: () => Date;
+}
+
+type LiveWorkspace = Readonly<KubernetesObject> & { status?: { conditions?: Condition[] } };
+interface PodView {
+  spec?: { nodeName?: string };
+  status?: { phase?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+}
+
+const READY_CONCERNS = ['SpecValid', 'Admitted', 'Scheduled', 'Available'] as const;
+const MAX_TIMER_MS = 6 * 3_600_000;
+
+/** The Workspace controller's options for a manager; `caches` (the manager) serves the watch mappings. */
+export function workspaceController(options: WorkspaceControllerOptions, caches: { cacheFor(type: WatchedType): ObjectCache }): ControllerOptions {
+  const workspacesIn = (namespace: string | undefined): string[] =>
+    caches.cacheFor(SdeKinds.Workspace).list({ namespace: namespace ?? '' }).map((w) => `${w.metadata?.namespace}/${w.metadata?.name}`);
+  return {
+    name: 'workspace',
+    primary: SdeKinds.Workspace,
+    owns: [Owned.StatefulSet, Owned.Service, Owned.PersistentVolumeClaim, Owned.PersistentVolume],
+    watches: [
+      { type: SdeKinds.Enclave, mapToKeys: (enclave) => keysInEnclave(caches.cacheFor(SdeKinds.Workspace), enclave) },
+      // A job finishing frees GPUs a waiting workspace may take.
+      { type: SdeKinds.FederatedJob, mapToKeys: (job) => workspacesIn(job.metadata?.namespace) },
+      { type: Owned.Pod, mapToKeys: (pod) => (pod.metadata?.labels?.[WORKSPACE] ? [`${pod.metadata.namespace}/${pod.metadata.labels[WORKSPACE]}`] : []) },
+    ],
+    reconcile: (_key, ctx) => reconcileWorkspace(ctx, options),
+  };
+}
+
+async function reconcileWorkspace(ctx: ReconcileContext, options: WorkspaceControllerOptions): Promise<ReconcileResult> {
+  const live = ctx.primary() as LiveWorkspace | undefined;
+  if (live === undefined || live.metadata?.deletionTimestamp) return;
+  const site = options.site;
+  const now = options.now?.() ?? new Date();
+  const generation = live.metadata?.generation;
+
+  const lookup = lookupEnclave(ctx.cache(SdeKinds.Enclave), live.metadata?.namespace, site.site);
+  if (!lookup.found && lookup.otherSite) return;
+  if (!lookup.found) return refuse(ctx, live, lookup.refusal, now, generation);
+  const checked = checkSpec(workspaceSchema, live);
+  if (!checked.ok) return refuse(ctx, live, checked.refusal, now, generation);
+  const ws = checked.value;
+  const enclave = lookup.enclave;
+  const findings = refusalFromFindings(checkWorkspace(ws, enclave, site));
+  if (findings) return refuse(ctx, live, findings, now, generation);
+
+  const quota = gpuQuota(ctx, live, ws, enclave.spec.resources.gpus);
+  if (quota) return refuse(ctx, live, quota, now, generation, 'Admitted');
+
+  const access = accessState(enclave.spec, now, durationMs(site.expiryWarning));
+  const desired = renderWorkspace(ws, enclave, site, { accessActive: access.active });
+  await ctx.apply([...desired, ...retainedHomeVolume(ctx, ws, enclave.spec.retention.homeVolumes)]);
+  await ctx.prune({ selector: workspaceChildrenSelector(enclave.metadata.name, ws.metadata.name), keep: desired, types: [Owned.StatefulSet, Owned.Service], namespace: ws.metadata.namespace });
+
+  const pod = ctx.cache(Owned.Pod).get(`${ws.metadata.name}-0`, ws.metadata.namespace) as PodView | undefined;
+  const previous = live.status?.conditions;
+  const { phase, conditions } = workspaceState(previous, ws, access.active, access.reason, pod, now, generation);
+  const running = phase === 'Running';
+  await ctx.patchStatus({
+    phase,
+    observedGeneration: generation,
+    url: `http://${ws.metadata.name}.${ws.metadata.namespace}.svc:${TOOL_PORTS[ws.spec.tool]}/`,
+    node: running ? (pod?.spec?.nodeName ?? null) : null,
+    gpus: running ? ws.spec.resources.gpus : 0,
+    conditions,
+  });
+  await recordTransitions(ctx, previous, conditions);
+  return access.nextChange ? { requeueAfter: Math.min(MAX_TIMER_MS, Math.max(0, access.nextChange.getTime() - now.getTime()) + 20) } : undefined;
+}
+
+async function refuse(ctx: ReconcileContext, live: LiveWorkspace, refusal: Refusal, now: Date, generation: number | undefined, concern: 'SpecValid' | 'Admitted' = 'SpecValid'): Promise<ReconcileResult> {
+  const previous = live.status?.conditions;
+  const conditions = setConditions(previous, [
+    { type: concern, status: 'False', reason: refusal.reason, message: refusal.message },
+    ...(concern === 'Admitted' ? [{ type: 'SpecValid', status: 'True' as const, reason: 'Valid', message: 'the spec passed the schema and the enclave\'s rules' }] : []),
+    { type: 'Ready', status: 'False', reason: refusal.reason, message: `${concern}: ${refusal.message}` },
+  ], { now, ...(generation !== undefined ? { observedGeneration: generation } : {}) });
+  await ctx.patchStatus({ phase: 'Failed', observedGeneration: generation, conditions });
+  const before = findCondition(previous, concern);
+  if (before?.status !== 'False' || before.message !== refusal.message) await ctx.recordEvent({ type: 'Warning', reason: refusal.reason, message: refusal.message });
+  return undefined;
+}
+
+/** QuotaExceeded when this workspace's GPUs do not fit in what the enclave's quota has left. */
+function gpuQuota(ctx: ReconcileContext, live: LiveWorkspace, ws: Workspace, enclaveGpus: number): Refusal | undefined {
+  if (ws.spec.resources.gpus === 0 || ws.spec.state === 'Stopped') return undefined;
+  const namespace = ws.metadata.namespace ?? '';
+  const consumers = [...ctx.cache(SdeKinds.Workspace).list({ namespace }), ...ctx.cache(SdeKinds.FederatedJob).list({ namespace })];
+  const held = gpusHeldBefore(live, consumers);
+  if (held + ws.spec.resources.gpus <= enclaveGpus) return undefined;
+  return {
+    reason: 'QuotaExceeded',
+    message: `spec.resources.gpus: asks for ${ws.spec.resources.gpus} GPU(s) but the enclave's quota of ${enclaveGpus} has ${Math.max(0, enclaveGpus - held)} left (${held} held by earlier workspaces and jobs)`,
+  };
+}
+
+/**
+ * With retention Retain, the home volume must outlive the namespace: the bound PersistentVolume's
+ * reclaim policy is set to Retain (a provisioned volume defaults to Delete).
+ */
+function retainedHomeVolume(ctx: ReconcileContext, ws: Workspace, retention: 'Retain' | 'Delete'): KubernetesObject[] {
+  if (retention !== 'Retain') return [];
+  const claim = ctx.cache(Owned.PersistentVolumeClaim).get(homeClaimName(ws.metadata.name), ws.metadata.namespace) as { spec?: { volumeName?: string } } | undefined;
+  const volume = claim?.spec?.volumeName;
+  if (!volume) return [];
+  return [{ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: volume }, spec: { persistentVolumeReclaimPolicy: 'Retain' } } as KubernetesObject];
+}
+
+function workspaceState(previous: readonly Condition[] | undefined, ws: Workspace, active: boolean, accessReason: string, pod: PodView | undefined, now: Date, generation: number | undefined): { phase: string; conditions: Condition[] } {
+  const opts = { now, ...(generation !== undefined ? { observedGeneration: generation } : {}) };
+  const updates: ConditionUpdate[] = [
+    { type: 'SpecValid', status: 'True', reason: 'Valid', message: 'the spec passed the schema and the enclave\'s rules' },
+    { type: 'Admitted', status: 'True', reason: 'WithinQuota', message: `${ws.spec.resources.gpus} GPU(s) within the enclave's quota` },
+  ];
+  let phase: string;
+  if (!active) {
+    phase = 'Suspended';
+    updates.push({ type: 'Scheduled', status: 'False', reason: accessReason === 'Expired' ? 'AccessExpired' : 'AccessNotYetValid', message: 'the enclave\'s access is not active: the workspace is scaled to zero; its home volume is kept' });
+    updates.push({ type: 'Available', status: 'False', reason: accessReason === 'Expired' ? 'AccessExpired' : 'AccessNotYetValid', message: 'scaled to zero' });
+  } else if (ws.spec.state === 'Stopped') {
+    phase = 'Stopped';
+    updates.push({ type: 'Scheduled', status: 'False', reason: 'Stopped', message: 'state is Stopped: scaled to zero; the home volume is kept' });
+    updates.push({ type: 'Available', status: 'False', reason: 'Stopped', message: 'state is Stopped' });
+  } else {
+    const scheduled = pod?.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    const ready = pod?.status?.conditions?.find((c) => c.type === 'Ready');
+    if (scheduled?.status === 'False') {
+      updates.push({ type: 'Scheduled', status: 'False', reason: scheduled.reason === 'Unschedulable' ? 'Unschedulable' : 'Pending', message: scheduled.message ?? 'waiting for a node' });
+    } else if (pod?.spec?.nodeName) {
+      updates.push({ type: 'Scheduled', status: 'True', reason: 'Scheduled', message: `running on node ${pod.spec.nodeName}` });
+    } else {
+      updates.push({ type: 'Scheduled', status: 'Unknown', reason: 'Pending', message: 'waiting for the workspace pod' });
+    }
+    const available = pod?.status?.phase === 'Running' && ready?.status === 'True';
+    phase = available ? 'Running' : scheduled?.status === 'False' ? 'Pending' : 'Starting';
+    updates.push(available ? { type: 'Available', status: 'True', reason: 'Running', message: `${ws.spec.tool} is serving` } : { type: 'Available', status: 'False', reason: 'Starting', message: `${ws.spec.tool} is starting` });
+  }
+  const withConcerns = setConditions(previous, updates, opts);
+  const ready = summarizeReady(withConcerns, READY_CONCERNS);
+  return { phase, conditions: setConditions(withConcerns, [ready], opts) };
+}
+
+async function recordTransitions(ctx: ReconcileContext, previous: readonly Condition[] | undefined, next: readonly Condition[]): Promise<void> {
+  const before = findCondition(previous, 'Scheduled');
+  const after = findCondition(next, 'Scheduled');
+  if (after?.reason === 'Unschedulable' && before?.reason !== 'Unschedulable') await ctx.recordEvent({ type: 'Warning', reason: 'Unschedulable', message: after.message });
+  if (findCondition(next, 'Ready')?.status === 'True' && findCondition(previous, 'Ready')?.status !== 'True') {
+    await ctx.recordEvent({ type: 'Normal', reason: 'Provisioned', message: 'workspace is ready' });
+  }
+  const avail = findCondition(next, 'Available');
+  if (avail?.reason === 'AccessExpired' && findCondition(previous, 'Available')?.reason !== 'AccessExpired') {
+    await ctx.recordEvent({ type: 'Warning', reason: 'Expired', message: 'the enclave\'s access ended: workspace stopped, home volume kept' });
+  }
+}
