@@ -1,0 +1,184 @@
+// fast-check generators of valid inputs: a site, an enclave at it, workspaces and a federated
+// job in it. Everything passes through the API schemas, so only valid specs reach the renderer.
+import fc from 'fast-check';
+import { enclave as enclaveSchema } from '../../api/enclave.ts';
+import type { Enclave } from '../../api/enclave.ts';
+import { federatedJob as federatedJobSchema } from '../../api/federatedjob.ts';
+import type { FederatedJob } from '../../api/federatedjob.ts';
+import { siteConfig } from '../../api/siteconfig.ts';
+import type { SiteConfig } from '../../api/siteconfig.ts';
+import { workspace as workspaceSchema } from '../../api/workspace.ts';
+import type { Workspace } from '../../api/workspace.ts';
+
+const octet = fc.integer({ min: 0, max: 255 });
+/** A private IPv4 block, /16 to /32. */
+export const privateCidr = fc
+  .tuple(octet, octet, octet, fc.integer({ min: 16, max: 32 }))
+  .map(([a, b, c, p]) => `10.${a}.${b}.${c}/${p}`);
+const port = fc.record({ port: fc.integer({ min: 1, max: 65535 }), protocol: fc.constantFrom('TCP' as const, 'UDP' as const) });
+const ports = fc.uniqueArray(port, { minLength: 1, maxLength: 3, selector: (p) => `${p.port}/${p.protocol}` });
+const name = fc.stringMatching(/^[a-z][a-z0-9]{0,8}$/);
+
+function destinations(prefix: string, max: number) {
+  return fc.array(fc.record({ cidr: privateCidr, ports }), { maxLength: max }).map((list) => list.map((d, i) => ({ name: `${prefix}-${i}`, host: `${prefix}-${i}.example.nhs.uk`, ...d })));
+}
+
+/** A valid site configuration for site "uclh" with random destinations, GPU products and RuntimeClass. */
+export const siteArb: fc.Arbitrary<SiteConfig> = fc
+  .record({
+    products: fc.subarray(['NVIDIA-A100-SXM4-80GB', 'NVIDIA-A100-SXM4-40GB', 'NVIDIA-H100-80GB-HBM3'], { minLength: 1 }),
+    runtimeClassName: fc.option(fc.constant('nvidia'), { nil: undefined }),
+    totalGpus: fc.integer({ min: 0, max: 64 }),
+    mirrors: destinations('mirror', 2),
+    allowedEgress: destinations('egress', 3),
+    aggregators: destinations('agg', 2),
+    services: fc.array(fc.record({ kind: fc.constantFrom('database' as const, 'imaging' as const, 'search' as const), cidr: privateCidr, ports }), { maxLength: 4 }),
+    peers: fc.array(privateCidr, { maxLength: 2 }),
+  })
+  .map((s) =>
+    siteConfig.parse({
+      apiVersion: 'sde.london/v1alpha1',
+      kind: 'SiteConfig',
+      site: 'uclh',
+      gpuPool: { products: s.products, defaultProduct: s.products[0], totalGpus: s.totalGpus, ...(s.runtimeClassName ? { runtimeClassName: s.runtimeClassName } : {}) },
+      packageMirrors: s.mirrors,
+      allowedEgress: s.allowedEgress,
+      aggregators: s.aggregators.length > 0 ? s.aggregators : [{ name: 'agg-0', cidr: '10.90.0.10/32', ports: [{ port: 8002 }] }],
+      dataServices: s.services.map((d, i) => ({ name: `svc-${i}`, ...d })),
+      peerSites: s.peers.map((cidr, i) => ({ name: `peer-${i}`, cidr })),
+      allowedRegistries: ['registry.example.nhs.uk/'],
+      images: { jupyterlab: 'registry.example.nhs.uk/jupyter:1', rstudio: 'registry.example.nhs.uk/rstudio:1', vscode: 'registry.example.nhs.uk/code:1' },
+      groups: { 'g-0': ['u-10@example.org', 'u-0@example.org'], 'g-1': ['u-11@example.org'] },
+    }),
+  );
+
+const member = fc.oneof(
+  fc.record({ user: fc.integer({ min: 0, max: 5 }).map((n) => `u-${n}@example.org`), role: fc.constantFrom('researcher' as const, 'lead' as const, 'data-manager' as const, 'output-checker' as const) }),
+  fc.record({ group: fc.constantFrom('g-0', 'g-1', 'g-unknown'), role: fc.constantFrom('researcher' as const, 'lead' as const, 'data-manager' as const, 'output-checker' as const) }),
+);
+
+function datasetArb(site: SiteConfig) {
+  const volume = fc.record({
+    kind: fc.constant('volume'),
+    zone: fc.constantFrom('curated', 'standardised', 'scratch'),
+    writable: fc.boolean(),
+    source: fc.oneof(
+      fc.record({ nfs: fc.record({ server: fc.constant('datalake.example.nhs.uk'), path: name.map((n) => `/curated/${n}`) }) }),
+      fc.record({ csi: fc.record({ driver: fc.constant('csi.example.com'), volumeHandle: name }) }),
+      fc.record({ persistentVolume: name.map((n) => `pv-${n}`) }),
+    ),
+    size: fc.constantFrom('10Gi', '2Ti'),
+  }).map(({ writable, zone, ...d }) => ({ ...d, zone, readOnly: !(writable && zone === 'scratch') }));
+  if (site.dataServices.length === 0) return volume;
+  const service = fc.constantFrom(...site.dataServices).map((s) => ({ kind: s.kind, zone: 'curated', source: { endpoint: s.name, secretRef: { name: `${s.name}-creds` } } }));
+  return fc.oneof(volume, service);
+}
+
+function egressArb(site: SiteConfig) {
+  const outside = fc.record({ cidr: fc.oneof(privateCidr, fc.constant('0.0.0.0/0'), fc.constant('8.8.8.8/32')), ports, reason: fc.constant('requested') });
+  if (site.allowedEgress.length === 0) return outside;
+  const inside = fc.constantFrom(...site.allowedEgress).chain((d) => {
+    const [ip, len] = d.cidr.split('/');
+    return fc.record({ extra: fc.integer({ min: Number(len), max: 32 }), ports: fc.subarray(d.ports, { minLength: 1 }) }).map(({ extra, ports: p }) => ({ cidr: `${ip}/${extra}`, ports: p, reason: 'approved' }));
+  });
+  return fc.oneof(inside, outside);
+}
+
+/** A valid enclave at `site` with random members, datasets, GPUs, egress (approved or not) and workspace policy. */
+export function enclaveArb(site: SiteConfig): fc.Arbitrary<Enclave> {
+  return fc
+    .record({
+      name: fc.stringMatching(/^[a-z][a-z0-9-]{0,20}[a-z0-9]$/),
+      uid: fc.option(fc.uuid(), { nil: undefined }),
+      members: fc.array(member, { maxLength: 6 }),
+      data: fc.array(datasetArb(site), { maxLength: 5 }),
+      gpus: fc.integer({ min: 0, max: 16 }),
+      gpuProduct: fc.option(fc.constantFrom(...site.gpuPool.products), { nil: undefined }),
+      packageMirror: fc.boolean(),
+      egress: fc.array(egressArb(site), { maxLength: 3 }),
+      autoProvision: fc.option(fc.record({ tool: fc.constantFrom('jupyterlab', 'rstudio', 'vscode'), resources: fc.record({ gpus: fc.integer({ min: 0, max: 2 }) }) }), { nil: undefined }),
+      allowedImages: fc.constantFrom([], ['registry.example.nhs.uk/']),
+      homeVolumes: fc.constantFrom('Retain', 'Delete'),
+    })
+    .map((e) =>
+      enclaveSchema.parse({
+        apiVersion: 'sde.london/v1alpha1',
+        kind: 'Enclave',
+        metadata: { name: e.name, ...(e.uid ? { uid: e.uid } : {}) },
+        spec: {
+          project: { id: 'SDE-2026-0001', title: 't', organisation: 'o', purpose: 'p', approvedBy: 'DAC' },
+          site: 'uclh',
+          access: { expiresAt: '2027-12-31T23:59:59Z' },
+          members: e.members,
+          data: e.data.map((d, i) => ({ name: `ds-${i}`, ...d })),
+          resources: { gpus: e.gpus, ...(e.gpuProduct ? { gpuProduct: e.gpuProduct } : {}) },
+          network: { packageMirror: e.packageMirror, egress: e.egress },
+          workspaces: { allowedImages: e.allowedImages, ...(e.autoProvision ? { autoProvision: e.autoProvision } : {}) },
+          retention: { homeVolumes: e.homeVolumes },
+        },
+      }),
+    );
+}
+
+/** A valid workspace in `enclave`'s namespace with random tool, GPUs, datasets and state. */
+export function workspaceArb(enclave: Enclave): fc.Arbitrary<Workspace> {
+  const names = enclave.spec.data.map((d) => d.name);
+  return fc
+    .record({
+      name: name.map((n) => `ws-${n}`),
+      uid: fc.option(fc.uuid(), { nil: undefined }),
+      tool: fc.constantFrom('jupyterlab', 'rstudio', 'vscode'),
+      gpus: fc.integer({ min: 0, max: 8 }),
+      datasets: fc.option(fc.subarray(names), { nil: undefined }),
+      state: fc.constantFrom('Running', 'Stopped'),
+    })
+    .map((w) =>
+      workspaceSchema.parse({
+        apiVersion: 'sde.london/v1alpha1',
+        kind: 'Workspace',
+        metadata: { name: w.name, namespace: `sde-${enclave.metadata.name}`, ...(w.uid ? { uid: w.uid } : {}) },
+        spec: { owner: 'u-0@example.org', tool: w.tool, resources: { gpus: w.gpus }, ...(w.datasets ? { datasets: w.datasets } : {}), state: w.state },
+      }),
+    );
+}
+
+/** A valid federated job in `enclave`'s namespace; this site may or may not take part or host the aggregator. */
+export function federatedJobArb(enclave: Enclave, site: SiteConfig): fc.Arbitrary<FederatedJob> {
+  const names = enclave.spec.data.map((d) => d.name);
+  return fc
+    .record({
+      name: name.map((n) => `fl-${n}`),
+      uid: fc.option(fc.uuid(), { nil: undefined }),
+      framework: fc.constantFrom('nvflare', 'flower'),
+      endpoint: fc.constantFrom(...site.aggregators.map((a) => a.name)),
+      aggregatorSite: fc.constantFrom('uclh', 'peer-0', 'london-hub'),
+      sites: fc.subarray(['uclh', 'peer-0', 'peer-1', 'gstt'], { minLength: 1 }),
+      gpus: fc.integer({ min: 0, max: 8 }),
+      datasets: fc.subarray(names),
+    })
+    .map((j) =>
+      federatedJobSchema.parse({
+        apiVersion: 'sde.london/v1alpha1',
+        kind: 'FederatedJob',
+        metadata: { name: j.name, namespace: `sde-${enclave.metadata.name}`, ...(j.uid ? { uid: j.uid } : {}) },
+        spec: {
+          framework: j.framework,
+          aggregator: { endpoint: j.endpoint, site: j.aggregatorSite },
+          sites: j.sites,
+          participant: { image: 'registry.example.nhs.uk/fl:1', resources: { gpus: j.gpus }, datasets: j.datasets },
+        },
+      }),
+    );
+}
+
+/** A site, an enclave at it, up to three workspaces and a federated job in it. */
+export const worldArb = siteArb.chain((site) =>
+  enclaveArb(site).chain((enclave) =>
+    fc.record({
+      site: fc.constant(site),
+      enclave: fc.constant(enclave),
+      workspaces: fc.uniqueArray(workspaceArb(enclave), { maxLength: 3, selector: (w) => w.metadata.name }),
+      job: federatedJobArb(enclave, site),
+    }),
+  ),
+);
