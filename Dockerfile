@@ -34,6 +34,8 @@ COPY package.json package-lock.json ./
 COPY api/ ./api/
 COPY constructs/ ./constructs/
 COPY operator/ ./operator/
+COPY policy/ ./policy/
+COPY isolation/ ./isolation/
 COPY crds/ ./crds/
 # operator/cli.ts registers the `devcluster` subcommand with a static import, so its code must be here too.
 COPY devcluster/ ./devcluster/

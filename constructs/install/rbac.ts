@@ -23,13 +23,15 @@ export const OPERATOR_RULES: { readonly cluster: readonly PolicyRule[]; readonly
     { apiGroups: ['sde.london'], resources: ['enclaves'], verbs: ['get', 'list', 'watch', 'patch', 'update'] },
     // Workspaces are auto-provisioned per member; members may create and delete both kinds themselves.
     { apiGroups: ['sde.london'], resources: ['workspaces', 'federatedjobs'], verbs: MANAGE },
-    { apiGroups: ['sde.london'], resources: ['enclaves/status', 'workspaces/status', 'federatedjobs/status'], verbs: ['get', 'patch', 'update'] },
+    // list and watch mean nothing on a subresource, but members' Roles grant them (read = get, list,
+    // watch) and RBAC lets the operator grant only verbs it holds itself.
+    { apiGroups: ['sde.london'], resources: ['enclaves/status', 'workspaces/status', 'federatedjobs/status'], verbs: ['get', 'list', 'watch', 'patch', 'update'] },
     { apiGroups: ['sde.london'], resources: ['enclaves/finalizers', 'workspaces/finalizers', 'federatedjobs/finalizers'], verbs: ['update'] },
     { apiGroups: [''], resources: ['namespaces'], verbs: MANAGE },
     { apiGroups: [''], resources: ['serviceaccounts', 'services', 'configmaps', 'persistentvolumeclaims', 'resourcequotas', 'limitranges'], verbs: MANAGE },
     { apiGroups: [''], resources: ['persistentvolumes'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update'] },
     { apiGroups: [''], resources: ['pods'], verbs: READ },
-    { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+    { apiGroups: [''], resources: ['pods/log'], verbs: READ },
     { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch', 'get', 'list', 'watch'] },
     { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch', 'get', 'list', 'watch'] },
     { apiGroups: [''], resources: ['nodes'], verbs: READ },
