@@ -141,7 +141,7 @@ function networkPolicies(site: SiteConfig, options: OperatorInstallOptions): Kub
 function deployment(site: SiteConfig, options: OperatorInstallOptions): KubeObject {
   const args = ['run', '--site', site.site, '--site-config', SITE_CONFIG_PATH];
   if (options.leaderElection.enabled) args.push('--leader-elect', '--lease-namespace', options.namespace);
-  args.push('--metrics-port', String(options.metrics.port));
+  args.push('--port', String(options.metrics.port));
   const probe = (path: string, periodSeconds: number) => ({
     httpGet: { path, port: METRICS_PORT_NAME },
     periodSeconds,

@@ -176,6 +176,6 @@ describe('chart packaging', () => {
     const single = renderChart(mergeValues(defaults, { replicas: 1, leaderElection: { enabled: false } }) as Values, 'sde-system');
     const args = JSON.stringify(single.find((o) => o.kind === 'Deployment'));
     expect(args).not.toContain('--leader-elect');
-    expect(args).toContain('--metrics-port');
+    expect(args).toContain('--port');
   });
 });

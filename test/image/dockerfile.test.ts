@@ -10,6 +10,10 @@ import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { siteConfig } from '../../api/siteconfig.ts';
+import { renderOperatorInstall, SITE_CONFIG_PATH } from '../../constructs/install/operator.ts';
+import { runCommand } from '../../operator/run.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -153,6 +157,23 @@ describe('Dockerfile', () => {
   it('carries the OCI labels', () => {
     const labels = runtime.instructions.filter((i) => i.op === 'LABEL').map((i) => i.args).join(' ');
     for (const key of ['title', 'description', 'version', 'revision', 'source', 'licenses']) expect(labels).toContain(`org.opencontainers.image.${key}=`);
+  });
+});
+
+describe('the command the operator\'s pods run', () => {
+  it.each([
+    ['with leader election', { leaderElection: { enabled: true } }],
+    ['without leader election', { replicas: 1, leaderElection: { enabled: false } }],
+  ])('is one `sde-operator run` accepts (%s): Deployment args replace CMD after the ENTRYPOINT', (_name, options) => {
+    const site = siteConfig.parse(parse(read('examples/site-uclh.yaml')));
+    const deployment = renderOperatorInstall(site, { namespace: 'sde-ops', metrics: { port: 9090 }, ...options }).find((o) => o.kind === 'Deployment');
+    const args = (deployment?.spec as { template: { spec: { containers: { args: string[] }[] } } }).template.spec.containers[0]?.args ?? [];
+    expect(args[0]).toBe('run');
+    const run = runCommand().exitOverride();
+    const { operands, unknown } = run.parseOptions(args.slice(1));
+    expect({ operands, unknown }).toEqual({ operands: [], unknown: [] });
+    expect(run.opts()).toMatchObject({ site: 'uclh', siteConfig: SITE_CONFIG_PATH, port: 9090, leaderElect: options.leaderElection.enabled });
+    if (options.leaderElection.enabled) expect(run.opts().leaseNamespace).toBe('sde-ops');
   });
 });
 
