@@ -28,7 +28,7 @@ describe('simulated trust site over HTTP', () => {
       return (await child).stdout;
     } catch (error) {
       const failure = error as { stdout?: string; stderr?: string; message: string };
-      throw new Error(`kubectl ${args.join(' ')} failed:\n${failure.stderr ?? ''}${failure.stdout ?? ''}`);
+      throw new Error(`kubectl ${args.join(' ')} failed:\n${failure.stderr ?? ''}${failure.stdout ?? ''}`, { cause: error });
     }
   }
 
