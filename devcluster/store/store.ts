@@ -294,6 +294,7 @@ export class Store {
       delete meta.namespace;
     }
     if (this.peek(rt, ns, meta.name)) throw alreadyExists(rt, meta.name);
+    if (rt.statusSubresource && rt !== BUILTINS.nodes) delete next.status;
     const ctx: AdmissionContext = { store: this, rt, operation: 'CREATE' };
     if (opts.fieldManager !== undefined) ctx.fieldManager = opts.fieldManager;
     if (opts.fieldValidation !== undefined) ctx.fieldValidation = opts.fieldValidation;
