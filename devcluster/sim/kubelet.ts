@@ -21,7 +21,7 @@ interface Container {
   image?: string;
   resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
 }
-interface PodSpec { containers?: Container[]; initContainers?: Container[] }
+interface PodSpec { containers?: Container[]; initContainers?: Container[]; hostNetwork?: boolean }
 
 /** Runs pods on simulated nodes; see the module comment. */
 export class Kubelet {
@@ -70,11 +70,12 @@ export class Kubelet {
 
   private sync(key: string): void {
     const pod = this.ctx.caches.pods.get(key);
-    if (pod === undefined || pod.metadata.deletionTimestamp !== undefined) return;
+    if (pod === undefined) return;
     const nodeName = podNodeName(pod);
     const node = nodeName === undefined ? undefined : this.ctx.caches.nodes.get(nodeName);
     if (node === undefined) return;
     const phase = podPhase(pod);
+    if (pod.metadata.deletionTimestamp !== undefined) return this.terminate(pod, phase);
     if (phase === 'Pending') return this.start(pod, node);
     if (phase !== 'Running') return;
     const runMillis = this.runMillis(pod);
@@ -101,11 +102,10 @@ export class Kubelet {
     const status = { ...((pod.status ?? {}) as Record<string, unknown>) };
     const hostIP = (node.status as { addresses?: { type: string; address: string }[] } | undefined)
       ?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '10.0.0.1';
-    const podIP = this.allocateIp(node);
-    let conditions = status.conditions as Condition[] | undefined;
-    for (const type of ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']) {
-      conditions = withCondition(conditions, { type, status: 'True', lastProbeTime: null });
-    }
+    const podIP = spec.hostNetwork === true ? hostIP : this.allocateIp(node);
+    const earlier = (status.conditions as Condition[] | undefined) ?? [];
+    const conditions = ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']
+      .map((type) => withCondition(earlier, { type, status: 'True', lastProbeTime: null }).find((c) => c.type === type) as Condition);
     Object.assign(status, {
       phase: 'Running', conditions, hostIP, hostIPs: [{ ip: hostIP }], podIP, podIPs: [{ ip: podIP }], startTime: at,
       qosClass: status.qosClass ?? qosClass(spec),
@@ -123,6 +123,18 @@ export class Kubelet {
     this.ctx.store.update(BUILTINS.pods, { ...pod, status }, { subresource: 'status', fieldManager: COMPONENT });
     const runMillis = this.runMillis(pod);
     if (runMillis !== undefined) this.queue.addAfter(keyOf(pod), runMillis);
+  }
+
+  /**
+   * A pod being deleted: its containers stop (SIGTERM honoured, exit 0). Once nothing holds it
+   * (no finalizers) the kubelet confirms the deletion, as its final zero-grace delete does.
+   */
+  private terminate(pod: KubeObject, phase: string): void {
+    if ((pod.metadata.finalizers ?? []).length === 0) {
+      this.ctx.store.delete(BUILTINS.pods, pod.metadata.namespace, pod.metadata.name);
+      return;
+    }
+    if (phase === 'Running') this.finish(pod, false);
   }
 
   private finish(pod: KubeObject, failed: boolean): void {

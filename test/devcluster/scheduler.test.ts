@@ -124,4 +124,18 @@ describe('simulated scheduler and kubelet (in-process)', () => {
     const terminated = (pod('bad')?.status as { containerStatuses: { state: { terminated?: { exitCode: number } } }[] }).containerStatuses[0]?.state.terminated;
     expect(terminated?.exitCode).toBe(1);
   });
+
+  it('deleting a pod held by a finalizer stops its containers; it goes once the finalizer is removed', async () => {
+    store.create(BUILTINS.pods, { ...plainPod('held-open'), metadata: { name: 'held-open', namespace: 'default', finalizers: ['sde.london/audit'] } });
+    await vi.waitFor(() => expect(phaseOf('held-open')).toBe('Running'));
+    store.delete(BUILTINS.pods, 'default', 'held-open');
+    await vi.waitFor(() => expect(phaseOf('held-open')).toBe('Succeeded'));
+    const status = pod('held-open')?.status as { conditions: { type: string; status: string }[]; containerStatuses: { state: { terminated?: unknown } }[] };
+    expect(status.conditions.find((c) => c.type === 'Ready')?.status).toBe('False');
+    expect(status.containerStatuses[0]?.state.terminated).toBeDefined();
+    const released = pod('held-open')!;
+    released.metadata.finalizers = [];
+    store.update(BUILTINS.pods, released);
+    await vi.waitFor(() => expect(pod('held-open')).toBeUndefined());
+  });
 });
