@@ -1,7 +1,6 @@
 // Rules that hold for every valid input, checked over generated sites, enclaves, workspaces and jobs.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { V1NetworkPolicy, V1NetworkPolicyPeer } from '@kubernetes/client-node';
 import { toYaml } from '../../api/cli.ts';
 import type { Enclave } from '../../api/enclave.ts';
 import type { FederatedJob } from '../../api/federatedjob.ts';
@@ -11,6 +10,7 @@ import { renderEnclave, renderFederatedJob, renderWorkspace } from '../../constr
 import { DATA, ENCLAVE, MANAGED_BY, PART_OF, PROJECT, SITE } from '../../constructs/labels.ts';
 import type { KubeObject } from '../../constructs/objects.ts';
 import { cidrContains } from '../../isolation/cidr.ts';
+import type { NetworkPolicyObject, PolicyPeer, PolicyPort } from '../../isolation/policy-types.ts';
 import { worldArb } from './arbitraries.ts';
 import { podTemplates } from './pods.ts';
 import { restrictedViolations } from './psa.ts';
@@ -32,12 +32,12 @@ function renderWorld(w: World, accessActive: boolean): KubeObject[] {
   ];
 }
 
-function policies(objects: KubeObject[]): V1NetworkPolicy[] {
-  return objects.filter((o) => o.kind === 'NetworkPolicy') as unknown as V1NetworkPolicy[];
+function policies(objects: KubeObject[]): NetworkPolicyObject[] {
+  return objects.filter((o) => o.kind === 'NetworkPolicy') as unknown as NetworkPolicyObject[];
 }
 
 // Whether an egress peer (with its rule's ports) is one of the destinations the world names.
-function namedDestination(peer: V1NetworkPolicyPeer, rulePorts: { port?: number | string; protocol?: string }[], w: World): boolean {
+function namedDestination(peer: PolicyPeer, rulePorts: PolicyPort[], w: World): boolean {
   const site = w.site;
   if (peer.ipBlock === undefined) {
     const dns = peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === site.dns.namespace && JSON.stringify(peer.podSelector?.matchLabels) === JSON.stringify(site.dns.podLabels);
@@ -60,9 +60,9 @@ describe('for every valid enclave, workspace and federated job', () => {
     fc.assert(
       fc.property(worldArb, (w) => {
         const deny = policies(renderEnclave(w.enclave, w.site, { accessActive: true })).filter(
-          (p) => JSON.stringify(p.spec?.podSelector) === '{}' && (p.spec?.ingress ?? []).length === 0 && (p.spec?.egress ?? []).length === 0,
+          (p) => JSON.stringify(p.spec.podSelector) === '{}' && (p.spec.ingress ?? []).length === 0 && (p.spec.egress ?? []).length === 0,
         );
-        expect(deny.flatMap((p) => p.spec?.policyTypes ?? []).sort()).toEqual(['Egress', 'Ingress']);
+        expect(deny.flatMap((p) => p.spec.policyTypes ?? []).sort()).toEqual(['Egress', 'Ingress']);
       }),
       RUNS,
     );
@@ -72,11 +72,11 @@ describe('for every valid enclave, workspace and federated job', () => {
     fc.assert(
       fc.property(worldArb, (w) => {
         for (const p of policies(renderWorld(w, true))) {
-          for (const rule of p.spec?.egress ?? []) {
-            expect(rule.to?.length, `${p.metadata?.name}: a rule without "to" would allow every destination`).toBeGreaterThan(0);
-            expect(rule.ports?.length, `${p.metadata?.name}: a rule without ports would allow every port`).toBeGreaterThan(0);
+          for (const rule of p.spec.egress ?? []) {
+            expect(rule.to?.length, `${p.metadata.name}: a rule without "to" would allow every destination`).toBeGreaterThan(0);
+            expect(rule.ports?.length, `${p.metadata.name}: a rule without ports would allow every port`).toBeGreaterThan(0);
             for (const peer of rule.to ?? []) {
-              expect(namedDestination(peer, (rule.ports ?? []) as { port?: number; protocol?: string }[], w), `${p.metadata?.name} allows ${JSON.stringify(peer)}`).toBe(true);
+              expect(namedDestination(peer, rule.ports ?? [], w), `${p.metadata.name} allows ${JSON.stringify(peer)}`).toBe(true);
             }
           }
         }
@@ -89,12 +89,12 @@ describe('for every valid enclave, workspace and federated job', () => {
     fc.assert(
       fc.property(worldArb, (w) => {
         for (const p of policies(renderWorld(w, true))) {
-          for (const rule of p.spec?.ingress ?? []) {
+          for (const rule of p.spec.ingress ?? []) {
             for (const peer of rule.from ?? []) {
               const gateway = peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === w.site.gateway.namespace;
               const participants = peer.namespaceSelector === undefined && peer.podSelector?.matchLabels?.['app.kubernetes.io/component'] === 'participant';
               const peerSite = peer.ipBlock !== undefined && (w.site.peerSites ?? []).some((s) => s.cidr === peer.ipBlock?.cidr && w.job.spec.sites.includes(s.name));
-              expect(gateway || participants || peerSite, `${p.metadata?.name} admits ${JSON.stringify(peer)}`).toBe(true);
+              expect(gateway || participants || peerSite, `${p.metadata.name} admits ${JSON.stringify(peer)}`).toBe(true);
             }
           }
         }
