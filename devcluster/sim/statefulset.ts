@@ -8,11 +8,11 @@ import { deepEqual } from '../store/objects.ts';
 import type { KubeObject, OwnerReference } from '../store/types.ts';
 import { controllerKey, keyOf } from './cache.ts';
 import { BY_CONTROLLER, type SimContext } from './context.ts';
-import { templateHash } from './ownership.ts';
+import { controllerRef, templateHash } from './ownership.ts';
 import { isPodReady, isPodTerminal } from './pods.ts';
 import { WorkQueue } from './queue.ts';
 import { podFromTemplate, type PodTemplate } from './replicaset.ts';
-import type { LabelSelector } from './selectors.ts';
+import { labelSelectorMatches, type LabelSelector } from './selectors.ts';
 
 const COMPONENT = 'statefulset-controller';
 const REVISION_LABEL = 'controller-revision-hash';
@@ -69,6 +69,12 @@ export class StatefulSetController {
       if (ordinal !== undefined) pods.set(ordinal, pod);
     }
     const wanted = (ordinal: number) => ordinal >= start && ordinal < start + replicas;
+    for (let ordinal = start; ordinal < start + replicas; ordinal += 1) {
+      if (!pods.has(ordinal)) {
+        const adopted = this.adopt(set, spec, ordinal);
+        if (adopted !== undefined) pods.set(ordinal, adopted);
+      }
+    }
 
     for (let ordinal = start; ordinal < start + replicas; ordinal += 1) {
       const pod = pods.get(ordinal);
@@ -94,6 +100,21 @@ export class StatefulSetController {
 
     if (spec.updateStrategy?.type !== 'OnDelete') this.rollOne(set, spec, pods, revision, start, replicas);
     this.writeStatus(key, revision);
+  }
+
+  /**
+   * Takes over an orphaned pod of this ordinal whose labels the selector matches (left behind by
+   * a `--cascade=orphan` delete), as the real controller adopts rather than recreates.
+   */
+  private adopt(set: KubeObject, spec: StatefulSetSpec, ordinal: number): KubeObject | undefined {
+    const key = `${set.metadata.namespace ?? 'default'}/${set.metadata.name}-${ordinal}`;
+    const orphan = this.ctx.caches.pods.get(key);
+    if (orphan === undefined || orphan.metadata.ownerReferences?.some((ref) => ref.controller === true)) return undefined;
+    if (orphan.metadata.deletionTimestamp !== undefined || !labelSelectorMatches(spec.selector, orphan.metadata.labels)) return undefined;
+    const next = structuredClone(orphan);
+    next.metadata.ownerReferences = [...(next.metadata.ownerReferences ?? []), controllerRef(set)];
+    this.ctx.store.update(BUILTINS.pods, next, { fieldManager: COMPONENT });
+    return this.ctx.caches.pods.get(key);
   }
 
   /** Replaces the highest-ordinal pod on an older revision, once every pod is ready. */

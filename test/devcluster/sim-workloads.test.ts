@@ -124,6 +124,19 @@ describe('simulated workload controllers (in-process)', () => {
     expect(store.list(BUILTINS.persistentvolumeclaims, { namespace: NS }).items.map((c) => c.metadata.name)).toEqual(['home-db-0', 'home-db-1', 'home-db-2']);
   });
 
+  it('a StatefulSet recreated after an orphaning delete adopts its old pod instead of replacing it', async () => {
+    store.create(BUILTINS.statefulsets, statefulSet('ws-bob', 1));
+    await vi.waitFor(() => expect(statusOf(BUILTINS.statefulsets, 'ws-bob').readyReplicas).toBe(1));
+    const before = get(BUILTINS.pods, 'ws-bob-0')?.metadata.uid;
+    store.delete(BUILTINS.statefulsets, NS, 'ws-bob', { propagationPolicy: 'Orphan' });
+    expect(get(BUILTINS.pods, 'ws-bob-0')?.metadata.ownerReferences ?? []).toEqual([]);
+    store.create(BUILTINS.statefulsets, statefulSet('ws-bob', 1));
+    await vi.waitFor(() => expect(statusOf(BUILTINS.statefulsets, 'ws-bob').readyReplicas).toBe(1));
+    const after = get(BUILTINS.pods, 'ws-bob-0')!;
+    expect(after.metadata.uid).toBe(before);
+    expect(after.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'StatefulSet', name: 'ws-bob', uid: get(BUILTINS.statefulsets, 'ws-bob')?.metadata.uid });
+  });
+
   it('a claim binds to a matching static volume rather than provisioning one', async () => {
     store.create(BUILTINS.persistentvolumes, {
       apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'omop-cdm', labels: { dataset: 'omop' } },
