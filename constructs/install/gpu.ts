@@ -3,7 +3,7 @@
 // and taint the site stack puts on DGX nodes so that only GPU pods land there.
 import { ApiObject, App, Chart } from 'cdk8s';
 import type { SiteConfig } from '../../api/siteconfig.ts';
-import type { KubeObject } from './kube-object.ts';
+import type { KubeObject } from '../objects.ts';
 
 /** The device plugin image, pinned: v0.17.0 supports the A100 (MIG included) on containerd. */
 export const DEVICE_PLUGIN_IMAGE = 'nvcr.io/nvidia/k8s-device-plugin:v0.17.0';

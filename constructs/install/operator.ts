@@ -4,7 +4,7 @@
 import { ApiObject, App, Chart } from 'cdk8s';
 import { toYaml } from '../../api/cli.ts';
 import type { SiteConfig } from '../../api/siteconfig.ts';
-import type { KubeObject } from './kube-object.ts';
+import type { KubeObject } from '../objects.ts';
 import { parseInstallOptions, type OperatorInstallInput, type OperatorInstallOptions } from './options.ts';
 import { OPERATOR_RULES } from './rbac.ts';
 

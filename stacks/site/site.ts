@@ -3,10 +3,10 @@
 // optionally, the site's enclaves as code.
 import { readdirSync, readFileSync } from 'node:fs';
 import * as k8s from '@pulumi/kubernetes';
-import type * as pulumi from '@pulumi/pulumi';
+import * as pulumi from '@pulumi/pulumi';
 import { parse } from 'yaml';
 import { gpuNodeLabels, gpuNodeTaint, poolToleration, renderGpuSupport } from '../../constructs/install/gpu.ts';
-import type { KubeObject } from '../../constructs/install/kube-object.ts';
+import type { KubeObject } from '../../constructs/objects.ts';
 import { renderOperatorInstall } from '../../constructs/install/operator.ts';
 import { siteConfigOf, type StackConfig } from './config.ts';
 
@@ -37,7 +37,8 @@ export function crdObjects(): KubeObject[] {
 export function declareSite(config: StackConfig): SiteResources {
   const site = siteConfigOf(config);
   const provider = new k8s.Provider('cluster', {
-    ...(config.kubeconfig === undefined ? {} : { kubeconfig: config.kubeconfig }),
+    // Credentials: kept encrypted in the stack's state whatever way the config gave them.
+    ...(config.kubeconfig === undefined ? {} : { kubeconfig: pulumi.secret(config.kubeconfig) }),
     ...(config.context === undefined ? {} : { context: config.context }),
   });
   const opts = { provider };

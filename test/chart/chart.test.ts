@@ -10,7 +10,7 @@ import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { siteConfig } from '../../api/siteconfig.ts';
-import type { KubeObject } from '../../constructs/install/kube-object.ts';
+import type { KubeObject } from '../../constructs/objects.ts';
 import { renderOperatorInstall } from '../../constructs/install/operator.ts';
 import { parseInstallOptions, type OperatorInstallInput } from '../../constructs/install/options.ts';
 import { OPERATOR_RULES } from '../../constructs/install/rbac.ts';

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { siteConfig } from '../../api/siteconfig.ts';
-import type { KubeObject } from '../../constructs/install/kube-object.ts';
+import type { KubeObject } from '../../constructs/objects.ts';
 import { renderOperatorInstall } from '../../constructs/install/operator.ts';
 import { OPERATOR_RULES } from '../../constructs/install/rbac.ts';
 import { readStackConfig, siteConfigOf, StackConfigError } from '../../stacks/site/config.ts';
