@@ -102,9 +102,11 @@ describe.skipIf(!hasKubectl)('kubectl against the devcluster', () => {
   });
 
   it('lists every resource in the sde category', async () => {
-    await ok(['apply', '--server-side', '-f', join(root, 'examples', 'workspace-jupyter-gpu.yaml')]).catch(() => undefined);
+    await ok(['create', 'namespace', 'sde-cardiac-mri', '--dry-run=client', '-o', 'yaml']).then((yaml) => ok(['apply', '-f', '-'], yaml));
+    await ok(['apply', '--server-side', '-f', join(root, 'examples', 'workspace-jupyter-gpu.yaml')]);
     const out = await ok(['get', 'sde', '-A']);
     expect(out).toContain('enclave.sde.london/cardiac-mri');
+    expect(out).toContain('workspace.sde.london/okafor-jupyter');
   });
 
   it('explains the CRD from its OpenAPI schema', async () => {
