@@ -154,7 +154,7 @@ describe('chart packaging', () => {
   it('ships crds/ identical to the generated CRDs in crds/', () => {
     const generated = readdirSync(new URL('crds/', ROOT)).filter((f) => f.endsWith('.yaml')).sort();
     expect(readdirSync(new URL('crds/', CHART)).sort()).toEqual(generated);
-    for (const f of generated) expect(read(`crds/${f}`), f).toBe(read(`crds/${f}`, ROOT));
+    for (const f of generated) expect(read(`crds/${f}`), `${f} differs: cp crds/*.yaml charts/sde-operator/crds/`).toBe(read(`crds/${f}`, ROOT));
   });
 
   it('installs the image of its own appVersion, the project version', () => {
