@@ -54,20 +54,34 @@ export interface RawWatchEvent {
 }
 
 /**
- * KubernetesObjectApi plus raw JSON requests: lists and gets must reach the cache as the API's
- * JSON (string timestamps, every field kept, `metadata.continue` intact), exactly like watch
- * events, not as client-node's typed models, which drop unknown fields and turn times into Dates.
+ * KubernetesObjectApi plus raw JSON requests on its URLs (discovery) and auth. Reads must reach the
+ * cache as the API's JSON (string timestamps, every field kept, `metadata.continue` intact),
+ * exactly like watch events. Applies must leave as the caller's JSON too: `KubernetesObjectApi.patch`
+ * runs built-in kinds through client-node's models, which expect camelCase property names and
+ * silently drop wire names such as `x-kubernetes-preserve-unknown-fields` and any field the
+ * model lacks.
  */
 class RawObjectApi extends KubernetesObjectApi {
-  async getJson(path: string, query: Record<string, string | undefined>, what: string): Promise<unknown> {
-    const context = this.configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
+  async requestJson(method: HttpMethod, path: string, query: Record<string, string | undefined>, what: string, body?: { text: string; contentType: string }): Promise<unknown> {
+    const context = this.configuration.baseServer.makeRequestContext(path, method);
     context.setHeaderParam('Accept', 'application/json');
     for (const [name, value] of Object.entries(query)) if (value !== undefined) context.setQueryParam(name, value);
+    if (body) {
+      context.setHeaderParam('Content-Type', body.contentType);
+      context.setBody(body.text);
+    }
     await this.configuration.authMethods.default?.applySecurityAuthentication(context);
     const response = await this.configuration.httpApi.send(context).toPromise();
     const text = await response.body.text();
     if (response.httpStatusCode < 200 || response.httpStatusCode > 299) throw new KubeApiError(response.httpStatusCode, what, text);
     return JSON.parse(text);
+  }
+
+  /** Server-side apply with the object sent exactly as given; the URL comes from discovery like `patch`. */
+  async applyJson(object: KubernetesObject, fieldManager: string, force: boolean): Promise<KubernetesObject> {
+    const path = await this.specUriPath(structuredClone(object), 'patch');
+    const what = `apply ${object.kind} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name}`;
+    return (await this.requestJson(HttpMethod.PATCH, path, { fieldManager, force: String(force) }, what, { text: JSON.stringify(object), contentType: PatchStrategy.ServerSideApply })) as KubernetesObject;
   }
 }
 
@@ -142,7 +156,8 @@ export class KubeClient {
   /** One page of a list (raw JSON). `limit`/`continueToken` page through large collections. */
   async list(type: ResourceType, options: { namespace?: string; labelSelector?: string; limit?: number; continueToken?: string } = {}): Promise<ListPage> {
     this.count('list', type.plural);
-    const body = (await this.#connection.raw.getJson(
+    const body = (await this.#connection.raw.requestJson(
+      HttpMethod.GET,
       collectionPath(type, options.namespace),
       {
         labelSelector: options.labelSelector,
@@ -160,7 +175,7 @@ export class KubeClient {
   async get(type: ResourceType, name: string, namespace?: string): Promise<KubernetesObject | undefined> {
     this.count('get', type.plural);
     try {
-      const body = (await this.#connection.raw.getJson(`${collectionPath(type, namespace)}/${encodeURIComponent(name)}`, {}, `get ${type.kind} ${namespace ? `${namespace}/` : ''}${name}`)) as KubernetesObject;
+      const body = (await this.#connection.raw.requestJson(HttpMethod.GET, `${collectionPath(type, namespace)}/${encodeURIComponent(name)}`, {}, `get ${type.kind} ${namespace ? `${namespace}/` : ''}${name}`)) as KubernetesObject;
       return { ...body, apiVersion: type.apiVersion, kind: type.kind };
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -195,11 +210,15 @@ export class KubeClient {
     );
   }
 
-  /** Server-side applies `object` (force, our field manager); returns what the server stored. */
+  /**
+   * Server-side applies `object` (force, our field manager) on the URL `KubernetesObjectApi`
+   * derives from discovery, with the body sent as given (see RawObjectApi); returns what the
+   * server stored (raw JSON).
+   */
   async apply<T extends KubernetesObject>(object: T, options: { fieldManager?: string; force?: boolean } = {}): Promise<T> {
     this.assertMayWrite();
     this.count('apply', object.kind ?? '');
-    return this.objects.patch(structuredClone(object), undefined, undefined, options.fieldManager ?? FIELD_MANAGER, options.force ?? true, PatchStrategy.ServerSideApply);
+    return (await this.#connection.raw.applyJson(object, options.fieldManager ?? FIELD_MANAGER, options.force ?? true)) as T;
   }
 
   /** Deletes `object` with background propagation; false when it was already gone. */

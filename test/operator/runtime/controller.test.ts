@@ -40,7 +40,7 @@ describe('Controller and Manager over HTTP', () => {
     const reconciled: string[] = [];
     const manager = await start(enclaveReconciler((key) => reconciled.push(key)));
     await waitUntil(async () => expect((await readyEnclave('omop-42'))?.status?.phase).toBe('Ready'));
-    await waitUntil(() => expect(manager.client.requests.get('patchStatus')).toBe(1));
+    await waitUntil(() => expect(manager.client.requests.get('create')).toBe(1));
     const writesAfterFirst = manager.client.writes;
     const reconcilesBefore = reconciled.length;
     // Touch the enclave without changing what it renders: it is reconciled again, and writes nothing.
@@ -57,7 +57,8 @@ describe('Controller and Manager over HTTP', () => {
   it('recreates a child that a user deletes (the child maps back to its owner)', async () => {
     await user.apply(enclave('imaging', ['settings']));
     const manager = await start();
-    await waitUntil(async () => expect(await user.get(Kinds.ConfigMap, 'settings', 'sandpit-imaging')).toBeDefined());
+    // The first reconcile ends with its Provisioned event.
+    await waitUntil(() => expect(manager.client.requests.get('create')).toBe(1));
     const writes = manager.client.writes;
     await user.delete({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'sandpit-imaging' } });
     await waitUntil(async () => expect(await user.get(Kinds.ConfigMap, 'settings', 'sandpit-imaging')).toBeDefined());
@@ -68,7 +69,7 @@ describe('Controller and Manager over HTTP', () => {
     await user.apply(enclave('drift', ['settings', 'other']));
     const manager = await start();
     await waitUntil(async () => expect(await user.get(Kinds.ConfigMap, 'other', 'sandpit-drift')).toBeDefined());
-    await waitUntil(() => expect(manager.client.requests.get('patchStatus')).toBe(1));
+    await waitUntil(() => expect(manager.client.requests.get('create')).toBe(1));
     const applies = manager.client.requests.get('apply') ?? 0;
     const live = (await user.get(Kinds.ConfigMap, 'settings', 'sandpit-drift')) as KubernetesObject & { data: Record<string, string> };
     await user.apply({ ...live, metadata: { name: 'settings', namespace: 'sandpit-drift', labels: live.metadata?.labels, annotations: live.metadata?.annotations }, data: { enclave: 'tampered' } } as KubernetesObject);
@@ -149,9 +150,8 @@ describe('Controller and Manager over HTTP', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     expect(await (await fetch(`${base}/register?format=csv`)).json()).toEqual({ format: 'csv', enclaves: 1 });
-    await waitUntil(async () => expect((await readyEnclave('observed'))?.status?.phase).toBe('Ready'));
+    await waitUntil(async () => expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/sde_reconcile_total\{controller="enclave",result="success"\} [1-9]/));
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(/sde_reconcile_total\{controller="enclave",result="success"\} [1-9]/);
     expect(metrics).toContain('sde_reconcile_duration_seconds_bucket');
     expect(metrics).toContain('sde_workqueue_depth{controller="enclave"} 0');
     expect(metrics).toContain('sde_objects_managed{kind="ConfigMap"} 1');

@@ -1,5 +1,6 @@
 // Shared set-up for the runtime's protocol tests: a cluster over HTTP, a test Enclave reconciler, and managers.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { startDevCluster } from '../../../devcluster/index.ts';
 import type { ControllerOptions, Reconciler } from '../../../operator/runtime/controller.ts';
 import { setConditions, type Condition } from '../../../operator/runtime/conditions.ts';
 import { KubeClient, loadKubeConfig } from '../../../operator/runtime/kube.ts';
@@ -26,30 +27,26 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-interface DevCluster {
-  url: string;
-  kubeconfigPath: string;
-  faults: ClusterFaults;
-  stop(): Promise<void>;
-}
-
-const devclusterModule = '../../../devcluster/index.ts';
-
 /**
- * Starts the dev cluster (with the test CRDs installed) unless `SDE_RUNTIME_TEST_SERVER=fake`
- * or it is not available, in which case the fake API server stands in.
+ * Starts the project's dev cluster (no simulated nodes; the test CRDs installed) unless
+ * `SDE_RUNTIME_TEST_SERVER=fake`, in which case the small fake API server stands in.
  */
 export async function startTestCluster(): Promise<TestCluster> {
   if (process.env.SDE_RUNTIME_TEST_SERVER !== 'fake') {
-    const loaded = (await import(devclusterModule).catch(() => undefined)) as { startDevCluster?: (options?: { simulate?: boolean }) => Promise<DevCluster> } | undefined;
-    if (loaded?.startDevCluster) {
-      const cluster = await loaded.startDevCluster({ simulate: false });
-      await installTestCrds(cluster.kubeconfigPath);
-      return { server: 'devcluster', url: cluster.url, kubeconfigPath: cluster.kubeconfigPath, faults: cluster.faults, stop: () => cluster.stop() };
-    }
+    const cluster = await startDevCluster({ simulate: false });
+    await installTestCrds(cluster.kubeconfigPath);
+    return { server: 'devcluster', url: cluster.url, kubeconfigPath: cluster.kubeconfigPath, faults: cluster.faults, stop: () => cluster.stop() };
   }
   const fake = await startFakeCluster();
-  return { server: 'fake', url: fake.url, kubeconfigPath: fake.kubeconfigPath, faults: fake.faults, setBookmarks: (on) => (fake.faults.bookmarks = on), setWatchLatency: (ms) => (fake.faults.watchLatencyMs = ms), stop: () => fake.stop() };
+  return {
+    server: 'fake',
+    url: fake.url,
+    kubeconfigPath: fake.kubeconfigPath,
+    faults: fake.faults,
+    setBookmarks: (on) => (fake.faults.bookmarks = on),
+    setWatchLatency: (ms) => (fake.faults.watchLatencyMs = ms),
+    stop: () => fake.stop(),
+  };
 }
 
 async function installTestCrds(kubeconfigPath: string): Promise<void> {
