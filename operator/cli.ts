@@ -3,7 +3,9 @@
 // registered here; this file only wires them together and turns failures into exit codes.
 import { Command } from 'commander';
 import { crdsCommand, validateCommand } from '../api/cli.ts';
+import { renderCommand } from '../constructs/cli.ts';
 import { devclusterCommand } from '../devcluster/cli.ts';
+import { demoCommand } from './demo.ts';
 import { runCommand } from './run.ts';
 
 const program = new Command('sde-operator')
@@ -12,8 +14,10 @@ const program = new Command('sde-operator')
 
 program.addCommand(crdsCommand());
 program.addCommand(validateCommand());
+program.addCommand(renderCommand());
 
 program.addCommand(devclusterCommand());
 program.addCommand(runCommand());
+program.addCommand(demoCommand());
 
 await program.parseAsync(process.argv);
