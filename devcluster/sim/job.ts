@@ -3,11 +3,11 @@
 // `suspend` deletes the active pods; a finished Job is deleted after ttlSecondsAfterFinished.
 import { BUILTINS } from '../store/builtins.ts';
 import { ApiError } from '../store/errors.ts';
-import { deepEqual, randomSuffix } from '../store/objects.ts';
+import { deepEqual } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
 import { controllerKey, keyOf } from './cache.ts';
 import { BY_CONTROLLER, type SimContext } from './context.ts';
-import { timestamp, withCondition, type Condition } from './ownership.ts';
+import { generatedName, timestamp, withCondition, type Condition } from './ownership.ts';
 import { deletionOrder, isPodActive, isPodReady, podPhase } from './pods.ts';
 import { WorkQueue } from './queue.ts';
 import { podFromTemplate, type PodTemplate } from './replicaset.ts';
@@ -134,7 +134,7 @@ export class JobController {
 
   /** Creates one pod; false when admission refused it (quota), to retry later. */
   private createPod(job: KubeObject, spec: JobSpec, index: number | undefined): boolean {
-    const name = index === undefined ? `${job.metadata.name}-${randomSuffix()}` : `${job.metadata.name}-${index}-${randomSuffix()}`;
+    const name = generatedName(index === undefined ? `${job.metadata.name}-` : `${job.metadata.name}-${index}-`);
     const pod = podFromTemplate(job, spec.template, name);
     const uid = job.metadata.uid ?? '';
     pod.metadata.labels = {

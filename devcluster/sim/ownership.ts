@@ -1,5 +1,6 @@
 // What every workload controller shares: owner references to its children, names for them, a
 // stable hash of a pod template, and Kubernetes-shaped status conditions.
+import { randomSuffix } from '../store/objects.ts';
 import type { KubeObject, OwnerReference } from '../store/types.ts';
 
 /** The ownerReference a controller puts on each child (controller: true, blockOwnerDeletion: true). */
@@ -8,6 +9,16 @@ export function controllerRef(owner: KubeObject): OwnerReference {
     apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name,
     uid: owner.metadata.uid ?? '', controller: true, blockOwnerDeletion: true,
   };
+}
+
+const MAX_GENERATED_PREFIX = 58;
+
+/**
+ * `<prefix><5 random characters>`, the prefix cut to 58 characters as the API server cuts a
+ * generateName, so the name stays a valid 63-character label.
+ */
+export function generatedName(prefix: string): string {
+  return `${prefix.slice(0, MAX_GENERATED_PREFIX)}${randomSuffix()}`;
 }
 
 const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';

@@ -1,12 +1,12 @@
 // The ReplicaSet controller: keeps spec.replicas active pods from the template, deleting the
 // least useful surplus first, and reports replicas, ready and available counts.
-import { deepEqual, randomSuffix } from '../store/objects.ts';
+import { deepEqual } from '../store/objects.ts';
 import { BUILTINS } from '../store/builtins.ts';
 import { ApiError } from '../store/errors.ts';
 import type { KubeObject } from '../store/types.ts';
 import { controllerKey, keyOf } from './cache.ts';
 import { BY_CONTROLLER, type SimContext } from './context.ts';
-import { controllerRef, withCondition, withoutCondition, type Condition } from './ownership.ts';
+import { controllerRef, generatedName, withCondition, withoutCondition, type Condition } from './ownership.ts';
 import { deletionOrder, isPodActive, isPodReady, podCondition } from './pods.ts';
 import { WorkQueue } from './queue.ts';
 import { labelSelectorMatches, type LabelSelector } from './selectors.ts';
@@ -65,7 +65,7 @@ export class ReplicaSetController {
   /** Creates pods; returns the admission failure message when one was refused (quota...). */
   private createPods(rs: KubeObject, spec: ReplicaSetSpec, count: number): string | undefined {
     for (let i = 0; i < count; i += 1) {
-      const pod = podFromTemplate(rs, spec.template, `${rs.metadata.name}-${randomSuffix()}`);
+      const pod = podFromTemplate(rs, spec.template, generatedName(`${rs.metadata.name}-`));
       try {
         this.ctx.store.create(BUILTINS.pods, pod, { fieldManager: COMPONENT });
       } catch (error) {
