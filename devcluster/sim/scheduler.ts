@@ -28,6 +28,7 @@ interface PodSpec extends PodResourcesSpec {
   tolerations?: Toleration[];
   affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: NodeSelectorTerm[] } } };
   volumes?: { name: string; persistentVolumeClaim?: { claimName: string } }[];
+  schedulingGates?: { name: string }[];
 }
 
 interface NodeUsage { requested: ResourceAmounts; podCount: number }
@@ -125,6 +126,9 @@ export class Scheduler {
   }
 
   private schedule(pod: KubeObject, nodes: NodeState[]): void {
+    if (((pod.spec as PodSpec | undefined)?.schedulingGates ?? []).length > 0) {
+      return this.park(pod, 'Scheduling is blocked due to non-empty scheduling gates', 'SchedulingGated');
+    }
     const volumeProblem = this.waitForClaims(pod);
     if (volumeProblem !== undefined) return this.park(pod, preFilterMessage(nodes.length, volumeProblem));
     const needs = podNeeds(pod);
@@ -217,16 +221,17 @@ export class Scheduler {
       `Successfully assigned ${pod.metadata.namespace ?? 'default'}/${pod.metadata.name} to ${node.name}`);
   }
 
-  private park(pod: KubeObject, message: string): void {
+  /** Leaves the pod Pending with the reason, until something that could change the answer changes. */
+  private park(pod: KubeObject, message: string, reason: 'Unschedulable' | 'SchedulingGated' = 'Unschedulable'): void {
     this.parked.set(keyOf(pod), signature(pod));
     const current = podCondition(pod, 'PodScheduled');
-    if (current?.status !== 'False' || current.reason !== 'Unschedulable' || current.message !== message) {
+    if (current?.status !== 'False' || current.reason !== reason || current.message !== message) {
       const status: Record<string, unknown> = { ...((pod.status ?? {}) as Record<string, unknown>), phase: 'Pending' };
       status.conditions = withCondition(status.conditions as Condition[] | undefined, {
-        type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null,
+        type: 'PodScheduled', status: 'False', reason, message, lastProbeTime: null,
       });
       this.ctx.store.update(BUILTINS.pods, { ...pod, status }, { subresource: 'status', fieldManager: SCHEDULER_NAME });
-      this.ctx.events.record(SCHEDULER_NAME, pod, 'Warning', 'FailedScheduling', message);
+      if (reason === 'Unschedulable') this.ctx.events.record(SCHEDULER_NAME, pod, 'Warning', 'FailedScheduling', message);
     }
   }
 }

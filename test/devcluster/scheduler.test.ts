@@ -138,4 +138,30 @@ describe('simulated scheduler and kubelet (in-process)', () => {
     store.update(BUILTINS.pods, released);
     await vi.waitFor(() => expect(pod('held-open')).toBeUndefined());
   });
+
+  it('cordoned CPU nodes leave a plain pod Pending; uncordoning one places it', async () => {
+    const cordon = (name: string, unschedulable: boolean) => {
+      const node = store.get(BUILTINS.nodes, undefined, name)!;
+      (node.spec as { unschedulable?: boolean }).unschedulable = unschedulable;
+      store.update(BUILTINS.nodes, node);
+    };
+    cordon('cpu-01', true);
+    cordon('cpu-02', true);
+    store.create(BUILTINS.pods, plainPod('waiting'));
+    await vi.waitFor(() => expect((pod('waiting')?.status as { conditions?: { message?: string }[] })?.conditions?.[0]?.message).toBe(
+      '0/4 nodes are available: 2 node(s) had untolerated taint {nvidia.com/gpu: present}, 2 node(s) were unschedulable. '
+      + 'preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.'));
+    cordon('cpu-02', false);
+    await vi.waitFor(() => expect(phaseOf('waiting')).toBe('Running'));
+    expect(nodeOf('waiting')).toBe('cpu-02');
+  });
+
+  it('a pod with scheduling gates waits, SchedulingGated, until the gates are removed', async () => {
+    store.create(BUILTINS.pods, { ...plainPod('gated'), spec: { ...(plainPod('gated').spec as object), schedulingGates: [{ name: 'sde.london/data-approval' }] } });
+    await vi.waitFor(() => expect(pod('gated')?.status).toMatchObject({ phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'SchedulingGated' }] }));
+    const ungated = pod('gated')!;
+    delete (ungated.spec as { schedulingGates?: unknown }).schedulingGates;
+    store.update(BUILTINS.pods, ungated);
+    await vi.waitFor(() => expect(phaseOf('gated')).toBe('Running'));
+  });
 });
