@@ -69,6 +69,16 @@ export function builtinDefaults(): StorePlugin {
           if (ctx.operation === 'CREATE') section(obj, 'status').phase ??= 'Active';
           break;
         }
+        case BUILTINS.secrets: {
+          const stringData = obj.stringData as Record<string, string> | undefined;
+          if (stringData) {
+            const data = { ...((obj.data as Record<string, string> | undefined) ?? {}) };
+            for (const [k, v] of Object.entries(stringData)) data[k] = Buffer.from(v, 'utf8').toString('base64');
+            obj.data = data;
+            delete obj.stringData;
+          }
+          break;
+        }
         case BUILTINS.persistentvolumeclaims:
           if (ctx.operation === 'CREATE') section(obj, 'status').phase ??= 'Pending';
           break;

@@ -15,8 +15,8 @@ export function representation(accept: string | undefined): Representation {
   return 'object';
 }
 
-/** Reads the whole request body as text (limit 16 MiB, as the real server's 3 MiB-ish cap but roomier). */
-export async function readBody(req: IncomingMessage): Promise<string> {
+/** Reads the whole request body (limit 16 MiB). */
+export async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -25,7 +25,7 @@ export async function readBody(req: IncomingMessage): Promise<string> {
     if (size > 16 * 1024 * 1024) throw new ApiError(413, 'RequestEntityTooLarge', 'the request body is larger than 16 MiB');
     chunks.push(b);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** Parses a JSON (or, for YAML content types, YAML) body. */

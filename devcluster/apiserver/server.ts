@@ -17,6 +17,7 @@ import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION, s
 import type { FaultInjector } from './faults.ts';
 import { readBody, representation } from './negotiation.ts';
 import { openapiV2, openapiV3, openapiV3Index } from './openapi.ts';
+import { decodeProtobufObject, isProtobuf } from './protobuf.ts';
 import { parseRequest } from './requestInfo.ts';
 import type { RequestInfo } from './requestInfo.ts';
 import { apiVersionAt, create, getOne, list, patch, printerFor, remove, removeCollection, update } from './resources.ts';
@@ -93,7 +94,12 @@ export class ApiServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const body = req.method === 'GET' || req.method === 'HEAD' ? '' : await readBody(req);
+      const raw = req.method === 'GET' || req.method === 'HEAD' ? Buffer.alloc(0) : await readBody(req);
+      let body = raw.toString('utf8');
+      if (raw.length > 0 && isProtobuf(req.headers['content-type'])) {
+        body = JSON.stringify(decodeProtobufObject(raw));
+        req.headers['content-type'] = 'application/json';
+      }
       const info = parseRequest(req);
       const user = this.authenticate(req);
       if (!info.isResource) {

@@ -62,7 +62,7 @@ beforeAll(async () => {
   dc = await startDevCluster({ jobRunMillis: 200 });
   await ok(['apply', '-f', join(root, 'crds')]);
   await ok(['wait', '--for=condition=Established', 'crd/enclaves.sde.london', 'crd/workspaces.sde.london', '--timeout=10s']);
-  await ok(['create', 'namespace', 'sde-kubectl', '--dry-run=client', '-o', 'yaml']).then((yaml) => ok(['apply', '-f', '-'], yaml));
+  await ok(['create', 'namespace', 'sde-kubectl']);
 });
 
 afterAll(async () => {
@@ -153,7 +153,7 @@ describe.skipIf(!hasKubectl)('kubectl against the devcluster', () => {
     });
     try {
       await new Promise((r) => setTimeout(r, 500));
-      await ok(['create', 'configmap', 'watched-cm', '-n', 'sde-kubectl', '--from-literal=a=b', '--dry-run=client', '-o', 'yaml']).then((yaml) => ok(['apply', '-f', '-'], yaml));
+      await ok(['create', 'configmap', 'watched-cm', '-n', 'sde-kubectl', '--from-literal=a=b']);
       await arrived;
       expect(out).toMatch(/ADDED\s+watched-cm/);
     } finally {
