@@ -4,7 +4,7 @@ import { TerminalError } from '../../../operator/runtime/errors.ts';
 import type { KubeClient } from '../../../operator/runtime/kube.ts';
 import type { Manager } from '../../../operator/runtime/manager.ts';
 import { Kinds } from '../../../operator/runtime/resources.ts';
-import { TestKinds } from './fake-apiserver.ts';
+import { startFakeCluster, TestKinds, type FakeCluster } from './fake-apiserver.ts';
 import { enclave, enclaveController, enclaveReconciler, testManager, userClient, startTestCluster, type TestCluster, type TestEnclave } from './harness.ts';
 
 const waitUntil = (assertion: () => void | Promise<void>): Promise<void> => vi.waitFor(assertion, { timeout: 10_000, interval: 25 });
@@ -13,20 +13,22 @@ describe('Controller and Manager over HTTP', () => {
   let cluster: TestCluster;
   let user: KubeClient;
   let managers: Manager[];
+  let fakes: FakeCluster[];
 
   beforeEach(async () => {
     cluster = await startTestCluster();
     user = userClient(cluster.kubeconfigPath);
     managers = [];
+    fakes = [];
   });
 
   afterEach(async () => {
     await Promise.all(managers.map((manager) => manager.stop()));
-    await cluster.stop();
+    await Promise.all([cluster, ...fakes].map((server) => server.stop()));
   });
 
-  const start = async (reconcile = enclaveReconciler()): Promise<Manager> => {
-    const manager = testManager(cluster.kubeconfigPath);
+  const start = async (reconcile = enclaveReconciler(), kubeconfigPath = cluster.kubeconfigPath): Promise<Manager> => {
+    const manager = testManager(kubeconfigPath);
     managers.push(manager);
     manager.add(enclaveController(reconcile));
     await manager.start();
@@ -94,9 +96,12 @@ describe('Controller and Manager over HTTP', () => {
   });
 
   it('never reconciles a key from a cache older than its own last write', async () => {
-    await user.apply(enclave('fresh', ['a', 'b', 'c']));
-    // Watch events lag behind the write responses, as they may on a busy API server.
-    cluster.setWatchLatency?.(100);
+    // Needs watch events that lag behind write responses, as on a busy API server: the fake can delay them.
+    const fake = await startFakeCluster();
+    fakes.push(fake);
+    const fakeUser = userClient(fake.kubeconfigPath);
+    await fakeUser.apply(enclave('fresh', ['a', 'b', 'c']));
+    fake.faults.watchLatencyMs = 100;
     const written = new Map<string, string>();
     const stale: string[] = [];
     let rounds = 0;
@@ -115,7 +120,7 @@ describe('Controller and Manager over HTTP', () => {
       const result = await context.apply(desired);
       for (const entry of result.written) written.set(entry.object.metadata?.name ?? '', entry.resourceVersion);
       return rounds < 5 ? { requeueAfter: 0 } : undefined;
-    });
+    }, fake.kubeconfigPath);
     await waitUntil(() => expect(rounds).toBe(5));
     expect(stale).toEqual([]);
     expect(manager.client.requests.get('apply')).toBe(16);

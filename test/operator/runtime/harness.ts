@@ -20,10 +20,6 @@ export interface TestCluster {
   url: string;
   kubeconfigPath: string;
   faults: ClusterFaults;
-  /** Only the fake can turn bookmarks off (for the watchdog test). */
-  setBookmarks?(on: boolean): void;
-  /** Only the fake can delay watch events (for the stale-cache test). */
-  setWatchLatency?(ms: number): void;
   stop(): Promise<void>;
 }
 
@@ -43,8 +39,6 @@ export async function startTestCluster(): Promise<TestCluster> {
     url: fake.url,
     kubeconfigPath: fake.kubeconfigPath,
     faults: fake.faults,
-    setBookmarks: (on) => (fake.faults.bookmarks = on),
-    setWatchLatency: (ms) => (fake.faults.watchLatencyMs = ms),
     stop: () => fake.stop(),
   };
 }
