@@ -16,7 +16,7 @@ import { Scheduler } from './scheduler.ts';
 import { StatefulSetController } from './statefulset.ts';
 import { VolumeBinder } from './volumes.ts';
 
-export { DEFAULT_SITE_NODES, loadNodeSpecs, parseNodeSpecs, InvalidNodesFileError, type NodeSpec } from './nodes.ts';
+export { DEFAULT_SITE_NODES, loadNodeSpecs, parseNodeSpecs, siteNodes, InvalidNodesFileError, type NodeSpec } from './nodes.ts';
 export { FAIL_ANNOTATION, RUN_SECONDS_ANNOTATION } from './kubelet.ts';
 
 /** How the simulated cluster behaves. */

@@ -46,28 +46,40 @@ const DGX_A100_LABELS: Record<string, string> = {
   'node.kubernetes.io/instance-type': 'dgx-a100',
 };
 
-function dgxA100(name: string): NodeSpec {
+function dgxA100(name: string, pods: number): NodeSpec {
   return {
     name,
     labels: { ...DGX_A100_LABELS },
     taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }],
-    allocatable: { cpu: '256', memory: '2Ti', pods: '110', 'nvidia.com/gpu': '8', 'ephemeral-storage': '15Ti' },
+    allocatable: { cpu: '256', memory: '2Ti', pods: String(pods), 'nvidia.com/gpu': '8', 'ephemeral-storage': '15Ti' },
   };
 }
 
-function cpuNode(name: string): NodeSpec {
+function cpuNode(name: string, pods: number): NodeSpec {
   return {
     name,
     labels: { 'node.kubernetes.io/instance-type': 'cpu-standard' },
     taints: [],
-    allocatable: { cpu: '64', memory: '256Gi', pods: '110', 'ephemeral-storage': '2Ti' },
+    allocatable: { cpu: '64', memory: '256Gi', pods: String(pods), 'ephemeral-storage': '2Ti' },
   };
 }
 
+/**
+ * A trust site of `dgx` DGX A100 nodes (`dgx-a100-01`...) and `cpu` CPU nodes (`cpu-01`...),
+ * each taking `podsPerNode` pods (kubelet's default 110; raise it for benchmarks with thousands
+ * of pods, since the default site holds only 220 pods that tolerate no GPU taint).
+ */
+export function siteNodes(opts: { dgx?: number; cpu?: number; podsPerNode?: number } = {}): NodeSpec[] {
+  const pods = opts.podsPerNode ?? 110;
+  const numbered = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}-${String(i + 1).padStart(2, '0')}`);
+  return [
+    ...numbered('dgx-a100', opts.dgx ?? 2).map((name) => dgxA100(name, pods)),
+    ...numbered('cpu', opts.cpu ?? 2).map((name) => cpuNode(name, pods)),
+  ];
+}
+
 /** The default site: a trust's two DGX A100 nodes (8 GPUs each, tainted) and two CPU nodes. */
-export const DEFAULT_SITE_NODES: readonly NodeSpec[] = Object.freeze([
-  dgxA100('dgx-a100-01'), dgxA100('dgx-a100-02'), cpuNode('cpu-01'), cpuNode('cpu-02'),
-]);
+export const DEFAULT_SITE_NODES: readonly NodeSpec[] = Object.freeze(siteNodes());
 
 /** Validates node specs given as a list or `{nodes: [...]}`; throws InvalidNodesFileError naming the field. */
 export function parseNodeSpecs(data: unknown, source = 'nodes'): NodeSpec[] {

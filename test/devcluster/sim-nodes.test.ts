@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SITE_NODES, InvalidNodesFileError, loadNodeSpecs, nodeObject, parseNodeSpecs } from '../../devcluster/sim/nodes.ts';
+import { DEFAULT_SITE_NODES, InvalidNodesFileError, loadNodeSpecs, nodeObject, parseNodeSpecs, siteNodes } from '../../devcluster/sim/nodes.ts';
 
 describe('simulated nodes', () => {
   let dir: string;
@@ -21,6 +21,12 @@ describe('simulated nodes', () => {
     expect(dgx?.taints).toEqual([{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }]);
     expect(cpu?.allocatable['nvidia.com/gpu']).toBeUndefined();
     expect(cpu?.taints).toEqual([]);
+  });
+
+  it('builds bigger sites for benchmarks: more nodes, more pods per node', () => {
+    const site = siteNodes({ dgx: 3, cpu: 10, podsPerNode: 500 });
+    expect(site.map((n) => n.name)).toEqual(['dgx-a100-01', 'dgx-a100-02', 'dgx-a100-03', ...Array.from({ length: 10 }, (_, i) => `cpu-${String(i + 1).padStart(2, '0')}`)]);
+    expect(new Set(site.map((n) => n.allocatable.pods))).toEqual(new Set(['500']));
   });
 
   it('loads a YAML nodes file, defaulting labels, taints and pods', async () => {
