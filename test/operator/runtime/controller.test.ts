@@ -126,6 +126,27 @@ describe('Controller and Manager over HTTP', () => {
     expect(manager.client.requests.get('apply')).toBe(16);
   });
 
+  it('reconciles the primaries a watched, non-owned object maps to, and shares one watch per kind', async () => {
+    await user.apply(enclave('mapped', []));
+    const reconciled: string[] = [];
+    const manager = testManager(cluster.kubeconfigPath);
+    managers.push(manager);
+    manager.add(
+      enclaveController(enclaveReconciler((key) => reconciled.push(key)), {
+        watches: [{ type: Kinds.Secret, mapToKeys: (secret) => [secret.metadata?.labels?.['example.org/for-enclave'] ?? ''].filter(Boolean) }],
+      }),
+    );
+    manager.add({ name: 'second', primary: Kinds.Secret, owns: [Kinds.ConfigMap], reconcile: async () => undefined });
+    await manager.start();
+    await waitUntil(() => expect(reconciled).toContain('mapped'));
+    await waitUntil(() => expect(manager.client.requests.get('create')).toBe(1));
+    const before = reconciled.length;
+    await user.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'mirror-credentials', namespace: 'sandpit-mapped', labels: { 'example.org/for-enclave': 'mapped' } } });
+    await waitUntil(() => expect(reconciled.length).toBeGreaterThan(before));
+    // Enclaves, Namespaces, NetworkPolicies, ConfigMaps, PVCs, PVs, Secrets: one list and watch each.
+    expect(manager.client.requests.get('list')).toBe(7);
+  });
+
   it('records a TerminalError once, counts it, and does not retry', async () => {
     await user.apply(enclave('invalid', []));
     let calls = 0;
