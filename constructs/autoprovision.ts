@@ -4,8 +4,9 @@ import { enclaveNamespace, WORKSPACE_ROLES } from '../api/enclave.ts';
 import type { Enclave } from '../api/enclave.ts';
 import { API_VERSION } from '../api/meta.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
-import { AUTO_PROVISIONED, COMPONENT, enclaveLabels } from './labels.ts';
+import { AUTO_PROVISIONED, enclaveChildLabels } from './labels.ts';
 import { memberName } from './names.ts';
+import { WORKSPACE_NAME_MAX } from './workspace.ts';
 import type { OwnerReference } from './objects.ts';
 import { PlainApiObject } from './objects.ts';
 
@@ -24,9 +25,9 @@ export function workspaceUsers(enclave: Enclave, site: SiteConfig): string[] {
   return users;
 }
 
-/** The stable name of a user's auto-provisioned Workspace: `auto-<slug>-<hash>`, at most 63 characters. */
+/** The stable name of a user's auto-provisioned Workspace: `auto-<slug>-<hash>`, short enough for a workspace (52 characters). */
 export function autoWorkspaceName(user: string): string {
-  return memberName('auto', user);
+  return memberName('auto', user, WORKSPACE_NAME_MAX);
 }
 
 /** Renders one Workspace custom resource per workspace user when spec.workspaces.autoProvision is set; nothing otherwise. */
@@ -34,7 +35,7 @@ export function addAutoProvisionedWorkspaces(scope: Construct, enclave: Enclave,
   const auto = enclave.spec.workspaces.autoProvision;
   if (auto === undefined) return;
   const namespace = enclaveNamespace(enclave.metadata.name);
-  const labels = { ...enclaveLabels(enclave), [COMPONENT]: 'workspace', [AUTO_PROVISIONED]: 'true' };
+  const labels = { ...enclaveChildLabels(enclave, 'workspace'), [AUTO_PROVISIONED]: 'true' };
   for (const user of workspaceUsers(enclave, site)) {
     const name = autoWorkspaceName(user);
     new PlainApiObject(scope, `auto-${name}`, {

@@ -5,7 +5,7 @@ import type { V1EnvVar, V1PersistentVolumeClaimSpec, V1PersistentVolumeSpec, V1V
 import { enclaveNamespace } from '../api/enclave.ts';
 import type { Dataset, Enclave } from '../api/enclave.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
-import { COMPONENT, DATA, enclaveLabels } from './labels.ts';
+import { DATA, enclaveChildLabels } from './labels.ts';
 import { prefixedName } from './names.ts';
 import { PlainApiObject } from './objects.ts';
 
@@ -29,9 +29,12 @@ export function datasetClaimName(name: string): string {
   return prefixedName('data', name);
 }
 
-/** The cluster-scoped PersistentVolume rendered for an NFS or CSI dataset; unique per enclave and dataset. */
+/**
+ * The cluster-scoped PersistentVolume rendered for an NFS or CSI dataset: `sde-<enclave>.<dataset>`.
+ * The dot cannot occur in either name, so two enclaves can never render the same volume name.
+ */
 export function datasetVolumeName(enclaveName: string, name: string): string {
-  return `${enclaveNamespace(enclaveName)}-${name}`;
+  return `${enclaveNamespace(enclaveName)}.${name}`;
 }
 
 /**
@@ -41,7 +44,7 @@ export function datasetVolumeName(enclaveName: string, name: string): string {
  */
 export function addDatasetStorage(scope: Construct, enclave: Enclave): void {
   const namespace = enclaveNamespace(enclave.metadata.name);
-  const labels = { ...enclaveLabels(enclave), [COMPONENT]: 'dataset', [DATA]: 'true' };
+  const labels = { ...enclaveChildLabels(enclave, 'dataset'), [DATA]: 'true' };
   for (const ds of enclave.spec.data) {
     if (ds.kind !== 'volume') continue;
     const writable = datasetWritable(ds);

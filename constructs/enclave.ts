@@ -5,7 +5,7 @@ import type { Enclave } from '../api/enclave.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import { addAutoProvisionedWorkspaces } from './autoprovision.ts';
 import { addDatasetStorage } from './datasets.ts';
-import { APP_NAME, COMPONENT, enclaveLabels, POD_SECURITY_RESTRICTED } from './labels.ts';
+import { enclaveChildLabels, POD_SECURITY_RESTRICTED } from './labels.ts';
 import { addEnclaveNetwork } from './network.ts';
 import { ownerReferences, synthesize } from './objects.ts';
 import type { KubeObject } from './objects.ts';
@@ -28,7 +28,7 @@ export function renderEnclave(enclave: Enclave, site: SiteConfig, opts: RenderOp
     new kplus.Namespace(chart, 'namespace', {
       metadata: {
         name: enclaveNamespace(enclave.metadata.name),
-        labels: { ...enclaveLabels(enclave), [APP_NAME]: 'enclave', [COMPONENT]: 'namespace', ...POD_SECURITY_RESTRICTED },
+        labels: { ...enclaveChildLabels(enclave, 'namespace'), ...POD_SECURITY_RESTRICTED },
         annotations: { 'sde.london/project-title': enclave.spec.project.title },
         ownerReferences: owners,
       },

@@ -46,6 +46,11 @@ export function enclaveLabels(enclave: Enclave): Record<string, string> {
   };
 }
 
+/** The labels of an object rendered for the enclave itself: the shared ones plus name "enclave" and the component. */
+export function enclaveChildLabels(enclave: Enclave, component: string): Record<string, string> {
+  return { ...enclaveLabels(enclave), [APP_NAME]: 'enclave', [COMPONENT]: component };
+}
+
 /** Label selector matching every object the operator rendered for enclave `name` (its workspaces' and jobs' too). */
 export function enclaveChildrenSelector(name: string): Record<string, string> {
   return { [MANAGED_BY]: MANAGER, [ENCLAVE]: name };
@@ -59,6 +64,11 @@ export function workspaceChildrenSelector(enclaveName: string, name: string): Re
 /** Label selector matching every object the operator rendered for FederatedJob `name` in enclave `enclaveName`. */
 export function federatedJobChildrenSelector(enclaveName: string, name: string): Record<string, string> {
   return { [MANAGED_BY]: MANAGER, [ENCLAVE]: enclaveName, [FEDERATED_JOB]: name };
+}
+
+/** The `labelSelector` string matching only what renderEnclave renders for enclave `name`: not its workspaces' or jobs' children. */
+export function enclaveOwnChildrenSelector(name: string): string {
+  return `${selectorString(enclaveChildrenSelector(name))},!${WORKSPACE},!${FEDERATED_JOB}`;
 }
 
 /** A selector as the `labelSelector` query parameter of a Kubernetes list call writes it. */

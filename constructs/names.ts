@@ -23,9 +23,9 @@ export function slug(value: string, max: number): string {
   return s === '' ? 'x' : s;
 }
 
-/** `<prefix>-<slug of value>-<hash of value>`: stable per value, distinct for values that slug alike, at most 63 characters. */
-export function memberName(prefix: string, value: string): string {
-  return `${prefix}-${slug(value, LABEL_MAX - prefix.length - 10)}-${shortHash(value)}`;
+/** `<prefix>-<slug of value>-<hash of value>`: stable per value, distinct for values that slug alike, at most `max` (63) characters. */
+export function memberName(prefix: string, value: string, max = LABEL_MAX): string {
+  return `${prefix}-${slug(value, max - prefix.length - 10)}-${shortHash(value)}`;
 }
 
 /** `<prefix>-<value>`, or with value shortened and a hash of it appended when that is over 63 characters. */

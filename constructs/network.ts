@@ -8,7 +8,7 @@ import type { Enclave } from '../api/enclave.ts';
 import type { Destination, SiteConfig } from '../api/siteconfig.ts';
 import { cidrContains } from '../isolation/cidr.ts';
 import type { OwnerReference } from './objects.ts';
-import { COMPONENT, COMPONENTS, FEDERATED_JOB, enclaveLabels } from './labels.ts';
+import { COMPONENT, COMPONENTS, FEDERATED_JOB, enclaveChildLabels } from './labels.ts';
 import { TOOL_PORTS } from './tools.ts';
 
 /** Names of the enclave's NetworkPolicies, one per kind of allowed traffic. */
@@ -90,7 +90,7 @@ export function addEnclaveNetwork(scope: Construct, enclave: Enclave, site: Site
   const ctx: PolicyContext = {
     scope,
     namespace: enclaveNamespace(enclave.metadata.name),
-    labels: { ...enclaveLabels(enclave), [COMPONENT]: 'network-policy' },
+    labels: enclaveChildLabels(enclave, 'network-policy'),
     ownerReferences,
   };
   const n = NETWORK_POLICY_NAMES;

@@ -4,7 +4,7 @@ import type { Construct } from 'constructs';
 import { enclaveNamespace } from '../api/enclave.ts';
 import type { Enclave } from '../api/enclave.ts';
 import { GPU_RESOURCE } from './gpu.ts';
-import { COMPONENT, enclaveLabels } from './labels.ts';
+import { enclaveChildLabels } from './labels.ts';
 import type { OwnerReference } from './objects.ts';
 import { PlainApiObject } from './objects.ts';
 
@@ -26,7 +26,7 @@ export const CONTAINER_DEFAULTS = {
  */
 export function addEnclaveQuota(scope: Construct, enclave: Enclave, ownerReferences: OwnerReference[] | undefined): void {
   const namespace = enclaveNamespace(enclave.metadata.name);
-  const labels = { ...enclaveLabels(enclave), [COMPONENT]: 'quota' };
+  const labels = enclaveChildLabels(enclave, 'quota');
   const r = enclave.spec.resources;
   const volumeDatasets = enclave.spec.data.filter((d) => d.kind === 'volume').length;
   new PlainApiObject(scope, 'quota', {

@@ -6,7 +6,7 @@ import type { V1PolicyRule } from '@kubernetes/client-node';
 import { enclaveNamespace, MEMBER_ROLES } from '../api/enclave.ts';
 import type { Enclave, Member, MemberRole } from '../api/enclave.ts';
 import { GROUP } from '../api/meta.ts';
-import { COMPONENT, enclaveLabels } from './labels.ts';
+import { enclaveChildLabels } from './labels.ts';
 import { memberName } from './names.ts';
 import type { OwnerReference } from './objects.ts';
 import { PlainApiObject } from './objects.ts';
@@ -55,7 +55,7 @@ export function roleBindingName(member: Member): string {
  */
 export function addEnclaveAccess(scope: Construct, enclave: Enclave, accessActive: boolean, ownerReferences: OwnerReference[] | undefined): void {
   const namespace = enclaveNamespace(enclave.metadata.name);
-  const labels = { ...enclaveLabels(enclave), [COMPONENT]: 'rbac' };
+  const labels = enclaveChildLabels(enclave, 'rbac');
   new kplus.ServiceAccount(scope, 'workload-sa', {
     metadata: { name: WORKLOAD_SERVICE_ACCOUNT, namespace, labels, ownerReferences },
     automountToken: false,

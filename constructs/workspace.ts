@@ -15,6 +15,12 @@ import type { KubeObject } from './objects.ts';
 import { enclavePodSpec } from './pod.ts';
 import { TOOL_HOMES, TOOL_PORTS } from './tools.ts';
 
+/**
+ * The longest workspace name: its StatefulSet's pods are `<name>-0` and the StatefulSet labels
+ * revisions `<name>-<10-character hash>`, and both must stay within 63 characters.
+ */
+export const WORKSPACE_NAME_MAX = 52;
+
 /** The home volume claim of workspace `name`: a claim of its own, not a volumeClaimTemplate, so its retention is ours to decide. */
 export function homeClaimName(name: string): string {
   return childName(name, 'home');

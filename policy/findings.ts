@@ -17,6 +17,7 @@ export const FINDING_REASONS = [
   'UnknownDataset',
   'DatasetUnreachable',
   'UnknownAggregator',
+  'NameTooLong',
 ] as const;
 
 export type FindingReason = (typeof FINDING_REASONS)[number];

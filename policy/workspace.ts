@@ -3,10 +3,15 @@ import type { Enclave } from '../api/enclave.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import type { Workspace } from '../api/workspace.ts';
 import { workspaceUsers } from '../constructs/autoprovision.ts';
-import { workspaceImage } from '../constructs/workspace.ts';
+import { WORKSPACE_NAME_MAX, workspaceImage } from '../constructs/workspace.ts';
 import { checkDatasets, checkGpus, checkImage, checkNamespace } from './common.ts';
 import type { Finding } from './findings.ts';
 import { workspaceImagePrefixes } from './images.ts';
+
+function checkName(name: string): Finding[] {
+  if (name.length <= WORKSPACE_NAME_MAX) return [];
+  return [{ field: 'metadata.name', reason: 'NameTooLong', message: `expected at most ${WORKSPACE_NAME_MAX} characters (the StatefulSet's revision label appends 11); found ${name.length}` }];
+}
 
 function checkOwner(owner: string, enclave: Enclave, site: SiteConfig): Finding[] {
   if (workspaceUsers(enclave, site).includes(owner)) return [];
@@ -18,13 +23,15 @@ function checkOwner(owner: string, enclave: Enclave, site: SiteConfig): Finding[
 }
 
 /**
- * Checks a workspace against its enclave and site: in the enclave's namespace; owned by a
+ * Checks a workspace against its enclave and site: in the enclave's namespace; a name its
+ * StatefulSet can carry; owned by a
  * user member (or member of a resolvable group) whose role may run workspaces; image allowed;
  * datasets among the enclave's; GPUs within the enclave's and of a product the pool has.
  */
 export function checkWorkspace(ws: Workspace, enclave: Enclave, site: SiteConfig): Finding[] {
   return [
     ...checkNamespace(ws.metadata.namespace, enclave),
+    ...checkName(ws.metadata.name),
     ...checkOwner(ws.spec.owner, enclave, site),
     ...checkImage(workspaceImage(ws, site), 'spec.image', workspaceImagePrefixes(enclave, site)),
     ...checkDatasets(ws.spec.datasets ?? [], 'spec.datasets', enclave),

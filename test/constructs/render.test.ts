@@ -109,10 +109,10 @@ describe('renderEnclave', () => {
   });
 
   it('renders read-only, retained volumes for volume datasets', () => {
-    const pv = find(objects, 'PersistentVolume', 'sde-cardiac-mri-cardiac-mri-curated').spec as Record<string, unknown>;
+    const pv = find(objects, 'PersistentVolume', 'sde-cardiac-mri.cardiac-mri-curated').spec as Record<string, unknown>;
     expect(pv).toMatchObject({ accessModes: ['ReadOnlyMany'], persistentVolumeReclaimPolicy: 'Retain', nfs: { readOnly: true } });
     expect(pv.claimRef).toMatchObject({ namespace: 'sde-cardiac-mri', name: 'data-cardiac-mri-curated' });
-    expect(find(objects, 'PersistentVolumeClaim', 'data-cardiac-mri-curated').spec).toMatchObject({ accessModes: ['ReadOnlyMany'], volumeName: 'sde-cardiac-mri-cardiac-mri-curated' });
+    expect(find(objects, 'PersistentVolumeClaim', 'data-cardiac-mri-curated').spec).toMatchObject({ accessModes: ['ReadOnlyMany'], volumeName: 'sde-cardiac-mri.cardiac-mri-curated' });
   });
 
   it('auto-provisions one valid Workspace per user who may run workspaces, groups only through the site', () => {
@@ -125,7 +125,7 @@ describe('renderEnclave', () => {
     expect(auto.map((w) => (w.spec as { owner: string }).owner)).toEqual(['j.patel@ucl.ac.uk', 'm.okafor@ucl.ac.uk', 'a.new@ucl.ac.uk']);
     for (const w of auto) {
       expect(w.metadata.name).toMatch(/^auto-[a-z0-9-]+-[0-9a-f]{8}$/);
-      expect(w.metadata.name.length).toBeLessThanOrEqual(63);
+      expect(w.metadata.name.length).toBeLessThanOrEqual(52);
       expect(w.metadata.labels?.[AUTO_PROVISIONED]).toBe('true');
       expect(w.metadata.namespace).toBe('sde-cardiac-mri');
       expect(workspaceSchema.safeParse(w).success).toBe(true);

@@ -60,6 +60,7 @@ describe('checkWorkspace', () => {
     ['a dataset the enclave lacks', (w) => { w.spec.datasets = ['omop', 'hes']; }, [{ field: 'spec.datasets[1]', reason: 'UnknownDataset' }]],
     ['more GPUs than the enclave', (w) => { w.spec.resources.gpus = 5; }, [{ field: 'spec.resources.gpus', reason: 'GpusAboveEnclave' }]],
     ['a GPU product the pool lacks', (w) => { w.spec.resources.gpuProduct = 'Tesla-T4'; }, [{ field: 'spec.resources.gpuProduct', reason: 'GpuProductUnavailable' }]],
+    ['a name too long for its StatefulSet', (w) => { w.metadata.name = 'w'.repeat(53); }, [{ field: 'metadata.name', reason: 'NameTooLong' }]],
     ['another enclave\'s namespace', (w) => { w.metadata.namespace = 'sde-other'; }, [{ field: 'metadata.namespace', reason: 'NamespaceMismatch' }]],
     ['site registries when the enclave lists no images', (w, e) => { e.spec.workspaces.allowedImages = []; w.spec.image = 'nvcr.io/nvidia/pytorch:24.01-py3'; }, []],
   ];
