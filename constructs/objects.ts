@@ -78,6 +78,7 @@ function sortedKeys(value: unknown): unknown {
  * An ApiObject built from plain JSON that holds no cdk8s tokens. Its synthesis skips token
  * resolution (which copies the key path at every leaf and dominated render time for pod specs)
  * and produces what ApiObject would: apiVersion, kind, metadata first, other keys sorted, no nulls.
+ * JSON patches do not apply to it: it is built complete, so it needs none.
  */
 export class PlainApiObject extends ApiObject {
   readonly #body: Record<string, unknown>;
