@@ -32,6 +32,8 @@ export interface ReflectorOptions {
   logger?: Logger;
 }
 
+const RELIST_AFTER_FAILURES = 3;
+
 interface WatchOutcome {
   reason: RestartReason | 'stopped';
   receivedData: boolean;
@@ -40,8 +42,8 @@ interface WatchOutcome {
 /**
  * A list-then-watch loop that never gives up, unlike client-node's informer: it lists (paged with
  * limit/continue), watches from the list's resourceVersion with bookmarks, resumes from the last
- * seen resourceVersion after a dropped connection, relists after 410 Gone, restarts with jittered
- * exponential backoff after any error, restarts a watch that went quiet past the watchdog, and
+ * seen resourceVersion after a dropped connection, relists after 410 Gone (or three failures in a
+ * row), restarts with jittered exponential backoff after any error, restarts a watch that went quiet past the watchdog, and
  * relists periodically, emitting only real differences. `cache.hasSynced` turns true after the
  * first list. Every restart is counted by reason, every event by type.
  */
@@ -91,22 +93,29 @@ export class Reflector {
 
   async #run(): Promise<void> {
     let needList = true;
+    let failures = 0;
     while (this.#running) {
       try {
         if (needList) {
           await this.#listAll();
           needList = false;
+          failures = 0;
         }
         const outcome = await this.#watchOnce();
         if (outcome.reason === 'stopped' || !this.#running) break;
         this.#countRestart(outcome.reason);
         if (outcome.reason === 'gone' || outcome.reason === 'resync') needList = true;
-        if (outcome.receivedData || outcome.reason === 'resync') this.#backoff.reset();
-        else await this.#pause();
+        if (outcome.receivedData || outcome.reason === 'resync') {
+          failures = 0;
+          this.#backoff.reset();
+        } else await this.#pause();
       } catch (error) {
         if (!this.#running) break;
         const reason: RestartReason = statusCodeOf(error) === 410 ? 'gone' : 'error';
-        if (reason === 'gone') needList = true;
+        failures += 1;
+        // Resuming is cheap but can be wrong (a restored API server may not know our resourceVersion):
+        // after repeated failures, start over from a fresh list, as client-go's reflector does.
+        if (reason === 'gone' || failures >= RELIST_AFTER_FAILURES) needList = true;
         this.#countRestart(reason);
         this.#options.logger?.warn({ resource: this.#options.type.plural, reason, err: error }, 'watch failed; restarting');
         await this.#pause();

@@ -43,7 +43,8 @@ export async function startTestCluster(): Promise<TestCluster> {
   };
 }
 
-async function installTestCrds(kubeconfigPath: string): Promise<void> {
+/** Installs the test kinds' CRDs (schemaless, with a status subresource) on a dev cluster. */
+export async function installTestCrds(kubeconfigPath: string): Promise<void> {
   const client = userClient(kubeconfigPath);
   for (const type of Object.values(TestKinds)) {
     const [group, version] = type.apiVersion.split('/') as [string, string];
