@@ -110,7 +110,7 @@ export function podDatasets(enclave: Enclave, names: readonly string[], site: Si
     }
     const service = site.dataServices.find((s) => s.name === ds.source.endpoint);
     if (service !== undefined) {
-      out.env.push({ name: envName(ds.name, 'HOST'), value: service.host ?? service.cidr.split('/')[0] ?? '' });
+      out.env.push({ name: envName(ds.name, 'HOST'), value: service.host ?? service.cidr.split('/')[0] ?? service.cidr });
       out.env.push({ name: envName(ds.name, 'PORT'), value: String(service.ports[0]?.port ?? '') });
     }
     const secret = ds.source.secretRef;

@@ -6,7 +6,6 @@ import { enclaveNamespace } from '../api/enclave.ts';
 import type { Enclave } from '../api/enclave.ts';
 import type { FederatedJob } from '../api/federatedjob.ts';
 import type { Destination, SiteConfig } from '../api/siteconfig.ts';
-import { firstAddress } from '../isolation/cidr.ts';
 import { podDatasets } from './datasets.ts';
 import type { RenderOptions } from './enclave.ts';
 import { placement } from './gpu.ts';
@@ -38,9 +37,14 @@ export function federatedJobNames(name: string): { participant: string; particip
   };
 }
 
+/** The aggregator's host as clients dial it: its host name, else the address of its CIDR. */
+export function aggregatorHost(endpoint: Destination): string {
+  return endpoint.host ?? endpoint.cidr.split('/')[0] ?? endpoint.cidr;
+}
+
 /** The aggregator's `host:port` as clients dial it: the endpoint's host (else its first address) and first port. */
 export function aggregatorAddress(endpoint: Destination): string {
-  return `${endpoint.host ?? firstAddress(endpoint.cidr)}:${endpoint.ports[0]?.port ?? ''}`;
+  return `${aggregatorHost(endpoint)}:${endpoint.ports[0]?.port ?? ''}`;
 }
 
 /** The framework's own environment: site name and aggregator address for NVIDIA FLARE or Flower, plus the run's round count. */
@@ -58,7 +62,7 @@ export function frameworkEnv(job: FederatedJob, thisSite: string, endpoint: Dest
       ...common,
       { name: 'NVFLARE_SITE_NAME', value: thisSite },
       { name: 'NVFLARE_SERVER_ADDRESS', value: address },
-      ...(admin && endpoint ? [{ name: 'NVFLARE_ADMIN_ADDRESS', value: `${endpoint.host ?? firstAddress(endpoint.cidr)}:${admin.port}` }] : []),
+      ...(admin && endpoint ? [{ name: 'NVFLARE_ADMIN_ADDRESS', value: `${aggregatorHost(endpoint)}:${admin.port}` }] : []),
     ];
   }
   return [

@@ -35,13 +35,24 @@ export function parseCidr(cidr: string): Block {
   return { base: a - (a % size), prefix };
 }
 
+/** True when the text is an IPv4 CIDR block (or address) with every octet at most 255. */
+export function isCidr(text: string): boolean {
+  try {
+    parseCidr(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The number of addresses in a block. */
 export function blockSize(b: Block): number {
   return 2 ** (32 - b.prefix);
 }
 
-/** True when every address of `inner` lies in `outer`. */
+/** True when every address of `inner` lies in `outer`; false when either is not a valid block, so bad input never widens access. */
 export function cidrContains(outer: string, inner: string): boolean {
+  if (!isCidr(outer) || !isCidr(inner)) return false;
   const o = parseCidr(outer);
   const i = parseCidr(inner);
   return i.prefix >= o.prefix && i.base >= o.base && i.base + blockSize(i) <= o.base + blockSize(o);

@@ -1,7 +1,7 @@
 // Site rules for an Enclave: what the CRD schema cannot know because it depends on the site.
 import type { Enclave } from '../api/enclave.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
-import { cidrContains } from '../isolation/cidr.ts';
+import { cidrContains, isCidr } from '../isolation/cidr.ts';
 import { checkGpus, checkImage } from './common.ts';
 import type { Finding } from './findings.ts';
 import { workspaceImagePrefixes } from './images.ts';
@@ -10,6 +10,10 @@ function checkEgress(enclave: Enclave, site: SiteConfig): Finding[] {
   const out: Finding[] = [];
   const allowedNames = site.allowedEgress.map((d) => `${d.name} ${d.cidr}`).join(', ') || 'none';
   enclave.spec.network.egress.forEach((rule, i) => {
+    if (!isCidr(rule.cidr)) {
+      out.push({ field: `spec.network.egress[${i}].cidr`, reason: 'InvalidCidr', message: `expected an IPv4 CIDR with octets 0-255 such as "10.20.0.0/24"; found ${rule.cidr}` });
+      return;
+    }
     const containing = site.allowedEgress.filter((d) => cidrContains(d.cidr, rule.cidr));
     if (containing.length === 0) {
       out.push({ field: `spec.network.egress[${i}].cidr`, reason: 'EgressNotAllowed', message: `expected a network inside a destination site ${site.site} allows (${allowedNames}); found ${rule.cidr}` });

@@ -11,6 +11,7 @@ export const FINDING_REASONS = [
   'UnknownDataService',
   'DataServiceKindMismatch',
   'EgressNotAllowed',
+  'InvalidCidr',
   'OwnerNotMember',
   'RoleMayNotRunWorkspaces',
   'ImageNotAllowed',

@@ -61,6 +61,17 @@ describe('renderEnclave', () => {
     }
   });
 
+  it('leaves out extra egress the site does not allow, and bad addresses, without failing', () => {
+    const e = cardiacEnclave();
+    e.spec.network.egress = [
+      { cidr: '10.40.3.0/30', ports: [{ port: 443, protocol: 'TCP' }, { port: 22, protocol: 'TCP' }], reason: 'approved, but not port 22' },
+      { cidr: '999.40.3.0/28', ports: [{ port: 443, protocol: 'TCP' }], reason: 'not an address' },
+      { cidr: '0.0.0.0/0', ports: [{ port: 443, protocol: 'TCP' }], reason: 'the internet' },
+    ];
+    const approved = find(renderEnclave(e, site, active), 'NetworkPolicy', NETWORK_POLICY_NAMES.approvedEgress) as unknown as V1NetworkPolicy;
+    expect(approved.spec?.egress).toEqual([{ to: [{ ipBlock: { cidr: '10.40.3.0/30' } }], ports: [{ port: 443, protocol: 'TCP' }] }]);
+  });
+
   it('adds no owner references before the enclave is stored', () => {
     for (const o of renderEnclave(cardiacEnclave(false), site, active)) expect(o.metadata.ownerReferences).toBeUndefined();
   });
