@@ -69,6 +69,7 @@ export function serverSideApply(
   for (const k of SYSTEM_META) delete cfg.metadata[k];
   if (opts.subresource === 'status') {
     for (const k of Object.keys(cfg)) if (k !== 'apiVersion' && k !== 'kind' && k !== 'metadata' && k !== 'status') delete cfg[k];
+    cfg.metadata = rt.namespaced ? { name, namespace } : { name };
   } else if (rt.statusSubresource) {
     delete cfg.status;
   }

@@ -104,6 +104,14 @@ describe('@kubernetes/client-node', () => {
     expect(withStatus.spec.target).toBe('b');
     expect(withStatus.status.phase).toBe('Ready');
     expect(withStatus.metadata.generation).toBe(2);
+    const apply = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply);
+    const applied = (await custom.patchNamespacedCustomObjectStatus(
+      { ...ref, name: 'p', body: { apiVersion: 'example.com/v1', kind: 'Probe', metadata: { name: 'p', labels: { ignored: 'yes' } }, status: { phase: 'Applied' } }, fieldManager: 'sde-operator', force: true },
+      apply,
+    )) as { status: { phase: string }; metadata: { labels?: Record<string, string>; generation: number } };
+    expect(applied.status.phase).toBe('Applied');
+    expect(applied.metadata.labels).toBeUndefined();
+    expect(applied.metadata.generation).toBe(2);
   });
 
   it('refuses the fifth one-GPU pod in a namespace whose GPU quota is 4', async () => {

@@ -1,6 +1,9 @@
 // The REST protocol over HTTP, as any client sees it: Status errors with the right codes and
 // causes, paging, watch streams (resume, bookmarks, 410), the status subresource, discovery,
 // RBAC with bearer tokens and access reviews, and injected faults.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevCluster } from '../../devcluster/index.ts';
 import type { DevCluster } from '../../devcluster/index.ts';
@@ -240,5 +243,44 @@ describe('authentication and RBAC', () => {
       apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: 'bob', groups: ['sde:researchers'], resourceAttributes: { namespace: 'sde-a', verb: 'get', resource: 'secrets' } },
     });
     expect(((await sar.json()) as { status: { allowed: boolean } }).status.allowed).toBe(false);
+  });
+});
+
+describe('events and restarts', () => {
+  it('serves one set of events through core/v1 and events.k8s.io/v1', async () => {
+    const created = await call('POST', '/apis/events.k8s.io/v1/namespaces/default/events', {
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name: 'enclave-ready.1' },
+      eventTime: '2026-01-01T00:00:00.000000Z',
+      reportingController: 'sde.london/operator',
+      reportingInstance: 'sde-operator-0',
+      action: 'Reconcile',
+      reason: 'Ready',
+      type: 'Normal',
+      note: 'enclave is ready',
+      regarding: { apiVersion: 'sde.london/v1alpha1', kind: 'Enclave', name: 'cardiac-mri' },
+    });
+    expect(created.status).toBe(201);
+    const core = await call('GET', '/api/v1/namespaces/default/events/enclave-ready.1');
+    expect(core.json).toMatchObject({ apiVersion: 'v1', message: 'enclave is ready', reason: 'Ready', involvedObject: { kind: 'Enclave', name: 'cardiac-mri' }, reportingComponent: 'sde.london/operator' });
+  });
+
+  it('keeps objects across stop and start with the same data file and port', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'devcluster-restart-'));
+    try {
+      const first = await startDevCluster({ simulate: false, dataFile: join(dir, 'data.json') });
+      await fetch(`${first.url}/api/v1/namespaces/default/configmaps`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(configMap('kept')) });
+      await first.stop();
+      const second = await startDevCluster({ simulate: false, dataFile: join(dir, 'data.json'), port: first.port });
+      try {
+        expect(second.url).toBe(first.url);
+        expect((await fetch(`${second.url}/api/v1/namespaces/default/configmaps/kept`)).status).toBe(200);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
