@@ -143,30 +143,32 @@ export function fromFieldsV1(tree: unknown): FieldSet {
 
 /** A copy of `current` with `config` merged in the server-side apply way (lists by merge key, atomic lists replaced). */
 export function mergeApplied(current: unknown, config: unknown, names: string[], sem: ListSemanticsOf): unknown {
+  return mergeInto(clone(current), config, names, sem);
+}
+
+function mergeInto(target: unknown, config: unknown, names: string[], sem: ListSemanticsOf): unknown {
   if (isPlainObject(config)) {
-    const out: Record<string, unknown> = isPlainObject(current) ? clone(current) : {};
+    const out: Record<string, unknown> = isPlainObject(target) ? target : {};
     for (const [k, v] of Object.entries(config)) {
       if (v === undefined) continue;
-      out[k] = mergeApplied(out[k], v, [...names, k], sem);
+      out[k] = mergeInto(out[k], v, [...names, k], sem);
     }
     return out;
   }
   if (Array.isArray(config)) {
     const s = sem(names);
-    if (s.type === 'map' && Array.isArray(current)) {
-      const out = clone(current);
+    if (s.type === 'map' && Array.isArray(target)) {
       for (const item of config) {
         if (!isPlainObject(item)) continue;
-        const at = out.findIndex((o) => isPlainObject(o) && s.keys.every((k) => deepEqual(o[k], item[k])));
-        if (at >= 0) out[at] = mergeApplied(out[at], item, names, sem);
-        else out.push(clone(item));
+        const at = target.findIndex((o) => isPlainObject(o) && s.keys.every((k) => deepEqual(o[k], item[k])));
+        if (at >= 0) target[at] = mergeInto(target[at], item, names, sem);
+        else target.push(clone(item));
       }
-      return out;
+      return target;
     }
-    if (s.type === 'set' && Array.isArray(current)) {
-      const out = clone(current);
-      for (const v of config) if (!out.some((o) => deepEqual(o, v))) out.push(clone(v));
-      return out;
+    if (s.type === 'set' && Array.isArray(target)) {
+      for (const v of config) if (!target.some((o) => deepEqual(o, v))) target.push(clone(v));
+      return target;
     }
   }
   return clone(config);

@@ -16,9 +16,13 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return ak.length === bk.length && ak.every((k) => Object.hasOwn(bo, k) && deepEqual(ao[k], bo[k]));
 }
 
-/** A deep copy of a JSON value. */
+/** A deep copy of a JSON value (undefined members dropped); much faster than structuredClone for small objects. */
 export function clone<T>(v: T): T {
-  return structuredClone(v);
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x: unknown) => clone(x)) as T;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = clone(x);
+  return out as T;
 }
 
 /** True for a plain (non-array, non-null) object. */
