@@ -1,6 +1,7 @@
 // The enclave's GPU quota, shared first come, first served among its workspaces and jobs, so
 // a request over what is left becomes a clear QuotaExceeded condition instead of a silent Pending.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Refusal } from './spec.ts';
 
 interface GpuConsumer {
   metadata?: { name?: string; creationTimestamp?: string | Date };
@@ -36,4 +37,18 @@ export function gpusHeldBefore(self: Readonly<KubernetesObject>, consumers: read
     .map((o) => o as GpuConsumer)
     .filter((o) => !(o.metadata?.name === me.metadata?.name && (o as KubernetesObject).kind === (self as KubernetesObject).kind) && before(o))
     .reduce((sum, o) => sum + gpusOf(o), 0);
+}
+
+/**
+ * QuotaExceeded when `gpus` (asked for at `field`) do not fit in what the enclave's quota of
+ * `enclaveGpus` has left after the consumers that came before `self`; undefined when they fit.
+ */
+export function gpuQuotaRefusal(self: Readonly<KubernetesObject>, consumers: readonly Readonly<KubernetesObject>[], gpus: number, enclaveGpus: number, field: string): Refusal | undefined {
+  if (gpus === 0 || gpusOf(self as GpuConsumer) === 0) return undefined;
+  const held = gpusHeldBefore(self, consumers);
+  if (held + gpus <= enclaveGpus) return undefined;
+  return {
+    reason: 'QuotaExceeded',
+    message: `${field}: asks for ${gpus} GPU(s) but the enclave's quota of ${enclaveGpus} has ${Math.max(0, enclaveGpus - held)} left (${held} held by earlier workspaces and jobs)`,
+  };
 }

@@ -4,6 +4,8 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { z } from 'zod';
 import { problemsFromIssues } from '../api/manifests.ts';
 import type { Finding } from '../policy/index.ts';
+import { findCondition, setConditions } from './runtime/index.ts';
+import type { Condition, ReconcileContext } from './runtime/index.ts';
 
 /** Why a spec cannot be acted on: a CamelCase reason and a message naming the fields. */
 export interface Refusal {
@@ -31,4 +33,26 @@ export function refusalFromFindings(findings: readonly Finding[]): Refusal | und
   const first = findings[0];
   if (first === undefined) return undefined;
   return { reason: first.reason, message: findings.map((f) => `${f.field}: ${f.message}`).join('; ') };
+}
+
+/**
+ * Reports a refusal on the primary: its `concern` condition (SpecValid unless said otherwise) and
+ * Ready go False with the refusal's reason and message, phase Failed, and a Warning Event is
+ * recorded when the message is new. Nothing else is written: no child is created or removed.
+ */
+export async function refuse(ctx: ReconcileContext, refusal: Refusal, options: { now: Date; concern?: string }): Promise<void> {
+  const live = ctx.primary() as (KubernetesObject & { status?: { conditions?: Condition[] } }) | undefined;
+  if (live === undefined) return;
+  const concern = options.concern ?? 'SpecValid';
+  const generation = live.metadata?.generation;
+  const previous = live.status?.conditions;
+  const conditions = setConditions(previous, [
+    ...(concern === 'SpecValid' ? [] : [{ type: 'SpecValid', status: 'True' as const, reason: 'Valid', message: 'the spec passed the schema and the site rules' }]),
+    { type: concern, status: 'False', reason: refusal.reason, message: refusal.message },
+    { type: 'Ready', status: 'False', reason: refusal.reason, message: `${concern}: ${refusal.message}` },
+  ], { now: options.now, ...(generation !== undefined ? { observedGeneration: generation } : {}) });
+  await ctx.patchStatus({ phase: 'Failed', observedGeneration: generation, conditions });
+  const before = findCondition(previous, concern);
+  if (before?.status !== 'False' || before.message !== refusal.message) await ctx.recordEvent({ type: 'Warning', reason: refusal.reason, message: refusal.message });
+  ctx.log.info({ reason: refusal.reason }, refusal.message);
 }

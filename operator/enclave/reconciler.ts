@@ -10,7 +10,7 @@ import { checkEnclave } from '../../policy/index.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, formatConditionTime, setConditions, summarizeReady } from '../runtime/index.ts';
 import type { Condition, ConditionUpdate, ControllerOptions, ReconcileContext, ReconcileResult } from '../runtime/index.ts';
-import { checkSpec, refusalFromFindings } from '../spec.ts';
+import { checkSpec, refusalFromFindings, refuse } from '../spec.ts';
 import type { Refusal } from '../spec.ts';
 import { accessState, durationMs } from './access.ts';
 import type { AccessState } from './access.ts';
@@ -66,7 +66,7 @@ async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControlle
   const checked = checkSpec(enclaveSchema, live);
   const refusal = checked.ok ? refusalFromFindings(checkEnclave(checked.value, site)) : checked.refusal;
   if (!checked.ok || refusal !== undefined) {
-    await refuse(ctx, live, refusal as Refusal, now, generation);
+    await refuse(ctx, refusal as Refusal, { now });
     return;
   }
   const enclave = checked.value;
@@ -93,21 +93,6 @@ async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControlle
   });
   await recordTransitions(ctx, live, previous, conditions, access);
   return nextWake(access, now);
-}
-
-/** Refuses an invalid enclave: a condition and an Event naming the field; no children are created or removed. */
-async function refuse(ctx: ReconcileContext, live: LiveEnclave, refusal: Refusal, now: Date, generation: number | undefined): Promise<void> {
-  const previous = live.status?.conditions;
-  const conditions = setConditions(previous, [
-    { type: 'SpecValid', status: 'False', reason: refusal.reason, message: refusal.message },
-    { type: 'Ready', status: 'False', reason: refusal.reason, message: `SpecValid: ${refusal.message}` },
-  ], { now, ...(generation !== undefined ? { observedGeneration: generation } : {}) });
-  await ctx.patchStatus({ phase: 'Failed', observedGeneration: generation, conditions });
-  const before = findCondition(previous, 'SpecValid');
-  if (before?.status !== 'False' || before.message !== refusal.message) {
-    await ctx.recordEvent({ type: 'Warning', reason: refusal.reason === 'InvalidSpec' ? 'InvalidSpec' : refusal.reason, message: refusal.message });
-  }
-  ctx.log.info({ reason: refusal.reason }, refusal.message);
 }
 
 function enclaveConditions(previous: readonly Condition[] | undefined, access: AccessState, now: Date, generation: number | undefined): Condition[] {

@@ -9,12 +9,11 @@ import { FEDERATED_JOB, federatedJobChildrenSelector } from '../../constructs/la
 import { checkFederatedJob } from '../../policy/index.ts';
 import { accessState, durationMs } from '../enclave/access.ts';
 import { keysInEnclave, lookupEnclave } from '../enclave/lookup.ts';
-import { gpusHeldBefore } from '../gpu-budget.ts';
+import { gpuQuotaRefusal } from '../gpu-budget.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, formatConditionTime, setConditions } from '../runtime/index.ts';
 import type { Condition, ControllerOptions, ObjectCache, ReconcileContext, ReconcileResult, WatchedType } from '../runtime/index.ts';
-import { checkSpec, refusalFromFindings } from '../spec.ts';
-import type { Refusal } from '../spec.ts';
+import { checkSpec, refusalFromFindings, refuse } from '../spec.ts';
 
 /** What the FederatedJob controller needs besides the runtime: the site it runs for. */
 export interface FederatedJobControllerOptions {
@@ -57,20 +56,17 @@ async function reconcileFederatedJob(ctx: ReconcileContext, options: FederatedJo
   const generation = live.metadata?.generation;
   const lookup = lookupEnclave(ctx.cache(SdeKinds.Enclave), live.metadata?.namespace, site.site);
   if (!lookup.found && lookup.otherSite) return;
-  if (!lookup.found) return refuse(ctx, live, lookup.refusal, now, generation);
+  if (!lookup.found) return refuse(ctx, lookup.refusal, { now });
   const checked = checkSpec(federatedJobSchema, live);
-  if (!checked.ok) return refuse(ctx, live, checked.refusal, now, generation);
+  if (!checked.ok) return refuse(ctx, checked.refusal, { now });
   const job = checked.value;
   const enclave = lookup.enclave;
   const findings = refusalFromFindings(checkFederatedJob(job, enclave, site));
-  if (findings) return refuse(ctx, live, findings, now, generation);
+  if (findings) return refuse(ctx, findings, { now });
   const namespace = job.metadata.namespace ?? '';
   const consumers = [...ctx.cache(SdeKinds.Workspace).list({ namespace }), ...ctx.cache(SdeKinds.FederatedJob).list({ namespace })];
-  const held = gpusHeldBefore(live, consumers);
-  const gpus = job.spec.participant.resources.gpus;
-  if (gpus > 0 && held + gpus > enclave.spec.resources.gpus && live.status?.phase !== 'Succeeded' && live.status?.phase !== 'Failed') {
-    return refuse(ctx, live, { reason: 'QuotaExceeded', message: `spec.participant.resources.gpus: asks for ${gpus} GPU(s) but the enclave's quota of ${enclave.spec.resources.gpus} has ${Math.max(0, enclave.spec.resources.gpus - held)} left` }, now, generation);
-  }
+  const quota = gpuQuotaRefusal(live, consumers, job.spec.participant.resources.gpus, enclave.spec.resources.gpus, 'spec.participant.resources.gpus');
+  if (quota) return refuse(ctx, quota, { now, concern: 'Admitted' });
 
   const access = accessState(enclave.spec, now, durationMs(site.expiryWarning));
   const desired = renderFederatedJob(job, enclave, site, { accessActive: access.active, thisSite: site.site });
@@ -111,16 +107,4 @@ function participantStatus(batch: BatchJobView | undefined, active: boolean): { 
   if (!active || batch?.spec?.suspend) return { phase: 'Suspended', ...times };
   if ((batch?.status?.active ?? 0) > 0) return { phase: 'Running', ...times };
   return { phase: 'Pending', ...times };
-}
-
-async function refuse(ctx: ReconcileContext, live: LiveJob, refusal: Refusal, now: Date, generation: number | undefined): Promise<ReconcileResult> {
-  const previous = live.status?.conditions;
-  const conditions = setConditions(previous, [
-    { type: 'SpecValid', status: 'False', reason: refusal.reason, message: refusal.message },
-    { type: 'Ready', status: 'False', reason: refusal.reason, message: `SpecValid: ${refusal.message}` },
-  ], { now, ...(generation !== undefined ? { observedGeneration: generation } : {}) });
-  await ctx.patchStatus({ phase: 'Failed', observedGeneration: generation, conditions });
-  const before = findCondition(previous, 'SpecValid');
-  if (before?.status !== 'False' || before.message !== refusal.message) await ctx.recordEvent({ type: 'Warning', reason: refusal.reason, message: refusal.message });
-  return undefined;
 }

@@ -11,12 +11,11 @@ import { TOOL_PORTS } from '../../constructs/tools.ts';
 import { checkWorkspace } from '../../policy/index.ts';
 import { accessState, durationMs } from '../enclave/access.ts';
 import { keysInEnclave, lookupEnclave } from '../enclave/lookup.ts';
-import { gpusHeldBefore } from '../gpu-budget.ts';
+import { gpuQuotaRefusal } from '../gpu-budget.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, setConditions, summarizeReady } from '../runtime/index.ts';
 import type { Condition, ConditionUpdate, ControllerOptions, ObjectCache, ReconcileContext, ReconcileResult, WatchedType } from '../runtime/index.ts';
-import { checkSpec, refusalFromFindings } from '../spec.ts';
-import type { Refusal } from '../spec.ts';
+import { checkSpec, refusalFromFindings, refuse } from '../spec.ts';
 
 /** What the Workspace controller needs besides the runtime. */
 export interface WorkspaceControllerOptions {
@@ -60,16 +59,17 @@ async function reconcileWorkspace(ctx: ReconcileContext, options: WorkspaceContr
 
   const lookup = lookupEnclave(ctx.cache(SdeKinds.Enclave), live.metadata?.namespace, site.site);
   if (!lookup.found && lookup.otherSite) return;
-  if (!lookup.found) return refuse(ctx, live, lookup.refusal, now, generation);
+  if (!lookup.found) return refuse(ctx, lookup.refusal, { now });
   const checked = checkSpec(workspaceSchema, live);
-  if (!checked.ok) return refuse(ctx, live, checked.refusal, now, generation);
+  if (!checked.ok) return refuse(ctx, checked.refusal, { now });
   const ws = checked.value;
   const enclave = lookup.enclave;
   const findings = refusalFromFindings(checkWorkspace(ws, enclave, site));
-  if (findings) return refuse(ctx, live, findings, now, generation);
-
-  const quota = gpuQuota(ctx, live, ws, enclave.spec.resources.gpus);
-  if (quota) return refuse(ctx, live, quota, now, generation, 'Admitted');
+  if (findings) return refuse(ctx, findings, { now });
+  const namespace = ws.metadata.namespace ?? '';
+  const consumers = [...ctx.cache(SdeKinds.Workspace).list({ namespace }), ...ctx.cache(SdeKinds.FederatedJob).list({ namespace })];
+  const quota = gpuQuotaRefusal(live, consumers, ws.spec.resources.gpus, enclave.spec.resources.gpus, 'spec.resources.gpus');
+  if (quota) return refuse(ctx, quota, { now, concern: 'Admitted' });
 
   const access = accessState(enclave.spec, now, durationMs(site.expiryWarning));
   const desired = renderWorkspace(ws, enclave, site, { accessActive: access.active });
@@ -90,32 +90,6 @@ async function reconcileWorkspace(ctx: ReconcileContext, options: WorkspaceContr
   });
   await recordTransitions(ctx, previous, conditions);
   return access.nextChange ? { requeueAfter: Math.min(MAX_TIMER_MS, Math.max(0, access.nextChange.getTime() - now.getTime()) + 20) } : undefined;
-}
-
-async function refuse(ctx: ReconcileContext, live: LiveWorkspace, refusal: Refusal, now: Date, generation: number | undefined, concern: 'SpecValid' | 'Admitted' = 'SpecValid'): Promise<ReconcileResult> {
-  const previous = live.status?.conditions;
-  const conditions = setConditions(previous, [
-    { type: concern, status: 'False', reason: refusal.reason, message: refusal.message },
-    ...(concern === 'Admitted' ? [{ type: 'SpecValid', status: 'True' as const, reason: 'Valid', message: 'the spec passed the schema and the enclave\'s rules' }] : []),
-    { type: 'Ready', status: 'False', reason: refusal.reason, message: `${concern}: ${refusal.message}` },
-  ], { now, ...(generation !== undefined ? { observedGeneration: generation } : {}) });
-  await ctx.patchStatus({ phase: 'Failed', observedGeneration: generation, conditions });
-  const before = findCondition(previous, concern);
-  if (before?.status !== 'False' || before.message !== refusal.message) await ctx.recordEvent({ type: 'Warning', reason: refusal.reason, message: refusal.message });
-  return undefined;
-}
-
-/** QuotaExceeded when this workspace's GPUs do not fit in what the enclave's quota has left. */
-function gpuQuota(ctx: ReconcileContext, live: LiveWorkspace, ws: Workspace, enclaveGpus: number): Refusal | undefined {
-  if (ws.spec.resources.gpus === 0 || ws.spec.state === 'Stopped') return undefined;
-  const namespace = ws.metadata.namespace ?? '';
-  const consumers = [...ctx.cache(SdeKinds.Workspace).list({ namespace }), ...ctx.cache(SdeKinds.FederatedJob).list({ namespace })];
-  const held = gpusHeldBefore(live, consumers);
-  if (held + ws.spec.resources.gpus <= enclaveGpus) return undefined;
-  return {
-    reason: 'QuotaExceeded',
-    message: `spec.resources.gpus: asks for ${ws.spec.resources.gpus} GPU(s) but the enclave's quota of ${enclaveGpus} has ${Math.max(0, enclaveGpus - held)} left (${held} held by earlier workspaces and jobs)`,
-  };
 }
 
 /**
