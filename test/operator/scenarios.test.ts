@@ -247,13 +247,23 @@ describe('automatic workspaces and deletion', () => {
     expect(await site.get('v1', 'PersistentVolumeClaim', `${mine.metadata?.name}-home`, NS)).toBeDefined();
   });
 
-  it('deleting the enclave removes its namespace but never a dataset PersistentVolume', async () => {
+  it('deleting the enclave removes its namespace but never a dataset volume, and keeps home volumes under retention Retain', async () => {
     const pvs = async () => (await list(site, 'v1', 'PersistentVolume')).filter((p) => p.metadata?.labels?.['sde.london/enclave'] === 'cardiac-mri');
+    const homes = async () => (await list(site, 'v1', 'PersistentVolume')).filter((p) => String((p.spec as { claimRef?: { name?: string } }).claimRef?.name).endsWith('-home'));
     const before = await pvs();
     expect(before.length).toBeGreaterThan(0);
+    const homesBefore = await site.waitFor('home volumes set to Retain', async () => {
+      const h = await homes();
+      return h.length >= 2 && h.every((p) => (p.spec as { persistentVolumeReclaimPolicy?: string }).persistentVolumeReclaimPolicy === 'Retain') && h;
+    });
     await site.client.objects.delete({ apiVersion: SDE, kind: 'Enclave', metadata: { name: 'cardiac-mri' } });
     await site.waitFor('namespace gone', async () => (await site.get('v1', 'Namespace', NS)) === undefined, 20_000);
     expect((await pvs()).map((p) => p.metadata?.uid)).toEqual(before.map((p) => p.metadata?.uid));
+    const homesAfter = await site.waitFor('home volumes released, not deleted', async () => {
+      const h = await homes();
+      return h.every((p) => (p.status as { phase?: string } | undefined)?.phase === 'Released') && h;
+    });
+    expect(homesAfter.map((p) => p.metadata?.uid).sort()).toEqual(homesBefore.map((p) => p.metadata?.uid).sort());
   });
 });
 
