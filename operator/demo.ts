@@ -67,7 +67,9 @@ export function demoCommand(): Command {
       const allReady = (): boolean => read().every((o) => o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
       let shown = '';
       const show = (): void => {
-        const text = table(rows(read()));
+        const objects = read();
+        if (objects.length === 0) return;
+        const text = table(rows(objects));
         if (text === shown) return;
         shown = text;
         console.log(`\n${new Date().toISOString().slice(11, 19)}\n${text}`);
