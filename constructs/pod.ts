@@ -19,6 +19,8 @@ export interface PodParts {
   datasets: PodDatasets;
   placement: Placement;
   restartPolicy: 'Always' | 'Never' | 'OnFailure';
+  /** A port whose accepting connections makes the pod Ready (a tool server); none for batch pods. */
+  readinessPort?: string;
 }
 
 /**
@@ -39,6 +41,9 @@ export function enclavePodSpec(p: PodParts): V1PodSpec {
     securityContext: restrictedContainerSecurity(),
     volumeMounts: [...p.mounts, ...p.datasets.mounts],
     terminationMessagePolicy: 'FallbackToLogsOnError',
+    ...(p.readinessPort !== undefined
+      ? { readinessProbe: { tcpSocket: { port: p.readinessPort }, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 } }
+      : {}),
   };
   return {
     serviceAccountName: WORKLOAD_SERVICE_ACCOUNT,

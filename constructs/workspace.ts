@@ -98,6 +98,7 @@ export function renderWorkspace(ws: Workspace, enclave: Enclave, site: SiteConfi
           datasets,
           placement: placement(ws.spec.resources, site, enclave.spec.resources.gpuProduct),
           restartPolicy: 'Always',
+          readinessPort: 'http',
         }),
       },
     };
