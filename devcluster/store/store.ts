@@ -96,10 +96,6 @@ function typeKeyOf(rt: ResourceType): string {
   return `${rt.group}/${rt.resource}`;
 }
 
-function objectKey(ns: string, name: string): string {
-  return ns === '' ? name : `${ns}/${name}`;
-}
-
 function apiGroupOf(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');
   return slash < 0 ? '' : apiVersion.slice(0, slash);
@@ -212,18 +208,22 @@ export class Store {
     let items = this.scan(rt, opts);
     const rv = String(this.rv);
     if (opts.continue !== undefined && opts.continue !== '') {
-      let after: string;
+      let after: [string, string];
       try {
-        after = (JSON.parse(Buffer.from(opts.continue, 'base64url').toString('utf8')) as { start: string }).start;
+        after = (JSON.parse(Buffer.from(opts.continue, 'base64url').toString('utf8')) as { start: [string, string] }).start;
       } catch {
         throw badRequest('invalid continue token: expected the token a previous list returned');
       }
-      items = items.filter((o) => objectKey(o.metadata.namespace ?? '', o.metadata.name) > after);
+      const [afterNs, afterName] = after;
+      items = items.filter((o) => {
+        const ns = o.metadata.namespace ?? '';
+        return ns > afterNs || (ns === afterNs && o.metadata.name > afterName);
+      });
     }
     if (opts.limit !== undefined && opts.limit > 0 && items.length > opts.limit) {
       const page = items.slice(0, opts.limit);
       const last = page[page.length - 1];
-      const start = last === undefined ? '' : objectKey(last.metadata.namespace ?? '', last.metadata.name);
+      const start = [last?.metadata.namespace ?? '', last?.metadata.name ?? ''];
       return {
         items: page,
         resourceVersion: rv,
@@ -247,16 +247,15 @@ export class Store {
       const objs = byNs.get(ns);
       if (!objs) continue;
       const candidates = onlyName === undefined ? objs.values() : [objs.get(onlyName)].filter((o) => o !== undefined);
+      const inNs: KubeObject[] = [];
       for (const obj of candidates) {
         const view = this.present(rt, obj);
-        if (labelMatch(obj.metadata.labels) && fieldMatch(view)) out.push(view);
+        if (labelMatch(obj.metadata.labels) && fieldMatch(view)) inNs.push(view);
       }
+      inNs.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+      for (const o of inNs) out.push(o);
     }
-    return out.sort((a, b) => {
-      const ka = objectKey(a.metadata.namespace ?? '', a.metadata.name);
-      const kb = objectKey(b.metadata.namespace ?? '', b.metadata.name);
-      return ka < kb ? -1 : ka > kb ? 1 : 0;
-    });
+    return out;
   }
 
   /** Number of objects stored in a namespace (any type). */

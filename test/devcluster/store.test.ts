@@ -84,6 +84,22 @@ describe('store basics', () => {
     expect(store.list(BUILTINS.configmaps, { labelSelector: selector }).items.map((o) => o.metadata.name)).toEqual(names);
   });
 
+  it('pages across namespaces in list order, one item at a time', () => {
+    const { store } = createStore();
+    ns(store, 'a');
+    ns(store, 'a-b');
+    for (const n of ['a', 'a-b', 'default']) store.create(BUILTINS.configmaps, cm('x', n));
+    const seen: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = store.listPage(BUILTINS.configmaps, { limit: 1, ...(token ? { continue: token } : {}) });
+      seen.push(...page.items.map((o) => o.metadata.namespace ?? ''));
+      token = page.continue;
+    } while (token);
+    expect(seen).toEqual(store.list(BUILTINS.configmaps).items.map((o) => o.metadata.namespace));
+    expect(seen).toHaveLength(3);
+  });
+
   it('selects by field selectors on name, namespace, phase and node', () => {
     const { store } = createStore();
     ns(store, 'a');
