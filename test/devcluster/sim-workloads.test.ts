@@ -152,6 +152,39 @@ describe('simulated workload controllers (in-process)', () => {
     await vi.waitFor(() => expect(store.get(BUILTINS.persistentvolumes, undefined, 'omop-cdm')?.status).toMatchObject({ phase: 'Released' }));
   });
 
+  it('a claim naming a volume binds to exactly that one; a volume pre-bound by claimRef waits for its claim', async () => {
+    const pv = (name: string, extra: Record<string, unknown> = {}) => ({
+      apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name },
+      spec: { capacity: { storage: '50Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: 'standard', persistentVolumeReclaimPolicy: 'Retain', hostPath: { path: `/data/${name}` }, ...extra },
+    });
+    store.create(BUILTINS.persistentvolumes, pv('small'));
+    store.create(BUILTINS.persistentvolumes, pv('chosen'));
+    store.create(BUILTINS.persistentvolumes, pv('reserved', { claimRef: { namespace: NS, name: 'imaging' } }));
+    const claim = (name: string, extra: Record<string, unknown> = {}) => ({
+      apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace: NS },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } }, ...extra },
+    });
+    store.create(BUILTINS.persistentvolumeclaims, claim('named', { volumeName: 'chosen' }));
+    await vi.waitFor(() => expect(statusOf(BUILTINS.persistentvolumeclaims, 'named').phase).toBe('Bound'));
+    expect((get(BUILTINS.persistentvolumeclaims, 'named')?.spec as { volumeName: string }).volumeName).toBe('chosen');
+    store.create(BUILTINS.persistentvolumeclaims, claim('imaging'));
+    await vi.waitFor(() => expect(statusOf(BUILTINS.persistentvolumeclaims, 'imaging').phase).toBe('Bound'));
+    expect((get(BUILTINS.persistentvolumeclaims, 'imaging')?.spec as { volumeName: string }).volumeName).toBe('reserved');
+    expect(store.get(BUILTINS.persistentvolumes, undefined, 'small')?.status).toMatchObject({ phase: 'Available' });
+  });
+
+  it('deleting a claim deletes its provisioned volume (reclaim policy Delete)', async () => {
+    store.create(BUILTINS.persistentvolumeclaims, {
+      apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'scratch', namespace: NS },
+      spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'fast-nvme', resources: { requests: { storage: '100Gi' } } },
+    });
+    await vi.waitFor(() => expect(statusOf(BUILTINS.persistentvolumeclaims, 'scratch').phase).toBe('Bound'));
+    const volume = (get(BUILTINS.persistentvolumeclaims, 'scratch')?.spec as { volumeName: string }).volumeName;
+    expect(store.get(BUILTINS.persistentvolumes, undefined, volume)?.spec).toMatchObject({ storageClassName: 'fast-nvme', capacity: { storage: '100Gi' } });
+    store.delete(BUILTINS.persistentvolumeclaims, NS, 'scratch');
+    await vi.waitFor(() => expect(store.get(BUILTINS.persistentvolumes, undefined, volume)).toBeUndefined());
+  });
+
   it('a claim with storageClassName "" and no volume stays Pending', async () => {
     store.create(BUILTINS.persistentvolumeclaims, {
       apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'nothing', namespace: NS },
