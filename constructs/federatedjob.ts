@@ -12,7 +12,7 @@ import { placement } from './gpu.ts';
 import type { ComputeRequest } from './gpu.ts';
 import { APP_NAME, COMPONENT, COMPONENTS, FEDERATED_JOB, enclaveLabels } from './labels.ts';
 import { childName } from './names.ts';
-import { allowDestinations, dnsPeer } from './network.ts';
+import { allowDestinations, dnsPeer, policyPorts } from './network.ts';
 import { PlainApiObject, ownerReferences, synthesize } from './objects.ts';
 import type { KubeObject } from './objects.ts';
 import { enclavePodSpec } from './pod.ts';
@@ -110,8 +110,7 @@ export function renderFederatedJob(job: FederatedJob, enclave: Enclave, site: Si
     if (endpoint) {
       allowDestinations(chart, 'aggregator', egress, [endpoint]);
       if (hostsAggregator) {
-        egress.addEgressRule(kplus.Pods.select(chart, 'local-aggregator', { labels: aggregatorSelector }),
-          endpoint.ports.map((x) => (x.protocol === 'UDP' ? kplus.NetworkPolicyPort.udp(x.port) : kplus.NetworkPolicyPort.tcp(x.port))));
+        egress.addEgressRule(kplus.Pods.select(chart, 'local-aggregator', { labels: aggregatorSelector }), policyPorts(endpoint.ports));
       }
     }
 
@@ -153,7 +152,7 @@ export function renderFederatedJob(job: FederatedJob, enclave: Enclave, site: Si
       ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
       egress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
     });
-    const aggPorts = endpoint.ports.map((x) => (x.protocol === 'UDP' ? kplus.NetworkPolicyPort.udp(x.port) : kplus.NetworkPolicyPort.tcp(x.port)));
+    const aggPorts = policyPorts(endpoint.ports);
     ingress.addIngressRule(kplus.Pods.select(chart, 'local-participants', { labels: participantSelector }), aggPorts);
     const peers = (site.peerSites ?? []).filter((s) => s.name !== opts.thisSite && job.spec.sites.includes(s.name));
     peers.forEach((s, i) => ingress.addIngressRule(kplus.NetworkPolicyIpBlock.ipv4(chart, `peer-${i}`, s.cidr), aggPorts));

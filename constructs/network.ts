@@ -36,7 +36,8 @@ function policy(ctx: PolicyContext, name: string, selector: kplus.IPodSelector, 
   });
 }
 
-function ports(list: Destination['ports']): kplus.NetworkPolicyPort[] {
+/** A destination's ports as NetworkPolicy ports. */
+export function policyPorts(list: Destination['ports']): kplus.NetworkPolicyPort[] {
   return list.map((p) => (p.protocol === 'UDP' ? kplus.NetworkPolicyPort.udp(p.port) : kplus.NetworkPolicyPort.tcp(p.port)));
 }
 
@@ -51,7 +52,7 @@ export function dnsPeer(scope: Construct, id: string, site: SiteConfig): { peer:
 
 /** Adds one egress rule per destination: its CIDR as an ipBlock, its ports. */
 export function allowDestinations(scope: Construct, id: string, np: kplus.NetworkPolicy, destinations: readonly Pick<Destination, 'cidr' | 'ports'>[]): void {
-  destinations.forEach((d, i) => np.addEgressRule(kplus.NetworkPolicyIpBlock.ipv4(scope, `${id}-ip-${i}`, d.cidr), ports(d.ports)));
+  destinations.forEach((d, i) => np.addEgressRule(kplus.NetworkPolicyIpBlock.ipv4(scope, `${id}-ip-${i}`, d.cidr), policyPorts(d.ports)));
 }
 
 /**
