@@ -217,7 +217,7 @@ describe('time-limited access', () => {
     expect(enclave?.status?.effectiveExpiresAt).toBe('2028-06-30T00:00:00Z');
     expect(enclave?.status?.accessHistory).toHaveLength(2);
     const reasons = (await list(site, 'v1', 'Event', 'default')).map((e) => (e as { reason?: string }).reason);
-    expect(reasons).toEqual(expect.arrayContaining(['Expired', 'Extended']));
+    expect(reasons).toEqual(expect.arrayContaining(['ExpiringSoon', 'Expired', 'Extended']));
   });
 });
 
@@ -322,5 +322,34 @@ describe('resilience', () => {
     await ready(site, 'Enclave', 'after-failover');
     await standby.stop();
     site.operator = undefined;
+  });
+});
+
+describe('scheduling', () => {
+  let site: TestSite;
+  // The site says it has H100s, but no node carries that product: the scheduler cannot place the pod.
+  const h100Site = { ...exampleSite, gpuPool: { ...exampleSite.gpuPool, products: [...exampleSite.gpuPool.products, 'NVIDIA-H100-80GB-HBM3'] } };
+  beforeAll(async () => {
+    site = await startTestSite({ site: h100Site });
+    await site.startOperator();
+  });
+  afterAll(async () => site?.close());
+
+  it('surfaces an unschedulable workspace as a condition with the scheduler\'s message and an Event', async () => {
+    await site.apply([enclaveDoc()]);
+    await ready(site, 'Enclave', 'cardiac-mri');
+    const ws = example('workspace-jupyter-gpu.yaml')[0] as Obj;
+    ((ws.spec as Record<string, unknown>).resources as Record<string, unknown>).gpuProduct = 'NVIDIA-H100-80GB-HBM3';
+    await site.apply([ws]);
+    const scheduled = await site.waitFor('Unschedulable', async () => {
+      const c = conditionOf(await site.get<Obj>(SDE, 'Workspace', 'okafor-jupyter', NS), 'Scheduled');
+      return c?.reason === 'Unschedulable' && c;
+    });
+    expect(scheduled.status).toBe('False');
+    expect(scheduled.message).toMatch(/^0\/4 nodes are available/);
+    const live = await site.get<Obj>(SDE, 'Workspace', 'okafor-jupyter', NS);
+    expect(live?.status?.phase).toBe('Pending');
+    expect(conditionOf(live, 'Ready')?.status).toBe('False');
+    await site.waitFor('Unschedulable event', async () => (await list(site, 'v1', 'Event', NS)).some((e) => (e as { reason?: string; involvedObject?: { kind?: string } }).reason === 'Unschedulable' && (e as { involvedObject?: { kind?: string } }).involvedObject?.kind === 'Workspace'));
   });
 });
