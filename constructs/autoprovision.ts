@@ -30,7 +30,11 @@ export function autoWorkspaceName(user: string): string {
   return memberName('auto', user, WORKSPACE_NAME_MAX);
 }
 
-/** Renders one Workspace custom resource per workspace user when spec.workspaces.autoProvision is set; nothing otherwise. */
+/**
+ * Renders one Workspace custom resource per workspace user when spec.workspaces.autoProvision is
+ * set; nothing otherwise. `state` is left out so that a researcher who stops their workspace keeps
+ * it stopped: server-side apply then never claims the field.
+ */
 export function addAutoProvisionedWorkspaces(scope: Construct, enclave: Enclave, site: SiteConfig, ownerReferences: OwnerReference[] | undefined): void {
   const auto = enclave.spec.workspaces.autoProvision;
   if (auto === undefined) return;
@@ -48,7 +52,6 @@ export function addAutoProvisionedWorkspaces(scope: Construct, enclave: Enclave,
         ...(auto.image !== undefined ? { image: auto.image } : {}),
         resources: { ...auto.resources },
         storage: { ...auto.storage },
-        state: 'Running',
       },
     });
   }
