@@ -140,6 +140,7 @@ describe('renderEnclave', () => {
       expect(w.metadata.labels?.[AUTO_PROVISIONED]).toBe('true');
       expect(w.metadata.namespace).toBe('sde-cardiac-mri');
       expect(workspaceSchema.safeParse(w).success).toBe(true);
+      expect(w.spec, 'a researcher may stop their own workspace').not.toHaveProperty('state');
     }
     const again = ofKind(renderEnclave(e, s, active), 'Workspace').map((w) => w.metadata.name);
     expect(again).toEqual(auto.map((w) => w.metadata.name));
