@@ -94,7 +94,11 @@ function ignoreExisting(create: () => void): void {
   }
 }
 
+/** Logs to stderr through pino, created on the first failure so a quiet simulation opens nothing. */
 function defaultReporter(): ErrorReporter {
-  const log = pino({ name: 'devcluster-sim', level: 'warn' }, pino.destination(2));
-  return (controller, key, error) => log.warn({ controller, key, err: error }, 'reconcile failed; retrying with backoff');
+  let log: pino.Logger | undefined;
+  return (controller, key, error) => {
+    log ??= pino({ name: 'devcluster-sim', level: 'warn' }, pino.destination({ dest: 2, sync: true }));
+    log.warn({ controller, key, err: error }, 'reconcile failed; retrying with backoff');
+  };
 }
