@@ -5,6 +5,7 @@ import { applyAll, type ApplyOptions, type ApplyResult } from './apply.ts';
 import type { BackoffOptions } from './backoff.ts';
 import type { CacheEvent, ObjectCache } from './cache.ts';
 import type { EventInput, EventRecorder } from './events.ts';
+import { addFinalizer, CLEANUP_FINALIZER, removeFinalizer } from './finalizers.ts';
 import type { KubeClient } from './kube.ts';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, type LabelSelector } from './labels.ts';
 import type { Logger } from './logger.ts';
@@ -48,6 +49,13 @@ export interface ReconcileContext {
   patchStatus(status: object): Promise<StatusPatchResult>;
   /** Records a Kubernetes Event about `object` (default: the primary); aggregated, never throws. */
   recordEvent(event: EventInput, object?: Readonly<KubernetesObject>): Promise<void>;
+  /**
+   * Adds a finalizer (default `sde.london/cleanup`) to the primary if missing, with a JSON Patch
+   * `test`+`add`; call it before any side effect that needs cleanup. True when it wrote.
+   */
+  addFinalizer(finalizer?: string): Promise<boolean>;
+  /** Removes the finalizer from the primary (JSON Patch `test`+`remove`) once cleanup is done. True when it wrote. */
+  removeFinalizer(finalizer?: string): Promise<boolean>;
 }
 
 /** A reconcile: level-triggered, idempotent, told only the key (never which event happened). */
@@ -294,6 +302,18 @@ export class Controller {
         const result = await patchStatusIfChanged(client, primary, live, status);
         if (result.written) this.#rememberWrite(key, primaryCache, result.resourceVersion);
         return result;
+      },
+      addFinalizer: async (finalizer = CLEANUP_FINALIZER) => {
+        const live = context.primary();
+        const stored = live ? await addFinalizer(client, primary, live, finalizer) : undefined;
+        this.#rememberWrite(key, primaryCache, stored?.metadata?.resourceVersion);
+        return stored !== undefined;
+      },
+      removeFinalizer: async (finalizer = CLEANUP_FINALIZER) => {
+        const live = context.primary();
+        const stored = live ? await removeFinalizer(client, primary, live, finalizer) : undefined;
+        this.#rememberWrite(key, primaryCache, stored?.metadata?.resourceVersion);
+        return stored !== undefined;
       },
       recordEvent: async (event, object) => {
         const about = object ?? context.primary();

@@ -40,6 +40,13 @@ export function loadKubeConfig(options: { kubeconfigPath?: string } = {}): KubeC
   return config;
 }
 
+/** One RFC 6902 operation. */
+export interface JsonPatchOperation {
+  op: 'add' | 'remove' | 'replace' | 'test';
+  path: string;
+  value?: unknown;
+}
+
 /** One page of a list, as raw JSON objects with `apiVersion` and `kind` filled in. */
 export interface ListPage {
   items: KubernetesObject[];
@@ -232,6 +239,19 @@ export class KubeClient {
       if (isNotFound(error)) return false;
       throw error;
     }
+  }
+
+  /**
+   * Applies a JSON Patch (RFC 6902) to an object; a failing `test` operation makes the server
+   * refuse the whole patch (422 or 409), which is how callers make a change conditional.
+   * Returns the stored object (raw JSON).
+   */
+  async jsonPatch(type: ResourceType, name: string, namespace: string | undefined, operations: readonly JsonPatchOperation[]): Promise<KubernetesObject> {
+    this.assertMayWrite();
+    this.count('patch', type.plural);
+    const path = `${collectionPath(type, namespace)}/${encodeURIComponent(name)}`;
+    const what = `JSON-patch ${type.kind} ${namespace ? `${namespace}/` : ''}${name}`;
+    return (await this.#connection.raw.requestJson(HttpMethod.PATCH, path, { fieldManager: FIELD_MANAGER }, what, { text: JSON.stringify(operations), contentType: PatchStrategy.JsonPatch })) as KubernetesObject;
   }
 
   /**

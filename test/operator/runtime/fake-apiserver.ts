@@ -94,6 +94,37 @@ function mergePatch(target: unknown, patch: unknown): unknown {
   return result;
 }
 
+interface JsonPatch {
+  op: string;
+  path: string;
+  value?: unknown;
+}
+
+/** RFC 6902 add/remove/replace/test on a copy; undefined when a test fails or a path is missing. */
+function jsonPatch(target: Obj, operations: JsonPatch[]): Obj | undefined {
+  const document = structuredClone(target) as Record<string, unknown>;
+  for (const { op, path, value } of operations) {
+    const keys = path.split('/').slice(1).map((key) => key.replaceAll('~1', '/').replaceAll('~0', '~'));
+    const last = keys.pop() ?? '';
+    let parent: unknown = document;
+    for (const key of keys) parent = (parent as Record<string, unknown> | undefined)?.[key];
+    if (parent === null || typeof parent !== 'object') return undefined;
+    const container = parent as Record<string, unknown> & unknown[];
+    const index = Array.isArray(container) ? (last === '-' ? container.length : Number(last)) : undefined;
+    const current = index !== undefined ? container[index] : container[last];
+    if (op === 'test') {
+      if (JSON.stringify(current) !== JSON.stringify(value)) return undefined;
+    } else if (op === 'remove') {
+      if (current === undefined) return undefined;
+      if (index !== undefined) container.splice(index, 1);
+      else delete container[last];
+    } else if (index !== undefined) {
+      container.splice(index, op === 'replace' ? 1 : 0, value);
+    } else container[last] = value;
+  }
+  return document as Obj;
+}
+
 function withoutServerFields(object: Obj): unknown {
   const { metadata, ...rest } = object;
   const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, generation: _gen, ...meta } = metadata ?? {};
@@ -153,9 +184,17 @@ export async function startFakeCluster(): Promise<FakeCluster> {
       creationTimestamp: (existing?.metadata?.creationTimestamp ?? new Date().toISOString()) as unknown as Date,
     };
     stored.metadata = metadata;
-    objects.set(keyOf(resource, metadata.namespace, metadata.name ?? ''), stored);
+    const key = keyOf(resource, metadata.namespace, metadata.name ?? '');
+    objects.set(key, stored);
     record(existing ? 'MODIFIED' : 'ADDED', stored, resource);
+    // The last finalizer gone from an object being deleted: it goes.
+    if (metadata.deletionTimestamp && !metadata.finalizers?.length) remove(resource, key, stored);
     return stored;
+  };
+  const remove = (resource: ResourceType, key: string, existing: Obj): void => {
+    objects.delete(key);
+    rv += 1;
+    record('DELETED', { ...existing, metadata: { ...existing.metadata, resourceVersion: String(rv) } }, resource);
   };
 
   const send = (response: ServerResponse, status: number, body: unknown): void => {
@@ -235,10 +274,11 @@ export async function startFakeCluster(): Promise<FakeCluster> {
     if (method === 'GET') return existing ? send(response, 200, existing) : status(response, 404, 'NotFound', `${type.plural} "${name}" not found`);
     if (method === 'DELETE') {
       if (!existing) return status(response, 404, 'NotFound', `${type.plural} "${name}" not found`);
-      objects.delete(key);
-      rv += 1;
-      const deleted = { ...existing, metadata: { ...existing.metadata, resourceVersion: String(rv) } };
-      record('DELETED', deleted, type);
+      if (existing.metadata?.finalizers?.length) {
+        if (existing.metadata.deletionTimestamp) return send(response, 200, existing);
+        return send(response, 200, store(type, { ...existing, metadata: { ...existing.metadata, deletionTimestamp: new Date().toISOString() as unknown as Date } }, existing));
+      }
+      remove(type, key, existing);
       return send(response, 200, { kind: 'Status', apiVersion: 'v1', status: 'Success' });
     }
     const body = await readBody(request);
@@ -257,6 +297,10 @@ export async function startFakeCluster(): Promise<FakeCluster> {
         return send(response, existing ? 200 : 201, store(type, next, existing));
       }
       if (!existing) return status(response, 404, 'NotFound', `${type.plural} "${name}" not found`);
+      if (contentType.startsWith('application/json-patch')) {
+        const patched = jsonPatch(existing, body as unknown as JsonPatch[]);
+        return patched ? send(response, 200, store(type, patched, existing)) : status(response, 422, 'Invalid', 'the JSON patch test failed or its path is missing');
+      }
       const patched = mergePatch(existing, subresource === 'status' ? { status: body.status } : body) as Obj;
       return send(response, 200, store(type, patched, existing));
     }
