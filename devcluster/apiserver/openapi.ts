@@ -87,11 +87,12 @@ function operation(rt: ResourceType, version: string, action: string, ref: strin
   return op;
 }
 
-function pathsFor(rt: ResourceType, version: string, crds: CustomResourceRegistry, ref: string): Record<string, unknown> {
+function pathsFor(rt: ResourceType, version: string, ref: string): Record<string, unknown> {
   const prefix = rt.group === '' ? `/api/${version}` : `/apis/${rt.group}/${version}`;
   const coll = rt.namespaced ? `${prefix}/namespaces/{namespace}/${rt.resource}` : `${prefix}/${rt.resource}`;
+  // Strategic merge is served for built-ins but not advertised: kubectl would then compute its
+  // apply patches from these permissive schemas instead of its compiled-in types.
   const patchTypes = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml'];
-  if (!crds.definition(rt.group, rt.resource)) patchTypes.push('application/strategic-merge-patch+json');
   const item = {
     get: operation(rt, version, 'get', ref),
     put: operation(rt, version, 'put', ref),
@@ -116,7 +117,7 @@ export function openapiV3(store: Store, crds: CustomResourceRegistry, group: str
     const name = schemaName(rt, version);
     const ref = `#/components/schemas/${name}`;
     schemas[name] = kindSchema(rt, version, crds, '#/components/schemas/');
-    paths = { ...paths, ...pathsFor(rt, version, crds, ref) };
+    paths = { ...paths, ...pathsFor(rt, version, ref) };
   }
   return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.32.0-devcluster' }, paths, components: { schemas } };
 }

@@ -1,7 +1,7 @@
-// kubectl's typed commands (`kubectl create namespace|configmap|secret|serviceaccount`) send
-// Kubernetes protobuf. This decodes exactly those kinds (metadata name/namespace/labels/
-// annotations/finalizers and their data fields) into JSON objects; anything else is refused
-// with 415 and a hint to use `kubectl apply`.
+// kubectl's typed commands (`kubectl create namespace|configmap|secret|serviceaccount`,
+// `kubectl auth can-i`) send Kubernetes protobuf. This decodes exactly those kinds (metadata
+// name/namespace/labels/annotations/finalizers, their data fields, access review specs) into JSON
+// objects; anything else is refused with 415 and a hint to use `kubectl apply`.
 import { ApiError } from '../store/errors.ts';
 
 type Field = { no: number; wire: number; value: bigint | Buffer };
@@ -54,7 +54,7 @@ function unsupported(why: string): ApiError {
   return new ApiError(
     415,
     'UnsupportedMediaType',
-    `the devcluster decodes protobuf only for Namespace, ConfigMap, Secret and ServiceAccount (${why}); use JSON, e.g. \`kubectl create ... --dry-run=client -o yaml | kubectl apply -f -\``,
+    `the devcluster decodes protobuf only for Namespace, ConfigMap, Secret, ServiceAccount and access reviews (${why}); use JSON, e.g. \`kubectl create ... --dry-run=client -o yaml | kubectl apply -f -\``,
   );
 }
 
@@ -95,12 +95,36 @@ function objectMeta(buf: Buffer): Record<string, unknown> {
   return meta;
 }
 
+function strings(list: Field[], names: Record<number, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of list) {
+    const name = names[f.no];
+    if (name !== undefined) out[name] = text(f) ?? '';
+  }
+  return out;
+}
+
+function reviewSpec(spec: Field[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const resource = spec.find((f) => f.no === 1);
+  if (resource) {
+    out.resourceAttributes = strings(fields(bytes(resource)), { 1: 'namespace', 2: 'verb', 3: 'group', 4: 'version', 5: 'resource', 6: 'subresource', 7: 'name' });
+  }
+  const nonResource = spec.find((f) => f.no === 2);
+  if (nonResource) out.nonResourceAttributes = strings(fields(bytes(nonResource)), { 1: 'path', 2: 'verb' });
+  const user = text(spec.find((f) => f.no === 3));
+  if (user) out.user = user;
+  const groups = spec.filter((f) => f.no === 4).map((f) => text(f) ?? '');
+  if (groups.length > 0) out.groups = groups;
+  return out;
+}
+
 /** True when a body is Kubernetes protobuf (by content type). */
 export function isProtobuf(contentType: string | undefined): boolean {
   return (contentType ?? '').toLowerCase().includes('application/vnd.kubernetes.protobuf');
 }
 
-/** Decodes a protobuf-encoded Namespace, ConfigMap, Secret or ServiceAccount; throws 415 otherwise. */
+/** Decodes a protobuf-encoded Namespace, ConfigMap, Secret, ServiceAccount or (Self)SubjectAccessReview; throws 415 otherwise. */
 export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
   if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) throw unsupported('missing the k8s protobuf envelope');
   const envelope = fields(body.subarray(4));
@@ -134,6 +158,12 @@ export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
       const stringData = mapEntries(raw, 4);
       if (stringData) obj.stringData = stringData;
       if (flag(5) !== undefined) obj.immutable = flag(5);
+      return obj;
+    }
+    case 'authorization.k8s.io/v1/SelfSubjectAccessReview':
+    case 'authorization.k8s.io/v1/SubjectAccessReview': {
+      const specField = raw.find((f) => f.no === 2);
+      obj.spec = specField ? reviewSpec(fields(bytes(specField))) : {};
       return obj;
     }
     default:

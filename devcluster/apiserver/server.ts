@@ -128,10 +128,17 @@ export class ApiServer {
   }
 
   private authenticate(req: IncomingMessage): UserInfo {
-    if (!this.authenticator) return ADMIN;
-    const user = this.authenticator.authenticate(req.headers.authorization);
+    const user = this.authenticator ? this.authenticator.authenticate(req.headers.authorization) : ADMIN;
     if (!user) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
-    return user;
+    const as = req.headers['impersonate-user'];
+    if (typeof as !== 'string' || as === '') return user;
+    const allowed = user === ADMIN || authorize(this.store, user, { verb: 'impersonate', resourceRequest: true, apiGroup: '', resource: 'users', name: as }).allowed;
+    if (!allowed) {
+      throw new ApiError(403, 'Forbidden', `users "${as}" is forbidden: User "${user.username}" cannot impersonate resource "users" in API group "" at the cluster scope`);
+    }
+    const header = req.headers['impersonate-group'];
+    const groups = (Array.isArray(header) ? header : header === undefined ? [] : [header]).flatMap((g) => g.split(',')).map((g) => g.trim()).filter((g) => g !== '');
+    return { username: as, groups: [...new Set([...groups, 'system:authenticated'])] };
   }
 
   private authorizeRequest(user: UserInfo, info: RequestInfo): void {

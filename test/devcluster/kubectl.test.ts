@@ -161,6 +161,27 @@ describe.skipIf(!hasKubectl)('kubectl against the devcluster', () => {
     }
   });
 
+  it('checks RBAC for an impersonated member with auth can-i', async () => {
+    await ok(['apply', '-f', '-'], `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: researcher, namespace: sde-kubectl}
+rules:
+- {apiGroups: [""], resources: [pods, pods/log], verbs: [get, list, watch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: researchers, namespace: sde-kubectl}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: researcher}
+subjects: [{kind: Group, name: "sde:researchers", apiGroup: rbac.authorization.k8s.io}]
+`);
+    const as = ['--as=m.okafor@ucl.ac.uk', '--as-group=sde:researchers', '-n', 'sde-kubectl'];
+    expect(await ok(['auth', 'can-i', 'get', 'pods', '--subresource=log', ...as])).toBe('yes\n');
+    const secrets = await kubectl(['auth', 'can-i', 'get', 'secrets', ...as]);
+    expect(secrets.stdout, secrets.stderr).toBe('no\n');
+    const denied = await kubectl(['get', 'secrets', ...as]);
+    expect(denied.stderr).toContain('secrets is forbidden: User "m.okafor@ucl.ac.uk" cannot list resource "secrets" in API group "" in the namespace "sde-kubectl"');
+  });
+
   it('deletes a namespace with its contents', async () => {
     expect(await ok(['delete', 'namespace', 'sde-kubectl', '--timeout=20s'])).toContain('namespace "sde-kubectl" deleted');
     const gone = await kubectl(['get', 'namespace', 'sde-kubectl']);
