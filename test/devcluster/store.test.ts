@@ -61,6 +61,19 @@ describe('store basics', () => {
     expect(stale.message).toContain('the object has been modified');
   });
 
+  it.each([
+    ['clusterroles', 'system:sde:researcher', true],
+    ['namespaces', 'sde.cardiac', false],
+    ['configmaps', 'site.config', true],
+    ['configmaps', 'Site', false],
+  ] as const)('validates %s name %s by the kind\'s rule (accepted: %s)', (resource, name, accepted) => {
+    const { store } = createStore();
+    const rt = BUILTINS[resource];
+    const obj = { apiVersion: rt.group === '' ? 'v1' : `${rt.group}/v1`, kind: rt.kind, metadata: { name, namespace: 'default' } };
+    if (accepted) expect(store.create(rt, obj).metadata.name).toBe(name);
+    else expect(apiError(() => store.create(rt, obj)).code).toBe(422);
+  });
+
   it('does not write (or bump resourceVersion) for an update that changes nothing', () => {
     const { store } = createStore();
     const a = store.create(BUILTINS.configmaps, cm('a'));
