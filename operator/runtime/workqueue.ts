@@ -23,6 +23,8 @@ export interface WorkQueueOptions {
   onOutcome?(outcome: Outcome): void;
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 interface Timer {
   at: number;
   handle: NodeJS.Timeout;
@@ -64,10 +66,15 @@ export class WorkQueue {
     this.#pump();
   }
 
-  /** Queues `key` after `delayMs`; if the key already has an earlier timer, that one stands. */
-  addAfter(key: string, delayMs: number): void {
+  /**
+   * Queues `key` after `delayMs`; if the key already has an earlier timer, that one stands. Delays
+   * beyond Node's timer limit (about 24.8 days, e.g. an expiry months away) fire at the limit, and
+   * the reconcile then asks again for the time left, instead of overflowing into an immediate run.
+   */
+  addAfter(key: string, requestedDelayMs: number): void {
     if (this.#state === 'stopped') return;
-    if (delayMs <= 0) {
+    const delayMs = Math.min(requestedDelayMs, MAX_TIMER_MS);
+    if (!(delayMs > 0)) {
       this.add(key);
       return;
     }

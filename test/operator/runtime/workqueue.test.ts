@@ -182,6 +182,21 @@ describe('WorkQueue', () => {
     expect(calls).toBe(3);
   });
 
+  it('does not run a key early when its requeue is further off than a Node timer can wait', async () => {
+    vi.useFakeTimers();
+    let calls = 0;
+    const queue = make(async () => {
+      calls += 1;
+    });
+    queue.start();
+    const ninetyDays = 90 * 24 * 3600 * 1000;
+    queue.addAfter('enclave-expiring-in-march', ninetyDays);
+    await vi.advanceTimersByTimeAsync(24 * 3600 * 1000);
+    expect(calls).toBe(0);
+    await vi.advanceTimersByTimeAsync(25 * 24 * 3600 * 1000);
+    expect(calls).toBe(1);
+  });
+
   it('records a TerminalError and does not retry it', async () => {
     vi.useFakeTimers();
     const outcomes: Outcome[] = [];
