@@ -59,7 +59,7 @@ export class JobController {
     const active = pods.filter(isPodActive);
     const succeededPods = pods.filter((pod) => podPhase(pod) === 'Succeeded');
     const succeeded = Math.max(old.succeeded ?? 0, succeededPods.length);
-    const failed = Math.max(old.failed ?? 0, pods.filter((pod) => podPhase(pod) === 'Failed').length);
+    let failed = Math.max(old.failed ?? 0, pods.filter((pod) => podPhase(pod) === 'Failed').length);
     const indexed = spec.completionMode === 'Indexed';
     const doneIndexes = new Set(succeededPods.map(indexOf).filter((i): i is number => i !== undefined));
     let conditions = old.conditions ?? [];
@@ -88,11 +88,12 @@ export class JobController {
       const complete = indexed
         ? doneIndexes.size >= (spec.completions ?? 1)
         : spec.completions === undefined ? succeeded > 0 && active.length === 0 : succeeded >= spec.completions;
-      const failure = failed > (spec.backoffLimit ?? 6)
+      const failure = failed > (spec.backoffLimit ?? 6) || pastBackoffLimitOnFailure(spec, active)
         ? { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }
         : deadlineLeft <= 0 ? { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' } : undefined;
       if (failure !== undefined) {
         for (const pod of active) this.deletePod(job, pod);
+        failed += active.length;
         conditions = withCondition(conditions, { type: 'FailureTarget', status: 'True', ...failure });
         conditions = withCondition(conditions, { type: 'Failed', status: 'True', ...failure });
         this.ctx.events.record(COMPONENT, job, 'Warning', failure.reason, failure.message);
@@ -195,6 +196,21 @@ export class JobController {
     if (deepEqual(old, status)) return;
     this.ctx.store.update(BUILTINS.jobs, { ...job, status }, { subresource: 'status', fieldManager: COMPONENT });
   }
+}
+
+/**
+ * With restartPolicy OnFailure a failing pod restarts in place instead of failing, so, as in the
+ * real controller, the backoff limit counts the container restarts of the running pods.
+ */
+function pastBackoffLimitOnFailure(spec: JobSpec, active: KubeObject[]): boolean {
+  if (spec.template?.spec?.restartPolicy !== 'OnFailure') return false;
+  let restarts = 0;
+  for (const pod of active) {
+    const status = (pod.status ?? {}) as { containerStatuses?: { restartCount?: number }[]; initContainerStatuses?: { restartCount?: number }[] };
+    for (const container of [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])]) restarts += container.restartCount ?? 0;
+  }
+  const limit = spec.backoffLimit ?? 6;
+  return limit === 0 ? restarts > 0 : restarts >= limit;
 }
 
 function indexOf(pod: KubeObject): number | undefined {

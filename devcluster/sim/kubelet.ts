@@ -21,7 +21,26 @@ interface Container {
   image?: string;
   resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
 }
-interface PodSpec { containers?: Container[]; initContainers?: Container[]; hostNetwork?: boolean }
+interface PodSpec { containers?: Container[]; initContainers?: Container[]; hostNetwork?: boolean; restartPolicy?: string }
+interface ContainerState { running?: { startedAt?: string }; waiting?: { reason?: string }; terminated?: { finishedAt?: string } }
+interface ContainerStatus { name: string; containerID?: string; restartCount?: number; state?: ContainerState; lastState?: ContainerState }
+
+const CRASH_LOOP = 'CrashLoopBackOff';
+
+function containerStatuses(pod: KubeObject): ContainerStatus[] {
+  return ((pod.status as { containerStatuses?: ContainerStatus[] } | undefined)?.containerStatuses) ?? [];
+}
+
+/** Ready and ContainersReady set together, with the kubelet's reason when not ready. */
+function readiness(conditions: Condition[] | undefined, ready: boolean, unready: string[]): Condition[] {
+  let next = conditions;
+  for (const type of ['Ready', 'ContainersReady']) {
+    next = withCondition(next, ready
+      ? { type, status: 'True', lastProbeTime: null }
+      : { type, status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]`, lastProbeTime: null });
+  }
+  return next ?? [];
+}
 
 /** Runs pods on simulated nodes; see the module comment. */
 export class Kubelet {
@@ -80,11 +99,56 @@ export class Kubelet {
     if (phase !== 'Running') return;
     const runMillis = this.runMillis(pod);
     if (runMillis === undefined) return;
-    const recorded = Date.parse((pod.status as { startTime?: string } | undefined)?.startTime ?? '');
-    const started = this.startedAt.get(key) ?? (Number.isNaN(recorded) ? Date.now() : recorded);
-    const left = started + runMillis - Date.now();
+    const backingOff = containerStatuses(pod)[0]?.state?.waiting?.reason === CRASH_LOOP;
+    const left = this.since(pod) + runMillis - Date.now();
     if (left > 0) return this.queue.addAfter(key, left);
-    this.finish(pod, pod.metadata.annotations?.[FAIL_ANNOTATION] === 'true');
+    if (backingOff) return this.restartAfterBackOff(pod, runMillis);
+    this.exit(pod, runMillis);
+  }
+
+  /** When the pod's containers last started or crashed (kept in memory; else read from status). */
+  private since(pod: KubeObject): number {
+    const known = this.startedAt.get(keyOf(pod));
+    if (known !== undefined) return known;
+    const first = containerStatuses(pod)[0];
+    const recorded = Date.parse(first?.state?.running?.startedAt ?? first?.lastState?.terminated?.finishedAt
+      ?? (pod.status as { startTime?: string } | undefined)?.startTime ?? '');
+    return Number.isNaN(recorded) ? Date.now() : recorded;
+  }
+
+  /**
+   * The run time is over: a pod that may not restart this exit ends (Succeeded, or Failed when
+   * annotated to fail); otherwise its containers restart, at once after exit 0, or after a
+   * back-off as long as the run time after a failure (CrashLoopBackOff, not Ready).
+   */
+  private exit(pod: KubeObject, runMillis: number): void {
+    const failed = pod.metadata.annotations?.[FAIL_ANNOTATION] === 'true';
+    const policy = ((pod.spec ?? {}) as PodSpec).restartPolicy ?? 'Always';
+    if (policy === 'Never' || (policy === 'OnFailure' && !failed)) return this.finish(pod, failed);
+    const at = timestamp();
+    const status = { ...((pod.status ?? {}) as Record<string, unknown>) };
+    status.containerStatuses = containerStatuses(pod).map((c) => ({
+      ...c,
+      restartCount: (c.restartCount ?? 0) + 1,
+      lastState: { terminated: { exitCode: failed ? 1 : 0, reason: failed ? 'Error' : 'Completed', startedAt: c.state?.running?.startedAt ?? at, finishedAt: at, containerID: c.containerID } },
+      ...(failed
+        ? { ready: false, started: false, state: { waiting: { reason: CRASH_LOOP, message: `back-off ${Math.ceil(runMillis / 1000)}s restarting failed container=${c.name} pod=${pod.metadata.name}_${pod.metadata.namespace ?? 'default'}(${pod.metadata.uid ?? ''})` } } }
+        : { ready: true, started: true, state: { running: { startedAt: at } } }),
+    }));
+    if (failed) status.conditions = readiness(status.conditions as Condition[] | undefined, false, containerStatuses(pod).map((c) => c.name));
+    this.startedAt.set(keyOf(pod), Date.now());
+    this.ctx.store.update(BUILTINS.pods, { ...pod, status }, { subresource: 'status', fieldManager: COMPONENT });
+    this.queue.addAfter(keyOf(pod), runMillis);
+  }
+
+  private restartAfterBackOff(pod: KubeObject, runMillis: number): void {
+    const at = timestamp();
+    const status = { ...((pod.status ?? {}) as Record<string, unknown>) };
+    status.containerStatuses = containerStatuses(pod).map((c) => ({ ...c, ready: true, started: true, state: { running: { startedAt: at } } }));
+    status.conditions = readiness(status.conditions as Condition[] | undefined, true, []);
+    this.startedAt.set(keyOf(pod), Date.now());
+    this.ctx.store.update(BUILTINS.pods, { ...pod, status }, { subresource: 'status', fieldManager: COMPONENT });
+    this.queue.addAfter(keyOf(pod), runMillis);
   }
 
   /** How long the pod runs, or undefined for a pod that runs until deleted. */
@@ -153,7 +217,8 @@ export class Kubelet {
       containerStatuses: (spec.containers ?? []).map((c) => {
         const identity = containerIdentity(pod, c);
         return {
-          ...identity, ready: false, started: false, restartCount: 0, lastState: {},
+          ...identity, ready: false, started: false, lastState: {},
+          restartCount: containerStatuses(pod).find((status) => status.name === c.name)?.restartCount ?? 0,
           state: { terminated: { exitCode: failed ? 1 : 0, reason: failed ? 'Error' : 'Completed', startedAt, finishedAt: at, containerID: identity.containerID } },
         };
       }),

@@ -117,7 +117,10 @@ describe('simulated scheduler and kubelet (in-process)', () => {
   });
 
   it('pods annotated with a run time succeed, or fail when asked to', async () => {
-    const annotated = (name: string, annotations: Record<string, string>) => ({ ...plainPod(name), metadata: { name, namespace: 'default', annotations } });
+    const annotated = (name: string, annotations: Record<string, string>) => ({
+      ...plainPod(name), metadata: { name, namespace: 'default', annotations },
+      spec: { ...(plainPod(name).spec as object), restartPolicy: 'Never' },
+    });
     store.create(BUILTINS.pods, annotated('ok', { 'devcluster.sde.london/run-seconds': '0.01' }));
     store.create(BUILTINS.pods, annotated('bad', { 'devcluster.sde.london/run-seconds': '0.01', 'devcluster.sde.london/fail': 'true' }));
     await vi.waitFor(() => expect([phaseOf('ok'), phaseOf('bad')]).toEqual(['Succeeded', 'Failed']));
@@ -163,5 +166,19 @@ describe('simulated scheduler and kubelet (in-process)', () => {
     delete (ungated.spec as { schedulingGates?: unknown }).schedulingGates;
     store.update(BUILTINS.pods, ungated);
     await vi.waitFor(() => expect(phaseOf('gated')).toBe('Running'));
+  });
+
+  it('a failing container that may restart goes into CrashLoopBackOff, not Ready, and comes back after the back-off', async () => {
+    store.create(BUILTINS.pods, {
+      ...plainPod('crashy'),
+      metadata: { name: 'crashy', namespace: 'default', annotations: { 'devcluster.sde.london/run-seconds': '0.05', 'devcluster.sde.london/fail': 'true' } },
+    });
+    type Status = { phase: string; conditions: { type: string; status: string; reason?: string }[]; containerStatuses: { restartCount: number; state: { waiting?: { reason: string }; running?: unknown }; lastState: { terminated?: { exitCode: number } } }[] };
+    const statusOf = () => pod('crashy')?.status as Status;
+    await vi.waitFor(() => expect(statusOf().containerStatuses[0]?.state.waiting?.reason).toBe('CrashLoopBackOff'));
+    expect(statusOf().phase).toBe('Running');
+    expect(statusOf().conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady' });
+    expect(statusOf().containerStatuses[0]?.lastState.terminated?.exitCode).toBe(1);
+    await vi.waitFor(() => expect(statusOf().containerStatuses[0]?.restartCount).toBeGreaterThanOrEqual(2));
   });
 });

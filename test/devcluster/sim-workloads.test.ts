@@ -220,6 +220,15 @@ describe('simulated workload controllers (in-process)', () => {
     expect(podsOwnedBy(get(BUILTINS.jobs, 'broken')?.metadata.uid)).toHaveLength(3);
   });
 
+  it('a Job whose pods restart OnFailure fails once the restarts reach backoffLimit', async () => {
+    const onFailure = job('restarting', { backoffLimit: 2 }, { 'devcluster.sde.london/fail': 'true' });
+    ((onFailure.spec as { template: { spec: { restartPolicy: string } } }).template.spec).restartPolicy = 'OnFailure';
+    store.create(BUILTINS.jobs, onFailure);
+    await vi.waitFor(() => expect(conditionsOf(BUILTINS.jobs, 'restarting').Failed).toBe('True/BackoffLimitExceeded'));
+    expect(statusOf(BUILTINS.jobs, 'restarting')).toMatchObject({ failed: 1 });
+    expect(podsOwnedBy(get(BUILTINS.jobs, 'restarting')?.metadata.uid)).toEqual([]);
+  });
+
   it('a suspended Job has no pods; resuming runs it to completion', async () => {
     store.create(BUILTINS.jobs, job('later', { suspend: true }));
     await vi.waitFor(() => expect(conditionsOf(BUILTINS.jobs, 'later').Suspended).toBe('True/JobSuspended'));
