@@ -131,7 +131,8 @@ export class CustomResourceRegistry implements StorePlugin {
     if (!schema) return;
     const removed = prune(obj, schema, '', true);
     if (ctx.fieldValidation === 'Strict' && removed.length > 0) {
-      throw badRequest(`strict decoding error: ${removed.map((f) => `unknown field "${f}"`).join(', ')}`);
+      const kind = ctx.rt.kind;
+      throw badRequest(`${kind} in version "${version}" cannot be handled as a ${kind}: strict decoding error: ${removed.map((f) => `unknown field "${f}"`).join(', ')}`);
     }
     applyDefaults(obj, schema);
     const body: Record<string, unknown> = { ...obj };

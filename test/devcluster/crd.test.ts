@@ -118,6 +118,13 @@ describe('CustomResourceDefinitions', () => {
     expect(err.causes?.[0]?.field).toBe(message.split(':')[0]);
   });
 
+  it('rejects unknown fields with 400 when field validation is Strict, as kubectl asks', () => {
+    const { store, gadgets } = setup();
+    const err = apiError(() => store.create(gadgets, gadget({ colur: 'red' }), { fieldValidation: 'Strict' }));
+    expect(err.code).toBe(400);
+    expect(err.message).toBe('Gadget in version "v1" cannot be handled as a Gadget: strict decoding error: unknown field "spec.colur"');
+  });
+
   it('evaluates transition rules against the old object on update only', () => {
     const { store, gadgets } = setup();
     const g = store.create(gadgets, gadget({}));
