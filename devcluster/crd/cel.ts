@@ -1,4 +1,5 @@
-// `x-kubernetes-validations` rules, evaluated with @marcbachmann/cel-js. Supported: `self`,
+// `x-kubernetes-validations` rules, type-checked when the CRD is written and evaluated with
+// @marcbachmann/cel-js. Supported: `self`,
 // `oldSelf` (transition rules, checked on update where the old value exists), the standard CEL
 // operators, macros (all, exists, exists_one, map, filter), has(), size(), matches(),
 // timestamp()/duration() comparisons, string methods (startsWith, endsWith, contains,
@@ -21,8 +22,11 @@ export class RuleCompileError extends Error {
   override readonly name = 'RuleCompileError';
 }
 
-/** Compiles a rule once (cached); throws RuleCompileError with the parser's message. */
-export function compileRule(rule: string): Program {
+/**
+ * Compiles and type-checks an expression once (cached): unknown functions, type errors and a
+ * result of the wrong type (`bool` for rules, `string` for messages) throw RuleCompileError.
+ */
+export function compileRule(rule: string, resultType: 'bool' | 'string' = 'bool'): Program {
   const cached = programs.get(rule);
   if (cached) return cached;
   let program: Program;
@@ -30,6 +34,11 @@ export function compileRule(rule: string): Program {
     program = env.parse(rule);
   } catch (err) {
     throw new RuleCompileError(`compilation failed: ${(err as Error).message.split('\n')[0] ?? ''}`);
+  }
+  const checked = env.check(rule) as { valid: boolean; type?: string; error?: Error };
+  if (!checked.valid) throw new RuleCompileError(`compilation failed: ${checked.error?.message.split('\n')[0] ?? 'type check failed'}`);
+  if (checked.type !== undefined && checked.type !== resultType && checked.type !== 'dyn') {
+    throw new RuleCompileError(`compilation failed: the expression must evaluate to ${resultType}, found ${checked.type}`);
   }
   programs.set(rule, program);
   return program;
@@ -40,10 +49,10 @@ export function checkSchemaRules(schema: JSONSchemaProps | undefined, path: stri
   const causes: StatusCause[] = [];
   if (!schema) return causes;
   (schema['x-kubernetes-validations'] ?? []).forEach((r, i) => {
-    for (const [field, text] of [['rule', r.rule], ['messageExpression', r.messageExpression]] as const) {
+    for (const [field, text, type] of [['rule', r.rule, 'bool'], ['messageExpression', r.messageExpression, 'string']] as const) {
       if (text === undefined) continue;
       try {
-        compileRule(text);
+        compileRule(text, type);
       } catch (err) {
         causes.push({
           field: `${path}.x-kubernetes-validations[${i}].${field}`,
@@ -110,7 +119,7 @@ function evaluateRule(rule: ValidationRule, self: unknown, oldSelf: unknown, has
   let message = rule.message ?? `failed rule: ${rule.rule}`;
   if (rule.messageExpression !== undefined) {
     try {
-      const m = compileRule(rule.messageExpression)(ctx);
+      const m = compileRule(rule.messageExpression, 'string')(ctx);
       if (typeof m === 'string' && m !== '') message = m;
     } catch {
       // The API server falls back to `message` when messageExpression fails, and so do we.

@@ -134,13 +134,13 @@ describe('CustomResourceDefinitions', () => {
     expect((ok.spec as { size: number }).size).toBe(3);
   });
 
-  it('refuses a CRD whose rule does not compile, naming the rule', () => {
+  it.each(['self.size >>> 2', 'quantity(self.size) > quantity("1")', 'self.size + 1'])('refuses a CRD whose rule %s cannot be evaluated, naming the rule', (rule) => {
     const { store } = createStore();
     const bad = structuredClone(GADGET_SCHEMA) as typeof GADGET_SCHEMA;
-    bad.properties.spec['x-kubernetes-validations'] = [{ rule: 'self.size >>> 2', message: 'x' }];
+    bad.properties.spec['x-kubernetes-validations'] = [{ rule, message: 'x' }];
     const err = apiError(() => store.create(BUILTINS.customresourcedefinitions, gadgetCrd(bad)));
     expect(err.code).toBe(422);
-    expect(err.message).toContain('spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule: Invalid value: "self.size >>> 2": compilation failed');
+    expect(err.message).toContain(`spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule: Invalid value: ${JSON.stringify(rule)}: compilation failed`);
   });
 
   it('unserves the resource and deletes its objects when the CRD is deleted', () => {
