@@ -20,6 +20,15 @@ describe('Store (the cache behind a reflector)', () => {
     }).toThrow(TypeError);
   });
 
+  it('drops managedFields, which nothing reads and which cost memory', () => {
+    const store = new Store(Kinds.PersistentVolumeClaim);
+    const object = pvc('home-alice', '1');
+    object.metadata = { ...object.metadata, managedFields: [{ manager: 'sde-operator', operation: 'Apply' }] };
+    store.upsert(object);
+    expect(store.get('home-alice', 'sandpit-a')?.metadata?.managedFields).toBeUndefined();
+    expect(store.get('home-alice', 'sandpit-a')?.metadata?.resourceVersion).toBe('1');
+  });
+
   it('indexes by namespace, label and owner, and keeps the indexes in step with changes', () => {
     const store = new Store(Kinds.PersistentVolumeClaim);
     store.upsert(pvc('home-alice', '1', { 'sde.london/enclave': 'a' }, 'uid-w'));
