@@ -112,6 +112,16 @@ describe('lists and watches', () => {
     expect(events.map((e) => `${e.type} ${(e.object.metadata as { name: string }).name}`)).toEqual(['ADDED watched', 'DELETED watched']);
   });
 
+  it('deletes a collection by label selector, leaving the rest', async () => {
+    await call('POST', '/api/v1/namespaces/default/configmaps', configMap('sweep-1', { sweep: 'yes' }));
+    await call('POST', '/api/v1/namespaces/default/configmaps', configMap('sweep-2', { sweep: 'yes' }));
+    await call('POST', '/api/v1/namespaces/default/configmaps', configMap('keep-1', { sweep: 'no' }));
+    const deleted = await call('DELETE', '/api/v1/namespaces/default/configmaps?labelSelector=sweep%3Dyes');
+    expect((deleted.json.items as { metadata: { name: string } }[]).map((i) => i.metadata.name)).toEqual(['sweep-1', 'sweep-2']);
+    const left = await call('GET', '/api/v1/namespaces/default/configmaps?labelSelector=sweep');
+    expect((left.json.items as { metadata: { name: string } }[]).map((i) => i.metadata.name)).toEqual(['keep-1']);
+  });
+
   it('sends bookmarks when allowed', async () => {
     const events = await watchEvents('/api/v1/namespaces/default/secrets?watch=1&allowWatchBookmarks=true&resourceVersion=' + dc.store.currentResourceVersion(), 1);
     expect(events[0]?.type).toBe('BOOKMARK');
@@ -174,6 +184,17 @@ describe('faults', () => {
     expect((await call('GET', '/version')).status).toBe(200);
     dc.faults.clear();
     expect((await call('GET', '/api/v1/namespaces')).status).toBe(200);
+  });
+
+  it('fails about the requested fraction of requests', async () => {
+    dc.faults.failRequests({ rate: 0.5, status: 500 });
+    const codes: number[] = [];
+    for (let i = 0; i < 200; i += 1) codes.push((await call('GET', '/api/v1/namespaces/default/configmaps?limit=1')).status);
+    dc.faults.clear();
+    const failed = codes.filter((c) => c === 500).length;
+    expect(failed).toBeGreaterThan(50);
+    expect(failed).toBeLessThan(150);
+    expect(codes.every((c) => c === 200 || c === 500)).toBe(true);
   });
 
   it('drops every open watch', async () => {
