@@ -117,12 +117,20 @@ export class Scheduler {
   private pass(): void {
     if (this.pending.size === 0) return;
     const nodes = this.nodeStates();
+    let failure: unknown;
     for (const key of [...this.pending]) {
       this.pending.delete(key);
       const pod = this.ctx.caches.pods.get(key);
       if (pod === undefined || !wantsScheduling(pod)) continue;
-      this.schedule(pod, nodes);
+      try {
+        this.schedule(pod, nodes);
+      } catch (error) {
+        // One pod's failed write must not starve the others; it stays pending for the retry.
+        this.pending.add(key);
+        failure ??= error;
+      }
     }
+    if (failure !== undefined) throw failure;
   }
 
   private schedule(pod: KubeObject, nodes: NodeState[]): void {
