@@ -33,7 +33,7 @@ export interface ObjectCache {
   countLabelled(key: string, value: string): number;
   /** Calls `handler` after each change; returns the unsubscribe function. */
   subscribe(handler: (event: CacheEvent) => void): () => void;
-  /** Resolves once the cache has synced for the first time. */
+  /** Resolves once the cache has synced for the first time, or when it is closed (check `hasSynced`). */
   whenSynced(): Promise<void>;
   /**
    * Resolves true once the cache has seen `resourceVersion` or later, false after `timeoutMs`.
@@ -227,9 +227,12 @@ export class Store implements ObjectCache {
     }
   }
 
-  /** Settles every pending `waitForResourceVersion` with false; for shutdown. */
+  /** Settles every pending `waitForResourceVersion`/`waitUntil` with false and releases `whenSynced` waiters; for shutdown. */
   close(): void {
     for (const waiter of [...this.#waiters]) waiter.resolve(false);
+    const waiters = this.#syncWaiters;
+    this.#syncWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   #index(key: string, object: Readonly<KubernetesObject>): void {

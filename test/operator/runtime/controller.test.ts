@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TerminalError } from '../../../operator/runtime/errors.ts';
 import type { KubeClient } from '../../../operator/runtime/kube.ts';
 import type { Manager } from '../../../operator/runtime/manager.ts';
-import { Kinds } from '../../../operator/runtime/resources.ts';
+import { Kinds, resourceType } from '../../../operator/runtime/resources.ts';
 import { startFakeCluster, TestKinds, type FakeCluster } from './fake-apiserver.ts';
 import { enclave, enclaveController, enclaveReconciler, testManager, userClient, startTestCluster, type TestCluster, type TestEnclave } from './harness.ts';
 
@@ -184,6 +184,38 @@ describe('Controller and Manager over HTTP', () => {
     expect(metrics).toContain('sde_enclaves_expiring 3');
     expect(metrics).toContain('sde_watch_events_total');
     expect((await fetch(`${base}/nope`)).status).toBe(404);
+  });
+
+  it('is not ready until every cache has synced (here: until the CRD exists)', async () => {
+    const FederatedJob = resourceType('runtime.test.sde.london/v1alpha1', 'FederatedJob', 'federatedjobs', true);
+    const manager = testManager(cluster.kubeconfigPath);
+    managers.push(manager);
+    manager.add({ name: 'federatedjob', primary: FederatedJob, reconcile: async () => undefined });
+    const starting = manager.start();
+    await waitUntil(() => expect(manager.port).toBeDefined());
+    const base = `http://127.0.0.1:${manager.port}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const notReady = await fetch(`${base}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.text()).toContain('cache federatedjobs not synced');
+    if (cluster.server !== 'devcluster') {
+      await manager.stop();
+      await starting;
+      return;
+    }
+    await user.apply({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'federatedjobs.runtime.test.sde.london' },
+      spec: {
+        group: 'runtime.test.sde.london',
+        scope: 'Namespaced',
+        names: { kind: 'FederatedJob', plural: 'federatedjobs', singular: 'federatedjob', listKind: 'FederatedJobList' },
+        versions: [{ name: 'v1alpha1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      },
+    } as KubernetesObject);
+    await starting;
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
   });
 
   it('aggregates repeated events into one Event with a count', async () => {
