@@ -51,6 +51,7 @@ export class Kubelet {
   private readonly nextIp = new Map<string, number>();
   private readonly ipsInUse = new Map<string, Set<string>>();
   private readonly ipOf = new Map<string, { node: string; ip: string }>();
+  private readonly removedNodes = new Set<string>();
 
   constructor(ctx: SimContext, jobRunMillis: number) {
     this.ctx = ctx;
@@ -58,7 +59,9 @@ export class Kubelet {
     this.queue = new WorkQueue('kubelet', (key) => this.sync(key), ctx.report);
     ctx.caches.pods.onChange((type, pod) => this.onPod(type, pod));
     ctx.caches.nodes.onChange((type, node) => {
-      if (type === 'ADDED') for (const pod of ctx.caches.pods.indexed(BY_NODE, node.metadata.name)) this.queue.add(keyOf(pod));
+      if (type === 'DELETED') this.removedNodes.add(node.metadata.name);
+      else this.removedNodes.delete(node.metadata.name);
+      if (type !== 'MODIFIED') for (const pod of ctx.caches.pods.indexed(BY_NODE, node.metadata.name)) this.queue.add(keyOf(pod));
     });
   }
 
@@ -92,7 +95,11 @@ export class Kubelet {
     if (pod === undefined) return;
     const nodeName = podNodeName(pod);
     const node = nodeName === undefined ? undefined : this.ctx.caches.nodes.get(nodeName);
-    if (node === undefined) return;
+    if (node === undefined) {
+      // The pod garbage collector's job: pods bound to a node that was removed go too.
+      if (nodeName !== undefined && this.removedNodes.has(nodeName)) this.ctx.store.delete(BUILTINS.pods, pod.metadata.namespace, pod.metadata.name);
+      return;
+    }
     const phase = podPhase(pod);
     if (pod.metadata.deletionTimestamp !== undefined) return this.terminate(pod, phase);
     if (phase === 'Pending') return this.start(pod, node);

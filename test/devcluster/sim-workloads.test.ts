@@ -112,6 +112,20 @@ describe('simulated workload controllers (in-process)', () => {
     expect(get(BUILTINS.persistentvolumeclaims, 'home-ws-alice-0')).toBeDefined();
   });
 
+  it('when a node is removed its pods go, and a StatefulSet brings its pod back on another node', async () => {
+    store.create(BUILTINS.statefulsets, statefulSet('ws-carol', 1));
+    await vi.waitFor(() => expect(statusOf(BUILTINS.statefulsets, 'ws-carol').readyReplicas).toBe(1));
+    const first = get(BUILTINS.pods, 'ws-carol-0')!;
+    const nodeName = (first.spec as { nodeName: string }).nodeName;
+    store.delete(BUILTINS.nodes, undefined, nodeName);
+    await vi.waitFor(() => {
+      const again = get(BUILTINS.pods, 'ws-carol-0');
+      expect(again?.metadata.uid).not.toBe(first.metadata.uid);
+      expect(again?.status).toMatchObject({ phase: 'Running' });
+      expect((again?.spec as { nodeName: string }).nodeName).not.toBe(nodeName);
+    });
+  });
+
   it('a StatefulSet with OrderedReady waits for each ordinal to be Ready before the next', async () => {
     sim.pauseKubelet();
     store.create(BUILTINS.statefulsets, statefulSet('db', 3));
