@@ -1,5 +1,6 @@
 // The bounded window of recent changes a watch can resume from. A resourceVersion older than the
-// window (or older than a forced compaction) gets 410 Gone, as from a compacted etcd.
+// oldest change of its type that fell out of the window (or older than a forced compaction) gets
+// 410 Gone, as from a compacted etcd; churn in other types does not expire an idle type's watch.
 import { gone } from './errors.ts';
 import type { KubeObject, ResourceType, WatchEventType } from './types.ts';
 
@@ -18,6 +19,7 @@ export class WatchHistory {
   private entries: HistoryEntry[] = [];
   private head = 0;
   private floor = 0;
+  private readonly typeFloors = new Map<string, number>();
   private readonly capacity: number;
 
   constructor(capacity: number) {
@@ -28,8 +30,9 @@ export class WatchHistory {
   record(entry: HistoryEntry): void {
     this.entries.push(entry);
     if (this.entries.length - this.head > this.capacity) {
+      const dropped = this.entries[this.head];
       this.head += 1;
-      this.floor = Math.max(this.floor, this.entries[this.head - 1]?.rv ?? 0);
+      if (dropped) this.typeFloors.set(dropped.typeKey, dropped.rv);
       if (this.head > this.capacity) {
         this.entries = this.entries.slice(this.head);
         this.head = 0;
@@ -43,9 +46,10 @@ export class WatchHistory {
     while (this.head < this.entries.length && (this.entries[this.head]?.rv ?? 0) <= rv) this.head += 1;
   }
 
-  /** Changes after `rv`, oldest first; throws 410 Gone when `rv` is older than the window. */
-  since(rv: number): HistoryEntry[] {
-    if (rv < this.floor) throw gone(`too old resource version: ${rv} (${this.floor + 1})`);
+  /** Changes after `rv`, oldest first; throws 410 Gone when changes of `typeKey` after `rv` were dropped. */
+  since(rv: number, typeKey: string): HistoryEntry[] {
+    const floor = Math.max(this.floor, this.typeFloors.get(typeKey) ?? 0);
+    if (rv < floor) throw gone(`too old resource version: ${rv} (${floor + 1})`);
     let lo = this.head;
     let hi = this.entries.length;
     while (lo < hi) {

@@ -476,7 +476,7 @@ export class Store {
       const from = Number(rvText);
       if (!Number.isInteger(from) || from < 0) throw badRequest(`invalid resourceVersion "${rvText}": expected a non-negative integer`);
       const key = this.storageKey(rt);
-      for (const entry of this.history.since(from)) if (entry.typeKey === key) deliver(entry);
+      for (const entry of this.history.since(from, key)) if (entry.typeKey === key) deliver(entry);
     }
     const key = this.storageKey(rt);
     const set = this.rawListeners.get(key) ?? new Set();

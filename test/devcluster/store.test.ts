@@ -264,6 +264,17 @@ describe('watch history and persistence', () => {
     expect(apiError(() => store.watch(BUILTINS.configmaps, { resourceVersion: recent.metadata.resourceVersion ?? '' }, () => undefined)).code).toBe(410);
   });
 
+  it('does not expire an idle type\'s watch because other types churned', () => {
+    const { store } = createStore({ historySize: 5 });
+    const secret = store.create(BUILTINS.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'default' } });
+    for (let i = 0; i < 20; i += 1) store.create(BUILTINS.configmaps, cm(`churn-${i}`));
+    const seen: string[] = [];
+    const stop = store.watch(BUILTINS.secrets, { resourceVersion: secret.metadata.resourceVersion ?? '' }, (type, obj) => seen.push(`${type} ${obj.metadata.name}`));
+    store.delete(BUILTINS.secrets, 'default', 's');
+    stop();
+    expect(seen).toEqual(['DELETED s']);
+  });
+
   const dirs: string[] = [];
   afterEach(() => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
