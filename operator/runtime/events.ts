@@ -70,7 +70,7 @@ export class EventRecorder {
         series.count += 1;
         if (now.getTime() - series.lastWritten < (this.#options.minUpdateIntervalMs ?? 60_000)) return;
         series.lastWritten = now.getTime();
-        client.count('patch', 'events');
+        client.count('patch', 'Event');
         await client.core.patchNamespacedEvent(
           { name: series.name, namespace: series.namespace, body: { count: series.count, lastTimestamp: now.toISOString() }, fieldManager: FIELD_MANAGER },
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
@@ -104,7 +104,7 @@ export class EventRecorder {
       this.#series.delete(key);
       this.#series.set(key, { name, namespace, count: 1, firstSeen: now.getTime(), lastWritten: now.getTime() });
       if (this.#series.size > MAX_SERIES) this.#series.delete(this.#series.keys().next().value as string);
-      client.count('create', 'events');
+      client.count('create', 'Event');
       await client.core.createNamespacedEvent({ namespace, body, fieldManager: FIELD_MANAGER });
     } catch (error) {
       logger?.warn({ err: error, reason: event.reason, object: `${involved.namespace ?? ''}/${involved.name ?? ''}` }, 'could not record event');

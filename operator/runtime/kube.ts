@@ -96,7 +96,7 @@ class RawObjectApi extends KubernetesObjectApi {
  * The operator's typed door to the API server. Reads (list, get, watch) return raw JSON; writes
  * (server-side apply, delete, status merge patch) go through client-node's generic and generated
  * APIs with the field manager {@link FIELD_MANAGER}. Every request is counted in
- * `sde_api_requests_total{verb,resource}` and in {@link KubeClient.requests}, so tests and
+ * `sde_api_requests_total{verb,kind}` and in {@link KubeClient.requests}, so tests and
  * benchmarks can assert "no writes". A view made by {@link KubeClient.guardedBy} refuses writes
  * once its signal aborts (a replica that lost its lease must stop writing at once).
  */
@@ -149,10 +149,10 @@ export class KubeClient {
   }
 
   /** Counts one request; also used by the event recorder and leader elector for their typed calls. */
-  count(verb: string, resource: string): void {
+  count(verb: string, kind: string): void {
     const { requests, metrics } = this.#connection;
     requests.set(verb, (requests.get(verb) ?? 0) + 1);
-    metrics?.apiRequests.inc({ verb, resource });
+    metrics?.apiRequests.inc({ verb, kind });
   }
 
   /** Throws the signal's reason once this view's signal has aborted; call before any write. */
@@ -162,7 +162,7 @@ export class KubeClient {
 
   /** One page of a list (raw JSON). `limit`/`continueToken` page through large collections. */
   async list(type: ResourceType, options: { namespace?: string; labelSelector?: string; limit?: number; continueToken?: string } = {}): Promise<ListPage> {
-    this.count('list', type.plural);
+    this.count('list', type.kind);
     const body = (await this.#connection.raw.requestJson(
       HttpMethod.GET,
       collectionPath(type, options.namespace),
@@ -180,7 +180,7 @@ export class KubeClient {
 
   /** Reads one object (raw JSON), or undefined when it does not exist. */
   async get(type: ResourceType, name: string, namespace?: string): Promise<KubernetesObject | undefined> {
-    this.count('get', type.plural);
+    this.count('get', type.kind);
     try {
       const body = (await this.#connection.raw.requestJson(HttpMethod.GET, `${collectionPath(type, namespace)}/${encodeURIComponent(name)}`, {}, `get ${type.kind} ${namespace ? `${namespace}/` : ''}${name}`)) as KubernetesObject;
       return { ...body, apiVersion: type.apiVersion, kind: type.kind };
@@ -201,7 +201,7 @@ export class KubeClient {
     onEvent: (event: RawWatchEvent) => void,
     onDone: (error: unknown) => void,
   ): Promise<AbortController> {
-    this.count('watch', type.plural);
+    this.count('watch', type.kind);
     const watch = new Watch(this.kubeConfig);
     (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = options.inactivityMs;
     return watch.watch(
@@ -248,7 +248,7 @@ export class KubeClient {
    */
   async jsonPatch(type: ResourceType, name: string, namespace: string | undefined, operations: readonly JsonPatchOperation[]): Promise<KubernetesObject> {
     this.assertMayWrite();
-    this.count('patch', type.plural);
+    this.count('patch', type.kind);
     const path = `${collectionPath(type, namespace)}/${encodeURIComponent(name)}`;
     const what = `JSON-patch ${type.kind} ${namespace ? `${namespace}/` : ''}${name}`;
     return (await this.#connection.raw.requestJson(HttpMethod.PATCH, path, { fieldManager: FIELD_MANAGER }, what, { text: JSON.stringify(operations), contentType: PatchStrategy.JsonPatch })) as KubernetesObject;
@@ -260,7 +260,7 @@ export class KubeClient {
    */
   async patchStatus(type: ResourceType, name: string, namespace: string | undefined, status: unknown): Promise<KubernetesObject> {
     this.assertMayWrite();
-    this.count('patchStatus', type.plural);
+    this.count('patchStatus', type.kind);
     const group = groupOf(type.apiVersion);
     const version = versionOf(type.apiVersion);
     const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);

@@ -97,12 +97,12 @@ export class LeaderElector {
     if (!wasLeader) return;
     const { client, namespace, name, identity } = this.#options;
     try {
-      client.count('get', 'leases');
+      client.count('get', 'Lease');
       const lease = await client.coordination.readNamespacedLease({ name, namespace });
       if (lease.spec?.holderIdentity !== identity) return;
       const now = new V1MicroTime();
       lease.spec = { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: now, acquireTime: now };
-      client.count('update', 'leases');
+      client.count('update', 'Lease');
       await client.coordination.replaceNamespacedLease({ name, namespace, body: lease });
       this.#options.logger?.info({ identity, lease: name }, 'released leader lease');
     } catch (error) {
@@ -151,7 +151,7 @@ export class LeaderElector {
     const now = new V1MicroTime();
     let lease: V1Lease | undefined;
     try {
-      client.count('get', 'leases');
+      client.count('get', 'Lease');
       lease = await client.coordination.readNamespacedLease({ name, namespace });
       this.#lastReadOk = true;
     } catch (error) {
@@ -163,7 +163,7 @@ export class LeaderElector {
     }
     try {
       if (!lease) {
-        client.count('create', 'leases');
+        client.count('create', 'Lease');
         await client.coordination.createNamespacedLease({
           namespace,
           body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 } },
@@ -185,7 +185,7 @@ export class LeaderElector {
         acquireTime: ours && spec.acquireTime ? new V1MicroTime(spec.acquireTime) : now,
         leaseTransitions: (spec.leaseTransitions ?? 0) + (ours ? 0 : 1),
       };
-      client.count('update', 'leases');
+      client.count('update', 'Lease');
       await client.coordination.replaceNamespacedLease({ name, namespace, body: lease });
       this.#observe(identity, now);
       return true;

@@ -15,7 +15,7 @@ export class OperatorMetrics {
   readonly watchEvents: Counter<'resource' | 'type'>;
   readonly objectsManaged: Gauge<'kind'>;
   readonly enclavesExpiring: Gauge;
-  readonly apiRequests: Counter<'verb' | 'resource'>;
+  readonly apiRequests: Counter<'verb' | 'kind'>;
   readonly leader: Gauge;
   readonly #depthSources = new Map<string, () => number>();
   readonly #managedSources = new Map<string, () => number>();
@@ -54,7 +54,7 @@ export class OperatorMetrics {
       },
     });
     this.enclavesExpiring = new Gauge({ name: 'sde_enclaves_expiring', help: 'Enclaves whose access ends within the warning period.', registers });
-    this.apiRequests = new Counter({ name: 'sde_api_requests_total', help: 'Kubernetes API requests made, by verb and resource.', labelNames: ['verb', 'resource'], registers });
+    this.apiRequests = new Counter({ name: 'sde_api_requests_total', help: 'Kubernetes API requests made, by verb and kind.', labelNames: ['verb', 'kind'], registers });
     this.leader = new Gauge({ name: 'sde_leader', help: '1 while this replica holds the leader lease.', registers });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
