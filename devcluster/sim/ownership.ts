@@ -29,11 +29,29 @@ const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
  */
 export function templateHash(value: unknown): string {
   let hash = 0x811c9dc5;
-  for (const char of canonicalJson(value)) {
+  for (const char of canonicalJson(withoutEmpty(value))) {
     hash ^= char.charCodeAt(0) & 0xff;
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return [...String(hash)].map((digit) => SAFE_ALPHABET[Number(digit) % SAFE_ALPHABET.length]).join('');
+}
+
+/**
+ * The value with null, {} and [] fields dropped: the API server reads a template into typed
+ * structs, where those equal an absent field, so `kubectl rollout undo` (which sends
+ * `creationTimestamp: null` and `resources: {}`) finds the old template's hash again.
+ */
+function withoutEmpty(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutEmpty);
+  if (value === null || typeof value !== 'object') return value;
+  const kept: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value as Record<string, unknown>)) {
+    const cleaned = withoutEmpty(field);
+    const empty = cleaned === null || cleaned === undefined
+      || (typeof cleaned === 'object' && Object.keys(cleaned as object).length === 0);
+    if (!empty) kept[key] = cleaned;
+  }
+  return kept;
 }
 
 /** JSON with object keys sorted, so equal values hash equally whatever their key order. */

@@ -79,6 +79,8 @@ describe('ownership helpers', () => {
     expect(a).toBe(b);
     expect(a).not.toBe(c);
     expect(a).toMatch(/^[bcdfghjklmnpqrstvwxz2456789]{1,10}$/);
+    const undone = templateHash({ metadata: { labels: { app: 'x' }, creationTimestamp: null }, spec: { containers: [{ name: 'c', image: 'i:1', resources: {} }] } });
+    expect(undone).toBe(a);
     expect(canonicalJson({ b: 1, a: [undefined, { d: 2, c: 3 }] })).toBe('{"a":[null,{"c":3,"d":2}],"b":1}');
   });
 
