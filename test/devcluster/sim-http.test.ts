@@ -123,7 +123,7 @@ describe('simulated trust site over HTTP', () => {
     expect(described).toMatch(/Warning\s+FailedScheduling\s+\S+\s+default-scheduler\s+0\/4 nodes are available: 4 Insufficient nvidia\.com\/gpu\./);
   });
 
-  it.skipIf(!hasKubectl)('a Deployment rolls out to readyReplicas, and deleting it removes its ReplicaSets and pods', async () => {
+  it.skipIf(!hasKubectl)('a Deployment rolls out to readyReplicas, rolls back to its old ReplicaSet, and deleting it removes its ReplicaSets and pods', async () => {
     const ns = await namespace('deployments');
     await kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify({
       apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'gateway' },
@@ -133,6 +133,12 @@ describe('simulated trust site over HTTP', () => {
     expect(await kubectl(['get', '-n', ns, 'deployment/gateway', '-o', 'jsonpath={.status.readyReplicas}/{.status.availableReplicas}'])).toBe('2/2');
     await kubectl(['wait', '-n', ns, '--for=condition=Available', 'deployment/gateway', '--timeout=20s']);
     expect((await kubectl(['get', '-n', ns, 'pods', '-l', 'app=gateway', '-o', 'name'])).trim().split('\n')).toHaveLength(2);
+    await kubectl(['set', 'image', '-n', ns, 'deployment/gateway', 'gw=nginx:1.28']);
+    await kubectl(['rollout', 'status', '-n', ns, 'deployment/gateway', '--timeout=20s']);
+    await kubectl(['rollout', 'undo', '-n', ns, 'deployment/gateway']);
+    await kubectl(['rollout', 'status', '-n', ns, 'deployment/gateway', '--timeout=20s']);
+    const sets = await kubectl(['get', '-n', ns, 'replicasets', '-o', 'jsonpath={range .items[*]}{.spec.template.spec.containers[0].image}={.spec.replicas} {end}']);
+    expect(sets.trim().split(' ').sort()).toEqual(['nginx:1.27=2', 'nginx:1.28=0']);
     await kubectl(['delete', '-n', ns, 'deployment/gateway', '--wait=true']);
     await vi.waitFor(async () => {
       expect(await kubectl(['get', '-n', ns, 'replicasets,pods', '-o', 'name'])).toBe('');
