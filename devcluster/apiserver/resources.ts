@@ -123,10 +123,11 @@ function mustGet(c: ResourceContext, name: string): KubeObject {
 /** GET of one object (or its status / scale / log). */
 export function getOne(c: ResourceContext): Reply {
   const name = c.info.name ?? '';
-  const obj = mustGet(c, name);
   const sub = c.info.subresource;
+  if (sub === 'status' && !c.rt.statusSubresource) throw noSuchResource();
+  const obj = mustGet(c, name);
   if (sub === undefined || sub === 'status') return { code: 200, body: view(c, obj) };
-  if (sub === 'scale') return { code: 200, body: scaleOf(obj) };
+  if (sub === 'scale' && hasScale(c.rt)) return { code: 200, body: scaleOf(obj) };
   if (sub === 'log' && c.rt === BUILTINS.pods) return { code: 200, body: undefined, text: `simulated log of pod ${name}: the devcluster runs no containers\n` };
   throw notFound(c.rt, `${name}/${sub}`);
 }
@@ -187,6 +188,14 @@ function bind(c: ResourceContext, binding: KubeObject): Reply {
   return { code: 201, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } };
 }
 
+function noSuchResource(): ApiError {
+  return new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+}
+
+function hasScale(rt: ResourceType): boolean {
+  return rt === BUILTINS.deployments || rt === BUILTINS.statefulsets || rt === BUILTINS.replicasets;
+}
+
 function scaleOf(obj: KubeObject): Record<string, unknown> {
   const spec = (obj.spec ?? {}) as { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
   const status = (obj.status ?? {}) as { replicas?: number };
@@ -211,9 +220,9 @@ export function update(c: ResourceContext): Reply {
   const ns = namespaceOf(c, obj);
   if (ns !== undefined) obj.metadata.namespace = ns;
   const sub = c.info.subresource;
-  if (sub === 'scale') return { code: 200, body: scaleOf(setReplicas(c, name, (obj.spec as { replicas?: number } | undefined)?.replicas)) };
+  if (sub === 'scale' && hasScale(c.rt)) return { code: 200, body: scaleOf(setReplicas(c, name, (obj.spec as { replicas?: number } | undefined)?.replicas)) };
   if (sub === 'finalize' && c.rt === BUILTINS.namespaces) return { code: 200, body: view(c, mustGet(c, name)) };
-  if (sub !== undefined && sub !== 'status') throw notFound(c.rt, `${name}/${sub}`);
+  if (sub !== undefined && (sub !== 'status' || !c.rt.statusSubresource)) throw noSuchResource();
   if (obj.apiVersion === undefined) obj.apiVersion = apiVersionAt(c.rt, c.info.version);
   const opts = { ...writeOpts(c), ...(sub === 'status' ? { subresource: 'status' as const } : {}) };
   return { code: 200, body: view(c, c.store.update(c.rt, obj, opts)) };
@@ -230,7 +239,8 @@ export function patch(c: ResourceContext): Reply {
   const name = c.info.name ?? '';
   const ct = (c.req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   const sub = c.info.subresource;
-  if (sub !== undefined && sub !== 'status' && sub !== 'scale') throw notFound(c.rt, `${name}/${sub}`);
+  const served = (sub === 'status' && c.rt.statusSubresource) || (sub === 'scale' && hasScale(c.rt));
+  if (sub !== undefined && !served) throw noSuchResource();
   if (ct === PATCH_TYPES.apply) {
     const opts = { ...writeOpts(c), force: c.info.query.get('force') === 'true', ...(sub === 'status' ? { subresource: 'status' as const } : {}) };
     const config = parseBody(c.body, 'yaml');

@@ -62,6 +62,7 @@ describe('errors as Kubernetes Status objects', () => {
     ['POST', '/api/v1/namespaces/default/configmaps', 422, 'Invalid', 'ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name"', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Bad_Name' } }, 'application/json'],
     ['POST', '/api/v1/namespaces/nowhere/configmaps', 404, 'NotFound', 'namespaces "nowhere" not found', configMap('x'), 'application/json'],
     ['PATCH', '/api/v1/namespaces/default/configmaps/nope', 415, 'UnsupportedMediaType', 'the body of the request was in an unknown format', {}, 'text/plain'],
+    ['GET', '/api/v1/namespaces/default/configmaps/stale/status', 404, 'NotFound', 'the server could not find the requested resource', undefined, 'application/json'],
     ['PUT', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews/x', 405, 'MethodNotAllowed', 'does not allow this method', {}, 'application/json'],
   ])('%s %s answers %i %s', async (method, path, code, reason, message, body, ct) => {
     const r = await call(method, path, body, ct);

@@ -117,6 +117,8 @@ describe.skipIf(!hasKubectl)('kubectl against the devcluster', () => {
 
   it('waits for a condition set by the simulated cluster', async () => {
     expect(await ok(['wait', '-n', 'sde-kubectl', '--for=condition=Available', 'deployment/web', '--timeout=20s'])).toContain('condition met');
+    await ok(['scale', '-n', 'sde-kubectl', 'deployment/web', '--replicas=1']);
+    expect(await ok(['wait', '-n', 'sde-kubectl', '--for=jsonpath={.status.replicas}=1', 'deployment/web', '--timeout=20s'])).toContain('condition met');
   });
 
   it('patches with strategic merge, merge and JSON patches, and labels and annotates', async () => {
