@@ -220,6 +220,12 @@ describe('simulated workload controllers (in-process)', () => {
     expect(pods[0]?.metadata.labels).toMatchObject({ 'job-name': 'train', 'batch.kubernetes.io/job-name': 'train' });
   });
 
+  it('a finished Job with ttlSecondsAfterFinished is deleted with its pods', async () => {
+    store.create(BUILTINS.jobs, job('short-lived', { ttlSecondsAfterFinished: 0 }));
+    await vi.waitFor(() => expect(get(BUILTINS.jobs, 'short-lived')).toBeUndefined());
+    expect(store.list(BUILTINS.pods, { namespace: NS }).items).toEqual([]);
+  });
+
   it('an Indexed Job runs one pod per completion index', async () => {
     store.create(BUILTINS.jobs, job('shards', { completions: 3, parallelism: 3, completionMode: 'Indexed' }));
     await vi.waitFor(() => expect(statusOf(BUILTINS.jobs, 'shards')).toMatchObject({ succeeded: 3, completedIndexes: '0-2' }));
