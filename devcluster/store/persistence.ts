@@ -8,9 +8,13 @@ export class DataFileError extends Error {
   override readonly name = 'DataFileError';
 }
 
-/** Saves the store to `file` a short while after each burst of writes; `flush` saves now. */
+/**
+ * Saves the store to `file` a short while after each burst of writes (never spending more than
+ * about a tenth of the time saving); `flush` saves now.
+ */
 export class FilePersistence {
   private timer: NodeJS.Timeout | undefined;
+  private lastFlushMs = 0;
   private readonly unsubscribe: () => void;
   private readonly file: string;
   private readonly store: Store;
@@ -22,7 +26,7 @@ export class FilePersistence {
       this.timer ??= setTimeout(() => {
         this.timer = undefined;
         this.flush();
-      }, delayMs);
+      }, Math.max(delayMs, this.lastFlushMs * 10));
     });
   }
 
@@ -44,9 +48,11 @@ export class FilePersistence {
 
   /** Writes the snapshot now (atomically: temp file then rename). */
   flush(): void {
+    const started = performance.now();
     const tmp = `${this.file}.tmp`;
     writeFileSync(tmp, JSON.stringify(this.store.snapshot()));
     renameSync(tmp, this.file);
+    this.lastFlushMs = performance.now() - started;
   }
 
   /** Stops listening and writes a final snapshot. */
