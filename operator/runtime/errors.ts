@@ -30,13 +30,31 @@ export class KubeApiError extends Error {
   override readonly name = 'KubeApiError';
   readonly statusCode: number;
   readonly reason: string | undefined;
+  /** The server's `Retry-After`, in seconds, when it sent one (429, some 503s). */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(statusCode: number, what: string, body: unknown) {
+  constructor(statusCode: number, what: string, body: unknown, headers: Readonly<Record<string, string>> = {}) {
     const status = parseStatus(body);
     super(`expected ${what} to succeed, but the API server answered ${statusCode}${status.message ? `: ${status.message}` : ''}`);
     this.statusCode = statusCode;
     this.reason = status.reason;
+    this.retryAfterSeconds = parseRetryAfter(headers['retry-after']);
   }
+}
+
+function parseRetryAfter(value: string | undefined): number | undefined {
+  const seconds = Number(value);
+  return value !== undefined && Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+}
+
+/** How long the server asked us to wait before retrying (`Retry-After`), in ms; undefined if it did not say. */
+export function retryAfterMsOf(error: unknown): number | undefined {
+  if (error instanceof KubeApiError) return error.retryAfterSeconds === undefined ? undefined : error.retryAfterSeconds * 1000;
+  if (error instanceof ApiException) {
+    const seconds = parseRetryAfter((error.headers as Record<string, string> | undefined)?.['retry-after']);
+    return seconds === undefined ? undefined : seconds * 1000;
+  }
+  return undefined;
 }
 
 function parseStatus(body: unknown): { message?: string; reason?: string } {

@@ -80,7 +80,7 @@ class RawObjectApi extends KubernetesObjectApi {
     await this.configuration.authMethods.default?.applySecurityAuthentication(context);
     const response = await this.configuration.httpApi.send(context).toPromise();
     const text = await response.body.text();
-    if (response.httpStatusCode < 200 || response.httpStatusCode > 299) throw new KubeApiError(response.httpStatusCode, what, text);
+    if (response.httpStatusCode < 200 || response.httpStatusCode > 299) throw new KubeApiError(response.httpStatusCode, what, text, response.headers);
     return JSON.parse(text);
   }
 

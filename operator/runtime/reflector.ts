@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import { Store, type ObjectCache } from './cache.ts';
-import { KubeApiError, statusCodeOf } from './errors.ts';
+import { KubeApiError, retryAfterMsOf, statusCodeOf } from './errors.ts';
 import type { KubeClient, RawWatchEvent } from './kube.ts';
 import type { Logger } from './logger.ts';
 import type { OperatorMetrics } from './metrics.ts';
@@ -118,14 +118,15 @@ export class Reflector {
         if (reason === 'gone' || failures >= RELIST_AFTER_FAILURES) needList = true;
         this.#countRestart(reason);
         this.#options.logger?.warn({ resource: this.#options.type.plural, reason, err: error }, 'watch failed; restarting');
-        await this.#pause();
+        await this.#pause(retryAfterMsOf(error));
       }
     }
   }
 
-  async #pause(): Promise<void> {
+  /** Waits the next backoff delay, or longer if the server asked for it (Retry-After). */
+  async #pause(atLeastMs = 0): Promise<void> {
     try {
-      await sleep(this.#backoff.next(), undefined, { signal: this.#stop.signal });
+      await sleep(Math.max(this.#backoff.next(), atLeastMs), undefined, { signal: this.#stop.signal });
     } catch {
       // Aborted by stop(): the loop condition ends the run.
     }

@@ -1,6 +1,6 @@
 // The reconcile work queue: which key runs next, when a failed key runs again, and how many run at once.
 import { Backoff, type BackoffOptions } from './backoff.ts';
-import { TerminalError } from './errors.ts';
+import { retryAfterMsOf, TerminalError } from './errors.ts';
 
 /** What a reconcile may ask for: to run again after `requeueAfter` ms even if nothing changes (timers, expiry). */
 export type ReconcileResult = { requeueAfter?: number } | void;
@@ -34,7 +34,8 @@ interface Timer {
  * A deduplicating, rate-limited work queue in the manner of client-go's: a key added many times
  * before it runs is processed once; a key is never processed twice at once (re-added while in
  * flight, it runs once more afterwards); at most `concurrency` keys run together; a thrown error
- * retries the key after a per-key exponential, jittered backoff that resets on success; a
+ * retries the key after a per-key exponential, jittered backoff that resets on success (or after
+ * the server's Retry-After, if longer); a
  * {@link TerminalError} is reported and not retried; `requeueAfter` and retries are timers of
  * which the earliest wins per key. Keys added before `start()` wait; `shutdown()` takes no more
  * keys and resolves when in-flight ones are done.
@@ -173,7 +174,7 @@ export class WorkQueue {
           backoff = new Backoff(this.#options.backoff ?? { baseMs: 500, maxMs: 300_000 });
           this.#failures.set(key, backoff);
         }
-        const retryInMs = backoff.next();
+        const retryInMs = Math.max(backoff.next(), retryAfterMsOf(error) ?? 0);
         this.addAfter(key, retryInMs);
         this.#report({ result: 'error', key, durationMs, error, retryInMs });
       }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TerminalError } from '../../../operator/runtime/errors.ts';
+import { KubeApiError, TerminalError } from '../../../operator/runtime/errors.ts';
 import { WorkQueue, type Outcome, type ReconcileResult } from '../../../operator/runtime/workqueue.ts';
 
 function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
@@ -133,6 +133,21 @@ describe('WorkQueue', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(calls).toBe(6);
     expect(outcomes.filter((outcome) => outcome.result === 'error').map((outcome) => (outcome as { retryInMs: number }).retryInMs)).toEqual([100, 200, 400, 100]);
+  });
+
+  it('waits at least as long as the API server asked (429 Retry-After)', async () => {
+    vi.useFakeTimers();
+    let calls = 0;
+    const queue = make(async () => {
+      calls += 1;
+      if (calls === 1) throw new KubeApiError(429, 'apply Namespace sandpit-a', { message: 'too many requests' }, { 'retry-after': '3' });
+    });
+    queue.start();
+    queue.add('a');
+    await vi.advanceTimersByTimeAsync(2_999);
+    expect(calls).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls).toBe(2);
   });
 
   it('caps the backoff at its maximum', async () => {
