@@ -60,7 +60,7 @@ function formatFor(hard: Record<string, string>, key: string, value: number): st
 }
 
 /** Current usage of one quota, computed from the namespace's objects. */
-export function computeQuotaUsed(store: Store, quota: KubeObject): Record<string, string> {
+function computeQuotaUsed(store: Store, quota: KubeObject): Record<string, string> {
   const hard = (quota.spec as QuotaSpec | undefined)?.hard ?? {};
   const keys = Object.keys(hard);
   const ns = quota.metadata.namespace ?? 'default';

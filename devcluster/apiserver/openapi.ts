@@ -32,7 +32,7 @@ const OBJECT_META_SCHEMA = {
 };
 
 /** The OpenAPI schema name of a kind (reverse-DNS group, as the real server names CRD schemas). */
-export function schemaName(rt: ResourceType, version: string): string {
+function schemaName(rt: ResourceType, version: string): string {
   if (rt.group === '') return `io.k8s.api.core.${version}.${rt.kind}`;
   if (rt.group.endsWith('.k8s.io') || !rt.group.includes('.')) return `io.k8s.api.${rt.group.replace(/\.k8s\.io$/, '').replace(/\./g, '')}.${version}.${rt.kind}`;
   return `${rt.group.split('.').reverse().join('.')}.${version}.${rt.kind}`;
@@ -123,7 +123,7 @@ export function openapiV3(store: Store, crds: CustomResourceRegistry, group: str
 }
 
 /** A short content hash, for the `?hash=` the v3 index advertises. */
-export function docHash(doc: unknown): string {
+function docHash(doc: unknown): string {
   return createHash('sha512').update(JSON.stringify(doc)).digest('hex').slice(0, 64).toUpperCase();
 }
 

@@ -21,8 +21,3 @@ export function statusOf(err: unknown): { code: number; body: Record<string, unk
   if (e.retryAfterSeconds !== undefined) out.retryAfter = e.retryAfterSeconds;
   return out;
 }
-
-/** A `Status` success body, as returned by some deletes. */
-export function successStatus(details: Record<string, unknown>): Record<string, unknown> {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details };
-}

@@ -21,7 +21,7 @@ export interface Printer {
 }
 
 /** Kubernetes' human-readable duration: 45s, 3m20s, 15m, 2h5m, 30h, 3d4h, 60d, 2y. */
-export function humanDuration(ms: number): string {
+function humanDuration(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
   if (s < 120) return `${s}s`;
   const m = Math.floor(s / 60);

@@ -77,7 +77,7 @@ function validateCrd(crd: KubeObject): StatusCause[] {
 }
 
 /** The resource type a CRD serves (at its storage version). */
-export function resourceTypeOfCrd(crd: KubeObject): ResourceType {
+function resourceTypeOfCrd(crd: KubeObject): ResourceType {
   const spec = specOf(crd);
   const storage = spec.versions.find((v) => v.storage) ?? spec.versions[0];
   const rt: ResourceType = {

@@ -1,5 +1,4 @@
-// Label and field selectors in the string syntax of `?labelSelector=` and `?fieldSelector=`, and
-// the structured `matchLabels`/`matchExpressions` form workload specs use.
+// Label and field selectors in the string syntax of `?labelSelector=` and `?fieldSelector=`.
 import { badRequest } from './errors.ts';
 import type { KubeObject } from './types.ts';
 
@@ -68,25 +67,6 @@ function compile(reqs: Requirement[]): Selector {
 export function parseLabelSelector(text: string | undefined): Selector {
   if (text === undefined || text.trim() === '') return () => true;
   return compile(splitTopLevel(text).map(parseRequirement));
-}
-
-/** The structured selector of Deployments, ReplicaSets, NetworkPolicies and friends. */
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
-}
-
-/** Compiles a structured selector; an empty selector matches everything, as in the API. */
-export function compileLabelSelector(sel: LabelSelector | undefined): Selector {
-  const reqs: Requirement[] = [];
-  for (const [key, value] of Object.entries(sel?.matchLabels ?? {})) reqs.push({ key, op: 'in', values: [value] });
-  for (const e of sel?.matchExpressions ?? []) {
-    if (e.operator === 'In') reqs.push({ key: e.key, op: 'in', values: e.values ?? [] });
-    else if (e.operator === 'NotIn') reqs.push({ key: e.key, op: 'notin', values: e.values ?? [] });
-    else if (e.operator === 'Exists') reqs.push({ key: e.key, op: 'exists' });
-    else reqs.push({ key: e.key, op: '!exists' });
-  }
-  return compile(reqs);
 }
 
 /** A parsed field selector over an object's fields. */
