@@ -23,7 +23,7 @@ export function splitKey(key: string): { namespace: string | undefined; name: st
 }
 
 /** The uid of the object's controlling owner, if it has one. */
-export function controllerUid(object: KubeObject): string | undefined {
+function controllerUid(object: KubeObject): string | undefined {
   return object.metadata.ownerReferences?.find((ref) => ref.controller === true)?.uid;
 }
 

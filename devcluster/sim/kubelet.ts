@@ -278,7 +278,7 @@ function containerIdentity(pod: KubeObject, container: Container): { name: strin
 }
 
 /** The pod's QoS class, as the API server derives it from cpu and memory requests and limits. */
-export function qosClass(spec: PodSpec): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+function qosClass(spec: PodSpec): 'Guaranteed' | 'Burstable' | 'BestEffort' {
   const containers = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
   let any = false;
   let guaranteed = true;

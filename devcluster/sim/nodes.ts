@@ -182,7 +182,7 @@ export function nodeLease(node: KubeObject, now = new Date()): KubeObject {
 }
 
 /** The InternalIP of the node at `index`. */
-export function nodeAddress(index: number): string {
+function nodeAddress(index: number): string {
   return `10.0.${Math.floor(index / 250)}.${(index % 250) + 2}`;
 }
 

@@ -14,7 +14,7 @@ import { labelSelectorMatches, type LabelSelector } from './selectors.ts';
 
 const COMPONENT = 'persistentvolume-controller';
 /** The storage class a claim without one gets, as the cluster's default StorageClass. */
-export const DEFAULT_STORAGE_CLASS = 'standard';
+const DEFAULT_STORAGE_CLASS = 'standard';
 const PROVISIONER = 'devcluster.sde.london/simulated';
 
 interface ClaimSpec {
@@ -182,7 +182,7 @@ export class VolumeBinder {
 }
 
 /** Available and not claimed or pre-bound: any matching claim may take it. */
-export function isFree(pv: KubeObject): boolean {
+function isFree(pv: KubeObject): boolean {
   return phaseOf(pv) === 'Available' && (pv.spec as VolumeSpec | undefined)?.claimRef === undefined;
 }
 
@@ -206,7 +206,7 @@ function claimRef(claim: KubeObject): Record<string, unknown> {
 }
 
 /** Whether a volume can serve a claim: class, access modes, volume mode, capacity and selector. */
-export function volumeFits(pv: KubeObject, claim: KubeObject, spec: ClaimSpec): boolean {
+function volumeFits(pv: KubeObject, claim: KubeObject, spec: ClaimSpec): boolean {
   const pvSpec = (pv.spec ?? {}) as VolumeSpec;
   const wantedClass = spec.storageClassName ?? DEFAULT_STORAGE_CLASS;
   if ((pvSpec.storageClassName ?? '') !== wantedClass && !(spec.storageClassName === undefined && (pvSpec.storageClassName ?? '') === '')) return false;
