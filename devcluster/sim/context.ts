@@ -40,6 +40,9 @@ function claimOf(pv: KubeObject): readonly string[] {
   return ref?.name ? [`${ref.namespace ?? 'default'}/${ref.name}`] : [];
 }
 
+/** Index name: objects without a controlling owner, by namespace (what controllers may adopt). */
+export const ORPHANS = 'orphans';
+
 /** Index name: free (Available, unclaimed) PersistentVolumes by storage class ('' for none). */
 export const BY_FREE_CLASS = 'free-class';
 
@@ -66,7 +69,10 @@ export function createContext(store: Store, report: ErrorReporter, recordEvents:
     const node = podNodeName(pod);
     return node === undefined ? [] : [node];
   });
-  for (const owned of [caches.pods, caches.replicasets]) owned.addIndex(BY_CONTROLLER, byController);
+  for (const owned of [caches.pods, caches.replicasets]) {
+    owned.addIndex(BY_CONTROLLER, byController);
+    owned.addIndex(ORPHANS, (object) => (byController(object).length === 0 ? [object.metadata.namespace ?? 'default'] : []));
+  }
   caches.persistentvolumes.addIndex(BY_CLAIM, claimOf);
   caches.persistentvolumes.addIndex(BY_FREE_CLASS, freeClassOf);
   return { store, caches, events: new EventRecorder(store, recordEvents), report };

@@ -4,12 +4,12 @@
 import { BUILTINS } from '../store/builtins.ts';
 import { deepEqual } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
-import { controllerKey, keyOf } from './cache.ts';
+import { byController, controllerKey, keyOf } from './cache.ts';
 import { BY_CONTROLLER, type SimContext } from './context.ts';
 import { controllerRef, templateHash, withCondition, type Condition } from './ownership.ts';
 import { WorkQueue } from './queue.ts';
 import type { PodTemplate } from './replicaset.ts';
-import type { LabelSelector } from './selectors.ts';
+import { labelSelectorMatches, type LabelSelector } from './selectors.ts';
 
 const COMPONENT = 'deployment-controller';
 const HASH_LABEL = 'pod-template-hash';
@@ -53,7 +53,7 @@ export class DeploymentController {
     const spec = (deployment.spec ?? {}) as DeploymentSpec;
     const owned = this.ctx.caches.replicasets.indexed(BY_CONTROLLER, deployment.metadata.uid ?? '');
     const hash = templateHash(spec.template ?? {});
-    let current = owned.find((rs) => rs.metadata.labels?.[HASH_LABEL] === hash);
+    let current = owned.find((rs) => rs.metadata.labels?.[HASH_LABEL] === hash) ?? this.adopt(deployment, spec, hash);
     let created = false;
     if (!spec.paused) {
       if (current === undefined) {
@@ -66,6 +66,21 @@ export class DeploymentController {
       this.prune(deployment, spec, current);
     }
     this.writeStatus(key, spec, hash, created);
+  }
+
+  /**
+   * Takes over this template's ReplicaSet when it was orphaned (`--cascade=orphan`), which would
+   * otherwise block creating it again under the same name.
+   */
+  private adopt(deployment: KubeObject, spec: DeploymentSpec, hash: string): KubeObject | undefined {
+    const key = `${deployment.metadata.namespace ?? 'default'}/${deployment.metadata.name}-${hash}`;
+    const orphan = this.ctx.caches.replicasets.get(key);
+    if (orphan === undefined || orphan.metadata.deletionTimestamp !== undefined || byController(orphan).length > 0) return undefined;
+    if (!labelSelectorMatches(spec.selector, orphan.metadata.labels)) return undefined;
+    const next = structuredClone(orphan);
+    next.metadata.ownerReferences = [...(next.metadata.ownerReferences ?? []), controllerRef(deployment)];
+    this.ctx.store.update(BUILTINS.replicasets, next, { fieldManager: COMPONENT });
+    return this.ctx.caches.replicasets.get(key);
   }
 
   private createReplicaSet(deployment: KubeObject, spec: DeploymentSpec, hash: string, revision: number): KubeObject {

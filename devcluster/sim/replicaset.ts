@@ -5,7 +5,7 @@ import { BUILTINS } from '../store/builtins.ts';
 import { ApiError } from '../store/errors.ts';
 import type { KubeObject } from '../store/types.ts';
 import { controllerKey, keyOf } from './cache.ts';
-import { BY_CONTROLLER, type SimContext } from './context.ts';
+import { BY_CONTROLLER, ORPHANS, type SimContext } from './context.ts';
 import { controllerRef, generatedName, withCondition, withoutCondition, type Condition } from './ownership.ts';
 import { deletionOrder, isPodActive, isPodReady, podCondition } from './pods.ts';
 import { WorkQueue } from './queue.ts';
@@ -47,9 +47,10 @@ export class ReplicaSetController {
     if (rs === undefined || rs.metadata.deletionTimestamp !== undefined) return;
     const spec = (rs.spec ?? {}) as ReplicaSetSpec;
     const uid = rs.metadata.uid ?? '';
+    const wanted = spec.replicas ?? 1;
+    if (this.ctx.caches.pods.indexed(BY_CONTROLLER, uid).filter(isPodActive).length < wanted) this.adoptOrphans(rs, spec);
     const owned = this.ctx.caches.pods.indexed(BY_CONTROLLER, uid);
     const active = owned.filter(isPodActive);
-    const wanted = spec.replicas ?? 1;
     let failure: string | undefined;
     if (active.length < wanted) {
       failure = this.createPods(rs, spec, Math.min(BURST, wanted - active.length));
@@ -60,6 +61,17 @@ export class ReplicaSetController {
       }
     }
     this.writeStatus(key, spec, failure);
+  }
+
+  /** Takes over active pods without a controller that the selector matches, as the real controller adopts. */
+  private adoptOrphans(rs: KubeObject, spec: ReplicaSetSpec): void {
+    if (spec.selector === undefined) return;
+    for (const orphan of this.ctx.caches.pods.indexed(ORPHANS, rs.metadata.namespace ?? 'default')) {
+      if (!isPodActive(orphan) || !labelSelectorMatches(spec.selector, orphan.metadata.labels)) continue;
+      const next = structuredClone(orphan);
+      next.metadata.ownerReferences = [...(next.metadata.ownerReferences ?? []), controllerRef(rs)];
+      this.ctx.store.update(BUILTINS.pods, next, { fieldManager: COMPONENT });
+    }
   }
 
   /** Creates pods; returns the admission failure message when one was refused (quota...). */

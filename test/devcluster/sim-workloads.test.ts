@@ -88,6 +88,31 @@ describe('simulated workload controllers (in-process)', () => {
     }
   });
 
+  it('a Deployment recreated after an orphaning delete adopts its ReplicaSet and pods', async () => {
+    store.create(BUILTINS.deployments, deployment('kept', 2));
+    await vi.waitFor(() => expect(statusOf(BUILTINS.deployments, 'kept').readyReplicas).toBe(2));
+    const podUids = () => store.list(BUILTINS.pods, { namespace: NS }).items.map((p) => p.metadata.uid).sort();
+    const before = { rs: store.list(BUILTINS.replicasets, { namespace: NS }).items.map((rs) => rs.metadata.uid), pods: podUids() };
+    store.delete(BUILTINS.deployments, NS, 'kept', { propagationPolicy: 'Orphan' });
+    store.create(BUILTINS.deployments, deployment('kept', 2));
+    await vi.waitFor(() => expect(statusOf(BUILTINS.deployments, 'kept')).toMatchObject({ readyReplicas: 2, updatedReplicas: 2 }));
+    const sets = store.list(BUILTINS.replicasets, { namespace: NS }).items;
+    expect(sets.map((rs) => rs.metadata.uid)).toEqual(before.rs);
+    expect(sets[0]?.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Deployment', uid: get(BUILTINS.deployments, 'kept')?.metadata.uid });
+    expect(podUids()).toEqual(before.pods);
+  });
+
+  it('a ReplicaSet adopts matching orphan pods instead of creating more', async () => {
+    store.create(BUILTINS.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray', namespace: NS, labels: { app: 'adopter' } }, spec: { containers: [{ name: 'app', image: 'x' }] } });
+    store.create(BUILTINS.replicasets, {
+      apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'adopter', namespace: NS },
+      spec: { replicas: 1, selector: { matchLabels: { app: 'adopter' } }, template: template({ app: 'adopter' }) },
+    });
+    await vi.waitFor(() => expect(statusOf(BUILTINS.replicasets, 'adopter')).toMatchObject({ replicas: 1, readyReplicas: 1 }));
+    expect(store.list(BUILTINS.pods, { namespace: NS }).items.map((p) => p.metadata.name)).toEqual(['stray']);
+    expect(get(BUILTINS.pods, 'stray')?.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'ReplicaSet', name: 'adopter', controller: true });
+  });
+
   it('a StatefulSet creates its pod and claim; the claim binds to a provisioned volume; scaling to 0 keeps the claim', async () => {
     store.create(BUILTINS.statefulsets, statefulSet('ws-alice', 1));
     await vi.waitFor(() => expect(statusOf(BUILTINS.statefulsets, 'ws-alice')).toMatchObject({ replicas: 1, readyReplicas: 1, currentReplicas: 1, availableReplicas: 1 }));
