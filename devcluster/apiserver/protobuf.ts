@@ -1,7 +1,8 @@
-// kubectl's typed commands (`kubectl create namespace|configmap|secret|serviceaccount`,
-// `kubectl auth can-i`) send Kubernetes protobuf. This decodes exactly those kinds (metadata
-// name/namespace/labels/annotations/finalizers, their data fields, access review specs) into JSON
-// objects; anything else is refused with 415 and a hint to use `kubectl apply`.
+// kubectl's typed commands (`kubectl create namespace|configmap|secret|serviceaccount|role|
+// clusterrole|rolebinding|clusterrolebinding|quota`, `kubectl auth can-i`) send Kubernetes
+// protobuf. This decodes exactly those kinds (metadata name/namespace/labels/annotations/
+// finalizers and their own fields) into JSON objects; anything else is refused with 415 and a hint
+// to use `kubectl apply`.
 import { ApiError } from '../store/errors.ts';
 
 type Field = { no: number; wire: number; value: bigint | Buffer };
@@ -54,7 +55,7 @@ function unsupported(why: string): ApiError {
   return new ApiError(
     415,
     'UnsupportedMediaType',
-    `the devcluster decodes protobuf only for Namespace, ConfigMap, Secret, ServiceAccount and access reviews (${why}); use JSON, e.g. \`kubectl create ... --dry-run=client -o yaml | kubectl apply -f -\``,
+    `the devcluster decodes protobuf only for Namespace, ConfigMap, Secret, ServiceAccount, RBAC kinds, ResourceQuota and access reviews (${why}); use JSON, e.g. \`kubectl create ... --dry-run=client -o yaml | kubectl apply -f -\``,
   );
 }
 
@@ -99,7 +100,18 @@ function strings(list: Field[], names: Record<number, string>): Record<string, s
   const out: Record<string, string> = {};
   for (const f of list) {
     const name = names[f.no];
-    if (name !== undefined) out[name] = text(f) ?? '';
+    const value = text(f) ?? '';
+    if (name !== undefined && value !== '') out[name] = value;
+  }
+  return out;
+}
+
+function policyRule(rule: Field[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const names: Record<number, string> = { 1: 'verbs', 2: 'apiGroups', 3: 'resources', 4: 'resourceNames', 5: 'nonResourceURLs' };
+  for (const f of rule) {
+    const name = names[f.no];
+    if (name !== undefined) (out[name] ??= []).push(text(f) ?? '');
   }
   return out;
 }
@@ -124,7 +136,7 @@ export function isProtobuf(contentType: string | undefined): boolean {
   return (contentType ?? '').toLowerCase().includes('application/vnd.kubernetes.protobuf');
 }
 
-/** Decodes a protobuf-encoded Namespace, ConfigMap, Secret, ServiceAccount or (Self)SubjectAccessReview; throws 415 otherwise. */
+/** Decodes the protobuf of the kinds kubectl's typed commands create (see above); throws 415 otherwise. */
 export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
   if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) throw unsupported('missing the k8s protobuf envelope');
   const envelope = fields(body.subarray(4));
@@ -158,6 +170,29 @@ export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
       const stringData = mapEntries(raw, 4);
       if (stringData) obj.stringData = stringData;
       if (flag(5) !== undefined) obj.immutable = flag(5);
+      return obj;
+    }
+    case 'rbac.authorization.k8s.io/v1/Role':
+    case 'rbac.authorization.k8s.io/v1/ClusterRole':
+      obj.rules = raw.filter((f) => f.no === 2).map((f) => policyRule(fields(bytes(f))));
+      return obj;
+    case 'rbac.authorization.k8s.io/v1/RoleBinding':
+    case 'rbac.authorization.k8s.io/v1/ClusterRoleBinding': {
+      const subjects = raw.filter((f) => f.no === 2).map((f) => strings(fields(bytes(f)), { 1: 'kind', 2: 'apiGroup', 3: 'name', 4: 'namespace' }));
+      if (subjects.length > 0) obj.subjects = subjects;
+      const roleRef = raw.find((f) => f.no === 3);
+      obj.roleRef = roleRef ? strings(fields(bytes(roleRef)), { 1: 'apiGroup', 2: 'kind', 3: 'name' }) : {};
+      return obj;
+    }
+    case 'v1/ResourceQuota': {
+      const spec = raw.find((f) => f.no === 2);
+      const hard: Record<string, string> = {};
+      for (const entry of spec ? fields(bytes(spec)).filter((f) => f.no === 1) : []) {
+        const kv = fields(bytes(entry));
+        const quantity = kv.find((f) => f.no === 2);
+        hard[text(kv.find((f) => f.no === 1)) ?? ''] = quantity ? (text(fields(bytes(quantity)).find((f) => f.no === 1)) ?? '0') : '0';
+      }
+      obj.spec = { hard };
       return obj;
     }
     case 'authorization.k8s.io/v1/SelfSubjectAccessReview':

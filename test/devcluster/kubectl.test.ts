@@ -164,18 +164,8 @@ describe.skipIf(!hasKubectl)('kubectl against the devcluster', () => {
   });
 
   it('checks RBAC for an impersonated member with auth can-i', async () => {
-    await ok(['apply', '-f', '-'], `apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: researcher, namespace: sde-kubectl}
-rules:
-- {apiGroups: [""], resources: [pods, pods/log], verbs: [get, list, watch]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: researchers, namespace: sde-kubectl}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: researcher}
-subjects: [{kind: Group, name: "sde:researchers", apiGroup: rbac.authorization.k8s.io}]
-`);
+    await ok(['create', 'role', 'researcher', '-n', 'sde-kubectl', '--verb=get,list,watch', '--resource=pods,pods/log']);
+    await ok(['create', 'rolebinding', 'researchers', '-n', 'sde-kubectl', '--role=researcher', '--group=sde:researchers']);
     const as = ['--as=m.okafor@ucl.ac.uk', '--as-group=sde:researchers', '-n', 'sde-kubectl'];
     expect(await ok(['auth', 'can-i', 'get', 'pods', '--subresource=log', ...as])).toBe('yes\n');
     const secrets = await kubectl(['auth', 'can-i', 'get', 'secrets', ...as]);
