@@ -79,6 +79,8 @@ export interface StoreOptions {
   plugins?: StorePlugin[];
   /** Clock, for tests that need deterministic timestamps. */
   now?: () => Date;
+  /** Told when a subscriber or plugin throws while a committed change is delivered (default: stderr). */
+  onListenerError?: (err: unknown, change: StoreEvent) => void;
 }
 
 /** Updates another plugin may need to make managedFields and other derived metadata current. */
@@ -130,6 +132,7 @@ export class Store {
   private readonly rawListeners = new Map<string, Set<RawListener>>();
   private readonly plugins: StorePlugin[];
   private readonly now: () => Date;
+  private readonly onListenerError: (err: unknown, change: StoreEvent) => void;
   private readonly pending: HistoryEntry[] = [];
   private dispatching = false;
   private writeHooks: (() => void)[] = [];
@@ -140,6 +143,7 @@ export class Store {
     this.history = new WatchHistory(opts.historySize ?? 50_000);
     this.plugins = [...(opts.plugins ?? [])];
     this.now = opts.now ?? (() => new Date());
+    this.onListenerError = opts.onListenerError ?? ((err, change) => console.error(`devcluster: a listener failed on ${change.type} ${change.resource.resource}/${change.object.metadata.name}:`, err));
     for (const rt of Object.values(BUILTINS)) this.registerType(rt);
     for (const name of INITIAL_NAMESPACES) {
       this.create(BUILTINS.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
@@ -678,11 +682,19 @@ export class Store {
       for (let entry = this.pending.shift(); entry !== undefined; entry = this.pending.shift()) {
         const change: CommittedChange = { type: entry.type as CommittedChange['type'], rt: entry.resource, object: entry.object };
         if (entry.previous) change.previous = entry.previous;
-        for (const p of this.plugins) p.afterCommit?.(change, this);
-        for (const l of this.rawListeners.get(entry.typeKey) ?? []) l(entry);
+        // The change is committed: a failing listener must neither undo it nor fail the writer.
+        const guarded = (fn: () => void): void => {
+          try {
+            fn();
+          } catch (err) {
+            this.onListenerError(err, { type: entry.type, resource: entry.resource, object: entry.object });
+          }
+        };
+        for (const p of this.plugins) if (p.afterCommit) guarded(() => p.afterCommit?.(change, this));
+        for (const l of this.rawListeners.get(entry.typeKey) ?? []) guarded(() => l(entry));
         const listeners = [...(this.listeners.get(typeKeyOf(entry.resource)) ?? []), ...(this.listeners.get('*') ?? [])];
-        for (const l of listeners) l({ type: entry.type, resource: entry.resource, object: clone(entry.object) });
-        for (const hook of this.writeHooks) hook();
+        for (const l of listeners) guarded(() => l({ type: entry.type, resource: entry.resource, object: clone(entry.object) }));
+        for (const hook of this.writeHooks) guarded(hook);
       }
     } finally {
       this.dispatching = false;

@@ -74,6 +74,17 @@ describe('store basics', () => {
     else expect(apiError(() => store.create(rt, obj)).code).toBe(422);
   });
 
+  it('commits a write even when a subscriber throws, and reports the failure', () => {
+    const failures: string[] = [];
+    const { store } = createStore({ onListenerError: (_err, change) => failures.push(`${change.type} ${change.object.metadata.name}`) });
+    store.subscribe(BUILTINS.configmaps, () => {
+      throw new Error('broken subscriber');
+    });
+    const created = store.create(BUILTINS.configmaps, cm('sturdy'));
+    expect(store.get(BUILTINS.configmaps, 'default', 'sturdy')?.metadata.uid).toBe(created.metadata.uid);
+    expect(failures).toEqual(['ADDED sturdy']);
+  });
+
   it('does not write (or bump resourceVersion) for an update that changes nothing', () => {
     const { store } = createStore();
     const a = store.create(BUILTINS.configmaps, cm('a'));
