@@ -52,6 +52,7 @@ export function serveWatch(store: Store, faults: FaultInjector, req: IncomingMes
   };
   const untrack = faults.trackWatch(finish);
   req.on('close', finish);
+  res.on('close', finish);
   res.on('error', finish);
   const send = (type: WatchEventType, obj: KubeObject): void => {
     if (!closed) res.write(line(type, obj, w.render, cacheable));
