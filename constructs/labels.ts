@@ -2,21 +2,11 @@
 // One module so the renderer, the operator's pruner and the reports agree on every key.
 import type { Enclave } from '../api/enclave.ts';
 
-export const MANAGED_BY = 'app.kubernetes.io/managed-by';
-export const PART_OF = 'app.kubernetes.io/part-of';
-export const APP_NAME = 'app.kubernetes.io/name';
-export const COMPONENT = 'app.kubernetes.io/component';
-export const ENCLAVE = 'sde.london/enclave';
-export const SITE = 'sde.london/site';
-export const PROJECT = 'sde.london/project';
-export const WORKSPACE = 'sde.london/workspace';
-export const FEDERATED_JOB = 'sde.london/federatedjob';
-/** Objects holding research data: the operator's pruner never deletes them. */
-export const DATA = 'sde.london/data';
-export const AUTO_PROVISIONED = 'sde.london/auto-provisioned';
+import {
+  APP_NAME, AUTO_PROVISIONED, COMPONENT, DATA, ENCLAVE, FEDERATED_JOB, MANAGED_BY, MANAGER, PART_OF, PRODUCT, PROJECT, SITE, WORKSPACE, selectorString,
+} from '../api/labels.ts';
 
-export const MANAGER = 'sde-operator';
-export const PRODUCT = 'sde-enclave-operator';
+export { APP_NAME, AUTO_PROVISIONED, COMPONENT, DATA, ENCLAVE, FEDERATED_JOB, MANAGED_BY, MANAGER, PART_OF, PRODUCT, PROJECT, SITE, WORKSPACE, selectorString };
 
 /** Pod Security Admission labels that hold every enclave namespace to the `restricted` profile. */
 export const POD_SECURITY_RESTRICTED: Readonly<Record<string, string>> = {
@@ -71,7 +61,3 @@ export function enclaveOwnChildrenSelector(name: string): string {
   return `${selectorString(enclaveChildrenSelector(name))},!${WORKSPACE},!${FEDERATED_JOB}`;
 }
 
-/** A selector as the `labelSelector` query parameter of a Kubernetes list call writes it. */
-export function selectorString(selector: Record<string, string>): string {
-  return Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
-}

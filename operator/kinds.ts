@@ -1,11 +1,11 @@
 // The resource types the operator's controllers watch: the sde.london kinds, and the built-in
 // kinds it renders, each cached only as far as the operator needs (its own objects).
 import { API_VERSION } from '../api/meta.ts';
-import { MANAGED_BY, MANAGER } from '../constructs/labels.ts';
+import { MANAGED_BY, MANAGER, selectorString } from '../api/labels.ts';
 import { Kinds, resourceType } from './runtime/index.ts';
 import type { WatchedType } from './runtime/index.ts';
 
-const OURS = `${MANAGED_BY}=${MANAGER}`;
+const OURS = selectorString({ [MANAGED_BY]: MANAGER });
 const ours = (type: WatchedType): WatchedType => Object.freeze({ ...type, labelSelector: OURS });
 
 /** The three custom resources of the API. */

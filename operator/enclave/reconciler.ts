@@ -5,7 +5,7 @@ import { enclave as enclaveSchema, enclaveNamespace } from '../../api/enclave.ts
 import type { Enclave } from '../../api/enclave.ts';
 import type { SiteConfig } from '../../api/siteconfig.ts';
 import { renderEnclave } from '../../constructs/index.ts';
-import { AUTO_PROVISIONED, enclaveChildrenSelector, FEDERATED_JOB, WORKSPACE } from '../../constructs/labels.ts';
+import { AUTO_PROVISIONED, ENCLAVE, enclaveChildrenSelector, FEDERATED_JOB, WORKSPACE } from '../../constructs/labels.ts';
 import { checkEnclave } from '../../policy/index.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, formatConditionTime, setConditions, summarizeReady } from '../runtime/index.ts';
@@ -39,7 +39,7 @@ export function enclaveController(options: EnclaveControllerOptions): Controller
     name: 'enclave',
     primary: SdeKinds.Enclave,
     owns: [Owned.Namespace, Owned.NetworkPolicy, Owned.ResourceQuota, Owned.LimitRange, Owned.ServiceAccount, Owned.Role, Owned.RoleBinding, Owned.PersistentVolumeClaim, Owned.PersistentVolume, SdeKinds.Workspace],
-    ownerLabel: 'sde.london/enclave',
+    ownerLabel: ENCLAVE,
     reconcile: async (_key, ctx) => {
       const result = await reconcileEnclave(ctx, options, (name, soon) => (soon ? expiring.add(name) : expiring.delete(name)));
       options.onExpiringCount?.(expiring.size);

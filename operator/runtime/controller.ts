@@ -7,7 +7,8 @@ import type { CacheEvent, ObjectCache } from './cache.ts';
 import type { EventInput, EventRecorder } from './events.ts';
 import { addFinalizer, CLEANUP_FINALIZER, removeFinalizer } from './finalizers.ts';
 import type { KubeClient } from './kube.ts';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, type LabelSelector } from './labels.ts';
+import { MANAGED_BY, MANAGER } from '../../api/labels.ts';
+import type { LabelSelector } from './labels.ts';
 import type { Logger } from './logger.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { prune, type PruneResult } from './prune.ts';
@@ -156,7 +157,7 @@ export class Controller {
     this.#unsubscribe.push(primary.subscribe((event) => this.#queue?.add(objectKey(event.object))));
     for (const type of options.owns ?? []) {
       const cache = runtime.cacheFor(type);
-      runtime.metrics.watchManaged(type.kind, () => cache.countLabelled(MANAGED_BY_LABEL, MANAGED_BY_VALUE));
+      runtime.metrics.watchManaged(type.kind, () => cache.countLabelled(MANAGED_BY, MANAGER));
       this.#unsubscribe.push(cache.subscribe((event) => this.#enqueueOwners(event)));
     }
     for (const watch of options.watches ?? []) {

@@ -9,7 +9,7 @@ export { EventRecorder, type EventInput } from './events.ts';
 export { addFinalizer, CLEANUP_FINALIZER, hasFinalizer, isDeleting, removeFinalizer } from './finalizers.ts';
 export { HealthServer, type Readiness, type RouteHandler } from './health.ts';
 export { KubeClient, KubeConfigError, loadKubeConfig, type JsonPatchOperation, type ListPage } from './kube.ts';
-export { APPLIED_HASH_ANNOTATION, DATA_LABEL, ENCLAVE_LABEL, FIELD_MANAGER, MANAGED_BY_LABEL, MANAGED_BY_VALUE, formatSelector, matchesLabels, type LabelSelector } from './labels.ts';
+export { APPLIED_HASH_ANNOTATION, FIELD_MANAGER, matchesLabels, type LabelSelector } from './labels.ts';
 export { LeaderElector, type LeaderElectionOptions } from './leader.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { Manager, type ManagerOptions } from './manager.ts';

@@ -2,7 +2,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ObjectCache } from './cache.ts';
 import type { KubeClient } from './kube.ts';
-import { DATA_LABEL, type LabelSelector } from './labels.ts';
+import { DATA } from '../../api/labels.ts';
+import type { LabelSelector } from './labels.ts';
 import { identityOf, type ResourceType } from './resources.ts';
 
 /** Kinds pruning never deletes, whatever their labels: dataset PersistentVolumes are not the operator's to destroy. */
@@ -13,7 +14,7 @@ export const PROTECTED_KINDS: readonly string[] = Object.freeze(['PersistentVolu
  * labelled `sde.london/data: "true"` (a PersistentVolumeClaim, or anything else, holding research data).
  */
 export function isProtectedFromPrune(object: Readonly<KubernetesObject>): boolean {
-  return PROTECTED_KINDS.includes(object.kind ?? '') || object.metadata?.labels?.[DATA_LABEL] === 'true';
+  return PROTECTED_KINDS.includes(object.kind ?? '') || object.metadata?.labels?.[DATA] === 'true';
 }
 
 /** Options of {@link prune}. */

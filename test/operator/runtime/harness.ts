@@ -4,7 +4,7 @@ import { startDevCluster } from '../../../devcluster/index.ts';
 import type { ControllerOptions, Reconciler } from '../../../operator/runtime/controller.ts';
 import { setConditions, type Condition } from '../../../operator/runtime/conditions.ts';
 import { KubeClient, loadKubeConfig } from '../../../operator/runtime/kube.ts';
-import { ENCLAVE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../../operator/runtime/labels.ts';
+import { ENCLAVE, MANAGED_BY, MANAGER } from '../../../api/labels.ts';
 import { createLogger } from '../../../operator/runtime/logger.ts';
 import { Manager, type ManagerOptions } from '../../../operator/runtime/manager.ts';
 import { OperatorMetrics } from '../../../operator/runtime/metrics.ts';
@@ -77,7 +77,7 @@ export function render(object: Readonly<KubernetesObject>): KubernetesObject[] {
   const name = object.metadata?.name ?? '';
   const spec = (object as TestEnclave).spec;
   const namespace = `sandpit-${name}`;
-  const labels = { [ENCLAVE_LABEL]: name, [MANAGED_BY_LABEL]: MANAGED_BY_VALUE };
+  const labels = { [ENCLAVE]: name, [MANAGED_BY]: MANAGER };
   const owner = { apiVersion: object.apiVersion ?? '', kind: object.kind ?? '', name, uid: object.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true };
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels, ownerReferences: [owner] } },
@@ -97,7 +97,7 @@ export function enclaveReconciler(onReconcile: (key: string) => void = () => und
     if (!object) return;
     const desired = render(object);
     await context.apply(desired);
-    await context.prune({ selector: { [ENCLAVE_LABEL]: key }, keep: desired });
+    await context.prune({ selector: { [ENCLAVE]: key }, keep: desired });
     const previous = (object as TestEnclave).status?.conditions;
     const conditions = setConditions(previous, [{ type: 'Ready', status: 'True', reason: 'Provisioned', message: `namespace sandpit-${key} ready` }], { observedGeneration: object.metadata?.generation ?? 1 });
     const { written } = await context.patchStatus({ phase: 'Ready', conditions });
@@ -111,7 +111,7 @@ export function enclaveController(reconcile: Reconciler, extra: Partial<Controll
     name: 'enclave',
     primary: TestKinds.Enclave,
     owns: [Kinds.Namespace, Kinds.NetworkPolicy, Kinds.ConfigMap, Kinds.PersistentVolumeClaim, Kinds.PersistentVolume],
-    ownerLabel: ENCLAVE_LABEL,
+    ownerLabel: ENCLAVE,
     reconcile,
     concurrency: 2,
     backoff: { baseMs: 20, maxMs: 200 },

@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { Controller } from '../../../operator/runtime/controller.ts';
-import { ENCLAVE_LABEL } from '../../../operator/runtime/labels.ts';
+import { ENCLAVE } from '../../../api/labels.ts';
 import { resourceType } from '../../../operator/runtime/resources.ts';
 
 const Enclave = resourceType('sde.london/v1alpha1', 'Enclave', 'enclaves', false);
@@ -12,17 +12,17 @@ const child = (metadata: KubernetesObject['metadata']): KubernetesObject => ({ a
 const ref = (kind: string, name: string, controller: boolean, apiVersion = 'sde.london/v1alpha1') => ({ apiVersion, kind, name, uid: `uid-${name}`, controller });
 
 describe('Controller.ownerKeys: which primary a changed child belongs to', () => {
-  const enclaves = new Controller({ name: 'enclave', primary: Enclave, ownerLabel: ENCLAVE_LABEL, reconcile });
+  const enclaves = new Controller({ name: 'enclave', primary: Enclave, ownerLabel: ENCLAVE, reconcile });
   const workspaces = new Controller({ name: 'workspace', primary: Workspace, reconcile });
 
   it.each([
     ['a controller owner reference', enclaves, child({ name: 'ns', ownerReferences: [ref('Enclave', 'omop-42', true)] }), ['omop-42']],
     ['a non-controller reference (ignored)', enclaves, child({ name: 'x', ownerReferences: [ref('Enclave', 'omop-42', false)] }), []],
     ['a reference to the same kind in another group (ignored)', enclaves, child({ name: 'x', ownerReferences: [ref('Enclave', 'omop-42', true, 'other.example/v1')] }), []],
-    ['the enclave label inside the enclave namespace', enclaves, child({ name: 'quota', namespace: 'sandpit-omop-42', labels: { [ENCLAVE_LABEL]: 'omop-42' } }), ['omop-42']],
-    ['both, naming the same owner once', enclaves, child({ name: 'x', namespace: 'sandpit-omop-42', labels: { [ENCLAVE_LABEL]: 'omop-42' }, ownerReferences: [ref('Enclave', 'omop-42', true)] }), ['omop-42']],
+    ['the enclave label inside the enclave namespace', enclaves, child({ name: 'quota', namespace: 'sandpit-omop-42', labels: { [ENCLAVE]: 'omop-42' } }), ['omop-42']],
+    ['both, naming the same owner once', enclaves, child({ name: 'x', namespace: 'sandpit-omop-42', labels: { [ENCLAVE]: 'omop-42' }, ownerReferences: [ref('Enclave', 'omop-42', true)] }), ['omop-42']],
     ['a namespaced owner: key is namespace/name', workspaces, child({ name: 'alice-home', namespace: 'sandpit-a', ownerReferences: [ref('Workspace', 'alice-jupyter', true)] }), ['sandpit-a/alice-jupyter']],
-    ['a label the workspace controller does not use (ignored)', workspaces, child({ name: 'x', namespace: 'sandpit-a', labels: { [ENCLAVE_LABEL]: 'a' } }), []],
+    ['a label the workspace controller does not use (ignored)', workspaces, child({ name: 'x', namespace: 'sandpit-a', labels: { [ENCLAVE]: 'a' } }), []],
   ])('maps %s', (_name, controller, object, keys) => {
     expect(controller.ownerKeys(object)).toEqual(keys);
   });
