@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { applyAll, type ApplyOptions, type ApplyResult } from './apply.ts';
+import { isNotFound } from './errors.ts';
 import type { BackoffOptions } from './backoff.ts';
 import type { CacheEvent, ObjectCache } from './cache.ts';
 import type { EventInput, EventRecorder } from './events.ts';
@@ -300,7 +301,14 @@ export class Controller {
       patchStatus: async (status) => {
         const live = context.primary();
         if (!live) return { written: false };
-        const result = await patchStatusIfChanged(client, primary, live, status);
+        let result: StatusPatchResult;
+        try {
+          result = await patchStatusIfChanged(client, primary, live, status);
+        } catch (error) {
+          // Deleted since the cache saw it: there is no status left to report; the watch will say so.
+          if (isNotFound(error)) return { written: false };
+          throw error;
+        }
         if (result.written) this.#rememberWrite(key, primaryCache, result.resourceVersion);
         return result;
       },
