@@ -35,10 +35,14 @@ export function refusalFromFindings(findings: readonly Finding[]): Refusal | und
   return { reason: first.reason, message: findings.map((f) => `${f.field}: ${f.message}`).join('; ') };
 }
 
+// Reasons that only mean "not yet": reported as Pending, without a Warning Event.
+const TRANSIENT = new Set(['EnclaveNotReady']);
+
 /**
  * Reports a refusal on the primary: its `concern` condition (SpecValid unless said otherwise) and
  * Ready go False with the refusal's reason and message, phase Failed, and a Warning Event is
- * recorded when the message is new. Nothing else is written: no child is created or removed.
+ * recorded when the message is new (a transient reason such as EnclaveNotReady is Pending and
+ * records none). Nothing else is written: no child is created or removed.
  */
 export async function refuse(ctx: ReconcileContext, refusal: Refusal, options: { now: Date; concern?: string }): Promise<void> {
   const live = ctx.primary() as (KubernetesObject & { status?: { conditions?: Condition[] } }) | undefined;
@@ -47,12 +51,13 @@ export async function refuse(ctx: ReconcileContext, refusal: Refusal, options: {
   const generation = live.metadata?.generation;
   const previous = live.status?.conditions;
   const conditions = setConditions(previous, [
-    ...(concern === 'SpecValid' ? [] : [{ type: 'SpecValid', status: 'True' as const, reason: 'Valid', message: 'the spec passed the schema and the site rules' }]),
+    ...(concern === 'SpecValid' ? [] : [{ type: 'SpecValid', status: 'True' as const, reason: 'Valid', message: 'the spec passed validation' }]),
     { type: concern, status: 'False', reason: refusal.reason, message: refusal.message },
     { type: 'Ready', status: 'False', reason: refusal.reason, message: `${concern}: ${refusal.message}` },
   ], { now: options.now, ...(generation !== undefined ? { observedGeneration: generation } : {}) });
-  await ctx.patchStatus({ phase: 'Failed', observedGeneration: generation, conditions });
+  await ctx.patchStatus({ phase: TRANSIENT.has(refusal.reason) ? 'Pending' : 'Failed', observedGeneration: generation, conditions });
   const before = findCondition(previous, concern);
+  if (TRANSIENT.has(refusal.reason)) return;
   if (before?.status !== 'False' || before.message !== refusal.message) await ctx.recordEvent({ type: 'Warning', reason: refusal.reason, message: refusal.message });
   ctx.log.info({ reason: refusal.reason }, refusal.message);
 }

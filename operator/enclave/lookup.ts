@@ -17,7 +17,7 @@ export type EnclaveLookup =
   | { found: false; otherSite: true }
   | { found: false; otherSite: false; refusal: Refusal };
 
-/** Finds and validates the enclave whose namespace holds an object of this site. */
+/** Finds the enclave whose namespace holds an object of this site: valid, and already isolated by its network policies. */
 export function lookupEnclave(enclaves: ObjectCache, namespace: string | undefined, site: string): EnclaveLookup {
   const name = enclaveNameOf(namespace);
   const live = name === undefined ? undefined : enclaves.get(name);
@@ -27,6 +27,9 @@ export function lookupEnclave(enclaves: ObjectCache, namespace: string | undefin
   if ((live as { spec?: { site?: unknown } }).spec?.site !== site) return { found: false, otherSite: true };
   const checked = checkSpec(enclaveSchema, live);
   if (!checked.ok) return { found: false, otherSite: false, refusal: { reason: 'EnclaveInvalid', message: `Enclave ${name} is invalid: ${checked.refusal.message}` } };
+  // Deny first: no workload before the enclave reports its default-deny policies applied.
+  const isolated = (live as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions?.some((c) => c.type === 'NetworkIsolated' && c.status === 'True');
+  if (!isolated) return { found: false, otherSite: false, refusal: { reason: 'EnclaveNotReady', message: `waiting for Enclave ${name} to be provisioned with its default-deny network policies` } };
   return { found: true, enclave: checked.value, live };
 }
 

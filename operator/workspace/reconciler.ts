@@ -59,9 +59,9 @@ async function reconcileWorkspace(ctx: ReconcileContext, options: WorkspaceContr
 
   const lookup = lookupEnclave(ctx.cache(SdeKinds.Enclave), live.metadata?.namespace, site.site);
   if (!lookup.found && lookup.otherSite) return;
-  if (!lookup.found) return refuse(ctx, lookup.refusal, { now });
   const checked = checkSpec(workspaceSchema, live);
   if (!checked.ok) return refuse(ctx, checked.refusal, { now });
+  if (!lookup.found) return refuse(ctx, lookup.refusal, { now, concern: 'Admitted' });
   const ws = checked.value;
   const enclave = lookup.enclave;
   const findings = refusalFromFindings(checkWorkspace(ws, enclave, site));

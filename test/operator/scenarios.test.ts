@@ -353,3 +353,31 @@ describe('scheduling', () => {
     await site.waitFor('Unschedulable event', async () => (await list(site, 'v1', 'Event', NS)).some((e) => (e as { reason?: string; involvedObject?: { kind?: string } }).reason === 'Unschedulable' && (e as { involvedObject?: { kind?: string } }).involvedObject?.kind === 'Workspace'));
   });
 });
+
+describe('deny first', () => {
+  let site: TestSite;
+  beforeAll(async () => {
+    site = await startTestSite();
+    await site.startOperator();
+  });
+  afterAll(async () => site?.close());
+
+  it('runs no workload in an enclave namespace until the enclave is isolated by its network policies', async () => {
+    // Someone made the namespace by hand, and the enclave is refused by the site rules: no policies.
+    await site.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sde-greedy' } }]);
+    const greedy = withSpec(enclaveDoc(), (s) => ((s.resources as Record<string, unknown>).gpus = 64));
+    greedy.metadata = { name: 'greedy' };
+    await site.apply([greedy]);
+    const ws = example('workspace-rstudio.yaml')[0] as Obj;
+    ws.metadata = { ...ws.metadata, namespace: 'sde-greedy' };
+    await site.apply([ws]);
+    const cond = await site.waitFor('workspace held back', async () => {
+      const c = conditionOf(await site.get<Obj>(SDE, 'Workspace', 'patel-rstudio', 'sde-greedy'), 'Ready');
+      return c?.reason === 'EnclaveNotReady' && c;
+    });
+    expect(cond.status).toBe('False');
+    expect((await site.get<Obj>(SDE, 'Workspace', 'patel-rstudio', 'sde-greedy'))?.status?.phase).toBe('Pending');
+    expect(await site.get('apps/v1', 'StatefulSet', 'patel-rstudio', 'sde-greedy')).toBeUndefined();
+    expect(await list(site, 'networking.k8s.io/v1', 'NetworkPolicy', 'sde-greedy')).toEqual([]);
+  });
+});
