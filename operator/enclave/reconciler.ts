@@ -13,6 +13,7 @@ import type { Condition, ConditionUpdate, ControllerOptions, ReconcileContext, R
 import { checkSpec, refusalFromFindings, refuse } from '../spec.ts';
 import type { Refusal } from '../spec.ts';
 import { accessState, durationMs } from './access.ts';
+import { enclaveNameOf } from './lookup.ts';
 import type { AccessState } from './access.ts';
 
 /** What the Enclave controller needs besides the runtime: the site, and a clock tests can move. */
@@ -38,8 +39,11 @@ export function enclaveController(options: EnclaveControllerOptions): Controller
   return {
     name: 'enclave',
     primary: SdeKinds.Enclave,
-    owns: [Owned.Namespace, Owned.NetworkPolicy, Owned.ResourceQuota, Owned.LimitRange, Owned.ServiceAccount, Owned.Role, Owned.RoleBinding, Owned.PersistentVolumeClaim, Owned.PersistentVolume, SdeKinds.Workspace],
+    owns: [Owned.Namespace, Owned.NetworkPolicy, Owned.ResourceQuota, Owned.LimitRange, Owned.ServiceAccount, Owned.Role, Owned.RoleBinding, Owned.PersistentVolumeClaim, Owned.PersistentVolume],
     ownerLabel: ENCLAVE,
+    // Every workspace in the namespace, the researchers' own too: the status counts them, and an
+    // auto-provisioned one yields to a researcher's own.
+    watches: [{ type: SdeKinds.Workspace, mapToKeys: (ws) => [enclaveNameOf(ws.metadata?.namespace)].filter((n): n is string => n !== undefined) }],
     reconcile: async (_key, ctx) => {
       const result = await reconcileEnclave(ctx, options, (name, soon) => (soon ? expiring.add(name) : expiring.delete(name)));
       options.onExpiringCount?.(expiring.size);

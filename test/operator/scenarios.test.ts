@@ -51,6 +51,7 @@ describe('a site with the cardiac MRI enclave', () => {
   afterAll(async () => site?.close());
 
   it('makes each kind Ready, with the enclave deny-first and the GPU workspace on a DGX node', async () => {
+    await site.waitFor('the enclave counts both workspaces', async () => (await site.get<Obj>(SDE, 'Enclave', 'cardiac-mri'))?.status?.workspaces === 2);
     const jupyter = await ready(site, 'Workspace', 'okafor-jupyter', NS);
     const rstudio = await ready(site, 'Workspace', 'patel-rstudio', NS);
     await ready(site, 'FederatedJob', 'cardiac-segmentation-fl', NS);
