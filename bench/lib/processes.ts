@@ -1,0 +1,124 @@
+// Child processes for benchmarks and chaos runs: a devcluster, an `sde-operator run`; started,
+// sampled (/proc) and killed by pid.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
+import type { DevClusterOptions } from '../../devcluster/index.ts';
+import { ROOT } from './fleet.ts';
+
+const NODE = new URL('node_modules/.bin/node', ROOT).pathname;
+
+/** A devcluster running in a child process. */
+export interface ClusterProcess {
+  url: string;
+  kubeconfigPath: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** Starts `bench/lib/devcluster-worker.ts` with `options`; resolves once it serves. */
+export async function startClusterProcess(options: DevClusterOptions): Promise<ClusterProcess> {
+  const child = spawn(NODE, [new URL('bench/lib/devcluster-worker.ts', ROOT).pathname, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const first = await new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`expected the devcluster worker to print its address; it exited with ${code}`)));
+  });
+  const { url, kubeconfigPath } = JSON.parse(first) as { url: string; kubeconfigPath: string };
+  return {
+    url,
+    kubeconfigPath,
+    child,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited(child);
+    },
+  };
+}
+
+/** An `sde-operator run` process. */
+export interface OperatorProcess {
+  child: ChildProcess;
+  pid: number;
+  /** Resolves with the health/metrics port once /readyz answers 200. */
+  started: Promise<number>;
+  /** Log lines (JSON) seen so far. */
+  logs: Record<string, unknown>[];
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * Starts `sde-operator run` for the UCLH example site against `kubeconfigPath` on `port`;
+ * `started` resolves once its /readyz answers 200 (caches synced).
+ */
+export function startOperatorProcess(kubeconfigPath: string, port: number, extraArgs: string[] = []): OperatorProcess {
+  const args = [new URL('operator/cli.ts', ROOT).pathname, 'run', '--site', 'uclh', '--site-config', new URL('examples/site-uclh.yaml', ROOT).pathname, '--kubeconfig', kubeconfigPath, '--port', String(port), ...extraArgs];
+  const child = spawn(NODE, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: Record<string, unknown>[] = [];
+  const started = new Promise<number>((resolve, reject) => {
+    child.once('exit', (code, signal) => reject(new Error(`operator exited (${code ?? signal}) before it was ready`)));
+    const probe = (): void => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      fetch(`http://127.0.0.1:${port}/readyz`)
+        .then((r) => (r.status === 200 ? resolve(port) : setTimeout(probe, 50)))
+        .catch(() => setTimeout(probe, 50));
+    };
+    probe();
+  });
+  started.catch(() => undefined);
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        logs.push(entry);
+      } catch {
+        logs.push({ msg: line });
+      }
+    });
+  }
+  return {
+    child,
+    pid: child.pid ?? -1,
+    started,
+    logs,
+    async kill(signal: NodeJS.Signals = 'SIGKILL') {
+      child.kill(signal);
+      await exited(child);
+    },
+  };
+}
+
+/** Peak and current resident memory of a live process in MB, from /proc/<pid>/status (VmHWM, VmRSS). */
+export function processMemoryMB(pid: number): { peakMB: number; rssMB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  return { peakMB: kb('VmHWM') / 1024, rssMB: kb('VmRSS') / 1024 };
+}
+
+/** `sde_api_requests_total` from an operator's /metrics, summed by verb. */
+export async function scrapeRequests(port: number): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const byVerb: Record<string, number> = {};
+  for (const match of text.matchAll(/^sde_api_requests_total\{([^}]*)\} (\d+(?:\.\d+)?)/gm)) {
+    const verb = /verb="([^"]+)"/.exec(match[1] ?? '')?.[1] ?? 'unknown';
+    byVerb[verb] = (byVerb[verb] ?? 0) + Number(match[2]);
+  }
+  return byVerb;
+}

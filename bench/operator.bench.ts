@@ -1,0 +1,332 @@
+// The operator under load, against the floor and against kubectl, on a fresh devcluster per run.
+// Sizes come from BENCH_SIZES (default 50,200,1000); BENCH_SKIP may name phases to skip
+// (kubectl, idle, expiry). Prints its figures and writes bench/results/operator.json.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { allCustomResourceDefinitions } from '../api/crd.ts';
+import { enclave as enclaveSchema } from '../api/enclave.ts';
+import { workspace as workspaceSchema } from '../api/workspace.ts';
+import { renderEnclave, renderWorkspace } from '../constructs/index.ts';
+import { startDevCluster } from '../devcluster/index.ts';
+import { createOperator } from '../operator/operator.ts';
+import { applyAll, createLogger, KubeClient } from '../operator/runtime/index.ts';
+import { enclaveName, FLEET_SITE, fleetEnclave, fleetNodes, fleetWorkspaces, isReady, ROOT } from './lib/fleet.ts';
+import type { Manifest } from './lib/fleet.ts';
+import { limiter, percentile } from './lib/limit.ts';
+import { SiteObserver } from './lib/observe.ts';
+import { freePort, processMemoryMB, scrapeRequests, startClusterProcess, startOperatorProcess } from './lib/processes.ts';
+
+const SIZES = (process.env.BENCH_SIZES ?? '50,200,1000').split(',').map(Number);
+const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
+const CONCURRENCY = 4;
+// The operator runs three controllers of CONCURRENCY each; the floor gets as many workers as the
+// two that converge a fleet (enclave, workspace).
+const FLOOR_WORKERS = 2 * CONCURRENCY;
+const USER_WORKERS = 8;
+const KUBECTL = '/usr/bin/kubectl';
+const KUBECTL_MAX = Number(process.env.BENCH_KUBECTL_MAX ?? 200);
+const CONVERGE_TIMEOUT_MS = 15 * 60_000;
+const NODE = new URL('node_modules/.bin/node', ROOT).pathname;
+const SITE_FILE = new URL('examples/site-uclh.yaml', ROOT).pathname;
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+const round = (x: number, digits = 1): number => Number(x.toFixed(digits));
+const log = (line: string): void => console.log(line);
+
+/** A fresh devcluster in its own process, sized for n enclaves, with the CRDs installed. */
+async function freshSite(n: number) {
+  const cluster = await startClusterProcess({ nodes: fleetNodes(2 * n), historySize: 400_000 });
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(cluster.kubeconfigPath);
+  const user = new KubeClient(kubeConfig);
+  for (const { crd } of allCustomResourceDefinitions()) await user.apply(crd as KubernetesObject, { fieldManager: 'bench-installer', force: true });
+  return { cluster, kubeConfig, user };
+}
+
+/** Creates the fleet as a user would: each Enclave, and its Workspaces once its namespace exists. */
+async function createFleet(user: KubeClient, observer: SiteObserver, n: number, onEnclave?: (stored: KubernetesObject) => Promise<void>, onWorkspace?: (stored: KubernetesObject) => Promise<void>): Promise<void> {
+  const userSlot = limiter(USER_WORKERS);
+  await Promise.all(range(n).map(async (i) => {
+    const stored = await userSlot(() => user.apply(fleetEnclave(i), { fieldManager: 'bench-user', force: true }));
+    await onEnclave?.(stored);
+    await observer.whenExists('Namespace', `sde-${enclaveName(i)}`);
+    for (const ws of fleetWorkspaces(i)) {
+      const storedWs = await userSlot(() => user.apply(ws, { fieldManager: 'bench-user', force: true }));
+      await onWorkspace?.(storedWs);
+    }
+  }));
+}
+
+interface OperatorRun { n: number; ms: number; requests: Record<string, number>; requestsPerEnclave: number; peakRssMB: number; rssMB: number; objectsManaged: number }
+
+/** `sde-operator run` in its own process converging n enclaves; requests from its /metrics, memory from /proc. */
+async function operatorRun(n: number): Promise<OperatorRun> {
+  const { cluster, kubeConfig, user } = await freshSite(n);
+  const op = startOperatorProcess(cluster.kubeconfigPath, await freePort(), ['--concurrency', String(CONCURRENCY), '--log-level', 'warn']);
+  try {
+    const port = await op.started;
+    const observer = new SiteObserver(kubeConfig);
+    await observer.start();
+    const enclavesReady = observer.tally('Enclave', isReady);
+    const workspacesReady = observer.tally('Workspace', isReady);
+    const start = performance.now();
+    await createFleet(user, observer, n);
+    const ok = await observer.until(() => enclavesReady.count === n && workspacesReady.count === 2 * n, CONVERGE_TIMEOUT_MS);
+    const ms = performance.now() - start;
+    if (!ok) throw new Error(`operator: expected ${n} enclaves and ${2 * n} workspaces Ready; saw ${enclavesReady.count} and ${workspacesReady.count}`);
+    const requests = await scrapeRequests(port);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const objectsManaged = [...metrics.matchAll(/^sde_objects_managed\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    const memory = processMemoryMB(op.pid);
+    await observer.stop();
+    const total = Object.values(requests).reduce((a, b) => a + b, 0);
+    return { n, ms: round(ms, 0), requests, requestsPerEnclave: round(total / n), peakRssMB: round(memory.peakMB), rssMB: round(memory.rssMB), objectsManaged };
+  } finally {
+    await op.kill('SIGKILL');
+    await cluster.stop();
+  }
+}
+
+/** The floor: the same children, rendered per object and applied with server-side apply through a KubeClient, no operator. */
+async function floorRun(n: number): Promise<{ n: number; ms: number; requests: number; requestsPerEnclave: number }> {
+  const { cluster, kubeConfig, user } = await freshSite(n);
+  try {
+    const floor = new KubeClient(kubeConfig);
+    const observer = new SiteObserver(kubeConfig);
+    await observer.start();
+    const setsReady = observer.tally('StatefulSet', (s) => ((s as { status?: { readyReplicas?: number } }).status?.readyReplicas ?? 0) >= 1);
+    const slot = limiter(FLOOR_WORKERS);
+    const enclaves = new Map<string, ReturnType<typeof enclaveSchema.parse>>();
+    const start = performance.now();
+    await createFleet(
+      user,
+      observer,
+      n,
+      async (stored) => {
+        const e = enclaveSchema.parse(stored);
+        enclaves.set(e.metadata.name, e);
+        await slot(() => applyAll(floor, renderEnclave(e, FLEET_SITE, { accessActive: true })));
+      },
+      async (stored) => {
+        const w = workspaceSchema.parse(stored);
+        const e = enclaves.get((w.metadata.namespace ?? '').replace(/^sde-/, ''))!;
+        await slot(() => applyAll(floor, renderWorkspace(w, e, FLEET_SITE, { accessActive: true })));
+      },
+    );
+    const ok = await observer.until(() => setsReady.count === 2 * n, CONVERGE_TIMEOUT_MS);
+    const ms = performance.now() - start;
+    if (!ok) throw new Error(`floor: expected ${2 * n} ready StatefulSets; saw ${setsReady.count}`);
+    await observer.stop();
+    const requests = [...floor.requests.values()].reduce((a, b) => a + b, 0);
+    return { n, ms: round(ms, 0), requests, requestsPerEnclave: round(requests / n) };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+function kubectl(kubeconfig: string, args: string[], input?: string): string {
+  const run = spawnSync(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { input, encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (run.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${run.stderr}`);
+  return run.stdout;
+}
+
+function render(files: string[]): string {
+  const run = spawnSync(NODE, [new URL('operator/cli.ts', ROOT).pathname, 'render', '--site-config', SITE_FILE, '--active', '-f', ...files], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (run.status !== 0) throw new Error(`sde-operator render failed: ${run.stderr}`);
+  return run.stdout;
+}
+
+/** What a user without the operator would do: kubectl apply the resources, `sde-operator render` them (with their uids) and pipe that to `kubectl apply --server-side`. */
+async function kubectlRun(n: number): Promise<{ n: number; ms: number }> {
+  const { cluster, kubeConfig } = await freshSite(n);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-kubectl-'));
+  try {
+    const observer = new SiteObserver(kubeConfig);
+    await observer.start();
+    const setsReady = observer.tally('StatefulSet', (s) => ((s as { status?: { readyReplicas?: number } }).status?.readyReplicas ?? 0) >= 1);
+    const docs = (objects: readonly unknown[]): string => objects.map((o) => stringify(o)).join('---\n');
+    const kc = cluster.kubeconfigPath;
+    const start = performance.now();
+    kubectl(kc, ['apply', '--server-side', '-f', '-'], docs(range(n).map((i) => fleetEnclave(i))));
+    const enclavesFile = join(dir, 'enclaves.yaml');
+    writeFileSync(enclavesFile, docs((JSON.parse(kubectl(kc, ['get', 'enclaves', '-o', 'json'])) as { items: unknown[] }).items));
+    kubectl(kc, ['apply', '--server-side', '-f', '-'], render([enclavesFile]));
+    kubectl(kc, ['apply', '--server-side', '-f', '-'], docs(range(n).flatMap((i) => fleetWorkspaces(i))));
+    const workspacesFile = join(dir, 'workspaces.yaml');
+    writeFileSync(workspacesFile, docs((JSON.parse(kubectl(kc, ['get', 'workspaces', '-A', '-o', 'json'])) as { items: unknown[] }).items));
+    kubectl(kc, ['apply', '--server-side', '-f', '-'], render([enclavesFile, workspacesFile]));
+    const ok = await observer.until(() => setsReady.count === 2 * n, CONVERGE_TIMEOUT_MS);
+    const ms = performance.now() - start;
+    if (!ok) throw new Error(`kubectl: expected ${2 * n} ready StatefulSets; saw ${setsReady.count}`);
+    await observer.stop();
+    return { n, ms: round(ms, 0) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await cluster.stop();
+  }
+}
+
+/**
+ * Idle cost and expiry latency, with the operator in this process (exact request counters, a
+ * short resync): n enclaves converge; three resync periods pass; then `expiring` of them reach
+ * expiresAt in the same second.
+ */
+async function idleAndExpiry(n: number, expiring: number, resyncMs: number) {
+  const cluster = await startDevCluster({ nodes: fleetNodes(2 * n), historySize: 400_000 });
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(cluster.kubeconfigPath);
+  const user = new KubeClient(kubeConfig);
+  for (const { crd } of allCustomResourceDefinitions()) await user.apply(crd as KubernetesObject, { fieldManager: 'bench-installer', force: true });
+  const operator = createOperator({ site: FLEET_SITE, kubeConfig, port: false, logger: createLogger({ level: 'warn' }), concurrency: CONCURRENCY, watch: { resyncMs } });
+  await operator.start();
+  const observer = new SiteObserver(kubeConfig, ['Enclave', 'Workspace', 'Namespace', 'StatefulSet', 'RoleBinding']);
+  await observer.start();
+  try {
+    const enclavesReady = observer.tally('Enclave', isReady);
+    const workspacesReady = observer.tally('Workspace', isReady);
+    // Expiry far enough ahead to converge and idle first, all within the same second.
+    const expiresAtMs = Math.ceil((Date.now() + 150_000) / 1000) * 1000;
+    const expiresAt = new Date(expiresAtMs).toISOString().replace('.000Z', 'Z');
+    const userSlot = limiter(USER_WORKERS);
+    await Promise.all(range(n).map(async (i) => {
+      const e: Manifest = i < expiring ? fleetEnclave(i, { expiresAt }) : fleetEnclave(i);
+      await userSlot(() => user.apply(e, { fieldManager: 'bench-user', force: true }));
+      await observer.whenExists('Namespace', `sde-${enclaveName(i)}`);
+      for (const ws of fleetWorkspaces(i)) await userSlot(() => user.apply(ws, { fieldManager: 'bench-user', force: true }));
+    }));
+    if (!(await observer.until(() => enclavesReady.count === n && workspacesReady.count === 2 * n, CONVERGE_TIMEOUT_MS))) throw new Error('idle: fleet did not converge');
+    // Settle: wait until the operator's counters stop moving for 2 s.
+    let last = JSON.stringify([...operator.client.requests]);
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 2_000));
+      const now = JSON.stringify([...operator.client.requests]);
+      if (now === last) break;
+      last = now;
+    }
+    const before = new Map(operator.client.requests);
+    const writesBefore = operator.client.writes;
+    const idleStart = performance.now();
+    await new Promise((r) => setTimeout(r, 3 * resyncMs + 500));
+    const idleMinutes = (performance.now() - idleStart) / 60_000;
+    const delta: Record<string, number> = {};
+    for (const [verb, count] of operator.client.requests) delta[verb] = count - (before.get(verb) ?? 0);
+    const writes = operator.client.writes - writesBefore;
+    const reads = (delta.list ?? 0) + (delta.get ?? 0) + (delta.watch ?? 0);
+    const idle = { resyncMs, periods: 3, writes, readsPerMinute: round(reads / idleMinutes), requests: delta };
+    log(`idle: ${n} enclaves, 3 resync periods of ${resyncMs} ms: ${writes} writes, ${idle.readsPerMinute} reads/min (${JSON.stringify(delta)})`);
+
+    // Expiry: per expiring enclave, when its RoleBindings are gone and its StatefulSets are at 0 replicas.
+    const expiredAt = new Map<string, number>();
+    const names = range(expiring).map((i) => enclaveName(i));
+    if (Date.now() > expiresAtMs - 2_000) throw new Error('expiry: the fleet took too long to converge; expiresAt passed before measuring');
+    const revoked = (name: string): boolean => {
+      const ns = `sde-${name}`;
+      const bindings = observer.cache('RoleBinding').list({ namespace: ns }).filter((b) => b.metadata?.labels?.['app.kubernetes.io/managed-by'] !== undefined);
+      const sets = observer.cache('StatefulSet').list({ namespace: ns });
+      return bindings.length === 0 && sets.length > 0 && sets.every((s) => (s as { spec?: { replicas?: number } }).spec?.replicas === 0);
+    };
+    const done = await observer.until(() => {
+      if (Date.now() < expiresAtMs) return false;
+      for (const name of names) if (!expiredAt.has(name) && revoked(name)) expiredAt.set(name, Date.now() - expiresAtMs);
+      return expiredAt.size === names.length;
+    }, expiresAtMs - Date.now() + 60_000);
+    const latencies = [...expiredAt.values()];
+    const expiry = { enclaves: expiring, revoked: latencies.length, complete: done, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: Math.max(...latencies) };
+    log(`expiry: ${expiring} enclaves expiring at ${expiresAt}: p50 ${expiry.p50Ms} ms, p99 ${expiry.p99Ms} ms, max ${expiry.maxMs} ms (${latencies.length} revoked)`);
+    return { n, idle, expiry };
+  } finally {
+    await observer.stop();
+    await operator.stop();
+    await cluster.stop();
+  }
+}
+
+/** Render cost of this fleet's enclave + two workspaces, per enclave. */
+function renderCost(n: number): number {
+  const inputs = range(n).map((i) => ({
+    e: enclaveSchema.parse({ ...fleetEnclave(i), metadata: { name: enclaveName(i), uid: `uid-${i}` } }),
+    ws: fleetWorkspaces(i).map((w, k) => workspaceSchema.parse({ ...w, metadata: { ...w.metadata, uid: `uid-${i}-${k}` } })),
+  }));
+  for (const { e, ws } of inputs.slice(0, 50)) for (const w of ws) renderWorkspace(w, e, FLEET_SITE, { accessActive: renderEnclave(e, FLEET_SITE, { accessActive: true }).length > 0 });
+  const start = performance.now();
+  for (const { e, ws } of inputs) {
+    renderEnclave(e, FLEET_SITE, { accessActive: true });
+    for (const w of ws) renderWorkspace(w, e, FLEET_SITE, { accessActive: true });
+  }
+  return (performance.now() - start) / n;
+}
+
+const results: Record<string, unknown> = {
+  machine: { nproc: cpus().length, cpu: cpus()[0]?.model, memoryGB: round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() },
+  method: {
+    operator: `sde-operator run as a child process (--concurrency ${CONCURRENCY}), devcluster in another child process; from the first Enclave create to every Enclave and Workspace Ready=True; requests from its /metrics (sde_api_requests_total), memory from /proc/<pid>/status (VmHWM, VmRSS)`,
+    floor: `the same children rendered by constructs and server-side applied with applyAll through a KubeClient (${FLOOR_WORKERS} at once), no status writes; the same user creates the CRs; until every StatefulSet has a ready replica`,
+    kubectl: 'kubectl apply --server-side of the CRs, kubectl get -o json for their uids, `sde-operator render --active` piped to kubectl apply --server-side; until every StatefulSet has a ready replica',
+  },
+};
+const converge: Record<string, unknown>[] = [];
+results.converge = converge;
+
+const renderMs = renderCost(500);
+results.render = { msPerEnclave: round(renderMs, 3), objects: 'enclave + 2 workspaces' };
+log(`render: ${round(renderMs, 3)} ms per enclave (enclave + 2 workspaces)`);
+
+for (const n of SIZES) {
+  const floor = await floorRun(n);
+  log(`floor    N=${n}: ${floor.ms} ms (${round(floor.ms / n, 2)} ms/enclave), ${floor.requestsPerEnclave} requests/enclave`);
+  const op = await operatorRun(n);
+  log(`operator N=${n}: ${op.ms} ms (${round(op.ms / n, 2)} ms/enclave), ${op.requestsPerEnclave} requests/enclave ${JSON.stringify(op.requests)}, peak RSS ${op.peakRssMB} MB, RSS ${op.rssMB} MB, ${op.objectsManaged} objects managed`);
+  let kube: { n: number; ms: number } | undefined;
+  if (SKIP.has('kubectl')) log('kubectl: skipped (BENCH_SKIP)');
+  else if (n > KUBECTL_MAX) log(`kubectl: skipped at N=${n} (above BENCH_KUBECTL_MAX=${KUBECTL_MAX}; kubectl applies one object at a time)`);
+  else if (!existsSync(KUBECTL)) log(`kubectl: skipped, ${KUBECTL} not found`);
+  else {
+    kube = await kubectlRun(n);
+    log(`kubectl  N=${n}: ${kube.ms} ms (${round(kube.ms / n, 2)} ms/enclave)`);
+  }
+  const row = {
+    n,
+    workspaces: 2 * n,
+    operatorMs: op.ms,
+    floorMs: floor.ms,
+    kubectlMs: kube?.ms ?? null,
+    operatorOverFloor: round(op.ms / floor.ms, 2),
+    operatorOverKubectl: kube ? round(op.ms / kube.ms, 2) : null,
+    operatorMsPerEnclave: round(op.ms / n, 2),
+    operatorRequestsPerEnclave: op.requestsPerEnclave,
+    floorRequestsPerEnclave: floor.requestsPerEnclave,
+    operatorRequests: op.requests,
+    operatorPeakRssMB: op.peakRssMB,
+    operatorRssMB: op.rssMB,
+    objectsManaged: op.objectsManaged,
+  };
+  converge.push(row);
+  log(`ratios N=${n}: operator/floor ${row.operatorOverFloor}, operator/kubectl ${row.operatorOverKubectl ?? 'n/a'}`);
+}
+
+if (converge.length >= 2) {
+  const first = converge[0] as { n: number; operatorMs: number; operatorRssMB: number; objectsManaged: number; operatorRequestsPerEnclave: number };
+  const last = converge[converge.length - 1] as typeof first;
+  results.scaling = {
+    msPerEnclaveFirstToLast: [round(first.operatorMs / first.n, 2), round(last.operatorMs / last.n, 2)],
+    requestsPerEnclaveFirstToLast: [first.operatorRequestsPerEnclave, last.operatorRequestsPerEnclave],
+    rssGrowthMBPer1000Objects: round(((last.operatorRssMB - first.operatorRssMB) / Math.max(1, last.objectsManaged - first.objectsManaged)) * 1000, 1),
+  };
+}
+
+if (!SKIP.has('idle')) {
+  const idleN = Number(process.env.BENCH_IDLE_N ?? 200);
+  const expiring = SKIP.has('expiry') ? 0 : Math.min(idleN, 200);
+  results.idleAndExpiry = await idleAndExpiry(idleN, expiring, 5_000);
+}
+
+mkdirSync(new URL('bench/results/', ROOT), { recursive: true });
+const out = new URL('bench/results/operator.json', ROOT);
+const previous = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>) : {};
+writeFileSync(out, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
+log(`wrote ${out.pathname}`);

@@ -1,0 +1,92 @@
+// Two `sde-operator run --leader-elect` replicas while the leader is SIGKILLed again and again
+// (a new replica started each time): never two leaders at once, and the standby takes over
+// within a lease duration plus a retry period.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chaosSite, createFleet, readiness } from '../../bench/lib/chaos.ts';
+import { FLEET_SITE } from '../../bench/lib/fleet.ts';
+import { diffFleet } from '../../bench/lib/fleet-state.ts';
+import { freePort, startOperatorProcess } from '../../bench/lib/processes.ts';
+import type { OperatorProcess } from '../../bench/lib/processes.ts';
+
+const ENCLAVES = 10;
+const KILLS = 3;
+const LEASE_SECONDS = 2;
+
+interface Replica { process: OperatorProcess; port: number }
+
+async function isLeading(replica: Replica): Promise<boolean> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${replica.port}/metrics`, { signal: AbortSignal.timeout(1_000) })).text();
+    return /^sde_leader 1$/m.test(text);
+  } catch {
+    return false;
+  }
+}
+
+describe(`two replicas with a ${LEASE_SECONDS} s lease, the leader killed ${KILLS} times`, () => {
+  let site: Awaited<ReturnType<typeof chaosSite>>;
+  const replicas: Replica[] = [];
+  beforeAll(async () => {
+    site = await chaosSite(ENCLAVES);
+    await site.user.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sde-system' } }, { fieldManager: 'chaos-installer', force: true });
+  });
+  afterAll(async () => {
+    for (const r of replicas) await r.process.kill('SIGKILL');
+    await site?.observer.stop();
+    await site?.cluster.stop();
+  });
+
+  async function startReplica(): Promise<Replica> {
+    const port = await freePort();
+    const replica = { process: startOperatorProcess(site.cluster.kubeconfigPath, port, ['--leader-elect', '--lease-duration', String(LEASE_SECONDS), '--log-level', 'error']), port };
+    replicas.push(replica);
+    return replica;
+  }
+
+  it('never has two leaders, fails over within the lease, and the fleet converges to the clean-run state', async () => {
+    let live = [await startReplica(), await startReplica()];
+    let maxLeaders = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const leading = await Promise.all(live.map(isLeading));
+        maxLeaders = Math.max(maxLeaders, leading.filter(Boolean).length);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const ready = readiness(site.observer);
+    const creating = createFleet(site.user, site.observer, ENCLAVES);
+    const failovers: number[] = [];
+    const leaderOf = async (): Promise<Replica | undefined> => {
+      for (let i = 0; i < 400; i++) {
+        for (const r of live) if (await isLeading(r)) return r;
+        await new Promise((res) => setTimeout(res, 25));
+      }
+      return undefined;
+    };
+    for (let k = 0; k < KILLS; k++) {
+      const leader = await leaderOf();
+      expect(leader, 'a leader within 10 s').toBeDefined();
+      await new Promise((r) => setTimeout(r, 500));
+      await leader!.process.kill('SIGKILL');
+      const killedAt = performance.now();
+      live = live.filter((r) => r !== leader);
+      const next = await leaderOf();
+      expect(next, 'the standby takes over').toBeDefined();
+      failovers.push(Math.round(performance.now() - killedAt));
+      live.push(await startReplica());
+    }
+    await creating;
+    const converged = await site.observer.until(() => ready.all(ENCLAVES), 30_000);
+    sampling = false;
+    await sampler;
+    ready.close();
+    console.log(`leader failover over ${KILLS} kills: ${JSON.stringify(failovers)} ms; most leaders seen at once: ${maxLeaders}`);
+    expect(maxLeaders).toBe(1);
+    expect(converged).toBe(true);
+    // A standby waits a full lease from when it last saw the record change, plus up to a jittered retry period.
+    for (const ms of failovers) expect(ms).toBeLessThan((LEASE_SECONDS + 2 * 2.4 + 1) * 1000);
+    const diff = await diffFleet(site.user, FLEET_SITE);
+    expect(diff).toMatchObject({ missing: [], extra: [], mismatched: [] });
+  }, 58_000);
+});
