@@ -184,6 +184,7 @@ function deployment(site: SiteConfig, options: OperatorInstallOptions): KubeObje
               env: [
                 { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                 { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                { name: 'NODE_OPTIONS', value: nodeOptions(options.heap) },
               ],
               ports: [{ name: METRICS_PORT_NAME, containerPort: options.metrics.port, protocol: 'TCP' }],
               livenessProbe: probe('/healthz', 10),
@@ -211,4 +212,9 @@ function deployment(site: SiteConfig, options: OperatorInstallOptions): KubeObje
       },
     },
   };
+}
+
+/** The NODE_OPTIONS that size the operator's V8 heap (see the install option `heap`). */
+export function nodeOptions(heap: OperatorInstallOptions['heap']): string {
+  return `--max-old-space-size=${heap.maxOldSpaceMB} --max-semi-space-size=${heap.maxSemiSpaceMB}`;
 }
