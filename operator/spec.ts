@@ -4,7 +4,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { z } from 'zod';
 import { problemsFromIssues } from '../api/manifests.ts';
 import type { Finding } from '../policy/index.ts';
-import { findCondition, setConditions } from './runtime/index.ts';
+import { ApplyError, findCondition, setConditions } from './runtime/index.ts';
 import type { Condition, ReconcileContext } from './runtime/index.ts';
 
 /** Why a spec cannot be acted on: a CamelCase reason and a message naming the fields. */
@@ -60,4 +60,22 @@ export async function refuse(ctx: ReconcileContext, refusal: Refusal, options: {
   if (TRANSIENT.has(refusal.reason)) return;
   if (before?.status !== 'False' || before.message !== refusal.message) await ctx.recordEvent({ type: 'Warning', reason: refusal.reason, message: refusal.message });
   ctx.log.info({ reason: refusal.reason }, refusal.message);
+}
+
+/**
+ * Applies the desired state. When the API server refuses part of it (a quota, an admission rule),
+ * the primary gets an `Applied` condition naming the object and the server's answer — reason
+ * QuotaExceeded or ApplyFailed — before the error is rethrown for a retry with backoff, so a
+ * stuck reconcile is never silent.
+ */
+export async function applyOrReport(ctx: ReconcileContext, desired: readonly KubernetesObject[], now: Date): Promise<void> {
+  try {
+    await ctx.apply(desired);
+  } catch (error) {
+    if (error instanceof ApplyError && error.failures.length > 0) {
+      const message = error.failures.map((f) => `${f.identity}: ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; ');
+      await refuse(ctx, { reason: /exceeded quota/.test(message) ? 'QuotaExceeded' : 'ApplyFailed', message }, { now, concern: 'Applied' });
+    }
+    throw error;
+  }
 }

@@ -1,6 +1,7 @@
 // Site rules for an Enclave: what the CRD schema cannot know because it depends on the site.
 import type { Enclave } from '../api/enclave.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
+import { parseQuantity } from '../api/quantity.ts';
 import { cidrContains, isCidr } from '../isolation/cidr.ts';
 import { checkGpus, checkImage } from './common.ts';
 import type { Finding } from './findings.ts';
@@ -26,6 +27,17 @@ function checkEgress(enclave: Enclave, site: SiteConfig): Finding[] {
     });
   });
   return out;
+}
+
+// Dataset volume claims count against the enclave's storage quota: if they cannot fit, the API
+// server would refuse the claims and the enclave would never be provisioned.
+function checkStorage(enclave: Enclave): Finding[] {
+  const volumes = enclave.spec.data.filter((d) => d.kind === 'volume');
+  const claimed = volumes.reduce((sum, d) => sum + parseQuantity(d.size), 0);
+  const quota = parseQuantity(enclave.spec.resources.storage);
+  if (claimed <= quota) return [];
+  const sizes = volumes.map((d) => `${d.name} ${d.size}`).join(', ');
+  return [{ field: 'spec.resources.storage', reason: 'StorageAboveQuota', message: `expected room for the dataset volumes (${sizes}); found a storage quota of ${enclave.spec.resources.storage}` }];
 }
 
 function checkDataServices(enclave: Enclave, site: SiteConfig): Finding[] {
@@ -63,7 +75,7 @@ export function checkEnclave(enclave: Enclave, site: SiteConfig): Finding[] {
   if (spec.resources.gpuProduct !== undefined && !site.gpuPool.products.includes(spec.resources.gpuProduct)) {
     out.push({ field: 'spec.resources.gpuProduct', reason: 'GpuProductUnavailable', message: `expected a product of site ${site.site}'s GPU pool (${site.gpuPool.products.join(', ')}); found "${spec.resources.gpuProduct}"` });
   }
-  out.push(...checkDataServices(enclave, site), ...checkEgress(enclave, site));
+  out.push(...checkDataServices(enclave, site), ...checkEgress(enclave, site), ...checkStorage(enclave));
   const auto = spec.workspaces.autoProvision;
   if (auto !== undefined) {
     out.push(...checkImage(auto.image ?? site.images[auto.tool], 'spec.workspaces.autoProvision.image', workspaceImagePrefixes(enclave, site)));

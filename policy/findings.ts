@@ -19,6 +19,7 @@ export const FINDING_REASONS = [
   'DatasetUnreachable',
   'UnknownAggregator',
   'NameTooLong',
+  'StorageAboveQuota',
 ] as const;
 
 export type FindingReason = (typeof FINDING_REASONS)[number];

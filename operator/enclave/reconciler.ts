@@ -10,7 +10,7 @@ import { checkEnclave } from '../../policy/index.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, formatConditionTime, setConditions, summarizeReady } from '../runtime/index.ts';
 import type { Condition, ConditionUpdate, ControllerOptions, ReconcileContext, ReconcileResult } from '../runtime/index.ts';
-import { checkSpec, refusalFromFindings, refuse } from '../spec.ts';
+import { applyOrReport, checkSpec, refusalFromFindings, refuse } from '../spec.ts';
 import type { Refusal } from '../spec.ts';
 import { accessState, durationMs } from './access.ts';
 import { enclaveNameOf } from './lookup.ts';
@@ -25,7 +25,7 @@ export interface EnclaveControllerOptions {
 }
 
 /** Concern conditions whose conjunction is Ready. */
-const READY_CONCERNS = ['SpecValid', 'NetworkIsolated', 'AccessActive'] as const;
+const READY_CONCERNS = ['SpecValid', 'Applied', 'NetworkIsolated', 'AccessActive'] as const;
 // Timers longer than this are re-armed instead (setTimeout overflows at 2^31 ms).
 const MAX_TIMER_MS = 6 * 3_600_000;
 // Wake slightly after the instant, so the clock reads past it.
@@ -78,7 +78,7 @@ async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControlle
   markExpiring(enclave.metadata.name, access.expiringSoon);
 
   const desired = withoutShadowedWorkspaces(ctx, renderEnclave(enclave, site, { accessActive: access.active }));
-  await ctx.apply(desired);
+  await applyOrReport(ctx, desired, now);
   const namespace = enclaveNamespace(enclave.metadata.name);
   await ctx.prune({ selector: enclaveChildrenSelector(enclave.metadata.name), keep: [...desired, ...workloadChildren(ctx, namespace)], types: PRUNED, namespace });
 
@@ -102,6 +102,7 @@ async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControlle
 function enclaveConditions(previous: readonly Condition[] | undefined, access: AccessState, now: Date, generation: number | undefined): Condition[] {
   const updates: ConditionUpdate[] = [
     { type: 'SpecValid', status: 'True', reason: 'Valid', message: 'the spec passed the schema and the site rules' },
+    { type: 'Applied', status: 'True', reason: 'Applied', message: 'every desired object is applied' },
     { type: 'NetworkIsolated', status: 'True', reason: 'DefaultDeny', message: 'default-deny ingress and egress, with only the named destinations allowed' },
     access.active
       ? { type: 'AccessActive', status: 'True', reason: 'Active', message: `members have access until ${formatConditionTime(access.effectiveExpiresAt)}` }

@@ -13,7 +13,7 @@ import { gpuQuotaRefusal } from '../gpu-budget.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, formatConditionTime, setConditions } from '../runtime/index.ts';
 import type { Condition, ControllerOptions, ObjectCache, ReconcileContext, ReconcileResult, WatchedType } from '../runtime/index.ts';
-import { checkSpec, refusalFromFindings, refuse } from '../spec.ts';
+import { applyOrReport, checkSpec, refusalFromFindings, refuse } from '../spec.ts';
 
 /** What the FederatedJob controller needs besides the runtime: the site it runs for. */
 export interface FederatedJobControllerOptions {
@@ -70,7 +70,7 @@ async function reconcileFederatedJob(ctx: ReconcileContext, options: FederatedJo
 
   const access = accessState(enclave.spec, now, durationMs(site.expiryWarning));
   const desired = renderFederatedJob(job, enclave, site, { accessActive: access.active, thisSite: site.site });
-  await ctx.apply(desired);
+  await applyOrReport(ctx, desired, now);
   await ctx.prune({ selector: federatedJobChildrenSelector(enclave.metadata.name, job.metadata.name), keep: desired, types: [Owned.Job, Owned.NetworkPolicy, Owned.Deployment, Owned.Service], namespace });
 
   const batch = ctx.cache(Owned.Job).get(federatedJobNames(job.metadata.name).participant, namespace) as BatchJobView | undefined;
@@ -80,6 +80,8 @@ async function reconcileFederatedJob(ctx: ReconcileContext, options: FederatedJo
   const failed = siteStatus.phase === 'Failed';
   const conditions = setConditions(previous, [
     { type: 'SpecValid', status: 'True', reason: 'Valid', message: 'the spec passed the schema and the site rules' },
+    { type: 'Applied', status: 'True', reason: 'Applied', message: 'every desired object is applied' },
+    { type: 'Admitted', status: 'True', reason: 'WithinQuota', message: `${job.spec.participant.resources.gpus} GPU(s) within the enclave's quota` },
     siteStatus.phase === 'Suspended'
       ? { type: 'Ready', status: 'False', reason: 'AccessInactive', message: 'the enclave\'s access is not active: the participant is suspended' }
       : failed

@@ -15,7 +15,7 @@ import { gpuQuotaRefusal } from '../gpu-budget.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, setConditions, summarizeReady } from '../runtime/index.ts';
 import type { Condition, ConditionUpdate, ControllerOptions, ObjectCache, ReconcileContext, ReconcileResult, WatchedType } from '../runtime/index.ts';
-import { checkSpec, refusalFromFindings, refuse } from '../spec.ts';
+import { applyOrReport, checkSpec, refusalFromFindings, refuse } from '../spec.ts';
 
 /** What the Workspace controller needs besides the runtime. */
 export interface WorkspaceControllerOptions {
@@ -29,7 +29,7 @@ interface PodView {
   status?: { phase?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
 }
 
-const READY_CONCERNS = ['SpecValid', 'Admitted', 'Scheduled', 'Available'] as const;
+const READY_CONCERNS = ['SpecValid', 'Admitted', 'Applied', 'Scheduled', 'Available'] as const;
 const MAX_TIMER_MS = 6 * 3_600_000;
 
 /** The Workspace controller's options for a manager; `caches` (the manager) serves the watch mappings. */
@@ -73,7 +73,7 @@ async function reconcileWorkspace(ctx: ReconcileContext, options: WorkspaceContr
 
   const access = accessState(enclave.spec, now, durationMs(site.expiryWarning));
   const desired = renderWorkspace(ws, enclave, site, { accessActive: access.active });
-  await ctx.apply([...desired, ...retainedHomeVolume(ctx, ws, enclave.spec.retention.homeVolumes)]);
+  await applyOrReport(ctx, [...desired, ...retainedHomeVolume(ctx, ws, enclave.spec.retention.homeVolumes)], now);
   await ctx.prune({ selector: workspaceChildrenSelector(enclave.metadata.name, ws.metadata.name), keep: desired, types: [Owned.StatefulSet, Owned.Service], namespace: ws.metadata.namespace });
 
   const pod = ctx.cache(Owned.Pod).get(`${ws.metadata.name}-0`, ws.metadata.namespace) as PodView | undefined;
@@ -109,6 +109,7 @@ function workspaceState(previous: readonly Condition[] | undefined, ws: Workspac
   const updates: ConditionUpdate[] = [
     { type: 'SpecValid', status: 'True', reason: 'Valid', message: 'the spec passed the schema and the enclave\'s rules' },
     { type: 'Admitted', status: 'True', reason: 'WithinQuota', message: `${ws.spec.resources.gpus} GPU(s) within the enclave's quota` },
+    { type: 'Applied', status: 'True', reason: 'Applied', message: 'every desired object is applied' },
   ];
   let phase: string;
   if (!active) {

@@ -382,3 +382,40 @@ describe('deny first', () => {
     expect(await list(site, 'networking.k8s.io/v1', 'NetworkPolicy', 'sde-greedy')).toEqual([]);
   });
 });
+
+describe('refusals the API server makes', () => {
+  let site: TestSite;
+  beforeAll(async () => {
+    site = await startTestSite();
+    await site.startOperator();
+  });
+  afterAll(async () => site?.close());
+
+  it('an enclave whose dataset volumes exceed its storage quota is refused naming spec.resources.storage', async () => {
+    const doc = withSpec(enclaveDoc(), (s) => ((s.resources as Record<string, unknown>).storage = '1Ti'));
+    doc.metadata = { name: 'short-on-storage' };
+    await site.apply([doc]);
+    const c = await site.waitFor('refusal', async () => {
+      const r = conditionOf(await site.get<Obj>(SDE, 'Enclave', 'short-on-storage'), 'Ready');
+      return r?.status === 'False' && r;
+    });
+    expect(c).toMatchObject({ reason: 'StorageAboveQuota', message: expect.stringContaining('spec.resources.storage') });
+    expect(await site.get('v1', 'Namespace', 'sde-short-on-storage')).toBeUndefined();
+  });
+
+  it('a workspace whose home volume the quota refuses reports it as a condition instead of retrying silently', async () => {
+    await site.apply([enclaveDoc()]);
+    await ready(site, 'Enclave', 'cardiac-mri');
+    const ws = example('workspace-rstudio.yaml')[0] as Obj;
+    ((ws.spec as Record<string, unknown>).storage as Record<string, unknown>).home = '3Ti';
+    await site.apply([ws]);
+    const c = await site.waitFor('Applied False', async () => {
+      const r = conditionOf(await site.get<Obj>(SDE, 'Workspace', 'patel-rstudio', NS), 'Applied');
+      return r?.status === 'False' && r;
+    });
+    expect(c.reason).toBe('QuotaExceeded');
+    expect(c.message).toContain('patel-rstudio-home');
+    expect(c.message).toContain('exceeded quota');
+    expect(conditionOf(await site.get<Obj>(SDE, 'Workspace', 'patel-rstudio', NS), 'Ready')?.status).toBe('False');
+  });
+});
