@@ -11,26 +11,32 @@ export function enclaveNameOf(namespace: string | undefined): string | undefined
   return namespace?.startsWith(NAMESPACE_PREFIX) ? namespace.slice(NAMESPACE_PREFIX.length) : undefined;
 }
 
-/** Where an enclave-scoped object stands: its enclave (valid, at this site), another site's, or a refusal. */
+/** Where an enclave-scoped object stands: its enclave (valid, isolated, at this site), another site's, one still being provisioned, or a refusal. */
 export type EnclaveLookup =
-  | { found: true; enclave: Enclave; live: Readonly<KubernetesObject> }
-  | { found: false; otherSite: true }
-  | { found: false; otherSite: false; refusal: Refusal };
+  | { state: 'found'; enclave: Enclave; live: Readonly<KubernetesObject> }
+  | { state: 'other-site' }
+  | { state: 'provisioning' }
+  | { state: 'refused'; refusal: Refusal };
 
 /** Finds the enclave whose namespace holds an object of this site: valid, and already isolated by its network policies. */
 export function lookupEnclave(enclaves: ObjectCache, namespace: string | undefined, site: string): EnclaveLookup {
   const name = enclaveNameOf(namespace);
   const live = name === undefined ? undefined : enclaves.get(name);
   if (live === undefined) {
-    return { found: false, otherSite: false, refusal: { reason: 'EnclaveNotFound', message: `expected namespace ${namespace} to belong to an Enclave (namespace "sde-<enclave name>"), but found none` } };
+    return { state: 'refused', refusal: { reason: 'EnclaveNotFound', message: `expected namespace ${namespace} to belong to an Enclave (namespace "sde-<enclave name>"), but found none` } };
   }
-  if ((live as { spec?: { site?: unknown } }).spec?.site !== site) return { found: false, otherSite: true };
+  if ((live as { spec?: { site?: unknown } }).spec?.site !== site) return { state: 'other-site' };
   const checked = checkSpec(enclaveSchema, live);
-  if (!checked.ok) return { found: false, otherSite: false, refusal: { reason: 'EnclaveInvalid', message: `Enclave ${name} is invalid: ${checked.refusal.message}` } };
+  if (!checked.ok) return { state: 'refused', refusal: { reason: 'EnclaveInvalid', message: `Enclave ${name} is invalid: ${checked.refusal.message}` } };
   // Deny first: no workload before the enclave reports its default-deny policies applied.
-  const isolated = (live as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions?.some((c) => c.type === 'NetworkIsolated' && c.status === 'True');
-  if (!isolated) return { found: false, otherSite: false, refusal: { reason: 'EnclaveNotReady', message: `waiting for Enclave ${name} to be provisioned with its default-deny network policies` } };
-  return { found: true, enclave: checked.value, live };
+  const conditions = (live as { status?: { conditions?: { type: string; status: string; reason?: string }[] } }).status?.conditions ?? [];
+  if (!conditions.some((c) => c.type === 'NetworkIsolated' && c.status === 'True')) {
+    const refused = conditions.find((c) => c.type === 'SpecValid' && c.status === 'False');
+    // Still being provisioned: wait quietly; the enclave's next status change reconciles us again.
+    if (refused === undefined) return { state: 'provisioning' };
+    return { state: 'refused', refusal: { reason: 'EnclaveNotReady', message: `Enclave ${name} is not provisioned (${refused.reason}), so it has no network policies to run workloads behind` } };
+  }
+  return { state: 'found', enclave: checked.value, live };
 }
 
 /** Keys (`namespace/name`) of every object of `cache` in an enclave's namespace: what to reconcile when the enclave changes. */

@@ -55,10 +55,10 @@ async function reconcileFederatedJob(ctx: ReconcileContext, options: FederatedJo
   const now = options.now?.() ?? new Date();
   const generation = live.metadata?.generation;
   const lookup = lookupEnclave(ctx.cache(SdeKinds.Enclave), live.metadata?.namespace, site.site);
-  if (!lookup.found && lookup.otherSite) return;
+  if (lookup.state === 'other-site' || lookup.state === 'provisioning') return;
   const checked = checkSpec(federatedJobSchema, live);
   if (!checked.ok) return refuse(ctx, checked.refusal, { now });
-  if (!lookup.found) return refuse(ctx, lookup.refusal, { now, concern: 'Admitted' });
+  if (lookup.state === 'refused') return refuse(ctx, lookup.refusal, { now, concern: 'Admitted' });
   const job = checked.value;
   const enclave = lookup.enclave;
   const findings = refusalFromFindings(checkFederatedJob(job, enclave, site));

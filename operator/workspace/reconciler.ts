@@ -58,10 +58,10 @@ async function reconcileWorkspace(ctx: ReconcileContext, options: WorkspaceContr
   const generation = live.metadata?.generation;
 
   const lookup = lookupEnclave(ctx.cache(SdeKinds.Enclave), live.metadata?.namespace, site.site);
-  if (!lookup.found && lookup.otherSite) return;
+  if (lookup.state === 'other-site' || lookup.state === 'provisioning') return;
   const checked = checkSpec(workspaceSchema, live);
   if (!checked.ok) return refuse(ctx, checked.refusal, { now });
-  if (!lookup.found) return refuse(ctx, lookup.refusal, { now, concern: 'Admitted' });
+  if (lookup.state === 'refused') return refuse(ctx, lookup.refusal, { now, concern: 'Admitted' });
   const ws = checked.value;
   const enclave = lookup.enclave;
   const findings = refusalFromFindings(checkWorkspace(ws, enclave, site));
