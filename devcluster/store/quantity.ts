@@ -1,35 +1,11 @@
 // Kubernetes resource quantities ('500m', '4Gi', '1.5', '2e3'): parse to numbers, add, compare
 // and format back the way the API server prints them.
 
-/** A quantity string that is not in Kubernetes quantity syntax. */
-export class QuantityParseError extends Error {
-  override readonly name = 'QuantityParseError';
-  constructor(text: string) {
-    super(`quantity "${text}" must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`);
-  }
-}
+import { BINARY, isQuantity, parseQuantity, QuantityParseError } from '../../api/quantity.ts';
 
-const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-const DECIMAL: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
-const PATTERN = /^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][-+]?[0-9]+)?$/;
-
-/** Parses a quantity (string or number) to its numeric value; throws QuantityParseError. */
-export function parseQuantity(q: string | number): number {
-  if (typeof q === 'number') return q;
-  const m = PATTERN.exec(q.trim());
-  if (!m) throw new QuantityParseError(q);
-  const num = Number(m[1]);
-  const suffix = m[2] ?? '';
-  if (suffix in BINARY) return num * (BINARY[suffix] ?? 1);
-  if (suffix in DECIMAL) return num * (DECIMAL[suffix] ?? 1);
-  return num * 10 ** Number(suffix.slice(1));
-}
-
-/** True when the text is a valid quantity. */
-export function isQuantity(q: unknown): boolean {
-  if (typeof q === 'number') return Number.isFinite(q);
-  return typeof q === 'string' && PATTERN.test(q.trim());
-}
+// One parser for the whole project (api/quantity.ts); this module adds what an API server needs
+// on top of it: formatting sums back the way the server prints them, and comparing.
+export { isQuantity, parseQuantity, QuantityParseError };
 
 /** Whether a quantity was written with binary (Ki, Mi...) or decimal suffixes, so sums print alike. */
 export type QuantityFormat = 'BinarySI' | 'DecimalSI';

@@ -3,7 +3,8 @@ import {
   filterNode, firstUntoleratedTaint, scoreNode, toleratesTaint, unschedulableMessage,
   type NodeState, type PodNeeds, type Taint, type Toleration,
 } from '../../devcluster/sim/predicates.ts';
-import { InvalidQuantityError, parseMilli, parseResourceList } from '../../devcluster/sim/quantity.ts';
+import { QuantityParseError } from '../../api/quantity.ts';
+import { parseMilli, parseResourceList } from '../../devcluster/sim/quantity.ts';
 import { podRequests } from '../../devcluster/sim/requests.ts';
 import { labelSelectorMatches, nodeSelectorTermMatches, requirementMatches } from '../../devcluster/sim/selectors.ts';
 
@@ -47,7 +48,7 @@ describe('quantities', () => {
   });
 
   it.each(['', 'lots', '1Gb', '1.2.3'])('rejects %j with a typed error', (text) => {
-    expect(() => parseMilli(text)).toThrow(InvalidQuantityError);
+    expect(() => parseMilli(text)).toThrow(QuantityParseError);
   });
 });
 
