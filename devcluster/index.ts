@@ -22,7 +22,6 @@ export { Store } from './store/store.ts';
 export { BUILTINS } from './store/builtins.ts';
 export { ApiError } from './store/errors.ts';
 export type { KubeObject, ResourceType, StoreEvent } from './store/types.ts';
-export { parseQuantity, formatQuantity, addQuantities, compareQuantities, isQuantity, QuantityParseError } from './store/quantity.ts';
 
 /** How to start a devcluster. */
 export interface DevClusterOptions {

@@ -4,7 +4,7 @@
 import { BUILTINS } from '../store/builtins.ts';
 import type { AdmissionContext, StorePlugin } from '../store/store.ts';
 import type { KubeObject } from '../store/types.ts';
-import { podContainers } from './podResources.ts';
+import { podContainers } from '../resources/podResources.ts';
 
 type Obj = Record<string, unknown>;
 

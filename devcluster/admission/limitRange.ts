@@ -2,9 +2,9 @@
 // pod creation (so pods without requests still count against quota) and enforces `max`.
 import { BUILTINS } from '../store/builtins.ts';
 import { forbidden } from '../store/errors.ts';
-import { compareQuantities } from '../store/quantity.ts';
 import type { StorePlugin } from '../store/store.ts';
-import { podContainers } from './podResources.ts';
+import { podContainers } from '../resources/podResources.ts';
+import { compareQuantities } from '../resources/quantity.ts';
 
 interface LimitRangeItem {
   type?: string;

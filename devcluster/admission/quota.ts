@@ -3,10 +3,10 @@
 import { BUILTINS } from '../store/builtins.ts';
 import { forbidden } from '../store/errors.ts';
 import { clone, deepEqual } from '../store/objects.ts';
-import { formatQuantity, parseQuantity, quantityFormat } from '../store/quantity.ts';
 import type { Store, StorePlugin } from '../store/store.ts';
 import type { KubeObject, ResourceType } from '../store/types.ts';
-import { podContainers, podIsTerminal, podTotals } from './podResources.ts';
+import { podContainers, podIsTerminal, podLimits, podRequests } from '../resources/podResources.ts';
+import { formatMilli, parseMilli, quantityFormat } from '../resources/quantity.ts';
 
 interface QuotaSpec {
   hard?: Record<string, string>;
@@ -30,17 +30,17 @@ function countedType(store: Store, key: string): ResourceType | undefined {
   return dot < 0 ? store.resourceType('', rest) : store.resourceType(rest.slice(dot + 1), rest.slice(0, dot));
 }
 
-/** What one object contributes to each quota key it touches. */
+/** What one object contributes to each quota key it touches, in milli-units. */
 function usageOf(store: Store, rt: ResourceType, obj: KubeObject, keys: string[]): Map<string, number> {
   const out = new Map<string, number>();
   if (rt === BUILTINS.pods && podIsTerminal(obj)) return out;
-  const requests = rt === BUILTINS.pods ? podTotals(obj, 'requests') : new Map<string, number>();
-  const limits = rt === BUILTINS.pods ? podTotals(obj, 'limits') : new Map<string, number>();
+  const requests = rt === BUILTINS.pods ? podRequests(obj.spec ?? {}) : new Map<string, number>();
+  const limits = rt === BUILTINS.pods ? podLimits(obj.spec ?? {}) : new Map<string, number>();
   const storage = (obj.spec as { resources?: { requests?: { storage?: string } } } | undefined)?.resources?.requests?.storage;
   for (const key of keys) {
     const counted = countedType(store, key);
     if (counted !== undefined) {
-      if (counted === rt) out.set(key, 1);
+      if (counted === rt) out.set(key, 1000);
       continue;
     }
     if (rt === BUILTINS.pods) {
@@ -48,7 +48,7 @@ function usageOf(store: Store, rt: ResourceType, obj: KubeObject, keys: string[]
       else if (key.startsWith('limits.')) out.set(key, limits.get(key.slice('limits.'.length)) ?? 0);
       else if (key === 'cpu' || key === 'memory' || key.includes('/')) out.set(key, requests.get(key) ?? 0);
     } else if (rt === BUILTINS.persistentvolumeclaims && key === 'requests.storage' && storage !== undefined) {
-      out.set(key, parseQuantity(storage));
+      out.set(key, parseMilli(storage));
     }
   }
   return out;
@@ -56,7 +56,7 @@ function usageOf(store: Store, rt: ResourceType, obj: KubeObject, keys: string[]
 
 function formatFor(hard: Record<string, string>, key: string, value: number): string {
   const h = hard[key];
-  return formatQuantity(value, h === undefined ? 'DecimalSI' : quantityFormat(h));
+  return formatMilli(value, h === undefined ? 'DecimalSI' : quantityFormat(h));
 }
 
 /** Current usage of one quota, computed from the namespace's objects. */
@@ -105,7 +105,7 @@ function admitAgainstQuotas(store: Store, rt: ResourceType, obj: KubeObject): vo
     if (relevant.length === 0) continue;
     const used = computeQuotaUsed(store, quota);
     const exceeded = relevant
-      .filter(([k, v]) => parseQuantity(used[k] ?? '0') + v > parseQuantity(hard[k] ?? '0') + 1e-9)
+      .filter(([k, v]) => parseMilli(used[k] ?? '0') + v > parseMilli(hard[k] ?? '0'))
       .map(([k]) => k)
       .sort();
     if (exceeded.length === 0) continue;

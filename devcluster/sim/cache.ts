@@ -33,6 +33,20 @@ export function controllerKey(object: KubeObject, kind: string): string | undefi
   return ref?.kind === kind ? `${object.metadata.namespace ?? 'default'}/${ref.name}` : undefined;
 }
 
+/**
+ * Wires a controller as controller-runtime's `For(owner).Owns(owned)` does: `enqueue` gets the key
+ * of every owner added or changed, and of the `kind` owner controlling any owned object that changes.
+ */
+export function enqueueOwnersOf(owners: ObjectCache, owned: ObjectCache, kind: string, enqueue: (key: string) => void): void {
+  owners.onChange((type, owner) => {
+    if (type !== 'DELETED') enqueue(keyOf(owner));
+  });
+  owned.onChange((_type, object) => {
+    const owner = controllerKey(object, kind);
+    if (owner !== undefined) enqueue(owner);
+  });
+}
+
 /** Index of objects by their controlling owner's uid. */
 export const byController: IndexFunction = (object) => {
   const uid = controllerUid(object);

@@ -4,12 +4,12 @@
 import { BUILTINS } from '../store/builtins.ts';
 import { deepEqual } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
-import { byController, controllerKey, keyOf } from './cache.ts';
+import { byController, enqueueOwnersOf } from './cache.ts';
 import { BY_CONTROLLER, type SimContext } from './context.ts';
 import { controllerRef, templateHash, withCondition, type Condition } from './ownership.ts';
 import { WorkQueue } from './queue.ts';
 import type { PodTemplate } from './replicaset.ts';
-import { labelSelectorMatches, type LabelSelector } from './selectors.ts';
+import { labelSelectorMatches, type LabelSelector } from '../store/selectors.ts';
 
 const COMPONENT = 'deployment-controller';
 const HASH_LABEL = 'pod-template-hash';
@@ -33,13 +33,7 @@ export class DeploymentController {
   constructor(ctx: SimContext) {
     this.ctx = ctx;
     this.queue = new WorkQueue(COMPONENT, (key) => this.sync(key), ctx.report);
-    ctx.caches.deployments.onChange((type, deployment) => {
-      if (type !== 'DELETED') this.queue.add(keyOf(deployment));
-    });
-    ctx.caches.replicasets.onChange((_type, rs) => {
-      const owner = controllerKey(rs, 'Deployment');
-      if (owner !== undefined) this.queue.add(owner);
-    });
+    enqueueOwnersOf(ctx.caches.deployments, ctx.caches.replicasets, 'Deployment', (key) => this.queue.add(key));
   }
 
   /** Stops the controller. */

@@ -5,7 +5,7 @@ import { BUILTINS } from '../store/builtins.ts';
 import { ApiError } from '../store/errors.ts';
 import { deepEqual } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
-import { controllerKey, keyOf } from './cache.ts';
+import { enqueueOwnersOf, keyOf } from './cache.ts';
 import { BY_CONTROLLER, type SimContext } from './context.ts';
 import { generatedName, timestamp, withCondition, type Condition } from './ownership.ts';
 import { deletionOrder, isPodActive, isPodReady, podPhase } from './pods.ts';
@@ -36,13 +36,7 @@ export class JobController {
   constructor(ctx: SimContext) {
     this.ctx = ctx;
     this.queue = new WorkQueue(COMPONENT, (key) => this.sync(key), ctx.report);
-    ctx.caches.jobs.onChange((type, job) => {
-      if (type !== 'DELETED') this.queue.add(keyOf(job));
-    });
-    ctx.caches.pods.onChange((_type, pod) => {
-      const owner = controllerKey(pod, 'Job');
-      if (owner !== undefined) this.queue.add(owner);
-    });
+    enqueueOwnersOf(ctx.caches.jobs, ctx.caches.pods, 'Job', (key) => this.queue.add(key));
   }
 
   /** Stops the controller and its deadline and TTL timers. */

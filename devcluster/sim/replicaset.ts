@@ -4,12 +4,12 @@ import { deepEqual } from '../store/objects.ts';
 import { BUILTINS } from '../store/builtins.ts';
 import { ApiError } from '../store/errors.ts';
 import type { KubeObject } from '../store/types.ts';
-import { controllerKey, keyOf } from './cache.ts';
+import { enqueueOwnersOf, keyOf } from './cache.ts';
 import { BY_CONTROLLER, ORPHANS, type SimContext } from './context.ts';
 import { controllerRef, generatedName, withCondition, withoutCondition, type Condition } from './ownership.ts';
 import { deletionOrder, isPodActive, isPodReady, podCondition } from './pods.ts';
 import { WorkQueue } from './queue.ts';
-import { labelSelectorMatches, type LabelSelector } from './selectors.ts';
+import { labelSelectorMatches, type LabelSelector } from '../store/selectors.ts';
 
 const COMPONENT = 'replicaset-controller';
 const BURST = 500;
@@ -28,13 +28,7 @@ export class ReplicaSetController {
   constructor(ctx: SimContext) {
     this.ctx = ctx;
     this.queue = new WorkQueue(COMPONENT, (key) => this.sync(key), ctx.report);
-    ctx.caches.replicasets.onChange((type, rs) => {
-      if (type !== 'DELETED') this.queue.add(keyOf(rs));
-    });
-    ctx.caches.pods.onChange((_type, pod) => {
-      const owner = controllerKey(pod, 'ReplicaSet');
-      if (owner !== undefined) this.queue.add(owner);
-    });
+    enqueueOwnersOf(ctx.caches.replicasets, ctx.caches.pods, 'ReplicaSet', (key) => this.queue.add(key));
   }
 
   /** Stops the controller and its timers. */

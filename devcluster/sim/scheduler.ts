@@ -12,10 +12,10 @@ import {
   filterNode, preFilterMessage, scoreNode, unschedulableMessage,
   type FilterFailure, type NodeState, type PodNeeds, type ScoringStrategy, type Taint, type Toleration,
 } from './predicates.ts';
-import { addAmounts, parseResourceList, type ResourceAmounts } from './quantity.ts';
+import { addAmounts, parseResourceList, type ResourceAmounts } from '../resources/quantity.ts';
 import { WorkQueue } from './queue.ts';
-import { podRequests, type PodResourcesSpec } from './requests.ts';
-import type { NodeSelectorTerm } from './selectors.ts';
+import { podRequests, type PodResourcesSpec } from '../resources/podResources.ts';
+import type { NodeSelectorTerm } from '../store/selectors.ts';
 
 /** The name pods use in spec.schedulerName to ask for this scheduler (also the default). */
 export const SCHEDULER_NAME = 'default-scheduler';

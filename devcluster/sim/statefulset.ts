@@ -6,13 +6,13 @@ import { BUILTINS } from '../store/builtins.ts';
 import { ApiError } from '../store/errors.ts';
 import { deepEqual } from '../store/objects.ts';
 import type { KubeObject, OwnerReference } from '../store/types.ts';
-import { controllerKey, keyOf } from './cache.ts';
+import { enqueueOwnersOf, keyOf } from './cache.ts';
 import { BY_CONTROLLER, type SimContext } from './context.ts';
 import { controllerRef, templateHash } from './ownership.ts';
 import { isPodReady, isPodTerminal } from './pods.ts';
 import { WorkQueue } from './queue.ts';
 import { podFromTemplate, type PodTemplate } from './replicaset.ts';
-import { labelSelectorMatches, type LabelSelector } from './selectors.ts';
+import { labelSelectorMatches, type LabelSelector } from '../store/selectors.ts';
 
 const COMPONENT = 'statefulset-controller';
 const REVISION_LABEL = 'controller-revision-hash';
@@ -40,13 +40,7 @@ export class StatefulSetController {
   constructor(ctx: SimContext) {
     this.ctx = ctx;
     this.queue = new WorkQueue(COMPONENT, (key) => this.sync(key), ctx.report);
-    ctx.caches.statefulsets.onChange((type, set) => {
-      if (type !== 'DELETED') this.queue.add(keyOf(set));
-    });
-    ctx.caches.pods.onChange((_type, pod) => {
-      const owner = controllerKey(pod, 'StatefulSet');
-      if (owner !== undefined) this.queue.add(owner);
-    });
+    enqueueOwnersOf(ctx.caches.statefulsets, ctx.caches.pods, 'StatefulSet', (key) => this.queue.add(key));
   }
 
   /** Stops the controller. */

@@ -8,9 +8,9 @@ import { deepEqual } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
 import { keyOf } from './cache.ts';
 import { BY_CLAIM, BY_FREE_CLASS, type SimContext } from './context.ts';
-import { parseMilli } from './quantity.ts';
+import { parseMilli } from '../resources/quantity.ts';
 import { WorkQueue } from './queue.ts';
-import { labelSelectorMatches, type LabelSelector } from './selectors.ts';
+import { labelSelectorMatches, type LabelSelector } from '../store/selectors.ts';
 
 const COMPONENT = 'persistentvolume-controller';
 /** The storage class a claim without one gets, as the cluster's default StorageClass. */

@@ -1,10 +1,53 @@
-// Label and field selectors in the string syntax of `?labelSelector=` and `?fieldSelector=`.
+// Label selectors, in the string syntax of `?labelSelector=` and as the metav1.LabelSelector and
+// core NodeSelectorTerm objects that workloads, claims and node affinity carry; and field
+// selectors. One evaluator serves the API server's lists and watches and the simulated controllers.
 import { badRequest } from './errors.ts';
 import type { KubeObject } from './types.ts';
 
-type Requirement =
-  | { key: string; op: 'in' | 'notin'; values: string[] }
-  | { key: string; op: 'exists' | '!exists' };
+/** A metav1.LabelSelector requirement (or a NodeSelectorRequirement, which adds Gt and Lt). */
+export interface LabelSelectorRequirement { key: string; operator: string; values?: string[] }
+/** A metav1.LabelSelector. */
+export interface LabelSelector { matchLabels?: Record<string, string>; matchExpressions?: LabelSelectorRequirement[] }
+/** A core/v1 NodeSelectorTerm; its expressions and fields are ANDed. */
+export interface NodeSelectorTerm { matchExpressions?: LabelSelectorRequirement[]; matchFields?: LabelSelectorRequirement[] }
+
+/** Whether one requirement holds for a label set; Gt/Lt compare integers as node affinity does. */
+export function requirementMatches(req: LabelSelectorRequirement, labels: Record<string, string>): boolean {
+  const has = Object.hasOwn(labels, req.key);
+  const value = labels[req.key];
+  const values = req.values ?? [];
+  switch (req.operator) {
+    case 'In': return has && values.includes(value as string);
+    case 'NotIn': return !has || !values.includes(value as string);
+    case 'Exists': return has;
+    case 'DoesNotExist': return !has;
+    case 'Gt':
+    case 'Lt': {
+      if (!has || values.length !== 1) return false;
+      const found = Number.parseInt(value as string, 10);
+      const bound = Number.parseInt(values[0] as string, 10);
+      if (Number.isNaN(found) || Number.isNaN(bound)) return false;
+      return req.operator === 'Gt' ? found > bound : found < bound;
+    }
+    default: return false;
+  }
+}
+
+/** Whether a LabelSelector selects the labels; an empty selector selects everything, as in apps/v1. */
+export function labelSelectorMatches(selector: LabelSelector | undefined, labels: Record<string, string> | undefined): boolean {
+  const have = labels ?? {};
+  for (const [key, value] of Object.entries(selector?.matchLabels ?? {})) if (have[key] !== value) return false;
+  return (selector?.matchExpressions ?? []).every((req) => requirementMatches(req, have));
+}
+
+/** Whether a node matches one term; a term with no requirements matches nothing, as the scheduler has it. */
+export function nodeSelectorTermMatches(term: NodeSelectorTerm, node: { name: string; labels: Record<string, string> }): boolean {
+  const expressions = term.matchExpressions ?? [];
+  const fields = term.matchFields ?? [];
+  if (expressions.length === 0 && fields.length === 0) return false;
+  const fieldSet = { 'metadata.name': node.name };
+  return expressions.every((req) => requirementMatches(req, node.labels)) && fields.every((req) => requirementMatches(req, fieldSet));
+}
 
 /** A parsed selector: a conjunction of requirements; the empty selector matches everything. */
 export type Selector = (labels: Record<string, string> | undefined) => boolean;
@@ -28,45 +71,32 @@ function splitTopLevel(text: string): string[] {
   return parts.map((p) => p.trim()).filter((p) => p !== '');
 }
 
-function parseRequirement(term: string): Requirement {
+const OPERATORS: Record<string, string> = { in: 'In', notin: 'NotIn', '=': 'In', '==': 'In', '!=': 'NotIn', '>': 'Gt', '<': 'Lt' };
+
+function parseRequirement(term: string): LabelSelectorRequirement {
   const set = /^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(term);
   if (set) {
-    const [, key = '', op, values = ''] = set;
-    return { key, op: op === 'in' ? 'in' : 'notin', values: values.split(',').map((v) => v.trim()).filter((v) => v !== '') };
+    const [, key = '', op = '', values = ''] = set;
+    return { key, operator: OPERATORS[op] ?? 'In', values: values.split(',').map((v) => v.trim()).filter((v) => v !== '') };
   }
-  const cmp = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(term);
+  const cmp = /^([^=!<>\s]+)\s*(==|=|!=|>|<)\s*(\S*)$/.exec(term);
   if (cmp) {
-    const [, key = '', op, value = ''] = cmp;
-    return { key, op: op === '!=' ? 'notin' : 'in', values: [value] };
+    const [, key = '', op = '', value = ''] = cmp;
+    if ((op === '>' || op === '<') && !/^-?[0-9]+$/.test(value)) {
+      throw badRequest(`unable to parse requirement: found '${value}', expected: an integer after '${op}'`);
+    }
+    return { key, operator: OPERATORS[op] ?? 'In', values: [value] };
   }
-  if (term.startsWith('!') && KEY.test(term.slice(1).trim())) return { key: term.slice(1).trim(), op: '!exists' };
-  if (KEY.test(term)) return { key: term, op: 'exists' };
+  if (term.startsWith('!') && KEY.test(term.slice(1).trim())) return { key: term.slice(1).trim(), operator: 'DoesNotExist' };
+  if (KEY.test(term)) return { key: term, operator: 'Exists' };
   throw badRequest(`unable to parse requirement: found '${term}', expected: a label selector like key=value, key in (a,b), key or !key`);
 }
 
-function matches(req: Requirement, labels: Record<string, string> | undefined): boolean {
-  const has = labels !== undefined && Object.hasOwn(labels, req.key);
-  switch (req.op) {
-    case 'exists':
-      return has;
-    case '!exists':
-      return !has;
-    case 'in':
-      return has && req.values.includes(labels[req.key] ?? '');
-    case 'notin':
-      return !has || !req.values.includes(labels[req.key] ?? '');
-  }
-}
-
-function compile(reqs: Requirement[]): Selector {
-  if (reqs.length === 0) return () => true;
-  return (labels) => reqs.every((r) => matches(r, labels));
-}
-
-/** Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h`; throws a 400 ApiError on bad syntax. */
+/** Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h,n>3`; throws a 400 ApiError on bad syntax. */
 export function parseLabelSelector(text: string | undefined): Selector {
   if (text === undefined || text.trim() === '') return () => true;
-  return compile(splitTopLevel(text).map(parseRequirement));
+  const matchExpressions = splitTopLevel(text).map(parseRequirement);
+  return (labels) => labelSelectorMatches({ matchExpressions }, labels);
 }
 
 /** A parsed field selector over an object's fields. */

@@ -789,27 +789,29 @@ function apiVersionOf(rt: ResourceType): string {
   return rt.group === '' ? rt.version : `${rt.group}/${rt.version}`;
 }
 
+// The same Event under its two API versions: each core/v1 field and its events.k8s.io/v1 name.
+const EVENT_FIELDS: readonly (readonly [core: string, v1: string])[] = [
+  ['involvedObject', 'regarding'],
+  ['message', 'note'],
+  ['reportingComponent', 'reportingController'],
+  ['reportingInstance', 'reportingInstance'],
+  ['count', 'deprecatedCount'],
+  ['firstTimestamp', 'deprecatedFirstTimestamp'],
+  ['lastTimestamp', 'deprecatedLastTimestamp'],
+  ['source', 'deprecatedSource'],
+  ['eventTime', 'eventTime'],
+  ['series', 'series'],
+  ['action', 'action'],
+  ['reason', 'reason'],
+  ['type', 'type'],
+  ['related', 'related'],
+];
+
 /** The events.k8s.io/v1 view of a stored core/v1 Event. */
 function coreEventToV1(core: KubeObject): KubeObject {
   const c = core as Record<string, unknown>;
   const out: Record<string, unknown> = { apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: core.metadata };
-  const map: [string, string][] = [
-    ['involvedObject', 'regarding'],
-    ['message', 'note'],
-    ['reportingComponent', 'reportingController'],
-    ['reportingInstance', 'reportingInstance'],
-    ['count', 'deprecatedCount'],
-    ['firstTimestamp', 'deprecatedFirstTimestamp'],
-    ['lastTimestamp', 'deprecatedLastTimestamp'],
-    ['source', 'deprecatedSource'],
-    ['eventTime', 'eventTime'],
-    ['series', 'series'],
-    ['action', 'action'],
-    ['reason', 'reason'],
-    ['type', 'type'],
-    ['related', 'related'],
-  ];
-  for (const [from, to] of map) if (c[from] !== undefined) out[to] = c[from];
+  for (const [from, to] of EVENT_FIELDS) if (c[from] !== undefined) out[to] = c[from];
   return out as KubeObject;
 }
 
@@ -817,23 +819,7 @@ function coreEventToV1(core: KubeObject): KubeObject {
 function v1EventToCore(ev: KubeObject): KubeObject {
   const e = ev as Record<string, unknown>;
   const out: Record<string, unknown> = { apiVersion: 'v1', kind: 'Event', metadata: ev.metadata };
-  const map: [string, string][] = [
-    ['regarding', 'involvedObject'],
-    ['note', 'message'],
-    ['reportingController', 'reportingComponent'],
-    ['reportingInstance', 'reportingInstance'],
-    ['deprecatedCount', 'count'],
-    ['deprecatedFirstTimestamp', 'firstTimestamp'],
-    ['deprecatedLastTimestamp', 'lastTimestamp'],
-    ['deprecatedSource', 'source'],
-    ['eventTime', 'eventTime'],
-    ['series', 'series'],
-    ['action', 'action'],
-    ['reason', 'reason'],
-    ['type', 'type'],
-    ['related', 'related'],
-  ];
-  for (const [from, to] of map) if (e[from] !== undefined) out[to] = e[from];
+  for (const [to, from] of EVENT_FIELDS) if (e[from] !== undefined) out[to] = e[from];
   if (out.involvedObject === undefined) out.involvedObject = {};
   return out as KubeObject;
 }

@@ -4,9 +4,9 @@ import {
   type NodeState, type PodNeeds, type Taint, type Toleration,
 } from '../../devcluster/sim/predicates.ts';
 import { QuantityParseError } from '../../api/quantity.ts';
-import { parseMilli, parseResourceList } from '../../devcluster/sim/quantity.ts';
-import { podRequests } from '../../devcluster/sim/requests.ts';
-import { labelSelectorMatches, nodeSelectorTermMatches, requirementMatches } from '../../devcluster/sim/selectors.ts';
+import { parseMilli, parseResourceList } from '../../devcluster/resources/quantity.ts';
+import { podRequests } from '../../devcluster/resources/podResources.ts';
+import { labelSelectorMatches, nodeSelectorTermMatches, requirementMatches } from '../../devcluster/store/selectors.ts';
 
 const GPU_TAINT: Taint = { key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' };
 const GPU_TOLERATION: Toleration = { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' };

@@ -9,7 +9,8 @@ import { createStore } from '../../devcluster/createStore.ts';
 import { BUILTINS } from '../../devcluster/store/builtins.ts';
 import { ApiError } from '../../devcluster/store/errors.ts';
 import { FilePersistence } from '../../devcluster/store/persistence.ts';
-import { formatQuantity, parseQuantity } from '../../devcluster/store/quantity.ts';
+import { parseQuantity } from '../../api/quantity.ts';
+import { formatMilli } from '../../devcluster/resources/quantity.ts';
 import type { Store } from '../../devcluster/store/store.ts';
 import type { KubeObject } from '../../devcluster/store/types.ts';
 
@@ -253,9 +254,10 @@ describe('quota and limit ranges', () => {
   });
 
   it('formats quantities back canonically', () => {
-    expect(formatQuantity(1.5)).toBe('1500m');
-    expect(formatQuantity(8 * 2 ** 30, 'BinarySI')).toBe('8Gi');
-    expect(formatQuantity(3)).toBe('3');
+    expect(formatMilli(1500)).toBe('1500m');
+    expect(formatMilli(8 * 2 ** 30 * 1000, 'BinarySI')).toBe('8Gi');
+    expect(formatMilli(1536 * 2 ** 20 * 1000, 'BinarySI')).toBe('1536Mi');
+    expect(formatMilli(3000)).toBe('3');
   });
 });
 
