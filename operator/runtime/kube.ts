@@ -12,7 +12,8 @@ import {
   setHeaderOptions,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { isNotFound, KubeApiError } from './errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isNotFound, KubeApiError, retryAfterMsOf, statusCodeOf } from './errors.ts';
 import { FIELD_MANAGER } from './labels.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { collectionPath, groupOf, versionOf, type ResourceType } from './resources.ts';
@@ -92,6 +93,14 @@ class RawObjectApi extends KubernetesObjectApi {
   }
 }
 
+// Answers worth one more try at once (the API server is busy or briefly failing): a few quick,
+// jittered retries keep one flaky response from failing a whole reconcile. Longer outages still
+// surface as errors, for the work queue's per-key backoff.
+const TRANSIENT_STATUS = new Set([429, 500, 502, 503, 504]);
+const QUICK_RETRIES = 3;
+const QUICK_RETRY_BASE_MS = 50;
+const QUICK_RETRY_MAX_MS = 1_000;
+
 /**
  * The operator's typed door to the API server. Reads (list, get, watch) return raw JSON; writes
  * (server-side apply, delete, status merge patch) go through client-node's generic and generated
@@ -160,18 +169,40 @@ export class KubeClient {
     this.#signal?.throwIfAborted();
   }
 
+  /**
+   * Runs one idempotent request (a read, an apply, a delete, a whole-status patch), retrying it up
+   * to QUICK_RETRIES times on a transient answer (429, 5xx) after a short jittered pause, or the
+   * server's Retry-After when it gave one (at most a second). Each attempt is counted.
+   */
+  async #request<T>(verb: string, kind: string, send: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      this.count(verb, kind);
+      try {
+        return await send();
+      } catch (error) {
+        const code = statusCodeOf(error);
+        if (attempt >= QUICK_RETRIES || code === undefined || !TRANSIENT_STATUS.has(code)) throw error;
+        this.#connection.metrics?.apiRetries.inc({ verb, code: String(code) });
+        const jittered = QUICK_RETRY_BASE_MS * 2 ** attempt * (0.5 + Math.random());
+        await sleep(Math.min(QUICK_RETRY_MAX_MS, retryAfterMsOf(error) ?? jittered));
+        if (WRITE_VERBS.includes(verb)) this.assertMayWrite();
+      }
+    }
+  }
+
   /** One page of a list (raw JSON). `limit`/`continueToken` page through large collections. */
   async list(type: ResourceType, options: { namespace?: string; labelSelector?: string; limit?: number; continueToken?: string } = {}): Promise<ListPage> {
-    this.count('list', type.kind);
-    const body = (await this.#connection.raw.requestJson(
-      HttpMethod.GET,
-      collectionPath(type, options.namespace),
-      {
-        labelSelector: options.labelSelector,
-        limit: options.limit?.toString(),
-        continue: options.continueToken,
-      },
-      `list ${type.plural}`,
+    const body = (await this.#request('list', type.kind, () =>
+      this.#connection.raw.requestJson(
+        HttpMethod.GET,
+        collectionPath(type, options.namespace),
+        {
+          labelSelector: options.labelSelector,
+          limit: options.limit?.toString(),
+          continue: options.continueToken,
+        },
+        `list ${type.plural}`,
+      ),
     )) as { items?: KubernetesObject[]; metadata?: { resourceVersion?: string; continue?: string } };
     const items = (body.items ?? []).map((item) => ({ ...item, apiVersion: type.apiVersion, kind: type.kind }));
     const next = body.metadata?.continue;
@@ -180,9 +211,10 @@ export class KubeClient {
 
   /** Reads one object (raw JSON), or undefined when it does not exist. */
   async get(type: ResourceType, name: string, namespace?: string): Promise<KubernetesObject | undefined> {
-    this.count('get', type.kind);
     try {
-      const body = (await this.#connection.raw.requestJson(HttpMethod.GET, `${collectionPath(type, namespace)}/${encodeURIComponent(name)}`, {}, `get ${type.kind} ${namespace ? `${namespace}/` : ''}${name}`)) as KubernetesObject;
+      const body = (await this.#request('get', type.kind, () =>
+        this.#connection.raw.requestJson(HttpMethod.GET, `${collectionPath(type, namespace)}/${encodeURIComponent(name)}`, {}, `get ${type.kind} ${namespace ? `${namespace}/` : ''}${name}`),
+      )) as KubernetesObject;
       return { ...body, apiVersion: type.apiVersion, kind: type.kind };
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -224,16 +256,14 @@ export class KubeClient {
    */
   async apply<T extends KubernetesObject>(object: T, options: { fieldManager?: string; force?: boolean } = {}): Promise<T> {
     this.assertMayWrite();
-    this.count('apply', object.kind ?? '');
-    return (await this.#connection.raw.applyJson(object, options.fieldManager ?? FIELD_MANAGER, options.force ?? true)) as T;
+    return (await this.#request('apply', object.kind ?? '', () => this.#connection.raw.applyJson(object, options.fieldManager ?? FIELD_MANAGER, options.force ?? true))) as T;
   }
 
   /** Deletes `object` with background propagation; false when it was already gone. */
   async delete(object: KubernetesObject): Promise<boolean> {
     this.assertMayWrite();
-    this.count('delete', object.kind ?? '');
     try {
-      await this.objects.delete(structuredClone(object), undefined, undefined, undefined, undefined, 'Background');
+      await this.#request('delete', object.kind ?? '', () => this.objects.delete(structuredClone(object), undefined, undefined, undefined, undefined, 'Background'));
       return true;
     } catch (error) {
       if (isNotFound(error)) return false;
@@ -260,14 +290,15 @@ export class KubeClient {
    */
   async patchStatus(type: ResourceType, name: string, namespace: string | undefined, status: unknown): Promise<KubernetesObject> {
     this.assertMayWrite();
-    this.count('patchStatus', type.kind);
     const group = groupOf(type.apiVersion);
     const version = versionOf(type.apiVersion);
     const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
     const body = { status };
-    const stored: unknown = type.namespaced
-      ? await this.customObjects.patchNamespacedCustomObjectStatus({ group, version, namespace: namespace ?? '', plural: type.plural, name, body, fieldManager: FIELD_MANAGER }, options)
-      : await this.customObjects.patchClusterCustomObjectStatus({ group, version, plural: type.plural, name, body, fieldManager: FIELD_MANAGER }, options);
+    const stored: unknown = await this.#request('patchStatus', type.kind, () =>
+      type.namespaced
+        ? this.customObjects.patchNamespacedCustomObjectStatus({ group, version, namespace: namespace ?? '', plural: type.plural, name, body, fieldManager: FIELD_MANAGER }, options)
+        : this.customObjects.patchClusterCustomObjectStatus({ group, version, plural: type.plural, name, body, fieldManager: FIELD_MANAGER }, options),
+    );
     return stored as KubernetesObject;
   }
 }

@@ -16,6 +16,7 @@ export class OperatorMetrics {
   readonly objectsManaged: Gauge<'kind'>;
   readonly enclavesExpiring: Gauge;
   readonly apiRequests: Counter<'verb' | 'kind'>;
+  readonly apiRetries: Counter<'verb' | 'code'>;
   readonly leader: Gauge;
   readonly #depthSources = new Map<string, () => number>();
   readonly #managedSources = new Map<string, () => number>();
@@ -55,6 +56,7 @@ export class OperatorMetrics {
     });
     this.enclavesExpiring = new Gauge({ name: 'sde_enclaves_expiring', help: 'Enclaves whose access ends within the warning period.', registers });
     this.apiRequests = new Counter({ name: 'sde_api_requests_total', help: 'Kubernetes API requests made, by verb and kind.', labelNames: ['verb', 'kind'], registers });
+    this.apiRetries = new Counter({ name: 'sde_api_retries_total', help: 'Requests retried at once after a transient answer (429, 5xx), by verb and status code.', labelNames: ['verb', 'code'], registers });
     this.leader = new Gauge({ name: 'sde_leader', help: '1 while this replica holds the leader lease.', registers });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
