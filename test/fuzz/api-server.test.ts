@@ -5,7 +5,6 @@ import fc from 'fast-check';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCUMENT_SCHEMAS } from '../../api/manifests.ts';
-import { parseQuantity } from '../../devcluster/index.ts';
 import { chaosSite } from '../../bench/lib/chaos.ts';
 import { FLEET_SITE, fleetEnclave, isReady } from '../../bench/lib/fleet.ts';
 import { createOperator } from '../../operator/operator.ts';
@@ -18,18 +17,6 @@ const ENCLAVES = 200;
 const WORKSPACES = 100;
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
 const HOME = 'sde-fuzz-home';
-
-/** True when the enclave's dataset volumes ask for more storage than its quota (default 500Gi) allows. */
-function datasetsExceedQuota(doc: Record<string, unknown>): boolean {
-  const spec = doc.spec as { resources?: { storage?: unknown }; data?: { size?: unknown }[] } | undefined;
-  try {
-    const quota = parseQuantity(typeof spec?.resources?.storage === 'string' ? spec.resources.storage : '500Gi');
-    const sizes = (spec?.data ?? []).map((d) => (typeof d.size === 'string' ? parseQuantity(d.size) : 0));
-    return sizes.reduce((a, b) => a + b, 0) > quota;
-  } catch {
-    return false;
-  }
-}
 
 type Condition = { type: string; status: string; reason: string; message: string };
 const conditions = (o: unknown): Condition[] => (o as { status?: { conditions?: Condition[] } } | undefined)?.status?.conditions ?? [];
@@ -98,8 +85,7 @@ describe(`${ENCLAVES} mutated Enclaves and ${WORKSPACES} mutated Workspaces over
     }
     // Every accepted enclave gets a verdict; one refused by schema or site rules has no namespace.
     // An enclave for another site is not this operator's to judge (it is ignored, and builds nothing).
-    // Known bug (see known-bugs.test.ts): datasets larger than the storage quota loop on a 403 with no condition.
-    const acceptedEnclaves = sent.filter((s) => s.outcome === 'accepted' && !s.namespace && (s.mutant.doc.spec as { site?: unknown } | undefined)?.site === FLEET_SITE.site && !datasetsExceedQuota(s.mutant.doc));
+    const acceptedEnclaves = sent.filter((s) => s.outcome === 'accepted' && !s.namespace && (s.mutant.doc.spec as { site?: unknown } | undefined)?.site === FLEET_SITE.site);
     const judged = (s: Sent): boolean => conditions(cacheOf(s).get(s.name)).some((c) => c.type === 'SpecValid');
     expect(await site.observer.until(() => acceptedEnclaves.every(judged), 30_000), `verdicts on ${acceptedEnclaves.filter((s) => !judged(s)).map((s) => `${s.name} ${s.mutant.mutation} ${s.mutant.path}`).join(', ')}`).toBe(true);
     await new Promise((r) => setTimeout(r, 500));
