@@ -8,12 +8,16 @@ import { podContainers } from '../resources/podResources.ts';
 
 type Obj = Record<string, unknown>;
 
-function section(obj: KubeObject, key: string): Obj {
+function sub(obj: Obj, key: string): Obj {
   const cur = obj[key];
   if (typeof cur === 'object' && cur !== null && !Array.isArray(cur)) return cur as Obj;
   const fresh: Obj = {};
   obj[key] = fresh;
   return fresh;
+}
+
+function section(obj: KubeObject, key: string): Obj {
+  return sub(obj as Obj, key);
 }
 
 function defaultPod(pod: KubeObject, ctx: AdmissionContext): void {
@@ -49,7 +53,33 @@ function defaultWorkload(obj: KubeObject, ctx: AdmissionContext): void {
     return;
   }
   spec.replicas ??= 1;
-  if (ctx.rt === BUILTINS.deployments) spec.revisionHistoryLimit ??= 10;
+  if (ctx.rt === BUILTINS.deployments) defaultDeployment(spec);
+  if (ctx.rt === BUILTINS.statefulsets) defaultStatefulSet(spec);
+}
+
+// apps/v1 SetDefaults_Deployment: tools such as `kubectl rollout` read the strategy and deadline.
+function defaultDeployment(spec: Obj): void {
+  const strategy = sub(spec, 'strategy');
+  strategy.type ??= 'RollingUpdate';
+  if (strategy.type === 'RollingUpdate') {
+    const rollingUpdate = sub(strategy, 'rollingUpdate');
+    rollingUpdate.maxUnavailable ??= '25%';
+    rollingUpdate.maxSurge ??= '25%';
+  }
+  spec.revisionHistoryLimit ??= 10;
+  spec.progressDeadlineSeconds ??= 600;
+}
+
+// apps/v1 SetDefaults_StatefulSet: `kubectl rollout status` refuses a set without a strategy type.
+function defaultStatefulSet(spec: Obj): void {
+  const strategy = sub(spec, 'updateStrategy');
+  strategy.type ??= 'RollingUpdate';
+  if (strategy.type === 'RollingUpdate') sub(strategy, 'rollingUpdate').partition ??= 0;
+  spec.podManagementPolicy ??= 'OrderedReady';
+  spec.revisionHistoryLimit ??= 10;
+  const retention = sub(spec, 'persistentVolumeClaimRetentionPolicy');
+  retention.whenDeleted ??= 'Retain';
+  retention.whenScaled ??= 'Retain';
 }
 
 /** Built-in defaulting, as a store plugin; runs before validation and quota. */

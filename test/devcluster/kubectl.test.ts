@@ -174,6 +174,39 @@ describe.skipIf(!hasKubectl)('kubectl against the devcluster', () => {
     expect(denied.stderr).toContain('secrets is forbidden: User "m.okafor@ucl.ac.uk" cannot list resource "secrets" in API group "" in the namespace "sde-kubectl"');
   });
 
+  it('follows a StatefulSet rollout with rollout status, on the defaults the API server sets', async () => {
+    const set = `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: sde-kubectl}
+spec:
+  replicas: 2
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: main, image: postgres}]}
+`;
+    await ok(['apply', '-f', '-'], set);
+    const spec = (JSON.parse(await ok(['get', 'sts', 'db', '-n', 'sde-kubectl', '-o', 'json'])) as { spec: Record<string, unknown> }).spec;
+    expect(spec).toMatchObject({
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 0 } },
+      podManagementPolicy: 'OrderedReady',
+      revisionHistoryLimit: 10,
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+    });
+    expect(await ok(['rollout', 'status', 'sts/db', '-n', 'sde-kubectl', '--timeout=20s'])).toContain('partitioned roll out complete: 2 new pods have been updated');
+    await ok(['set', 'env', 'sts/db', '-n', 'sde-kubectl', 'MODE=replica']);
+    expect(await ok(['rollout', 'status', 'sts/db', '-n', 'sde-kubectl', '--timeout=20s'])).toContain('partitioned roll out complete: 2 new pods have been updated');
+    const pods = JSON.parse(await ok(['get', 'pods', '-n', 'sde-kubectl', '-l', 'app=db', '-o', 'json'])) as { items: { spec: { containers: { env?: { name: string }[] }[] } }[] };
+    expect(pods.items.map((p) => p.spec.containers[0]?.env?.map((e) => e.name))).toEqual([['MODE'], ['MODE']]);
+  });
+
+  it('follows a Deployment rollout with rollout status, on the defaults the API server sets', async () => {
+    const spec = (JSON.parse(await ok(['get', 'deploy', 'web', '-n', 'sde-kubectl', '-o', 'json'])) as { spec: Record<string, unknown> }).spec;
+    expect(spec).toMatchObject({ strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } }, progressDeadlineSeconds: 600, revisionHistoryLimit: 10 });
+    expect(await ok(['rollout', 'status', 'deploy/web', '-n', 'sde-kubectl', '--timeout=20s'])).toContain('successfully rolled out');
+  });
+
   it('deletes a namespace with its contents', async () => {
     expect(await ok(['delete', 'namespace', 'sde-kubectl', '--timeout=20s'])).toContain('namespace "sde-kubectl" deleted');
     const gone = await kubectl(['get', 'namespace', 'sde-kubectl']);
