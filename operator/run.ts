@@ -32,6 +32,16 @@ function siteFor(flags: RunFlags): SiteConfig {
   return site;
 }
 
+/**
+ * Lease timing derived from its duration, as client-go's defaults relate them (15 s / 10 s / 2 s):
+ * a leader gives up after two thirds of the lease without a renewal, well before a standby may
+ * take over, so two replicas never act at once whatever duration is chosen.
+ */
+export function leaderTiming(namespace: string, leaseDurationSeconds: number): { namespace: string; leaseDurationSeconds: number; renewDeadlineMs: number; retryPeriodMs: number } {
+  const leaseMs = Math.max(1, leaseDurationSeconds) * 1000;
+  return { namespace, leaseDurationSeconds: Math.max(1, leaseDurationSeconds), renewDeadlineMs: Math.round((leaseMs * 2) / 3), retryPeriodMs: Math.max(100, Math.round(leaseMs / 7.5)) };
+}
+
 /** `run --site SITE`: reconciles this site's enclaves until SIGTERM/SIGINT, then shuts down gracefully. */
 export function runCommand(): Command {
   return new Command('run')
@@ -54,7 +64,7 @@ export function runCommand(): Command {
           logger,
           port: flags.port,
           concurrency: Math.max(1, flags.concurrency),
-          ...(flags.leaderElect ? { leaderElection: { namespace: flags.leaseNamespace, leaseDurationSeconds: flags.leaseDuration } } : {}),
+          ...(flags.leaderElect ? { leaderElection: leaderTiming(flags.leaseNamespace, flags.leaseDuration) } : {}),
         });
         operator.handleSignals();
         await operator.start();

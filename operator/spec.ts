@@ -4,7 +4,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { z } from 'zod';
 import { problemsFromIssues } from '../api/manifests.ts';
 import type { Finding } from '../policy/index.ts';
-import { ApplyError, findCondition, setConditions } from './runtime/index.ts';
+import { ApplyError, findCondition, setConditions, statusCodeOf } from './runtime/index.ts';
 import type { Condition, ReconcileContext } from './runtime/index.ts';
 
 /** Why a spec cannot be acted on: a CamelCase reason and a message naming the fields. */
@@ -62,6 +62,10 @@ export async function refuse(ctx: ReconcileContext, refusal: Refusal, options: {
   ctx.log.info({ reason: refusal.reason }, refusal.message);
 }
 
+function isTransient(code: number | undefined): boolean {
+  return code === undefined || code === 409 || code === 429 || code >= 500;
+}
+
 /**
  * Applies the desired state. When the API server refuses part of it (a quota, an admission rule),
  * the primary gets an `Applied` condition naming the object and the server's answer — reason
@@ -72,7 +76,10 @@ export async function applyOrReport(ctx: ReconcileContext, desired: readonly Kub
   try {
     await ctx.apply(desired);
   } catch (error) {
-    if (error instanceof ApplyError && error.failures.length > 0) {
+    // A refusal (403 quota, 422 admission…) is the user's to see; a busy or failing API server
+    // (409, 429, 5xx) is only retried, so the report itself adds no load while it struggles.
+    const refused = error instanceof ApplyError && error.failures.some((f) => !isTransient(statusCodeOf(f.error)));
+    if (refused && error.failures.length > 0) {
       const message = error.failures.map((f) => `${f.identity}: ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; ');
       await refuse(ctx, { reason: /exceeded quota/.test(message) ? 'QuotaExceeded' : 'ApplyFailed', message }, { now, concern: 'Applied' });
     }
