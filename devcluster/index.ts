@@ -11,6 +11,7 @@ import { createStore } from './createStore.ts';
 import type { CustomResourceRegistry } from './crd/registry.ts';
 import { startSimulation } from './sim/index.ts';
 import type { NodeSpec, Simulation } from './sim/index.ts';
+import type { ScoringStrategy } from './sim/predicates.ts';
 import { FilePersistence } from './store/persistence.ts';
 import type { Store } from './store/store.ts';
 
@@ -37,6 +38,10 @@ export interface DevClusterOptions {
   simulate?: boolean;
   /** How long simulated Job pods run before succeeding (ms). */
   jobRunMillis?: number;
+  /** How the simulated scheduler scores nodes: spread (LeastAllocated, the default) or bin-pack (MostAllocated). */
+  scoring?: ScoringStrategy;
+  /** Whether the simulated components record Events (Scheduled, SuccessfulCreate...; default true). */
+  events?: boolean;
   /** Bearer tokens; when set, requests must authenticate and RBAC decides. */
   tokens?: TokenIdentity[];
   /** The token the written kubeconfig uses (default: the first token in group system:masters). */
@@ -88,6 +93,8 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
     const simOpts: Parameters<typeof startSimulation>[1] = {};
     if (opts.nodes) simOpts.nodes = opts.nodes;
     if (opts.jobRunMillis !== undefined) simOpts.jobRunMillis = opts.jobRunMillis;
+    if (opts.scoring !== undefined) simOpts.scoring = opts.scoring;
+    if (opts.events !== undefined) simOpts.events = opts.events;
     simulation = startSimulation(store, simOpts);
   }
   const serverOpts: ConstructorParameters<typeof ApiServer>[4] = {};

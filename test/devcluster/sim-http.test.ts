@@ -184,3 +184,34 @@ describe('simulated trust site over HTTP', () => {
     expect(await kubectl(['get', '-n', ns, 'pods', '-l', 'job-name=paused', '-o', 'name'])).toBe('');
   });
 });
+
+describe('simulation options through startDevCluster', () => {
+  let cluster: DevCluster | undefined;
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it.each([
+    ['LeastAllocated', true, 2],
+    ['MostAllocated', false, 1],
+  ] as const)('with %s scoring and events %s, two CPU pods share %d node(s)', async (scoring, events, nodesUsed) => {
+    await cluster?.stop();
+    cluster = await startDevCluster({ scoring, events });
+    const kc = new KubeConfig();
+    kc.loadFromFile(cluster.kubeconfigPath);
+    const core = kc.makeApiClient(CoreV1Api);
+    const ns = 'sde-options';
+    await core.createNamespace({ body: { metadata: { name: ns } } });
+    for (const name of ['a', 'b']) {
+      await core.createNamespacedPod({ namespace: ns, body: { metadata: { name }, spec: { containers: [{ name: 'main', image: 'busybox', resources: { requests: { cpu: '1' } } }] } } });
+    }
+    const nodes = await vi.waitFor(async () => {
+      const pods = (await core.listNamespacedPod({ namespace: ns })).items;
+      expect(pods.every((p) => p.spec?.nodeName !== undefined)).toBe(true);
+      return new Set(pods.map((p) => p.spec?.nodeName));
+    });
+    expect(nodes.size).toBe(nodesUsed);
+    const scheduled = (await core.listNamespacedEvent({ namespace: ns })).items.filter((e) => e.reason === 'Scheduled');
+    expect(scheduled).toHaveLength(events ? 2 : 0);
+  });
+});
