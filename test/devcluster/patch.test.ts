@@ -33,6 +33,15 @@ describe('patches', () => {
     expect(doc.spec.list).toEqual(['a']);
   });
 
+  it('JSON patch test of a missing key with value null passes, as in the real API server', () => {
+    const doc = { metadata: { name: 'x', labels: { a: '1' } } };
+    const ops = [{ op: 'test', path: '/metadata/finalizers', value: null }, { op: 'add', path: '/metadata/finalizers', value: ['sde.london/data'] }];
+    expect(applyJsonPatch(doc, ops)).toEqual({ metadata: { name: 'x', labels: { a: '1' }, finalizers: ['sde.london/data'] } });
+    expect(apiError(() => applyJsonPatch(doc, [{ op: 'test', path: '/metadata/labels/a', value: null }])).code).toBe(422);
+    expect(apiError(() => applyJsonPatch(doc, [{ op: 'test', path: '/spec/missing/key', value: null }])).message).toContain('missing path');
+    expect(apiError(() => applyJsonPatch(doc, [{ op: 'test', path: '/metadata/annotations', value: {} }])).code).toBe(422);
+  });
+
   it('strategic merge merges containers by name, env by name, and honours $patch: delete', () => {
     const current = { spec: { containers: [{ name: 'a', image: 'x', env: [{ name: 'A', value: '1' }] }, { name: 'b', image: 'y' }], tolerations: [{ key: 't' }] } };
     const patch = { spec: { containers: [{ name: 'a', env: [{ name: 'B', value: '2' }] }, { name: 'b', $patch: 'delete' }], tolerations: [{ key: 'u' }] } };
