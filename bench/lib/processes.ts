@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { DevClusterOptions } from '../../devcluster/index.ts';
 import { ROOT } from './fleet.ts';
+import { nodeOptions } from '../../constructs/install/operator.ts';
+import { parseInstallOptions } from '../../constructs/install/options.ts';
 
 const NODE = new URL('node_modules/.bin/node', ROOT).pathname;
 
@@ -66,11 +68,14 @@ export async function freePort(): Promise<number> {
 
 /**
  * Starts `sde-operator run` for the UCLH example site against `kubeconfigPath` on `port`;
- * `started` resolves once its /readyz answers 200 (caches synced).
+ * `started` resolves once its /readyz answers 200 (caches synced). It runs with the Deployment's
+ * NODE_OPTIONS (constructs/install), as a site would run it.
  */
 export function startOperatorProcess(kubeconfigPath: string, port: number, extraArgs: string[] = []): OperatorProcess {
   const args = [new URL('operator/cli.ts', ROOT).pathname, 'run', '--site', 'uclh', '--site-config', new URL('examples/site-uclh.yaml', ROOT).pathname, '--kubeconfig', kubeconfigPath, '--port', String(port), ...extraArgs];
-  const child = spawn(NODE, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The heap sizing the Deployment gives the operator (NODE_OPTIONS), so figures match production.
+  const env = { ...process.env, NODE_OPTIONS: nodeOptions(parseInstallOptions().heap) };
+  const child = spawn(NODE, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const logs: Record<string, unknown>[] = [];
   const started = new Promise<number>((resolve, reject) => {
     child.once('exit', (code, signal) => reject(new Error(`operator exited (${code ?? signal}) before it was ready`)));
