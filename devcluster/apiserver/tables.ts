@@ -62,14 +62,70 @@ function col(name: string, priority = 0, type = 'string'): TableColumn {
   return { name, type, priority, description: name };
 }
 
+interface ContainerStatus {
+  ready?: boolean;
+  restartCount?: number;
+  started?: boolean;
+  state?: { waiting?: { reason?: string }; running?: unknown; terminated?: { reason?: string; exitCode?: number; signal?: number } };
+}
+interface PodStatus { phase?: string; podIP?: string; reason?: string; conditions?: { type?: string; status?: string }[]; containerStatuses?: ContainerStatus[]; initContainerStatuses?: ContainerStatus[] }
+
+function exitReason(terminated: { exitCode?: number; signal?: number }): string {
+  return terminated.signal ? `Signal:${terminated.signal}` : `ExitCode:${terminated.exitCode ?? 0}`;
+}
+
+// The init container that holds the pod back, as kubectl shows it (`Init:1/2`, `Init:Error`...).
+function initReason(pod: KubeObject, status: PodStatus): string | undefined {
+  const inits = ((pod.spec ?? {}) as { initContainers?: { restartPolicy?: string }[] }).initContainers ?? [];
+  const statuses = status.initContainerStatuses ?? [];
+  for (const [i, c] of statuses.entries()) {
+    const terminated = c.state?.terminated;
+    if (terminated && (terminated.exitCode ?? 0) === 0) continue;
+    if (inits[i]?.restartPolicy === 'Always' && c.started === true) continue;
+    if (terminated) return `Init:${terminated.reason ?? exitReason(terminated)}`;
+    const waiting = c.state?.waiting?.reason;
+    if (waiting && waiting !== 'PodInitializing') return `Init:${waiting}`;
+    return `Init:${i}/${inits.length}`;
+  }
+  return undefined;
+}
+
+/** The STATUS kubectl's pod printer shows: Completed, Error, CrashLoopBackOff, Init:0/1, Terminating, or the phase. */
+export function podStatusReason(pod: KubeObject): { reason: string; readyContainers: number; restarts: number } {
+  const status = (pod.status ?? {}) as PodStatus;
+  let reason = status.reason ?? status.phase ?? 'Unknown';
+  const initializing = initReason(pod, status);
+  const initialized = status.conditions?.some((c) => c.type === 'Initialized' && c.status === 'True') === true;
+  let readyContainers = 0;
+  let restarts = (status.initContainerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
+  if (initializing !== undefined) reason = initializing;
+  if (initializing === undefined || initialized) {
+    restarts = 0;
+    let hasRunning = false;
+    for (const c of [...(status.containerStatuses ?? [])].reverse()) {
+      restarts += c.restartCount ?? 0;
+      const terminated = c.state?.terminated;
+      if (c.state?.waiting?.reason) reason = c.state.waiting.reason;
+      else if (terminated) reason = terminated.reason ?? exitReason(terminated);
+      else if (c.ready === true && c.state?.running !== undefined) {
+        hasRunning = true;
+        readyContainers += 1;
+      }
+    }
+    if (reason === 'Completed' && hasRunning) {
+      reason = status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
+    }
+  }
+  const terminal = status.phase === 'Succeeded' || status.phase === 'Failed';
+  if (pod.metadata.deletionTimestamp !== undefined && !terminal) reason = 'Terminating';
+  return { reason, readyContainers, restarts };
+}
+
 function podRow(pod: KubeObject, now: Date): Cell[] {
   const spec = (pod.spec ?? {}) as { containers?: unknown[]; nodeName?: string };
-  const status = (pod.status ?? {}) as { phase?: string; podIP?: string; reason?: string; containerStatuses?: { ready?: boolean; restartCount?: number }[] };
-  const total = spec.containers?.length ?? 0;
-  const ready = status.containerStatuses?.filter((c) => c.ready).length ?? 0;
-  const restarts = status.containerStatuses?.reduce((n, c) => n + (c.restartCount ?? 0), 0) ?? 0;
-  const phase = pod.metadata.deletionTimestamp ? 'Terminating' : (status.reason ?? status.phase ?? 'Unknown');
-  return [pod.metadata.name, `${ready}/${total}`, phase, restarts, age(pod, now), str(status.podIP), str(spec.nodeName), '<none>', '<none>'];
+  const { reason, readyContainers, restarts } = podStatusReason(pod);
+  const podIP = (pod.status as PodStatus | undefined)?.podIP;
+  return [pod.metadata.name, `${readyContainers}/${spec.containers?.length ?? 0}`, reason, restarts, age(pod, now), str(podIP), str(spec.nodeName), '<none>', '<none>'];
 }
 
 function containersOf(obj: KubeObject): { name?: string; image?: string }[] {

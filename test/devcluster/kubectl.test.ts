@@ -5,9 +5,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startDevCluster } from '../../devcluster/index.ts';
 import type { DevCluster } from '../../devcluster/index.ts';
+import { BUILTINS } from '../../devcluster/store/builtins.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
 const hasKubectl = existsSync(KUBECTL);
@@ -205,6 +206,40 @@ spec:
     const spec = (JSON.parse(await ok(['get', 'deploy', 'web', '-n', 'sde-kubectl', '-o', 'json'])) as { spec: Record<string, unknown> }).spec;
     expect(spec).toMatchObject({ strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } }, progressDeadlineSeconds: 600, revisionHistoryLimit: 10 });
     expect(await ok(['rollout', 'status', 'deploy/web', '-n', 'sde-kubectl', '--timeout=20s'])).toContain('successfully rolled out');
+  });
+
+  it('shows pod STATUS as kubectl does: Completed, Error, CrashLoopBackOff, Running', async () => {
+    const ns = 'sde-status';
+    const job = (name: string, annotations: string) => `apiVersion: batch/v1
+kind: Job
+metadata: {name: ${name}, namespace: ${ns}}
+spec:
+  backoffLimit: 0
+  template:
+    metadata: {annotations: {${annotations}}}
+    spec: {restartPolicy: Never, containers: [{name: main, image: busybox}]}
+`;
+    const pod = (name: string, annotations: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, namespace: ${ns}, annotations: {${annotations}}}
+spec: {containers: [{name: main, image: busybox}]}
+`;
+    await ok(['create', 'namespace', ns]);
+    await ok(['apply', '-f', '-'], [job('done', ''), job('broken', 'devcluster.sde.london/fail: "true"'), pod('crashy', 'devcluster.sde.london/fail: "true"'), pod('serving', '')].join('---\n'));
+    const states = (): string[] => dc.store.scan(BUILTINS.pods, { namespace: ns }).map((p) => {
+      const status = p.status as { phase?: string; containerStatuses?: { state?: { waiting?: { reason?: string } } }[] };
+      return `${p.metadata.name.split('-')[0] ?? ''}:${status.containerStatuses?.[0]?.state?.waiting?.reason ?? status.phase ?? ''}`;
+    }).sort();
+    await vi.waitFor(() => expect(states()).toEqual(['broken:Failed', 'crashy:CrashLoopBackOff', 'done:Succeeded', 'serving:Running']), { timeout: 10_000, interval: 5 });
+    dc.simulation?.pauseKubelet();
+    try {
+      const rows = (await ok(['get', 'pods', '-n', ns, '--no-headers'])).trim().split('\n').map((line) => line.split(/\s+/));
+      const shown = Object.fromEntries(rows.map(([name = '', ready, status]) => [name.split('-')[0], `${ready} ${status}`]));
+      expect(shown).toEqual({ done: '0/1 Completed', broken: '0/1 Error', crashy: '0/1 CrashLoopBackOff', serving: '1/1 Running' });
+    } finally {
+      dc.simulation?.resumeKubelet();
+    }
+    await ok(['delete', 'namespace', ns, '--timeout=20s']);
   });
 
   it('deletes a namespace with its contents', async () => {
