@@ -12,6 +12,7 @@ import type { CustomResourceRegistry } from './crd/registry.ts';
 import { startSimulation } from './sim/index.ts';
 import type { NodeSpec, Simulation } from './sim/index.ts';
 import type { ScoringStrategy } from './sim/predicates.ts';
+import { DEFAULT_EVENT_TTL_MS, EventExpiry } from './store/eventExpiry.ts';
 import { FilePersistence } from './store/persistence.ts';
 import type { Store } from './store/store.ts';
 
@@ -50,6 +51,8 @@ export interface DevClusterOptions {
   historySize?: number;
   /** Interval between bookmarks on watches that allow them (default 5 s). */
   bookmarkIntervalMs?: number;
+  /** Events are deleted this long after their last write, as with the real server's --event-ttl (default 1 h). */
+  eventTtlMs?: number;
 }
 
 /** A running devcluster. */
@@ -88,6 +91,7 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
   if (opts.dataFile) FilePersistence.load(store, opts.dataFile);
   const persistence = opts.dataFile ? new FilePersistence(store, opts.dataFile) : undefined;
   const faults = new FaultInjector(store);
+  const eventExpiry = new EventExpiry(store, opts.eventTtlMs ?? DEFAULT_EVENT_TTL_MS);
   let simulation: Simulation | undefined;
   if (opts.simulate !== false) {
     const simOpts: Parameters<typeof startSimulation>[1] = {};
@@ -107,6 +111,7 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
     url = await server.listen();
   } catch (err) {
     await simulation?.stop();
+    eventExpiry.stop();
     persistence?.close();
     throw err;
   }
@@ -127,6 +132,7 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
       stopped = true;
       await simulation?.stop();
       await server.close();
+      eventExpiry.stop();
       persistence?.close();
       if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     },
