@@ -8,12 +8,12 @@ import { federatedJobNames } from '../../constructs/federatedjob.ts';
 import { FEDERATED_JOB, federatedJobChildrenSelector } from '../../constructs/labels.ts';
 import { checkFederatedJob } from '../../policy/index.ts';
 import { accessState, durationMs } from '../enclave/access.ts';
-import { keysInEnclave, lookupEnclave } from '../enclave/lookup.ts';
-import { gpuQuotaRefusal } from '../gpu-budget.ts';
+import { keysInEnclave } from '../enclave/lookup.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, formatConditionTime, setConditions } from '../runtime/index.ts';
 import type { Condition, ControllerOptions, ObjectCache, ReconcileContext, ReconcileResult, WatchedType } from '../runtime/index.ts';
-import { applyOrReport, checkSpec, refusalFromFindings, refuse } from '../spec.ts';
+import { admitWorkload } from '../admission.ts';
+import { applyOrReport } from '../spec.ts';
 
 /** What the FederatedJob controller needs besides the runtime: the site it runs for. */
 export interface FederatedJobControllerOptions {
@@ -54,19 +54,15 @@ async function reconcileFederatedJob(ctx: ReconcileContext, options: FederatedJo
   }
   const now = options.now?.() ?? new Date();
   const generation = live.metadata?.generation;
-  const lookup = lookupEnclave(ctx.cache(SdeKinds.Enclave), live.metadata?.namespace, site.site);
-  if (lookup.state === 'other-site' || lookup.state === 'provisioning') return;
-  const checked = checkSpec(federatedJobSchema, live);
-  if (!checked.ok) return refuse(ctx, checked.refusal, { now });
-  if (lookup.state === 'refused') return refuse(ctx, lookup.refusal, { now, concern: 'Admitted' });
-  const job = checked.value;
-  const enclave = lookup.enclave;
-  const findings = refusalFromFindings(checkFederatedJob(job, enclave, site));
-  if (findings) return refuse(ctx, findings, { now });
+  const admitted = await admitWorkload(ctx, live, site, now, {
+    schema: federatedJobSchema,
+    check: checkFederatedJob,
+    gpus: (j) => j.spec.participant.resources.gpus,
+    gpuField: 'spec.participant.resources.gpus',
+  });
+  if (admitted === undefined) return;
+  const { workload: job, enclave } = admitted;
   const namespace = job.metadata.namespace ?? '';
-  const consumers = [...ctx.cache(SdeKinds.Workspace).list({ namespace }), ...ctx.cache(SdeKinds.FederatedJob).list({ namespace })];
-  const quota = gpuQuotaRefusal(live, consumers, job.spec.participant.resources.gpus, enclave.spec.resources.gpus, 'spec.participant.resources.gpus');
-  if (quota) return refuse(ctx, quota, { now, concern: 'Admitted' });
 
   const access = accessState(enclave.spec, now, durationMs(site.expiryWarning));
   const desired = renderFederatedJob(job, enclave, site, { accessActive: access.active, thisSite: site.site });

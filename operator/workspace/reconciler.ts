@@ -10,12 +10,12 @@ import { homeClaimName } from '../../constructs/workspace.ts';
 import { TOOL_PORTS } from '../../constructs/tools.ts';
 import { checkWorkspace } from '../../policy/index.ts';
 import { accessState, durationMs } from '../enclave/access.ts';
-import { keysInEnclave, lookupEnclave } from '../enclave/lookup.ts';
-import { gpuQuotaRefusal } from '../gpu-budget.ts';
+import { keysInEnclave } from '../enclave/lookup.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, setConditions, summarizeReady } from '../runtime/index.ts';
 import type { Condition, ConditionUpdate, ControllerOptions, ObjectCache, ReconcileContext, ReconcileResult, WatchedType } from '../runtime/index.ts';
-import { applyOrReport, checkSpec, refusalFromFindings, refuse } from '../spec.ts';
+import { admitWorkload } from '../admission.ts';
+import { applyOrReport } from '../spec.ts';
 
 /** What the Workspace controller needs besides the runtime. */
 export interface WorkspaceControllerOptions {
@@ -57,19 +57,14 @@ async function reconcileWorkspace(ctx: ReconcileContext, options: WorkspaceContr
   const now = options.now?.() ?? new Date();
   const generation = live.metadata?.generation;
 
-  const lookup = lookupEnclave(ctx.cache(SdeKinds.Enclave), live.metadata?.namespace, site.site);
-  if (lookup.state === 'other-site' || lookup.state === 'provisioning') return;
-  const checked = checkSpec(workspaceSchema, live);
-  if (!checked.ok) return refuse(ctx, checked.refusal, { now });
-  if (lookup.state === 'refused') return refuse(ctx, lookup.refusal, { now, concern: 'Admitted' });
-  const ws = checked.value;
-  const enclave = lookup.enclave;
-  const findings = refusalFromFindings(checkWorkspace(ws, enclave, site));
-  if (findings) return refuse(ctx, findings, { now });
-  const namespace = ws.metadata.namespace ?? '';
-  const consumers = [...ctx.cache(SdeKinds.Workspace).list({ namespace }), ...ctx.cache(SdeKinds.FederatedJob).list({ namespace })];
-  const quota = gpuQuotaRefusal(live, consumers, ws.spec.resources.gpus, enclave.spec.resources.gpus, 'spec.resources.gpus');
-  if (quota) return refuse(ctx, quota, { now, concern: 'Admitted' });
+  const admitted = await admitWorkload(ctx, live, site, now, {
+    schema: workspaceSchema,
+    check: checkWorkspace,
+    gpus: (w) => w.spec.resources.gpus,
+    gpuField: 'spec.resources.gpus',
+  });
+  if (admitted === undefined) return;
+  const { workload: ws, enclave } = admitted;
 
   const access = accessState(enclave.spec, now, durationMs(site.expiryWarning));
   const desired = renderWorkspace(ws, enclave, site, { accessActive: access.active });
