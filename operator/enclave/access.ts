@@ -33,6 +33,17 @@ export function accessState(spec: Pick<EnclaveSpec, 'access'>, now: Date, warnBe
   return { active: true, reason: 'Active', effectiveExpiresAt: end, expiringSoon, nextChange: new Date(expiringSoon ? end.getTime() : warnAt) };
 }
 
+// Timers longer than this are re-armed instead (setTimeout overflows at 2^31 ms).
+const MAX_TIMER_MS = 6 * 3_600_000;
+// Wake slightly after the instant, so the clock reads past it.
+const TIMER_SLACK_MS = 20;
+
+/** The reconcile result that wakes a reconciler at the next access change (validFrom, warning, expiry): a timer, not a poll. */
+export function nextWake(access: AccessState, now: Date): { requeueAfter: number } | undefined {
+  if (access.nextChange === undefined) return undefined;
+  return { requeueAfter: Math.min(MAX_TIMER_MS, Math.max(0, access.nextChange.getTime() - now.getTime()) + TIMER_SLACK_MS) };
+}
+
 /** Parses a Go-style duration ("168h", "1h30m", "45s") into milliseconds. */
 export function durationMs(text: string): number {
   const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000 };

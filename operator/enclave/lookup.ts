@@ -44,3 +44,11 @@ export function keysInEnclave(cache: ObjectCache, enclave: Readonly<KubernetesOb
   const namespace = `${NAMESPACE_PREFIX}${enclave.metadata?.name ?? ''}`;
   return cache.list({ namespace }).map((o) => `${namespace}/${o.metadata?.name ?? ''}`);
 }
+
+/** A watch mapping from a child (a pod) to the `namespace/name` key its `label` names, if it carries the label. */
+export function keyFromLabel(label: string): (child: Readonly<KubernetesObject>) => string[] {
+  return (child) => {
+    const name = child.metadata?.labels?.[label];
+    return name ? [`${child.metadata?.namespace}/${name}`] : [];
+  };
+}

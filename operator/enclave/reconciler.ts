@@ -12,7 +12,7 @@ import { findCondition, formatConditionTime, setConditions, summarizeReady } fro
 import type { Condition, ConditionUpdate, ControllerOptions, ReconcileContext, ReconcileResult } from '../runtime/index.ts';
 import { applyOrReport, checkSpec, refusalFromFindings, refuse } from '../spec.ts';
 import type { Refusal } from '../spec.ts';
-import { accessState, durationMs } from './access.ts';
+import { accessState, durationMs, nextWake } from './access.ts';
 import { enclaveNameOf } from './lookup.ts';
 import type { AccessState } from './access.ts';
 
@@ -26,10 +26,6 @@ export interface EnclaveControllerOptions {
 
 /** Concern conditions whose conjunction is Ready. */
 const READY_CONCERNS = ['SpecValid', 'Applied', 'NetworkIsolated', 'AccessActive'] as const;
-// Timers longer than this are re-armed instead (setTimeout overflows at 2^31 ms).
-const MAX_TIMER_MS = 6 * 3_600_000;
-// Wake slightly after the instant, so the clock reads past it.
-const TIMER_SLACK_MS = 20;
 
 type LiveEnclave = Readonly<KubernetesObject> & { status?: { conditions?: Condition[]; effectiveExpiresAt?: string; phase?: string } };
 
@@ -142,12 +138,6 @@ async function recordTransitions(ctx: ReconcileContext, live: LiveEnclave, previ
   if (is('ExpiringSoon') === 'True' && was('ExpiringSoon') !== 'True') {
     await ctx.recordEvent({ type: 'Warning', reason: 'ExpiringSoon', message: findCondition(next, 'ExpiringSoon')?.message ?? '' });
   }
-}
-
-/** A timer for the next access change (validFrom, the warning, the expiry): not a poll. */
-function nextWake(access: AccessState, now: Date): ReconcileResult {
-  if (access.nextChange === undefined) return;
-  return { requeueAfter: Math.min(MAX_TIMER_MS, Math.max(0, access.nextChange.getTime() - now.getTime()) + TIMER_SLACK_MS) };
 }
 
 /** Objects in the namespace that belong to a workspace or a federated job: theirs to prune, not the enclave's. */

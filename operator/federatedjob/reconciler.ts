@@ -7,8 +7,8 @@ import { renderFederatedJob } from '../../constructs/index.ts';
 import { federatedJobNames } from '../../constructs/federatedjob.ts';
 import { FEDERATED_JOB, federatedJobChildrenSelector } from '../../constructs/labels.ts';
 import { checkFederatedJob } from '../../policy/index.ts';
-import { accessState, durationMs } from '../enclave/access.ts';
-import { keysInEnclave } from '../enclave/lookup.ts';
+import { accessState, durationMs, nextWake } from '../enclave/access.ts';
+import { keyFromLabel, keysInEnclave } from '../enclave/lookup.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, formatConditionTime, setConditions } from '../runtime/index.ts';
 import type { Condition, ControllerOptions, ObjectCache, ReconcileContext, ReconcileResult, WatchedType } from '../runtime/index.ts';
@@ -27,7 +27,6 @@ interface BatchJobView {
   status?: { active?: number; succeeded?: number; failed?: number; startTime?: string; completionTime?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
 }
 
-const MAX_TIMER_MS = 6 * 3_600_000;
 
 /** The FederatedJob controller's options for a manager; `caches` (the manager) serves the watch mappings. */
 export function federatedJobController(options: FederatedJobControllerOptions, caches: { cacheFor(type: WatchedType): ObjectCache }): ControllerOptions {
@@ -37,7 +36,7 @@ export function federatedJobController(options: FederatedJobControllerOptions, c
     owns: [Owned.Job, Owned.NetworkPolicy, Owned.Deployment, Owned.Service],
     watches: [
       { type: SdeKinds.Enclave, mapToKeys: (enclave) => keysInEnclave(caches.cacheFor(SdeKinds.FederatedJob), enclave) },
-      { type: Owned.Pod, mapToKeys: (pod) => (pod.metadata?.labels?.[FEDERATED_JOB] ? [`${pod.metadata.namespace}/${pod.metadata.labels[FEDERATED_JOB]}`] : []) },
+      { type: Owned.Pod, mapToKeys: keyFromLabel(FEDERATED_JOB) },
     ],
     reconcile: (_key, ctx) => reconcileFederatedJob(ctx, options),
   };
@@ -89,7 +88,7 @@ async function reconcileFederatedJob(ctx: ReconcileContext, options: FederatedJo
   if (before !== siteStatus.phase && (siteStatus.phase === 'Suspended' || siteStatus.phase === 'Failed' || siteStatus.phase === 'Succeeded')) {
     await ctx.recordEvent({ type: siteStatus.phase === 'Succeeded' ? 'Normal' : 'Warning', reason: siteStatus.phase, message: findCondition(conditions, 'Ready')?.message ?? siteStatus.phase });
   }
-  return access.nextChange ? { requeueAfter: Math.min(MAX_TIMER_MS, Math.max(0, access.nextChange.getTime() - now.getTime()) + 20) } : undefined;
+  return nextWake(access, now);
 }
 
 /** This site's participant as the status reports it, from its batch Job. */

@@ -9,8 +9,8 @@ import { WORKSPACE, workspaceChildrenSelector } from '../../constructs/labels.ts
 import { homeClaimName } from '../../constructs/workspace.ts';
 import { TOOL_PORTS } from '../../constructs/tools.ts';
 import { checkWorkspace } from '../../policy/index.ts';
-import { accessState, durationMs } from '../enclave/access.ts';
-import { keysInEnclave } from '../enclave/lookup.ts';
+import { accessState, durationMs, nextWake } from '../enclave/access.ts';
+import { keyFromLabel, keysInEnclave } from '../enclave/lookup.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, setConditions, summarizeReady } from '../runtime/index.ts';
 import type { Condition, ConditionUpdate, ControllerOptions, ObjectCache, ReconcileContext, ReconcileResult, WatchedType } from '../runtime/index.ts';
@@ -30,7 +30,6 @@ interface PodView {
 }
 
 const READY_CONCERNS = ['SpecValid', 'Admitted', 'Applied', 'Scheduled', 'Available'] as const;
-const MAX_TIMER_MS = 6 * 3_600_000;
 
 /** The Workspace controller's options for a manager; `caches` (the manager) serves the watch mappings. */
 export function workspaceController(options: WorkspaceControllerOptions, caches: { cacheFor(type: WatchedType): ObjectCache }): ControllerOptions {
@@ -44,7 +43,7 @@ export function workspaceController(options: WorkspaceControllerOptions, caches:
       { type: SdeKinds.Enclave, mapToKeys: (enclave) => keysInEnclave(caches.cacheFor(SdeKinds.Workspace), enclave) },
       // A job finishing frees GPUs a waiting workspace may take.
       { type: SdeKinds.FederatedJob, mapToKeys: (job) => workspacesIn(job.metadata?.namespace) },
-      { type: Owned.Pod, mapToKeys: (pod) => (pod.metadata?.labels?.[WORKSPACE] ? [`${pod.metadata.namespace}/${pod.metadata.labels[WORKSPACE]}`] : []) },
+      { type: Owned.Pod, mapToKeys: keyFromLabel(WORKSPACE) },
     ],
     reconcile: (_key, ctx) => reconcileWorkspace(ctx, options),
   };
@@ -84,7 +83,7 @@ async function reconcileWorkspace(ctx: ReconcileContext, options: WorkspaceContr
     conditions,
   });
   await recordTransitions(ctx, previous, conditions);
-  return access.nextChange ? { requeueAfter: Math.min(MAX_TIMER_MS, Math.max(0, access.nextChange.getTime() - now.getTime()) + 20) } : undefined;
+  return nextWake(access, now);
 }
 
 /**
