@@ -7,21 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createStore } from '../../devcluster/createStore.ts';
 import { BUILTINS } from '../../devcluster/store/builtins.ts';
-import { ApiError } from '../../devcluster/store/errors.ts';
 import type { Store } from '../../devcluster/store/store.ts';
 import type { KubeObject, ResourceType } from '../../devcluster/store/types.ts';
+import { apiError } from './api-error.ts';
 
 const root = join(import.meta.dirname, '..', '..');
-
-function apiError(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected an ApiError, the call succeeded');
-}
 
 const GADGET_SCHEMA = {
   type: 'object',

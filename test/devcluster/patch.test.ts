@@ -8,17 +8,7 @@ import { applyMergePatch } from '../../devcluster/patch/mergePatch.ts';
 import { serverSideApply } from '../../devcluster/patch/serverSideApply.ts';
 import { applyStrategicMergePatch } from '../../devcluster/patch/strategicMerge.ts';
 import { BUILTINS } from '../../devcluster/store/builtins.ts';
-import { ApiError } from '../../devcluster/store/errors.ts';
-
-function apiError(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected an ApiError, the call succeeded');
-}
+import { apiError } from './api-error.ts';
 
 describe('patches', () => {
   it('merge patch merges maps and deletes with null', () => {

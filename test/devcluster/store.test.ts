@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createStore } from '../../devcluster/createStore.ts';
 import { BUILTINS } from '../../devcluster/store/builtins.ts';
-import { ApiError } from '../../devcluster/store/errors.ts';
 import { FilePersistence } from '../../devcluster/store/persistence.ts';
 import { parseQuantity } from '../../api/quantity.ts';
 import { formatMilli } from '../../devcluster/resources/quantity.ts';
 import type { Store } from '../../devcluster/store/store.ts';
 import type { KubeObject } from '../../devcluster/store/types.ts';
+import { apiError } from './api-error.ts';
 
 function cm(name: string, ns = 'default', extra: Partial<KubeObject['metadata']> = {}): KubeObject {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, ...extra }, data: { a: '1' } };
@@ -20,16 +20,6 @@ function cm(name: string, ns = 'default', extra: Partial<KubeObject['metadata']>
 
 function pod(name: string, ns: string, resources: Record<string, unknown> = {}, labels: Record<string, string> = {}): KubeObject {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels }, spec: { containers: [{ name: 'main', image: 'busybox', resources }] } };
-}
-
-function apiError(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected an ApiError, the call succeeded');
 }
 
 function ns(store: Store, name: string): void {
