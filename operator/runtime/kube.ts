@@ -11,6 +11,7 @@ import {
   Watch,
   setHeaderOptions,
   type KubernetesObject,
+  type RequestContext,
 } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isNotFound, KubeApiError, retryAfterMsOf, statusCodeOf } from './errors.ts';
@@ -39,6 +40,48 @@ export function loadKubeConfig(options: { kubeconfigPath?: string } = {}): KubeC
     throw new KubeConfigError(`expected a kubeconfig with a current cluster (from ${options.kubeconfigPath ?? process.env.KUBECONFIG ?? 'the default locations'}), but found none`);
   }
   return config;
+}
+
+// How long one pooled dispatcher serves before a fresh one takes over (re-reading CA and client
+// certificate files, which a site may rotate); the old one finishes its requests first.
+const DISPATCHER_MAX_AGE_MS = 10 * 60_000;
+
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+
+/**
+ * A KubeConfig whose requests share one connection pool. client-node 2.0's KubeConfig builds a
+ * new undici Agent for every request it authenticates (whenever TLS options are set, as they
+ * always are in a cluster), so no connection is ever reused: each request pays a TCP and TLS
+ * handshake, and each idle pool lingers until its keep-alive runs out (over a thousand at once
+ * under load, about 20 MB). This keeps the first dispatcher and hands it to every later request
+ * (watches included), renewing it every {@link DISPATCHER_MAX_AGE_MS} or when the current
+ * context changes. Headers (tokens, basic auth) are still set per request by client-node.
+ * Caveat: made from another KubeConfig's clusters, users and contexts, so custom
+ * authenticators added to that one with `addAuthenticator` do not carry over.
+ */
+class PooledKubeConfig extends KubeConfig {
+  #dispatcher: { value: Dispatcher; key: string; createdAt: number } | undefined;
+
+  constructor(source: KubeConfig) {
+    super();
+    this.loadFromOptions({ clusters: source.getClusters(), users: source.getUsers(), contexts: source.getContexts(), currentContext: source.getCurrentContext() });
+  }
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    const fresh = context.getDispatcher();
+    // Without TLS options client-node leaves the global dispatcher in place, which pools already.
+    if (!fresh) return;
+    const key = `${this.getCurrentContext()}\u0000${this.getCurrentCluster()?.server ?? ''}`;
+    const current = this.#dispatcher;
+    if (current && current.key === key && Date.now() - current.createdAt < DISPATCHER_MAX_AGE_MS) {
+      // The fresh Agent never connected: dropping it leaves nothing open.
+      context.setDispatcher(current.value);
+      return;
+    }
+    this.#dispatcher = { value: fresh, key, createdAt: Date.now() };
+    if (current) current.value.close().catch(() => undefined);
+  }
 }
 
 /** One RFC 6902 operation. */
@@ -315,7 +358,8 @@ interface Connection {
   metrics: OperatorMetrics | undefined;
 }
 
-function connect(kubeConfig: KubeConfig, metrics: OperatorMetrics | undefined): Connection {
+function connect(source: KubeConfig, metrics: OperatorMetrics | undefined): Connection {
+  const kubeConfig = new PooledKubeConfig(source);
   const raw = kubeConfig.makeApiClient(RawObjectApi);
   // KubernetesObjectApi.makeApiClient does this too: objects without a namespace land in the context's.
   (raw as unknown as { setDefaultNamespace(config: KubeConfig): void }).setDefaultNamespace(kubeConfig);

@@ -1,0 +1,65 @@
+// The client's connection handling: requests share pooled connections instead of one each.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KubeClient } from '../../../operator/runtime/kube.ts';
+import { Kinds } from '../../../operator/runtime/resources.ts';
+
+let server: Server;
+let connections: number;
+let requests: number;
+let kubeConfig: KubeConfig;
+
+beforeEach(async () => {
+  connections = 0;
+  requests = 0;
+  // The smallest API server that answers a GET of a Namespace; it counts TCP connections.
+  server = createServer((request, response) => {
+    requests += 1;
+    const name = decodeURIComponent(request.url?.split('?')[0]?.split('/').pop() ?? '');
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+  });
+  server.on('connection', () => (connections += 1));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'local', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: 'admin', token: 't' }],
+    contexts: [{ name: 'local', cluster: 'local', user: 'admin' }],
+    currentContext: 'local',
+  });
+});
+
+afterEach(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+describe('KubeClient connections', () => {
+  it('reuses connections across requests (client-node alone opens one per request)', async () => {
+    const client = new KubeClient(kubeConfig);
+    for (let i = 0; i < 30; i++) expect((await client.get(Kinds.Namespace, `ns-${i}`))?.metadata?.name).toBe(`ns-${i}`);
+    expect(requests).toBe(30);
+    // undici may open a second connection while the first is still being released.
+    expect(connections).toBeLessThanOrEqual(2);
+  });
+
+  it('keeps the number of connections bounded by the requests in flight, not the requests made', async () => {
+    const client = new KubeClient(kubeConfig);
+    for (let round = 0; round < 10; round++) await Promise.all(Array.from({ length: 4 }, (_, i) => client.get(Kinds.Namespace, `ns-${round}-${i}`)));
+    expect(requests).toBe(40);
+    expect(connections).toBeLessThanOrEqual(2 * 4);
+  });
+
+  it('keeps the caller’s kubeconfig untouched and sends its credentials', async () => {
+    let authorization: string | undefined;
+    server.prependListener('request', (request) => (authorization = request.headers.authorization));
+    const client = new KubeClient(kubeConfig);
+    await client.get(Kinds.Namespace, 'default');
+    expect(authorization).toBe('Bearer t');
+    expect(client.kubeConfig).not.toBe(kubeConfig);
+    expect(client.kubeConfig.getCurrentCluster()?.server).toBe(kubeConfig.getCurrentCluster()?.server);
+  });
+});
