@@ -19,7 +19,7 @@ import { enclaveName, FLEET_SITE, fleetEnclave, fleetNodes, fleetWorkspaces, isR
 import type { Manifest } from './lib/fleet.ts';
 import { limiter, percentile } from './lib/limit.ts';
 import { SiteObserver } from './lib/observe.ts';
-import { freePort, processMemoryMB, scrapeRequests, startClusterProcess, startOperatorProcess } from './lib/processes.ts';
+import { freePort, processCpuSeconds, processMemoryMB, scrapeRequests, startClusterProcess, startOperatorProcess } from './lib/processes.ts';
 
 const SIZES = (process.env.BENCH_SIZES ?? '50,200,1000').split(',').map(Number);
 const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
@@ -62,7 +62,15 @@ async function createFleet(user: KubeClient, observer: SiteObserver, n: number, 
   }));
 }
 
-interface OperatorRun { n: number; ms: number; requests: Record<string, number>; requestsPerEnclave: number; peakRssMB: number; rssMB: number; objectsManaged: number }
+/** CPU seconds used during a converge: by the API server (devcluster process) and by the operator or the floor's client. */
+interface CpuUse { apiServerS: number; clientS: number }
+
+interface OperatorRun { n: number; ms: number; requests: Record<string, number>; requestsPerEnclave: number; peakRssMB: number; rssMB: number; objectsManaged: number; cpu: CpuUse }
+
+const benchCpuSeconds = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
 
 /** `sde-operator run` in its own process converging n enclaves; requests from its /metrics, memory from /proc. */
 async function operatorRun(n: number): Promise<OperatorRun> {
@@ -74,10 +82,12 @@ async function operatorRun(n: number): Promise<OperatorRun> {
     await observer.start();
     const enclavesReady = observer.tally('Enclave', isReady);
     const workspacesReady = observer.tally('Workspace', isReady);
+    const cpuBefore = { apiServerS: processCpuSeconds(cluster.child.pid!), clientS: processCpuSeconds(op.pid) };
     const start = performance.now();
     await createFleet(user, observer, n);
     const ok = await observer.until(() => enclavesReady.count === n && workspacesReady.count === 2 * n, CONVERGE_TIMEOUT_MS);
     const ms = performance.now() - start;
+    const cpu = { apiServerS: round(processCpuSeconds(cluster.child.pid!) - cpuBefore.apiServerS, 2), clientS: round(processCpuSeconds(op.pid) - cpuBefore.clientS, 2) };
     if (!ok) throw new Error(`operator: expected ${n} enclaves and ${2 * n} workspaces Ready; saw ${enclavesReady.count} and ${workspacesReady.count}`);
     const requests = await scrapeRequests(port);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -85,7 +95,7 @@ async function operatorRun(n: number): Promise<OperatorRun> {
     const memory = processMemoryMB(op.pid);
     await observer.stop();
     const total = Object.values(requests).reduce((a, b) => a + b, 0);
-    return { n, ms: round(ms, 0), requests, requestsPerEnclave: round(total / n), peakRssMB: round(memory.peakMB), rssMB: round(memory.rssMB), objectsManaged };
+    return { n, ms: round(ms, 0), requests, requestsPerEnclave: round(total / n), peakRssMB: round(memory.peakMB), rssMB: round(memory.rssMB), objectsManaged, cpu };
   } finally {
     await op.kill('SIGKILL');
     await cluster.stop();
@@ -93,7 +103,7 @@ async function operatorRun(n: number): Promise<OperatorRun> {
 }
 
 /** The floor: the same children, rendered per object and applied with server-side apply through a KubeClient, no operator. */
-async function floorRun(n: number): Promise<{ n: number; ms: number; requests: number; requestsPerEnclave: number }> {
+async function floorRun(n: number): Promise<{ n: number; ms: number; requests: number; requestsPerEnclave: number; cpu: CpuUse }> {
   const { cluster, kubeConfig, user } = await freshSite(n);
   try {
     const floor = new KubeClient(kubeConfig);
@@ -102,6 +112,9 @@ async function floorRun(n: number): Promise<{ n: number; ms: number; requests: n
     const setsReady = observer.tally('StatefulSet', (s) => ((s as { status?: { readyReplicas?: number } }).status?.readyReplicas ?? 0) >= 1);
     const slot = limiter(FLOOR_WORKERS);
     const enclaves = new Map<string, ReturnType<typeof enclaveSchema.parse>>();
+    // The floor's client shares this process with the user and the observer, which the operator run
+    // has too; so "client" CPU here includes them (an upper bound for the floor's own).
+    const cpuBefore = { apiServerS: processCpuSeconds(cluster.child.pid!), clientS: benchCpuSeconds() };
     const start = performance.now();
     await createFleet(
       user,
@@ -120,10 +133,11 @@ async function floorRun(n: number): Promise<{ n: number; ms: number; requests: n
     );
     const ok = await observer.until(() => setsReady.count === 2 * n, CONVERGE_TIMEOUT_MS);
     const ms = performance.now() - start;
+    const cpu = { apiServerS: round(processCpuSeconds(cluster.child.pid!) - cpuBefore.apiServerS, 2), clientS: round(benchCpuSeconds() - cpuBefore.clientS, 2) };
     if (!ok) throw new Error(`floor: expected ${2 * n} ready StatefulSets; saw ${setsReady.count}`);
     await observer.stop();
     const requests = [...floor.requests.values()].reduce((a, b) => a + b, 0);
-    return { n, ms: round(ms, 0), requests, requestsPerEnclave: round(requests / n) };
+    return { n, ms: round(ms, 0), requests, requestsPerEnclave: round(requests / n), cpu };
   } finally {
     await cluster.stop();
   }
@@ -278,9 +292,9 @@ log(`render: ${round(renderMs, 3)} ms per enclave (enclave + 2 workspaces)`);
 
 for (const n of SIZES) {
   const floor = await floorRun(n);
-  log(`floor    N=${n}: ${floor.ms} ms (${round(floor.ms / n, 2)} ms/enclave), ${floor.requestsPerEnclave} requests/enclave`);
+  log(`floor    N=${n}: ${floor.ms} ms (${round(floor.ms / n, 2)} ms/enclave), ${floor.requestsPerEnclave} requests/enclave, CPU s: API server ${floor.cpu.apiServerS}, floor client + user + observer ${floor.cpu.clientS}`);
   const op = await operatorRun(n);
-  log(`operator N=${n}: ${op.ms} ms (${round(op.ms / n, 2)} ms/enclave), ${op.requestsPerEnclave} requests/enclave ${JSON.stringify(op.requests)}, peak RSS ${op.peakRssMB} MB, RSS ${op.rssMB} MB, ${op.objectsManaged} objects managed`);
+  log(`operator N=${n}: ${op.ms} ms (${round(op.ms / n, 2)} ms/enclave), ${op.requestsPerEnclave} requests/enclave ${JSON.stringify(op.requests)}, peak RSS ${op.peakRssMB} MB, RSS ${op.rssMB} MB, ${op.objectsManaged} objects managed, CPU s: API server ${op.cpu.apiServerS}, operator ${op.cpu.clientS}`);
   let kube: { n: number; ms: number } | undefined;
   if (SKIP.has('kubectl')) log('kubectl: skipped (BENCH_SKIP)');
   else if (n > KUBECTL_MAX) log(`kubectl: skipped at N=${n} (above BENCH_KUBECTL_MAX=${KUBECTL_MAX}; kubectl applies one object at a time)`);
@@ -304,6 +318,7 @@ for (const n of SIZES) {
     operatorPeakRssMB: op.peakRssMB,
     operatorRssMB: op.rssMB,
     objectsManaged: op.objectsManaged,
+    cpuSeconds: { floor: floor.cpu, operator: op.cpu },
   };
   converge.push(row);
   log(`ratios N=${n}: operator/floor ${row.operatorOverFloor}, operator/kubectl ${row.operatorOverKubectl ?? 'n/a'}`);

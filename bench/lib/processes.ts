@@ -117,6 +117,14 @@ export function processMemoryMB(pid: number): { peakMB: number; rssMB: number } 
   return { peakMB: kb('VmHWM') / 1024, rssMB: kb('VmRSS') / 1024 };
 }
 
+/** CPU time (user + system) a live process has used so far, in seconds, from /proc/<pid>/stat. */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at state; utime and stime are the 12th and 13th of those.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** `sde_api_requests_total` from an operator's /metrics, summed by verb. */
 export async function scrapeRequests(port: number): Promise<Record<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

@@ -37,9 +37,11 @@ export function enclaveController(options: EnclaveControllerOptions): Controller
     primary: SdeKinds.Enclave,
     owns: [Owned.Namespace, Owned.NetworkPolicy, Owned.ResourceQuota, Owned.LimitRange, Owned.ServiceAccount, Owned.Role, Owned.RoleBinding, Owned.PersistentVolumeClaim, Owned.PersistentVolume],
     ownerLabel: ENCLAVE,
+    // Nothing here reads a child's status (a quota's usage, a claim's phase): only their specs count.
+    childChanges: 'spec',
     // Every workspace in the namespace, the researchers' own too: the status counts them, and an
-    // auto-provisioned one yields to a researcher's own.
-    watches: [{ type: SdeKinds.Workspace, mapToKeys: (ws) => [enclaveNameOf(ws.metadata?.namespace)].filter((n): n is string => n !== undefined) }],
+    // auto-provisioned one yields to a researcher's own; their status is not the enclave's concern.
+    watches: [{ type: SdeKinds.Workspace, changes: 'spec', mapToKeys: (ws) => [enclaveNameOf(ws.metadata?.namespace)].filter((n): n is string => n !== undefined) }],
     reconcile: async (_key, ctx) => {
       const result = await reconcileEnclave(ctx, options, (name, soon) => (soon ? expiring.add(name) : expiring.delete(name)));
       options.onExpiringCount?.(expiring.size);

@@ -77,16 +77,23 @@ function canonical(value: unknown): unknown {
   return value;
 }
 
+// Hashes of frozen desired objects (a render reused across reconciles): an object that cannot
+// change need not be hashed twice.
+const frozenHashes = new WeakMap<object, string>();
+
 /** A short, stable hash of a desired object (key order and undefined fields do not matter). */
 export function desiredHash(object: KubernetesObject): string {
-  return createHash('sha256').update(JSON.stringify(canonical(object))).digest('hex').slice(0, 16);
+  const known = frozenHashes.get(object);
+  if (known !== undefined) return known;
+  const hash = createHash('sha256').update(JSON.stringify(canonical(object))).digest('hex').slice(0, 16);
+  if (Object.isFrozen(object)) frozenHashes.set(object, hash);
+  return hash;
 }
 
 /** A copy of `object` annotated with its {@link desiredHash}, so a field dropped later still changes it. */
 export function withDesiredHash<T extends KubernetesObject>(object: T): T {
-  const copy = structuredClone(object);
-  copy.metadata = { ...copy.metadata, annotations: { ...copy.metadata?.annotations, [APPLIED_HASH_ANNOTATION]: desiredHash(object) } };
-  return copy;
+  // Only metadata changes: the rest is shared with `object`, never modified, and serialised as is.
+  return { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata?.annotations, [APPLIED_HASH_ANNOTATION]: desiredHash(object) } } };
 }
 
 /**

@@ -53,7 +53,8 @@ export function compareResourceVersions(a: string, b: string): number | undefine
   return left === right ? 0 : left < right ? -1 : 1;
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freezes `value` and everything reachable from it; returns it. */
+export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const child of Object.values(value)) deepFreeze(child);

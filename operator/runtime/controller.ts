@@ -68,6 +68,24 @@ export interface WatchSpec {
   type: WatchedType;
   /** Keys of the primaries to reconcile when `object` changes. */
   mapToKeys(object: Readonly<KubernetesObject>): string[];
+  /** Which changes count; default all. `'spec'` ignores changes confined to `status` (see {@link statusOnlyChange}). */
+  changes?: 'all' | 'spec';
+}
+
+/**
+ * True for a MODIFIED event that changed nothing but `status` (and the resourceVersion that comes
+ * with any write): controller-runtime's predicates filter these for watches whose status the
+ * reconciler never reads. Any change to metadata (labels, owners, finalizers, deletion) or to
+ * the rest of the object counts, so drift in a child's spec, rules or subjects still reconciles.
+ */
+export function statusOnlyChange(event: CacheEvent): boolean {
+  if (event.type !== 'MODIFIED' || event.previous === undefined) return false;
+  const withoutStatus = (object: Readonly<KubernetesObject>): string => {
+    const { status: _status, metadata, ...rest } = object as KubernetesObject & { status?: unknown };
+    const { resourceVersion: _resourceVersion, ...identity } = metadata ?? {};
+    return JSON.stringify([identity, rest]);
+  };
+  return withoutStatus(event.previous) === withoutStatus(event.object);
 }
 
 /** Options of a {@link Controller}. */
@@ -84,6 +102,12 @@ export interface ControllerOptions {
    */
   ownerLabel?: string;
   watches?: readonly WatchSpec[];
+  /**
+   * Which changes of owned children reconcile their owner; default all. `'spec'` ignores changes
+   * confined to a child's `status` (see {@link statusOnlyChange}), for reconcilers that never read
+   * their children's status: a quota's usage or a claim's phase then costs no reconcile.
+   */
+  childChanges?: 'all' | 'spec';
   reconcile: Reconciler;
   /** Keys reconciled at once; default 2. */
   concurrency?: number;
@@ -103,6 +127,10 @@ export interface ControllerRuntime {
   cacheFor(type: WatchedType): ObjectCache;
 }
 
+// Own writes whose watch echo has not come back yet, at most this many; past it they are forgotten
+// (an unrecognised echo costs one reconcile, nothing else).
+const MAX_UNECHOED_WRITES = 100_000;
+
 /** A write whose effect the cache must show before this key is reconciled again. */
 type PendingWrite = { cache: ObjectCache; resourceVersion: string } | { cache: ObjectCache; deleted: { name: string; namespace: string | undefined } };
 
@@ -111,7 +139,10 @@ type PendingWrite = { cache: ObjectCache; resourceVersion: string } | { cache: O
  * them (see {@link WorkQueue}: deduplicated, one key at a time, backoff, terminal errors) and
  * calls `reconcile(key, context)`. Before reconciling a key it waits until the caches have seen
  * the resourceVersions this key's last reconcile wrote (kopf's rule), so it never acts on a cache
- * older than its own writes. Created standalone, wired by `Manager.add`.
+ * older than its own writes. The watch event that merely echoes one of its own writes (same
+ * resourceVersion) reconciles nothing: instead, a reconcile that wrote children or pruned them
+ * is followed by exactly one more, which waits for the caches and observes what it did.
+ * Created standalone, wired by `Manager.add`.
  */
 export class Controller {
   readonly options: ControllerOptions;
@@ -119,6 +150,8 @@ export class Controller {
   #queue: WorkQueue | undefined;
   #signal: AbortSignal | undefined;
   readonly #pendingWrites = new Map<string, PendingWrite[]>();
+  /** resourceVersions this controller wrote, by cache type and object key, until their watch event arrives. */
+  readonly #unechoed = new Map<string, string>();
   readonly #unsubscribe: Array<() => void> = [];
 
   constructor(options: ControllerOptions) {
@@ -155,15 +188,26 @@ export class Controller {
     });
     runtime.metrics.watchDepth(options.name, () => this.depth);
     const primary = runtime.cacheFor(options.primary);
-    this.#unsubscribe.push(primary.subscribe((event) => this.#queue?.add(objectKey(event.object))));
+    this.#unsubscribe.push(
+      primary.subscribe((event) => {
+        if (!this.#isEcho(primary, event)) this.#queue?.add(objectKey(event.object));
+      }),
+    );
     for (const type of options.owns ?? []) {
       const cache = runtime.cacheFor(type);
       runtime.metrics.watchManaged(type.kind, () => cache.countLabelled(MANAGED_BY, MANAGER));
-      this.#unsubscribe.push(cache.subscribe((event) => this.#enqueueOwners(event)));
+      this.#unsubscribe.push(
+        cache.subscribe((event) => {
+          if (this.#isEcho(cache, event) || (options.childChanges === 'spec' && statusOnlyChange(event))) return;
+          this.#enqueueOwners(event);
+        }),
+      );
     }
     for (const watch of options.watches ?? []) {
+      const cache = runtime.cacheFor(watch.type);
       this.#unsubscribe.push(
-        runtime.cacheFor(watch.type).subscribe((event) => {
+        cache.subscribe((event) => {
+          if (this.#isEcho(cache, event) || (watch.changes === 'spec' && statusOnlyChange(event))) return;
           for (const key of watch.mapToKeys(event.object)) this.#queue?.add(key);
         }),
       );
@@ -203,6 +247,21 @@ export class Controller {
     for (const object of event.previous ? [event.previous, event.object] : [event.object]) {
       for (const key of this.ownerKeys(object)) this.#queue?.add(key);
     }
+  }
+
+  /** True when `event` is the watch's echo of this controller's own write; forgets the write either way. */
+  #isEcho(cache: ObjectCache, event: CacheEvent): boolean {
+    if (this.#unechoed.size === 0) return false;
+    const id = `${typeId(cache.type)} ${objectKey(event.object)}`;
+    const written = this.#unechoed.get(id);
+    if (written === undefined) return false;
+    this.#unechoed.delete(id);
+    return event.type !== 'DELETED' && written === event.object.metadata?.resourceVersion;
+  }
+
+  #expectEcho(cache: ObjectCache, object: KubernetesObject, resourceVersion: string): void {
+    if (this.#unechoed.size >= MAX_UNECHOED_WRITES) this.#unechoed.clear();
+    this.#unechoed.set(`${typeId(cache.type)} ${objectKey(object)}`, resourceVersion);
   }
 
   #requireRuntime(): ControllerRuntime {
@@ -248,8 +307,10 @@ export class Controller {
     if (seen.includes(false)) log.warn({ timeoutMs }, 'cache did not catch up with our last writes in time; reconciling anyway');
   }
 
-  #rememberWrite(key: string, cache: ObjectCache | undefined, resourceVersion: string | undefined): void {
-    if (cache && resourceVersion) this.#remember(key, { cache, resourceVersion });
+  #rememberWrite(key: string, cache: ObjectCache | undefined, resourceVersion: string | undefined, object?: KubernetesObject): void {
+    if (!cache || !resourceVersion) return;
+    this.#remember(key, { cache, resourceVersion });
+    if (object) this.#expectEcho(cache, object, resourceVersion);
   }
 
   #remember(key: string, write: PendingWrite): void {
@@ -281,7 +342,9 @@ export class Controller {
           ...options,
           live: (object) => cacheOf(object)?.get(object.metadata?.name ?? '', object.metadata?.namespace),
         });
-        for (const written of result.written) this.#rememberWrite(key, cacheOf(written.object), written.resourceVersion);
+        for (const written of result.written) this.#rememberWrite(key, cacheOf(written.object), written.resourceVersion, written.object);
+        // Their echoes reconcile nothing: one more reconcile observes what this one wrote.
+        if (result.written.length > 0) this.#queue?.add(key);
         if (result.written.length > 0) log.info({ written: result.written.map((entry) => entry.identity), unchanged: result.unchanged.length }, 'applied');
         return result;
       },
@@ -294,7 +357,10 @@ export class Controller {
           const cache = cacheOf(object);
           if (cache) this.#remember(key, { cache, deleted: { name: object.metadata?.name ?? '', namespace: object.metadata?.namespace } });
         }
-        if (result.deleted.length > 0) log.info({ deleted: result.deleted }, 'pruned');
+        if (result.deleted.length > 0) {
+          this.#queue?.add(key);
+          log.info({ deleted: result.deleted }, 'pruned');
+        }
         if (result.protected.length > 0) log.info({ protected: result.protected }, 'kept protected data objects that are no longer rendered');
         return result;
       },
@@ -309,19 +375,19 @@ export class Controller {
           if (isNotFound(error)) return { written: false };
           throw error;
         }
-        if (result.written) this.#rememberWrite(key, primaryCache, result.resourceVersion);
+        if (result.written) this.#rememberWrite(key, primaryCache, result.resourceVersion, live as KubernetesObject);
         return result;
       },
       addFinalizer: async (finalizer = CLEANUP_FINALIZER) => {
         const live = context.primary();
         const stored = live ? await addFinalizer(client, primary, live, finalizer) : undefined;
-        this.#rememberWrite(key, primaryCache, stored?.metadata?.resourceVersion);
+        this.#rememberWrite(key, primaryCache, stored?.metadata?.resourceVersion, stored);
         return stored !== undefined;
       },
       removeFinalizer: async (finalizer = CLEANUP_FINALIZER) => {
         const live = context.primary();
         const stored = live ? await removeFinalizer(client, primary, live, finalizer) : undefined;
-        this.#rememberWrite(key, primaryCache, stored?.metadata?.resourceVersion);
+        this.#rememberWrite(key, primaryCache, stored?.metadata?.resourceVersion, stored);
         return stored !== undefined;
       },
       recordEvent: async (event, object) => {

@@ -130,7 +130,9 @@ class RawObjectApi extends KubernetesObjectApi {
 
   /** Server-side apply with the object sent exactly as given; the URL comes from discovery like `patch`. */
   async applyJson(object: KubernetesObject, fieldManager: string, force: boolean): Promise<KubernetesObject> {
-    const path = await this.specUriPath(structuredClone(object), 'patch');
+    // specUriPath fills in defaults on what it is given: hand it the identity only, not a copy of the whole object.
+    const identity = { apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace } };
+    const path = await this.specUriPath(identity as KubernetesObject, 'patch');
     const what = `apply ${object.kind} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name}`;
     return (await this.requestJson(HttpMethod.PATCH, path, { fieldManager, force: String(force) }, what, { text: JSON.stringify(object), contentType: PatchStrategy.ServerSideApply })) as KubernetesObject;
   }

@@ -39,6 +39,8 @@ export function workspaceController(options: WorkspaceControllerOptions, caches:
     name: 'workspace',
     primary: SdeKinds.Workspace,
     owns: [Owned.StatefulSet, Owned.Service, Owned.PersistentVolumeClaim, Owned.PersistentVolume],
+    // The status comes from the pod (watched below), not from the StatefulSet's or the claim's status.
+    childChanges: 'spec',
     watches: [
       { type: SdeKinds.Enclave, mapToKeys: (enclave) => keysInEnclave(caches.cacheFor(SdeKinds.Workspace), enclave) },
       // A job finishing frees GPUs a waiting workspace may take.

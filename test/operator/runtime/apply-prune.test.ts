@@ -12,7 +12,7 @@ const policy = {
 
 function served(object: KubernetesObject): KubernetesObject {
   // What the API server hands back: our fields plus its own metadata and defaults.
-  const live = withDesiredHash(object) as KubernetesObject & { spec?: Record<string, unknown> };
+  const live = structuredClone(withDesiredHash(object)) as KubernetesObject & { spec?: Record<string, unknown> };
   live.metadata = { ...live.metadata, uid: 'u-1', resourceVersion: '42', creationTimestamp: new Date('2026-11-27T00:00:00Z'), managedFields: [] };
   return live;
 }
