@@ -8,13 +8,15 @@ import {
   KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
-  Watch,
+  ServerConfiguration,
+  createConfiguration,
   setHeaderOptions,
   type KubernetesObject,
   type RequestContext,
 } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isNotFound, KubeApiError, retryAfterMsOf, statusCodeOf } from './errors.ts';
+import { openWatch, undiciHttpLibrary } from './http.ts';
 import { FIELD_MANAGER } from './labels.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { collectionPath, groupOf, versionOf, type ResourceType } from './resources.ts';
@@ -268,9 +270,8 @@ export class KubeClient {
   }
 
   /**
-   * Opens a watch with client-node's `Watch` (raw JSON events). `onDone` is called once, with
-   * the error if the stream failed. `inactivityMs` replaces client-node's fixed 30 s idle timeout,
-   * which would otherwise cut quiet but healthy watches (a caveat: it sets a private field).
+   * Opens a watch (raw JSON events; see {@link openWatch}). `onDone` is called once, with the
+   * error if the stream failed; a stream silent for `inactivityMs` ends with a `TimeoutError`.
    */
   async watch(
     type: ResourceType,
@@ -279,19 +280,18 @@ export class KubeClient {
     onDone: (error: unknown) => void,
   ): Promise<AbortController> {
     this.count('watch', type.kind);
-    const watch = new Watch(this.kubeConfig);
-    (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = options.inactivityMs;
-    return watch.watch(
-      collectionPath(type, options.namespace),
-      {
+    return openWatch(this.kubeConfig, {
+      path: collectionPath(type, options.namespace),
+      query: {
         resourceVersion: options.resourceVersion,
         allowWatchBookmarks: true,
         timeoutSeconds: options.timeoutSeconds,
         labelSelector: options.labelSelector,
       },
-      (phase, object) => onEvent({ type: phase as RawWatchEvent['type'], object }),
+      inactivityMs: options.inactivityMs,
+      onLine: (line) => onEvent(line as unknown as RawWatchEvent),
       onDone,
-    );
+    });
   }
 
   /**
@@ -362,16 +362,27 @@ interface Connection {
 
 function connect(source: KubeConfig, metrics: OperatorMetrics | undefined): Connection {
   const kubeConfig = new PooledKubeConfig(source);
-  const raw = kubeConfig.makeApiClient(RawObjectApi);
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster) throw new KubeConfigError('expected a kubeconfig with a current cluster, but found none');
+  // What KubeConfig.makeApiClient builds, with undici's request() as the HTTP library (see http.ts).
+  const configuration = createConfiguration({
+    baseServer: new ServerConfiguration(cluster.server, {}),
+    authMethods: { default: kubeConfig },
+    httpApi: undiciHttpLibrary,
+    promiseMiddleware: [{ pre: async (context) => (context.setHeaderParam('User-Agent', USER_AGENT), context), post: async (response) => response }],
+  });
+  const raw = new RawObjectApi(configuration);
   // KubernetesObjectApi.makeApiClient does this too: objects without a namespace land in the context's.
   (raw as unknown as { setDefaultNamespace(config: KubeConfig): void }).setDefaultNamespace(kubeConfig);
   return {
     kubeConfig,
     raw,
-    customObjects: kubeConfig.makeApiClient(CustomObjectsApi),
-    coordination: kubeConfig.makeApiClient(CoordinationV1Api),
-    core: kubeConfig.makeApiClient(CoreV1Api),
+    customObjects: new CustomObjectsApi(configuration),
+    coordination: new CoordinationV1Api(configuration),
+    core: new CoreV1Api(configuration),
     requests: new Map(),
     metrics,
   };
 }
+
+const USER_AGENT = `sde-operator (node ${process.version})`;
