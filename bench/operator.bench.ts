@@ -12,9 +12,7 @@ import { allCustomResourceDefinitions } from '../api/crd.ts';
 import { enclave as enclaveSchema } from '../api/enclave.ts';
 import { workspace as workspaceSchema } from '../api/workspace.ts';
 import { renderEnclave, renderWorkspace } from '../constructs/index.ts';
-import { startDevCluster } from '../devcluster/index.ts';
-import { createOperator } from '../operator/operator.ts';
-import { applyAll, createLogger, KubeClient } from '../operator/runtime/index.ts';
+import { applyAll, KubeClient } from '../operator/runtime/index.ts';
 import { enclaveName, FLEET_SITE, fleetEnclave, fleetNodes, fleetWorkspaces, isReady, ROOT } from './lib/fleet.ts';
 import type { Manifest } from './lib/fleet.ts';
 import { limiter, percentile } from './lib/limit.ts';
@@ -33,6 +31,7 @@ const KUBECTL_MAX = Number(process.env.BENCH_KUBECTL_MAX ?? 200);
 const CONVERGE_TIMEOUT_MS = 15 * 60_000;
 const NODE = new URL('node_modules/.bin/node', ROOT).pathname;
 const SITE_FILE = new URL('examples/site-uclh.yaml', ROOT).pathname;
+const WRITE_VERBS = ['apply', 'delete', 'patchStatus', 'create', 'update', 'patch'];
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const round = (x: number, digits = 1): number => Number(x.toFixed(digits));
@@ -186,21 +185,17 @@ async function kubectlRun(n: number): Promise<{ n: number; ms: number }> {
 }
 
 /**
- * Idle cost and expiry latency, with the operator in this process (exact request counters, a
- * short resync): n enclaves converge; three resync periods pass; then `expiring` of them reach
- * expiresAt in the same second.
+ * Idle cost and expiry latency, as a site runs it: the devcluster and `sde-operator run
+ * --resync` in processes of their own (counters from its /metrics): n enclaves converge; three
+ * resync periods pass; then `expiring` of them reach expiresAt in the same second.
  */
 async function idleAndExpiry(n: number, expiring: number, resyncMs: number) {
-  const cluster = await startDevCluster({ nodes: fleetNodes(2 * n), historySize: 400_000 });
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(cluster.kubeconfigPath);
-  const user = new KubeClient(kubeConfig);
-  for (const { crd } of allCustomResourceDefinitions()) await user.apply(crd as KubernetesObject, { fieldManager: 'bench-installer', force: true });
-  const operator = createOperator({ site: FLEET_SITE, kubeConfig, port: false, logger: createLogger({ level: 'warn' }), concurrency: CONCURRENCY, watch: { resyncMs } });
-  await operator.start();
+  const { cluster, kubeConfig, user } = await freshSite(n);
+  const op = startOperatorProcess(cluster.kubeconfigPath, await freePort(), ['--concurrency', String(CONCURRENCY), '--log-level', 'warn', '--resync', String(resyncMs / 1000)]);
   const observer = new SiteObserver(kubeConfig, ['Enclave', 'Workspace', 'Namespace', 'StatefulSet', 'RoleBinding']);
-  await observer.start();
   try {
+    const port = await op.started;
+    await observer.start();
     const enclavesReady = observer.tally('Enclave', isReady);
     const workspacesReady = observer.tally('Workspace', isReady);
     // Expiry far enough ahead to converge and idle first, all within the same second.
@@ -215,21 +210,21 @@ async function idleAndExpiry(n: number, expiring: number, resyncMs: number) {
     }));
     if (!(await observer.until(() => enclavesReady.count === n && workspacesReady.count === 2 * n, CONVERGE_TIMEOUT_MS))) throw new Error('idle: fleet did not converge');
     // Settle: wait until the operator's counters stop moving for 2 s.
-    let last = JSON.stringify([...operator.client.requests]);
+    let last = JSON.stringify(await scrapeRequests(port));
     for (;;) {
       await new Promise((r) => setTimeout(r, 2_000));
-      const now = JSON.stringify([...operator.client.requests]);
+      const now = JSON.stringify(await scrapeRequests(port));
       if (now === last) break;
       last = now;
     }
-    const before = new Map(operator.client.requests);
-    const writesBefore = operator.client.writes;
+    const before = await scrapeRequests(port);
     const idleStart = performance.now();
     await new Promise((r) => setTimeout(r, 3 * resyncMs + 500));
+    const after = await scrapeRequests(port);
     const idleMinutes = (performance.now() - idleStart) / 60_000;
     const delta: Record<string, number> = {};
-    for (const [verb, count] of operator.client.requests) delta[verb] = count - (before.get(verb) ?? 0);
-    const writes = operator.client.writes - writesBefore;
+    for (const verb of new Set([...Object.keys(before), ...Object.keys(after)])) delta[verb] = (after[verb] ?? 0) - (before[verb] ?? 0);
+    const writes = WRITE_VERBS.reduce((sum, verb) => sum + (delta[verb] ?? 0), 0);
     const reads = (delta.list ?? 0) + (delta.get ?? 0) + (delta.watch ?? 0);
     const idle = { resyncMs, periods: 3, writes, readsPerMinute: round(reads / idleMinutes), requests: delta };
     log(`idle: ${n} enclaves, 3 resync periods of ${resyncMs} ms: ${writes} writes, ${idle.readsPerMinute} reads/min (${JSON.stringify(delta)})`);
@@ -244,18 +239,22 @@ async function idleAndExpiry(n: number, expiring: number, resyncMs: number) {
       const sets = observer.cache('StatefulSet').list({ namespace: ns });
       return bindings.length === 0 && sets.length > 0 && sets.every((s) => (s as { spec?: { replicas?: number } }).spec?.replicas === 0);
     };
+    const requestsBeforeExpiry = await scrapeRequests(port);
     const done = await observer.until(() => {
       if (Date.now() < expiresAtMs) return false;
       for (const name of names) if (!expiredAt.has(name) && revoked(name)) expiredAt.set(name, Date.now() - expiresAtMs);
       return expiredAt.size === names.length;
     }, expiresAtMs - Date.now() + 60_000);
+    const requestsAfterExpiry = await scrapeRequests(port);
+    const expiryRequests: Record<string, number> = {};
+    for (const verb of Object.keys(requestsAfterExpiry)) expiryRequests[verb] = (requestsAfterExpiry[verb] ?? 0) - (requestsBeforeExpiry[verb] ?? 0);
     const latencies = [...expiredAt.values()];
-    const expiry = { enclaves: expiring, revoked: latencies.length, complete: done, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: Math.max(...latencies) };
-    log(`expiry: ${expiring} enclaves expiring at ${expiresAt}: p50 ${expiry.p50Ms} ms, p99 ${expiry.p99Ms} ms, max ${expiry.maxMs} ms (${latencies.length} revoked)`);
+    const expiry = { enclaves: expiring, revoked: latencies.length, complete: done, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: Math.max(...latencies), requests: expiryRequests };
+    log(`expiry: ${expiring} enclaves expiring at ${expiresAt}: p50 ${expiry.p50Ms} ms, p99 ${expiry.p99Ms} ms, max ${expiry.maxMs} ms (${latencies.length} revoked; requests until then ${JSON.stringify(expiryRequests)})`);
     return { n, idle, expiry };
   } finally {
     await observer.stop();
-    await operator.stop();
+    await op.kill('SIGKILL');
     await cluster.stop();
   }
 }

@@ -1,5 +1,6 @@
 // The resource types the operator's controllers watch: the sde.london kinds, and the built-in
 // kinds it renders, each cached only as far as the operator needs (its own objects).
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { API_VERSION } from '../api/meta.ts';
 import { MANAGED_BY, MANAGER, selectorString } from '../api/labels.ts';
 import { Kinds, resourceType } from './runtime/index.ts';
@@ -7,6 +8,32 @@ import type { WatchedType } from './runtime/index.ts';
 
 const OURS = selectorString({ [MANAGED_BY]: MANAGER });
 const ours = (type: WatchedType): WatchedType => Object.freeze({ ...type, labelSelector: OURS });
+
+type Pod = KubernetesObject & { spec?: { nodeName?: string }; status?: { phase?: string; conditions?: unknown[] } };
+type Volume = KubernetesObject & { spec?: { persistentVolumeReclaimPolicy?: string; claimRef?: unknown; storageClassName?: string }; status?: { phase?: string } };
+
+/** What a workspace's status reads of its pod: where it runs, its phase and conditions. Containers, volumes and the rest stay out of the cache. */
+export function podView(pod: Pod): Pod {
+  const { apiVersion, kind, metadata, spec, status } = pod;
+  return { apiVersion, kind, metadata, spec: { ...(spec?.nodeName ? { nodeName: spec.nodeName } : {}) }, status: { ...(status?.phase ? { phase: status.phase } : {}), ...(status?.conditions ? { conditions: status.conditions } : {}) } };
+}
+
+/**
+ * A PersistentVolume as the cache keeps it: whole when it is ours (a dataset volume, compared
+ * field by field with its render), else only what retention reads and writes (its reclaim policy
+ * and the claim it is bound to) — a site's other volumes cost little memory.
+ */
+export function volumeView(volume: Volume): Volume {
+  if (volume.metadata?.labels?.[MANAGED_BY] === MANAGER) return volume;
+  const { apiVersion, kind, metadata, spec, status } = volume;
+  return {
+    apiVersion,
+    kind,
+    metadata,
+    spec: { persistentVolumeReclaimPolicy: spec?.persistentVolumeReclaimPolicy, claimRef: spec?.claimRef, storageClassName: spec?.storageClassName },
+    status: { phase: status?.phase },
+  } as Volume;
+}
 
 /** The three custom resources of the API. */
 export const SdeKinds = Object.freeze({
@@ -17,8 +44,9 @@ export const SdeKinds = Object.freeze({
 
 /**
  * Built-in kinds as the operator caches them: only objects carrying its managed-by label, so a
- * site's other workloads cost no memory. PersistentVolumes are cached whole: a provisioned home
- * volume is not ours, but its reclaim policy is (retention).
+ * site's other workloads cost no memory. Every PersistentVolume is cached: a provisioned home
+ * volume is not ours, but its reclaim policy is (retention); the others only in part. Pods only
+ * as far as a workspace's status reads them.
  */
 export const Owned = Object.freeze({
   Namespace: ours(Kinds.Namespace),
@@ -33,6 +61,6 @@ export const Owned = Object.freeze({
   StatefulSet: ours(Kinds.StatefulSet),
   Deployment: ours(Kinds.Deployment),
   Job: ours(Kinds.Job),
-  Pod: ours(Kinds.Pod),
-  PersistentVolume: Kinds.PersistentVolume,
+  Pod: Object.freeze({ ...ours(Kinds.Pod), transform: podView }),
+  PersistentVolume: Object.freeze({ ...Kinds.PersistentVolume, transform: volumeView }),
 });

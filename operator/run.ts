@@ -16,6 +16,7 @@ interface RunFlags {
   leaderElect: boolean;
   leaseNamespace: string;
   leaseDuration: number;
+  resync: number;
   logLevel: string;
 }
 
@@ -54,6 +55,7 @@ export function runCommand(): Command {
     .option('--leader-elect', 'run with leader election (one active replica, standbys wait)', false)
     .option('--lease-namespace <ns>', 'namespace of the leader Lease', 'sde-system')
     .option('--lease-duration <seconds>', 'leader lease duration', integer, 15)
+    .option('--resync <seconds>', 'full relist of every watched kind this often, to catch a missed event (0: never)', integer, 600)
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .action(async (flags: RunFlags) => {
       const logger = createLogger({ level: flags.logLevel });
@@ -65,6 +67,7 @@ export function runCommand(): Command {
           port: flags.port,
           concurrency: Math.max(1, flags.concurrency),
           ...(flags.leaderElect ? { leaderElection: leaderTiming(flags.leaseNamespace, flags.leaseDuration) } : {}),
+          watch: { resyncMs: flags.resync * 1000 },
         });
         operator.handleSignals();
         await operator.start();

@@ -26,9 +26,10 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-/** Starts `bench/lib/devcluster-worker.ts` with `options`; resolves once it serves. */
+/** Starts `bench/lib/devcluster-worker.ts` with `options` (and BENCH_CLUSTER_NODE_FLAGS, e.g. `--cpu-prof`); resolves once it serves. */
 export async function startClusterProcess(options: DevClusterOptions): Promise<ClusterProcess> {
-  const child = spawn(NODE, [new URL('bench/lib/devcluster-worker.ts', ROOT).pathname, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const execArgv = (process.env.BENCH_CLUSTER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(NODE, [...execArgv, new URL('bench/lib/devcluster-worker.ts', ROOT).pathname, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const first = await new Promise<string>((resolve, reject) => {
     lines.once('line', resolve);

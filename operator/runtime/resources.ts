@@ -14,6 +14,12 @@ export interface ResourceType {
 /** A resource type plus an optional label selector limiting what the cache holds (e.g. only our Pods). */
 export interface WatchedType extends ResourceType {
   labelSelector?: string;
+  /**
+   * What the cache keeps of each object, as client-go's `SetTransform`: for kinds the operator only
+   * partly reads (a pod's phase, not its containers), so the cache costs less memory. Must keep
+   * `metadata`; the cache is shared, so one type (and its transform) per kind and selector.
+   */
+  transform?: (object: KubernetesObject) => KubernetesObject;
 }
 
 /** Declares a resource type; the group and version are split from `apiVersion`. */

@@ -29,18 +29,50 @@ describe('Store (the cache behind a reflector)', () => {
     expect(store.get('home-alice', 'sandpit-a')?.metadata?.resourceVersion).toBe('1');
   });
 
-  it('indexes by namespace, label and owner, and keeps the indexes in step with changes', () => {
+  it('lists by namespace and labels, in step with changes', () => {
     const store = new Store(Kinds.PersistentVolumeClaim);
     store.upsert(pvc('home-alice', '1', { 'sde.london/enclave': 'a' }, 'uid-w'));
     store.upsert(pvc('home-bob', '2', { 'sde.london/enclave': 'a' }));
-    expect(store.list({ labels: { 'sde.london/enclave': 'a' } })).toHaveLength(2);
-    expect(store.byOwner('uid-w').map((object) => object.metadata?.name)).toEqual(['home-alice']);
-    store.upsert(pvc('home-alice', '3', { 'sde.london/enclave': 'b' }));
-    expect(store.list({ labels: { 'sde.london/enclave': 'a' } }).map((object) => object.metadata?.name)).toEqual(['home-bob']);
-    expect(store.byOwner('uid-w')).toEqual([]);
+    store.upsert({ ...pvc('home-carol', '3', { 'sde.london/enclave': 'a' }), metadata: { name: 'home-carol', namespace: 'sandpit-b', resourceVersion: '3', labels: { 'sde.london/enclave': 'a' } } });
+    expect(store.list({ labels: { 'sde.london/enclave': 'a' } })).toHaveLength(3);
+    expect(store.list({ namespace: 'sandpit-a', labels: { 'sde.london/enclave': 'a' } })).toHaveLength(2);
+    expect(store.get('home-carol', 'sandpit-a')).toBeUndefined();
+    expect(store.get('home-carol', 'sandpit-b')?.metadata?.name).toBe('home-carol');
+    store.upsert(pvc('home-alice', '4', { 'sde.london/enclave': 'b' }));
+    expect(store.list({ namespace: 'sandpit-a', labels: { 'sde.london/enclave': 'a' } }).map((object) => object.metadata?.name)).toEqual(['home-bob']);
     expect(store.countLabelled('sde.london/enclave', 'b')).toBe(1);
-    store.remove(pvc('home-bob', '4'));
+    expect(store.size).toBe(3);
+    store.remove(pvc('home-bob', '5'));
     expect(store.list({ namespace: 'sandpit-a' }).map((object) => object.metadata?.name)).toEqual(['home-alice']);
+    expect(store.size).toBe(2);
+    store.remove(pvc('home-bob', '6'));
+    expect(store.size).toBe(2);
+  });
+
+  it('keeps cluster-scoped objects by name alone', () => {
+    const store = new Store(Kinds.Namespace);
+    store.upsert({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sde-a', resourceVersion: '1' } });
+    expect(store.get('sde-a')?.metadata?.name).toBe('sde-a');
+    expect(store.get('sde-a', 'ignored')?.metadata?.name).toBe('sde-a');
+    expect(store.list({ namespace: '' })).toHaveLength(1);
+  });
+
+  it('stores what the type\'s transform leaves of each object, values intact', () => {
+    const store = new Store({ ...Kinds.PersistentVolumeClaim, transform: (object) => ({ ...object, spec: { kept: true } }) });
+    store.upsert({ ...JSON.parse(JSON.stringify(pvc('a', '1', { team: 'cardiology-imaging' }))), spec: { dropped: true } });
+    store.upsert(JSON.parse(JSON.stringify(pvc('b', '2', { team: 'cardiology-imaging' }))));
+    const [a, b] = [store.get('a', 'sandpit-a'), store.get('b', 'sandpit-a')] as Array<KubernetesObject & { spec?: unknown }>;
+    expect(a?.metadata?.labels?.team).toBe('cardiology-imaging');
+    expect(a?.spec).toEqual({ kept: true });
+    expect(b?.spec).toEqual({ kept: true });
+  });
+
+  it('drops kubectl\'s last-applied annotation and keeps the others', () => {
+    const store = new Store(Kinds.PersistentVolumeClaim);
+    const object = pvc('a', '1');
+    object.metadata = { ...object.metadata, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"big":true}', note: 'kept' } };
+    store.upsert(object);
+    expect(store.get('a', 'sandpit-a')?.metadata?.annotations).toEqual({ note: 'kept' });
   });
 
   it('emits only real differences on a relist, and becomes synced after the first', async () => {
