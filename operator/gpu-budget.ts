@@ -4,6 +4,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Refusal } from './spec.ts';
 
 interface GpuConsumer {
+  kind?: string;
   metadata?: { name?: string; creationTimestamp?: string | Date };
   spec?: { state?: string; resources?: { gpus?: number }; participant?: { resources?: { gpus?: number } } };
   status?: { phase?: string };
@@ -11,9 +12,15 @@ interface GpuConsumer {
 
 const FINISHED = new Set(['Succeeded', 'Failed']);
 
-function gpusOf(o: GpuConsumer): number {
-  if (o.spec?.state === 'Stopped' || FINISHED.has(o.status?.phase ?? '')) return 0;
+/** GPUs a workload asks for while it runs: none when stopped, or when a federated job has finished. */
+function requested(o: GpuConsumer): number {
+  if (o.spec?.state === 'Stopped' || (o.kind === 'FederatedJob' && FINISHED.has(o.status?.phase ?? ''))) return 0;
   return o.spec?.resources?.gpus ?? o.spec?.participant?.resources?.gpus ?? 0;
+}
+
+/** GPUs a workload holds: what it asks for, unless it was refused (phase Failed) and so runs nothing. */
+function held(o: GpuConsumer): number {
+  return o.status?.phase === 'Failed' ? 0 : requested(o);
 }
 
 function created(o: GpuConsumer): string {
@@ -23,7 +30,7 @@ function created(o: GpuConsumer): string {
 
 /**
  * GPUs of the enclave's quota held by consumers that came before `self` (earlier creation, then
- * name): stopped workspaces and finished jobs hold none. Deterministic, so two requests racing
+ * name): stopped workspaces, refused workloads and finished jobs hold none. Deterministic, so two requests racing
  * for the last GPUs cannot both wait on each other.
  */
 export function gpusHeldBefore(self: Readonly<KubernetesObject>, consumers: readonly Readonly<KubernetesObject>[]): number {
@@ -36,7 +43,7 @@ export function gpusHeldBefore(self: Readonly<KubernetesObject>, consumers: read
   return consumers
     .map((o) => o as GpuConsumer)
     .filter((o) => !(o.metadata?.name === me.metadata?.name && (o as KubernetesObject).kind === (self as KubernetesObject).kind) && before(o))
-    .reduce((sum, o) => sum + gpusOf(o), 0);
+    .reduce((sum, o) => sum + held(o), 0);
 }
 
 /**
@@ -44,11 +51,12 @@ export function gpusHeldBefore(self: Readonly<KubernetesObject>, consumers: read
  * `enclaveGpus` has left after the consumers that came before `self`; undefined when they fit.
  */
 export function gpuQuotaRefusal(self: Readonly<KubernetesObject>, consumers: readonly Readonly<KubernetesObject>[], gpus: number, enclaveGpus: number, field: string): Refusal | undefined {
-  if (gpus === 0 || gpusOf(self as GpuConsumer) === 0) return undefined;
-  const held = gpusHeldBefore(self, consumers);
-  if (held + gpus <= enclaveGpus) return undefined;
+  // Its own phase does not count: a workload refused before is judged again, not taken as finished.
+  if (gpus === 0 || requested(self as GpuConsumer) === 0) return undefined;
+  const before = gpusHeldBefore(self, consumers);
+  if (before + gpus <= enclaveGpus) return undefined;
   return {
     reason: 'QuotaExceeded',
-    message: `${field}: asks for ${gpus} GPU(s) but the enclave's quota of ${enclaveGpus} has ${Math.max(0, enclaveGpus - held)} left (${held} held by earlier workspaces and jobs)`,
+    message: `${field}: asks for ${gpus} GPU(s) but the enclave's quota of ${enclaveGpus} has ${Math.max(0, enclaveGpus - before)} left (${before} held by earlier workspaces and jobs)`,
   };
 }

@@ -49,7 +49,7 @@ export interface ReconcileContext {
   prune(options: { selector: LabelSelector; keep: Iterable<KubernetesObject | string>; types?: readonly ResourceType[]; namespace?: string }): Promise<PruneResult>;
   /** Patches the primary's `/status` only if it changed (see `patchStatusIfChanged`); remembers the write like `apply`. */
   patchStatus(status: object): Promise<StatusPatchResult>;
-  /** Records a Kubernetes Event about `object` (default: the primary); aggregated, never throws. */
+  /** Records a Kubernetes Event about `object` (default: the primary): queued and written in the background, aggregated; never throws. */
   recordEvent(event: EventInput, object?: Readonly<KubernetesObject>): Promise<void>;
   /**
    * Adds a finalizer (default `sde.london/cleanup`) to the primary if missing, with a JSON Patch
@@ -392,7 +392,8 @@ export class Controller {
       },
       recordEvent: async (event, object) => {
         const about = object ?? context.primary();
-        if (about && !signal.aborted) await runtime.events.record(about, event);
+        // Queued for the recorder's writers; the reconcile goes on at once.
+        if (about && !signal.aborted) void runtime.events.record(about, event);
       },
     };
     return context;

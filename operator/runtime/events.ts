@@ -39,6 +39,11 @@ interface Series {
 }
 
 const MAX_SERIES = 4096;
+// Events wait in a queue for a few writers, as client-go's broadcaster buffers them: a burst of
+// transitions (two hundred enclaves expiring at once) neither holds up the reconciles that
+// caused it nor floods the API server. Past MAX_QUEUED waiting, new ones are dropped and logged.
+const WRITERS = 2;
+const MAX_QUEUED = 1000;
 
 /**
  * Writes core/v1 Events with reason, message, type, involvedObject and reporting controller
@@ -51,13 +56,49 @@ const MAX_SERIES = 4096;
 export class EventRecorder {
   readonly #options: EventRecorderOptions;
   readonly #series = new Map<string, Series>();
+  readonly #queue: Array<{ object: Readonly<KubernetesObject>; event: EventInput; done: () => void }> = [];
+  #writing = 0;
+  #idle: Array<() => void> = [];
 
   constructor(options: EventRecorderOptions) {
     this.#options = options;
   }
 
-  /** Records `event` about `object` (an Enclave, Workspace…); resolves once written or skipped. */
-  async record(object: Readonly<KubernetesObject>, event: EventInput): Promise<void> {
+  /**
+   * Queues `event` about `object` (an Enclave, Workspace…) for a background writer; the promise
+   * resolves once it is written or skipped, and callers need not wait for it. Never rejects.
+   */
+  record(object: Readonly<KubernetesObject>, event: EventInput): Promise<void> {
+    if (this.#queue.length >= MAX_QUEUED) {
+      this.#options.logger?.warn({ reason: event.reason, object: `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`, queued: this.#queue.length }, 'event queue full; dropping event');
+      return Promise.resolve();
+    }
+    return new Promise((done) => {
+      this.#queue.push({ object, event, done });
+      this.#pump();
+    });
+  }
+
+  /** Resolves once every queued event has been written or skipped (for shutdown and tests). */
+  flush(): Promise<void> {
+    if (this.#queue.length === 0 && this.#writing === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  #pump(): void {
+    while (this.#writing < WRITERS && this.#queue.length > 0) {
+      const { object, event, done } = this.#queue.shift()!;
+      this.#writing += 1;
+      void this.#write(object, event).finally(() => {
+        this.#writing -= 1;
+        done();
+        this.#pump();
+        if (this.#queue.length === 0 && this.#writing === 0) for (const resolve of this.#idle.splice(0)) resolve();
+      });
+    }
+  }
+
+  async #write(object: Readonly<KubernetesObject>, event: EventInput): Promise<void> {
     const { client, logger } = this.#options;
     const now = (this.#options.now ?? (() => new Date()))();
     const involved = object.metadata ?? {};

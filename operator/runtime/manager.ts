@@ -184,6 +184,8 @@ export class Manager {
         this.#settle.reject(cause);
       }
       await Promise.all(this.#controllers.map((controller) => controller.stop()));
+      // Events the last reconciles queued are written while this replica may still write.
+      await this.events.flush();
       if (this.#elector) await (releaseLease ? this.#elector.release() : this.#elector.stop());
       await Promise.all([...this.#reflectors.values()].map((reflector) => reflector.stop()));
       await this.#health?.close();
