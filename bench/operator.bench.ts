@@ -19,7 +19,7 @@ import { limiter, percentile } from './lib/limit.ts';
 import { SiteObserver } from './lib/observe.ts';
 import { freePort, processCpuSeconds, processMemoryMB, scrapeRequests, startClusterProcess, startOperatorProcess } from './lib/processes.ts';
 
-const SIZES = (process.env.BENCH_SIZES ?? '50,200,1000').split(',').map(Number);
+const SIZES = (process.env.BENCH_SIZES ?? '50,200,1000').split(',').map(Number).filter((n) => n > 0);
 const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
 const CONCURRENCY = 4;
 // The operator runs three controllers of CONCURRENCY each; the floor gets as many workers as the
@@ -191,7 +191,7 @@ async function kubectlRun(n: number): Promise<{ n: number; ms: number }> {
  */
 async function idleAndExpiry(n: number, expiring: number, resyncMs: number) {
   const { cluster, kubeConfig, user } = await freshSite(n);
-  const op = startOperatorProcess(cluster.kubeconfigPath, await freePort(), ['--concurrency', String(CONCURRENCY), '--log-level', 'warn', '--resync', String(resyncMs / 1000)]);
+  const op = startOperatorProcess(cluster.kubeconfigPath, await freePort(), ['--concurrency', process.env.BENCH_EXPIRY_CONCURRENCY ?? String(CONCURRENCY), '--log-level', 'warn', '--resync', String(resyncMs / 1000)]);
   const observer = new SiteObserver(kubeConfig, ['Enclave', 'Workspace', 'Namespace', 'StatefulSet', 'RoleBinding']);
   try {
     const port = await op.started;

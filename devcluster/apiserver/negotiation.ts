@@ -36,7 +36,19 @@ export function parseBody(text: string, contentType: string | undefined): unknow
     throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (found ${ct})`);
   }
   try {
-    if (ct.includes('yaml')) return parseYaml(text) as unknown;
+    if (ct.includes('yaml')) {
+      // A YAML body that looks like JSON is decoded as JSON first, as apimachinery's
+      // YAMLOrJSONDecoder sniffs for '{': JSON is YAML, and clients (client-go, client-node,
+      // kubectl) send server-side apply bodies as JSON. Anything else goes to the YAML parser.
+      if (text.trimStart().startsWith('{')) {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          // Not JSON after all: the YAML parser decides, and names the error.
+        }
+      }
+      return parseYaml(text) as unknown;
+    }
     return JSON.parse(text) as unknown;
   } catch (err) {
     throw badRequest(`the request body could not be decoded: expected ${ct.includes('yaml') ? 'YAML' : 'JSON'}, found a syntax error (${(err as Error).message.split('\n')[0] ?? ''})`);
