@@ -39,6 +39,8 @@ export const OPERATOR_RULES: { readonly cluster: readonly PolicyRule[]; readonly
     { apiGroups: ['apps'], resources: ['statefulsets', 'deployments'], verbs: MANAGE },
     { apiGroups: ['batch'], resources: ['jobs'], verbs: MANAGE },
     { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: MANAGE },
+    // On expiry an enclave's member bindings go in one request (DELETE of the collection, by label).
+    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['deletecollection'] },
     { apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews'], verbs: ['create'] },
   ]),
   leaseNamespace: Object.freeze([

@@ -78,7 +78,8 @@ async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControlle
   const desired = withoutShadowedWorkspaces(ctx, renderEnclave(enclave, site, { accessActive: access.active }));
   await applyOrReport(ctx, desired, now);
   const namespace = enclaveNamespace(enclave.metadata.name);
-  await ctx.prune({ selector: enclaveChildrenSelector(enclave.metadata.name), keep: [...desired, ...workloadChildren(ctx, namespace)], types: PRUNED, namespace });
+  // Member bindings are the enclave's alone: on expiry one request revokes them all.
+  await ctx.prune({ selector: enclaveChildrenSelector(enclave.metadata.name), keep: [...desired, ...workloadChildren(ctx, namespace)], types: PRUNED, namespace, collections: [Owned.RoleBinding] });
 
   const previous = live.status?.conditions;
   const conditions = enclaveConditions(previous, access, now, generation);

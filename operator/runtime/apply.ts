@@ -64,17 +64,22 @@ export interface ApplyResult {
   unchanged: string[];
 }
 
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([, child]) => child !== undefined)
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([key, child]) => [key, canonical(child)]),
-    );
-  }
-  return value;
+const ARRAY_INDEX = /^(0|[1-9][0-9]*)$/;
+
+/**
+ * JSON with object keys sorted, without building sorted copies first. Keys come out in the
+ * order `JSON.stringify` gives an object built with sorted keys: array-index keys ("2", "10")
+ * first in numeric order (JavaScript puts them there), then the rest in sorted order; members
+ * that are undefined are left out. The applied-hash annotation depends on this exact text.
+ */
+function sortedJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : sortedJson(item))).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).filter((key) => record[key] !== undefined);
+  const indexes = keys.filter((key) => ARRAY_INDEX.test(key) && Number(key) < 2 ** 32 - 1).sort((a, b) => Number(a) - Number(b));
+  const names = keys.filter((key) => !(ARRAY_INDEX.test(key) && Number(key) < 2 ** 32 - 1)).sort();
+  return `{${[...indexes, ...names].map((key) => `${JSON.stringify(key)}:${sortedJson(record[key])}`).join(',')}}`;
 }
 
 // Hashes of frozen desired objects (a render reused across reconciles): an object that cannot
@@ -85,15 +90,15 @@ const frozenHashes = new WeakMap<object, string>();
 export function desiredHash(object: KubernetesObject): string {
   const known = frozenHashes.get(object);
   if (known !== undefined) return known;
-  const hash = createHash('sha256').update(JSON.stringify(canonical(object))).digest('hex').slice(0, 16);
+  const hash = createHash('sha256').update(sortedJson(object)).digest('hex').slice(0, 16);
   if (Object.isFrozen(object)) frozenHashes.set(object, hash);
   return hash;
 }
 
 /** A copy of `object` annotated with its {@link desiredHash}, so a field dropped later still changes it. */
-export function withDesiredHash<T extends KubernetesObject>(object: T): T {
+export function withDesiredHash<T extends KubernetesObject>(object: T, hash: string = desiredHash(object)): T {
   // Only metadata changes: the rest is shared with `object`, never modified, and serialised as is.
-  return { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata?.annotations, [APPLIED_HASH_ANNOTATION]: desiredHash(object) } } };
+  return { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata?.annotations, [APPLIED_HASH_ANNOTATION]: hash } } };
 }
 
 /**
@@ -121,9 +126,8 @@ export function containsDesired(live: unknown, desired: unknown): boolean {
  * exact desired state (so no field was dropped since) and still holds every desired value (so
  * nobody changed them since).
  */
-export function isUpToDate(live: Readonly<KubernetesObject> | undefined, desired: KubernetesObject): boolean {
+export function isUpToDate(live: Readonly<KubernetesObject> | undefined, desired: KubernetesObject, hash: string = desiredHash(desired)): boolean {
   if (!live) return false;
-  const hash = desiredHash(desired);
   if (live.metadata?.annotations?.[APPLIED_HASH_ANNOTATION] !== hash) return false;
   const { status: _status, ...fields } = desired as KubernetesObject & { status?: unknown };
   return containsDesired(live, fields);
@@ -151,12 +155,13 @@ export async function applyAll(client: KubeClient, desired: readonly KubernetesO
     await Promise.all(
       (ranks.get(rank) ?? []).map(async (object) => {
         const identity = identityOf(object);
-        if (isUpToDate(options.live?.(object), object)) {
+        const hash = desiredHash(object);
+        if (isUpToDate(options.live?.(object), object, hash)) {
           result.unchanged.push(identity);
           return;
         }
         try {
-          const stored = await client.apply(withDesiredHash(object), { fieldManager: options.fieldManager ?? FIELD_MANAGER, force: options.force ?? true });
+          const stored = await client.apply(withDesiredHash(object, hash), { fieldManager: options.fieldManager ?? FIELD_MANAGER, force: options.force ?? true });
           result.written.push({ identity, object: stored, resourceVersion: stored.metadata?.resourceVersion ?? '' });
         } catch (error) {
           failures.push({ identity, error });

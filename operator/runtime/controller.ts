@@ -46,7 +46,7 @@ export interface ReconcileContext {
    * (objects or identities); protected data volumes are never deleted (see `prune`). The next
    * reconcile of this key waits until the caches show the deletions.
    */
-  prune(options: { selector: LabelSelector; keep: Iterable<KubernetesObject | string>; types?: readonly ResourceType[]; namespace?: string }): Promise<PruneResult>;
+  prune(options: { selector: LabelSelector; keep: Iterable<KubernetesObject | string>; types?: readonly ResourceType[]; namespace?: string; collections?: readonly ResourceType[] }): Promise<PruneResult>;
   /** Patches the primary's `/status` only if it changed (see `patchStatusIfChanged`); remembers the write like `apply`. */
   patchStatus(status: object): Promise<StatusPatchResult>;
   /** Records a Kubernetes Event about `object` (default: the primary): queued and written in the background, aggregated; never throws. */
@@ -140,8 +140,9 @@ type PendingWrite = { cache: ObjectCache; resourceVersion: string } | { cache: O
  * calls `reconcile(key, context)`. Before reconciling a key it waits until the caches have seen
  * the resourceVersions this key's last reconcile wrote (kopf's rule), so it never acts on a cache
  * older than its own writes. The watch event that merely echoes one of its own writes (same
- * resourceVersion) reconciles nothing: instead, a reconcile that wrote children or pruned them
- * is followed by exactly one more, which waits for the caches and observes what it did.
+ * resourceVersion) reconciles nothing: instead, a reconcile that applied changes is followed by
+ * exactly one more, which waits for the caches and observes what it did (a deletion's event is
+ * never taken for an echo, so pruning needs no such follow-up).
  * Created standalone, wired by `Manager.add`.
  */
 export class Controller {
@@ -348,19 +349,17 @@ export class Controller {
         if (result.written.length > 0) log.info({ written: result.written.map((entry) => entry.identity), unchanged: result.unchanged.length }, 'applied');
         return result;
       },
-      prune: async ({ selector, keep, types = owns, namespace: inNamespace }) => {
+      prune: async ({ selector, keep, types = owns, namespace: inNamespace, collections }) => {
         const identities = new Set<string>();
         for (const entry of keep) identities.add(typeof entry === 'string' ? entry : identityOf(entry));
         const caches = types.map((type) => context.cache(type));
-        const result = await prune(client, { selector, keep: identities, caches, ...(inNamespace !== undefined ? { namespace: inNamespace } : {}) });
+        const result = await prune(client, { selector, keep: identities, caches, ...(inNamespace !== undefined ? { namespace: inNamespace } : {}), ...(collections ? { collections } : {}) });
         for (const object of result.deletedObjects) {
           const cache = cacheOf(object);
           if (cache) this.#remember(key, { cache, deleted: { name: object.metadata?.name ?? '', namespace: object.metadata?.namespace } });
         }
-        if (result.deleted.length > 0) {
-          this.#queue?.add(key);
-          log.info({ deleted: result.deleted }, 'pruned');
-        }
+        // No follow-up needed: deletions are never taken for echoes, so their events reconcile this key.
+        if (result.deleted.length > 0) log.info({ deleted: result.deleted }, 'pruned');
         if (result.protected.length > 0) log.info({ protected: result.protected }, 'kept protected data objects that are no longer rendered');
         return result;
       },

@@ -192,7 +192,7 @@ export class KubeClient {
     return this.#connection.core;
   }
 
-  /** Requests made so far by verb (`list`, `get`, `watch`, `apply`, `delete`, `patchStatus`, `create`, `update`, `patch`). */
+  /** Requests made so far by verb (`list`, `get`, `watch`, `apply`, `delete`, `deletecollection`, `patchStatus`, `create`, `update`, `patch`). */
   get requests(): ReadonlyMap<string, number> {
     return this.#connection.requests;
   }
@@ -317,6 +317,19 @@ export class KubeClient {
   }
 
   /**
+   * Deletes every object of `type` in `namespace` carrying all of `labels`, in one request
+   * (DELETE on the collection, background propagation). Returns how many the server deleted.
+   */
+  async deleteCollection(type: ResourceType, namespace: string | undefined, labelSelector: string): Promise<number> {
+    this.assertMayWrite();
+    const what = `delete ${type.plural} ${namespace ? `in ${namespace} ` : ''}matching ${labelSelector}`;
+    const body = (await this.#request('deletecollection', type.kind, () =>
+      this.#connection.raw.requestJson(HttpMethod.DELETE, collectionPath(type, namespace), { labelSelector, propagationPolicy: 'Background' }, what),
+    )) as { items?: unknown[] };
+    return body.items?.length ?? 0;
+  }
+
+  /**
    * Applies a JSON Patch (RFC 6902) to an object; a failing `test` operation makes the server
    * refuse the whole patch (422 or 409), which is how callers make a change conditional.
    * Returns the stored object (raw JSON).
@@ -348,7 +361,7 @@ export class KubeClient {
   }
 }
 
-const WRITE_VERBS = ['apply', 'delete', 'patchStatus', 'create', 'update', 'patch'];
+const WRITE_VERBS = ['apply', 'delete', 'deletecollection', 'patchStatus', 'create', 'update', 'patch'];
 
 interface Connection {
   kubeConfig: KubeConfig;

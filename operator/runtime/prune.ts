@@ -3,8 +3,9 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ObjectCache } from './cache.ts';
 import type { KubeClient } from './kube.ts';
 import { DATA } from '../../api/labels.ts';
+import { selectorString } from '../../api/labels.ts';
 import type { LabelSelector } from './labels.ts';
-import { identityOf, type ResourceType } from './resources.ts';
+import { identityOf, typeId, type ResourceType } from './resources.ts';
 
 /** Kinds pruning never deletes, whatever their labels: dataset PersistentVolumes are not the operator's to destroy. */
 export const PROTECTED_KINDS: readonly string[] = Object.freeze(['PersistentVolume']);
@@ -27,6 +28,13 @@ export interface PruneOptions {
   caches: readonly ObjectCache[];
   /** Only look in this namespace; default all. */
   namespace?: string;
+  /**
+   * Kinds of which the caller renders every object `selector` matches in `namespace` (nobody else
+   * creates such objects there). When none of them is to be kept, one DELETE of the collection
+   * removes them all at once instead of one request each: an enclave's member bindings on expiry.
+   * Needs `namespace`.
+   */
+  collections?: readonly ResourceType[];
 }
 
 /** What pruning did: identities deleted (and the cached objects they were), and identities it refused to delete because they are protected. */
@@ -54,21 +62,34 @@ export async function prune(client: KubeClient, options: PruneOptions): Promise<
   if (Object.keys(options.selector).length === 0) throw new UnsafePruneError(options.caches.map((cache) => cache.type));
   const result: PruneResult = { deleted: [], deletedObjects: [], protected: [] };
   const doomed: Readonly<KubernetesObject>[] = [];
+  const wholeCollections: Array<{ type: ResourceType; objects: Readonly<KubernetesObject>[] }> = [];
   for (const cache of options.caches) {
-    for (const object of cache.list({ labels: options.selector, ...(options.namespace !== undefined ? { namespace: options.namespace } : {}) })) {
+    const matching = cache.list({ labels: options.selector, ...(options.namespace !== undefined ? { namespace: options.namespace } : {}) });
+    const mine: Readonly<KubernetesObject>[] = [];
+    for (const object of matching) {
       const identity = identityOf(object);
       if (options.keep.has(identity) || object.metadata?.deletionTimestamp) continue;
       if (isProtectedFromPrune(object)) result.protected.push(identity);
-      else doomed.push(object);
+      else mine.push(object);
     }
+    const whole = options.namespace !== undefined && mine.length > 1 && mine.length === matching.length && (options.collections ?? []).some((type) => typeId(type) === typeId(cache.type));
+    if (whole) wholeCollections.push({ type: cache.type, objects: mine });
+    else doomed.push(...mine);
   }
-  if (doomed.length > 0) client.assertMayWrite();
-  await Promise.all(
-    doomed.map(async (object) => {
+  if (doomed.length > 0 || wholeCollections.length > 0) client.assertMayWrite();
+  const done = (object: Readonly<KubernetesObject>): void => {
+    result.deleted.push(identityOf(object));
+    result.deletedObjects.push(object);
+  };
+  await Promise.all([
+    ...doomed.map(async (object) => {
       await client.delete({ apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace } } as KubernetesObject);
-      result.deleted.push(identityOf(object));
-      result.deletedObjects.push(object);
+      done(object);
     }),
-  );
+    ...wholeCollections.map(async ({ type, objects }) => {
+      await client.deleteCollection(type, options.namespace, selectorString(options.selector));
+      for (const object of objects) done(object);
+    }),
+  ]);
   return result;
 }

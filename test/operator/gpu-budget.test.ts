@@ -6,9 +6,9 @@ import { gpuQuotaRefusal, gpusHeldBefore } from '../../operator/gpu-budget.ts';
 const at = '2026-11-27T09:00:00Z';
 const later = '2026-11-27T09:05:00Z';
 const workspace = (name: string, gpus: number, extra: { created?: string; phase?: string; state?: string } = {}): KubernetesObject =>
-  ({ apiVersion: 'sde.london/v1alpha1', kind: 'Workspace', metadata: { name, creationTimestamp: extra.created ?? at }, spec: { resources: { gpus }, ...(extra.state ? { state: extra.state } : {}) }, ...(extra.phase ? { status: { phase: extra.phase } } : {}) }) as KubernetesObject;
+  ({ apiVersion: 'sde.london/v1alpha1', kind: 'Workspace', metadata: { name, creationTimestamp: extra.created ?? at }, spec: { resources: { gpus }, ...(extra.state ? { state: extra.state } : {}) }, ...(extra.phase ? { status: { phase: extra.phase } } : {}) }) as unknown as KubernetesObject;
 const job = (name: string, gpus: number, phase?: string): KubernetesObject =>
-  ({ apiVersion: 'sde.london/v1alpha1', kind: 'FederatedJob', metadata: { name, creationTimestamp: at }, spec: { participant: { resources: { gpus } } }, ...(phase ? { status: { phase } } : {}) }) as KubernetesObject;
+  ({ apiVersion: 'sde.london/v1alpha1', kind: 'FederatedJob', metadata: { name, creationTimestamp: at }, spec: { participant: { resources: { gpus } } }, ...(phase ? { status: { phase } } : {}) }) as unknown as KubernetesObject;
 
 describe('GPU budget', () => {
   it('counts what earlier workloads hold, by creation time and then name', () => {

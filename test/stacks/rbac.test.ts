@@ -24,7 +24,9 @@ describe('OPERATOR_RULES', () => {
     const all = [...OPERATOR_RULES.cluster, ...OPERATOR_RULES.leaseNamespace];
     for (const rule of all) {
       for (const field of [rule.apiGroups, rule.resources, rule.verbs]) expect(field).not.toContain('*');
-      expect(rule.verbs.some((v) => ['escalate', 'bind', 'impersonate', 'deletecollection'].includes(v))).toBe(false);
+      expect(rule.verbs.some((v) => ['escalate', 'bind', 'impersonate'].includes(v))).toBe(false);
+      // Deleting by selector only where it revokes access at once (member bindings), never on data or workloads.
+      if (rule.verbs.includes('deletecollection')) expect(rule).toEqual({ apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['deletecollection'] });
       expect(rule.resources.some((r) => ['secrets', 'pods/exec', 'pods/attach', 'clusterroles', 'clusterrolebindings'].includes(r))).toBe(false);
     }
     expect(missingPermissions(held, [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }])).toEqual(['get core/secrets']);

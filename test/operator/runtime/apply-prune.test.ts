@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { containsDesired, isUpToDate, kindRank, withDesiredHash } from '../../../operator/runtime/apply.ts';
+import { containsDesired, desiredHash, isUpToDate, kindRank, withDesiredHash } from '../../../operator/runtime/apply.ts';
 import { isProtectedFromPrune, PROTECTED_KINDS } from '../../../operator/runtime/prune.ts';
 
 const policy = {
@@ -31,6 +31,16 @@ describe('apply: is the live object already as desired?', () => {
   it('is not up to date when a field was dropped from the desired state', () => {
     const before = { ...policy, metadata: { ...policy.metadata, labels: { ...policy.metadata.labels, tier: 'gpu' } } };
     expect(isUpToDate(served(before), policy)).toBe(false);
+  });
+
+  it('hashes a desired object the same whatever its key order, as every earlier release did', () => {
+    // The value objects already carry in their applied-hash annotation on running sites: computed
+    // with the first implementation (sorted copies, then JSON.stringify). A change here would
+    // rewrite every child once after an upgrade.
+    const object = { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'a', labels: { z: '1', a: '2' } }, data: { '10': 'x', '2': 'y', b: 'z' }, skipped: undefined, list: [3, { q: 1, p: 2 }] };
+    expect(desiredHash(object)).toBe('b9c3547424594930');
+    const reordered = { list: [3, { p: 2, q: 1 }], data: { b: 'z', '2': 'y', '10': 'x' }, metadata: { labels: { a: '2', z: '1' }, name: 'a' }, apiVersion: 'v1', kind: 'ConfigMap' };
+    expect(desiredHash(reordered)).toBe('b9c3547424594930');
   });
 
   it('is not up to date when the object does not exist yet', () => {
