@@ -130,6 +130,8 @@ export interface ControllerRuntime {
 // Own writes whose watch echo has not come back yet, at most this many; past it they are forgotten
 // (an unrecognised echo costs one reconcile, nothing else).
 const MAX_UNECHOED_WRITES = 100_000;
+/** Stands for "this controller deleted it" where an expected echo's resourceVersion goes. */
+const DELETED_BY_US = '';
 
 /** A write whose effect the cache must show before this key is reconciled again. */
 type PendingWrite = { cache: ObjectCache; resourceVersion: string } | { cache: ObjectCache; deleted: { name: string; namespace: string | undefined } };
@@ -141,8 +143,9 @@ type PendingWrite = { cache: ObjectCache; resourceVersion: string } | { cache: O
  * the resourceVersions this key's last reconcile wrote (kopf's rule), so it never acts on a cache
  * older than its own writes. The watch event that merely echoes one of its own writes (same
  * resourceVersion) reconciles nothing: instead, a reconcile that applied changes is followed by
- * exactly one more, which waits for the caches and observes what it did (a deletion's event is
- * never taken for an echo, so pruning needs no such follow-up).
+ * exactly one more, which waits for the caches and observes what it did. The deletion events of
+ * what it pruned are echoes too, and need no follow-up: the pruning reconcile reported the state
+ * without them.
  * Created standalone, wired by `Manager.add`.
  */
 export class Controller {
@@ -257,6 +260,7 @@ export class Controller {
     const written = this.#unechoed.get(id);
     if (written === undefined) return false;
     this.#unechoed.delete(id);
+    if (written === DELETED_BY_US) return event.type === 'DELETED';
     return event.type !== 'DELETED' && written === event.object.metadata?.resourceVersion;
   }
 
@@ -356,9 +360,11 @@ export class Controller {
         const result = await prune(client, { selector, keep: identities, caches, ...(inNamespace !== undefined ? { namespace: inNamespace } : {}), ...(collections ? { collections } : {}) });
         for (const object of result.deletedObjects) {
           const cache = cacheOf(object);
-          if (cache) this.#remember(key, { cache, deleted: { name: object.metadata?.name ?? '', namespace: object.metadata?.namespace } });
+          if (!cache) continue;
+          this.#remember(key, { cache, deleted: { name: object.metadata?.name ?? '', namespace: object.metadata?.namespace } });
+          this.#expectEcho(cache, object as KubernetesObject, DELETED_BY_US);
         }
-        // No follow-up needed: deletions are never taken for echoes, so their events reconcile this key.
+        // No follow-up either: the reconcile that pruned already reported the state without them.
         if (result.deleted.length > 0) log.info({ deleted: result.deleted }, 'pruned');
         if (result.protected.length > 0) log.info({ protected: result.protected }, 'kept protected data objects that are no longer rendered');
         return result;

@@ -56,6 +56,47 @@ describe('Controller and Manager over HTTP', () => {
     expect(namespace?.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Enclave', name: 'omop-42', controller: true });
   });
 
+  it('reconciles a new enclave twice (the writing pass and one that observes it), not once per echo of its writes', async () => {
+    const reconciled: string[] = [];
+    const manager = testManager(cluster.kubeconfigPath);
+    managers.push(manager);
+    const controller = manager.add(enclaveController(enclaveReconciler((key) => reconciled.push(key))));
+    await manager.start();
+    await user.apply(enclave('echoes', ['a', 'b', 'c', 'd']));
+    await waitUntil(async () => expect((await readyEnclave('echoes'))?.status?.phase).toBe('Ready'));
+    await controller.whenIdle();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Seven children and a status were written; their watch events are echoes and reconcile nothing.
+    expect(reconciled.filter((key) => key === 'echoes')).toHaveLength(2);
+    // A change by someone else is no echo: the drifted child is put back.
+    const before = reconciled.length;
+    await user.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'sandpit-echoes' }, data: { enclave: 'tampered' } } as KubernetesObject, { fieldManager: 'intruder', force: true });
+    await waitUntil(async () => expect(((await user.get(Kinds.ConfigMap, 'a', 'sandpit-echoes')) as { data?: Record<string, string> })?.data?.enclave).toBe('echoes'));
+    expect(reconciled.length).toBeGreaterThan(before);
+  });
+
+  it('with childChanges "spec", a change confined to a child\'s status reconciles nothing; any other change does', async () => {
+    const reconciled: string[] = [];
+    const manager = testManager(cluster.kubeconfigPath);
+    managers.push(manager);
+    const controller = manager.add(enclaveController(enclaveReconciler((key) => reconciled.push(key)), { childChanges: 'spec' }));
+    await manager.start();
+    await user.apply(enclave('quiet', ['a'], ['data']));
+    await waitUntil(async () => expect((await readyEnclave('quiet'))?.status?.phase).toBe('Ready'));
+    await controller.whenIdle();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const before = reconciled.length;
+    const claim = (await user.get(Kinds.PersistentVolumeClaim, 'data', 'sandpit-quiet'))!;
+    // What a volume controller does when it binds the claim: a merge patch of /status only.
+    const raw = user.objects as unknown as { requestJson(method: string, path: string, query: object, what: string, body: { text: string; contentType: string }): Promise<unknown> };
+    await raw.requestJson('PATCH', '/api/v1/namespaces/sandpit-quiet/persistentvolumeclaims/data/status', {}, 'bind claim', { text: JSON.stringify({ status: { phase: 'Bound' } }), contentType: 'application/merge-patch+json' });
+    await waitUntil(() => expect(manager.cacheFor(Kinds.PersistentVolumeClaim).get('data', 'sandpit-quiet')?.metadata?.resourceVersion).not.toBe(claim.metadata?.resourceVersion));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(reconciled.length).toBe(before);
+    await user.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'sandpit-quiet', labels: { extra: 'x' } } } as KubernetesObject, { fieldManager: 'intruder', force: true });
+    await waitUntil(() => expect(reconciled.length).toBeGreaterThan(before));
+  });
+
   it('recreates a child that a user deletes (the child maps back to its owner)', async () => {
     await user.apply(enclave('imaging', ['settings']));
     const manager = await start();
