@@ -2,7 +2,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { enclave as enclaveSchema, NAMESPACE_PREFIX } from '../../api/enclave.ts';
 import type { Enclave } from '../../api/enclave.ts';
-import type { ObjectCache } from '../runtime/index.ts';
+import { statusOnlyChange } from '../runtime/index.ts';
+import type { CacheEvent, ObjectCache } from '../runtime/index.ts';
 import { checkSpec } from '../spec.ts';
 import type { Refusal } from '../spec.ts';
 
@@ -37,6 +38,20 @@ export function lookupEnclave(enclaves: ObjectCache, namespace: string | undefin
     return { state: 'refused', refusal: { reason: 'EnclaveNotReady', message: `Enclave ${name} is not provisioned (${refused.reason}), so it has no network policies to run workloads behind` } };
   }
   return { state: 'found', enclave: checked.value, live };
+}
+
+type Conditions = { status?: { conditions?: { type: string; status: string; reason?: string }[] } };
+
+/**
+ * True when an enclave's change can matter to the workloads in it: anything but its status, or
+ * the status conditions {@link lookupEnclave} reads (NetworkIsolated, SpecValid). Its phase,
+ * workspace count, AccessActive or ExpiringSoon do not: a workload works out access from the spec.
+ */
+export function enclaveChangeMattersToWorkloads(event: CacheEvent): boolean {
+  if (!statusOnlyChange(event)) return true;
+  const gate = (object: Readonly<KubernetesObject> | undefined): string =>
+    JSON.stringify(((object as Conditions | undefined)?.status?.conditions ?? []).filter((c) => c.type === 'NetworkIsolated' || c.type === 'SpecValid').map((c) => [c.type, c.status, c.reason]));
+  return gate(event.previous) !== gate(event.object);
 }
 
 /** Keys (`namespace/name`) of every object of `cache` in an enclave's namespace: what to reconcile when the enclave changes. */

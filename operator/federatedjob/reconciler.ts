@@ -8,7 +8,7 @@ import { federatedJobNames } from '../../constructs/federatedjob.ts';
 import { FEDERATED_JOB, federatedJobChildrenSelector } from '../../constructs/labels.ts';
 import { checkFederatedJob } from '../../policy/index.ts';
 import { accessState, durationMs, nextWake } from '../enclave/access.ts';
-import { keyFromLabel, keysInEnclave } from '../enclave/lookup.ts';
+import { enclaveChangeMattersToWorkloads, keyFromLabel, keysInEnclave } from '../enclave/lookup.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, formatConditionTime, setConditions } from '../runtime/index.ts';
 import type { Condition, ControllerOptions, ObjectCache, ReconcileContext, ReconcileResult, WatchedType } from '../runtime/index.ts';
@@ -35,7 +35,7 @@ export function federatedJobController(options: FederatedJobControllerOptions, c
     primary: SdeKinds.FederatedJob,
     owns: [Owned.Job, Owned.NetworkPolicy, Owned.Deployment, Owned.Service],
     watches: [
-      { type: SdeKinds.Enclave, mapToKeys: (enclave) => keysInEnclave(caches.cacheFor(SdeKinds.FederatedJob), enclave) },
+      { type: SdeKinds.Enclave, changes: enclaveChangeMattersToWorkloads, mapToKeys: (enclave) => keysInEnclave(caches.cacheFor(SdeKinds.FederatedJob), enclave) },
       { type: Owned.Pod, mapToKeys: keyFromLabel(FEDERATED_JOB) },
     ],
     reconcile: (_key, ctx) => reconcileFederatedJob(ctx, options),

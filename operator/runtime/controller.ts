@@ -68,8 +68,11 @@ export interface WatchSpec {
   type: WatchedType;
   /** Keys of the primaries to reconcile when `object` changes. */
   mapToKeys(object: Readonly<KubernetesObject>): string[];
-  /** Which changes count; default all. `'spec'` ignores changes confined to `status` (see {@link statusOnlyChange}). */
-  changes?: 'all' | 'spec';
+  /**
+   * Which changes count; default all. `'spec'` ignores changes confined to `status` (see
+   * {@link statusOnlyChange}); a function decides per event (true: reconcile the mapped keys).
+   */
+  changes?: 'all' | 'spec' | ((event: CacheEvent) => boolean);
 }
 
 /**
@@ -211,7 +214,7 @@ export class Controller {
       const cache = runtime.cacheFor(watch.type);
       this.#unsubscribe.push(
         cache.subscribe((event) => {
-          if (this.#isEcho(cache, event) || (watch.changes === 'spec' && statusOnlyChange(event))) return;
+          if (this.#isEcho(cache, event) || (watch.changes === 'spec' && statusOnlyChange(event)) || (typeof watch.changes === 'function' && !watch.changes(event))) return;
           for (const key of watch.mapToKeys(event.object)) this.#queue?.add(key);
         }),
       );

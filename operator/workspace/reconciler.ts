@@ -10,7 +10,7 @@ import { homeClaimName } from '../../constructs/workspace.ts';
 import { TOOL_PORTS } from '../../constructs/tools.ts';
 import { checkWorkspace } from '../../policy/index.ts';
 import { accessState, durationMs, nextWake } from '../enclave/access.ts';
-import { keyFromLabel, keysInEnclave } from '../enclave/lookup.ts';
+import { enclaveChangeMattersToWorkloads, keyFromLabel, keysInEnclave } from '../enclave/lookup.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, setConditions, summarizeReady } from '../runtime/index.ts';
 import type { Condition, ConditionUpdate, ControllerOptions, ObjectCache, ReconcileContext, ReconcileResult, WatchedType } from '../runtime/index.ts';
@@ -42,7 +42,7 @@ export function workspaceController(options: WorkspaceControllerOptions, caches:
     // The status comes from the pod (watched below), not from the StatefulSet's or the claim's status.
     childChanges: 'spec',
     watches: [
-      { type: SdeKinds.Enclave, mapToKeys: (enclave) => keysInEnclave(caches.cacheFor(SdeKinds.Workspace), enclave) },
+      { type: SdeKinds.Enclave, changes: enclaveChangeMattersToWorkloads, mapToKeys: (enclave) => keysInEnclave(caches.cacheFor(SdeKinds.Workspace), enclave) },
       // A job finishing frees GPUs a waiting workspace may take.
       { type: SdeKinds.FederatedJob, mapToKeys: (job) => workspacesIn(job.metadata?.namespace) },
       { type: Owned.Pod, mapToKeys: keyFromLabel(WORKSPACE) },
