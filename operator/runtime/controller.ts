@@ -68,11 +68,19 @@ export interface WatchSpec {
   type: WatchedType;
   /** Keys of the primaries to reconcile when `object` changes. */
   mapToKeys(object: Readonly<KubernetesObject>): string[];
-  /**
-   * Which changes count; default all. `'spec'` ignores changes confined to `status` (see
-   * {@link statusOnlyChange}); a function decides per event (true: reconcile the mapped keys).
-   */
-  changes?: 'all' | 'spec' | ((event: CacheEvent) => boolean);
+  /** Which of its changes reconcile the mapped keys; default all. */
+  changes?: Changes;
+}
+
+/**
+ * Which changes of a watched kind reconcile: `'all'`; `'spec'`, ignoring changes confined to
+ * `status` (see {@link statusOnlyChange}); or a function deciding per event.
+ */
+export type Changes = 'all' | 'spec' | ((event: CacheEvent) => boolean);
+
+function counts(changes: Changes | undefined, event: CacheEvent): boolean {
+  if (changes === 'spec') return !statusOnlyChange(event);
+  return typeof changes === 'function' ? changes(event) : true;
 }
 
 /**
@@ -106,11 +114,10 @@ export interface ControllerOptions {
   ownerLabel?: string;
   watches?: readonly WatchSpec[];
   /**
-   * Which changes of owned children reconcile their owner; default all. `'spec'` ignores changes
-   * confined to a child's `status` (see {@link statusOnlyChange}), for reconcilers that never read
-   * their children's status: a quota's usage or a claim's phase then costs no reconcile.
+   * Which changes of owned children reconcile their owner; default all. `'spec'` suits reconcilers
+   * that never read their children's status: a quota's usage or a claim's phase then costs no reconcile.
    */
-  childChanges?: 'all' | 'spec';
+  childChanges?: Changes;
   reconcile: Reconciler;
   /** Keys reconciled at once; default 2. */
   concurrency?: number;
@@ -205,7 +212,7 @@ export class Controller {
       runtime.metrics.watchManaged(type.kind, () => cache.countLabelled(MANAGED_BY, MANAGER));
       this.#unsubscribe.push(
         cache.subscribe((event) => {
-          if (this.#isEcho(cache, event) || (options.childChanges === 'spec' && statusOnlyChange(event))) return;
+          if (this.#isEcho(cache, event) || !counts(options.childChanges, event)) return;
           this.#enqueueOwners(event);
         }),
       );
@@ -214,7 +221,7 @@ export class Controller {
       const cache = runtime.cacheFor(watch.type);
       this.#unsubscribe.push(
         cache.subscribe((event) => {
-          if (this.#isEcho(cache, event) || (watch.changes === 'spec' && statusOnlyChange(event)) || (typeof watch.changes === 'function' && !watch.changes(event))) return;
+          if (this.#isEcho(cache, event) || !counts(watch.changes, event)) return;
           for (const key of watch.mapToKeys(event.object)) this.#queue?.add(key);
         }),
       );

@@ -3,7 +3,7 @@ export { applyAll, containsDesired, desiredHash, isUpToDate, kindRank, withDesir
 export { Backoff, backoffDelay, type BackoffOptions } from './backoff.ts';
 export { compareResourceVersions, deepFreeze, type CacheEvent, type ObjectCache } from './cache.ts';
 export { findCondition, formatConditionTime, isConditionTrue, setCondition, setConditions, summarizeReady, InvalidConditionReasonError, type Condition, type ConditionUpdate } from './conditions.ts';
-export { Controller, statusOnlyChange, type ControllerOptions, type ReconcileContext, type Reconciler, type WatchSpec } from './controller.ts';
+export { Controller, statusOnlyChange, type Changes, type ControllerOptions, type ReconcileContext, type Reconciler, type WatchSpec } from './controller.ts';
 export { isConflict, isNotFound, statusCodeOf, KubeApiError, LeadershipLostError, TerminalError } from './errors.ts';
 export { EventRecorder, type EventInput } from './events.ts';
 export { addFinalizer, CLEANUP_FINALIZER, hasFinalizer, isDeleting, removeFinalizer } from './finalizers.ts';
