@@ -7,10 +7,12 @@ import { KubeApiError } from './errors.ts';
 /**
  * client-node's requests sent with undici's `request()` instead of its `fetch()`. client-node
  * lets a configuration choose its HTTP library (`createConfiguration({ httpApi })`); its default
- * goes through the WHATWG fetch machinery (Request, Headers, web streams) on every call, which
- * measured about five times the CPU per request of `request()` on the same undici dispatcher.
- * Authentication, URLs, serialisation and errors stay client-node's. Response bodies are
- * always read by client-node (success or error), which undici requires to reuse the connection.
+ * goes through the WHATWG fetch machinery (Request, Headers, web streams) on every call: 4,000
+ * GETs of a small object cost 285 µs of CPU each that way and 105 µs with `request()` on the same
+ * undici dispatcher (both counting the in-process test server's share).
+ * Authentication, URLs, serialisation and errors stay client-node's. Each body is read whole
+ * before client-node sees the response, so no connection waits on a body it leaves unread (its
+ * generated APIs do not read a 401's).
  */
 export const undiciHttpLibrary: HttpLibrary = wrapHttpLibrary({
   async send(context: RequestContext): Promise<ResponseContext> {
@@ -24,10 +26,11 @@ export const undiciHttpLibrary: HttpLibrary = wrapHttpLibrary({
     });
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    const data = Buffer.from(await response.body.arrayBuffer());
     return new ResponseContext(response.statusCode, headers, {
-      text: () => response.body.text(),
-      binary: async () => Buffer.from(await response.body.arrayBuffer()),
-      stream: () => Readable.toWeb(response.body) as ReadableStream<Uint8Array>,
+      text: async () => data.toString('utf8'),
+      binary: async () => data,
+      stream: () => Readable.toWeb(Readable.from([data])) as ReadableStream<Uint8Array>,
     });
   },
 });
