@@ -12,7 +12,7 @@ import { allCustomResourceDefinitions } from '../api/crd.ts';
 import { enclave as enclaveSchema } from '../api/enclave.ts';
 import { workspace as workspaceSchema } from '../api/workspace.ts';
 import { renderEnclave, renderWorkspace } from '../constructs/index.ts';
-import { applyAll, KubeClient } from '../operator/runtime/index.ts';
+import { applyAll, KubeClient, WRITE_VERBS } from '../operator/runtime/index.ts';
 import { enclaveName, FLEET_SITE, fleetEnclave, fleetNodes, fleetWorkspaces, isReady, ROOT } from './lib/fleet.ts';
 import type { Manifest } from './lib/fleet.ts';
 import { limiter, percentile } from './lib/limit.ts';
@@ -31,7 +31,6 @@ const KUBECTL_MAX = Number(process.env.BENCH_KUBECTL_MAX ?? 200);
 const CONVERGE_TIMEOUT_MS = 15 * 60_000;
 const NODE = new URL('node_modules/.bin/node', ROOT).pathname;
 const SITE_FILE = new URL('examples/site-uclh.yaml', ROOT).pathname;
-const WRITE_VERBS = ['apply', 'delete', 'patchStatus', 'create', 'update', 'patch'];
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const round = (x: number, digits = 1): number => Number(x.toFixed(digits));

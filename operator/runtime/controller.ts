@@ -359,8 +359,10 @@ export class Controller {
         });
         for (const written of result.written) this.#rememberWrite(key, cacheOf(written.object), written.resourceVersion, written.object);
         // Their echoes reconcile nothing: one more reconcile observes what this one wrote.
-        if (result.written.length > 0) this.#queue?.add(key);
-        if (result.written.length > 0) log.info({ written: result.written.map((entry) => entry.identity), unchanged: result.unchanged.length }, 'applied');
+        if (result.written.length > 0) {
+          this.#queue?.add(key);
+          log.info({ written: result.written.map((entry) => entry.identity), unchanged: result.unchanged.length }, 'applied');
+        }
         return result;
       },
       prune: async ({ selector, keep, types = owns, namespace: inNamespace, collections }) => {

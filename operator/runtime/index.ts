@@ -8,7 +8,7 @@ export { isConflict, isNotFound, statusCodeOf, KubeApiError, LeadershipLostError
 export { EventRecorder, type EventInput } from './events.ts';
 export { addFinalizer, CLEANUP_FINALIZER, hasFinalizer, isDeleting, removeFinalizer } from './finalizers.ts';
 export { HealthServer, type Readiness, type RouteHandler } from './health.ts';
-export { KubeClient, KubeConfigError, loadKubeConfig, type JsonPatchOperation, type ListPage } from './kube.ts';
+export { KubeClient, KubeConfigError, loadKubeConfig, WRITE_VERBS, type JsonPatchOperation, type ListPage } from './kube.ts';
 export { APPLIED_HASH_ANNOTATION, FIELD_MANAGER, matchesLabels, type LabelSelector } from './labels.ts';
 export { LeaderElector, type LeaderElectionOptions } from './leader.ts';
 export { createLogger, type Logger } from './logger.ts';

@@ -361,7 +361,8 @@ export class KubeClient {
   }
 }
 
-const WRITE_VERBS = ['apply', 'delete', 'deletecollection', 'patchStatus', 'create', 'update', 'patch'];
+/** The verbs of `KubeClient.requests` that change something (what `writes` sums). */
+export const WRITE_VERBS: readonly string[] = Object.freeze(['apply', 'delete', 'deletecollection', 'patchStatus', 'create', 'update', 'patch']);
 
 interface Connection {
   kubeConfig: KubeConfig;
