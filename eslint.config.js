@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'charts/**', 'crds/**', 'bench/results/**', 'coverage/**', 'bench/scratch/**'] },
+  { ignores: ['node_modules/**', 'charts/**', 'crds/**', 'bench/results/**', 'coverage/**', 'bench/scratch/**', 'dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

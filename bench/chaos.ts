@@ -5,11 +5,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { chaosSite, convergeUnderKills, seededRandom } from './lib/chaos.ts';
 import { FLEET_SITE, ROOT } from './lib/fleet.ts';
 import { diffFleet, watchDeletions } from './lib/fleet-state.ts';
+import { buildOperator } from './lib/processes.ts';
 
 const n = Number(process.env.CHAOS_ENCLAVES ?? 200);
 const kills = Number(process.env.CHAOS_KILLS ?? 20);
 const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
 
+await buildOperator();
 const site = await chaosSite(n);
 const deletions = watchDeletions(site.cluster.store);
 try {

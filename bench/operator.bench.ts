@@ -17,7 +17,7 @@ import { enclaveName, FLEET_SITE, fleetEnclave, fleetNodes, fleetWorkspaces, isR
 import type { Manifest } from './lib/fleet.ts';
 import { limiter, percentile } from './lib/limit.ts';
 import { SiteObserver } from './lib/observe.ts';
-import { freePort, processCpuSeconds, processMemoryMB, scrapeRequests, startClusterProcess, startOperatorProcess } from './lib/processes.ts';
+import { buildOperator, freePort, processCpuSeconds, processMemoryMB, scrapeRequests, startClusterProcess, startOperatorProcess } from './lib/processes.ts';
 
 const SIZES = (process.env.BENCH_SIZES ?? '50,200,1000').split(',').map(Number).filter((n) => n > 0);
 const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
@@ -73,7 +73,7 @@ const benchCpuSeconds = (): number => {
 /** `sde-operator run` in its own process converging n enclaves; requests from its /metrics, memory from /proc. */
 async function operatorRun(n: number): Promise<OperatorRun> {
   const { cluster, kubeConfig, user } = await freshSite(n);
-  const op = startOperatorProcess(cluster.kubeconfigPath, await freePort(), ['--concurrency', String(CONCURRENCY), '--log-level', 'warn']);
+  const op = await startOperatorProcess(cluster.kubeconfigPath, await freePort(), ['--concurrency', String(CONCURRENCY), '--log-level', 'warn']);
   try {
     const port = await op.started;
     const observer = new SiteObserver(kubeConfig);
@@ -148,7 +148,7 @@ function kubectl(kubeconfig: string, args: string[], input?: string): string {
 }
 
 function render(files: string[]): string {
-  const run = spawnSync(NODE, [new URL('operator/cli.ts', ROOT).pathname, 'render', '--site-config', SITE_FILE, '--active', '-f', ...files], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const run = spawnSync(NODE, [BUNDLE, 'render', '--site-config', SITE_FILE, '--active', '-f', ...files], { encoding: 'utf8', maxBuffer: 1 << 30 });
   if (run.status !== 0) throw new Error(`sde-operator render failed: ${run.stderr}`);
   return run.stdout;
 }
@@ -190,7 +190,7 @@ async function kubectlRun(n: number): Promise<{ n: number; ms: number }> {
  */
 async function idleAndExpiry(n: number, expiring: number, resyncMs: number) {
   const { cluster, kubeConfig, user } = await freshSite(n);
-  const op = startOperatorProcess(cluster.kubeconfigPath, await freePort(), ['--concurrency', process.env.BENCH_EXPIRY_CONCURRENCY ?? String(CONCURRENCY), '--log-level', 'warn', '--resync', String(resyncMs / 1000)]);
+  const op = await startOperatorProcess(cluster.kubeconfigPath, await freePort(), ['--concurrency', process.env.BENCH_EXPIRY_CONCURRENCY ?? String(CONCURRENCY), '--log-level', 'warn', '--resync', String(resyncMs / 1000)]);
   const observer = new SiteObserver(kubeConfig, ['Enclave', 'Workspace', 'Namespace', 'StatefulSet', 'RoleBinding']);
   try {
     const port = await op.started;
@@ -287,10 +287,13 @@ function renderCost(n: number): number {
   return (performance.now() - start) / n;
 }
 
+// The image's bundle runs `sde-operator run` and `sde-operator render`, as a site runs them.
+const BUNDLE = await buildOperator();
+
 const results: Record<string, unknown> = {
   machine: { nproc: cpus().length, cpu: cpus()[0]?.model, memoryGB: round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() },
   method: {
-    operator: `sde-operator run as a child process (--concurrency ${CONCURRENCY}), devcluster in another child process; from the first Enclave create to every Enclave and Workspace Ready=True; requests from its /metrics (sde_api_requests_total), memory from /proc/<pid>/status (VmHWM, VmRSS)`,
+    operator: `sde-operator run (the image's bundle, dist/sde-operator.mjs) as a child process (--concurrency ${CONCURRENCY}), devcluster in another child process; from the first Enclave create to every Enclave and Workspace Ready=True; requests from its /metrics (sde_api_requests_total), memory from /proc/<pid>/status (VmHWM, VmRSS)`,
     floor: `the same children rendered by constructs and server-side applied with applyAll through a KubeClient (${FLOOR_WORKERS} at once), no status writes; the same user creates the CRs; until every StatefulSet has a ready replica`,
     kubectl: 'kubectl apply --server-side of the CRs, kubectl get -o json for their uids, `sde-operator render --active` piped to kubectl apply --server-side; until every StatefulSet has a ready replica',
   },

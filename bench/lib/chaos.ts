@@ -92,7 +92,7 @@ export interface KillRun {
 export async function convergeUnderKills(cluster: DevCluster, user: KubeClient, observer: SiteObserver, options: { n: number; kills: number; random: () => number; maxDelayMs: number; timeoutMs: number; prefix?: string }): Promise<KillRun> {
   const ready = readiness(observer);
   const readyAtKill: number[] = [];
-  let operator: OperatorProcess = startOperatorProcess(cluster.kubeconfigPath, await freePort(), ['--log-level', 'error']);
+  let operator: OperatorProcess = await startOperatorProcess(cluster.kubeconfigPath, await freePort(), ['--log-level', 'error']);
   const start = performance.now();
   const creating = createFleet(user, observer, options.n, options.prefix);
   try {
@@ -101,7 +101,7 @@ export async function convergeUnderKills(cluster: DevCluster, user: KubeClient, 
       await new Promise((r) => setTimeout(r, 50 + options.random() * options.maxDelayMs));
       readyAtKill.push(ready.enclaves.count);
       await operator.kill('SIGKILL');
-      operator = startOperatorProcess(cluster.kubeconfigPath, await freePort(), ['--log-level', 'error']);
+      operator = await startOperatorProcess(cluster.kubeconfigPath, await freePort(), ['--log-level', 'error']);
     }
     await creating;
     const converged = await observer.until(() => ready.all(options.n), options.timeoutMs);

@@ -10,8 +10,21 @@ import type { DevClusterOptions } from '../../devcluster/index.ts';
 import { ROOT } from './fleet.ts';
 import { nodeOptions } from '../../constructs/install/operator.ts';
 import { parseInstallOptions } from '../../constructs/install/options.ts';
+import { BUNDLE, buildBundle } from '../../scripts/build.ts';
 
 const NODE = new URL('node_modules/.bin/node', ROOT).pathname;
+
+let bundle: Promise<string> | undefined;
+
+/**
+ * Builds the bundle the image runs (`npm run build`), once per process, to `outfile` (default
+ * dist/sde-operator.mjs; tests running side by side give each their own). {@link startOperatorProcess}
+ * runs what this built, so a benchmark never measures a stale bundle.
+ */
+export function buildOperator(outfile: string = BUNDLE): Promise<string> {
+  bundle ??= buildBundle(outfile);
+  return bundle;
+}
 
 /** A devcluster running in a child process. */
 export interface ClusterProcess {
@@ -69,14 +82,17 @@ export async function freePort(): Promise<number> {
 
 /**
  * Starts `sde-operator run` for the UCLH example site against `kubeconfigPath` on `port`;
- * `started` resolves once its /readyz answers 200 (caches synced). It runs with the Deployment's
- * NODE_OPTIONS (constructs/install), as a site would run it.
+ * `started` resolves once its /readyz answers 200 (caches synced). It runs as a site runs it: the
+ * image's bundle (from {@link buildOperator}) with the Deployment's NODE_OPTIONS (constructs/install).
  */
-export function startOperatorProcess(kubeconfigPath: string, port: number, extraArgs: string[] = []): OperatorProcess {
-  const args = [new URL('operator/cli.ts', ROOT).pathname, 'run', '--site', 'uclh', '--site-config', new URL('examples/site-uclh.yaml', ROOT).pathname, '--kubeconfig', kubeconfigPath, '--port', String(port), ...extraArgs];
-  // The heap sizing the Deployment gives the operator (NODE_OPTIONS), so figures match production.
+export async function startOperatorProcess(kubeconfigPath: string, port: number, extraArgs: string[] = []): Promise<OperatorProcess> {
+  if (bundle === undefined) throw new Error('expected buildOperator() to have been called first');
+  const args = [await bundle, 'run', '--site', 'uclh', '--site-config', new URL('examples/site-uclh.yaml', ROOT).pathname, '--kubeconfig', kubeconfigPath, '--port', String(port), ...extraArgs];
+  // The heap sizing the Deployment gives the operator (NODE_OPTIONS), so figures match production;
+  // BENCH_OPERATOR_NODE_FLAGS adds flags for an experiment (e.g. `--cpu-prof`).
   const env = { ...process.env, NODE_OPTIONS: nodeOptions(parseInstallOptions().heap) };
-  const child = spawn(NODE, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const execArgv = (process.env.BENCH_OPERATOR_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(NODE, [...execArgv, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const logs: Record<string, unknown>[] = [];
   const started = new Promise<number>((resolve, reject) => {
     child.once('exit', (code, signal) => reject(new Error(`operator exited (${code ?? signal}) before it was ready`)));

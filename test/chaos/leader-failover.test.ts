@@ -1,11 +1,14 @@
 // Two `sde-operator run --leader-elect` replicas while the leader is SIGKILLed again and again
 // (a new replica started each time): never two leaders at once, and the standby takes over
 // within a lease duration plus a retry period.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chaosSite, createFleet, readiness } from '../../bench/lib/chaos.ts';
 import { FLEET_SITE } from '../../bench/lib/fleet.ts';
 import { diffFleet } from '../../bench/lib/fleet-state.ts';
-import { freePort, startOperatorProcess } from '../../bench/lib/processes.ts';
+import { buildOperator, freePort, startOperatorProcess } from '../../bench/lib/processes.ts';
 import type { OperatorProcess } from '../../bench/lib/processes.ts';
 
 const ENCLAVES = 10;
@@ -26,7 +29,10 @@ async function isLeading(replica: Replica): Promise<boolean> {
 describe(`two replicas with a ${LEASE_SECONDS} s lease, the leader killed ${KILLS} times`, () => {
   let site: Awaited<ReturnType<typeof chaosSite>>;
   const replicas: Replica[] = [];
+  // The replicas run the image's bundle, built for this file alone (files run side by side).
+  const dist = mkdtempSync(join(tmpdir(), 'sde-bundle-'));
   beforeAll(async () => {
+    await buildOperator(join(dist, 'sde-operator.mjs'));
     site = await chaosSite(ENCLAVES);
     await site.user.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sde-system' } }, { fieldManager: 'chaos-installer', force: true });
   });
@@ -34,11 +40,12 @@ describe(`two replicas with a ${LEASE_SECONDS} s lease, the leader killed ${KILL
     for (const r of replicas) await r.process.kill('SIGKILL');
     await site?.observer.stop();
     await site?.cluster.stop();
+    rmSync(dist, { recursive: true, force: true });
   });
 
   async function startReplica(): Promise<Replica> {
     const port = await freePort();
-    const replica = { process: startOperatorProcess(site.cluster.kubeconfigPath, port, ['--leader-elect', '--lease-duration', String(LEASE_SECONDS), '--log-level', 'error']), port };
+    const replica = { process: await startOperatorProcess(site.cluster.kubeconfigPath, port, ['--leader-elect', '--lease-duration', String(LEASE_SECONDS), '--log-level', 'error']), port };
     replicas.push(replica);
     return replica;
   }

@@ -1,9 +1,13 @@
 // The operator process SIGKILLed at random moments of a converge and restarted each time: the
 // site ends exactly as a clean run leaves it, with nothing deleted on the way.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chaosSite, convergeUnderKills, seededRandom } from '../../bench/lib/chaos.ts';
 import { FLEET_SITE } from '../../bench/lib/fleet.ts';
 import { diffFleet, watchDeletions } from '../../bench/lib/fleet-state.ts';
+import { buildOperator } from '../../bench/lib/processes.ts';
 
 const ENCLAVES = 30;
 const KILLS = 5;
@@ -11,12 +15,16 @@ const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
 
 describe(`operator SIGKILLed ${KILLS} times during a ${ENCLAVES}-enclave converge (seed ${SEED})`, () => {
   let site: Awaited<ReturnType<typeof chaosSite>>;
+  // The operator runs from the image's bundle, built for this file alone (files run side by side).
+  const dist = mkdtempSync(join(tmpdir(), 'sde-bundle-'));
   beforeAll(async () => {
+    await buildOperator(join(dist, 'sde-operator.mjs'));
     site = await chaosSite(ENCLAVES);
   });
   afterAll(async () => {
     await site?.observer.stop();
     await site?.cluster.stop();
+    rmSync(dist, { recursive: true, force: true });
   });
 
   it('converges to the clean-run state: same objects and specs, no duplicates, no orphans, no deletions, no dataset volume lost', async () => {
