@@ -91,12 +91,22 @@ function counts(changes: Changes | undefined, event: CacheEvent): boolean {
  */
 export function statusOnlyChange(event: CacheEvent): boolean {
   if (event.type !== 'MODIFIED' || event.previous === undefined) return false;
-  const withoutStatus = (object: Readonly<KubernetesObject>): string => {
-    const { status: _status, metadata, ...rest } = object as KubernetesObject & { status?: unknown };
-    const { resourceVersion: _resourceVersion, ...identity } = metadata ?? {};
-    return JSON.stringify([identity, rest]);
-  };
-  return withoutStatus(event.previous) === withoutStatus(event.object);
+  const before = event.previous as Readonly<Record<string, unknown>>;
+  const after = event.object as Readonly<Record<string, unknown>>;
+  return sameExcept(before, after, 'status', 'metadata') && sameExcept((before.metadata ?? {}) as Record<string, unknown>, (after.metadata ?? {}) as Record<string, unknown>, 'resourceVersion');
+}
+
+/**
+ * True when `a` and `b` hold equal values under every key but those skipped. The cache shares an
+ * unchanged subtree between an object's versions, so most values are the same object and the
+ * JSON comparison is the fallback.
+ */
+function sameExcept(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>, ...skipped: string[]): boolean {
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (skipped.includes(key)) continue;
+    if (a[key] !== b[key] && JSON.stringify(a[key]) !== JSON.stringify(b[key])) return false;
+  }
+  return true;
 }
 
 /** Options of a {@link Controller}. */

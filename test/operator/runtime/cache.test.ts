@@ -67,6 +67,40 @@ describe('Store (the cache behind a reflector)', () => {
     expect(b?.spec).toEqual({ kept: true });
   });
 
+  it('shares equal values and subtrees between objects, and keeps each object\'s own root, metadata and values', () => {
+    const store = new Store(Kinds.PersistentVolumeClaim);
+    const claim = (name: string, namespace: string, storage: string, owner: string): KubernetesObject & { spec?: unknown } => JSON.parse(JSON.stringify({
+      ...pvc(name, `${name}-rv`, { 'sde.london/enclave': 'a', team: 'cardiology' }, owner),
+      metadata: { ...pvc(name, '', { 'sde.london/enclave': 'a', team: 'cardiology' }, owner).metadata, namespace, resourceVersion: `${namespace}-${name}` },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage } }, storageClassName: 'home' },
+    }));
+    const inputs = [claim('home-alice', 'sde-a', '10Gi', 'uid-w1'), claim('home-bob', 'sde-b', '10Gi', 'uid-w1'), claim('home-carol', 'sde-a', '20Gi', 'uid-w2')];
+    const expected = structuredClone(inputs);
+    for (const input of inputs) store.upsert(input);
+    const [alice, bob, carol] = [store.get('home-alice', 'sde-a'), store.get('home-bob', 'sde-b'), store.get('home-carol', 'sde-a')] as Array<KubernetesObject & { spec: { accessModes: string[]; resources: unknown } }>;
+    // Every value is what the watch delivered.
+    expect([alice, bob, carol]).toEqual(expected);
+    // Equal subtrees are one object: labels, owner references, whole specs...
+    expect(bob?.metadata?.labels).toBe(alice?.metadata?.labels);
+    expect(bob?.metadata?.ownerReferences).toBe(alice?.metadata?.ownerReferences);
+    expect(bob?.spec).toBe(alice?.spec);
+    // ...and where they differ only in part, the equal parts still are.
+    expect(carol?.spec).not.toBe(alice?.spec);
+    expect(carol?.spec.accessModes).toBe(alice?.spec.accessModes);
+    expect(carol?.spec.resources).not.toBe(alice?.spec.resources);
+    expect(carol?.metadata?.ownerReferences).not.toBe(alice?.metadata?.ownerReferences);
+    expect(carol?.metadata?.labels).toBe(alice?.metadata?.labels);
+    // An object's root and metadata (uid, resourceVersion) are its own, and everything is frozen.
+    expect(bob?.metadata).not.toBe(alice?.metadata);
+    expect(Object.isFrozen(carol?.spec.resources)).toBe(true);
+    // A later version shares what did not change with the one before it.
+    store.upsert(JSON.parse(JSON.stringify({ ...expected[0], metadata: { ...expected[0]?.metadata, resourceVersion: 'later' }, status: { phase: 'Bound' } })));
+    const later = store.get('home-alice', 'sde-a') as typeof alice;
+    expect(later?.spec).toBe(alice?.spec);
+    expect(later?.metadata?.resourceVersion).toBe('later');
+    expect((later as { status?: unknown }).status).toEqual({ phase: 'Bound' });
+  });
+
   it('drops kubectl\'s last-applied annotation and keeps the others', () => {
     const store = new Store(Kinds.PersistentVolumeClaim);
     const object = pvc('a', '1');
