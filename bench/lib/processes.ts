@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { DevClusterOptions } from '../../devcluster/index.ts';
 import { ROOT } from './fleet.ts';
-import { nodeOptions } from '../../constructs/install/operator.ts';
+import { runtimeEnv } from '../../constructs/install/operator.ts';
 import { parseInstallOptions } from '../../constructs/install/options.ts';
 import { BUNDLE, buildBundle } from '../../scripts/build.ts';
 
@@ -83,14 +83,15 @@ export async function freePort(): Promise<number> {
 /**
  * Starts `sde-operator run` for the UCLH example site against `kubeconfigPath` on `port`;
  * `started` resolves once its /readyz answers 200 (caches synced). It runs as a site runs it: the
- * image's bundle (from {@link buildOperator}) with the Deployment's NODE_OPTIONS (constructs/install).
+ * image's bundle (from {@link buildOperator}) with the Deployment's NODE_OPTIONS and MALLOC_ARENA_MAX
+ * (constructs/install).
  */
 export async function startOperatorProcess(kubeconfigPath: string, port: number, extraArgs: string[] = []): Promise<OperatorProcess> {
   if (bundle === undefined) throw new Error('expected buildOperator() to have been called first');
   const args = [await bundle, 'run', '--site', 'uclh', '--site-config', new URL('examples/site-uclh.yaml', ROOT).pathname, '--kubeconfig', kubeconfigPath, '--port', String(port), ...extraArgs];
-  // The heap sizing the Deployment gives the operator (NODE_OPTIONS), so figures match production;
+  // The environment the Deployment gives the operator (runtimeEnv), so figures match production;
   // BENCH_OPERATOR_NODE_FLAGS adds flags for an experiment (e.g. `--cpu-prof`).
-  const env = { ...process.env, NODE_OPTIONS: nodeOptions(parseInstallOptions().heap) };
+  const env = { ...process.env, ...runtimeEnv(parseInstallOptions().heap) };
   const execArgv = (process.env.BENCH_OPERATOR_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const child = spawn(NODE, [...execArgv, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const logs: Record<string, unknown>[] = [];

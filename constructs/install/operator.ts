@@ -184,7 +184,7 @@ function deployment(site: SiteConfig, options: OperatorInstallOptions): KubeObje
               env: [
                 { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                 { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-                { name: 'NODE_OPTIONS', value: nodeOptions(options.heap) },
+                ...Object.entries(runtimeEnv(options.heap)).map(([name, value]) => ({ name, value })),
               ],
               ports: [{ name: METRICS_PORT_NAME, containerPort: options.metrics.port, protocol: 'TCP' }],
               livenessProbe: probe('/healthz', 10),
@@ -214,7 +214,14 @@ function deployment(site: SiteConfig, options: OperatorInstallOptions): KubeObje
   };
 }
 
-/** The NODE_OPTIONS that size the operator's V8 heap (see the install option `heap`). */
-export function nodeOptions(heap: OperatorInstallOptions['heap']): string {
-  return `--max-old-space-size=${heap.maxOldSpaceMB} --max-semi-space-size=${heap.maxSemiSpaceMB}`;
+/**
+ * The environment the install option `heap` gives the operator's container, in the Deployment's
+ * order: V8's heap limits (NODE_OPTIONS) and glibc's malloc arena count (MALLOC_ARENA_MAX). The
+ * benchmarks start the operator with the same, so their figures are the Deployment's.
+ */
+export function runtimeEnv(heap: OperatorInstallOptions['heap']): { NODE_OPTIONS: string; MALLOC_ARENA_MAX: string } {
+  return {
+    NODE_OPTIONS: `--max-old-space-size=${heap.maxOldSpaceMB} --max-semi-space-size=${heap.maxSemiSpaceMB}`,
+    MALLOC_ARENA_MAX: String(heap.mallocArenas),
+  };
 }

@@ -33,10 +33,15 @@ export const operatorInstallOptions = z
       .object({
         maxOldSpaceMB: z.int().min(64).default(640).describe('V8 old-space limit: keep it well under the memory limit (code, buffers and the young generation live outside it).'),
         maxSemiSpaceMB: z.int().min(1).max(64).default(4).describe('V8 semi-space size: small keeps short-lived render garbage from swelling the resident set.'),
+        mallocArenas: z
+          .int()
+          .min(1)
+          .default(2)
+          .describe('glibc malloc arenas (MALLOC_ARENA_MAX): fewer arenas hold less freed memory (measured at 1,000 enclaves: 227.6 MB peak RSS with 2, 236.7 MB with glibc\'s default, same speed).'),
       })
       .strict()
       .prefault({})
-      .describe('Node.js heap sizing, passed as NODE_OPTIONS. Without it V8 grows its heap far past the live data while reconciling a large site (measured: 94 MB live, 492 MB heap).'),
+      .describe('Node.js heap sizing, passed as NODE_OPTIONS and MALLOC_ARENA_MAX. Without it V8 grows its heap far past the live data while reconciling a large site (measured: 94 MB live, 492 MB heap).'),
     leaderElection: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
     metrics: z.object({ port: z.int().min(1024).max(65535).default(8080) }).strict().prefault({}).describe('Port serving /metrics, /healthz, /readyz and /register.'),
     monitoring: z

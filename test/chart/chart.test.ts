@@ -143,6 +143,7 @@ describe('chart values', () => {
     ['a site name that is not a DNS label', { siteConfig: { site: 'UCLH Trust' } }, '/siteConfig/site'],
     ['a CIDR that is not one', { apiServer: { cidrs: ['10.0.0.1'] } }, '/apiServer/cidrs/0'],
     ['a numeric image tag (unquoted 0.2)', { image: { tag: 0.2 } }, '/image/tag'],
+    ['no malloc arena', { heap: { mallocArenas: 0 } }, '/heap/mallocArenas'],
   ])('reject %s', (_what, override, where) => {
     const validate = new Ajv({ allErrors: true }).compile(schema);
     expect(validate(mergeValues(defaults, override))).toBe(false);
@@ -167,6 +168,15 @@ describe('chart packaging', () => {
     const chart = renderChart(valuesFor(), 'sde-system');
     expect(chart.find((o) => o.kind === 'ClusterRole')?.rules).toEqual(OPERATOR_RULES.cluster);
     expect(chart.find((o) => o.kind === 'Role')?.rules).toEqual(OPERATOR_RULES.leaseNamespace);
+  });
+
+  it('passes heap values to the operator\'s environment as the constructs do', () => {
+    const values = mergeValues(defaults, { heap: { maxOldSpaceMB: 900, maxSemiSpaceMB: 8, mallocArenas: 4 } }) as Values;
+    const env = (objects: KubeObject[]) => (objects.find((o) => o.kind === 'Deployment')?.spec as { template: { spec: { containers: { env: unknown[] }[] } } }).template.spec.containers[0]?.env;
+    const chart = env(renderChart(values, 'sde-system'));
+    expect(chart).toEqual(env(renderOperatorInstall(siteConfig.parse(values.siteConfig), installOptions(values, 'sde-system'))));
+    expect(chart).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=900 --max-semi-space-size=8' });
+    expect(chart).toContainEqual({ name: 'MALLOC_ARENA_MAX', value: '4' });
   });
 
   it('adds the ServiceMonitor only when asked, and drops leader election flags when disabled', () => {
