@@ -1,18 +1,34 @@
 # syntax=docker/dockerfile:1
-# The SDE Enclave Operator image. Node 24 runs operator/cli.ts directly (type stripping), so the
-# image holds the TypeScript sources and the production dependencies only: no build step, no
-# dev dependencies, nothing written at run time (the Deployment mounts the root read-only).
+# The SDE Enclave Operator image: the Node 24 base image plus one JavaScript file,
+# dist/sde-operator.mjs, the `sde-operator` command with every package it imports, bundled by
+# `npm run build` (scripts/build.ts, esbuild), with its source map and licence notices. No
+# node_modules and no TypeScript sources: the bundle needs less memory than operator/cli.ts under
+# Node's type stripping (measured on `sde-operator crds`: 125 MB resident instead of 175 MB). The
+# build stage is thrown away. Nothing is written at run time (the Deployment mounts the root
+# read-only).
 #
 #   docker build -t ghcr.io/sde-london/sde-operator:0.1.0 --build-arg REVISION=$(git rev-parse HEAD) .
 #
 # Pin the base by digest for production (node:24.21.0-bookworm-slim@sha256:...).
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
-FROM ${NODE_IMAGE} AS deps
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Exactly the locked production dependencies; none of them needs an install script.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# Every locked dependency, dev ones too: esbuild is one, and the bundle takes the rest. No install
+# scripts: esbuild finds its binary in its platform package (@esbuild/linux-x64 or -arm64), and the
+# `node` dev dependency installs no second Node, so `npm run build` runs on this image's Node.
+RUN npm ci --no-audit --no-fund --ignore-scripts
+# What operator/cli.ts imports, and the build script.
+COPY api/ ./api/
+COPY constructs/ ./constructs/
+COPY operator/ ./operator/
+COPY policy/ ./policy/
+COPY isolation/ ./isolation/
+# operator/cli.ts registers the `devcluster` subcommand with a static import, so its code is bundled too.
+COPY devcluster/ ./devcluster/
+COPY scripts/ ./scripts/
+RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime
 ARG VERSION=0.1.0
@@ -29,18 +45,10 @@ LABEL org.opencontainers.image.title="sde-operator" \
 ENV NODE_ENV=production \
     HOME=/tmp
 WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
-COPY package.json package-lock.json ./
-COPY api/ ./api/
-COPY constructs/ ./constructs/
-COPY operator/ ./operator/
-COPY policy/ ./policy/
-COPY isolation/ ./isolation/
-COPY crds/ ./crds/
-# operator/cli.ts registers the `devcluster` subcommand with a static import, so its code must be here too.
-COPY devcluster/ ./devcluster/
-# Files stay owned by root: the operator's user can read them and change nothing.
+# The bundle, its source map and dist/sde-operator.mjs.LEGAL.txt (the bundled packages' licence
+# notices). Files stay owned by root: the operator's user can read them and change nothing.
+COPY --from=build /app/dist/ ./dist/
 USER 65532:65532
 EXPOSE 8080
-ENTRYPOINT ["node", "operator/cli.ts"]
+ENTRYPOINT ["node", "dist/sde-operator.mjs"]
 CMD ["run"]
