@@ -40,8 +40,9 @@ export function createOperator(options: OperatorOptions): Manager {
   });
   const common = { site: options.site, ...(options.now ? { now: options.now } : {}) };
   const concurrency = options.concurrency ?? 4;
-  manager.add({ ...enclaveController({ ...common, onExpiringCount: (n) => manager.metrics.enclavesExpiring.set(n) }), concurrency });
-  manager.add({ ...workspaceController(common, manager), concurrency });
+  const onRender = (controller: string) => (result: 'rendered' | 'reused') => manager.metrics.renders.inc({ controller, result });
+  manager.add({ ...enclaveController({ ...common, onExpiringCount: (n) => manager.metrics.enclavesExpiring.set(n), onRender: onRender('enclave') }), concurrency });
+  manager.add({ ...workspaceController({ ...common, onRender: onRender('workspace') }, manager), concurrency });
   manager.add({ ...federatedJobController(common, manager), concurrency });
 
   manager.addRoute('GET', '/register', (_request, response, url) => {

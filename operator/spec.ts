@@ -4,7 +4,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { z } from 'zod';
 import { problemsFromIssues } from '../api/manifests.ts';
 import type { Finding } from '../policy/index.ts';
-import { ApplyError, deepFreeze, findCondition, setConditions, statusCodeOf } from './runtime/index.ts';
+import { ApplyError, findCondition, setConditions, shareObject, statusCodeOf } from './runtime/index.ts';
 import type { Condition, ReconcileContext } from './runtime/index.ts';
 
 /** Why a spec cannot be acted on: a CamelCase reason and a message naming the fields. */
@@ -29,7 +29,8 @@ export function checkSpec<T>(schema: z.ZodType<T>, live: Readonly<KubernetesObje
   const { apiVersion, kind, metadata, spec } = live as KubernetesObject & { spec?: unknown };
   const result = schema.safeParse({ apiVersion, kind, metadata, spec });
   let checked: Checked<T>;
-  if (result.success) checked = { ok: true, value: deepFreeze(result.data) };
+  // Frozen, its parts shared with equal ones in the cache: the parsed spec repeats the cached one.
+  if (result.success) checked = { ok: true, value: shareObject(result.data as KubernetesObject) as T };
   else {
     const fields = problemsFromIssues(result.error.issues, { source: '', index: 0 }).map((p) => `${p.path}: ${p.message}`);
     checked = { ok: false, refusal: { reason: 'InvalidSpec', message: fields.join('; ') } };

@@ -10,6 +10,7 @@ import { checkEnclave } from '../../policy/index.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, formatConditionTime, setConditions, summarizeReady } from '../runtime/index.ts';
 import type { Condition, ConditionUpdate, ControllerOptions, ReconcileContext, ReconcileResult } from '../runtime/index.ts';
+import { RenderMemo, renderInputs } from '../render-memo.ts';
 import { applyOrReport, checkSpec, refusalFromFindings, refuse } from '../spec.ts';
 import type { Refusal } from '../spec.ts';
 import { accessState, durationMs, nextWake } from './access.ts';
@@ -22,6 +23,8 @@ export interface EnclaveControllerOptions {
   now?: () => Date;
   /** Called with the number of this site's enclaves in their warning period after each reconcile. */
   onExpiringCount?: (count: number) => void;
+  /** Called after each render: made, or reused because its inputs were unchanged (a metric). */
+  onRender?: (result: 'rendered' | 'reused') => void;
 }
 
 /** Concern conditions whose conjunction is Ready. */
@@ -32,6 +35,7 @@ type LiveEnclave = Readonly<KubernetesObject> & { status?: { conditions?: Condit
 /** The Enclave controller's options for a manager (`manager.add(enclaveController(...))`). */
 export function enclaveController(options: EnclaveControllerOptions): ControllerOptions {
   const expiring = new Set<string>();
+  const renders = new RenderMemo(RENDERS_KEPT, options.onRender);
   return {
     name: 'enclave',
     primary: SdeKinds.Enclave,
@@ -43,7 +47,7 @@ export function enclaveController(options: EnclaveControllerOptions): Controller
     // auto-provisioned one yields to a researcher's own; their status is not the enclave's concern.
     watches: [{ type: SdeKinds.Workspace, changes: 'spec', mapToKeys: (ws) => [enclaveNameOf(ws.metadata?.namespace)].filter((n): n is string => n !== undefined) }],
     reconcile: async (_key, ctx) => {
-      const result = await reconcileEnclave(ctx, options, (name, soon) => (soon ? expiring.add(name) : expiring.delete(name)));
+      const result = await reconcileEnclave(ctx, options, renders, (name, soon) => (soon ? expiring.add(name) : expiring.delete(name)));
       options.onExpiringCount?.(expiring.size);
       return result;
     },
@@ -53,11 +57,16 @@ export function enclaveController(options: EnclaveControllerOptions): Controller
 // Kinds an enclave prunes: its own children, never data (PVs and claims are left alone here).
 const PRUNED = [Owned.NetworkPolicy, Owned.ResourceQuota, Owned.LimitRange, Owned.ServiceAccount, Owned.Role, Owned.RoleBinding, SdeKinds.Workspace];
 
-async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControllerOptions, markExpiring: (name: string, soon: boolean) => void): Promise<ReconcileResult> {
+// Renders kept, one per enclave, of those reconciled most recently; beyond that an enclave is
+// rendered afresh (its render shares most of its parts with the cached objects: ~2 KB each).
+const RENDERS_KEPT = 5_000;
+
+async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControllerOptions, renders: RenderMemo, markExpiring: (name: string, soon: boolean) => void): Promise<ReconcileResult> {
   const live = ctx.primary() as LiveEnclave | undefined;
   // Deleted: the garbage collector removes the namespace; dataset volumes have no owner and stay.
   if (live === undefined || live.metadata?.deletionTimestamp) {
     markExpiring(ctx.name, false);
+    renders.forget(ctx.key);
     return;
   }
   const site = options.site;
@@ -75,7 +84,8 @@ async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControlle
   const access = accessState(enclave.spec, now, durationMs(site.expiryWarning));
   markExpiring(enclave.metadata.name, access.expiringSoon);
 
-  const desired = withoutShadowedWorkspaces(ctx, renderEnclave(enclave, site, { accessActive: access.active }));
+  const rendered = renders.render(ctx.key, [renderInputs(enclave), access.active], () => renderEnclave(enclave, site, { accessActive: access.active }));
+  const desired = withoutShadowedWorkspaces(ctx, rendered);
   await applyOrReport(ctx, desired, now);
   const namespace = enclaveNamespace(enclave.metadata.name);
   // Member bindings are the enclave's alone: on expiry one request revokes them all.

@@ -108,6 +108,7 @@ export function withDesiredHash<T extends KubernetesObject>(object: T, hash: str
  * `500m`) look different, so the render should use the canonical form or pay one write per reconcile.
  */
 export function containsDesired(live: unknown, desired: unknown): boolean {
+  if (live === desired) return true;
   if (desired === undefined) return true;
   if (desired === null) return live === null || live === undefined;
   if (Array.isArray(desired)) {

@@ -185,8 +185,12 @@ function shared<T>(value: T, key = '', unique = false): T {
   return value;
 }
 
-/** Shares and freezes a cached object (see {@link shared}); its root and metadata stay its own. */
-function shareObject(object: KubernetesObject): Readonly<KubernetesObject> {
+/**
+ * Shares and freezes an object (see {@link shared}); its root and metadata stay its own. For the
+ * cache, and for desired states kept between reconciles: what they have in common with the live
+ * objects is then the same object, and comparing the two is mostly identity.
+ */
+export function shareObject(object: KubernetesObject): Readonly<KubernetesObject> {
   const record = object as unknown as Record<string, unknown>;
   for (const name of Object.keys(record)) record[name] = shared(record[name], name, name === 'metadata');
   return Object.freeze(object);

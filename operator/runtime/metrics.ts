@@ -18,6 +18,7 @@ export class OperatorMetrics {
   readonly apiRequests: Counter<'verb' | 'kind'>;
   readonly apiRetries: Counter<'verb' | 'code'>;
   readonly leader: Gauge;
+  readonly renders: Counter<'controller' | 'result'>;
   readonly #depthSources = new Map<string, () => number>();
   readonly #managedSources = new Map<string, () => number>();
 
@@ -58,6 +59,7 @@ export class OperatorMetrics {
     this.apiRequests = new Counter({ name: 'sde_api_requests_total', help: 'Kubernetes API requests made, by verb and kind.', labelNames: ['verb', 'kind'], registers });
     this.apiRetries = new Counter({ name: 'sde_api_retries_total', help: 'Requests retried at once after a transient answer (429, 5xx), by verb and status code.', labelNames: ['verb', 'code'], registers });
     this.leader = new Gauge({ name: 'sde_leader', help: '1 while this replica holds the leader lease.', registers });
+    this.renders = new Counter({ name: 'sde_renders_total', help: 'Desired states rendered, by controller and result (rendered, or reused while the inputs were unchanged).', labelNames: ['controller', 'result'], registers });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 

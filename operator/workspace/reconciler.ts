@@ -15,12 +15,15 @@ import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, setConditions, summarizeReady } from '../runtime/index.ts';
 import type { Condition, ConditionUpdate, ControllerOptions, ObjectCache, ReconcileContext, ReconcileResult, WatchedType } from '../runtime/index.ts';
 import { admitWorkload } from '../admission.ts';
+import { RenderMemo, renderInputs } from '../render-memo.ts';
 import { applyOrReport } from '../spec.ts';
 
 /** What the Workspace controller needs besides the runtime. */
 export interface WorkspaceControllerOptions {
   site: SiteConfig;
   now?: () => Date;
+  /** Called after each render: made, or reused because its inputs were unchanged (a metric). */
+  onRender?: (result: 'rendered' | 'reused') => void;
 }
 
 type LiveWorkspace = Readonly<KubernetesObject> & { status?: { conditions?: Condition[] } };
@@ -35,6 +38,7 @@ const READY_CONCERNS = ['SpecValid', 'Admitted', 'Applied', 'Scheduled', 'Availa
 export function workspaceController(options: WorkspaceControllerOptions, caches: { cacheFor(type: WatchedType): ObjectCache }): ControllerOptions {
   const workspacesIn = (namespace: string | undefined): string[] =>
     caches.cacheFor(SdeKinds.Workspace).list({ namespace: namespace ?? '' }).map((w) => `${w.metadata?.namespace}/${w.metadata?.name}`);
+  const renders = new RenderMemo(RENDERS_KEPT, options.onRender);
   return {
     name: 'workspace',
     primary: SdeKinds.Workspace,
@@ -47,13 +51,19 @@ export function workspaceController(options: WorkspaceControllerOptions, caches:
       { type: SdeKinds.FederatedJob, mapToKeys: (job) => workspacesIn(job.metadata?.namespace) },
       { type: Owned.Pod, mapToKeys: keyFromLabel(WORKSPACE) },
     ],
-    reconcile: (_key, ctx) => reconcileWorkspace(ctx, options),
+    reconcile: (_key, ctx) => reconcileWorkspace(ctx, options, renders),
   };
 }
 
-async function reconcileWorkspace(ctx: ReconcileContext, options: WorkspaceControllerOptions): Promise<ReconcileResult> {
+// Renders kept, one per workspace, of those reconciled most recently (see the Enclave controller's).
+const RENDERS_KEPT = 10_000;
+
+async function reconcileWorkspace(ctx: ReconcileContext, options: WorkspaceControllerOptions, renders: RenderMemo): Promise<ReconcileResult> {
   const live = ctx.primary() as LiveWorkspace | undefined;
-  if (live === undefined || live.metadata?.deletionTimestamp) return;
+  if (live === undefined || live.metadata?.deletionTimestamp) {
+    renders.forget(ctx.key);
+    return;
+  }
   const site = options.site;
   const now = options.now?.() ?? new Date();
   const generation = live.metadata?.generation;
@@ -68,7 +78,7 @@ async function reconcileWorkspace(ctx: ReconcileContext, options: WorkspaceContr
   const { workload: ws, enclave } = admitted;
 
   const access = accessState(enclave.spec, now, durationMs(site.expiryWarning));
-  const desired = renderWorkspace(ws, enclave, site, { accessActive: access.active });
+  const desired = renders.render(ctx.key, [renderInputs(ws), renderInputs(enclave), access.active], () => renderWorkspace(ws, enclave, site, { accessActive: access.active }));
   await applyOrReport(ctx, [...desired, ...retainedHomeVolume(ctx, ws, enclave.spec.retention.homeVolumes)], now);
   await ctx.prune({ selector: workspaceChildrenSelector(enclave.metadata.name, ws.metadata.name), keep: desired, types: [Owned.StatefulSet, Owned.Service], namespace: ws.metadata.namespace });
 

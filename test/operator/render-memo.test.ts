@@ -1,0 +1,84 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { RenderMemo, renderInputs } from '../../operator/render-memo.ts';
+import { Store } from '../../operator/runtime/cache.ts';
+import { Kinds } from '../../operator/runtime/resources.ts';
+
+const role = (namespace: string, verbs: string[]): KubernetesObject => ({
+  apiVersion: 'rbac.authorization.k8s.io/v1',
+  kind: 'Role',
+  metadata: { name: 'sde-researcher', namespace, labels: { 'app.kubernetes.io/managed-by': 'sde-operator' } },
+  rules: [{ apiGroups: [''], resources: ['pods'], verbs }],
+} as KubernetesObject);
+
+function counting(memo: RenderMemo) {
+  let renders = 0;
+  return {
+    render: (key: string, inputs: unknown, make: () => KubernetesObject[]) => memo.render(key, inputs, () => {
+      renders += 1;
+      return make();
+    }),
+    get renders() {
+      return renders;
+    },
+  };
+}
+
+describe('RenderMemo', () => {
+  it('renders again only when the inputs change, and hands out frozen objects', () => {
+    const results: string[] = [];
+    const memo = counting(new RenderMemo(10, (result) => results.push(result)));
+    const first = memo.render('sde-a', ['a', { verbs: ['get'] }], () => [role('sde-a', ['get'])]);
+    const again = memo.render('sde-a', ['a', { verbs: ['get'] }], () => [role('sde-a', ['get'])]);
+    expect(memo.renders).toBe(1);
+    expect(again[0]).toBe(first[0]);
+    expect(Object.isFrozen(first[0])).toBe(true);
+    expect(Object.isFrozen((first[0] as { rules: unknown[] }).rules[0])).toBe(true);
+    const changed = memo.render('sde-a', ['a', { verbs: ['get', 'list'] }], () => [role('sde-a', ['get', 'list'])]);
+    expect(memo.renders).toBe(2);
+    expect((changed[0] as { rules: Array<{ verbs: string[] }> }).rules[0]?.verbs).toEqual(['get', 'list']);
+    expect(results).toEqual(['rendered', 'reused', 'rendered']);
+    // Each call gets its own array: a caller filtering or adding to it changes nothing kept.
+    expect(again).not.toBe(first);
+  });
+
+  it('keeps one render per key, for the most recently used keys only', () => {
+    const memo = counting(new RenderMemo(2));
+    const render = (key: string) => memo.render(key, [key], () => [role(key, ['get'])]);
+    render('a');
+    render('b');
+    render('a'); // reused; 'b' is now the least recently used
+    render('c'); // evicts 'b'
+    expect(memo.renders).toBe(3);
+    render('a');
+    expect(memo.renders).toBe(3);
+    render('b');
+    expect(memo.renders).toBe(4);
+  });
+
+  it('forgets a key it was told to', () => {
+    const memo = new RenderMemo(10);
+    const memoCount = counting(memo);
+    memoCount.render('a', [1], () => [role('a', ['get'])]);
+    memo.forget('a');
+    memoCount.render('a', [1], () => [role('a', ['get'])]);
+    expect(memoCount.renders).toBe(2);
+  });
+
+  it('shares the parts of a kept render that equal the cached objects', () => {
+    const store = new Store(Kinds.Role);
+    store.upsert(JSON.parse(JSON.stringify({ ...role('sde-b', ['get', 'watch']), metadata: { ...role('sde-b', ['get', 'watch']).metadata, uid: 'u1', resourceVersion: '7' } })));
+    const [desired] = new RenderMemo(10).render('sde-b', [], () => [role('sde-b', ['get', 'watch'])]);
+    const live = store.get('sde-researcher', 'sde-b') as { rules: unknown; metadata: { labels: unknown } };
+    expect((desired as unknown as typeof live).rules).toBe(live.rules);
+    expect((desired as unknown as typeof live).metadata.labels).toBe(live.metadata.labels);
+  });
+
+  it('takes what a render reads from a resource, not what changes with each status write', () => {
+    const base = { kind: 'Workspace', metadata: { name: 'w', namespace: 'sde-a', uid: 'u', labels: { a: '1' }, resourceVersion: '1', generation: 1 }, spec: { tool: 'jupyterlab' } };
+    const laterVersion = { ...base, metadata: { ...base.metadata, resourceVersion: '2' } };
+    expect(JSON.stringify(renderInputs(laterVersion))).toBe(JSON.stringify(renderInputs(base)));
+    expect(JSON.stringify(renderInputs({ ...base, spec: { tool: 'rstudio' } }))).not.toBe(JSON.stringify(renderInputs(base)));
+    expect(JSON.stringify(renderInputs({ ...base, metadata: { ...base.metadata, uid: 'v' } }))).not.toBe(JSON.stringify(renderInputs(base)));
+  });
+});
