@@ -21,13 +21,20 @@ export interface OperatorOptions {
   /** Port of the health, metrics and register server; 0 picks a free one; false turns it off. */
   port?: number | false;
   host?: string;
-  /** Keys reconciled at once per controller. */
+  /** Keys reconciled at once per controller; default {@link DEFAULT_CONCURRENCY}. */
   concurrency?: number;
   leaderElection?: ManagerOptions['leaderElection'];
   watch?: ManagerOptions['watch'];
   /** The clock the reconcilers read; tests move it. */
   now?: () => Date;
 }
+
+/**
+ * Keys each controller reconciles at once. A reconcile mostly waits on API round trips; with 8
+ * the 200-enclave expiry benchmark finished in p99 2.16 s instead of 2.3-2.5 s with 4 (16 was no
+ * faster), converging took as long, and the 1,000-enclave fleet's peak RSS grew 1.5 MB.
+ */
+export const DEFAULT_CONCURRENCY = 8;
 
 /** Builds (does not start) the operator for a site: `await op.start()`, later `await op.stop()`. */
 export function createOperator(options: OperatorOptions): Manager {
@@ -39,7 +46,7 @@ export function createOperator(options: OperatorOptions): Manager {
     ...(options.watch ? { watch: options.watch } : {}),
   });
   const common = { site: options.site, ...(options.now ? { now: options.now } : {}) };
-  const concurrency = options.concurrency ?? 4;
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const onRender = (controller: string) => (result: 'rendered' | 'reused') => manager.metrics.renders.inc({ controller, result });
   manager.add({ ...enclaveController({ ...common, onExpiringCount: (n) => manager.metrics.enclavesExpiring.set(n), onRender: onRender('enclave') }), concurrency });
   manager.add({ ...workspaceController({ ...common, onRender: onRender('workspace') }, manager), concurrency });

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { siteConfig } from '../api/siteconfig.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import { API_VERSION } from '../api/meta.ts';
-import { createOperator } from './operator.ts';
+import { createOperator, DEFAULT_CONCURRENCY } from './operator.ts';
 import { createLogger, loadKubeConfig } from './runtime/index.ts';
 import { loadSiteConfig } from './site-config.ts';
 
@@ -51,7 +51,7 @@ export function runCommand(): Command {
     .option('--site-config <file>', 'SiteConfig YAML (the defaults for --site when omitted)')
     .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, in-cluster, ~/.kube/config)')
     .option('--port <n>', 'port of /healthz, /readyz, /metrics and /register', integer, 8080)
-    .option('--concurrency <n>', 'keys reconciled at once per controller', integer, 4)
+    .option('--concurrency <n>', 'keys reconciled at once per controller', integer, DEFAULT_CONCURRENCY)
     .option('--leader-elect', 'run with leader election (one active replica, standbys wait)', false)
     .option('--lease-namespace <ns>', 'namespace of the leader Lease', 'sde-system')
     .option('--lease-duration <seconds>', 'leader lease duration', integer, 15)
