@@ -91,6 +91,17 @@ export async function startTestSite(options: { cluster?: DevClusterOptions; site
   return site;
 }
 
+/** The operator's request counters once they have not moved for a second (the site is idle). */
+export async function settled(requests: ReadonlyMap<string, number>): Promise<Map<string, number>> {
+  let last = JSON.stringify([...requests]);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    const now = JSON.stringify([...requests]);
+    if (now === last) return new Map(requests);
+    last = now;
+  }
+}
+
 /** The status condition of `type` on an object read through the API. */
 export function conditionOf(object: unknown, type: string): { status: string; reason: string; message: string } | undefined {
   return (object as { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } } | undefined)?.status?.conditions?.find((c) => c.type === type);

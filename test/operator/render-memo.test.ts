@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { RenderMemo, renderInputs } from '../../operator/render-memo.ts';
 import { Store } from '../../operator/runtime/cache.ts';
 import { Kinds } from '../../operator/runtime/resources.ts';
+import { conditionOf, example, settled, startTestSite } from './harness.ts';
 
 const role = (namespace: string, verbs: string[]): KubernetesObject => ({
   apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -80,5 +81,35 @@ describe('RenderMemo', () => {
     expect(JSON.stringify(renderInputs(laterVersion))).toBe(JSON.stringify(renderInputs(base)));
     expect(JSON.stringify(renderInputs({ ...base, spec: { tool: 'rstudio' } }))).not.toBe(JSON.stringify(renderInputs(base)));
     expect(JSON.stringify(renderInputs({ ...base, metadata: { ...base.metadata, uid: 'v' } }))).not.toBe(JSON.stringify(renderInputs(base)));
+  });
+});
+
+describe('the controllers keep renders', () => {
+  it('render an enclave and a workspace once while their inputs stand, and the enclave again after an edit, which is applied', async () => {
+    const site = await startTestSite();
+    try {
+      const op = await site.startOperator();
+      const renders = async (controller: string, result: string): Promise<number> =>
+        (await op.metrics.renders.get()).values.find((v) => v.labels.controller === controller && v.labels.result === result)?.value ?? 0;
+      const enclave = example('enclave-cardiac-mri.yaml')[0] as KubernetesObject & { spec: { resources: Record<string, unknown> } };
+      await site.apply([enclave]);
+      await site.waitFor('the enclave Ready', async () => conditionOf(await site.get('sde.london/v1alpha1', 'Enclave', 'cardiac-mri'), 'Ready')?.status === 'True');
+      await site.apply(example('workspace-rstudio.yaml'));
+      await site.waitFor('the workspace Ready', async () => conditionOf(await site.get('sde.london/v1alpha1', 'Workspace', 'patel-rstudio', 'sde-cardiac-mri'), 'Ready')?.status === 'True');
+      await settled(op.client.requests);
+      // Each reconciled more than once (their own writes, their children's events), rendered once.
+      expect(await renders('enclave', 'rendered')).toBe(1);
+      expect(await renders('enclave', 'reused')).toBeGreaterThan(0);
+      expect(await renders('workspace', 'rendered')).toBe(1);
+      expect(await renders('workspace', 'reused')).toBeGreaterThan(0);
+      await site.apply([{ ...enclave, spec: { ...enclave.spec, resources: { ...enclave.spec.resources, cpu: '96' } } } as KubernetesObject]);
+      await site.waitFor('the quota updated', async () => {
+        const quota = (await site.client.objects.list('v1', 'ResourceQuota', 'sde-cardiac-mri')).items[0] as { spec?: { hard?: Record<string, string> } } | undefined;
+        return quota?.spec?.hard?.['requests.cpu'] === '96';
+      });
+      expect(await renders('enclave', 'rendered')).toBe(2);
+    } finally {
+      await site.close();
+    }
   });
 });

@@ -2,7 +2,7 @@
 // client library: what a platform engineer and a researcher would see.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { conditionOf, example, exampleSite, startTestSite } from './harness.ts';
+import { conditionOf, example, exampleSite, settled, startTestSite } from './harness.ts';
 import type { TestSite } from './harness.ts';
 
 const SDE = 'sde.london/v1alpha1';
@@ -21,17 +21,6 @@ async function ready(site: TestSite, kind: string, name: string, namespace?: str
     const o = await site.get<Obj>(SDE, kind, name, namespace);
     return conditionOf(o, 'Ready')?.status === 'True' && o;
   });
-}
-
-/** The operator's request counters once they have not moved for a second (the site is idle). */
-async function settled(requests: ReadonlyMap<string, number>): Promise<Map<string, number>> {
-  let last = JSON.stringify([...requests]);
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 1_000));
-    const now = JSON.stringify([...requests]);
-    if (now === last) return new Map(requests);
-    last = now;
-  }
 }
 
 async function list(site: TestSite, apiVersion: string, kind: string, namespace?: string): Promise<Obj[]> {
