@@ -56,15 +56,6 @@ export function compareResourceVersions(a: string, b: string): number | undefine
   return left === right ? 0 : left < right ? -1 : 1;
 }
 
-/** Freezes `value` and everything reachable from it; returns it. */
-export function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
-
 // Cached objects share what they have in common. JSON.parse makes new strings and objects for
 // every event, yet a thousand enclaves' children repeat the same label values, owner references,
 // role rules and pod-template parts thousands of times (measured on the 200-enclave fleet's
