@@ -14,7 +14,7 @@ import { BUNDLE, buildBundle } from '../../scripts/build.ts';
 
 const NODE = new URL('node_modules/.bin/node', ROOT).pathname;
 
-let bundle: Promise<string> | undefined;
+let bundle: { outfile: string; built: Promise<string> } | undefined;
 
 /**
  * Builds the bundle the image runs (`npm run build`), once per process, to `outfile` (default
@@ -22,8 +22,9 @@ let bundle: Promise<string> | undefined;
  * runs what this built, so a benchmark never measures a stale bundle.
  */
 export function buildOperator(outfile: string = BUNDLE): Promise<string> {
-  bundle ??= buildBundle(outfile);
-  return bundle;
+  bundle ??= { outfile, built: buildBundle(outfile) };
+  if (bundle.outfile !== outfile) throw new Error(`expected one bundle per process; it was built to ${bundle.outfile}, not ${outfile}`);
+  return bundle.built;
 }
 
 /** A devcluster running in a child process. */
@@ -88,7 +89,7 @@ export async function freePort(): Promise<number> {
  */
 export async function startOperatorProcess(kubeconfigPath: string, port: number, extraArgs: string[] = []): Promise<OperatorProcess> {
   if (bundle === undefined) throw new Error('expected buildOperator() to have been called first');
-  const args = [await bundle, 'run', '--site', 'uclh', '--site-config', new URL('examples/site-uclh.yaml', ROOT).pathname, '--kubeconfig', kubeconfigPath, '--port', String(port), ...extraArgs];
+  const args = [await bundle.built, 'run', '--site', 'uclh', '--site-config', new URL('examples/site-uclh.yaml', ROOT).pathname, '--kubeconfig', kubeconfigPath, '--port', String(port), ...extraArgs];
   // The environment the Deployment gives the operator (runtimeEnv), so figures match production;
   // BENCH_OPERATOR_NODE_FLAGS adds flags for an experiment (e.g. `--cpu-prof`).
   const env = { ...process.env, ...runtimeEnv(parseInstallOptions().heap) };
