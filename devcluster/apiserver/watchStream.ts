@@ -40,6 +40,9 @@ export function serveWatch(store: Store, faults: FaultInjector, req: IncomingMes
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
   res.flushHeaders();
   let closed = false;
+  // Events of one burst (a write, the garbage collector's cascade, a simulated controller's
+  // pass) go out in one chunk, as kube-apiserver flushes a watch only once its queue is empty.
+  let pending = '';
   const timers: NodeJS.Timeout[] = [];
   let unsubscribe: () => void = () => undefined;
   const finish = (): void => {
@@ -48,17 +51,26 @@ export function serveWatch(store: Store, faults: FaultInjector, req: IncomingMes
     unsubscribe();
     untrack();
     for (const t of timers) clearTimeout(t);
-    res.end();
+    res.end(pending);
+    pending = '';
   };
   const untrack = faults.trackWatch(finish);
   req.on('close', finish);
   res.on('close', finish);
   res.on('error', finish);
+  const flush = (): void => {
+    const text = pending;
+    pending = '';
+    if (!closed && text !== '') res.write(text);
+  };
   const send = (type: WatchEventType, obj: KubeObject): void => {
-    if (!closed) res.write(line(type, obj, w.render, cacheable));
+    if (closed) return;
+    if (pending === '') setImmediate(flush);
+    pending += line(type, obj, w.render, cacheable);
   };
   const bookmark = (initialEnd: boolean): void => {
     if (closed) return;
+    flush();
     const metadata: Record<string, unknown> = { resourceVersion: store.currentResourceVersion() };
     if (initialEnd) metadata.annotations = { 'k8s.io/initial-events-end': 'true' };
     res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { kind: w.rt.kind, apiVersion: w.apiVersion, metadata } })}\n`);
@@ -73,6 +85,7 @@ export function serveWatch(store: Store, faults: FaultInjector, req: IncomingMes
     unsubscribe = store.watch(w.rt, opts, send);
   } catch (err) {
     const { body } = statusOf(err);
+    pending = '';
     res.write(`${JSON.stringify({ type: 'ERROR', object: body })}\n`);
     finish();
     return;
