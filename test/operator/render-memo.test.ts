@@ -43,6 +43,20 @@ describe('RenderMemo', () => {
     expect(again).not.toBe(first);
   });
 
+  it('hands out the object kept before for each object a new render left unchanged', () => {
+    const memo = new RenderMemo(10);
+    const both = (verbs: string[]) => [role('sde-a', ['get']), role('sde-b', verbs)];
+    const first = memo.render('sde-a', [['get']], () => both(['get']));
+    const second = memo.render('sde-a', [['get', 'list']], () => both(['get', 'list']));
+    expect(second[0]).toBe(first[0]);
+    expect(second[1]).not.toBe(first[1]);
+    expect((second[1] as { rules: Array<{ verbs: string[] }> }).rules[0]?.verbs).toEqual(['get', 'list']);
+    // The same identity with a different value is never swapped for the old one.
+    const third = memo.render('sde-a', [['watch']], () => [role('sde-a', ['watch'])]);
+    expect(third[0]).not.toBe(first[0]);
+    expect((third[0] as { rules: Array<{ verbs: string[] }> }).rules[0]?.verbs).toEqual(['watch']);
+  });
+
   it('keeps one render per key, for the most recently used keys only', () => {
     const memo = counting(new RenderMemo(2));
     const render = (key: string) => memo.render(key, [key], () => [role(key, ['get'])]);
