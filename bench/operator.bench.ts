@@ -31,6 +31,8 @@ const USER_WORKERS = 8;
 const KUBECTL = '/usr/bin/kubectl';
 const KUBECTL_MAX = Number(process.env.BENCH_KUBECTL_MAX ?? 200);
 const CONVERGE_TIMEOUT_MS = 15 * 60_000;
+// How far ahead the expiring enclaves' expiresAt lies: time to converge, idle and hand over first.
+const EXPIRY_LEAD_MS = Number(process.env.BENCH_EXPIRY_LEAD_S ?? 150) * 1000;
 const NODE = new URL('node_modules/.bin/node', ROOT).pathname;
 const SITE_FILE = new URL('examples/site-uclh.yaml', ROOT).pathname;
 
@@ -97,7 +99,7 @@ async function operatorRun(n: number): Promise<OperatorRun> {
     const total = Object.values(requests).reduce((a, b) => a + b, 0);
     return { n, ms: round(ms, 0), requests, requestsPerEnclave: round(total / n), peakRssMB: round(memory.peakMB), rssMB: round(memory.rssMB), objectsManaged, cpu };
   } finally {
-    await op.kill('SIGKILL');
+    await op.kill('SIGTERM');
     await cluster.stop();
   }
 }
@@ -215,7 +217,7 @@ async function idleAndExpiry(n: number, expiring: number, resyncMs: number) {
     const enclavesReady = observer.tally('Enclave', isReady);
     const workspacesReady = observer.tally('Workspace', isReady);
     // Expiry far enough ahead to converge and idle first, all within the same second.
-    const expiresAtMs = Math.ceil((Date.now() + 150_000) / 1000) * 1000;
+    const expiresAtMs = Math.ceil((Date.now() + EXPIRY_LEAD_MS) / 1000) * 1000;
     const expiresAt = new Date(expiresAtMs).toISOString().replace('.000Z', 'Z');
     const userSlot = limiter(USER_WORKERS);
     await Promise.all(range(n).map(async (i) => {
