@@ -176,6 +176,14 @@ export class Controller {
   readonly #pendingWrites = new Map<string, PendingWrite[]>();
   /** resourceVersions this controller wrote, by cache type and object key, until their watch event arrives. */
   readonly #unechoed = new Map<string, string>();
+  /**
+   * Keys whose reconcile has writes in flight, with the events for them that came meanwhile. The
+   * API server sends a write's watch event and its answer at about the same time, so the echo
+   * often arrives before the answer says which resourceVersion to expect; such an event waits
+   * here until the answer is in and is judged then (measured: 200 enclaves expiring at once took
+   * 373 enclave and 794 workspace reconciles for 200 and 400 keys, most of the extra ones echoes).
+   */
+  readonly #writing = new Map<string, { writes: number; held: Array<() => void> }>();
   readonly #unsubscribe: Array<() => void> = [];
 
   constructor(options: ControllerOptions) {
@@ -214,7 +222,10 @@ export class Controller {
     const primary = runtime.cacheFor(options.primary);
     this.#unsubscribe.push(
       primary.subscribe((event) => {
-        if (!this.#isEcho(primary, event)) this.#queue?.add(objectKey(event.object));
+        const key = objectKey(event.object);
+        this.#whenAnswered([key], () => {
+          if (!this.#isEcho(primary, event)) this.#queue?.add(key);
+        });
       }),
     );
     for (const type of options.owns ?? []) {
@@ -222,8 +233,11 @@ export class Controller {
       runtime.metrics.watchManaged(type.kind, () => cache.countLabelled(MANAGED_BY, MANAGER));
       this.#unsubscribe.push(
         cache.subscribe((event) => {
-          if (this.#isEcho(cache, event) || !counts(options.childChanges, event)) return;
-          this.#enqueueOwners(event);
+          const keys = this.#ownerKeysOf(event);
+          this.#whenAnswered(keys, () => {
+            if (this.#isEcho(cache, event) || !counts(options.childChanges, event)) return;
+            for (const key of keys) this.#queue?.add(key);
+          });
         }),
       );
     }
@@ -267,9 +281,37 @@ export class Controller {
     return [...keys];
   }
 
-  #enqueueOwners(event: CacheEvent): void {
+  #ownerKeysOf(event: CacheEvent): string[] {
+    const keys = new Set<string>();
     for (const object of event.previous ? [event.previous, event.object] : [event.object]) {
-      for (const key of this.ownerKeys(object)) this.#queue?.add(key);
+      for (const key of this.ownerKeys(object)) keys.add(key);
+    }
+    return [...keys];
+  }
+
+  /** Runs `decide` now, or once the writes in flight for any of `keys` have their answers. */
+  #whenAnswered(keys: readonly string[], decide: () => void): void {
+    const writing = keys.map((key) => this.#writing.get(key)).find((entry) => entry !== undefined);
+    if (writing) writing.held.push(decide);
+    else decide();
+  }
+
+  /**
+   * Marks a write of `key` in flight until `write` has finished, its answer remembered by the
+   * caller inside it; the events held meanwhile are then judged, in the order they came.
+   */
+  async #writingFor<T>(key: string, write: () => Promise<T>): Promise<T> {
+    let entry = this.#writing.get(key);
+    if (!entry) this.#writing.set(key, (entry = { writes: 0, held: [] }));
+    entry.writes += 1;
+    try {
+      return await write();
+    } finally {
+      entry.writes -= 1;
+      if (entry.writes === 0) {
+        this.#writing.delete(key);
+        for (const decide of entry.held) decide();
+      }
     }
   }
 
@@ -362,7 +404,7 @@ export class Controller {
       client,
       primary: () => primaryCache.get(name, namespace),
       cache: (type) => cacheByType.get(typeId(type)) ?? runtime.cacheFor(type),
-      apply: async (desired, options = {}) => {
+      apply: (desired, options = {}) => this.#writingFor(key, async () => {
         const result = await applyAll(client, desired, {
           ...options,
           live: (object) => cacheOf(object)?.get(object.metadata?.name ?? '', object.metadata?.namespace),
@@ -374,8 +416,8 @@ export class Controller {
           log.info({ written: result.written.map((entry) => entry.identity), unchanged: result.unchanged.length }, 'applied');
         }
         return result;
-      },
-      prune: async ({ selector, keep, types = owns, namespace: inNamespace, collections }) => {
+      }),
+      prune: ({ selector, keep, types = owns, namespace: inNamespace, collections }) => this.#writingFor(key, async () => {
         const identities = new Set<string>();
         for (const entry of keep) identities.add(typeof entry === 'string' ? entry : identityOf(entry));
         const caches = types.map((type) => context.cache(type));
@@ -390,8 +432,8 @@ export class Controller {
         if (result.deleted.length > 0) log.info({ deleted: result.deleted }, 'pruned');
         if (result.protected.length > 0) log.info({ protected: result.protected }, 'kept protected data objects that are no longer rendered');
         return result;
-      },
-      patchStatus: async (status) => {
+      }),
+      patchStatus: (status) => this.#writingFor(key, async () => {
         const live = context.primary();
         if (!live) return { written: false };
         let result: StatusPatchResult;
@@ -404,19 +446,19 @@ export class Controller {
         }
         if (result.written) this.#rememberWrite(key, primaryCache, result.resourceVersion, live as KubernetesObject);
         return result;
-      },
-      addFinalizer: async (finalizer = CLEANUP_FINALIZER) => {
+      }),
+      addFinalizer: (finalizer = CLEANUP_FINALIZER) => this.#writingFor(key, async () => {
         const live = context.primary();
         const stored = live ? await addFinalizer(client, primary, live, finalizer) : undefined;
         this.#rememberWrite(key, primaryCache, stored?.metadata?.resourceVersion, stored);
         return stored !== undefined;
-      },
-      removeFinalizer: async (finalizer = CLEANUP_FINALIZER) => {
+      }),
+      removeFinalizer: (finalizer = CLEANUP_FINALIZER) => this.#writingFor(key, async () => {
         const live = context.primary();
         const stored = live ? await removeFinalizer(client, primary, live, finalizer) : undefined;
         this.#rememberWrite(key, primaryCache, stored?.metadata?.resourceVersion, stored);
         return stored !== undefined;
-      },
+      }),
       recordEvent: async (event, object) => {
         const about = object ?? context.primary();
         // Queued for the recorder's writers; the reconcile goes on at once.

@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TerminalError } from '../../../operator/runtime/errors.ts';
-import type { KubeClient } from '../../../operator/runtime/kube.ts';
+import { KubeClient } from '../../../operator/runtime/kube.ts';
 import type { Manager } from '../../../operator/runtime/manager.ts';
 import { Kinds, resourceType } from '../../../operator/runtime/resources.ts';
 import { startFakeCluster, TestKinds, type FakeCluster } from './fake-apiserver.ts';
@@ -73,6 +73,40 @@ describe('Controller and Manager over HTTP', () => {
     await user.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'sandpit-echoes' }, data: { enclave: 'tampered' } } as KubernetesObject, { fieldManager: 'intruder', force: true });
     await waitUntil(async () => expect(((await user.get(Kinds.ConfigMap, 'a', 'sandpit-echoes')) as { data?: Record<string, string> })?.data?.enclave).toBe('echoes'));
     expect(reconciled.length).toBeGreaterThan(before);
+  });
+
+  it('knows an echo that arrives before its write\'s answer: it waits for the answer and reconciles nothing', async () => {
+    const reconciled: string[] = [];
+    const manager = testManager(cluster.kubeconfigPath);
+    managers.push(manager);
+    const controller = manager.add(enclaveController(enclaveReconciler((key) => reconciled.push(key))));
+    await manager.start();
+    await user.apply(enclave('early-echoes', ['a', 'b']));
+    await waitUntil(async () => expect((await readyEnclave('early-echoes'))?.status?.phase).toBe('Ready'));
+    await controller.whenIdle();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // From here each answer to a write reaches the operator 150 ms after the server sent it, so
+    // every echo comes in over the watch first: the order a busy operator often sees them in.
+    const late = <T>(answer: Promise<T>): Promise<T> => answer.then((value) => new Promise((resolve) => setTimeout(() => resolve(value), 150)));
+    for (const method of ['apply', 'delete', 'patchStatus'] as const) {
+      const original = KubeClient.prototype[method] as (...args: unknown[]) => Promise<unknown>;
+      vi.spyOn(KubeClient.prototype, method).mockImplementation(function (this: KubeClient, ...args: unknown[]) {
+        return late(original.apply(this, args));
+      } as never);
+    }
+    try {
+      const before = reconciled.length;
+      // One config map fewer: the reconcile prunes it and patches the status, and applies nothing
+      // (so no follow-up); the deletion's and the status's echoes must reconcile nothing more.
+      await user.apply(enclave('early-echoes', ['a']));
+      await waitUntil(async () => expect((await readyEnclave('early-echoes'))?.status?.conditions?.[0]?.observedGeneration).toBe(2));
+      await waitUntil(async () => expect(await user.get(Kinds.ConfigMap, 'b', 'sandpit-early-echoes')).toBeUndefined());
+      await controller.whenIdle();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(reconciled.slice(before)).toEqual(['early-echoes']);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it('with childChanges "spec", a change confined to a child\'s status reconciles nothing; any other change does', async () => {
