@@ -260,6 +260,11 @@ async function idleAndExpiry(n: number, expiring: number, resyncMs: number) {
     // Checked per event, for the namespace it touched only (checking all 200 on every event cost
     // the observer enough CPU to delay its own timestamps on a 2-core machine).
     const pending = new Set(names);
+    // CPU seconds each process spends from expiresAt until the last enclave is revoked.
+    const cpuNow = () => ({ apiServer: processCpuSeconds(cluster.child.pid!), operator: processCpuSeconds(op.pid), observer: benchCpuSeconds() });
+    let cpuAtExpiry = cpuNow();
+    const cpuTimer = setTimeout(() => (cpuAtExpiry = cpuNow()), expiresAtMs - Date.now());
+    let cpuAtEnd = cpuAtExpiry;
     const done = await new Promise<boolean>((resolve) => {
       const check = (ns: string | undefined): void => {
         const name = ns?.startsWith('sde-') ? ns.slice(4) : undefined;
@@ -271,7 +276,9 @@ async function idleAndExpiry(n: number, expiring: number, resyncMs: number) {
       const unsubscribe = (['RoleBinding', 'StatefulSet'] as const).map((kind) => observer.cache(kind).subscribe((event) => check(event.object.metadata?.namespace)));
       const timer = setTimeout(() => finish(false), expiresAtMs - Date.now() + 60_000);
       function finish(complete: boolean): void {
+        cpuAtEnd = cpuNow();
         clearTimeout(timer);
+        clearTimeout(cpuTimer);
         for (const u of unsubscribe) u();
         resolve(complete);
       }
@@ -280,8 +287,12 @@ async function idleAndExpiry(n: number, expiring: number, resyncMs: number) {
     const expiryRequests: Record<string, number> = {};
     for (const verb of Object.keys(requestsAfterExpiry)) expiryRequests[verb] = (requestsAfterExpiry[verb] ?? 0) - (requestsBeforeExpiry[verb] ?? 0);
     const latencies = [...expiredAt.values()];
-    const expiry = { enclaves: expiring, operatorResync: 'default (600 s)', revoked: latencies.length, complete: done, minMs: Math.min(...latencies), p10Ms: percentile(latencies, 10), p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: Math.max(...latencies), requests: expiryRequests };
-    log(`expiry: ${expiring} enclaves expiring at ${expiresAt}: min ${expiry.minMs} ms, p10 ${expiry.p10Ms} ms, p50 ${expiry.p50Ms} ms, p99 ${expiry.p99Ms} ms, max ${expiry.maxMs} ms (${latencies.length} revoked; requests until then ${JSON.stringify(expiryRequests)})`);
+    const expiry = { enclaves: expiring, operatorResync: 'default (600 s)', revoked: latencies.length, complete: done, minMs: Math.min(...latencies), p10Ms: percentile(latencies, 10), p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: Math.max(...latencies), requests: expiryRequests, cpuS: {
+      apiServer: round(cpuAtEnd.apiServer - cpuAtExpiry.apiServer, 2),
+      operator: round(cpuAtEnd.operator - cpuAtExpiry.operator, 2),
+      benchObserver: round(cpuAtEnd.observer - cpuAtExpiry.observer, 2),
+    } };
+    log(`expiry: ${expiring} enclaves expiring at ${expiresAt}: min ${expiry.minMs} ms, p10 ${expiry.p10Ms} ms, p50 ${expiry.p50Ms} ms, p99 ${expiry.p99Ms} ms, max ${expiry.maxMs} ms (${latencies.length} revoked; requests until then ${JSON.stringify(expiryRequests)}; CPU s until then ${JSON.stringify(expiry.cpuS)})`);
     return { n, idle, expiry };
   } finally {
     await observer.stop();
