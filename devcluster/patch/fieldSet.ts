@@ -17,11 +17,14 @@ function keyElement(item: Record<string, unknown>, keys: string[]): PathElement 
   return `k:${JSON.stringify(picked)}`;
 }
 
-function collect(value: unknown, names: string[], prefix: PathElement[], sem: ListSemanticsOf, out: FieldSet): void {
+/** Told each leaf path found (serialised) with the value there. */
+type Sink = (path: string, value: unknown) => void;
+
+function collect(value: unknown, names: string[], prefix: PathElement[], sem: ListSemanticsOf, add: Sink): void {
   if (isPlainObject(value) && Object.keys(value).length > 0) {
     for (const [k, v] of Object.entries(value)) {
       if (v === undefined) continue;
-      collect(v, [...names, k], [...prefix, `f:${k}`], sem, out);
+      collect(v, [...names, k], [...prefix, `f:${k}`], sem, add);
     }
     return;
   }
@@ -31,22 +34,20 @@ function collect(value: unknown, names: string[], prefix: PathElement[], sem: Li
       for (const item of value) {
         if (!isPlainObject(item)) continue;
         const at = [...prefix, keyElement(item, s.keys)];
-        out.add(JSON.stringify([...at, '.']));
-        collect(item, names, at, sem, out);
+        add(JSON.stringify([...at, '.']), item);
+        collect(item, names, at, sem, add);
       }
       return;
     }
     if (s.type === 'set') {
-      for (const v of value) out.add(JSON.stringify([...prefix, `v:${JSON.stringify(v)}`]));
+      for (const v of value) add(JSON.stringify([...prefix, `v:${JSON.stringify(v)}`]), v);
       return;
     }
   }
-  out.add(JSON.stringify(prefix));
+  add(JSON.stringify(prefix), value);
 }
 
-/** The leaf paths of an object a manager would own: metadata labels/annotations/finalizers/ownerReferences, spec, status, data... */
-export function fieldsOf(obj: Record<string, unknown>, sem: ListSemanticsOf, only?: 'status' | 'main', statusSeparate = true): FieldSet {
-  const out: FieldSet = new Set();
+function walkFields(obj: Record<string, unknown>, sem: ListSemanticsOf, only: 'status' | 'main' | undefined, statusSeparate: boolean, add: Sink): void {
   for (const [k, v] of Object.entries(obj)) {
     if (k === 'apiVersion' || k === 'kind' || v === undefined) continue;
     if (statusSeparate && only === 'status' && k !== 'status') continue;
@@ -54,12 +55,30 @@ export function fieldsOf(obj: Record<string, unknown>, sem: ListSemanticsOf, onl
     if (k === 'metadata') {
       if (!isPlainObject(v) || only === 'status') continue;
       for (const [mk, mv] of Object.entries(v)) {
-        if (META_OWNED.has(mk) && mv !== undefined) collect(mv, ['metadata', mk], ['f:metadata', `f:${mk}`], sem, out);
+        if (META_OWNED.has(mk) && mv !== undefined) collect(mv, ['metadata', mk], ['f:metadata', `f:${mk}`], sem, add);
       }
       continue;
     }
-    collect(v, [k], [`f:${k}`], sem, out);
+    collect(v, [k], [`f:${k}`], sem, add);
   }
+}
+
+/** The leaf paths of an object a manager would own: metadata labels/annotations/finalizers/ownerReferences, spec, status, data... */
+export function fieldsOf(obj: Record<string, unknown>, sem: ListSemanticsOf, only?: 'status' | 'main', statusSeparate = true): FieldSet {
+  const out: FieldSet = new Set();
+  walkFields(obj, sem, only, statusSeparate, (path) => out.add(path));
+  return out;
+}
+
+/**
+ * The paths of {@link fieldsOf} with the value at each, as {@link valueAt} finds it (a list item
+ * for its `.` path, the first item where a list repeats a key), in one walk of the object.
+ */
+export function fieldValuesOf(obj: Record<string, unknown>, sem: ListSemanticsOf, only?: 'status' | 'main'): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  walkFields(obj, sem, only, true, (path, value) => {
+    if (!out.has(path)) out.set(path, value);
+  });
   return out;
 }
 
