@@ -54,11 +54,14 @@ function holdsLeaf(tree: unknown, path: readonly string[]): boolean {
   return isPlainObject(node) && Object.keys(node).length === 0;
 }
 
-/** Serialises owned fields back to managedFields, dropping managers that own nothing. */
-export function writeManagedFields(owned: OwnedFields[]): ManagedFieldsEntry[] {
+/**
+ * Serialises owned fields back to managedFields, dropping managers that own nothing. An entry
+ * without a set is one the write left alone: it goes out as it was.
+ */
+export function writeManagedFields(owned: ReadonlyArray<{ entry: ManagedFieldsEntry; set?: FieldSet }>): ManagedFieldsEntry[] {
   return owned
-    .filter((o) => o.set.size > 0)
-    .map((o) => ({ ...o.entry, fieldsType: 'FieldsV1' as const, fieldsV1: toFieldsV1(o.set) }));
+    .filter((o) => o.set === undefined || o.set.size > 0)
+    .map((o) => (o.set === undefined ? o.entry : { ...o.entry, fieldsType: 'FieldsV1' as const, fieldsV1: toFieldsV1(o.set) }));
 }
 
 function sameSet(a: FieldSet, b: FieldSet): boolean {
@@ -118,9 +121,7 @@ export class ManagedFieldsTracker implements FieldTracker {
       if (subresource) entry.subresource = subresource;
       owned.push({ entry, set: changed });
     }
-    const out = owned
-      .filter((o) => o.set === undefined || o.set.size > 0)
-      .map((o) => (o.set === undefined ? o.entry : { ...o.entry, fieldsType: 'FieldsV1' as const, fieldsV1: toFieldsV1(o.set) }));
+    const out = writeManagedFields(owned);
     if (out.length > 0) next.metadata.managedFields = out;
     else delete next.metadata.managedFields;
   }
