@@ -245,8 +245,12 @@ export class Controller {
       const cache = runtime.cacheFor(watch.type);
       this.#unsubscribe.push(
         cache.subscribe((event) => {
-          if (this.#isEcho(cache, event) || !counts(watch.changes, event)) return;
-          for (const key of watch.mapToKeys(event.object)) this.#queue?.add(key);
+          // A controller may write a watched kind too (the Enclave controller's own Workspaces).
+          const keys = watch.mapToKeys(event.object);
+          this.#whenAnswered(keys, () => {
+            if (this.#isEcho(cache, event) || !counts(watch.changes, event)) return;
+            for (const key of keys) this.#queue?.add(key);
+          });
         }),
       );
     }
