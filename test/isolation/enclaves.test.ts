@@ -86,14 +86,17 @@ function tenantOf(tenants: Tenant[], namespace: string): Tenant {
 // What an enclave pod may reach: DNS, and addresses the enclave (or its job) named, on their ports.
 function named(site: SiteConfig, t: Tenant, from: PodModel, to: Endpoint, probe: Probe): boolean {
   if ('pod' in to) {
-    if (to.pod.namespace === site.dns.namespace && to.pod.name === 'dns') return probe.port === site.dns.port;
-    return to.pod.namespace === from.namespace && to.pod.labels[COMPONENT] === 'aggregator' && to.pod.labels[FEDERATED_JOB] === from.labels[FEDERATED_JOB];
+    if (to.pod.namespace === site.dns.namespace && to.pod.name === 'dns' && probe.port === site.dns.port) return true;
+    if (to.pod.namespace === from.namespace && to.pod.labels[COMPONENT] === 'aggregator' && to.pod.labels[FEDERATED_JOB] === from.labels[FEDERATED_JOB]) return true;
   }
-  const within = (d: { cidr: string; ports: { port: number; protocol: string }[] }) => cidrContains(d.cidr, `${to.ip}/32`) && d.ports.some((p) => p.port === probe.port && p.protocol === probe.protocol);
+  // An address the enclave named: outside the cluster, or a pod's when a generated site's
+  // destination CIDR overlaps the pod network (10.244.0.0/16 here), as ipBlock rules cover pods too.
+  const ip = 'pod' in to ? to.pod.ip : to.ip;
+  const within = (d: { cidr: string; ports: { port: number; protocol: string }[] }) => cidrContains(d.cidr, `${ip}/32`) && d.ports.some((p) => p.port === probe.port && p.protocol === probe.protocol);
   if (from.labels[FEDERATED_JOB] !== undefined) return site.aggregators.filter((a) => a.name === t.job.spec.aggregator.endpoint).some(within);
   const services = site.dataServices.filter((s) => t.enclave.spec.data.some((d) => d.source.endpoint === s.name));
   const mirrors = t.enclave.spec.network.packageMirror ? site.packageMirrors : [];
-  const approved = t.enclave.spec.network.egress.filter((r) => cidrContains(r.cidr, `${to.ip}/32`) && site.allowedEgress.some((d) => cidrContains(d.cidr, r.cidr) && within(d)));
+  const approved = t.enclave.spec.network.egress.filter((r) => cidrContains(r.cidr, `${ip}/32`) && site.allowedEgress.some((d) => cidrContains(d.cidr, r.cidr) && within(d)));
   return [...services, ...mirrors].some(within) || approved.some((r) => r.ports.some((p) => p.port === probe.port && p.protocol === probe.protocol));
 }
 
