@@ -49,6 +49,12 @@ export interface ReconcileContext {
   prune(options: { selector: LabelSelector; keep: Iterable<KubernetesObject | string>; types?: readonly ResourceType[]; namespace?: string; collections?: readonly ResourceType[] }): Promise<PruneResult>;
   /** Patches the primary's `/status` only if it changed (see `patchStatusIfChanged`); remembers the write like `apply`. */
   patchStatus(status: object): Promise<StatusPatchResult>;
+  /**
+   * Reconciles this key again within `delayMs` however this reconcile ends, a thrown error's
+   * backoff included: for a deadline (an access expiry) that a failing write must not push back.
+   * The earliest of this, the result's `requeueAfter` and a retry wins.
+   */
+  wakeAfter(delayMs: number): void;
   /** Records a Kubernetes Event about `object` (default: the primary): queued and written in the background, aggregated; never throws. */
   recordEvent(event: EventInput, object?: Readonly<KubernetesObject>): Promise<void>;
   /**
@@ -463,6 +469,7 @@ export class Controller {
         this.#rememberWrite(key, primaryCache, stored?.metadata?.resourceVersion, stored);
         return stored !== undefined;
       }),
+      wakeAfter: (delayMs) => this.#queue?.addAfter(key, delayMs),
       recordEvent: async (event, object) => {
         const about = object ?? context.primary();
         // Queued for the recorder's writers; the reconcile goes on at once.

@@ -236,6 +236,21 @@ describe('Controller and Manager over HTTP', () => {
     expect(metrics).toContain('sde_reconcile_total{controller="enclave",result="terminal"} 1');
   });
 
+  it('wakes a key when its reconcile asked to, even though that reconcile then failed and its retry is far off', async () => {
+    await user.apply(enclave('deadline', []));
+    const calls: number[] = [];
+    const manager = testManager(cluster.kubeconfigPath);
+    managers.push(manager);
+    manager.add(enclaveController(async (_key, context) => {
+      calls.push(performance.now());
+      if (calls.length === 1) context.wakeAfter(300);
+      throw new Error('expected the apply to succeed, but the API server answered 422');
+    }, { backoff: { baseMs: 60_000, maxMs: 60_000, jitter: 0 } }));
+    await manager.start();
+    await waitUntil(() => expect(calls).toHaveLength(2));
+    expect(calls[1]! - calls[0]!).toBeGreaterThanOrEqual(290);
+  });
+
   it('serves /healthz, /readyz after sync, /metrics and extra routes', async () => {
     await user.apply(enclave('observed', ['settings']));
     const manager = testManager(cluster.kubeconfigPath);
