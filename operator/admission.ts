@@ -5,19 +5,25 @@ import type { z } from 'zod';
 import type { Enclave } from '../api/enclave.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import type { Finding } from '../policy/index.ts';
-import { lookupEnclave } from './enclave/lookup.ts';
+import { enclave as enclaveSchema } from '../api/enclave.ts';
+import { accessState, durationMs, nextWake } from './enclave/access.ts';
+import { enclaveNameOf, lookupEnclave } from './enclave/lookup.ts';
 import { gpuQuotaRefusal } from './gpu-budget.ts';
 import { SdeKinds } from './kinds.ts';
-import type { ReconcileContext } from './runtime/index.ts';
+import { isNotFound } from './runtime/index.ts';
+import type { JsonPatchOperation, LabelSelector, ReconcileContext, ResourceType } from './runtime/index.ts';
 import { checkSpec, refusalFromFindings, refuse } from './spec.ts';
+import type { Refusal } from './spec.ts';
 
-/** What a workload kind contributes to its admission: its schema, its site rules, its GPUs. */
+/** What a workload kind contributes to its admission: its schema, its site rules, its GPUs, its running children. */
 export interface WorkloadRules<T> {
   schema: z.ZodType<T>;
   check(workload: T, enclave: Enclave, site: SiteConfig): Finding[];
   gpus(workload: T): number;
   /** Field of the GPU request, named in a QuotaExceeded message. */
   gpuField: string;
+  /** What runs for it, to stop when access ends while it is refused: the kinds, and the labels on them. */
+  running: { kinds: readonly ResourceType[]; selector(enclaveName: string, name: string): LabelSelector };
 }
 
 /**
@@ -29,14 +35,61 @@ export interface WorkloadRules<T> {
 export async function admitWorkload<T>(ctx: ReconcileContext, live: Readonly<KubernetesObject>, site: SiteConfig, now: Date, rules: WorkloadRules<T>): Promise<{ workload: T; enclave: Enclave } | undefined> {
   const lookup = lookupEnclave(ctx.cache(SdeKinds.Enclave), live.metadata?.namespace, site.site);
   if (lookup.state === 'other-site' || lookup.state === 'provisioning') return undefined;
+  const refused = async (refusal: Refusal, concern?: string): Promise<undefined> => {
+    await stopWhenAccessEnded(ctx, live, site, now, rules);
+    await refuse(ctx, refusal, { now, ...(concern ? { concern } : {}) });
+    return undefined;
+  };
   const checked = checkSpec(rules.schema, live);
-  if (!checked.ok) return void (await refuse(ctx, checked.refusal, { now }));
-  if (lookup.state === 'refused') return void (await refuse(ctx, lookup.refusal, { now, concern: 'Admitted' }));
+  if (!checked.ok) return refused(checked.refusal);
+  if (lookup.state === 'refused') return refused(lookup.refusal, 'Admitted');
   const findings = refusalFromFindings(rules.check(checked.value, lookup.enclave, site));
-  if (findings) return void (await refuse(ctx, findings, { now }));
+  if (findings) return refused(findings);
   const namespace = live.metadata?.namespace ?? '';
   const consumers = [...ctx.cache(SdeKinds.Workspace).list({ namespace }), ...ctx.cache(SdeKinds.FederatedJob).list({ namespace })];
   const quota = gpuQuotaRefusal(live, consumers, rules.gpus(checked.value), lookup.enclave.spec.resources.gpus, rules.gpuField);
-  if (quota) return void (await refuse(ctx, quota, { now, concern: 'Admitted' }));
+  if (quota) return refused(quota, 'Admitted');
   return { workload: checked.value, enclave: lookup.enclave };
+}
+
+/**
+ * Access ends on time for a refused workload too. Nothing is rendered for it, so what it last ran
+ * keeps running; once its enclave's access has ended, that is stopped before the refusal is
+ * reported: StatefulSets and Deployments scaled to zero, Jobs suspended, each by a JSON patch of
+ * that one field (nothing else of them changes, nothing is deleted). While access lasts, the next
+ * access change wakes this key. An enclave that fails its schema has no clock to read: its own
+ * refusal says so. An admitted workload stops through its render instead.
+ */
+async function stopWhenAccessEnded<T>(ctx: ReconcileContext, live: Readonly<KubernetesObject>, site: SiteConfig, now: Date, rules: WorkloadRules<T>): Promise<void> {
+  const enclaveName = enclaveNameOf(live.metadata?.namespace);
+  const enclaveLive = enclaveName === undefined ? undefined : ctx.cache(SdeKinds.Enclave).get(enclaveName);
+  const enclave = enclaveLive === undefined ? undefined : checkSpec(enclaveSchema, enclaveLive);
+  if (enclaveName === undefined || !enclave?.ok) return;
+  const access = accessState(enclave.value.spec, now, durationMs(site.expiryWarning));
+  if (access.active) {
+    const wake = nextWake(access, now);
+    if (wake) ctx.wakeAfter(wake.requeueAfter);
+    return;
+  }
+  const namespace = live.metadata?.namespace;
+  const selector = rules.running.selector(enclaveName, live.metadata?.name ?? '');
+  const stops: Array<{ type: ResourceType; name: string; operations: JsonPatchOperation[] }> = [];
+  for (const type of rules.running.kinds) {
+    for (const o of ctx.cache(type).list({ namespace, labels: selector })) {
+      const spec = (o as { spec?: { replicas?: number; suspend?: boolean } }).spec;
+      const name = o.metadata?.name ?? '';
+      if (type.kind === 'Job' && spec?.suspend !== true) stops.push({ type, name, operations: [{ op: 'add', path: '/spec/suspend', value: true }] });
+      if (type.kind !== 'Job' && spec?.replicas !== 0) stops.push({ type, name, operations: [{ op: 'add', path: '/spec/replicas', value: 0 }] });
+    }
+  }
+  for (const stop of stops) {
+    try {
+      await ctx.client.jsonPatch(stop.type, stop.name, namespace, stop.operations);
+    } catch (error) {
+      // Gone since the cache saw it: nothing of it runs any more.
+      if (isNotFound(error)) continue;
+      throw error;
+    }
+    ctx.log.info({ kind: stop.type.kind, name: stop.name }, 'stopped: the enclave\'s access has ended and this workload is refused');
+  }
 }

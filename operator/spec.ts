@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { problemsFromIssues } from '../api/manifests.ts';
 import type { Finding } from '../policy/index.ts';
 import { ApplyError, findCondition, setConditions, shareObject, statusCodeOf } from './runtime/index.ts';
-import type { Condition, ReconcileContext } from './runtime/index.ts';
+import type { ApplyResult, Condition, ConditionUpdate, ReconcileContext } from './runtime/index.ts';
 
 /** Why a spec cannot be acted on: a CamelCase reason and a message naming the fields. */
 export interface Refusal {
@@ -59,15 +59,17 @@ const TRANSIENT = new Set(['EnclaveNotReady']);
  * Reports a refusal on the primary: its `concern` condition (SpecValid unless said otherwise) and
  * Ready go False with the refusal's reason and message, phase Failed, and a Warning Event is
  * recorded when the message is new (a transient reason such as EnclaveNotReady is Pending and
- * records none). Nothing else is written: no child is created or removed.
+ * records none). `also` adds conditions that hold regardless (an enclave's ended access). Nothing
+ * else is written: no child is created or removed.
  */
-export async function refuse(ctx: ReconcileContext, refusal: Refusal, options: { now: Date; concern?: string }): Promise<void> {
+export async function refuse(ctx: ReconcileContext, refusal: Refusal, options: { now: Date; concern?: string; also?: readonly ConditionUpdate[] }): Promise<void> {
   const live = ctx.primary() as (KubernetesObject & { status?: { conditions?: Condition[] } }) | undefined;
   if (live === undefined) return;
   const concern = options.concern ?? 'SpecValid';
   const generation = live.metadata?.generation;
   const previous = live.status?.conditions;
   const conditions = setConditions(previous, [
+    ...(options.also ?? []),
     ...(concern === 'SpecValid' ? [] : [{ type: 'SpecValid', status: 'True' as const, reason: 'Valid', message: 'the spec passed validation' }]),
     { type: concern, status: 'False', reason: refusal.reason, message: refusal.message },
     { type: 'Ready', status: 'False', reason: refusal.reason, message: `${concern}: ${refusal.message}` },
@@ -87,11 +89,11 @@ function isTransient(code: number | undefined): boolean {
  * Applies the desired state. When the API server refuses part of it (a quota, an admission rule),
  * the primary gets an `Applied` condition naming the object and the server's answer — reason
  * QuotaExceeded or ApplyFailed — before the error is rethrown for a retry with backoff, so a
- * stuck reconcile is never silent.
+ * stuck reconcile is never silent. Returns what the apply wrote.
  */
-export async function applyOrReport(ctx: ReconcileContext, desired: readonly KubernetesObject[], now: Date): Promise<void> {
+export async function applyOrReport(ctx: ReconcileContext, desired: readonly KubernetesObject[], now: Date): Promise<ApplyResult> {
   try {
-    await ctx.apply(desired);
+    return await ctx.apply(desired);
   } catch (error) {
     // A refusal (403 quota, 422 admission…) is the user's to see; a busy or failing API server
     // (409, 429, 5xx) is only retried, so the report itself adds no load while it struggles.

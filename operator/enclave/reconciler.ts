@@ -12,7 +12,6 @@ import { findCondition, formatConditionTime, setConditions, summarizeReady } fro
 import type { Condition, ConditionUpdate, ControllerOptions, ReconcileContext, ReconcileResult } from '../runtime/index.ts';
 import { RenderMemo, renderInputs } from '../render-memo.ts';
 import { applyOrReport, checkSpec, refusalFromFindings, refuse } from '../spec.ts';
-import type { Refusal } from '../spec.ts';
 import { accessState, durationMs, nextWake } from './access.ts';
 import { enclaveNameOf } from './lookup.ts';
 import type { AccessState } from './access.ts';
@@ -75,19 +74,36 @@ async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControlle
   const generation = live.metadata?.generation;
 
   const checked = checkSpec(enclaveSchema, live);
-  const refusal = checked.ok ? refusalFromFindings(checkEnclave(checked.value, site)) : checked.refusal;
-  if (!checked.ok || refusal !== undefined) {
-    await refuse(ctx, refusal as Refusal, { now });
+  if (!checked.ok) {
+    await refuse(ctx, checked.refusal, { now });
     return;
   }
   const enclave = checked.value;
   const access = accessState(enclave.spec, now, durationMs(site.expiryWarning));
   markExpiring(enclave.metadata.name, access.expiringSoon);
+  // Access ends on time whatever else is wrong. The next access change wakes this key even if
+  // this reconcile fails (its retry backoff would otherwise decide when).
+  const wake = nextWake(access, now);
+  if (wake) ctx.wakeAfter(wake.requeueAfter);
+  const namespace = enclaveNamespace(enclave.metadata.name);
+  // The member bindings go before the site rules are judged or anything is applied, so neither a
+  // refused edit nor a failing apply keeps them.
+  if (!access.active && (await revokeMembers(ctx, enclave.metadata.name, namespace)) && findCondition(live.status?.conditions, 'AccessActive')?.status !== 'False') {
+    // The next reconcile reports it. Queued behind every enclave whose access ends now, so when
+    // many expire at once all of their bindings go before any status is written. Once reported,
+    // later revocations report at once (nothing can put its status off for good).
+    return { requeueAfter: 0 };
+  }
+  const refusal = refusalFromFindings(checkEnclave(enclave, site));
+  if (refusal !== undefined) {
+    // Nothing is applied for a refused edit, but an ended access is reported all the same.
+    await refuse(ctx, refusal, { now, also: access.active ? [] : [accessCondition(access)] });
+    return wake;
+  }
 
   const rendered = renders.render(ctx.key, [renderInputs(enclave), access.active], () => renderEnclave(enclave, site, { accessActive: access.active }));
   const desired = withoutShadowedWorkspaces(ctx, rendered);
   await applyOrReport(ctx, desired, now);
-  const namespace = enclaveNamespace(enclave.metadata.name);
   // Member bindings are the enclave's alone: on expiry one request revokes them all.
   await ctx.prune({ selector: enclaveChildrenSelector(enclave.metadata.name), keep: [...desired, ...workloadChildren(ctx, namespace)], types: PRUNED, namespace, collections: [Owned.RoleBinding] });
 
@@ -105,7 +121,13 @@ async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControlle
     conditions,
   });
   await recordTransitions(ctx, live, previous, conditions, access);
-  return nextWake(access, now);
+  return wake;
+}
+
+/** Deletes every member RoleBinding of the enclave (one request); true when there were any. */
+async function revokeMembers(ctx: ReconcileContext, name: string, namespace: string): Promise<boolean> {
+  const revoked = await ctx.prune({ selector: enclaveChildrenSelector(name), keep: [], types: [Owned.RoleBinding], namespace, collections: [Owned.RoleBinding] });
+  return revoked.deleted.length > 0;
 }
 
 function enclaveConditions(previous: readonly Condition[] | undefined, access: AccessState, now: Date, generation: number | undefined): Condition[] {
@@ -113,11 +135,7 @@ function enclaveConditions(previous: readonly Condition[] | undefined, access: A
     { type: 'SpecValid', status: 'True', reason: 'Valid', message: 'the spec passed the schema and the site rules' },
     { type: 'Applied', status: 'True', reason: 'Applied', message: 'every desired object is applied' },
     { type: 'NetworkIsolated', status: 'True', reason: 'DefaultDeny', message: 'default-deny ingress and egress, with only the named destinations allowed' },
-    access.active
-      ? { type: 'AccessActive', status: 'True', reason: 'Active', message: `members have access until ${formatConditionTime(access.effectiveExpiresAt)}` }
-      : access.reason === 'Expired'
-        ? { type: 'AccessActive', status: 'False', reason: 'Expired', message: `access ended at ${formatConditionTime(access.effectiveExpiresAt)}: member bindings removed, workspaces stopped, federated jobs suspended; no data was deleted` }
-        : { type: 'AccessActive', status: 'False', reason: 'NotYetValid', message: 'access has not started yet (validFrom is in the future)' },
+    accessCondition(access),
     access.expiringSoon
       ? { type: 'ExpiringSoon', status: 'True', reason: 'ExpiringSoon', message: `access ends at ${formatConditionTime(access.effectiveExpiresAt)}; ask the data access committee for an extension` }
       : { type: 'ExpiringSoon', status: 'False', reason: access.active ? 'NotExpiring' : access.reason, message: '' },
@@ -125,6 +143,14 @@ function enclaveConditions(previous: readonly Condition[] | undefined, access: A
   const opts = { now, ...(generation !== undefined ? { observedGeneration: generation } : {}) };
   const withConcerns = setConditions(previous, updates, opts);
   return setConditions(withConcerns, [summarizeReady(withConcerns, READY_CONCERNS)], opts);
+}
+
+/** The AccessActive condition for where access stands. */
+function accessCondition(access: AccessState): ConditionUpdate {
+  if (access.active) return { type: 'AccessActive', status: 'True', reason: 'Active', message: `members have access until ${formatConditionTime(access.effectiveExpiresAt)}` };
+  return access.reason === 'Expired'
+    ? { type: 'AccessActive', status: 'False', reason: 'Expired', message: `access ended at ${formatConditionTime(access.effectiveExpiresAt)}: member bindings removed, workspaces stopped, federated jobs suspended; no data was deleted` }
+    : { type: 'AccessActive', status: 'False', reason: 'NotYetValid', message: 'access has not started yet (validFrom is in the future)' };
 }
 
 function accessHistory(enclave: Enclave): { until: string; approvedBy?: string; justification?: string }[] {

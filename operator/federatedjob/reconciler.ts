@@ -58,12 +58,16 @@ async function reconcileFederatedJob(ctx: ReconcileContext, options: FederatedJo
     check: checkFederatedJob,
     gpus: (j) => j.spec.participant.resources.gpus,
     gpuField: 'spec.participant.resources.gpus',
+    running: { kinds: [Owned.Job, Owned.Deployment], selector: federatedJobChildrenSelector },
   });
   if (admitted === undefined) return;
   const { workload: job, enclave } = admitted;
   const namespace = job.metadata.namespace ?? '';
 
   const access = accessState(enclave.spec, now, durationMs(site.expiryWarning));
+  // The next access change wakes this key even if this reconcile fails (see the Enclave controller's).
+  const wake = nextWake(access, now);
+  if (wake) ctx.wakeAfter(wake.requeueAfter);
   const desired = renderFederatedJob(job, enclave, site, { accessActive: access.active, thisSite: site.site });
   await applyOrReport(ctx, desired, now);
   await ctx.prune({ selector: federatedJobChildrenSelector(enclave.metadata.name, job.metadata.name), keep: desired, types: [Owned.Job, Owned.NetworkPolicy, Owned.Deployment, Owned.Service], namespace });
@@ -88,7 +92,7 @@ async function reconcileFederatedJob(ctx: ReconcileContext, options: FederatedJo
   if (before !== siteStatus.phase && (siteStatus.phase === 'Suspended' || siteStatus.phase === 'Failed' || siteStatus.phase === 'Succeeded')) {
     await ctx.recordEvent({ type: siteStatus.phase === 'Succeeded' ? 'Normal' : 'Warning', reason: siteStatus.phase, message: findCondition(conditions, 'Ready')?.message ?? siteStatus.phase });
   }
-  return nextWake(access, now);
+  return wake;
 }
 
 /** This site's participant as the status reports it, from its batch Job. */

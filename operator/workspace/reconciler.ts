@@ -26,7 +26,7 @@ export interface WorkspaceControllerOptions {
   onRender?: (result: 'rendered' | 'reused') => void;
 }
 
-type LiveWorkspace = Readonly<KubernetesObject> & { status?: { conditions?: Condition[] } };
+type LiveWorkspace = Readonly<KubernetesObject> & { status?: { conditions?: Condition[]; phase?: string } };
 interface PodView {
   spec?: { nodeName?: string };
   status?: { phase?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
@@ -73,13 +73,22 @@ async function reconcileWorkspace(ctx: ReconcileContext, options: WorkspaceContr
     check: checkWorkspace,
     gpus: (w) => w.spec.resources.gpus,
     gpuField: 'spec.resources.gpus',
+    running: { kinds: [Owned.StatefulSet], selector: workspaceChildrenSelector },
   });
   if (admitted === undefined) return;
   const { workload: ws, enclave } = admitted;
 
   const access = accessState(enclave.spec, now, durationMs(site.expiryWarning));
+  // The next access change wakes this key even if this reconcile fails (see the Enclave controller's).
+  const wake = nextWake(access, now);
+  if (wake) ctx.wakeAfter(wake.requeueAfter);
   const desired = renders.render(ctx.key, [renderInputs(ws), renderInputs(enclave), access.active], () => renderWorkspace(ws, enclave, site, { accessActive: access.active }));
-  await applyOrReport(ctx, [...desired, ...retainedHomeVolume(ctx, ws, enclave.spec.retention.homeVolumes)], now);
+  const applied = await applyOrReport(ctx, [...desired, ...retainedHomeVolume(ctx, ws, enclave.spec.retention.homeVolumes)], now);
+  // Access just ended and the workspace is now scaled to zero: the reconcile that follows every
+  // write reports it. It is queued behind every workspace stopping now, so when many enclaves
+  // expire at once all of their workspaces stop before any status is written. Once reported,
+  // later writes report at once again (nothing can put its status off for good).
+  if (!access.active && applied.written.length > 0 && live.status?.phase !== 'Suspended') return;
   await ctx.prune({ selector: workspaceChildrenSelector(enclave.metadata.name, ws.metadata.name), keep: desired, types: [Owned.StatefulSet, Owned.Service], namespace: ws.metadata.namespace });
 
   const pod = ctx.cache(Owned.Pod).get(`${ws.metadata.name}-0`, ws.metadata.namespace) as PodView | undefined;
@@ -95,7 +104,7 @@ async function reconcileWorkspace(ctx: ReconcileContext, options: WorkspaceContr
     conditions,
   });
   await recordTransitions(ctx, previous, conditions);
-  return nextWake(access, now);
+  return wake;
 }
 
 /**
