@@ -32,19 +32,31 @@ describe('revocation at expiry', () => {
       return conditionOf(e, 'Ready')?.status === 'True' && e;
     });
 
-  it('removes the member bindings of an enclave whose latest edit the site refuses, and says so in its status', async () => {
+  /** A site with its operator and one enclave of `prefix` expiring `seconds` from now, Ready, its members bound. */
+  const expiringEnclave = async (prefix: string, seconds: number): Promise<{ name: string; doc: Manifest; beforeExpiry: () => void }> => {
     site = await startTestSite();
     await site.startOperator();
-    const name = enclaveName(0, 'refused');
-    const doc = fleetEnclave(0, { prefix: 'refused', expiresAt: inSeconds(6) });
+    const name = enclaveName(0, prefix);
+    const expiresAt = inSeconds(seconds);
+    const doc = fleetEnclave(0, { prefix, expiresAt });
     await site.apply([doc]);
     await enclaveReady(name);
     expect(await bindings(name)).toBeGreaterThan(0);
+    // The case under test must be set up while access lasts.
+    const beforeExpiry = (): void => expect(Date.now(), 'still before expiresAt').toBeLessThan(Date.parse(expiresAt));
+    return { name, doc, beforeExpiry };
+  };
+
+  it('removes the member bindings of an enclave whose latest edit the site refuses, and says so in its status', async () => {
+    const { name, doc, beforeExpiry } = await expiringEnclave('refused', 10);
+    if (site === undefined) throw new Error('expected a site');
 
     // Schema-valid, refused by the site rules: nothing is applied for it, but the clock still runs.
     const hostile: Manifest = { ...doc, spec: { ...doc.spec, network: { packageMirror: true, egress: [{ cidr: '8.8.8.0/24', ports: [{ port: 443 }], reason: 'the internet' }] } } };
     await site.apply([hostile]);
     await site.waitFor('the edit refused', async () => conditionOf(await site!.get(SDE, 'Enclave', name), 'SpecValid')?.status === 'False');
+    beforeExpiry();
+    expect(await bindings(name), 'a refused edit changes nothing while access lasts').toBeGreaterThan(0);
 
     await site.waitFor('member bindings removed at expiry', async () => (await bindings(name)) === 0, 15_000);
     const expired = await site.waitFor('access reported ended', async () => {
@@ -56,13 +68,8 @@ describe('revocation at expiry', () => {
   });
 
   it('removes them when the rest of the enclave fails to apply', async () => {
-    site = await startTestSite();
-    await site.startOperator();
-    const name = enclaveName(0, 'failing');
-    const doc = fleetEnclave(0, { prefix: 'failing', expiresAt: inSeconds(6) });
-    await site.apply([doc]);
-    await enclaveReady(name);
-    expect(await bindings(name)).toBeGreaterThan(0);
+    const { name, doc, beforeExpiry } = await expiringEnclave('failing', 10);
+    if (site === undefined) throw new Error('expected a site');
 
     // From now on the API server refuses the enclave's ResourceQuota, and an edit changes it.
     const apply = KubeClient.prototype.apply;
@@ -73,17 +80,15 @@ describe('revocation at expiry', () => {
     const edited: Manifest = { ...doc, spec: { ...doc.spec, resources: { ...(doc.spec.resources as object), cpu: '12' } } };
     await site.apply([edited]);
     await site.waitFor('the apply reported failing', async () => conditionOf(await site!.get(SDE, 'Enclave', name), 'Applied')?.reason === 'ApplyFailed');
+    beforeExpiry();
 
     await site.waitFor('member bindings removed at expiry', async () => (await bindings(name)) === 0, 15_000);
   });
 
   it('stops a workspace whose latest edit the site refuses: what it last ran does not outlive access', async () => {
-    site = await startTestSite();
-    await site.startOperator();
-    const name = enclaveName(0, 'stopping');
+    const { name, beforeExpiry } = await expiringEnclave('stopping', 10);
+    if (site === undefined) throw new Error('expected a site');
     const namespace = `sde-${name}`;
-    await site.apply([fleetEnclave(0, { prefix: 'stopping', expiresAt: inSeconds(8) })]);
-    await enclaveReady(name);
     const ws = fleetWorkspaces(0, { prefix: 'stopping' })[1] as Manifest;
     await site.apply([ws]);
     await site.waitFor('workspace Ready', async () => conditionOf(await site!.get(SDE, 'Workspace', ws.metadata?.name ?? '', namespace), 'Ready')?.status === 'True');
@@ -95,6 +100,8 @@ describe('revocation at expiry', () => {
     const refused: Manifest = { ...ws, spec: { ...ws.spec, image: 'docker.io/someone/jupyter:latest' } };
     await site.apply([refused]);
     await site.waitFor('the edit refused', async () => conditionOf(await site!.get(SDE, 'Workspace', ws.metadata?.name ?? '', namespace), 'SpecValid')?.reason === 'ImageNotAllowed');
+    beforeExpiry();
+    expect((await statefulSet())?.spec.replicas, 'still running while access lasts').toBe(1);
 
     const stopped = await site.waitFor('scaled to zero at expiry', async () => {
       const s = await statefulSet();
@@ -107,7 +114,7 @@ describe('revocation at expiry', () => {
   it('when many enclaves expire at once, removes every binding and stops every workspace before reporting any of them', async () => {
     site = await startTestSite();
     const count = 8;
-    const expiresAt = inSeconds(8);
+    const expiresAt = inSeconds(15);
     const names = Array.from({ length: count }, (_, i) => enclaveName(i, 'many'));
     await site.startOperator({ concurrency: 2 });
     for (let i = 0; i < count; i++) await site.apply([fleetEnclave(i, { prefix: 'many', expiresAt })]);
