@@ -6,7 +6,7 @@ import type { Enclave } from '../api/enclave.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import type { Finding } from '../policy/index.ts';
 import { enclave as enclaveSchema } from '../api/enclave.ts';
-import { accessState, durationMs, nextWake } from './enclave/access.ts';
+import { accessState, durationMs, wakeAtNextChange } from './enclave/access.ts';
 import { enclaveNameOf, lookupEnclave } from './enclave/lookup.ts';
 import { gpuQuotaRefusal } from './gpu-budget.ts';
 import { SdeKinds } from './kinds.ts';
@@ -67,8 +67,7 @@ async function stopWhenAccessEnded<T>(ctx: ReconcileContext, live: Readonly<Kube
   if (enclaveName === undefined || !enclave?.ok) return;
   const access = accessState(enclave.value.spec, now, durationMs(site.expiryWarning));
   if (access.active) {
-    const wake = nextWake(access, now);
-    if (wake) ctx.wakeAfter(wake.requeueAfter);
+    wakeAtNextChange(ctx, access, now);
     return;
   }
   const namespace = live.metadata?.namespace;

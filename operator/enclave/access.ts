@@ -44,6 +44,17 @@ export function nextWake(access: AccessState, now: Date): { requeueAfter: number
   return { requeueAfter: Math.min(MAX_TIMER_MS, Math.max(0, access.nextChange.getTime() - now.getTime()) + TIMER_SLACK_MS) };
 }
 
+/**
+ * Sets the wake for the next access change on the reconcile's context, where it holds even if the
+ * reconcile then fails (a retry's backoff must not decide when access ends), and returns it as
+ * the reconcile's result too. Call it as soon as the access is known.
+ */
+export function wakeAtNextChange(ctx: { wakeAfter(delayMs: number): void }, access: AccessState, now: Date): { requeueAfter: number } | undefined {
+  const wake = nextWake(access, now);
+  if (wake) ctx.wakeAfter(wake.requeueAfter);
+  return wake;
+}
+
 /** Parses a Go-style duration ("168h", "1h30m", "45s") into milliseconds. */
 export function durationMs(text: string): number {
   const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000 };

@@ -12,7 +12,7 @@ import { findCondition, formatConditionTime, setConditions, summarizeReady } fro
 import type { Condition, ConditionUpdate, ControllerOptions, ReconcileContext, ReconcileResult } from '../runtime/index.ts';
 import { RenderMemo, renderInputs } from '../render-memo.ts';
 import { applyOrReport, checkSpec, refusalFromFindings, refuse } from '../spec.ts';
-import { accessState, durationMs, nextWake } from './access.ts';
+import { accessState, durationMs, wakeAtNextChange } from './access.ts';
 import { enclaveNameOf } from './lookup.ts';
 import type { AccessState } from './access.ts';
 
@@ -81,13 +81,11 @@ async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControlle
   const enclave = checked.value;
   const access = accessState(enclave.spec, now, durationMs(site.expiryWarning));
   markExpiring(enclave.metadata.name, access.expiringSoon);
-  // Access ends on time whatever else is wrong. The next access change wakes this key even if
-  // this reconcile fails (its retry backoff would otherwise decide when).
-  const wake = nextWake(access, now);
-  if (wake) ctx.wakeAfter(wake.requeueAfter);
+  // Access ends on time whatever else is wrong: the clock is set first, and the member bindings go
+  // before the site rules are judged or anything is applied, so neither a refused edit nor a
+  // failing apply keeps them.
+  const wake = wakeAtNextChange(ctx, access, now);
   const namespace = enclaveNamespace(enclave.metadata.name);
-  // The member bindings go before the site rules are judged or anything is applied, so neither a
-  // refused edit nor a failing apply keeps them.
   if (!access.active && (await revokeMembers(ctx, enclave.metadata.name, namespace)) && findCondition(live.status?.conditions, 'AccessActive')?.status !== 'False') {
     // The next reconcile reports it. Queued behind every enclave whose access ends now, so when
     // many expire at once all of their bindings go before any status is written. Once reported,

@@ -7,7 +7,7 @@ import { renderFederatedJob } from '../../constructs/index.ts';
 import { federatedJobNames } from '../../constructs/federatedjob.ts';
 import { FEDERATED_JOB, federatedJobChildrenSelector } from '../../constructs/labels.ts';
 import { checkFederatedJob } from '../../policy/index.ts';
-import { accessState, durationMs, nextWake } from '../enclave/access.ts';
+import { accessState, durationMs, wakeAtNextChange } from '../enclave/access.ts';
 import { enclaveChangeMattersToWorkloads, keyFromLabel, keysInEnclave } from '../enclave/lookup.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, formatConditionTime, setConditions } from '../runtime/index.ts';
@@ -65,9 +65,7 @@ async function reconcileFederatedJob(ctx: ReconcileContext, options: FederatedJo
   const namespace = job.metadata.namespace ?? '';
 
   const access = accessState(enclave.spec, now, durationMs(site.expiryWarning));
-  // The next access change wakes this key even if this reconcile fails (see the Enclave controller's).
-  const wake = nextWake(access, now);
-  if (wake) ctx.wakeAfter(wake.requeueAfter);
+  const wake = wakeAtNextChange(ctx, access, now);
   const desired = renderFederatedJob(job, enclave, site, { accessActive: access.active, thisSite: site.site });
   await applyOrReport(ctx, desired, now);
   await ctx.prune({ selector: federatedJobChildrenSelector(enclave.metadata.name, job.metadata.name), keep: desired, types: [Owned.Job, Owned.NetworkPolicy, Owned.Deployment, Owned.Service], namespace });

@@ -9,7 +9,7 @@ import { WORKSPACE, workspaceChildrenSelector } from '../../constructs/labels.ts
 import { homeClaimName } from '../../constructs/workspace.ts';
 import { TOOL_PORTS } from '../../constructs/tools.ts';
 import { checkWorkspace } from '../../policy/index.ts';
-import { accessState, durationMs, nextWake } from '../enclave/access.ts';
+import { accessState, durationMs, wakeAtNextChange } from '../enclave/access.ts';
 import { enclaveChangeMattersToWorkloads, keyFromLabel, keysInEnclave } from '../enclave/lookup.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, setConditions, summarizeReady } from '../runtime/index.ts';
@@ -79,9 +79,7 @@ async function reconcileWorkspace(ctx: ReconcileContext, options: WorkspaceContr
   const { workload: ws, enclave } = admitted;
 
   const access = accessState(enclave.spec, now, durationMs(site.expiryWarning));
-  // The next access change wakes this key even if this reconcile fails (see the Enclave controller's).
-  const wake = nextWake(access, now);
-  if (wake) ctx.wakeAfter(wake.requeueAfter);
+  const wake = wakeAtNextChange(ctx, access, now);
   const desired = renders.render(ctx.key, [renderInputs(ws), renderInputs(enclave), access.active], () => renderWorkspace(ws, enclave, site, { accessActive: access.active }));
   const applied = await applyOrReport(ctx, [...desired, ...retainedHomeVolume(ctx, ws, enclave.spec.retention.homeVolumes)], now);
   // Access just ended and the workspace is now scaled to zero: the reconcile that follows every
