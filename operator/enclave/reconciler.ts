@@ -102,7 +102,8 @@ async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControlle
   const rendered = renders.render(ctx.key, [renderInputs(enclave), access.active], () => renderEnclave(enclave, site, { accessActive: access.active }));
   const desired = withoutShadowedWorkspaces(ctx, rendered);
   await applyOrReport(ctx, desired, now);
-  // Member bindings are the enclave's alone: on expiry one request revokes them all.
+  // Member bindings are the enclave's alone: when none is kept (every member removed), one request
+  // deletes them all. At expiry `revokeMembers` above has already done so.
   await ctx.prune({ selector: enclaveChildrenSelector(enclave.metadata.name), keep: [...desired, ...workloadChildren(ctx, namespace)], types: PRUNED, namespace, collections: [Owned.RoleBinding] });
 
   const previous = live.status?.conditions;
