@@ -1,6 +1,10 @@
-// The isolation analysis: NetworkPolicy reachability over a model of the cluster, reused by the isolation report.
+// The isolation analysis: NetworkPolicy reachability over a model of the cluster, and member
+// access asked of the cluster's authorizer; used by the isolation report and its tests.
 export { canConnect, egressAllowed, ingressAllowed, reachability } from './reachability.ts';
 export type { ClusterModel, Endpoint, Flow, NamespaceModel, PodModel, Probe } from './reachability.ts';
 export { namespacesOf, podAddresses, podsOf, policiesOf } from './model.ts';
 export type { NetworkPolicyObject } from './policy-types.ts';
 export { cidrContains, cidrOverlaps, firstAddress, parseCidr } from './cidr.ts';
+export { ACCESS_PROBES, ACCESS_ROWS, expectedAccess, NON_MEMBER, reviewAccess, subjectsByLabel, subjectsOf, summariseAccess } from './access.ts';
+export type { AccessAsker, AccessAttributes, AccessProbe, AccessReview, AccessRow, AccessSubject, AccessSummary, EnclaveAccess, ReviewOptions } from './access.ts';
+export { subjectAccessReviewer } from './authorizer.ts';

@@ -6,6 +6,7 @@ import { startDevCluster } from '../../devcluster/index.ts';
 import type { DevCluster, DevClusterOptions } from '../../devcluster/index.ts';
 import { KubeClient } from '../../operator/runtime/index.ts';
 import { enclaveName, fleetEnclave, fleetNodes, fleetWorkspaces, isReady } from './fleet.ts';
+import type { FleetOptions } from './fleet.ts';
 import { limiter } from './limit.ts';
 import { SiteObserver } from './observe.ts';
 import { freePort, startOperatorProcess } from './processes.ts';
@@ -39,7 +40,7 @@ export async function chaosSite(n: number, options: DevClusterOptions = {}) {
  * Creates `n` enclaves and, once each namespace exists, its two workspaces, retrying requests the
  * API server refuses for a moment (chaos may be on); resolves when every create was accepted.
  */
-export async function createFleet(user: KubeClient, observer: SiteObserver, n: number, prefix = 'chaos'): Promise<void> {
+export async function createFleet(user: KubeClient, observer: SiteObserver, n: number, prefix = 'chaos', members: FleetOptions['members'] = 'shared'): Promise<void> {
   const slot = limiter(8);
   const persist = async (object: KubernetesObject): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
@@ -53,9 +54,9 @@ export async function createFleet(user: KubeClient, observer: SiteObserver, n: n
     }
   };
   await Promise.all(Array.from({ length: n }, async (_, i) => {
-    await persist(fleetEnclave(i, { prefix }));
+    await persist(fleetEnclave(i, { prefix, members }));
     await observer.whenExists('Namespace', `sde-${enclaveName(i, prefix)}`);
-    for (const ws of fleetWorkspaces(i, { prefix })) await persist(ws);
+    for (const ws of fleetWorkspaces(i, { prefix, members })) await persist(ws);
   }));
 }
 

@@ -25,13 +25,35 @@ export function enclaveName(i: number, prefix = 'bench'): string {
   return `${prefix}-${String(i).padStart(4, '0')}`;
 }
 
+/** How a fleet is generated: name prefix, and whether each enclave has members of its own. */
+export interface FleetOptions {
+  prefix?: string;
+  /**
+   * `shared` (default): every enclave has the example's three members. `own`: each enclave's
+   * members are its own (`j.patel+<enclave>@ucl.ac.uk`), plus a data-manager group
+   * `<enclave>-data-managers`, so what one enclave's members may do elsewhere can be asked.
+   */
+  members?: 'shared' | 'own';
+}
+
+/** A member's user name in the i-th enclave of a fleet generated with `members`. */
+export function fleetUser(user: string, i: number, options: FleetOptions = {}): string {
+  if (options.members !== 'own') return user;
+  const [local, domain] = user.split('@');
+  return `${local}+${enclaveName(i, options.prefix)}@${domain}`;
+}
+
 /**
  * The i-th enclave: the example's project, members and curated datasets, no GPUs in its quota (so
  * any number of them fits the site's pool), expiring at `expiresAt` (default: end of 2027).
  */
-export function fleetEnclave(i: number, options: { prefix?: string; expiresAt?: string } = {}): Manifest {
+export function fleetEnclave(i: number, options: FleetOptions & { expiresAt?: string } = {}): Manifest {
   const doc = exampleDoc('enclave-cardiac-mri.yaml');
   const spec = structuredClone(doc.spec) as Record<string, Record<string, unknown>>;
+  if (options.members === 'own') {
+    const members = (spec.members as unknown as { user: string; role: string }[]).map((m) => ({ ...m, user: fleetUser(m.user, i, options) }));
+    spec.members = [...members, { group: `${enclaveName(i, options.prefix)}-data-managers`, role: 'data-manager' }] as unknown as Record<string, unknown>;
+  }
   spec.project = { ...spec.project, id: `SDE-BENCH-${String(i).padStart(4, '0')}` };
   spec.resources = { ...spec.resources, gpus: 0, cpu: '8', memory: '32Gi' };
   delete spec.resources.gpuProduct;
@@ -40,13 +62,13 @@ export function fleetEnclave(i: number, options: { prefix?: string; expiresAt?: 
 }
 
 /** The i-th enclave's two workspaces: the lead's RStudio and a researcher's JupyterLab, both CPU-only and small. */
-export function fleetWorkspaces(i: number, options: { prefix?: string } = {}): Manifest[] {
+export function fleetWorkspaces(i: number, options: FleetOptions = {}): Manifest[] {
   const namespace = `sde-${enclaveName(i, options.prefix)}`;
   const resources = { cpu: '1', memory: '2Gi' };
   const storage = { home: '1Gi' };
   return [
-    { apiVersion: 'sde.london/v1alpha1', kind: 'Workspace', metadata: { name: 'patel-rstudio', namespace }, spec: { owner: 'j.patel@ucl.ac.uk', tool: 'rstudio', resources, storage, datasets: ['omop'] } },
-    { apiVersion: 'sde.london/v1alpha1', kind: 'Workspace', metadata: { name: 'okafor-jupyter', namespace }, spec: { owner: 'm.okafor@ucl.ac.uk', tool: 'jupyterlab', image: 'nexus.sde.uclh.nhs.uk/sde/jupyter-scipy:2025.01', resources, storage, datasets: ['cardiac-mri-curated', 'omop'] } },
+    { apiVersion: 'sde.london/v1alpha1', kind: 'Workspace', metadata: { name: 'patel-rstudio', namespace }, spec: { owner: fleetUser('j.patel@ucl.ac.uk', i, options), tool: 'rstudio', resources, storage, datasets: ['omop'] } },
+    { apiVersion: 'sde.london/v1alpha1', kind: 'Workspace', metadata: { name: 'okafor-jupyter', namespace }, spec: { owner: fleetUser('m.okafor@ucl.ac.uk', i, options), tool: 'jupyterlab', image: 'nexus.sde.uclh.nhs.uk/sde/jupyter-scipy:2025.01', resources, storage, datasets: ['cardiac-mri-curated', 'omop'] } },
   ];
 }
 
