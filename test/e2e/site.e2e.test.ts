@@ -9,6 +9,8 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { allCustomResourceDefinitions } from '../../api/crd.ts';
+import { enclave as enclaveSchema } from '../../api/enclave.ts';
+import { reviewAccess, subjectAccessReviewer, subjectsByLabel, summariseAccess } from '../../isolation/index.ts';
 import { createOperator } from '../../operator/operator.ts';
 import { createLogger, KubeClient } from '../../operator/runtime/index.ts';
 import type { Manager } from '../../operator/runtime/index.ts';
@@ -27,6 +29,7 @@ const docs = (file: string): Obj[] => parseAllDocuments(readFileSync(new URL(`..
 describe.skipIf(!kubeconfig)(`the operator on the cluster in KUBECONFIG (run ${RUN})`, () => {
   const site = loadSiteConfig(process.env.E2E_SITE_CONFIG ?? 'examples/site-uclh.yaml');
   let client: KubeClient;
+  let kubeConfig: KubeConfig;
   let operator: Manager;
 
   const get = async (apiVersion: string, kind: string, name: string, namespace?: string): Promise<Obj | undefined> => {
@@ -58,6 +61,7 @@ describe.skipIf(!kubeconfig)(`the operator on the cluster in KUBECONFIG (run ${R
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfig as string);
     client = new KubeClient(kc);
+    kubeConfig = kc;
     for (const { crd } of allCustomResourceDefinitions()) await client.apply(crd as KubernetesObject, { fieldManager: 'sde-e2e', force: true });
     operator = createOperator({ site, kubeConfig: kc, port: 0, host: '127.0.0.1', logger: createLogger({ level: 'warn' }) });
     await operator.start();
@@ -74,6 +78,15 @@ describe.skipIf(!kubeconfig)(`the operator on the cluster in KUBECONFIG (run ${R
     expect(ns?.metadata?.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
     const policies = (await client.objects.list('networking.k8s.io/v1', 'NetworkPolicy', NS)).items as Obj[];
     expect(policies.some((p) => JSON.stringify((p.spec as { podSelector?: unknown }).podSelector) === '{}' && !(p.spec as { ingress?: unknown }).ingress && !(p.spec as { egress?: unknown }).egress)).toBe(true);
+  });
+
+  it('gives each member what the role means in the enclave, asked of the cluster with SubjectAccessReview', async () => {
+    const live = enclaveSchema.parse(await get(SDE, 'Enclave', RUN));
+    const enclaves = [{ name: RUN, spec: live.spec }];
+    const summary = summariseAccess(await reviewAccess(enclaves, subjectAccessReviewer(kubeConfig), { neighbours: 0 }), subjectsByLabel(enclaves));
+    // Only this enclave's namespace and cluster scope are asked: the cluster's other bindings are the site's business.
+    expect(summary.beyondSpecs.map((r) => `${r.subject} ${JSON.stringify(r.attributes)}`)).toEqual([]);
+    expect(summary.missing.map((r) => `${r.subject} ${JSON.stringify(r.attributes)}`)).toEqual([]);
   });
 
   it('runs the example workspaces (pods awaited only with E2E_EXPECT_PODS=1)', async () => {
