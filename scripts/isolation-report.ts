@@ -1,15 +1,19 @@
 // The isolation report: converges ISOLATION_ENCLAVES (default 50) fleet enclaves with the operator on
 // a devcluster, then, from the objects the operator created (read back over the API), prints the
 // reachability matrix (which pods reach which destinations, NetworkPolicy semantics via isolation/)
-// and the RBAC matrix (what each member role may do, from the live Roles and RoleBindings), and
-// counts every path or permission the specs do not name. Writes bench/results/isolation.json.
+// and the RBAC matrix (what each member may do, asked of the API server's authorizer with
+// SubjectAccessReview while the enclaves are live), and counts every path or permission the specs
+// do not name. Each enclave has members of its own, so one enclave's members are asked about the
+// others'. Writes bench/results/isolation.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { chaosSite, createFleet, readiness } from '../bench/lib/chaos.ts';
 import { FLEET_SITE, ROOT } from '../bench/lib/fleet.ts';
 import type { KubeObject } from '../constructs/objects.ts';
-import { canConnect, namespacesOf, podAddresses, podsOf, policiesOf } from '../isolation/index.ts';
+import { enclave as enclaveSchema } from '../api/enclave.ts';
+import { canConnect, namespacesOf, podAddresses, podsOf, policiesOf, reviewAccess, subjectAccessReviewer, subjectsByLabel, summariseAccess } from '../isolation/index.ts';
 import type { ClusterModel, Endpoint, PodModel } from '../isolation/index.ts';
+import { SdeKinds } from '../operator/kinds.ts';
 import { createOperator } from '../operator/operator.ts';
 import { createLogger, Kinds } from '../operator/runtime/index.ts';
 import type { ResourceType } from '../operator/runtime/index.ts';
@@ -19,7 +23,7 @@ const site = await chaosSite(N);
 const operator = createOperator({ site: FLEET_SITE, kubeConfig: site.kubeConfig, port: false, logger: createLogger({ level: 'silent' }) });
 await operator.start();
 const ready = readiness(site.observer);
-await createFleet(site.user, site.observer, N, 'iso');
+await createFleet(site.user, site.observer, N, 'iso', 'own');
 if (!(await site.observer.until(() => ready.all(N), 120_000))) throw new Error(`expected ${N} enclaves Ready`);
 ready.close();
 
@@ -27,8 +31,13 @@ async function all(type: ResourceType): Promise<KubernetesObject[]> {
   return (await site.user.list(type)).items;
 }
 const objects = [...(await all(Kinds.Namespace)), ...(await all(Kinds.NetworkPolicy)), ...(await all(Kinds.StatefulSet))] as unknown as KubeObject[];
-const roles = await all(Kinds.Role);
-const bindings = await all(Kinds.RoleBinding);
+// RBAC: every member, workload ServiceAccount and a non-member asked the catalogue in their own
+// namespace, three neighbours' and at cluster scope, and the widest questions in every namespace.
+const enclaves = (await all(SdeKinds.Enclave)).map((e) => enclaveSchema.parse(e)).filter((e) => e.metadata.name.startsWith('iso-')).map((e) => ({ name: e.metadata.name, spec: e.spec }));
+const now = new Date();
+const reviews = await reviewAccess(enclaves, subjectAccessReviewer(site.kubeConfig), { now });
+const access = summariseAccess(reviews, subjectsByLabel(enclaves, now));
+const memberBindings = (await all(Kinds.RoleBinding)).filter((b) => b.metadata?.namespace?.startsWith('sde-iso-')).length;
 await operator.stop();
 await site.observer.stop();
 await site.cluster.stop();
@@ -70,29 +79,17 @@ const reach = destinations.map((d) => {
 });
 const gatewayIn = pods.filter((p) => p.name !== 'stray').filter((p) => canConnect(model, { pod: gateway }, { pod: p }, { port: 8888, protocol: 'TCP' })).length;
 
-// RBAC: what each member role's Role grants, and where members are bound.
-type Rule = { apiGroups?: string[]; resources?: string[]; verbs?: string[] };
-const roleRules = new Map<string, Rule[]>();
-for (const r of roles.filter((r) => r.metadata?.namespace?.startsWith('sde-iso-'))) roleRules.set(r.metadata?.name ?? '', (r as { rules?: Rule[] }).rules ?? []);
-const rbac = [...roleRules.entries()].map(([role, rules]) => ({
-  role,
-  grants: rules.map((r) => `${(r.resources ?? []).join(',')}: ${(r.verbs ?? []).join(',')}`).join('; '),
-  secrets: rules.some((r) => (r.resources ?? []).some((x) => x === 'secrets' || x === '*')),
-  exec: rules.some((r) => (r.resources ?? []).some((x) => x === 'pods/exec' || x === 'pods/attach' || x === '*')),
-  createPods: rules.some((r) => (r.resources ?? []).includes('pods') && (r.verbs ?? []).some((v) => v === 'create' || v === '*')),
-}));
-const memberBindings = bindings.filter((b) => b.metadata?.namespace?.startsWith('sde-iso-'));
-const boundUsers = new Set(memberBindings.flatMap((b) => ((b as { subjects?: { name: string }[] }).subjects ?? []).map((s) => s.name)));
-const namedMembers = new Set(['j.patel@ucl.ac.uk', 'm.okafor@ucl.ac.uk', 's.nguyen@uclh.nhs.uk']);
-const rbacBeyond = [...boundUsers].filter((u) => !namedMembers.has(u) && !u.startsWith('system:serviceaccount:')).length;
-
-const beyond = reach.filter((r) => !r.namedBySpec).reduce((s, r) => s + r.allowed, 0) + rbac.filter((r) => r.secrets || r.exec || r.createPods).length + rbacBeyond;
-const report = { enclaves: N, pods: pods.length, reachability: reach, gatewayToWorkspacePods: `${gatewayIn}/${pods.filter((p) => p.name !== 'stray').length}`, rbac, memberBindings: memberBindings.length, subjectsNotNamedBySpecs: rbacBeyond, pathsOrPermissionsBeyondSpecs: beyond };
+const beyond = reach.filter((r) => !r.namedBySpec).reduce((s, r) => s + r.allowed, 0) + access.beyondSpecs.length;
+const rbac = { reviews: access.reviews, rows: access.rows, beyondSpecs: access.beyondSpecs, missing: access.missing };
+const report = { enclaves: N, pods: pods.length, reachability: reach, gatewayToWorkspacePods: `${gatewayIn}/${pods.filter((p) => p.name !== 'stray').length}`, rbac, memberBindings, pathsOrPermissionsBeyondSpecs: beyond };
 console.log('| destination | named by the spec | probes | allowed |\n|---|---|---|---|');
 for (const r of reach) console.log(`| ${r.destination} | ${r.namedBySpec ? 'yes' : 'no'} | ${r.probes} | ${r.allowed} |`);
 console.log(`\ngateway → workspace pods :8888 allowed: ${report.gatewayToWorkspacePods}\n`);
-console.log('| member role (Role) | grants | Secrets | exec/attach | create pods |\n|---|---|---|---|---|');
-for (const r of rbac) console.log(`| ${r.role} | ${r.grants} | ${r.secrets ? 'YES' : 'no'} | ${r.exec ? 'YES' : 'no'} | ${r.createPods ? 'YES' : 'no'} |`);
-console.log(`\n${memberBindings.length} RoleBindings, subjects not named by any spec: ${rbacBeyond}; paths or permissions beyond the specs: ${beyond}`);
+const cell = (c: { allowed: number; asked: number }): string => (c.asked === 0 ? '—' : `${c.allowed} / ${c.asked}`);
+console.log('| may … (allowed / asked) | researcher | lead | data-manager | output-checker | elsewhere |\n|---|---|---|---|---|---|');
+for (const r of access.rows) console.log(`| ${r.row} | ${cell(r.ownNamespace.researcher)} | ${cell(r.ownNamespace.lead)} | ${cell(r.ownNamespace['data-manager'])} | ${cell(r.ownNamespace['output-checker'])} | ${cell(r.elsewhere)} |`);
+for (const r of [...access.beyondSpecs, ...access.missing].slice(0, 20)) console.log(`${r.allowed ? 'BEYOND THE SPECS' : 'MISSING'}: ${r.subject} ${JSON.stringify(r.attributes)}`);
+console.log(`\n${access.reviews} SubjectAccessReviews; allowed beyond the specs: ${access.beyondSpecs.length}; named by a spec but denied: ${access.missing.length}; ${memberBindings} member RoleBindings`);
+console.log(`paths or permissions beyond the specs: ${beyond}`);
 mkdirSync(new URL('bench/results/', ROOT), { recursive: true });
 writeFileSync(new URL('bench/results/isolation.json', ROOT), `${JSON.stringify(report, null, 2)}\n`);
