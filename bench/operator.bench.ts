@@ -338,7 +338,15 @@ function renderCost(n: number): number {
 const BUNDLE = await buildOperator();
 
 const results: Record<string, unknown> = {
-  machine: { nproc: cpus().length, cpu: cpus()[0]?.model, memoryGB: round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() },
+  machine: {
+    nproc: cpus().length,
+    cpu: cpus()[0]?.model,
+    memoryGB: round(totalmem() / 2 ** 30),
+    node: process.version,
+    date: new Date().toISOString(),
+    // CPUs each side may use: the API server's (BENCH_CLUSTER_CPUS), and this process's, which the operator inherits.
+    cpusAllowed: { apiServer: process.env.BENCH_CLUSTER_CPUS ?? 'all', benchAndOperator: /^Cpus_allowed_list:\s*(.+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 'unknown' },
+  },
   method: {
     operator: `sde-operator run (the image's bundle, dist/sde-operator.mjs) as a child process (--concurrency ${CONCURRENCY}), devcluster in another child process; from the first Enclave create to every Enclave and Workspace Ready=True; requests from its /metrics (sde_api_requests_total), memory from /proc/<pid>/status (VmHWM, VmRSS)`,
     floor: `the same children rendered by constructs and server-side applied with applyAll through a KubeClient (${FLOOR_WORKERS} at once), no status writes; the same user creates the CRs; until every StatefulSet has a ready replica`,
@@ -381,9 +389,14 @@ for (const n of SIZES) {
     operatorRssMB: op.rssMB,
     objectsManaged: op.objectsManaged,
     cpuSeconds: { floor: floor.cpu, operator: op.cpu },
+    // The API server runs on one Node thread, and the floor keeps that thread nearly always busy
+    // (it is the floor's bottleneck). So the extra work the operator asks of it (watches, status
+    // patches, Events) is roughly a lower bound on operator/floor, however little CPU the operator
+    // itself uses.
+    apiServerCpuOperatorOverFloor: round(op.cpu.apiServerS / floor.cpu.apiServerS, 2),
   };
   converge.push(row);
-  log(`ratios N=${n}: operator/floor ${row.operatorOverFloor}, operator/kubectl ${row.operatorOverKubectl ?? 'n/a'}`);
+  log(`ratios N=${n}: operator/floor ${row.operatorOverFloor}, operator/kubectl ${row.operatorOverKubectl ?? 'n/a'}, API server CPU operator/floor ${row.apiServerCpuOperatorOverFloor}`);
 }
 
 if (converge.length >= 2) {

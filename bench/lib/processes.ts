@@ -40,10 +40,19 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-/** Starts `bench/lib/devcluster-worker.ts` with `options` (and BENCH_CLUSTER_NODE_FLAGS, e.g. `--cpu-prof`); resolves once it serves. */
+/**
+ * Starts `bench/lib/devcluster-worker.ts` with `options` (and BENCH_CLUSTER_NODE_FLAGS, e.g.
+ * `--cpu-prof`); resolves once it serves. BENCH_CLUSTER_CPUS (a `taskset` CPU list, Linux only)
+ * keeps the API server on those CPUs, e.g. `BENCH_CLUSTER_CPUS=0 taskset -c 1 npm run bench` gives
+ * it a core of its own and everything else the other.
+ */
 export async function startClusterProcess(options: DevClusterOptions): Promise<ClusterProcess> {
   const execArgv = (process.env.BENCH_CLUSTER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(NODE, [...execArgv, new URL('bench/lib/devcluster-worker.ts', ROOT).pathname, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const command = [NODE, ...execArgv, new URL('bench/lib/devcluster-worker.ts', ROOT).pathname, JSON.stringify(options)];
+  const cpus = process.env.BENCH_CLUSTER_CPUS;
+  // taskset execs the command, so the child's pid stays the API server's (CPU time is read by pid).
+  const [file, ...args] = cpus ? ['taskset', '-c', cpus, ...command] : command;
+  const child = spawn(file!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const first = await new Promise<string>((resolve, reject) => {
     lines.once('line', resolve);
