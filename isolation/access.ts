@@ -3,7 +3,7 @@
 // the enclaves' specs name. The expectation is written here from the meaning of the member roles
 // in the API (api/enclave.ts), not read from the Roles the constructs render, so a Role that grants
 // too much or too little shows up as a difference.
-import { accessActive, enclaveNamespace, WORKSPACE_ROLES } from '../api/enclave.ts';
+import { accessActive, enclaveNamespace, MEMBER_ROLES, WORKSPACE_ROLES } from '../api/enclave.ts';
 import type { EnclaveSpec, MemberRole } from '../api/enclave.ts';
 import { GROUP } from '../api/meta.ts';
 
@@ -46,7 +46,7 @@ export interface AccessProbe {
 
 /** The question put to the authorizer and its answer, with what the specs say it should be. */
 export interface AccessReview {
-  subject: string;
+  subject: AccessSubject;
   attributes: AccessAttributes;
   row: string;
   expected: boolean;
@@ -56,7 +56,6 @@ export interface AccessReview {
 /** Asks the cluster whether `subject` may do `attributes`. */
 export type AccessAsker = (subject: AccessSubject, attributes: AccessAttributes) => Promise<boolean>;
 
-const EVERY_ROLE: readonly MemberRole[] = ['researcher', 'lead', 'data-manager', 'output-checker'];
 const NOBODY: readonly MemberRole[] = [];
 const CORE = '';
 
@@ -84,12 +83,12 @@ const probe = (row: string, verb: string, group: string, resource: string, roles
  * data-manager, in addition, manages dataset claims; output-checker is read-only.
  */
 export const ACCESS_PROBES: readonly AccessProbe[] = [
-  ...['get', 'list', 'watch'].flatMap((verb) => [probe(READ, verb, GROUP, 'workspaces', EVERY_ROLE), probe(READ, verb, GROUP, 'federatedjobs', EVERY_ROLE)]),
-  probe(READ, 'get', GROUP, 'workspaces', EVERY_ROLE, { subresource: 'status' }),
-  probe(READ, 'get', GROUP, 'federatedjobs', EVERY_ROLE, { subresource: 'status' }),
-  probe(READ, 'get', CORE, 'pods', EVERY_ROLE),
-  probe(READ, 'list', CORE, 'pods', EVERY_ROLE),
-  probe(READ, 'get', CORE, 'pods', EVERY_ROLE, { subresource: 'log' }),
+  ...['get', 'list', 'watch'].flatMap((verb) => [probe(READ, verb, GROUP, 'workspaces', MEMBER_ROLES), probe(READ, verb, GROUP, 'federatedjobs', MEMBER_ROLES)]),
+  probe(READ, 'get', GROUP, 'workspaces', MEMBER_ROLES, { subresource: 'status' }),
+  probe(READ, 'get', GROUP, 'federatedjobs', MEMBER_ROLES, { subresource: 'status' }),
+  probe(READ, 'get', CORE, 'pods', MEMBER_ROLES),
+  probe(READ, 'list', CORE, 'pods', MEMBER_ROLES),
+  probe(READ, 'get', CORE, 'pods', MEMBER_ROLES, { subresource: 'log' }),
   ...['create', 'update', 'patch', 'delete'].flatMap((verb) => [probe(RUN, verb, GROUP, 'workspaces', WORKSPACE_ROLES), probe(RUN, verb, GROUP, 'federatedjobs', WORKSPACE_ROLES)]),
   probe(OBSERVE, 'list', CORE, 'events', ['lead']),
   probe(OBSERVE, 'list', 'events.k8s.io', 'events', ['lead']),
@@ -210,7 +209,7 @@ export async function reviewAccess(enclaves: readonly EnclaveAccess[], ask: Acce
       const index = next++;
       const { subject, probe: p, namespace } = questions[index]!;
       const attributes = attributesOf(p, namespace, subject);
-      reviews[index] = { subject: subject.label, attributes, row: p.row, expected: expectedAccess(subject, p, namespace), allowed: await ask(subject, attributes) };
+      reviews[index] = { subject, attributes, row: p.row, expected: expectedAccess(subject, p, namespace), allowed: await ask(subject, attributes) };
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
@@ -234,17 +233,16 @@ export interface AccessSummary {
 }
 
 /** Tallies reviews into the printed rows and picks out every difference from the specs. */
-export function summariseAccess(reviews: readonly AccessReview[], subjects: ReadonlyMap<string, AccessSubject>): AccessSummary {
+export function summariseAccess(reviews: readonly AccessReview[]): AccessSummary {
   const rows = new Map<string, AccessRow>(ACCESS_ROWS.map((row) => [row, {
     row,
-    ownNamespace: Object.fromEntries(EVERY_ROLE.map((role) => [role, { allowed: 0, asked: 0 }])) as AccessRow['ownNamespace'],
+    ownNamespace: Object.fromEntries(MEMBER_ROLES.map((role) => [role, { allowed: 0, asked: 0 }])) as AccessRow['ownNamespace'],
     elsewhere: { allowed: 0, asked: 0 },
   }]));
   for (const r of reviews) {
     const row = rows.get(r.row)!;
-    const subject = subjects.get(r.subject);
-    const own = subject?.role !== undefined && subject.enclave !== undefined && r.attributes.namespace === enclaveNamespace(subject.enclave);
-    const cell = own ? row.ownNamespace[subject!.role!] : row.elsewhere;
+    const { role, enclave } = r.subject;
+    const cell = role !== undefined && enclave !== undefined && r.attributes.namespace === enclaveNamespace(enclave) ? row.ownNamespace[role] : row.elsewhere;
     cell.asked += 1;
     if (r.allowed) cell.allowed += 1;
   }
@@ -254,10 +252,4 @@ export function summariseAccess(reviews: readonly AccessReview[], subjects: Read
     beyondSpecs: reviews.filter((r) => r.allowed && !r.expected),
     missing: reviews.filter((r) => !r.allowed && r.expected),
   };
-}
-
-/** Every subject the enclaves name (and the non-member), by label, for {@link summariseAccess}. */
-export function subjectsByLabel(enclaves: readonly EnclaveAccess[], now: Date = new Date()): Map<string, AccessSubject> {
-  const all = [...enclaves.flatMap((e) => subjectsOf(e, now)), NON_MEMBER];
-  return new Map(all.map((s) => [s.label, s]));
 }

@@ -11,7 +11,7 @@ import { chaosSite, createFleet, readiness } from '../bench/lib/chaos.ts';
 import { FLEET_SITE, ROOT } from '../bench/lib/fleet.ts';
 import type { KubeObject } from '../constructs/objects.ts';
 import { enclave as enclaveSchema } from '../api/enclave.ts';
-import { canConnect, namespacesOf, podAddresses, podsOf, policiesOf, reviewAccess, subjectAccessReviewer, subjectsByLabel, summariseAccess } from '../isolation/index.ts';
+import { canConnect, namespacesOf, podAddresses, podsOf, policiesOf, reviewAccess, subjectAccessReviewer, summariseAccess } from '../isolation/index.ts';
 import type { ClusterModel, Endpoint, PodModel } from '../isolation/index.ts';
 import { SdeKinds } from '../operator/kinds.ts';
 import { createOperator } from '../operator/operator.ts';
@@ -34,9 +34,7 @@ const objects = [...(await all(Kinds.Namespace)), ...(await all(Kinds.NetworkPol
 // RBAC: every member, workload ServiceAccount and a non-member asked the catalogue in their own
 // namespace, three neighbours' and at cluster scope, and the widest questions in every namespace.
 const enclaves = (await all(SdeKinds.Enclave)).map((e) => enclaveSchema.parse(e)).filter((e) => e.metadata.name.startsWith('iso-')).map((e) => ({ name: e.metadata.name, spec: e.spec }));
-const now = new Date();
-const reviews = await reviewAccess(enclaves, subjectAccessReviewer(site.kubeConfig), { now });
-const access = summariseAccess(reviews, subjectsByLabel(enclaves, now));
+const access = summariseAccess(await reviewAccess(enclaves, subjectAccessReviewer(site.kubeConfig)));
 const memberBindings = (await all(Kinds.RoleBinding)).filter((b) => b.metadata?.namespace?.startsWith('sde-iso-')).length;
 await operator.stop();
 await site.observer.stop();
@@ -88,7 +86,7 @@ console.log(`\ngateway → workspace pods :8888 allowed: ${report.gatewayToWorks
 const cell = (c: { allowed: number; asked: number }): string => (c.asked === 0 ? '—' : `${c.allowed} / ${c.asked}`);
 console.log('| may … (allowed / asked) | researcher | lead | data-manager | output-checker | elsewhere |\n|---|---|---|---|---|---|');
 for (const r of access.rows) console.log(`| ${r.row} | ${cell(r.ownNamespace.researcher)} | ${cell(r.ownNamespace.lead)} | ${cell(r.ownNamespace['data-manager'])} | ${cell(r.ownNamespace['output-checker'])} | ${cell(r.elsewhere)} |`);
-for (const r of [...access.beyondSpecs, ...access.missing].slice(0, 20)) console.log(`${r.allowed ? 'BEYOND THE SPECS' : 'MISSING'}: ${r.subject} ${JSON.stringify(r.attributes)}`);
+for (const r of [...access.beyondSpecs, ...access.missing].slice(0, 20)) console.log(`${r.allowed ? 'BEYOND THE SPECS' : 'MISSING'}: ${r.subject.label} ${JSON.stringify(r.attributes)}`);
 console.log(`\n${access.reviews} SubjectAccessReviews; allowed beyond the specs: ${access.beyondSpecs.length}; named by a spec but denied: ${access.missing.length}; ${memberBindings} member RoleBindings`);
 console.log(`paths or permissions beyond the specs: ${beyond}`);
 mkdirSync(new URL('bench/results/', ROOT), { recursive: true });

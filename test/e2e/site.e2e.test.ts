@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { allCustomResourceDefinitions } from '../../api/crd.ts';
 import { enclave as enclaveSchema } from '../../api/enclave.ts';
-import { reviewAccess, subjectAccessReviewer, subjectsByLabel, summariseAccess } from '../../isolation/index.ts';
+import { reviewAccess, subjectAccessReviewer, summariseAccess } from '../../isolation/index.ts';
 import { createOperator } from '../../operator/operator.ts';
 import { createLogger, KubeClient } from '../../operator/runtime/index.ts';
 import type { Manager } from '../../operator/runtime/index.ts';
@@ -83,10 +83,10 @@ describe.skipIf(!kubeconfig)(`the operator on the cluster in KUBECONFIG (run ${R
   it('gives each member what the role means in the enclave, asked of the cluster with SubjectAccessReview', async () => {
     const live = enclaveSchema.parse(await get(SDE, 'Enclave', RUN));
     const enclaves = [{ name: RUN, spec: live.spec }];
-    const summary = summariseAccess(await reviewAccess(enclaves, subjectAccessReviewer(kubeConfig), { neighbours: 0 }), subjectsByLabel(enclaves));
+    const summary = summariseAccess(await reviewAccess(enclaves, subjectAccessReviewer(kubeConfig), { neighbours: 0 }));
     // Only this enclave's namespace and cluster scope are asked: the cluster's other bindings are the site's business.
-    expect(summary.beyondSpecs.map((r) => `${r.subject} ${JSON.stringify(r.attributes)}`)).toEqual([]);
-    expect(summary.missing.map((r) => `${r.subject} ${JSON.stringify(r.attributes)}`)).toEqual([]);
+    expect(summary.beyondSpecs.map((r) => `${r.subject.label} ${JSON.stringify(r.attributes)}`)).toEqual([]);
+    expect(summary.missing.map((r) => `${r.subject.label} ${JSON.stringify(r.attributes)}`)).toEqual([]);
   });
 
   it('runs the example workspaces (pods awaited only with E2E_EXPECT_PODS=1)', async () => {
