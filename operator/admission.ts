@@ -5,8 +5,7 @@ import type { z } from 'zod';
 import type { Enclave } from '../api/enclave.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import type { Finding } from '../policy/index.ts';
-import { enclave as enclaveSchema } from '../api/enclave.ts';
-import { accessState, durationMs, wakeAtNextChange } from './enclave/access.ts';
+import { durationMs, liveAccessState, wakeAtNextChange } from './enclave/access.ts';
 import { enclaveNameOf, lookupEnclave } from './enclave/lookup.ts';
 import { gpuQuotaRefusal } from './gpu-budget.ts';
 import { SdeKinds } from './kinds.ts';
@@ -57,15 +56,15 @@ export async function admitWorkload<T>(ctx: ReconcileContext, live: Readonly<Kub
  * keeps running; once its enclave's access has ended, that is stopped before the refusal is
  * reported: StatefulSets and Deployments scaled to zero, Jobs suspended, each by a JSON patch of
  * that one field (nothing else of them changes, nothing is deleted). While access lasts, the next
- * access change wakes this key. An enclave that fails its schema has no clock to read: its own
- * refusal says so. An admitted workload stops through its render instead.
+ * access change wakes this key. The clock is read from the enclave's access period alone, so an
+ * enclave that fails its schema elsewhere still stops its workloads on time. An admitted workload
+ * stops through its render instead.
  */
 async function stopWhenAccessEnded<T>(ctx: ReconcileContext, live: Readonly<KubernetesObject>, site: SiteConfig, now: Date, rules: WorkloadRules<T>): Promise<void> {
   const enclaveName = enclaveNameOf(live.metadata?.namespace);
   const enclaveLive = enclaveName === undefined ? undefined : ctx.cache(SdeKinds.Enclave).get(enclaveName);
-  const enclave = enclaveLive === undefined ? undefined : checkSpec(enclaveSchema, enclaveLive);
-  if (enclaveName === undefined || !enclave?.ok) return;
-  const access = accessState(enclave.value.spec, now, durationMs(site.expiryWarning));
+  const access = enclaveLive === undefined ? undefined : liveAccessState(enclaveLive, now, durationMs(site.expiryWarning));
+  if (enclaveName === undefined || access === undefined) return;
   if (access.active) {
     wakeAtNextChange(ctx, access, now);
     return;

@@ -1,6 +1,6 @@
 // Time-limited access (Five Safes "safe people"): where an enclave stands against its clock, and
 // when that next changes, so the reconciler can set a timer instead of polling.
-import { effectiveExpiry } from '../../api/enclave.ts';
+import { effectiveExpiry, enclaveSpec } from '../../api/enclave.ts';
 import type { EnclaveSpec } from '../../api/enclave.ts';
 
 /** Why access is or is not in force. */
@@ -31,6 +31,16 @@ export function accessState(spec: Pick<EnclaveSpec, 'access'>, now: Date, warnBe
   }
   const expiringSoon = t >= warnAt;
   return { active: true, reason: 'Active', effectiveExpiresAt: end, expiringSoon, nextChange: new Date(expiringSoon ? end.getTime() : warnAt) };
+}
+
+/**
+ * Access of a live Enclave read from its `spec.access` alone, so its clock runs even when another
+ * part of the spec fails the schema (stored under an older, looser CRD, say): an invalid dataset
+ * must not keep members in past their end. Undefined when the access block itself is unreadable.
+ */
+export function liveAccessState(live: unknown, now: Date, warnBeforeMs: number): AccessState | undefined {
+  const parsed = enclaveSpec.shape.access.safeParse((live as { spec?: { access?: unknown } } | undefined)?.spec?.access);
+  return parsed.success ? accessState({ access: parsed.data }, now, warnBeforeMs) : undefined;
 }
 
 // Timers longer than this are re-armed instead (setTimeout overflows at 2^31 ms).

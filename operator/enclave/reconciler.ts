@@ -12,7 +12,7 @@ import { findCondition, formatConditionTime, setConditions, summarizeReady } fro
 import type { Condition, ConditionUpdate, ControllerOptions, ReconcileContext, ReconcileResult } from '../runtime/index.ts';
 import { RenderMemo, renderInputs } from '../render-memo.ts';
 import { applyOrReport, checkSpec, refusalFromFindings, refuse } from '../spec.ts';
-import { accessState, durationMs, wakeAtNextChange } from './access.ts';
+import { accessState, durationMs, liveAccessState, wakeAtNextChange } from './access.ts';
 import { enclaveNameOf } from './lookup.ts';
 import type { AccessState } from './access.ts';
 
@@ -75,8 +75,12 @@ async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControlle
 
   const checked = checkSpec(enclaveSchema, live);
   if (!checked.ok) {
-    await refuse(ctx, checked.refusal, { now });
-    return;
+    // Nothing is built for an invalid spec, but access still ends on time when its period is readable.
+    const access = liveAccessState(live, now, durationMs(site.expiryWarning));
+    const wake = access && wakeAtNextChange(ctx, access, now);
+    if (access && !access.active) await revokeMembers(ctx, ctx.name, enclaveNamespace(ctx.name));
+    await refuse(ctx, checked.refusal, { now, also: access && !access.active ? [accessCondition(access)] : [] });
+    return wake;
   }
   const enclave = checked.value;
   const access = accessState(enclave.spec, now, durationMs(site.expiryWarning));

@@ -4,6 +4,7 @@
 // devcluster with the real operator.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { allCustomResourceDefinitions } from '../../api/crd.ts';
 import { KubeApiError } from '../../operator/runtime/errors.ts';
 import { KubeClient } from '../../operator/runtime/kube.ts';
 import { enclaveName, fleetEnclave, fleetWorkspaces } from '../../bench/lib/fleet.ts';
@@ -109,6 +110,35 @@ describe('revocation at expiry', () => {
     }, 15_000);
     // Only the replicas changed: the refused image was never rolled out.
     expect(stopped.spec.template).toEqual(running?.spec.template);
+  });
+
+  it('removes them, and stops the workspaces, of an enclave whose spec stopped passing the operator\'s schema', async () => {
+    const { name, doc, beforeExpiry } = await expiringEnclave('invalid', 12);
+    if (site === undefined) throw new Error('expected a site');
+    const namespace = `sde-${name}`;
+    const ws = fleetWorkspaces(0, { prefix: 'invalid' })[0] as Manifest;
+    await site.apply([ws]);
+    await site.waitFor('workspace Ready', async () => conditionOf(await site!.get(SDE, 'Workspace', ws.metadata?.name ?? '', namespace), 'Ready')?.status === 'True');
+
+    // As if the Enclave CRD installed were an older, looser one than the operator's schema: the API
+    // server stores a spec the operator refuses (here a negative GPU count).
+    const crd = allCustomResourceDefinitions().find((c) => c.file.startsWith('enclaves.'))!.crd as { spec: { versions: { schema: { openAPIV3Schema: { properties: Record<string, unknown> } } }[] } };
+    for (const version of crd.spec.versions) version.schema.openAPIV3Schema.properties.spec = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+    await site.apply([crd as unknown as KubernetesObject]);
+    const invalid: Manifest = { ...doc, spec: { ...doc.spec, resources: { ...(doc.spec.resources as object), gpus: -1 } } };
+    await site.apply([invalid]);
+    await site.waitFor('the spec refused', async () => conditionOf(await site!.get(SDE, 'Enclave', name), 'SpecValid')?.reason === 'InvalidSpec');
+    beforeExpiry();
+    expect(await bindings(name), 'an invalid spec changes nothing while access lasts').toBeGreaterThan(0);
+
+    await site.waitFor('member bindings removed at expiry', async () => (await bindings(name)) === 0, 15_000);
+    await site.waitFor('workspace scaled to zero at expiry', async () => (await site!.get<Obj>('apps/v1', 'StatefulSet', ws.metadata?.name ?? '', namespace))?.spec?.replicas === 0, 15_000);
+    const expired = await site.waitFor('access reported ended', async () => {
+      const e = await site!.get<Obj>(SDE, 'Enclave', name);
+      return conditionOf(e, 'AccessActive')?.reason === 'Expired' && e;
+    });
+    expect(conditionOf(expired, 'SpecValid')).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
+    expect(conditionOf(expired, 'SpecValid')?.message).toContain('spec.resources.gpus');
   });
 
   it('when many enclaves expire at once, removes every binding and stops every workspace before reporting any of them', async () => {
