@@ -390,9 +390,9 @@ for (const n of SIZES) {
     objectsManaged: op.objectsManaged,
     cpuSeconds: { floor: floor.cpu, operator: op.cpu },
     // The API server runs on one Node thread, and the floor keeps that thread nearly always busy
-    // (it is the floor's bottleneck). So the extra work the operator asks of it (watches, status
-    // patches, Events) is roughly a lower bound on operator/floor, however little CPU the operator
-    // itself uses.
+    // (it is the floor's bottleneck). With the API server on a core of its own (BENCH_CLUSTER_CPUS),
+    // this ratio is the extra work the operator asks of it (watches, status patches, Events). On
+    // shared cores it also counts the slowdown the operator's own CPU causes the API server.
     apiServerCpuOperatorOverFloor: round(op.cpu.apiServerS / floor.cpu.apiServerS, 2),
   };
   converge.push(row);
