@@ -33,6 +33,13 @@ describe('revocation at expiry', () => {
       return conditionOf(e, 'Ready')?.status === 'True' && e;
     });
 
+  /** The enclave once its status reports access ended (AccessActive=False, Expired). */
+  const reportedExpired = (name: string): Promise<Obj> =>
+    site!.waitFor(`${name} reported expired`, async () => {
+      const e = await site!.get<Obj>(SDE, 'Enclave', name);
+      return conditionOf(e, 'AccessActive')?.reason === 'Expired' && e;
+    });
+
   /** A site with its operator and one enclave of `prefix` expiring `seconds` from now, Ready, its members bound. */
   const expiringEnclave = async (prefix: string, seconds: number): Promise<{ name: string; doc: Manifest; beforeExpiry: () => void }> => {
     site = await startTestSite();
@@ -60,10 +67,7 @@ describe('revocation at expiry', () => {
     expect(await bindings(name), 'a refused edit changes nothing while access lasts').toBeGreaterThan(0);
 
     await site.waitFor('member bindings removed at expiry', async () => (await bindings(name)) === 0, 15_000);
-    const expired = await site.waitFor('access reported ended', async () => {
-      const e = await site!.get<Obj>(SDE, 'Enclave', name);
-      return conditionOf(e, 'AccessActive')?.reason === 'Expired' && e;
-    });
+    const expired = await reportedExpired(name);
     expect(conditionOf(expired, 'SpecValid')).toMatchObject({ status: 'False', reason: 'EgressNotAllowed' });
     expect(conditionOf(expired, 'Ready')?.status).toBe('False');
   });
@@ -133,10 +137,7 @@ describe('revocation at expiry', () => {
 
     await site.waitFor('member bindings removed at expiry', async () => (await bindings(name)) === 0, 15_000);
     await site.waitFor('workspace scaled to zero at expiry', async () => (await site!.get<Obj>('apps/v1', 'StatefulSet', ws.metadata?.name ?? '', namespace))?.spec?.replicas === 0, 15_000);
-    const expired = await site.waitFor('access reported ended', async () => {
-      const e = await site!.get<Obj>(SDE, 'Enclave', name);
-      return conditionOf(e, 'AccessActive')?.reason === 'Expired' && e;
-    });
+    const expired = await reportedExpired(name);
     expect(conditionOf(expired, 'SpecValid')).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
     expect(conditionOf(expired, 'SpecValid')?.message).toContain('spec.resources.gpus');
   });
@@ -176,7 +177,7 @@ describe('revocation at expiry', () => {
     });
 
     for (const name of names) {
-      await site.waitFor(`${name} reported expired`, async () => conditionOf(await site!.get(SDE, 'Enclave', name), 'AccessActive')?.reason === 'Expired', 20_000);
+      await reportedExpired(name);
       await site.waitFor(`${name}'s workspace reported suspended`, async () => (await site!.get<Obj>(SDE, 'Workspace', 'patel-rstudio', `sde-${name}`))?.status?.phase === 'Suspended');
     }
     const revocations = writes.filter((w) => w.startsWith('revoke'));
