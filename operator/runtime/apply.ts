@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeClient } from './kube.ts';
+import { leaveHandedOverFields } from './handover.ts';
 import { APPLIED_HASH_ANNOTATION, FIELD_MANAGER } from './labels.ts';
 import { identityOf } from './resources.ts';
 
@@ -102,15 +103,29 @@ export function withDesiredHash<T extends KubernetesObject>(object: T, hash: str
 }
 
 /**
+ * True for the values a built-in kind's typed round trip does not store: the API server decodes
+ * into Go structs whose non-pointer `omitempty` fields drop `false`, `0`, `""`, `[]` and `{}`
+ * (checked on kube-apiserver 1.23: `hostNetwork: false`, `externalIPs: []`, a volume's
+ * `storageClassName: ""`). Where such a value is desired, an absent live field says the same.
+ */
+function isZeroValue(value: unknown): boolean {
+  if (value === false || value === 0 || value === '') return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return value !== null && typeof value === 'object' && Object.keys(value).length === 0;
+}
+
+/**
  * True when every field set in `desired` has the same value in `live`; fields only in `live`
- * (server defaults, other managers' fields, status) are ignored. Arrays must have the same
- * length, element by element. Caveat: values the server normalises (quantities like `0.5` vs
- * `500m`) look different, so the render should use the canonical form or pay one write per reconcile.
+ * (server defaults, other managers' fields, status) are ignored, and a desired zero value matches
+ * an absent field (see {@link isZeroValue}). Arrays must have the same length, element by
+ * element. Caveat: values the server normalises otherwise (quantities like `0.5` vs `500m`) look
+ * different, so the render should use the canonical form or pay one no-op apply per live change.
  */
 export function containsDesired(live: unknown, desired: unknown): boolean {
   if (live === desired) return true;
   if (desired === undefined) return true;
   if (desired === null) return live === null || live === undefined;
+  if (live === undefined && isZeroValue(desired)) return true;
   if (Array.isArray(desired)) {
     return Array.isArray(live) && live.length === desired.length && desired.every((item, index) => containsDesired(live[index], item));
   }
@@ -122,24 +137,33 @@ export function containsDesired(live: unknown, desired: unknown): boolean {
   return live === desired;
 }
 
+// Live objects (cached, frozen: a new object for every version) on which the server answered an
+// apply of the desired state with this hash without a new resourceVersion: it already holds that
+// state, whatever the comparison below says about fields the server stores in its own form.
+const settledOn = new WeakMap<object, string>();
+
 /**
  * True when applying `desired` would change nothing: the live object carries the hash of this
  * exact desired state (so no field was dropped since) and still holds every desired value (so
- * nobody changed them since).
+ * nobody changed them since), or the server already answered an apply of it on this very
+ * version of the object without writing. Fields handed over to a controller are compared as
+ * they would be sent (see {@link leaveHandedOverFields}).
  */
 export function isUpToDate(live: Readonly<KubernetesObject> | undefined, desired: KubernetesObject, hash: string = desiredHash(desired)): boolean {
   if (!live) return false;
   if (live.metadata?.annotations?.[APPLIED_HASH_ANNOTATION] !== hash) return false;
-  const { status: _status, ...fields } = desired as KubernetesObject & { status?: unknown };
+  if (settledOn.get(live) === hash) return true;
+  const { status: _status, ...fields } = leaveHandedOverFields(desired, live) as KubernetesObject & { status?: unknown };
   return containsDesired(live, fields);
 }
 
 /**
  * Server-side applies the whole desired state with one field manager and `force`, rank by rank
  * (namespace and network policies before workloads); objects in one rank go in parallel. An
- * object whose live copy already matches (see {@link isUpToDate}) causes no request at all. When
- * an object fails, its rank finishes, later ranks are not tried (deny-first must hold) and an
- * {@link ApplyError} is thrown.
+ * object whose live copy already matches (see {@link isUpToDate}) causes no request at all, and
+ * one the server answers without a new resourceVersion counts as unchanged. Fields handed over
+ * to Kubernetes' controllers are not sent again once they own them. When an object fails, its
+ * rank finishes, later ranks are not tried (deny-first must hold) and an {@link ApplyError} is thrown.
  */
 export async function applyAll(client: KubeClient, desired: readonly KubernetesObject[], options: ApplyOptions = {}): Promise<ApplyResult> {
   const order = options.order ?? kindRank;
@@ -157,13 +181,22 @@ export async function applyAll(client: KubeClient, desired: readonly KubernetesO
       (ranks.get(rank) ?? []).map(async (object) => {
         const identity = identityOf(object);
         const hash = desiredHash(object);
-        if (isUpToDate(options.live?.(object), object, hash)) {
+        const live = options.live?.(object);
+        if (isUpToDate(live, object, hash)) {
           result.unchanged.push(identity);
           return;
         }
         try {
-          const stored = await client.apply(withDesiredHash(object, hash), { fieldManager: options.fieldManager ?? FIELD_MANAGER, force: options.force ?? true });
-          result.written.push({ identity, object: stored, resourceVersion: stored.metadata?.resourceVersion ?? '' });
+          const sent = withDesiredHash(leaveHandedOverFields(object, live), hash);
+          const stored = await client.apply(sent, { fieldManager: options.fieldManager ?? FIELD_MANAGER, force: options.force ?? true });
+          const resourceVersion = stored.metadata?.resourceVersion ?? '';
+          if (live !== undefined && resourceVersion !== '' && resourceVersion === live.metadata?.resourceVersion) {
+            // A no-op on the server: no watch event follows, and none must be waited for.
+            settledOn.set(live, hash);
+            result.unchanged.push(identity);
+            return;
+          }
+          result.written.push({ identity, object: stored, resourceVersion });
         } catch (error) {
           failures.push({ identity, error });
         }

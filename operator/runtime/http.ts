@@ -3,6 +3,13 @@ import { HttpMethod, RequestContext, ResponseContext, wrapHttpLibrary, type Http
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { KubeApiError } from './errors.ts';
+import packageJson from '../../package.json' with { type: 'json' };
+
+/**
+ * Sent on every request the operator makes (applies, patches, reads, watches, Events, the Lease),
+ * so the API server's audit log can tell the operator's writes from anyone else's.
+ */
+export const USER_AGENT = `sde-operator/${packageJson.version} (node ${process.version})`;
 
 /**
  * client-node's requests sent with undici's `request()` instead of its `fetch()`. client-node
@@ -19,7 +26,7 @@ export const undiciHttpLibrary: HttpLibrary = wrapHttpLibrary({
     const body = context.getBody();
     const response = await request(context.getUrl(), {
       method: context.getHttpMethod(),
-      headers: context.getHeaders(),
+      headers: { ...context.getHeaders(), 'User-Agent': USER_AGENT },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : String(body) }),
       dispatcher: context.getDispatcher(),
       signal: context.getSignal(),
@@ -85,7 +92,7 @@ export async function openWatch(kubeConfig: KubeConfig, watch: WatchRequest): Pr
   controller.signal.addEventListener('abort', () => (ended = true), { once: true });
   request(url, {
     method: 'GET',
-    headers: { ...context.getHeaders(), accept: 'application/json' },
+    headers: { ...context.getHeaders(), accept: 'application/json', 'User-Agent': USER_AGENT },
     dispatcher: context.getDispatcher(),
     signal: controller.signal,
     headersTimeout: watch.inactivityMs,

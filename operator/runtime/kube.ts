@@ -374,12 +374,12 @@ function connect(source: KubeConfig, metrics: OperatorMetrics | undefined): Conn
   const kubeConfig = new PooledKubeConfig(source);
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster) throw new KubeConfigError('expected a kubeconfig with a current cluster, but found none');
-  // What KubeConfig.makeApiClient builds, with undici's request() as the HTTP library (see http.ts).
+  // What KubeConfig.makeApiClient builds, with undici's request() as the HTTP library (see http.ts),
+  // which also names the operator in every request's User-Agent.
   const configuration = createConfiguration({
     baseServer: new ServerConfiguration(cluster.server, {}),
     authMethods: { default: kubeConfig },
     httpApi: undiciHttpLibrary,
-    promiseMiddleware: [{ pre: async (context) => (context.setHeaderParam('User-Agent', USER_AGENT), context), post: async (response) => response }],
   });
   const raw = new RawObjectApi(configuration);
   // KubernetesObjectApi.makeApiClient does this too: objects without a namespace land in the context's.
@@ -394,5 +394,3 @@ function connect(source: KubeConfig, metrics: OperatorMetrics | undefined): Conn
     metrics,
   };
 }
-
-const USER_AGENT = `sde-operator (node ${process.version})`;

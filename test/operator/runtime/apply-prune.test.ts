@@ -1,6 +1,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { containsDesired, desiredHash, isUpToDate, kindRank, withDesiredHash } from '../../../operator/runtime/apply.ts';
+import { applyAll, containsDesired, desiredHash, isUpToDate, kindRank, withDesiredHash } from '../../../operator/runtime/apply.ts';
+import type { KubeClient } from '../../../operator/runtime/kube.ts';
+import { leaveHandedOverFields } from '../../../operator/runtime/handover.ts';
 import { isProtectedFromPrune, PROTECTED_KINDS } from '../../../operator/runtime/prune.ts';
 
 const policy = {
@@ -53,8 +55,76 @@ describe('apply: is the live object already as desired?', () => {
     [{ a: [{ name: 'x' }] }, { a: [{ name: 'x', defaulted: true }] }, true],
     [{ a: null }, {}, true],
     [{ a: '1' }, { a: 1 }, false],
+    // Zero values a built-in kind's typed round trip does not store (hostNetwork: false, externalIPs: []).
+    [{ a: false }, {}, true],
+    [{ a: [] }, {}, true],
+    [{ a: '' }, {}, true],
+    [{ a: false }, { a: true }, false],
+    [{ a: [] }, { a: ['203.0.113.7'] }, false],
+    [{ a: '' }, { a: 'standard' }, false],
   ])('containsDesired(live=%j ⊇ desired=%j) is %s', (desired, live, expected) => {
     expect(containsDesired(live, desired)).toBe(expected);
+  });
+
+  it('is up to date with a StatefulSet as kube-apiserver stores it: zero values gone, defaults and controller fields added', () => {
+    const desired = {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'ws', namespace: 'sde-a' },
+      spec: { replicas: 1, template: { spec: { hostNetwork: false, hostPID: false, hostIPC: false, containers: [{ name: 'tool', image: 'x' }] } } },
+    };
+    const live = served(desired) as KubernetesObject & { spec: { template: { spec: Record<string, unknown> } } };
+    for (const field of ['hostNetwork', 'hostPID', 'hostIPC']) delete live.spec.template.spec[field];
+    live.spec.template.spec.dnsPolicy = 'ClusterFirst';
+    expect(isUpToDate(live, desired)).toBe(true);
+    live.spec.template.spec.hostNetwork = true;
+    expect(isUpToDate(live, desired)).toBe(false);
+  });
+
+  it('counts an apply the server answers without a new resourceVersion as unchanged, and does not send it again for that version', async () => {
+    // A value the server stores in a form of its own: the comparison cannot see it is the same.
+    const desired = { ...policy, spec: { ...policy.spec, podSelector: { matchLabels: { tier: 'gpu' } } } };
+    const live = served(desired) as KubernetesObject & { spec: { podSelector: unknown } };
+    live.spec.podSelector = { matchExpressions: [{ key: 'tier', operator: 'In', values: ['gpu'] }] };
+    Object.freeze(live);
+    const sent: KubernetesObject[] = [];
+    const server = { assertMayWrite: () => undefined, apply: async (object: KubernetesObject) => (sent.push(object), live) } as unknown as KubeClient;
+    const first = await applyAll(server, [desired], { live: () => live });
+    expect(first).toEqual({ written: [], unchanged: ['networking.k8s.io/NetworkPolicy/sandpit-a/default-deny'] });
+    const second = await applyAll(server, [desired], { live: () => live });
+    expect(second.unchanged).toHaveLength(1);
+    expect(sent).toHaveLength(1);
+  });
+
+  describe('a PersistentVolume reserved for its claim', () => {
+    const reservation = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'sde-a', name: 'data-x' };
+    const volume = { apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'sde-a.x' }, spec: { capacity: { storage: '1Ti' }, claimRef: reservation } };
+    const liveWith = (claimRef: object | undefined): KubernetesObject => {
+      const live = served(volume) as KubernetesObject & { spec: Record<string, unknown> };
+      if (claimRef) live.spec.claimRef = claimRef;
+      else delete live.spec.claimRef;
+      return live;
+    };
+
+    it('sends the reservation while the volume is new or not yet bound', () => {
+      expect(leaveHandedOverFields(volume, undefined)).toBe(volume);
+      expect(leaveHandedOverFields(volume, liveWith(reservation))).toBe(volume);
+      expect(leaveHandedOverFields(volume, liveWith(undefined))).toBe(volume);
+    });
+
+    it('leaves claimRef out once the PV binder has written the claim\'s uid into it, so the binding stays', () => {
+      const bound = liveWith({ ...reservation, uid: 'c-1', resourceVersion: '7' });
+      const sent = leaveHandedOverFields(volume, bound) as typeof volume;
+      expect(sent.spec.claimRef).toBeUndefined();
+      expect(sent.spec.capacity).toEqual(volume.spec.capacity);
+      expect(volume.spec.claimRef).toBe(reservation);
+      expect(isUpToDate(bound, volume)).toBe(true);
+    });
+
+    it('never takes a volume back from a claim it was bound to otherwise', () => {
+      const taken = liveWith({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'elsewhere', name: 'other', uid: 'c-2' });
+      expect((leaveHandedOverFields(volume, taken) as typeof volume).spec.claimRef).toBeUndefined();
+    });
   });
 
   it('orders the namespace and its network policies before workloads', () => {
