@@ -1,9 +1,10 @@
 // `sde-operator crds` and `sde-operator validate`: the API's own commands.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { stringify } from 'yaml';
 import { allCustomResourceDefinitions } from './crd.ts';
+import { parseKubernetesVersion } from './kubernetes-version.ts';
 import { checkDocument, formatProblem, readManifests } from './manifests.ts';
 import type { Problem } from './manifests.ts';
 
@@ -12,13 +13,23 @@ export function toYaml(value: unknown): string {
   return stringify(value, { lineWidth: 0 });
 }
 
-/** `crds`: prints the CRDs as multi-document YAML, or writes one file per kind with --out. */
+/**
+ * `crds`: prints the CRDs as multi-document YAML, or writes one file per kind with --out; with
+ * --kubernetes-version, only the fields that release's API server accepts.
+ */
 export function crdsCommand(): Command {
   return new Command('crds')
     .description('print the CustomResourceDefinitions generated from the API schemas')
     .option('--out <dir>', 'write one file per kind into this folder instead of printing')
-    .action((opts: { out?: string }) => {
-      const crds = allCustomResourceDefinitions();
+    .option('--kubernetes-version <version>', 'the API server\'s release, e.g. 1.23: leaves out the CRD fields it does not know (default: every field, for 1.28 and later)', (value: string) => {
+      try {
+        return parseKubernetesVersion(value);
+      } catch (error) {
+        throw new InvalidArgumentError((error as Error).message);
+      }
+    })
+    .action((opts: { out?: string; kubernetesVersion?: ReturnType<typeof parseKubernetesVersion> }) => {
+      const crds = allCustomResourceDefinitions(opts.kubernetesVersion ? { kubernetesVersion: opts.kubernetesVersion } : {});
       if (opts.out === undefined) {
         process.stdout.write(crds.map(({ crd }) => toYaml(crd)).join('---\n'));
         return;

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ENCLAVE_NAME_MAX, NAMESPACE_PREFIX, enclaveSpec, enclaveStatus } from './enclave.ts';
 import { federatedJobSpec, federatedJobStatus } from './federatedjob.ts';
+import { atLeast, type KubernetesVersion } from './kubernetes-version.ts';
 import { GROUP, VERSION } from './meta.ts';
 import { workspaceSpec, workspaceStatus } from './workspace.ts';
 
@@ -189,7 +190,49 @@ export function customResourceDefinition(def: KindDefinition): JsonSchema {
   };
 }
 
-/** Every CRD of the API, keyed by the file name it is checked in under crds/. */
-export function allCustomResourceDefinitions(): { file: string; crd: JsonSchema }[] {
-  return KINDS.map((def) => ({ file: `${def.plural}.${GROUP}.yaml`, crd: customResourceDefinition(def) }));
+/**
+ * Fields of an `x-kubernetes-validations` rule and the release whose API server first accepts
+ * them; an older one refuses the whole CRD (`unknown field "fieldPath"`).
+ */
+const RULE_FIELDS_SINCE: ReadonlyArray<readonly [field: string, major: number, minor: number]> = [
+  ['messageExpression', 1, 27],
+  ['fieldPath', 1, 28],
+  ['reason', 1, 28],
+  ['optionalOldSelf', 1, 29],
+];
+
+/**
+ * A copy of `node` that a `version` API server accepts. Before 1.25 CEL rules are alpha and off
+ * (and 1.23's cost estimator refuses some of ours), so they go whole and zod alone decides them,
+ * in the operator, which reports a refusal as a condition. From 1.25, each rule keeps what the
+ * release knows.
+ */
+function forRelease(node: unknown, version: KubernetesVersion): unknown {
+  if (Array.isArray(node)) return node.map((item) => forRelease(item, version));
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'x-kubernetes-validations') {
+      if (!atLeast(version, 1, 25)) continue;
+      out[key] = (value as Record<string, unknown>[]).map((rule) =>
+        Object.fromEntries(Object.entries(rule).filter(([field]) => RULE_FIELDS_SINCE.every(([name, major, minor]) => name !== field || atLeast(version, major, minor)))),
+      );
+    } else {
+      out[key] = forRelease(value, version);
+    }
+  }
+  return out;
+}
+
+/**
+ * Every CRD of the API, keyed by the file name it is checked in under crds/. Without a version
+ * they carry every field (what `crds/` holds, for 1.28 and later); with one, only what that
+ * release's API server accepts (see {@link forRelease}).
+ */
+export function allCustomResourceDefinitions(options: { kubernetesVersion?: KubernetesVersion } = {}): { file: string; crd: JsonSchema }[] {
+  const { kubernetesVersion } = options;
+  return KINDS.map((def) => {
+    const crd = customResourceDefinition(def);
+    return { file: `${def.plural}.${GROUP}.yaml`, crd: kubernetesVersion ? (forRelease(crd, kubernetesVersion) as JsonSchema) : crd };
+  });
 }

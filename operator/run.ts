@@ -4,7 +4,8 @@ import { siteConfig } from '../api/siteconfig.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import { API_VERSION } from '../api/meta.ts';
 import { createOperator, DEFAULT_CONCURRENCY } from './operator.ts';
-import { createLogger, loadKubeConfig } from './runtime/index.ts';
+import { createLogger, KubeClient, loadKubeConfig } from './runtime/index.ts';
+import { requireSupportedServer, UnsupportedKubernetesError } from './server-version.ts';
 import { loadSiteConfig } from './site-config.ts';
 
 interface RunFlags {
@@ -60,9 +61,13 @@ export function runCommand(): Command {
     .action(async (flags: RunFlags) => {
       const logger = createLogger({ level: flags.logLevel });
       try {
+        const kubeConfig = loadKubeConfig(flags.kubeconfig ? { kubeconfigPath: flags.kubeconfig } : {});
+        const site = siteFor(flags);
+        const server = await requireSupportedServer(new KubeClient(kubeConfig));
+        logger.info({ kubernetes: `${server.major}.${server.minor}` }, 'API server version supported');
         const operator = createOperator({
-          site: siteFor(flags),
-          kubeConfig: loadKubeConfig(flags.kubeconfig ? { kubeconfigPath: flags.kubeconfig } : {}),
+          site,
+          kubeConfig,
           logger,
           port: flags.port,
           concurrency: Math.max(1, flags.concurrency),
@@ -74,7 +79,9 @@ export function runCommand(): Command {
         logger.info({ site: flags.site, port: operator.port }, 'operator started');
         await operator.done;
       } catch (err) {
-        logger.error({ err }, (err as Error).message);
+        // A refusal to start is one plain line a person reads, not a log record with a stack.
+        if (err instanceof UnsupportedKubernetesError) console.error(`sde-operator: ${err.message}`);
+        else logger.error({ err }, (err as Error).message);
         process.exitCode = 1;
       }
     });

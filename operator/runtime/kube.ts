@@ -268,6 +268,11 @@ export class KubeClient {
     }
   }
 
+  /** The API server's `/version` answer (`major`, `minor`, `gitVersion`…). */
+  async serverVersion(): Promise<{ major?: string; minor?: string; gitVersion?: string }> {
+    return (await this.#request('get', 'version', () => this.#connection.raw.requestJson(HttpMethod.GET, '/version', {}, 'get the server version'))) as { major?: string; minor?: string; gitVersion?: string };
+  }
+
   /**
    * Opens a watch (raw JSON events; see {@link openWatch}). `onDone` is called once, with the
    * error if the stream failed; a stream silent for `inactivityMs` ends with a `TimeoutError`.
