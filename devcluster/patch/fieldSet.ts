@@ -1,7 +1,8 @@
 // Field sets as server-side apply sees them: every leaf path of an object (lists by merge key,
-// sets by value, atomic lists whole), convertible to and from the `fieldsV1` wire format.
+// sets by value, atomic lists, maps and structs whole), convertible to and from the `fieldsV1`
+// wire format.
 import { clone, deepEqual, isPlainObject } from '../store/objects.ts';
-import type { ListSemanticsOf } from './listSemantics.ts';
+import type { ListSemantics, ListSemanticsOf } from './listSemantics.ts';
 
 /** One path element: `f:<field>`, `k:<json of merge keys>`, `v:<json value>` or `.` (the item itself). */
 export type PathElement = string;
@@ -9,31 +10,41 @@ export type PathElement = string;
 /** A set of leaf paths, each serialised with JSON.stringify for cheap membership tests. */
 export type FieldSet = Set<string>;
 
-const META_OWNED = new Set(['labels', 'annotations', 'finalizers', 'ownerReferences']);
+// Metadata a manager can own; name, namespace and the server-set fields are nobody's.
+const META_OWNED = new Set(['generateName', 'labels', 'annotations', 'finalizers', 'ownerReferences']);
 
-function keyElement(item: Record<string, unknown>, keys: string[]): PathElement {
+/** The merge key values of a map-list item, with the schema's defaults for key fields it leaves out. */
+function keyValues(item: Record<string, unknown>, s: Extract<ListSemantics, { type: 'map' }>): Record<string, unknown> {
   const picked: Record<string, unknown> = {};
-  for (const k of [...keys].sort()) if (item[k] !== undefined) picked[k] = item[k];
-  return `k:${JSON.stringify(picked)}`;
+  for (const k of [...s.keys].sort()) {
+    const v = item[k] ?? s.keyDefaults?.[k];
+    if (v !== undefined) picked[k] = v;
+  }
+  return picked;
+}
+
+function keyElement(item: Record<string, unknown>, s: Extract<ListSemantics, { type: 'map' }>): PathElement {
+  return `k:${JSON.stringify(keyValues(item, s))}`;
 }
 
 /** Told each leaf path found (serialised) with the value there. */
 type Sink = (path: string, value: unknown) => void;
 
 function collect(value: unknown, names: string[], prefix: PathElement[], sem: ListSemanticsOf, add: Sink): void {
-  if (isPlainObject(value) && Object.keys(value).length > 0) {
+  if (isPlainObject(value) && Object.keys(value).length > 0 && sem.atomicMap?.(names) !== true) {
     for (const [k, v] of Object.entries(value)) {
       if (v === undefined) continue;
       collect(v, [...names, k], [...prefix, `f:${k}`], sem, add);
     }
     return;
   }
-  if (Array.isArray(value) && value.length > 0) {
+  if (Array.isArray(value)) {
     const s = sem(names);
+    // An empty associative list or set holds no item to own; an empty atomic list is a value.
     if (s.type === 'map') {
       for (const item of value) {
         if (!isPlainObject(item)) continue;
-        const at = [...prefix, keyElement(item, s.keys)];
+        const at = [...prefix, keyElement(item, s)];
         add(JSON.stringify([...at, '.']), item);
         collect(item, names, at, sem, add);
       }
@@ -82,16 +93,24 @@ export function fieldValuesOf(obj: Record<string, unknown>, sem: ListSemanticsOf
   return out;
 }
 
-/** The value at a path, or undefined when absent. */
-export function valueAt(obj: unknown, path: PathElement[]): unknown {
+/**
+ * The value at a path, or undefined when absent. With `sem`, list items are found by their key
+ * as {@link fieldsOf} writes it (key fields an item leaves out take the schema's default).
+ */
+export function valueAt(obj: unknown, path: PathElement[], sem?: ListSemanticsOf): unknown {
   let cur = obj;
+  const names: string[] = [];
   for (const el of path) {
     if (cur === undefined) return undefined;
     if (el === '.') continue;
-    if (el.startsWith('f:')) cur = isPlainObject(cur) ? cur[el.slice(2)] : undefined;
-    else if (el.startsWith('k:')) {
+    if (el.startsWith('f:')) {
+      cur = isPlainObject(cur) ? cur[el.slice(2)] : undefined;
+      names.push(el.slice(2));
+    } else if (el.startsWith('k:')) {
       const want = JSON.parse(el.slice(2)) as Record<string, unknown>;
-      cur = Array.isArray(cur) ? cur.find((i) => isPlainObject(i) && Object.entries(want).every(([k, v]) => deepEqual(i[k], v))) : undefined;
+      const s = sem?.(names);
+      const keyOf = (i: Record<string, unknown>): Record<string, unknown> => (s?.type === 'map' ? { ...s.keyDefaults, ...i } : i);
+      cur = Array.isArray(cur) ? cur.find((i) => isPlainObject(i) && Object.entries(want).every(([k, v]) => deepEqual(keyOf(i)[k], v))) : undefined;
     } else if (el.startsWith('v:')) {
       const want = JSON.parse(el.slice(2)) as unknown;
       cur = Array.isArray(cur) ? cur.find((i) => deepEqual(i, want)) : undefined;
@@ -101,17 +120,17 @@ export function valueAt(obj: unknown, path: PathElement[]): unknown {
 }
 
 /** Removes the field, list item or set value at `path` from `obj` (in place); absent paths are ignored. */
-export function removeAt(obj: unknown, path: PathElement[]): void {
+export function removeAt(obj: unknown, path: PathElement[], sem?: ListSemanticsOf): void {
   const trimmed = path[path.length - 1] === '.' ? path.slice(0, -1) : path;
   const last = trimmed[trimmed.length - 1];
   if (last === undefined) return;
-  const parent = valueAt(obj, trimmed.slice(0, -1));
+  const parent = valueAt(obj, trimmed.slice(0, -1), sem);
   if (last.startsWith('f:')) {
     if (isPlainObject(parent)) delete parent[last.slice(2)];
     return;
   }
   if (!Array.isArray(parent)) return;
-  const item = valueAt(parent, [last]);
+  const item = valueAt(obj, trimmed, sem);
   const at = parent.indexOf(item);
   if (item !== undefined && at >= 0) parent.splice(at, 1);
 }
@@ -166,7 +185,7 @@ export function mergeApplied(current: unknown, config: unknown, names: string[],
 }
 
 function mergeInto(target: unknown, config: unknown, names: string[], sem: ListSemanticsOf): unknown {
-  if (isPlainObject(config)) {
+  if (isPlainObject(config) && sem.atomicMap?.(names) !== true) {
     const out: Record<string, unknown> = isPlainObject(target) ? target : {};
     for (const [k, v] of Object.entries(config)) {
       if (v === undefined) continue;
@@ -179,7 +198,8 @@ function mergeInto(target: unknown, config: unknown, names: string[], sem: ListS
     if (s.type === 'map' && Array.isArray(target)) {
       for (const item of config) {
         if (!isPlainObject(item)) continue;
-        const at = target.findIndex((o) => isPlainObject(o) && s.keys.every((k) => deepEqual(o[k], item[k])));
+        const key = keyValues(item, s);
+        const at = target.findIndex((o) => isPlainObject(o) && deepEqual(keyValues(o, s), key));
         if (at >= 0) target[at] = mergeInto(target[at], item, names, sem);
         else target.push(clone(item));
       }

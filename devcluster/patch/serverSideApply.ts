@@ -18,19 +18,21 @@ export interface ApplyOptions extends WriteOptions {
 
 const SYSTEM_META = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink'];
 
-function conflictError(rt: ResourceType, name: string, conflicts: { manager: string; apiVersion: string; path: string }[]): ApiError {
-  const byManager = new Map<string, { apiVersion: string; paths: string[] }>();
-  for (const c of conflicts) {
-    const m = byManager.get(c.manager) ?? { apiVersion: c.apiVersion, paths: [] };
-    m.paths.push(c.path);
-    byManager.set(c.manager, m);
-  }
-  const n = conflicts.length;
-  const parts = [...byManager.entries()].map(([manager, { apiVersion, paths }]) =>
-    paths.length === 1 ? `conflict with "${manager}" using ${apiVersion}: ${paths[0]}` : `conflicts with "${manager}" using ${apiVersion}:\n${paths.map((p) => `- ${p}`).join('\n')}`,
-  );
-  return new ApiError(409, 'Conflict', `Apply failed with ${n} conflict${n === 1 ? '' : 's'}: ${parts.join('\n')}`, {
-    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}" using ${c.apiVersion}`, field: c.path })),
+/** A manager as the real server names it in conflicts: with its apiVersion for Update entries only. */
+function managerName(entry: ManagedFieldsEntry): string {
+  const named = entry.subresource ? `"${entry.manager}" with subresource "${entry.subresource}"` : `"${entry.manager}"`;
+  return entry.operation === 'Update' ? `${named} using ${entry.apiVersion}` : named;
+}
+
+function conflictError(rt: ResourceType, name: string, conflicts: { owner: OwnedFields; path: string }[]): ApiError {
+  const byManager = new Map<string, string[]>();
+  for (const c of conflicts) byManager.set(managerName(c.owner.entry), [...(byManager.get(managerName(c.owner.entry)) ?? []), c.path]);
+  const first = conflicts[0];
+  const message = conflicts.length === 1 && first !== undefined
+    ? `Apply failed with 1 conflict: conflict with ${managerName(first.owner.entry)}: ${first.path}`
+    : `Apply failed with ${conflicts.length} conflicts: ${[...byManager.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([m, paths]) => [`conflicts with ${m}:`, ...paths.map((p) => `- ${p}`)].join('\n')).join('\n')}`;
+  return new ApiError(409, 'Conflict', message, {
+    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with ${managerName(c.owner.entry)}`, field: c.path })),
     details: { name, group: rt.group, kind: rt.resource },
   });
 }
@@ -90,15 +92,15 @@ export function serverSideApply(
   if (sentRv !== undefined && sentRv !== current.metadata.resourceVersion) throw staleConflict(rt, name);
   const owned = readManagedFields(current);
   const isMine = (o: OwnedFields): boolean => o.entry.manager === manager && o.entry.operation === 'Apply' && (o.entry.subresource ?? '') === (opts.subresource ?? '');
-  const conflicts: { manager: string; apiVersion: string; path: string; owner: OwnedFields; key: string }[] = [];
+  const conflicts: { path: string; owner: OwnedFields; key: string }[] = [];
   for (const o of owned) {
     if (isMine(o)) continue;
     for (const key of applied) {
       if (!o.set.has(key)) continue;
       const path = JSON.parse(key) as string[];
       if (path[path.length - 1] === '.' || (path[path.length - 1] ?? '').startsWith('v:')) continue;
-      if (deepEqual(valueAt(current, path), valueAt(cfg, path))) continue;
-      conflicts.push({ manager: o.entry.manager, apiVersion: o.entry.apiVersion, path: displayPath(path), owner: o, key });
+      if (deepEqual(valueAt(current, path, sem), valueAt(cfg, path, sem))) continue;
+      conflicts.push({ path: displayPath(path), owner: o, key });
     }
   }
   if (conflicts.length > 0 && !opts.force) throw conflictError(rt, name, conflicts);
@@ -108,7 +110,7 @@ export function serverSideApply(
   const others = owned.filter((o) => o !== mine);
   const stillOwned = (key: string): boolean => others.some((o) => o.set.has(key));
   const dropped = [...(mine?.set ?? [])].filter((k) => !applied.has(k) && !stillOwned(k)).map((k) => JSON.parse(k) as string[]);
-  for (const path of dropped.sort((a, b) => b.length - a.length)) removeAt(merged, path);
+  for (const path of dropped.sort((a, b) => b.length - a.length)) removeAt(merged, path, sem);
   const unchangedSet = mine !== undefined && mine.set.size === applied.size && [...applied].every((k) => mine.set.has(k));
   const nextMine: OwnedFields = { entry: unchangedSet && mine ? mine.entry : entryFor(managedTime()), set: applied };
   const nextOwned = mine ? owned.map((o) => (o === mine ? nextMine : o)) : [...owned, nextMine];

@@ -98,7 +98,7 @@ describe.skipIf(!hasKubectl)('kubectl against the devcluster', () => {
     const scaled = DEPLOYMENT.replace('replicas: 2', 'replicas: 5');
     const r = await kubectl(['apply', '--server-side', '--field-manager=capacity-planner', '-f', '-'], scaled);
     expect(r.code, r.stdout + r.stderr).toBe(1);
-    expect(r.stderr).toContain('Apply failed with 1 conflict: conflict with "kubectl" using apps/v1: .spec.replicas');
+    expect(r.stderr).toContain('Apply failed with 1 conflict: conflict with "kubectl": .spec.replicas');
     expect(await ok(['apply', '--server-side', '--force-conflicts', '--field-manager=capacity-planner', '-f', '-'], scaled)).toContain('serverside-applied');
   });
 

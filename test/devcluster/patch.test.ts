@@ -67,8 +67,9 @@ describe('server-side apply', () => {
     serverSideApply(store, semanticsFor, rt, 'default', 'web', config(1, 'nginx'), { fieldManager: 'sde-operator' });
     const err = apiError(() => serverSideApply(store, semanticsFor, rt, 'default', 'web', config(3, 'nginx'), { fieldManager: 'hpa' }));
     expect(err.code).toBe(409);
-    expect(err.message).toBe('Apply failed with 1 conflict: conflict with "sde-operator" using apps/v1: .spec.replicas');
-    expect(err.causes).toEqual([{ reason: 'FieldManagerConflict', message: 'conflict with "sde-operator" using apps/v1', field: '.spec.replicas' }]);
+    // An applier is named alone; an Update entry with its apiVersion (as a 1.23 server words it).
+    expect(err.message).toBe('Apply failed with 1 conflict: conflict with "sde-operator": .spec.replicas');
+    expect(err.causes).toEqual([{ reason: 'FieldManagerConflict', message: 'conflict with "sde-operator"', field: '.spec.replicas' }]);
     const forced = serverSideApply(store, semanticsFor, rt, 'default', 'web', config(3, 'nginx'), { fieldManager: 'hpa', force: true });
     expect((forced.object.spec as { replicas: number }).replicas).toBe(3);
     const owners = (forced.object.metadata.managedFields as { manager: string; fieldsV1: { 'f:spec'?: Record<string, unknown> } }[]).map((m) => [m.manager, 'f:replicas' in (m.fieldsV1['f:spec'] ?? {})]);
