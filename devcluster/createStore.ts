@@ -1,8 +1,10 @@
 // Assembles a Store with the admission plugins of a real API server, in the order it runs them:
-// built-in defaulting, LimitRange, CRD schemas and rules, then ResourceQuota.
+// the typed round trip of built-in kinds, built-in defaulting, LimitRange, CRD schemas and rules,
+// then ResourceQuota.
 import { builtinDefaults } from './admission/defaults.ts';
 import { limitRanger } from './admission/limitRange.ts';
 import { resourceQuota } from './admission/quota.ts';
+import { typedRoundTrip } from './admission/roundTrip.ts';
 import { CustomResourceRegistry } from './crd/registry.ts';
 import { ManagedFieldsTracker } from './patch/managedFields.ts';
 import type { SemanticsFor } from './patch/managedFields.ts';
@@ -21,7 +23,7 @@ export function createStore(opts: Omit<StoreOptions, 'plugins'> = {}): { store: 
     const version = apiVersion.split('/')[1] ?? rt.version;
     return schemaListSemantics(crds.schemaFor(rt.group, rt.resource, version) ?? crds.schemaFor(rt.group, rt.resource, rt.version));
   };
-  const store = new Store({ ...opts, plugins: [builtinDefaults(), limitRanger(), crds, resourceQuota()] });
+  const store = new Store({ ...opts, plugins: [typedRoundTrip(), builtinDefaults(), limitRanger(), crds, resourceQuota()] });
   store.fieldTracker = new ManagedFieldsTracker(semanticsFor);
   return { store, crds, semanticsFor };
 }

@@ -64,10 +64,6 @@ export function writeManagedFields(owned: ReadonlyArray<{ entry: ManagedFieldsEn
     .map((o) => (o.set === undefined ? o.entry : { ...o.entry, fieldsType: 'FieldsV1' as const, fieldsV1: toFieldsV1(o.set) }));
 }
 
-function sameSet(a: FieldSet, b: FieldSet): boolean {
-  return a.size === b.size && [...a].every((p) => b.has(p));
-}
-
 /** Tracks ownership for ordinary writes: changed fields move to the writer's Update entry. */
 export class ManagedFieldsTracker implements FieldTracker {
   private readonly semanticsFor: SemanticsFor;
@@ -113,9 +109,9 @@ export class ManagedFieldsTracker implements FieldTracker {
     const mine = owned.find((o) => o.entry.manager === manager && o.entry.operation === 'Update' && (o.entry.subresource ?? '') === (subresource ?? ''));
     if (mine) {
       const set = mine.set ?? fromFieldsV1(mine.entry.fieldsV1);
-      const grown = new Set([...set, ...changed]);
-      if (!sameSet(grown, set)) mine.entry = { ...mine.entry, time: managedTime(), apiVersion: next.apiVersion };
-      mine.set = grown;
+      // Taking any field is a change of this manager's: its entry gets the time of it.
+      if (changed.size > 0) mine.entry = { ...mine.entry, time: managedTime(), apiVersion: next.apiVersion };
+      mine.set = new Set([...set, ...changed]);
     } else if (changed.size > 0) {
       const entry: ManagedFieldsEntry = { manager, operation: 'Update', apiVersion: next.apiVersion, time: managedTime(), fieldsType: 'FieldsV1', fieldsV1: {} };
       if (subresource) entry.subresource = subresource;

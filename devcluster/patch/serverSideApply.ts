@@ -112,14 +112,19 @@ export function serverSideApply(
   const dropped = [...(mine?.set ?? [])].filter((k) => !applied.has(k) && !stillOwned(k)).map((k) => JSON.parse(k) as string[]);
   for (const path of dropped.sort((a, b) => b.length - a.length)) removeAt(merged, path, sem);
   const unchangedSet = mine !== undefined && mine.set.size === applied.size && [...applied].every((k) => mine.set.has(k));
-  const nextMine: OwnedFields = { entry: unchangedSet && mine ? mine.entry : entryFor(managedTime()), set: applied };
+  // As on the real server, "changed" is decided before the typed round trip: an applied zero
+  // value that is not stored (admission/omitEmpty.ts) counts, so the applier's entry gets a new
+  // time and the object is written again whenever that time, to the second, has moved on.
+  const unchanged = unchangedSet && deepEqual(withoutManagedFields(merged), withoutManagedFields(current));
+  if (unchanged) return { object: store.get(rt, namespace, name) ?? clone(current), created: false };
+  const nextMine: OwnedFields = { entry: entryFor(managedTime()), set: applied };
   const nextOwned = mine ? owned.map((o) => (o === mine ? nextMine : o)) : [...owned, nextMine];
   merged.metadata.managedFields = writeManagedFields(nextOwned);
-  const stored = clone(current);
-  const probe = clone(merged);
-  probe.metadata.resourceVersion = stored.metadata.resourceVersion;
-  if (deepEqual(probe, stored)) return { object: store.get(rt, namespace, name) ?? stored, created: false };
   const writeOpts = { ...opts, managedFieldsSet: true };
   store.admitUpdate(rt, current, merged, writeOpts);
   return { object: store.writeUpdate(rt, current, merged, writeOpts), created: false };
+}
+
+function withoutManagedFields(obj: KubeObject): KubeObject {
+  return { ...obj, metadata: { ...obj.metadata, managedFields: undefined } };
 }
