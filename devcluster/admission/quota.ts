@@ -2,6 +2,7 @@
 // (403 `exceeded quota`), and a controller that keeps every quota's `status.used` current.
 import { BUILTINS } from '../store/builtins.ts';
 import { forbidden } from '../store/errors.ts';
+import { CONTROLLER_MANAGER } from '../store/fieldManagers.ts';
 import { clone, deepEqual } from '../store/objects.ts';
 import type { Store, StorePlugin } from '../store/store.ts';
 import type { KubeObject, ResourceType } from '../store/types.ts';
@@ -128,7 +129,7 @@ function refreshQuota(store: Store, quota: KubeObject): void {
   if (deepEqual(quota.status, status) || quota.metadata.deletionTimestamp !== undefined) return;
   const next = clone(quota);
   next.status = status;
-  store.update(BUILTINS.resourcequotas, next, { subresource: 'status', fieldManager: 'resourcequota-controller' });
+  store.update(BUILTINS.resourcequotas, next, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
 }
 
 /** Quota admission for every namespaced create, plus `status.used` upkeep, as a store plugin. */

@@ -184,7 +184,8 @@ function bind(c: ResourceContext, binding: KubeObject): Reply {
     throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${pod.metadata.name}": pod ${pod.metadata.name} is already assigned to node "${(pod.spec as { nodeName?: string }).nodeName}"`);
   }
   pod.spec = { ...(pod.spec as object), nodeName: target };
-  c.store.update(c.rt, pod, { fieldManager: fieldManagerOf(c) ?? 'binder' });
+  // As on the real server, a binding records no field manager.
+  c.store.update(c.rt, pod, { managedFieldsSet: true });
   return { code: 201, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } };
 }
 

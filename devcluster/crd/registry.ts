@@ -3,6 +3,7 @@
 // is defaulted, pruned and validated against its version's schema and rules.
 import { BUILTINS } from '../store/builtins.ts';
 import { badRequest, invalid } from '../store/errors.ts';
+import { APISERVER_MANAGER } from '../store/fieldManagers.ts';
 import type { StatusCause } from '../store/errors.ts';
 import { clone, deepEqual } from '../store/objects.ts';
 import type { AdmissionContext, CommittedChange, Store, StorePlugin } from '../store/store.ts';
@@ -188,6 +189,6 @@ export class CustomResourceRegistry implements StorePlugin {
     if (deepEqual(crd.status, next)) return;
     const updated = clone(crd);
     updated.status = next;
-    store.update(BUILTINS.customresourcedefinitions, updated, { subresource: 'status', fieldManager: 'apiextensions-apiserver' });
+    store.update(BUILTINS.customresourcedefinitions, updated, { subresource: 'status', fieldManager: APISERVER_MANAGER });
   }
 }

@@ -2,6 +2,7 @@
 // the current one scaled to spec.replicas and older ones to 0 (a simplified rollout: no surge
 // steps), old ones pruned past revisionHistoryLimit, and the Deployment's status rolled up.
 import { BUILTINS } from '../store/builtins.ts';
+import { CONTROLLER_MANAGER } from '../store/fieldManagers.ts';
 import { deepEqual } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
 import { byController, enqueueOwnersOf } from './cache.ts';
@@ -73,7 +74,7 @@ export class DeploymentController {
     if (!labelSelectorMatches(spec.selector, orphan.metadata.labels)) return undefined;
     const next = structuredClone(orphan);
     next.metadata.ownerReferences = [...(next.metadata.ownerReferences ?? []), controllerRef(deployment)];
-    this.ctx.store.update(BUILTINS.replicasets, next, { fieldManager: COMPONENT });
+    this.ctx.store.update(BUILTINS.replicasets, next, { fieldManager: CONTROLLER_MANAGER });
     return this.ctx.caches.replicasets.get(key);
   }
 
@@ -94,7 +95,7 @@ export class DeploymentController {
         ownerReferences: [controllerRef(deployment)],
       },
       spec: { replicas: spec.replicas ?? 1, selector, template },
-    }, { fieldManager: COMPONENT });
+    }, { fieldManager: CONTROLLER_MANAGER });
     this.ctx.events.record(COMPONENT, deployment, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${name} from 0 to ${spec.replicas ?? 1}`);
     return rs;
   }
@@ -108,7 +109,7 @@ export class DeploymentController {
     if (revision !== undefined || replicas > 0) {
       next.metadata.annotations = { ...(next.metadata.annotations ?? {}), ...replicaAnnotations(dspec, revision ?? Number(rs.metadata.annotations?.[REVISION] ?? 1)) };
     }
-    this.ctx.store.update(BUILTINS.replicasets, next, { fieldManager: COMPONENT });
+    this.ctx.store.update(BUILTINS.replicasets, next, { fieldManager: CONTROLLER_MANAGER });
     if (from !== replicas) {
       const verb = replicas > from ? 'up' : 'down';
       this.ctx.events.record(COMPONENT, deployment, 'Normal', 'ScalingReplicaSet', `Scaled ${verb} replica set ${rs.metadata.name} from ${from} to ${replicas}`);
@@ -164,7 +165,7 @@ export class DeploymentController {
       conditions,
     };
     if (deepEqual(old, status)) return;
-    this.ctx.store.update(BUILTINS.deployments, { ...deployment, status }, { subresource: 'status', fieldManager: COMPONENT });
+    this.ctx.store.update(BUILTINS.deployments, { ...deployment, status }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
   }
 }
 

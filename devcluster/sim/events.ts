@@ -2,9 +2,16 @@
 // show them. Repeats of the same event are folded into one with a count, as client-go's recorder does.
 import type { Store } from '../store/store.ts';
 import { BUILTINS } from '../store/builtins.ts';
+import { CONTROLLER_MANAGER, KUBELET_MANAGER, SCHEDULER_MANAGER } from '../store/fieldManagers.ts';
 import type { KubeObject } from '../store/types.ts';
 
 const REMEMBERED = 4096;
+
+/** The binary a component runs in, which names its writes (the Event's source names the component). */
+function managerOf(component: string): string {
+  if (component === 'default-scheduler') return SCHEDULER_MANAGER;
+  return component === 'kubelet' ? KUBELET_MANAGER : CONTROLLER_MANAGER;
+}
 
 /** Records core/v1 Events about objects on behalf of one component (default-scheduler, kubelet...). */
 export class EventRecorder {
@@ -31,7 +38,7 @@ export class EventRecorder {
         const next = structuredClone(existing);
         next.count = ((existing.count as number | undefined) ?? 1) + 1;
         next.lastTimestamp = at;
-        this.store.update(BUILTINS.events, next, { fieldManager: component });
+        this.store.update(BUILTINS.events, next, { fieldManager: managerOf(component) });
         return;
       }
       const name = `${about.metadata.name}.${(BigInt(Date.now()) * 1_000_000n + BigInt(this.sequence++ % 1_000_000)).toString(16)}`;
@@ -48,7 +55,7 @@ export class EventRecorder {
         source: { component, ...(host ? { host } : {}) },
         firstTimestamp: at, lastTimestamp: at, count: 1,
         reportingComponent: component, reportingInstance: host ?? '',
-      }, { fieldManager: component });
+      }, { fieldManager: managerOf(component) });
       this.seen.set(identity, { namespace, name });
       if (this.seen.size > REMEMBERED) this.seen.delete(this.seen.keys().next().value as string);
     } catch {

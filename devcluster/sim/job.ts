@@ -2,6 +2,7 @@
 // `parallelism` at once; fails the Job past `backoffLimit` failed pods or `activeDeadlineSeconds`;
 // `suspend` deletes the active pods; a finished Job is deleted after ttlSecondsAfterFinished.
 import { BUILTINS } from '../store/builtins.ts';
+import { CONTROLLER_MANAGER } from '../store/fieldManagers.ts';
 import { ApiError } from '../store/errors.ts';
 import { deepEqual } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
@@ -142,7 +143,7 @@ export class JobController {
     const podSpec = pod.spec as Record<string, unknown>;
     podSpec.restartPolicy ??= 'Never';
     try {
-      this.ctx.store.create(BUILTINS.pods, pod, { fieldManager: COMPONENT });
+      this.ctx.store.create(BUILTINS.pods, pod, { fieldManager: CONTROLLER_MANAGER });
     } catch (error) {
       if (!(error instanceof ApiError) || error.code === 409) throw error;
       this.ctx.events.record(COMPONENT, job, 'Warning', 'FailedCreate', `Error creating: ${error.message}`);
@@ -188,7 +189,7 @@ export class JobController {
       ...(next.conditions.length > 0 ? { conditions: next.conditions } : {}),
     };
     if (deepEqual(old, status)) return;
-    this.ctx.store.update(BUILTINS.jobs, { ...job, status }, { subresource: 'status', fieldManager: COMPONENT });
+    this.ctx.store.update(BUILTINS.jobs, { ...job, status }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
   }
 }
 

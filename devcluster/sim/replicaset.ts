@@ -2,6 +2,7 @@
 // least useful surplus first, and reports replicas, ready and available counts.
 import { deepEqual } from '../store/objects.ts';
 import { BUILTINS } from '../store/builtins.ts';
+import { CONTROLLER_MANAGER } from '../store/fieldManagers.ts';
 import { ApiError } from '../store/errors.ts';
 import type { KubeObject } from '../store/types.ts';
 import { enqueueOwnersOf, keyOf } from './cache.ts';
@@ -64,7 +65,7 @@ export class ReplicaSetController {
       if (!isPodActive(orphan) || !labelSelectorMatches(spec.selector, orphan.metadata.labels)) continue;
       const next = structuredClone(orphan);
       next.metadata.ownerReferences = [...(next.metadata.ownerReferences ?? []), controllerRef(rs)];
-      this.ctx.store.update(BUILTINS.pods, next, { fieldManager: COMPONENT });
+      this.ctx.store.update(BUILTINS.pods, next, { fieldManager: CONTROLLER_MANAGER });
     }
   }
 
@@ -73,7 +74,7 @@ export class ReplicaSetController {
     for (let i = 0; i < count; i += 1) {
       const pod = podFromTemplate(rs, spec.template, generatedName(`${rs.metadata.name}-`));
       try {
-        this.ctx.store.create(BUILTINS.pods, pod, { fieldManager: COMPONENT });
+        this.ctx.store.create(BUILTINS.pods, pod, { fieldManager: CONTROLLER_MANAGER });
       } catch (error) {
         if (!(error instanceof ApiError) || error.code === 409) throw error;
         this.ctx.events.record(COMPONENT, rs, 'Warning', 'FailedCreate', `Error creating: ${error.message}`);
@@ -105,7 +106,7 @@ export class ReplicaSetController {
       ...(conditions.length > 0 ? { conditions } : {}),
     };
     if (deepEqual(old, status)) return;
-    this.ctx.store.update(BUILTINS.replicasets, { ...rs, status }, { subresource: 'status', fieldManager: COMPONENT });
+    this.ctx.store.update(BUILTINS.replicasets, { ...rs, status }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
   }
 
   /** Ready for minReadySeconds; when not yet, checks again once it will be. */

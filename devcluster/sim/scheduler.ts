@@ -3,6 +3,7 @@
 // of changes and tries only pending pods; pods that fit nowhere wait until a node, a volume claim
 // or a freed pod changes the picture.
 import { BUILTINS } from '../store/builtins.ts';
+import { SCHEDULER_MANAGER } from '../store/fieldManagers.ts';
 import type { KubeObject } from '../store/types.ts';
 import { keyOf, type ChangeType } from './cache.ts';
 import type { SimContext } from './context.ts';
@@ -214,16 +215,17 @@ export class Scheduler {
     return problem;
   }
 
+  // A binding (pods/binding) sets the node and PodScheduled without touching managedFields.
   private bind(pod: KubeObject, node: NodeState): void {
     const binding = structuredClone(pod);
     (binding.spec as PodSpec).nodeName = node.name;
-    this.ctx.store.update(BUILTINS.pods, binding, { fieldManager: SCHEDULER_NAME });
+    this.ctx.store.update(BUILTINS.pods, binding, { managedFieldsSet: true });
     const bound = this.ctx.caches.pods.get(keyOf(pod));
     if (bound !== undefined) {
       const status = { ...((bound.status ?? {}) as Record<string, unknown>) };
       status.phase = podPhase(bound);
       status.conditions = withCondition(status.conditions as Condition[] | undefined, { type: 'PodScheduled', status: 'True', lastProbeTime: null });
-      this.ctx.store.update(BUILTINS.pods, { ...bound, status }, { subresource: 'status', fieldManager: SCHEDULER_NAME });
+      this.ctx.store.update(BUILTINS.pods, { ...bound, status }, { subresource: 'status', managedFieldsSet: true });
     }
     this.ctx.events.record(SCHEDULER_NAME, pod, 'Normal', 'Scheduled',
       `Successfully assigned ${pod.metadata.namespace ?? 'default'}/${pod.metadata.name} to ${node.name}`);
@@ -238,7 +240,7 @@ export class Scheduler {
       status.conditions = withCondition(status.conditions as Condition[] | undefined, {
         type: 'PodScheduled', status: 'False', reason, message, lastProbeTime: null,
       });
-      this.ctx.store.update(BUILTINS.pods, { ...pod, status }, { subresource: 'status', fieldManager: SCHEDULER_NAME });
+      this.ctx.store.update(BUILTINS.pods, { ...pod, status }, { subresource: 'status', fieldManager: SCHEDULER_MANAGER });
       if (reason === 'Unschedulable') this.ctx.events.record(SCHEDULER_NAME, pod, 'Warning', 'FailedScheduling', message);
     }
   }

@@ -3,6 +3,7 @@
 // retention policy says Delete), OrderedReady or Parallel management, rolling updates by
 // revision from the highest ordinal down, and the set's status.
 import { BUILTINS } from '../store/builtins.ts';
+import { CONTROLLER_MANAGER } from '../store/fieldManagers.ts';
 import { ApiError } from '../store/errors.ts';
 import { deepEqual } from '../store/objects.ts';
 import type { KubeObject, OwnerReference } from '../store/types.ts';
@@ -107,7 +108,7 @@ export class StatefulSetController {
     if (orphan.metadata.deletionTimestamp !== undefined || !labelSelectorMatches(spec.selector, orphan.metadata.labels)) return undefined;
     const next = structuredClone(orphan);
     next.metadata.ownerReferences = [...(next.metadata.ownerReferences ?? []), controllerRef(set)];
-    this.ctx.store.update(BUILTINS.pods, next, { fieldManager: COMPONENT });
+    this.ctx.store.update(BUILTINS.pods, next, { fieldManager: CONTROLLER_MANAGER });
     return this.ctx.caches.pods.get(key);
   }
 
@@ -157,7 +158,7 @@ export class StatefulSetController {
     podSpec.hostname = podName;
     if (spec.serviceName) podSpec.subdomain = spec.serviceName;
     if (volumes.length > 0) podSpec.volumes = volumes;
-    this.ctx.store.create(BUILTINS.pods, pod, { fieldManager: COMPONENT });
+    this.ctx.store.create(BUILTINS.pods, pod, { fieldManager: CONTROLLER_MANAGER });
     this.ctx.events.record(COMPONENT, set, 'Normal', 'SuccessfulCreate', `create Pod ${podName} in StatefulSet ${set.metadata.name} successful`);
   }
 
@@ -178,7 +179,7 @@ export class StatefulSetController {
     }
     this.ctx.store.create(BUILTINS.persistentvolumeclaims, {
       apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata, spec: structuredClone(template.spec ?? {}),
-    }, { fieldManager: COMPONENT });
+    }, { fieldManager: CONTROLLER_MANAGER });
     this.ctx.events.record(COMPONENT, set, 'Normal', 'SuccessfulCreate', `create Claim ${claimName} Pod ${set.metadata.name}-${ordinal} in StatefulSet ${set.metadata.name} success`);
     return claimName;
   }
@@ -218,7 +219,7 @@ export class StatefulSetController {
       collisionCount: 0,
     };
     if (deepEqual(old, status)) return;
-    this.ctx.store.update(BUILTINS.statefulsets, { ...set, status }, { subresource: 'status', fieldManager: COMPONENT });
+    this.ctx.store.update(BUILTINS.statefulsets, { ...set, status }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
   }
 }
 

@@ -4,6 +4,7 @@
 // class is not "" (every class is provisionable here; a claim without one gets `standard`, as the
 // default class). A volume whose claim is gone is Released, or deleted when its policy is Delete.
 import { BUILTINS } from '../store/builtins.ts';
+import { CONTROLLER_MANAGER } from '../store/fieldManagers.ts';
 import { deepEqual } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
 import { keyOf } from './cache.ts';
@@ -121,7 +122,7 @@ export class VolumeBinder {
         claimRef: claimRef(claim),
         hostPath: { path: `/var/lib/devcluster/volumes/${name}`, type: 'DirectoryOrCreate' },
       },
-    }, { fieldManager: COMPONENT });
+    }, { fieldManager: CONTROLLER_MANAGER });
     this.ctx.events.record(COMPONENT, claim, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${name}`);
     return pv;
   }
@@ -132,11 +133,11 @@ export class VolumeBinder {
       const next = structuredClone(volume);
       (next.spec as VolumeSpec).claimRef = claimRef(claim);
       next.metadata.annotations = { ...(next.metadata.annotations ?? {}), 'pv.kubernetes.io/bound-by-controller': 'yes' };
-      this.ctx.store.update(BUILTINS.persistentvolumes, next, { fieldManager: COMPONENT });
+      this.ctx.store.update(BUILTINS.persistentvolumes, next, { fieldManager: CONTROLLER_MANAGER });
     }
     const bound = this.ctx.caches.persistentvolumes.get(volume.metadata.name);
     if (bound !== undefined && phaseOf(bound) !== 'Bound') {
-      this.ctx.store.update(BUILTINS.persistentvolumes, { ...bound, status: { phase: 'Bound' } }, { subresource: 'status', fieldManager: COMPONENT });
+      this.ctx.store.update(BUILTINS.persistentvolumes, { ...bound, status: { phase: 'Bound' } }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
     }
     const nextClaim = structuredClone(claim);
     const claimSpec = nextClaim.spec as ClaimSpec;
@@ -149,7 +150,7 @@ export class VolumeBinder {
       ...(volume.metadata.annotations?.['pv.kubernetes.io/provisioned-by'] === PROVISIONER
         ? { 'volume.kubernetes.io/storage-provisioner': PROVISIONER, 'volume.beta.kubernetes.io/storage-provisioner': PROVISIONER } : {}),
     };
-    this.ctx.store.update(BUILTINS.persistentvolumeclaims, nextClaim, { fieldManager: COMPONENT });
+    this.ctx.store.update(BUILTINS.persistentvolumeclaims, nextClaim, { fieldManager: CONTROLLER_MANAGER });
     const updated = this.ctx.caches.persistentvolumeclaims.get(keyOf(claim));
     if (updated !== undefined) {
       this.writeClaimStatus(updated, { phase: 'Bound', accessModes: pvSpec.accessModes ?? [], capacity: { ...(pvSpec.capacity ?? {}) } });
@@ -158,7 +159,7 @@ export class VolumeBinder {
 
   private writeClaimStatus(claim: KubeObject, status: Record<string, unknown>): void {
     if (deepEqual(claim.status, status)) return;
-    this.ctx.store.update(BUILTINS.persistentvolumeclaims, { ...claim, status }, { subresource: 'status', fieldManager: COMPONENT });
+    this.ctx.store.update(BUILTINS.persistentvolumeclaims, { ...claim, status }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
   }
 
   /** A volume whose claim is gone is Released (Retain) or deleted (Delete); an unclaimed one is Available. */
@@ -177,7 +178,7 @@ export class VolumeBinder {
       } else phase = 'Released';
     }
     if (phaseOf(pv) === phase) return;
-    this.ctx.store.update(BUILTINS.persistentvolumes, { ...pv, status: { ...((pv.status ?? {}) as object), phase } }, { subresource: 'status', fieldManager: COMPONENT });
+    this.ctx.store.update(BUILTINS.persistentvolumes, { ...pv, status: { ...((pv.status ?? {}) as object), phase } }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
   }
 }
 

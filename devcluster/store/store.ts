@@ -4,6 +4,7 @@
 // namespace lifecycle, a bounded watch history, and admission plugins (defaults, quota, CRDs).
 import { randomUUID } from 'node:crypto';
 import { BUILTINS, INITIAL_NAMESPACES } from './builtins.ts';
+import { CONTROLLER_MANAGER } from './fieldManagers.ts';
 import { ApiError, alreadyExists, badRequest, forbidden, invalid, notFound, staleConflict } from './errors.ts';
 import type { StatusCause } from './errors.ts';
 import { WatchHistory } from './history.ts';
@@ -724,7 +725,7 @@ export class Store {
       if (liveOwners.length > 0) {
         const next = clone(dep.object);
         next.metadata.ownerReferences = (next.metadata.ownerReferences ?? []).filter((r) => r.uid !== ownerUid);
-        this.writeUpdate(dep.rt, dep.object, next, { fieldManager: 'garbage-collector' });
+        this.writeUpdate(dep.rt, dep.object, next, { fieldManager: CONTROLLER_MANAGER });
         continue;
       }
       this.delete(dep.rt, dep.object.metadata.namespace, dep.object.metadata.name, { propagationPolicy: policy });
@@ -739,7 +740,7 @@ export class Store {
     const next = clone(owner.object);
     next.metadata.finalizers = (next.metadata.finalizers ?? []).filter((f) => f !== 'foregroundDeletion');
     if (next.metadata.finalizers.length === 0) delete next.metadata.finalizers;
-    this.writeUpdate(owner.rt, owner.object, next, { fieldManager: 'garbage-collector' });
+    this.writeUpdate(owner.rt, owner.object, next, { fieldManager: CONTROLLER_MANAGER });
   }
 
   private orphanDependents(ownerUid: string): void {
@@ -749,7 +750,7 @@ export class Store {
       const next = clone(dep.object);
       next.metadata.ownerReferences = (next.metadata.ownerReferences ?? []).filter((r) => r.uid !== ownerUid);
       if (next.metadata.ownerReferences.length === 0) delete next.metadata.ownerReferences;
-      this.writeUpdate(dep.rt, dep.object, next, { fieldManager: 'garbage-collector' });
+      this.writeUpdate(dep.rt, dep.object, next, { fieldManager: CONTROLLER_MANAGER });
     }
   }
 
