@@ -3,6 +3,9 @@
 // selector, or a pre-bound volumeName/claimRef), or else a volume is provisioned for it when its
 // class is not "" (every class is provisionable here; a claim without one gets `standard`, as the
 // default class). A volume whose claim is gone is Released, or deleted when its policy is Delete.
+// As kube-controller-manager does, binding writes the claim's uid into the volume's claimRef; a
+// bound claim whose volume then names no uid of its (someone re-applied claimRef without it) is
+// Lost for good, with a ClaimMisbound event, and the volume is Available again.
 import { BUILTINS } from '../store/builtins.ts';
 import { CONTROLLER_MANAGER } from '../store/fieldManagers.ts';
 import { deepEqual } from '../store/objects.ts';
@@ -53,12 +56,14 @@ export class VolumeBinder {
         for (const pv of ctx.caches.persistentvolumes.indexed(BY_CLAIM, key)) this.volumes.add(pv.metadata.name);
         return;
       }
-      if (phaseOf(claim) !== 'Bound') this.pendingClaims.add(key);
+      if (!bindCompleted(claim)) this.pendingClaims.add(key);
       else this.pendingClaims.delete(key);
       this.claims.add(key);
     });
     ctx.caches.persistentvolumes.onChange((type, pv) => {
       if (type !== 'DELETED') this.volumes.add(pv.metadata.name);
+      const ref = (pv.spec as VolumeSpec | undefined)?.claimRef;
+      if (ref?.name !== undefined) this.claims.add(`${ref.namespace ?? 'default'}/${ref.name}`);
       if (type !== 'DELETED' && isFree(pv)) for (const key of this.pendingClaims) this.claims.add(key);
     });
   }
@@ -73,15 +78,35 @@ export class VolumeBinder {
     const claim = this.ctx.caches.persistentvolumeclaims.get(key);
     if (claim === undefined || claim.metadata.deletionTimestamp !== undefined) return;
     const spec = (claim.spec ?? {}) as ClaimSpec;
-    if (phaseOf(claim) === 'Bound') {
-      const pv = spec.volumeName ? this.ctx.caches.persistentvolumes.get(spec.volumeName) : undefined;
-      if (pv !== undefined || spec.volumeName === undefined) return;
-      this.writeClaimStatus(claim, { phase: 'Lost' });
+    if (bindCompleted(claim)) {
+      this.syncBoundClaim(claim, spec);
       return;
     }
     const volume = this.findVolume(claim, spec) ?? this.provision(claim, spec);
     if (volume === undefined) return;
     this.bind(claim, spec, volume);
+  }
+
+  /** A claim bound once stays with its volume, is bound again to one that lost its claimRef, or is Lost (a terminal phase). */
+  private syncBoundClaim(claim: KubeObject, spec: ClaimSpec): void {
+    if (spec.volumeName === undefined) {
+      this.loseClaim(claim, 'ClaimLost', 'Bound claim has lost reference to PersistentVolume. Data on the volume is lost!');
+      return;
+    }
+    const volume = this.ctx.caches.persistentvolumes.get(spec.volumeName);
+    if (volume === undefined) {
+      this.loseClaim(claim, 'ClaimLost', 'Bound claim has lost its PersistentVolume. Data on the volume is lost!');
+      return;
+    }
+    const ref = (volume.spec as VolumeSpec).claimRef;
+    if (ref === undefined || ref.uid === claim.metadata.uid) this.bind(claim, spec, volume);
+    else this.loseClaim(claim, 'ClaimMisbound', 'Two claims are bound to the same volume, this one is bound incorrectly');
+  }
+
+  private loseClaim(claim: KubeObject, reason: string, message: string): void {
+    if (phaseOf(claim) === 'Lost') return;
+    this.writeClaimStatus(claim, { phase: 'Lost' });
+    this.ctx.events.record(COMPONENT, claim, 'Warning', reason, message);
   }
 
   /** The smallest Available volume that satisfies the claim, or its pre-bound one. */
@@ -132,7 +157,9 @@ export class VolumeBinder {
     if (pvSpec.claimRef?.uid !== claim.metadata.uid) {
       const next = structuredClone(volume);
       (next.spec as VolumeSpec).claimRef = claimRef(claim);
-      next.metadata.annotations = { ...(next.metadata.annotations ?? {}), 'pv.kubernetes.io/bound-by-controller': 'yes' };
+      // A volume pre-bound to this claim (claimRef naming it, without uid) was bound by its author.
+      const preBound = pvSpec.claimRef?.name === claim.metadata.name && pvSpec.claimRef.namespace === claim.metadata.namespace;
+      if (!preBound) next.metadata.annotations = { ...(next.metadata.annotations ?? {}), 'pv.kubernetes.io/bound-by-controller': 'yes' };
       this.ctx.store.update(BUILTINS.persistentvolumes, next, { fieldManager: CONTROLLER_MANAGER });
     }
     const bound = this.ctx.caches.persistentvolumes.get(volume.metadata.name);
@@ -185,6 +212,11 @@ export class VolumeBinder {
 /** Available and not claimed or pre-bound: any matching claim may take it. */
 function isFree(pv: KubeObject): boolean {
   return phaseOf(pv) === 'Available' && (pv.spec as VolumeSpec | undefined)?.claimRef === undefined;
+}
+
+/** Whether the binder finished binding this claim once (it then never looks for another volume). */
+function bindCompleted(claim: KubeObject): boolean {
+  return claim.metadata.annotations?.['pv.kubernetes.io/bind-completed'] === 'yes';
 }
 
 function phaseOf(object: KubeObject): string | undefined {
