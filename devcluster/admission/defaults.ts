@@ -1,144 +1,120 @@
-// Defaulting the real API server applies to built-in kinds, where clients and the simulated
-// cluster rely on it: pod phase and requests-from-limits, namespace phase and name label,
-// workload replicas, PVC and service basics.
+// Defaulting the real API server applies to built-in kinds (SetDefaults_*, the registries'
+// PrepareForCreate and the mutating admission plugins), as a 1.23 server stores them: what
+// clients read back and what the simulated cluster relies on. Pods, Services and workloads have
+// files of their own.
 import { BUILTINS } from '../store/builtins.ts';
+import { isPlainObject } from '../store/objects.ts';
 import type { AdmissionContext, StorePlugin } from '../store/store.ts';
 import type { KubeObject } from '../store/types.ts';
-import { podContainers } from '../resources/podResources.ts';
+import { defaultPodOnly, defaultPodSpec, qosClass } from './podDefaults.ts';
+import { defaultService } from './serviceDefaults.ts';
+import { defaultDeployment, defaultJob, defaultReplicaSet, defaultStatefulSet } from './workloadDefaults.ts';
 
 type Obj = Record<string, unknown>;
 
-function sub(obj: Obj, key: string): Obj {
-  const cur = obj[key];
-  if (typeof cur === 'object' && cur !== null && !Array.isArray(cur)) return cur as Obj;
-  const fresh: Obj = {};
-  obj[key] = fresh;
-  return fresh;
-}
-
 function section(obj: KubeObject, key: string): Obj {
-  return sub(obj as Obj, key);
+  const cur = (obj as Obj)[key];
+  if (isPlainObject(cur)) return cur;
+  const fresh: Obj = {};
+  (obj as Obj)[key] = fresh;
+  return fresh;
 }
 
 function defaultPod(pod: KubeObject, ctx: AdmissionContext): void {
   const spec = section(pod, 'spec');
-  spec.restartPolicy ??= 'Always';
-  spec.schedulerName ??= 'default-scheduler';
-  spec.dnsPolicy ??= 'ClusterFirst';
-  spec.terminationGracePeriodSeconds ??= 30;
-  spec.serviceAccountName ??= 'default';
-  const { containers, initContainers } = podContainers(pod);
-  for (const c of [...containers, ...initContainers]) {
-    const limits = c.resources?.limits;
-    if (!limits) continue;
-    c.resources ??= {};
-    const requests = (c.resources.requests ??= {});
-    for (const [name, q] of Object.entries(limits)) if (requests[name] === undefined) requests[name] = q;
-  }
+  defaultPodSpec(spec);
+  defaultPodOnly(spec);
   if (ctx.operation === 'CREATE') {
     const status = section(pod, 'status');
     status.phase ??= 'Pending';
+    status.qosClass = qosClass(spec);
   }
 }
 
-function defaultWorkload(obj: KubeObject, ctx: AdmissionContext): void {
-  const spec = section(obj, 'spec');
-  if (ctx.rt === BUILTINS.jobs) {
-    if (spec.completions === undefined && spec.parallelism === undefined) {
-      spec.completions = 1;
-      spec.parallelism = 1;
-    }
-    spec.parallelism ??= 1;
-    spec.backoffLimit ??= 6;
-    return;
+// networking/v1: Ingress always, Egress too when there are egress rules; ports are TCP unless named otherwise.
+function defaultNetworkPolicy(policy: KubeObject): void {
+  const spec = section(policy, 'spec');
+  const egress = Array.isArray(spec.egress) ? spec.egress.filter(isPlainObject) : [];
+  const ingress = Array.isArray(spec.ingress) ? spec.ingress.filter(isPlainObject) : [];
+  if (!Array.isArray(spec.policyTypes) || spec.policyTypes.length === 0) spec.policyTypes = egress.length > 0 ? ['Ingress', 'Egress'] : ['Ingress'];
+  for (const rule of [...ingress, ...egress]) {
+    for (const port of Array.isArray(rule.ports) ? rule.ports.filter(isPlainObject) : []) port.protocol ??= 'TCP';
   }
-  spec.replicas ??= 1;
-  if (ctx.rt === BUILTINS.deployments) defaultDeployment(spec);
-  if (ctx.rt === BUILTINS.statefulsets) defaultStatefulSet(spec);
 }
 
-// apps/v1 SetDefaults_Deployment: tools such as `kubectl rollout` read the strategy and deadline.
-function defaultDeployment(spec: Obj): void {
-  const strategy = sub(spec, 'strategy');
-  strategy.type ??= 'RollingUpdate';
-  if (strategy.type === 'RollingUpdate') {
-    const rollingUpdate = sub(strategy, 'rollingUpdate');
-    rollingUpdate.maxUnavailable ??= '25%';
-    rollingUpdate.maxSurge ??= '25%';
+function defaultVolume(volume: KubeObject, ctx: AdmissionContext): void {
+  const spec = section(volume, 'spec');
+  spec.persistentVolumeReclaimPolicy ??= 'Retain';
+  spec.volumeMode ??= 'Filesystem';
+  const hostPath = spec.hostPath;
+  if (isPlainObject(hostPath)) hostPath.type ??= '';
+  // Pending until the PV controller has looked at it (the simulation makes it Available).
+  if (ctx.operation === 'CREATE') section(volume, 'status').phase ??= 'Pending';
+}
+
+function defaultNamespace(namespace: KubeObject, ctx: AdmissionContext): void {
+  namespace.metadata.labels = { ...(namespace.metadata.labels ?? {}), 'kubernetes.io/metadata.name': namespace.metadata.name };
+  section(namespace, 'spec').finalizers ??= ['kubernetes'];
+  if (ctx.operation === 'CREATE') section(namespace, 'status').phase ??= 'Active';
+}
+
+function defaultSecret(secret: KubeObject): void {
+  const stringData = secret.stringData as Record<string, string> | undefined;
+  if (stringData) {
+    const data = { ...((secret.data as Record<string, string> | undefined) ?? {}) };
+    for (const [k, v] of Object.entries(stringData)) data[k] = Buffer.from(v, 'utf8').toString('base64');
+    secret.data = data;
+    delete secret.stringData;
   }
-  spec.revisionHistoryLimit ??= 10;
-  spec.progressDeadlineSeconds ??= 600;
+  secret.type ??= 'Opaque';
 }
 
-// apps/v1 SetDefaults_StatefulSet: `kubectl rollout status` refuses a set without a strategy type.
-function defaultStatefulSet(spec: Obj): void {
-  const strategy = sub(spec, 'updateStrategy');
-  strategy.type ??= 'RollingUpdate';
-  if (strategy.type === 'RollingUpdate') sub(strategy, 'rollingUpdate').partition ??= 0;
-  spec.podManagementPolicy ??= 'OrderedReady';
-  spec.revisionHistoryLimit ??= 10;
-  const retention = sub(spec, 'persistentVolumeClaimRetentionPolicy');
-  retention.whenDeleted ??= 'Retain';
-  retention.whenScaled ??= 'Retain';
-}
-
-/** Built-in defaulting, as a store plugin; runs before validation and quota. */
+/** Built-in defaulting, as a store plugin; runs after the typed round trip, before validation and quota. */
 export function builtinDefaults(): StorePlugin {
   return {
     name: 'builtin-defaults',
     admit(obj, ctx) {
       if (ctx.subresource === 'status') return;
+      const creating = ctx.operation === 'CREATE';
       switch (ctx.rt) {
         case BUILTINS.pods:
           defaultPod(obj, ctx);
           break;
-        case BUILTINS.namespaces: {
-          obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name };
-          const spec = section(obj, 'spec');
-          spec.finalizers ??= ['kubernetes'];
-          if (ctx.operation === 'CREATE') section(obj, 'status').phase ??= 'Active';
+        case BUILTINS.namespaces:
+          defaultNamespace(obj, ctx);
+          break;
+        case BUILTINS.secrets:
+          defaultSecret(obj);
+          break;
+        case BUILTINS.persistentvolumeclaims: {
+          section(obj, 'spec').volumeMode ??= 'Filesystem';
+          if (creating) section(obj, 'status').phase ??= 'Pending';
           break;
         }
-        case BUILTINS.secrets: {
-          const stringData = obj.stringData as Record<string, string> | undefined;
-          if (stringData) {
-            const data = { ...((obj.data as Record<string, string> | undefined) ?? {}) };
-            for (const [k, v] of Object.entries(stringData)) data[k] = Buffer.from(v, 'utf8').toString('base64');
-            obj.data = data;
-            delete obj.stringData;
-          }
-          break;
-        }
-        case BUILTINS.persistentvolumeclaims:
-          if (ctx.operation === 'CREATE') section(obj, 'status').phase ??= 'Pending';
-          break;
         case BUILTINS.persistentvolumes:
-          if (ctx.operation === 'CREATE') section(obj, 'status').phase ??= 'Available';
+          defaultVolume(obj, ctx);
           break;
-        case BUILTINS.services: {
-          const spec = section(obj, 'spec');
-          spec.type ??= 'ClusterIP';
-          if (ctx.operation === 'CREATE' && spec.clusterIP === undefined && spec.type !== 'ExternalName') {
-            spec.clusterIP = nextClusterIP();
-          }
+        case BUILTINS.services:
+          defaultService(obj, ctx.old);
           break;
-        }
+        case BUILTINS.networkpolicies:
+          defaultNetworkPolicy(obj);
+          break;
         case BUILTINS.deployments:
+          defaultDeployment(obj, creating);
+          break;
         case BUILTINS.statefulsets:
+          defaultStatefulSet(obj, creating);
+          break;
         case BUILTINS.replicasets:
+          defaultReplicaSet(obj, creating);
+          break;
         case BUILTINS.jobs:
-          defaultWorkload(obj, ctx);
+          defaultJob(obj, creating);
           break;
         default:
           break;
       }
     },
   };
-}
-
-let serviceCounter = 10;
-
-function nextClusterIP(): string {
-  serviceCounter += 1;
-  return `10.96.${Math.floor(serviceCounter / 250) % 250}.${(serviceCounter % 250) + 1}`;
 }

@@ -138,8 +138,9 @@ export function resourceQuota(): StorePlugin {
     name: 'resource-quota',
     admit(obj, ctx) {
       if (ctx.operation !== 'CREATE' || !ctx.rt.namespaced) return;
+      // A new quota starts with an empty status; the controller (afterCommit) fills it in.
       if (ctx.rt === BUILTINS.resourcequotas) {
-        obj.status = { hard: clone((obj.spec as QuotaSpec | undefined)?.hard ?? {}), used: computeQuotaUsed(ctx.store, obj) };
+        obj.status = {};
         return;
       }
       admitAgainstQuotas(ctx.store, ctx.rt, obj);

@@ -36,6 +36,8 @@ const TCP = { protocol: 'TCP' };
 export function builtinListSemantics(kind: string): ListSemanticsOf {
   const sem: ListSemanticsOf = (path) => {
     const field = path[path.length - 1] ?? '';
+    // A ServiceAccount's imagePullSecrets declare no merge key, unlike a pod's.
+    if (kind === 'ServiceAccount' && field === 'imagePullSecrets') return { type: 'atomic' };
     if (BY_NAME.has(field)) return { type: 'map', keys: ['name'] };
     switch (field) {
       case 'volumeMounts':

@@ -314,6 +314,8 @@ export class Store {
     }
     if (this.peek(rt, ns, meta.name)) throw alreadyExists(rt, meta.name);
     if (rt.statusSubresource && rt !== BUILTINS.nodes) delete next.status;
+    // The uid exists before admission and defaulting, as on the real server (a Job's selector names it).
+    meta.uid = randomUUID();
     const ctx: AdmissionContext = { store: this, rt, operation: 'CREATE' };
     if (opts.fieldManager !== undefined) ctx.fieldManager = opts.fieldManager;
     if (opts.fieldValidation !== undefined) ctx.fieldValidation = opts.fieldValidation;
@@ -321,9 +323,9 @@ export class Store {
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     delete meta.resourceVersion;
-    meta.uid = randomUUID();
     meta.creationTimestamp = this.timestamp();
-    meta.generation = 1;
+    if (rt.generation === false) delete meta.generation;
+    else meta.generation = 1;
     if (!opts.managedFieldsSet) this.fieldTracker?.track(rt, undefined, next, opts.fieldManager ?? 'unknown', undefined);
     if (opts.dryRun) return this.present(rt, clone(next));
     this.commit(rt, 'ADDED', next, undefined);
@@ -371,7 +373,7 @@ export class Store {
     const stored = this.toStorage(rt, old);
     if (!opts.managedFieldsSet) this.fieldTracker?.track(rt, stored, next, opts.fieldManager ?? 'unknown', opts.subresource);
     next.metadata.resourceVersion = stored.metadata.resourceVersion;
-    if (this.specChanged(rt, stored, next)) next.metadata.generation = (stored.metadata.generation ?? 1) + 1;
+    if (rt.generation !== false && this.specChanged(rt, stored, next)) next.metadata.generation = (stored.metadata.generation ?? 1) + 1;
     if (deepEqual(stored, next)) return this.present(rt, clone(stored));
     if (opts.dryRun) return this.present(rt, clone(next));
     if (next.metadata.deletionTimestamp !== undefined && (next.metadata.finalizers ?? []).length === 0) {

@@ -52,6 +52,8 @@ export interface ResourceType {
   verbs?: string[];
   /** Other versions served for the same stored objects (CRDs with several versions). */
   versions?: string[];
+  /** False for kinds the real server keeps no metadata.generation for (pods, services, claims...). */
+  generation?: false;
 }
 
 /** What happened to an object. */

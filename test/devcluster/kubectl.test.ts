@@ -193,8 +193,9 @@ spec:
       updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 0 } },
       podManagementPolicy: 'OrderedReady',
       revisionHistoryLimit: 10,
-      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
     });
+    // Defaulted from 1.27 (StatefulSetAutoDeletePVC beta); the 1.23 server the devcluster follows leaves it out.
+    expect(spec.persistentVolumeClaimRetentionPolicy).toBeUndefined();
     expect(await ok(['rollout', 'status', 'sts/db', '-n', 'sde-kubectl', '--timeout=20s'])).toContain('partitioned roll out complete: 2 new pods have been updated');
     await ok(['set', 'env', 'sts/db', '-n', 'sde-kubectl', 'MODE=replica']);
     expect(await ok(['rollout', 'status', 'sts/db', '-n', 'sde-kubectl', '--timeout=20s'])).toContain('partitioned roll out complete: 2 new pods have been updated');

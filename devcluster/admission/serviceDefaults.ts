@@ -1,0 +1,36 @@
+// A Service as a real (1.23, single-stack IPv4) API server stores it: a cluster IP allocated on
+// creation and kept across updates that leave it out, its IP family fields, session affinity,
+// internal traffic policy, each port's protocol and target port, and an empty load-balancer status.
+// Checked on a 1.23 server for ClusterIP, headless and ExternalName Services.
+import { isPlainObject } from '../store/objects.ts';
+import type { KubeObject } from '../store/types.ts';
+
+type Obj = Record<string, unknown>;
+
+let serviceCounter = 10;
+
+function nextClusterIP(): string {
+  serviceCounter += 1;
+  return `10.96.${Math.floor(serviceCounter / 250) % 250}.${(serviceCounter % 250) + 1}`;
+}
+
+/** Defaults `service` in place; `old` is the stored Service on an update. */
+export function defaultService(service: KubeObject, old: KubeObject | undefined): void {
+  if (!isPlainObject(service.spec)) service.spec = {};
+  const spec = service.spec as Obj;
+  const before = (old?.spec ?? {}) as Obj;
+  spec.type ??= 'ClusterIP';
+  spec.sessionAffinity ??= 'None';
+  if (spec.type !== 'ExternalName') {
+    spec.clusterIP ??= before.clusterIP ?? (Array.isArray(spec.clusterIPs) ? spec.clusterIPs[0] : undefined) ?? nextClusterIP();
+    spec.clusterIPs ??= before.clusterIP === spec.clusterIP && before.clusterIPs !== undefined ? before.clusterIPs : [spec.clusterIP];
+    spec.ipFamilies ??= ['IPv4'];
+    spec.ipFamilyPolicy ??= 'SingleStack';
+    spec.internalTrafficPolicy ??= 'Cluster';
+  }
+  for (const port of Array.isArray(spec.ports) ? spec.ports.filter(isPlainObject) : []) {
+    port.protocol ??= 'TCP';
+    port.targetPort ??= port.port;
+  }
+  if (old === undefined) service.status = { loadBalancer: {} };
+}
