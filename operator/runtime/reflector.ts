@@ -22,7 +22,11 @@ export interface ReflectorOptions {
   pageSize?: number;
   /** Full relist period in ms (only real differences are emitted); default 10 minutes, 0 turns it off. */
   resyncMs?: number;
-  /** Restart the watch when nothing (not even a bookmark) arrived for this long; default 90 s. */
+  /**
+   * Restart the watch when nothing (not even a bookmark) arrived for this long; default the
+   * watch's own timeout plus {@link WATCHDOG_GRACE_SECONDS}, so only a connection that outlived
+   * its server-side timeout in silence counts as dead.
+   */
   watchdogMs?: number;
   /** Server-side watch timeout; default a random 5–10 minutes so replicas do not reconnect in step. */
   watchTimeoutSeconds?: number;
@@ -33,6 +37,14 @@ export interface ReflectorOptions {
 }
 
 const RELIST_AFTER_FAILURES = 3;
+
+/**
+ * kube-apiserver sends no bookmark on a quiet watch until 2 s before the watch's timeout
+ * (measured on 1.23: a watch of a kind without objects stayed silent for 150 s), so a watch is
+ * only known dead once it outlives that timeout; a shorter watchdog restarted every quiet watch
+ * every 90 s on a real server.
+ */
+const WATCHDOG_GRACE_SECONDS = 30;
 
 interface WatchOutcome {
   reason: RestartReason | 'stopped';
@@ -162,7 +174,8 @@ export class Reflector {
 
   #watchOnce(): Promise<WatchOutcome> {
     const { client, type, namespace, metrics } = this.#options;
-    const watchdogMs = this.#options.watchdogMs ?? 90_000;
+    const timeoutSeconds = this.#options.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
+    const watchdogMs = this.#options.watchdogMs ?? (timeoutSeconds + WATCHDOG_GRACE_SECONDS) * 1000;
     const resyncMs = this.#options.resyncMs ?? 600_000;
     return new Promise<WatchOutcome>((resolve, reject) => {
       let settled = false;
@@ -232,7 +245,7 @@ export class Reflector {
             ...(namespace ? { namespace } : {}),
             ...(type.labelSelector ? { labelSelector: type.labelSelector } : {}),
             resourceVersion: this.#resourceVersion,
-            timeoutSeconds: this.#options.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300),
+            timeoutSeconds,
             inactivityMs: watchdogMs,
           },
           onEvent,
