@@ -61,6 +61,11 @@ export const KINDS: readonly KindDefinition[] = [
         message: `must be at most ${ENCLAVE_NAME_MAX} characters: the enclave's namespace is "${NAMESPACE_PREFIX}<name>"`,
         fieldPath: '.metadata.name',
       },
+      {
+        rule: "self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",
+        message: `must be a DNS label (lowercase letters, digits and "-", no dots): the enclave's namespace is "${NAMESPACE_PREFIX}<name>"`,
+        fieldPath: '.metadata.name',
+      },
     ],
   },
   {

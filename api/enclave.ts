@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import {
   API_VERSION, conditions, dnsLabel, duration, gpuProduct, labelValue, objectMeta, podGpus, quantity, secretRef,
-  timestamp, withRules,
+  timestamp, unique, withRules,
 } from './meta.ts';
 
 export const MEMBER_ROLES = ['researcher', 'lead', 'data-manager', 'output-checker'] as const;
@@ -213,7 +213,7 @@ export const enclaveSpec = z.object({
   data: z
     .array(dataset)
     .max(64)
-    .refine((list) => new Set(list.map((d) => d.name)).size === list.length, { message: 'dataset names must be unique' })
+    .superRefine(unique((d) => d.name))
     .default([])
     .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] })
     .describe('Approved datasets; names are unique.'),

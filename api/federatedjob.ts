@@ -1,6 +1,6 @@
 // FederatedJob: this site's part of a federated learning run (NVIDIA FLARE or Flower).
 import { z } from 'zod';
-import { API_VERSION, conditions, dnsLabel, gpuProduct, objectMeta, podGpus, quantity, secretRef, timestamp } from './meta.ts';
+import { API_VERSION, conditions, dnsLabel, gpuProduct, objectMeta, podGpus, quantity, secretRef, timestamp, unique } from './meta.ts';
 
 export const FRAMEWORKS = ['nvflare', 'flower'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
@@ -21,7 +21,7 @@ export const federatedJobSpec = z.object({
     .min(1, { message: 'must name at least one site' })
     .max(64)
     .meta({ 'x-kubernetes-list-type': 'set' })
-    .refine((s) => new Set(s).size === s.length, { message: 'sites must be unique' })
+    .superRefine(unique((site) => site))
     .describe('Sites taking part; each site\'s operator acts only if its own site is listed.'),
   participant: z
     .object({
@@ -42,7 +42,7 @@ export const federatedJobSpec = z.object({
         })
         .prefault({})
         .describe('Compute per participant pod.'),
-      datasets: z.array(dnsLabel).max(64).default([]).meta({ 'x-kubernetes-list-type': 'set' }).describe('Enclave datasets to mount read-only at /data/<name>.'),
+      datasets: z.array(dnsLabel).max(64).superRefine(unique((name) => name)).default([]).meta({ 'x-kubernetes-list-type': 'set' }).describe('Enclave datasets to mount read-only at /data/<name>.'),
     })
     .describe('This site\'s training process.'),
   rounds: z.int().min(1, { message: 'must be at least 1' }).max(100000).default(1).describe('Federated rounds to train.'),

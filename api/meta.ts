@@ -91,6 +91,21 @@ export const conditions = z
   .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] })
   .describe('Current state per concern, Kubernetes convention; Ready summarises them.');
 
+/**
+ * Refuses a list in which an item repeats an earlier one's key, naming the repeat by its index
+ * (`spec.sites[1]: Duplicate value: "uclh"`), as the API server does for a `list-type` set or map.
+ */
+export function unique<T>(keyOf: (item: T) => string): (list: T[], context: z.RefinementCtx) => void {
+  return (list, context) => {
+    const seen = new Set<string>();
+    list.forEach((item, index) => {
+      const key = keyOf(item);
+      if (seen.has(key)) context.addIssue({ code: 'custom', message: `Duplicate value: "${key}"`, path: [index] });
+      seen.add(key);
+    });
+  };
+}
+
 /** ObjectMeta as far as validation cares; the API server owns the rest. */
 export const objectMeta = z
   .object({

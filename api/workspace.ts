@@ -1,7 +1,7 @@
 // Workspace: a researcher's JupyterLab, RStudio or VS Code server inside an enclave's namespace.
 import { z } from 'zod';
 import { TOOLS } from './enclave.ts';
-import { API_VERSION, conditions, dnsLabel, duration, gpuProduct, objectMeta, podGpus, quantity } from './meta.ts';
+import { API_VERSION, conditions, dnsLabel, duration, gpuProduct, objectMeta, podGpus, quantity, unique } from './meta.ts';
 
 /** Workspace.spec: what the researcher asked for; the operator checks it against the enclave. */
 export const workspaceSpec = z.object({
@@ -24,6 +24,7 @@ export const workspaceSpec = z.object({
   datasets: z
     .array(dnsLabel)
     .max(64)
+    .superRefine(unique((name) => name))
     .optional()
     .meta({ 'x-kubernetes-list-type': 'set' })
     .describe('Names of the enclave\'s datasets to mount read-only at /data/<name>; all of them when omitted.'),
