@@ -19,28 +19,30 @@ export const USER_AGENT = `sde-operator/${packageJson.version} (node ${process.v
  * undici dispatcher (both counting the in-process test server's share).
  * Authentication, URLs, serialisation and errors stay client-node's. Each body is read whole
  * before client-node sees the response, so no connection waits on a body it leaves unread (its
- * generated APIs do not read a 401's).
+ * generated APIs do not read a 401's). Every request carries `userAgent`.
  */
-export const undiciHttpLibrary: HttpLibrary = wrapHttpLibrary({
-  async send(context: RequestContext): Promise<ResponseContext> {
-    const body = context.getBody();
-    const response = await request(context.getUrl(), {
-      method: context.getHttpMethod(),
-      headers: { ...context.getHeaders(), 'User-Agent': USER_AGENT },
-      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : String(body) }),
-      dispatcher: context.getDispatcher(),
-      signal: context.getSignal(),
-    });
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-    const data = Buffer.from(await response.body.arrayBuffer());
-    return new ResponseContext(response.statusCode, headers, {
-      text: async () => data.toString('utf8'),
-      binary: async () => data,
-      stream: () => Readable.toWeb(Readable.from([data])) as ReadableStream<Uint8Array>,
-    });
-  },
-});
+export function undiciHttpLibrary(userAgent: string = USER_AGENT): HttpLibrary {
+  return wrapHttpLibrary({ send: (context) => send(context, userAgent) });
+}
+
+async function send(context: RequestContext, userAgent: string): Promise<ResponseContext> {
+  const body = context.getBody();
+  const response = await request(context.getUrl(), {
+    method: context.getHttpMethod(),
+    headers: { ...context.getHeaders(), 'User-Agent': userAgent },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : String(body) }),
+    dispatcher: context.getDispatcher(),
+    signal: context.getSignal(),
+  });
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  const data = Buffer.from(await response.body.arrayBuffer());
+  return new ResponseContext(response.statusCode, headers, {
+    text: async () => data.toString('utf8'),
+    binary: async () => data,
+    stream: () => Readable.toWeb(Readable.from([data])) as ReadableStream<Uint8Array>,
+  });
+}
 
 /** One decoded line of a watch stream: `{type, object}` as the API sends it. */
 export interface WatchLine {
@@ -56,6 +58,8 @@ export interface WatchRequest {
   query: Record<string, string | number | boolean | undefined>;
   /** Ends the watch with a `TimeoutError` when the stream is silent this long (bookmarks count). */
   inactivityMs: number;
+  /** Default {@link USER_AGENT}. */
+  userAgent?: string;
   onLine(line: WatchLine): void;
   /** Called once: with nothing when the server closed the stream, else with why it ended. */
   onDone(error: unknown): void;
@@ -92,7 +96,7 @@ export async function openWatch(kubeConfig: KubeConfig, watch: WatchRequest): Pr
   controller.signal.addEventListener('abort', () => (ended = true), { once: true });
   request(url, {
     method: 'GET',
-    headers: { ...context.getHeaders(), accept: 'application/json', 'User-Agent': USER_AGENT },
+    headers: { ...context.getHeaders(), accept: 'application/json', 'User-Agent': watch.userAgent ?? USER_AGENT },
     dispatcher: context.getDispatcher(),
     signal: controller.signal,
     headersTimeout: watch.inactivityMs,

@@ -15,7 +15,7 @@ import {
 } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isNotFound, KubeApiError, retryAfterMsOf, statusCodeOf } from './errors.ts';
-import { openWatch, undiciHttpLibrary } from './http.ts';
+import { openWatch, undiciHttpLibrary, USER_AGENT } from './http.ts';
 import { FIELD_MANAGER } from './labels.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { collectionPath, type ResourceType } from './resources.ts';
@@ -159,9 +159,12 @@ export class KubeClient {
   readonly #connection: Connection;
   readonly #signal: AbortSignal | undefined;
 
-  /** A client for `source`; given another KubeClient, shares its connections and request counters. */
-  constructor(source: KubeConfig | KubeClient, options: { metrics?: OperatorMetrics; signal?: AbortSignal } = {}) {
-    this.#connection = source instanceof KubeClient ? source.#connection : connect(source, options.metrics);
+  /**
+   * A client for `source`; given another KubeClient, shares its connections and request counters.
+   * `userAgent` (default {@link USER_AGENT}) names every request in the API server's audit log.
+   */
+  constructor(source: KubeConfig | KubeClient, options: { metrics?: OperatorMetrics; signal?: AbortSignal; userAgent?: string } = {}) {
+    this.#connection = source instanceof KubeClient ? source.#connection : connect(source, options.metrics, options.userAgent ?? USER_AGENT);
     this.#signal = options.signal;
   }
 
@@ -293,6 +296,7 @@ export class KubeClient {
         labelSelector: options.labelSelector,
       },
       inactivityMs: options.inactivityMs,
+      userAgent: this.#connection.userAgent,
       onLine: (line) => onEvent(line as unknown as RawWatchEvent),
       onDone,
     });
@@ -367,6 +371,7 @@ export const WRITE_VERBS: readonly string[] = Object.freeze(['apply', 'delete', 
 
 interface Connection {
   kubeConfig: KubeConfig;
+  userAgent: string;
   raw: RawObjectApi;
   customObjects: CustomObjectsApi;
   coordination: CoordinationV1Api;
@@ -375,7 +380,7 @@ interface Connection {
   metrics: OperatorMetrics | undefined;
 }
 
-function connect(source: KubeConfig, metrics: OperatorMetrics | undefined): Connection {
+function connect(source: KubeConfig, metrics: OperatorMetrics | undefined, userAgent: string): Connection {
   const kubeConfig = new PooledKubeConfig(source);
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster) throw new KubeConfigError('expected a kubeconfig with a current cluster, but found none');
@@ -384,13 +389,14 @@ function connect(source: KubeConfig, metrics: OperatorMetrics | undefined): Conn
   const configuration = createConfiguration({
     baseServer: new ServerConfiguration(cluster.server, {}),
     authMethods: { default: kubeConfig },
-    httpApi: undiciHttpLibrary,
+    httpApi: undiciHttpLibrary(userAgent),
   });
   const raw = new RawObjectApi(configuration);
   // KubernetesObjectApi.makeApiClient does this too: objects without a namespace land in the context's.
   (raw as unknown as { setDefaultNamespace(config: KubeConfig): void }).setDefaultNamespace(kubeConfig);
   return {
     kubeConfig,
+    userAgent,
     raw,
     customObjects: new CustomObjectsApi(configuration),
     coordination: new CoordinationV1Api(configuration),
