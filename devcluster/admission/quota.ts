@@ -31,6 +31,25 @@ function countedType(store: Store, key: string): ResourceType | undefined {
   return dot < 0 ? store.resourceType('', rest) : store.resourceType(rest.slice(dot + 1), rest.slice(0, dot));
 }
 
+const STANDARD_COMPUTE = new Set(['cpu', 'memory', 'ephemeral-storage']);
+
+/**
+ * The pod resource a quota key counts, as the real pod evaluator reads it: requests of any
+ * resource (an extended one such as nvidia.com/gpu only this way), limits of CPU, memory and
+ * ephemeral storage, and bare CPU, memory, ephemeral-storage and hugepages names as requests.
+ * Other keys (`limits.nvidia.com/gpu`, a bare `nvidia.com/gpu`) count nothing and are not in `used`.
+ */
+function podResourceOf(key: string): { from: 'requests' | 'limits'; name: string } | undefined {
+  if (key.startsWith('requests.') && key !== 'requests.storage') return { from: 'requests', name: key.slice('requests.'.length) };
+  if (key.startsWith('limits.')) return STANDARD_COMPUTE.has(key.slice('limits.'.length)) ? { from: 'limits', name: key.slice('limits.'.length) } : undefined;
+  return STANDARD_COMPUTE.has(key) || key.startsWith('hugepages-') ? { from: 'requests', name: key } : undefined;
+}
+
+/** Whether some evaluator counts this quota key (the real server reports only those in `used`). */
+function isEvaluated(store: Store, key: string): boolean {
+  return countedType(store, key) !== undefined || key === 'requests.storage' || podResourceOf(key) !== undefined;
+}
+
 /** What one object contributes to each quota key it touches, in milli-units. */
 function usageOf(store: Store, rt: ResourceType, obj: KubeObject, keys: string[]): Map<string, number> {
   const out = new Map<string, number>();
@@ -44,10 +63,9 @@ function usageOf(store: Store, rt: ResourceType, obj: KubeObject, keys: string[]
       if (counted === rt) out.set(key, 1000);
       continue;
     }
-    if (rt === BUILTINS.pods) {
-      if (key.startsWith('requests.') && key !== 'requests.storage') out.set(key, requests.get(key.slice('requests.'.length)) ?? 0);
-      else if (key.startsWith('limits.')) out.set(key, limits.get(key.slice('limits.'.length)) ?? 0);
-      else if (key === 'cpu' || key === 'memory' || key.includes('/')) out.set(key, requests.get(key) ?? 0);
+    const resource = podResourceOf(key);
+    if (rt === BUILTINS.pods && resource !== undefined) {
+      out.set(key, (resource.from === 'limits' ? limits : requests).get(resource.name) ?? 0);
     } else if (rt === BUILTINS.persistentvolumeclaims && key === 'requests.storage' && storage !== undefined) {
       out.set(key, parseMilli(storage));
     }
@@ -63,7 +81,7 @@ function formatFor(hard: Record<string, string>, key: string, value: number): st
 /** Current usage of one quota, computed from the namespace's objects. */
 function computeQuotaUsed(store: Store, quota: KubeObject): Record<string, string> {
   const hard = (quota.spec as QuotaSpec | undefined)?.hard ?? {};
-  const keys = Object.keys(hard);
+  const keys = Object.keys(hard).filter((k) => isEvaluated(store, k));
   const ns = quota.metadata.namespace ?? 'default';
   const sums = new Map<string, number>(keys.map((k) => [k, 0]));
   const types = new Set<ResourceType>([BUILTINS.pods, BUILTINS.persistentvolumeclaims]);

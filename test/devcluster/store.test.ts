@@ -212,6 +212,15 @@ describe('quota and limit ranges', () => {
     expect((store.get(BUILTINS.resourcequotas, 'sde-gpu', 'enclave')?.status as { used: Record<string, string> }).used['requests.nvidia.com/gpu']).toBe('3');
   });
 
+  it('counts an extended resource by its requests only, as a 1.23 server does: limits.nvidia.com/gpu and a bare nvidia.com/gpu limit nothing', () => {
+    const { store } = createStore();
+    ns(store, 'sde-ext');
+    const hard = { 'limits.nvidia.com/gpu': '1', 'nvidia.com/gpu': '1', 'requests.nvidia.com/gpu': '4' };
+    store.create(BUILTINS.resourcequotas, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q', namespace: 'sde-ext' }, spec: { hard } });
+    store.create(BUILTINS.pods, pod('two-gpus', 'sde-ext', { limits: { 'nvidia.com/gpu': '2' } }));
+    expect(store.get(BUILTINS.resourcequotas, 'sde-ext', 'q')?.status).toEqual({ hard, used: { 'requests.nvidia.com/gpu': '2' } });
+  });
+
   it('fills requests from a LimitRange so pods without requests count against cpu and memory quota', () => {
     const { store } = createStore();
     ns(store, 'sde-cpu');
