@@ -22,6 +22,11 @@ export const stackConfig = siteConfig
   .extend({
     kubeconfig: z.string().min(1).optional().describe('Path to, or contents of, the kubeconfig of the trust\'s cluster; default: the ambient KUBECONFIG.'),
     context: z.string().min(1).optional().describe('kubeconfig context to use; default: its current context.'),
+    kubernetesVersion: z
+      .string()
+      .regex(/^v?\d+\.\d+(\.\d+)?$/, { message: 'expected a release like 1.23' })
+      .optional()
+      .describe('The cluster\'s Kubernetes release when older than 1.28: the CRDs then carry only what it accepts (sde-operator crds --kubernetes-version).'),
     operator: operatorInstallOptions.prefault({}).describe('How the operator is installed (the Helm chart\'s values, minus siteConfig).'),
     gpuSupport: z
       .enum(['device-plugin', 'gpu-operator', 'none'])
@@ -69,7 +74,9 @@ export function readStackConfig(raw: Readonly<Record<string, string>>): StackCon
   const prefix = `${CONFIG_NAMESPACE}:`;
   const values: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
-    if (key.startsWith(prefix)) values[key.slice(prefix.length)] = decode(value);
+    if (!key.startsWith(prefix)) continue;
+    const name = key.slice(prefix.length);
+    values[name] = KEPT_AS_TEXT.has(name) ? value : decode(value);
   }
   const result = stackConfig.safeParse(values, { reportInput: true });
   if (result.success) return result.data;
@@ -89,6 +96,9 @@ export function siteConfigOf(config: StackConfig): SiteConfig {
 }
 
 // Pulumi hands every value over as a string; objects, lists, numbers and booleans arrive as JSON.
+// Keys whose value is text even when it reads as a number: release 1.20 is not the number 1.2.
+const KEPT_AS_TEXT = new Set(['kubernetesVersion']);
+
 function decode(value: string): unknown {
   if (!/^\s*[[{]|^-?[0-9.]+$|^(true|false)$/.test(value)) return value;
   try {

@@ -5,6 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { parse } from 'yaml';
+import { allCustomResourceDefinitions } from '../../api/crd.ts';
+import { parseKubernetesVersion } from '../../api/kubernetes-version.ts';
 import { gpuNodeLabels, gpuNodeTaint, poolToleration, renderGpuSupport } from '../../constructs/install/gpu.ts';
 import type { KubeObject } from '../../constructs/objects.ts';
 import { renderOperatorInstall } from '../../constructs/install/operator.ts';
@@ -22,8 +24,16 @@ export interface SiteResources {
   enclaves?: k8s.yaml.v2.ConfigGroup;
 }
 
-/** The checked-in CRDs (crds/*.yaml), in file-name order. */
-export function crdObjects(): KubeObject[] {
+/**
+ * The checked-in CRDs (crds/*.yaml), in file-name order; for a cluster older than 1.28
+ * (`sde:kubernetesVersion`), the same CRDs with only the fields its release accepts.
+ */
+export function crdObjects(kubernetesVersion?: string): KubeObject[] {
+  if (kubernetesVersion !== undefined) {
+    return allCustomResourceDefinitions({ kubernetesVersion: parseKubernetesVersion(kubernetesVersion) })
+      .sort((a, b) => a.file.localeCompare(b.file))
+      .map(({ crd }) => crd as KubeObject);
+  }
   return readdirSync(CRDS_DIR)
     .filter((f) => f.endsWith('.yaml'))
     .sort()
@@ -43,7 +53,7 @@ export function declareSite(config: StackConfig): SiteResources {
   });
   const opts = { provider };
 
-  const crds = new k8s.yaml.v2.ConfigGroup('sde-crds', { objs: crdObjects() }, opts);
+  const crds = new k8s.yaml.v2.ConfigGroup('sde-crds', { objs: crdObjects(config.kubernetesVersion) }, opts);
 
   const gpu: pulumi.Resource[] = [];
   if (config.gpuSupport === 'device-plugin') {

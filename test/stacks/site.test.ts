@@ -177,3 +177,28 @@ describe('stack configuration', () => {
     expect(chart.dependencies).toContain(namespace?.urn);
   });
 });
+
+describe('pulumi up on a cluster older than 1.28 (sde:kubernetesVersion)', () => {
+  const validations = (objects: KubeObject[]): string => JSON.stringify(objects).match(/x-kubernetes-validations|fieldPath/g)?.join(',') ?? '';
+
+  it('declares the CRDs that release accepts: on 1.23 without CEL rules, on 1.26 without fieldPath', async () => {
+    await declare({ ...uclh, 'sde:kubernetesVersion': '1.23' });
+    expect(readStackConfig({ ...uclh, 'sde:kubernetesVersion': '1.20' }).kubernetesVersion).toBe('1.20');
+    const old = objs('sde-crds');
+    expect(old.map((o) => o.metadata.name)).toEqual(['enclaves.sde.london', 'federatedjobs.sde.london', 'workspaces.sde.london']);
+    expect(validations(old)).toBe('');
+    engine.clear();
+    await declare({ ...uclh, 'sde:kubernetesVersion': 'v1.26.3' });
+    expect(validations(objs('sde-crds'))).toMatch(/^x-kubernetes-validations/);
+    expect(validations(objs('sde-crds'))).not.toContain('fieldPath');
+  });
+
+  it('declares the checked-in CRDs, rules and all, without it', async () => {
+    await declare(uclh);
+    expect(validations(objs('sde-crds'))).toContain('fieldPath');
+  });
+
+  it('refuses a version it cannot read, naming the key', () => {
+    expect(() => readStackConfig({ ...uclh, 'sde:kubernetesVersion': 'latest' })).toThrow('sde:kubernetesVersion: expected a release like 1.23');
+  });
+});
