@@ -48,6 +48,8 @@ export function builtinListSemantics(kind: string): ListSemanticsOf {
         if (kind === 'Service') return { type: 'map', keys: ['port', 'protocol'], keyDefaults: TCP };
         return path.includes('containers') || path.includes('initContainers') ? { type: 'map', keys: ['containerPort', 'protocol'], keyDefaults: TCP } : { type: 'atomic' };
       case 'conditions':
+        // A Job's conditions are an atomic list (batch/v1 listType=atomic); other kinds key them by type.
+        return kind === 'Job' ? { type: 'atomic' } : { type: 'map', keys: ['type'] };
       case 'addresses':
         return { type: 'map', keys: ['type'] };
       case 'ownerReferences':

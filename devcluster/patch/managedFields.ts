@@ -54,14 +54,23 @@ function holdsLeaf(tree: unknown, path: readonly string[]): boolean {
   return isPlainObject(node) && Object.keys(node).length === 0;
 }
 
+/** The real server's order of entries: Apply before Update, then by time, manager, apiVersion, subresource. */
+function entryOrder(a: ManagedFieldsEntry, b: ManagedFieldsEntry): number {
+  const keys = (e: ManagedFieldsEntry): string[] => [e.operation, e.time, e.manager, e.apiVersion, e.subresource ?? ''];
+  const [ka, kb] = [keys(a), keys(b)];
+  for (let i = 0; i < ka.length; i += 1) if (ka[i] !== kb[i]) return (ka[i] ?? '') < (kb[i] ?? '') ? -1 : 1;
+  return 0;
+}
+
 /**
- * Serialises owned fields back to managedFields, dropping managers that own nothing. An entry
- * without a set is one the write left alone: it goes out as it was.
+ * Serialises owned fields back to managedFields in the real server's order, dropping managers
+ * that own nothing. An entry without a set is one the write left alone: it goes out as it was.
  */
 export function writeManagedFields(owned: ReadonlyArray<{ entry: ManagedFieldsEntry; set?: FieldSet }>): ManagedFieldsEntry[] {
   return owned
     .filter((o) => o.set === undefined || o.set.size > 0)
-    .map((o) => (o.set === undefined ? o.entry : { ...o.entry, fieldsType: 'FieldsV1' as const, fieldsV1: toFieldsV1(o.set) }));
+    .map((o) => (o.set === undefined ? o.entry : { ...o.entry, fieldsType: 'FieldsV1' as const, fieldsV1: toFieldsV1(o.set) }))
+    .sort(entryOrder);
 }
 
 /** Tracks ownership for ordinary writes: changed fields move to the writer's Update entry. */

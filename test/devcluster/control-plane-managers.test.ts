@@ -39,7 +39,7 @@ describe('field managers of the simulated control plane', () => {
     await vi.waitFor(() => expect(store.get(BUILTINS.statefulsets, NS, 'ws')?.status).toMatchObject({ readyReplicas: 1 }));
 
     expect(managers(store.get(BUILTINS.pods, NS, 'ws-0'))).toEqual(['kube-controller-manager', 'kubelet/status']);
-    expect(managers(store.get(BUILTINS.statefulsets, NS, 'ws'))).toEqual(['sde-operator', 'kube-controller-manager/status']);
+    expect(new Set(managers(store.get(BUILTINS.statefulsets, NS, 'ws')))).toEqual(new Set(['sde-operator', 'kube-controller-manager/status']));
     const claim = store.get(BUILTINS.persistentvolumeclaims, NS, 'home-ws-0');
     expect(new Set(managers(claim))).toEqual(new Set(['kube-controller-manager', 'kube-controller-manager/status']));
     const events = store.list(BUILTINS.events, { namespace: NS }).items;

@@ -72,6 +72,24 @@ describe('field ownership of built-in kinds', () => {
     expect((again.spec as { ports: unknown[] }).ports).toHaveLength(1);
   });
 
+  it('lists Apply entries before Update entries, as the real server orders managedFields', () => {
+    const { store, semanticsFor } = createStore();
+    const rt = BUILTINS.configmaps;
+    store.create(rt, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default' }, data: { a: '1' } }, { fieldManager: 'zz-updater' });
+    const applied = serverSideApply(store, semanticsFor, rt, 'default', 'c', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { b: '2' } }, { fieldManager: 'aa-applier' }).object;
+    expect(entries(applied).map((e) => `${e.manager} ${e.operation}`)).toEqual(['aa-applier Apply', 'zz-updater Update']);
+  });
+
+  it("owns a Job's status conditions whole (an atomic list in batch/v1)", () => {
+    const { store } = createStore();
+    const job = store.create(BUILTINS.jobs, {
+      apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j', namespace: 'default' },
+      spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox:1.36' }] } } },
+    });
+    const done = store.update(BUILTINS.jobs, { ...job, status: { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] } }, { subresource: 'status', fieldManager: 'kube-controller-manager' });
+    expect(fieldsOf(done, 'kube-controller-manager')).toEqual({ 'f:status': { 'f:conditions': {}, 'f:succeeded': {} } });
+  });
+
   it('owns nothing for an empty keyed list or set, and an empty atomic list as a value', () => {
     const { store, semanticsFor } = createStore();
     const pod = {

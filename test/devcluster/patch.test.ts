@@ -73,7 +73,7 @@ describe('server-side apply', () => {
     const forced = serverSideApply(store, semanticsFor, rt, 'default', 'web', config(3, 'nginx'), { fieldManager: 'hpa', force: true });
     expect((forced.object.spec as { replicas: number }).replicas).toBe(3);
     const owners = (forced.object.metadata.managedFields as { manager: string; fieldsV1: { 'f:spec'?: Record<string, unknown> } }[]).map((m) => [m.manager, 'f:replicas' in (m.fieldsV1['f:spec'] ?? {})]);
-    expect(owners).toEqual([['sde-operator', false], ['hpa', true]]);
+    expect(Object.fromEntries(owners)).toEqual({ 'sde-operator': false, hpa: true });
   });
 
   it('shares a field applied with the same value, and removes fields a manager stops applying unless shared', () => {
