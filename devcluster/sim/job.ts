@@ -1,6 +1,8 @@
 // The Job controller: runs pods until `completions` succeed (NonIndexed or Indexed), at most
 // `parallelism` at once; fails the Job past `backoffLimit` failed pods or `activeDeadlineSeconds`;
 // `suspend` deletes the active pods; a finished Job is deleted after ttlSecondsAfterFinished.
+// Its status has the 1.23 shape: Complete or Failed (with lastProbeTime), no SuccessCriteriaMet,
+// FailureTarget, terminating or uncountedTerminatedPods (those came with later releases).
 import { BUILTINS } from '../store/builtins.ts';
 import { CONTROLLER_MANAGER } from '../store/fieldManagers.ts';
 import { ApiError } from '../store/errors.ts';
@@ -68,12 +70,12 @@ export class JobController {
     } else if (spec.suspend) {
       for (const pod of active) this.deletePod(job, pod);
       if (!conditions.some((c) => c.type === 'Suspended' && c.status === 'True')) {
-        conditions = withCondition(conditions, { type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' });
+        conditions = withCondition(conditions, { type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended', lastProbeTime: timestamp() });
         this.ctx.events.record(COMPONENT, job, 'Normal', 'Suspended', 'Job suspended');
       }
     } else {
       if (conditions.some((c) => c.type === 'Suspended' && c.status === 'True')) {
-        conditions = withCondition(conditions, { type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed' });
+        conditions = withCondition(conditions, { type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed', lastProbeTime: timestamp() });
         this.ctx.events.record(COMPONENT, job, 'Normal', 'Resumed', 'Job resumed');
         startTime = undefined;
       }
@@ -89,14 +91,11 @@ export class JobController {
       if (failure !== undefined) {
         for (const pod of active) this.deletePod(job, pod);
         failed += active.length;
-        conditions = withCondition(conditions, { type: 'FailureTarget', status: 'True', ...failure });
-        conditions = withCondition(conditions, { type: 'Failed', status: 'True', ...failure });
+        conditions = withCondition(conditions, { type: 'Failed', status: 'True', ...failure, lastProbeTime: timestamp() });
         this.ctx.events.record(COMPONENT, job, 'Warning', failure.reason, failure.message);
       } else if (complete) {
         for (const pod of active) this.deletePod(job, pod);
-        const done = { reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' };
-        conditions = withCondition(conditions, { type: 'SuccessCriteriaMet', status: 'True', ...done });
-        conditions = withCondition(conditions, { type: 'Complete', status: 'True', ...done });
+        conditions = withCondition(conditions, { type: 'Complete', status: 'True', lastProbeTime: timestamp() });
         completionTime = timestamp();
         this.ctx.events.record(COMPONENT, job, 'Normal', 'Completed', 'Job completed');
       } else {
@@ -183,8 +182,6 @@ export class JobController {
       ready: active.filter(isPodReady).length,
       ...(next.succeeded > 0 ? { succeeded: next.succeeded } : {}),
       ...(next.failed > 0 ? { failed: next.failed } : {}),
-      terminating: 0,
-      uncountedTerminatedPods: {},
       ...(next.indexed ? { completedIndexes: indexRanges([...next.doneIndexes]) } : {}),
       ...(next.conditions.length > 0 ? { conditions: next.conditions } : {}),
     };
