@@ -3,7 +3,7 @@ import { enclaveNamespace } from '../api/enclave.ts';
 import type { Enclave } from '../api/enclave.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import type { Finding } from './findings.ts';
-import { imageAllowed } from './images.ts';
+import { imageAllowed, type ImageRule } from './images.ts';
 
 /** A namespaced custom resource must live in its enclave's namespace. */
 export function checkNamespace(namespace: string | undefined, enclave: Enclave): Finding[] {
@@ -34,8 +34,10 @@ export function checkGpus(request: { gpus: number; gpuProduct?: string | undefin
   return out;
 }
 
-/** The image must start with one of the allowed prefixes. */
-export function checkImage(image: string, field: string, prefixes: readonly string[]): Finding[] {
-  if (imageAllowed(image, prefixes)) return [];
-  return [{ field, reason: 'ImageNotAllowed', message: `expected an image starting with one of ${prefixes.map((p) => `"${p}"`).join(', ')}; found "${image}"` }];
+/** The image must be under one of the site's registries and, when the enclave names any, one of its allowed images. */
+export function checkImage(image: string, field: string, rule: ImageRule): Finding[] {
+  if (imageAllowed(image, rule)) return [];
+  const quoted = (prefixes: readonly string[]): string => prefixes.map((p) => `"${p}"`).join(', ');
+  const enclave = rule.enclave.length > 0 ? ` and one of the enclave's allowed images (${quoted(rule.enclave)})` : '';
+  return [{ field, reason: 'ImageNotAllowed', message: `expected an image under one of the site's registries (${quoted(rule.site)})${enclave}; found "${image}"` }];
 }

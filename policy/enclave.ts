@@ -5,7 +5,7 @@ import { parseQuantity } from '../api/quantity.ts';
 import { cidrContains, isCidr } from '../isolation/cidr.ts';
 import { checkGpus, checkImage } from './common.ts';
 import type { Finding } from './findings.ts';
-import { workspaceImagePrefixes } from './images.ts';
+import { enclaveImageRule, narrowsSite } from './images.ts';
 
 function checkEgress(enclave: Enclave, site: SiteConfig): Finding[] {
   const out: Finding[] = [];
@@ -57,11 +57,22 @@ function checkDataServices(enclave: Enclave, site: SiteConfig): Finding[] {
   return out;
 }
 
+// An enclave narrows the site's registries and never widens them: a prefix outside them is refused.
+function checkAllowedImages(enclave: Enclave, site: SiteConfig): Finding[] {
+  const registries = site.allowedRegistries.map((r) => `"${r}"`).join(', ');
+  return enclave.spec.workspaces.allowedImages.flatMap((prefix, i) =>
+    narrowsSite(prefix, site)
+      ? []
+      : [{ field: `spec.workspaces.allowedImages[${i}]`, reason: 'ImageNotAllowed', message: `expected a prefix within one of site ${site.site}'s registries (${registries}): an enclave narrows them and never widens them; found "${prefix}"` }],
+  );
+}
+
 /**
  * Checks an enclave against its site: the site is this one; GPUs within the pool and of a
  * product it has; every dataset endpoint names a site data service of the dataset's kind;
- * every extra egress lies inside a destination the site allows, on ports it opens; and an
- * auto-provisioned workspace's image and GPUs are allowed. Returns no findings when all hold.
+ * every extra egress lies inside a destination the site allows, on ports it opens; every
+ * allowed-image prefix lies within the site's registries; and an auto-provisioned workspace's
+ * image and GPUs are allowed. Returns no findings when all hold.
  */
 export function checkEnclave(enclave: Enclave, site: SiteConfig): Finding[] {
   const out: Finding[] = [];
@@ -75,10 +86,10 @@ export function checkEnclave(enclave: Enclave, site: SiteConfig): Finding[] {
   if (spec.resources.gpuProduct !== undefined && !site.gpuPool.products.includes(spec.resources.gpuProduct)) {
     out.push({ field: 'spec.resources.gpuProduct', reason: 'GpuProductUnavailable', message: `expected a product of site ${site.site}'s GPU pool (${site.gpuPool.products.join(', ')}); found "${spec.resources.gpuProduct}"` });
   }
-  out.push(...checkDataServices(enclave, site), ...checkEgress(enclave, site), ...checkStorage(enclave));
+  out.push(...checkDataServices(enclave, site), ...checkEgress(enclave, site), ...checkStorage(enclave), ...checkAllowedImages(enclave, site));
   const auto = spec.workspaces.autoProvision;
   if (auto !== undefined) {
-    out.push(...checkImage(auto.image ?? site.images[auto.tool], 'spec.workspaces.autoProvision.image', workspaceImagePrefixes(enclave, site)));
+    out.push(...checkImage(auto.image ?? site.images[auto.tool], 'spec.workspaces.autoProvision.image', enclaveImageRule(enclave, site)));
     out.push(...checkGpus(auto.resources, 'spec.workspaces.autoProvision.resources', enclave, site));
   }
   return out;

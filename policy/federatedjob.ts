@@ -4,11 +4,12 @@ import type { FederatedJob } from '../api/federatedjob.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import { checkDatasets, checkGpus, checkImage, checkNamespace } from './common.ts';
 import type { Finding } from './findings.ts';
-import { jobImagePrefixes } from './images.ts';
+import { enclaveImageRule } from './images.ts';
 
 /**
  * Checks a federated job against its enclave and site: in the enclave's namespace; the
- * aggregator endpoint is one the site names; participant (and aggregator) images allowed;
+ * aggregator endpoint is one the site names; participant (and aggregator) images allowed by
+ * the site and narrowed by the enclave, as a workspace's are;
  * datasets among the enclave's and volumes only (participants reach nothing but the
  * aggregator); GPUs within the enclave's and of a product the pool has.
  */
@@ -19,7 +20,7 @@ export function checkFederatedJob(job: FederatedJob, enclave: Enclave, site: Sit
     const known = site.aggregators.map((a) => a.name).join(', ') || 'none';
     out.push({ field: 'spec.aggregator.endpoint', reason: 'UnknownAggregator', message: `expected an aggregator of site ${site.site} (${known}); found "${endpoint}"` });
   }
-  const prefixes = jobImagePrefixes(enclave, site);
+  const prefixes = enclaveImageRule(enclave, site);
   out.push(...checkImage(job.spec.participant.image, 'spec.participant.image', prefixes));
   if (job.spec.aggregator.image !== undefined) out.push(...checkImage(job.spec.aggregator.image, 'spec.aggregator.image', prefixes));
   const datasets = job.spec.participant.datasets;

@@ -6,7 +6,7 @@ import { workspaceUsers } from '../constructs/autoprovision.ts';
 import { WORKSPACE_NAME_MAX, workspaceImage } from '../constructs/workspace.ts';
 import { checkDatasets, checkGpus, checkImage, checkNamespace } from './common.ts';
 import type { Finding } from './findings.ts';
-import { workspaceImagePrefixes } from './images.ts';
+import { enclaveImageRule } from './images.ts';
 
 function checkName(name: string): Finding[] {
   if (name.length <= WORKSPACE_NAME_MAX) return [];
@@ -33,7 +33,7 @@ export function checkWorkspace(ws: Workspace, enclave: Enclave, site: SiteConfig
     ...checkNamespace(ws.metadata.namespace, enclave),
     ...checkName(ws.metadata.name),
     ...checkOwner(ws.spec.owner, enclave, site),
-    ...checkImage(workspaceImage(ws, site), 'spec.image', workspaceImagePrefixes(enclave, site)),
+    ...checkImage(workspaceImage(ws, site), 'spec.image', enclaveImageRule(enclave, site)),
     ...checkDatasets(ws.spec.datasets ?? [], 'spec.datasets', enclave),
     ...checkGpus(ws.spec.resources, 'spec.resources', enclave, site),
   ];

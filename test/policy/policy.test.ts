@@ -36,6 +36,9 @@ describe('checkEnclave', () => {
     ['egress on a port the site does not open', (e) => { e.spec.network.egress = [{ cidr: '10.40.3.1/32', ports: [{ port: 443, protocol: 'TCP' }, { port: 22, protocol: 'TCP' }], reason: 'x' }]; }, [{ field: 'spec.network.egress[0].ports[1]', reason: 'EgressNotAllowed' }]],
     ['egress over UDP where the site opens TCP', (e) => { e.spec.network.egress = [{ cidr: '10.40.3.1/32', ports: [{ port: 443, protocol: 'UDP' }], reason: 'x' }]; }, [{ field: 'spec.network.egress[0].ports[0]', reason: 'EgressNotAllowed' }]],
     ['an auto-provisioned image outside the allowed list', (e) => { e.spec.workspaces.autoProvision = { tool: 'jupyterlab', image: 'docker.io/evil/notebook:1', resources: { cpu: '2', memory: '8Gi', gpus: 0 }, storage: { home: '20Gi' } }; }, [{ field: 'spec.workspaces.autoProvision.image', reason: 'ImageNotAllowed' }]],
+    // Hostile: an enclave's list narrows the site's registries and never widens them.
+    ['an allowed-image prefix outside the site\'s registries', (e) => { e.spec.workspaces.allowedImages = ['docker.io/']; }, [{ field: 'spec.workspaces.allowedImages[0]', reason: 'ImageNotAllowed' }]],
+    ['an allowed-image prefix shorter than the site\'s registry', (e) => { e.spec.workspaces.allowedImages = ['nexus.sde.uclh.nhs.uk']; }, [{ field: 'spec.workspaces.allowedImages[0]', reason: 'ImageNotAllowed' }]],
     ['auto-provisioned workspaces with more GPUs than the enclave', (e) => { e.spec.workspaces.autoProvision = { tool: 'jupyterlab', resources: { cpu: '2', memory: '8Gi', gpus: 8 }, storage: { home: '20Gi' } }; }, [{ field: 'spec.workspaces.autoProvision.resources.gpus', reason: 'GpusAboveEnclave' }]],
   ];
   it.each(cases)('%s', (_name, change, expected) => {
@@ -43,6 +46,15 @@ describe('checkEnclave', () => {
     const s = uclhSite();
     change(e, s);
     expect(only(checkEnclave(e, s))).toEqual(expected);
+  });
+
+  it('names both layers of the image rule when it refuses an image', () => {
+    const w = jupyterWorkspace();
+    const e = cardiacEnclave();
+    w.spec.image = 'docker.io/attacker/cryptominer:latest';
+    expect(checkWorkspace(w, e, uclhSite())[0]?.message).toBe(
+      'expected an image under one of the site\'s registries ("nexus.sde.uclh.nhs.uk/", "nvcr.io/nvidia/") and one of the enclave\'s allowed images ("nexus.sde.uclh.nhs.uk/sde/", "nvcr.io/nvidia/clara/nvflare:"); found "docker.io/attacker/cryptominer:latest"',
+    );
   });
 
   it('says what was expected and what was found', () => {
@@ -64,6 +76,8 @@ describe('checkWorkspace', () => {
     ['a name too long for its StatefulSet', (w) => { w.metadata.name = 'w'.repeat(53); }, [{ field: 'metadata.name', reason: 'NameTooLong' }]],
     ['another enclave\'s namespace', (w) => { w.metadata.namespace = 'sde-other'; }, [{ field: 'metadata.namespace', reason: 'NamespaceMismatch' }]],
     ['site registries when the enclave lists no images', (w, e) => { e.spec.workspaces.allowedImages = []; w.spec.image = 'nvcr.io/nvidia/pytorch:24.01-py3'; }, []],
+    // Hostile: the enclave's list widened to docker.io, which the site does not allow.
+    ['an image the enclave allows from a registry the site does not', (w, e) => { e.spec.workspaces.allowedImages = ['docker.io/']; w.spec.image = 'docker.io/attacker/cryptominer:latest'; }, [{ field: 'spec.image', reason: 'ImageNotAllowed' }]],
   ];
   it.each(cases)('%s', (_name, change, expected) => {
     const w = jupyterWorkspace();
@@ -89,6 +103,8 @@ describe('checkFederatedJob', () => {
     ['an unknown aggregator', (j) => { j.spec.aggregator.endpoint = 'paris-fl'; }, [{ field: 'spec.aggregator.endpoint', reason: 'UnknownAggregator' }]],
     ['a participant image from an unknown registry', (j) => { j.spec.participant.image = 'docker.io/flwr/supernode:1.13'; }, [{ field: 'spec.participant.image', reason: 'ImageNotAllowed' }]],
     ['an aggregator image from an unknown registry', (j) => { j.spec.aggregator.image = 'ghcr.io/x/server:1'; }, [{ field: 'spec.aggregator.image', reason: 'ImageNotAllowed' }]],
+    // Hostile: under the site's registries but outside what the enclave narrowed them to.
+    ['a participant image the site allows but the enclave does not', (j) => { j.spec.participant.image = 'nvcr.io/nvidia/pytorch:24.01-py3'; }, [{ field: 'spec.participant.image', reason: 'ImageNotAllowed' }]],
     ['a dataset the enclave lacks', (j) => { j.spec.participant.datasets = ['hes']; }, [{ field: 'spec.participant.datasets[0]', reason: 'UnknownDataset' }]],
     ['a database dataset participants cannot reach', (j) => { j.spec.participant.datasets = ['omop']; }, [{ field: 'spec.participant.datasets[0]', reason: 'DatasetUnreachable' }]],
     ['more GPUs than the enclave', (j) => { j.spec.participant.resources.gpus = 8; }, [{ field: 'spec.participant.resources.gpus', reason: 'GpusAboveEnclave' }]],
