@@ -5,7 +5,6 @@ import type { z } from 'zod';
 import type { Enclave } from '../api/enclave.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import type { Finding } from '../policy/index.ts';
-import { durationMs, liveAccessState, wakeAtNextChange } from './enclave/access.ts';
 import { enclaveNameOf, lookupEnclave } from './enclave/lookup.ts';
 import { gpuQuotaRefusal } from './gpu-budget.ts';
 import { SdeKinds } from './kinds.ts';
@@ -21,7 +20,7 @@ export interface WorkloadRules<T> {
   gpus(workload: T): number;
   /** Field of the GPU request, named in a QuotaExceeded message. */
   gpuField: string;
-  /** What runs for it, to stop when access ends while it is refused: the kinds, and the labels on them. */
+  /** What runs for it, to stop while it is refused: the kinds, and the labels on them. */
   running: { kinds: readonly ResourceType[]; selector(enclaveName: string, name: string): LabelSelector };
 }
 
@@ -35,7 +34,7 @@ export async function admitWorkload<T>(ctx: ReconcileContext, live: Readonly<Kub
   const lookup = lookupEnclave(ctx.cache(SdeKinds.Enclave), live.metadata?.namespace, site.site);
   if (lookup.state === 'other-site' || lookup.state === 'provisioning') return undefined;
   const refused = async (refusal: Refusal, concern?: string): Promise<undefined> => {
-    await stopWhenAccessEnded(ctx, live, site, now, rules);
+    await stopRefused(ctx, live, rules);
     await refuse(ctx, refusal, { now, ...(concern ? { concern } : {}) });
     return undefined;
   };
@@ -52,23 +51,16 @@ export async function admitWorkload<T>(ctx: ReconcileContext, live: Readonly<Kub
 }
 
 /**
- * Access ends on time for a refused workload too. Nothing is rendered for it, so what it last ran
- * keeps running; once its enclave's access has ended, that is stopped before the refusal is
- * reported: StatefulSets and Deployments scaled to zero, Jobs suspended, each by a JSON patch of
- * that one field (nothing else of them changes, nothing is deleted). While access lasts, the next
- * access change wakes this key. The clock is read from the enclave's access period alone, so an
- * enclave that fails its schema elsewhere still stops its workloads on time. An admitted workload
- * stops through its render instead.
+ * A refused workload is stopped, never left running on its last spec: its StatefulSets and
+ * Deployments scaled to zero and its Jobs suspended, each by a JSON patch of that one field
+ * (nothing else of them changes, nothing is deleted: home volumes stay). So a member removed
+ * from the enclave, a dataset taken away, an image no longer allowed or an enclave whose access
+ * ended stops what was running within one reconcile of the change. The refusal itself is reported
+ * after.
  */
-async function stopWhenAccessEnded<T>(ctx: ReconcileContext, live: Readonly<KubernetesObject>, site: SiteConfig, now: Date, rules: WorkloadRules<T>): Promise<void> {
+async function stopRefused<T>(ctx: ReconcileContext, live: Readonly<KubernetesObject>, rules: WorkloadRules<T>): Promise<void> {
   const enclaveName = enclaveNameOf(live.metadata?.namespace);
-  const enclaveLive = enclaveName === undefined ? undefined : ctx.cache(SdeKinds.Enclave).get(enclaveName);
-  const access = enclaveLive === undefined ? undefined : liveAccessState(enclaveLive, now, durationMs(site.expiryWarning));
-  if (enclaveName === undefined || access === undefined) return;
-  if (access.active) {
-    wakeAtNextChange(ctx, access, now);
-    return;
-  }
+  if (enclaveName === undefined) return;
   const namespace = live.metadata?.namespace;
   const selector = rules.running.selector(enclaveName, live.metadata?.name ?? '');
   const stops: Array<{ type: ResourceType; name: string; operations: JsonPatchOperation[] }> = [];
@@ -88,6 +80,6 @@ async function stopWhenAccessEnded<T>(ctx: ReconcileContext, live: Readonly<Kube
       if (isNotFound(error)) continue;
       throw error;
     }
-    ctx.log.info({ kind: stop.type.kind, name: stop.name }, 'stopped: the enclave\'s access has ended and this workload is refused');
+    ctx.log.info({ kind: stop.type.kind, name: stop.name }, 'stopped: this workload is refused');
   }
 }
