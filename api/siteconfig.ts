@@ -3,6 +3,7 @@
 // ConfigMap and the operator reads it with --site-config.
 import { z } from 'zod';
 import { API_VERSION, dnsLabel, duration, gpuProduct } from './meta.ts';
+import { checkMirrorIndexes, mirrorIndexes, oneMirrorPerEcosystem } from './package-mirror.ts';
 
 const cidr = z
   .string()
@@ -20,6 +21,11 @@ export const destination = z.object({
   cidr: cidr.describe('Addresses of the destination, as the NetworkPolicy ipBlock names them.'),
   ports: z.array(port).min(1).max(32).describe('Ports open on the destination.'),
 });
+
+/** A package mirror: a destination that names the index each package ecosystem's tools use on it. */
+export const packageMirror = destination
+  .extend({ indexes: mirrorIndexes.optional().describe('Index URL per ecosystem (pypi, conda, cran, npm), each https on the mirror\'s host; workspaces and federated-job participants are pointed at them.') })
+  .superRefine(checkMirrorIndexes);
 
 const labels = z.record(z.string(), z.string());
 
@@ -63,7 +69,7 @@ export const siteConfig = z.object({
     })
     .prefault({})
     .describe('The workspace gateway (authenticating reverse proxy): the only source allowed to reach workspaces.'),
-  packageMirrors: z.array(destination).default([]).describe('The site\'s approved package mirrors (e.g. Nexus for PyPI, CRAN, conda).'),
+  packageMirrors: z.array(packageMirror).superRefine(oneMirrorPerEcosystem).default([]).describe('The site\'s approved package mirrors (e.g. Nexus for PyPI, CRAN, conda), at most one per ecosystem.'),
   dataServices: z
     .array(destination.extend({ kind: z.enum(['database', 'imaging', 'search']).describe('database (OMOP), imaging (XNAT), search (CogStack).') }))
     .default([])
@@ -90,3 +96,4 @@ export const siteConfig = z.object({
 
 export type SiteConfig = z.output<typeof siteConfig>;
 export type Destination = z.output<typeof destination>;
+export type PackageMirror = z.output<typeof packageMirror>;

@@ -153,6 +153,7 @@ describe('stack configuration', () => {
     ['an enclave for another trust', { 'sde:enclaves': JSON.stringify([{ ...(parse(readFileSync(new URL('../../examples/enclave-cardiac-mri.yaml', import.meta.url), 'utf8')) as object) }]) }, 'sde:enclaves.0.spec.site: expected "gstt"'],
     ['two replicas without leader election', { 'sde:operator': JSON.stringify({ leaderElection: { enabled: false } }) }, 'sde:operator.replicas: more than one replica needs leader election'],
     ['a GPU choice that does not exist', { 'sde:gpuSupport': 'gpu-operater' }, 'sde:gpuSupport:'],
+    ['a package index off the mirror, where the network policy would block it', { 'sde:packageMirrors': JSON.stringify([{ name: 'artifactory', host: 'artifactory.sde.gstt.nhs.uk', cidr: '10.60.1.15/32', ports: [{ port: 443 }], indexes: { pypi: 'https://pypi.org/simple' } }]) }, 'sde:packageMirrors.0.indexes.pypi: must be on the mirror\'s host "artifactory.sde.gstt.nhs.uk", found "pypi.org"'],
   ])('rejects %s, naming the key, before declaring anything', async (_what, change, message) => {
     const bad = { ...gstt, ...change };
     expect(() => declareSite(readStackConfig(bad))).toThrow(StackConfigError);
