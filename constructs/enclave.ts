@@ -6,6 +6,7 @@ import type { SiteConfig } from '../api/siteconfig.ts';
 import { addAutoProvisionedWorkspaces } from './autoprovision.ts';
 import { addDatasetStorage } from './datasets.ts';
 import { enclaveChildLabels, POD_SECURITY_RESTRICTED } from './labels.ts';
+import { addPackageMirrorConfig } from './mirror.ts';
 import { addEnclaveNetwork } from './network.ts';
 import { ownerReferences, synthesize } from './objects.ts';
 import type { KubeObject } from './objects.ts';
@@ -20,7 +21,8 @@ export interface RenderOptions {
 /**
  * The desired state of an enclave, in apply order: its Namespace (PSA restricted), its
  * NetworkPolicies (default-deny first), then quota, limits, RBAC (RoleBindings only while access
- * is active), dataset volumes and claims, and auto-provisioned Workspaces. Pure and deterministic.
+ * is active), the package-mirror configuration its pods mount, dataset volumes and claims, and
+ * auto-provisioned Workspaces. Pure and deterministic.
  */
 export function renderEnclave(enclave: Enclave, site: SiteConfig, opts: RenderOptions): KubeObject[] {
   const owners = ownerReferences(enclave);
@@ -36,6 +38,7 @@ export function renderEnclave(enclave: Enclave, site: SiteConfig, opts: RenderOp
     addEnclaveNetwork(chart, enclave, site, owners);
     addEnclaveQuota(chart, enclave, owners);
     addEnclaveAccess(chart, enclave, opts.accessActive, owners);
+    addPackageMirrorConfig(chart, enclave, site, owners);
     addDatasetStorage(chart, enclave);
     addAutoProvisionedWorkspaces(chart, enclave, site, owners);
   });

@@ -11,6 +11,7 @@ import type { RenderOptions } from './enclave.ts';
 import { placement } from './gpu.ts';
 import type { ComputeRequest } from './gpu.ts';
 import { APP_NAME, COMPONENT, COMPONENTS, FEDERATED_JOB, enclaveLabels } from './labels.ts';
+import { mirrorPodParts } from './mirror.ts';
 import { childName } from './names.ts';
 import { allowDestinations, dnsPeer, policyPorts } from './network.ts';
 import { PlainApiObject, ownerReferences, synthesize } from './objects.ts';
@@ -75,7 +76,9 @@ export function frameworkEnv(job: FederatedJob, thisSite: string, endpoint: Dest
 /**
  * The desired state of a federated job at this site: nothing unless this site takes part; else a
  * batch Job (suspended while access is inactive) whose pods' only egress is DNS and the
- * aggregator, with volume datasets read-only; and, when this site hosts the aggregator, its
+ * aggregator, with volume datasets read-only and pip, conda, R and npm configured for the site's
+ * package mirror as in a workspace (used only if the egress policy ever opens the mirror to
+ * participants); and, when this site hosts the aggregator, its
  * Deployment and Service, reachable only from this job's participants here and the other
  * participating sites' source addresses (site.peerSites).
  */
@@ -98,6 +101,8 @@ export function renderFederatedJob(job: FederatedJob, enclave: Enclave, site: Si
   const caMounts = ca ? [{ name: 'federation-ca', mountPath: CA_PATH, readOnly: true }] : [];
   const p = job.spec.participant;
   const volumeDatasets = p.datasets.filter((d) => enclave.spec.data.some((x) => x.name === d && x.kind === 'volume'));
+  const participantEnv = [...(p.env ?? []).map((e) => ({ name: e.name, value: e.value })), ...env];
+  const mirror = mirrorPodParts(enclave, site, participantEnv);
 
   return synthesize((chart) => {
     const egress = new kplus.NetworkPolicy(chart, 'participant-egress', {
@@ -129,9 +134,9 @@ export function renderFederatedJob(job: FederatedJob, enclave: Enclave, site: Si
           command: p.command,
           args: p.args,
           ports: [],
-          env: [...(p.env ?? []).map((e) => ({ name: e.name, value: e.value })), ...env],
-          volumes: caVolumes,
-          mounts: caMounts,
+          env: [...participantEnv, ...mirror.env],
+          volumes: [...caVolumes, ...mirror.volumes],
+          mounts: [...caMounts, ...mirror.mounts],
           datasets: podDatasets(enclave, volumeDatasets, site),
           placement: placement(p.resources, site, enclave.spec.resources.gpuProduct),
           restartPolicy: 'Never',

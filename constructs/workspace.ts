@@ -9,6 +9,7 @@ import { podDatasets } from './datasets.ts';
 import type { RenderOptions } from './enclave.ts';
 import { placement } from './gpu.ts';
 import { APP_NAME, COMPONENT, COMPONENTS, DATA, WORKSPACE, enclaveLabels } from './labels.ts';
+import { mirrorPodParts } from './mirror.ts';
 import { childName } from './names.ts';
 import { PlainApiObject, ownerReferences, synthesize } from './objects.ts';
 import type { KubeObject } from './objects.ts';
@@ -40,7 +41,8 @@ export function workspacePodSelector(name: string): Record<string, string> {
  * The desired state of a workspace: a StatefulSet (1 replica; 0 when Stopped or access is
  * inactive), a ClusterIP Service `<name>` on the tool's port, and the home claim `<name>-home`
  * (owned by the Workspace only when the enclave's retention is Delete; otherwise labelled as data
- * so that it outlives the workspace). Datasets are mounted read-only at /data/<name>.
+ * so that it outlives the workspace). Datasets are mounted read-only at /data/<name>; pip, conda,
+ * R and npm use the site's package mirror when the enclave allows it (constructs/mirror.ts).
  */
 export function renderWorkspace(ws: Workspace, enclave: Enclave, site: SiteConfig, opts: RenderOptions): KubeObject[] {
   const name = ws.metadata.name;
@@ -53,6 +55,7 @@ export function renderWorkspace(ws: Workspace, enclave: Enclave, site: SiteConfi
   const retain = enclave.spec.retention.homeVolumes === 'Retain';
   const datasets = podDatasets(enclave, ws.spec.datasets ?? enclave.spec.data.map((d) => d.name), site);
   const running = ws.spec.state === 'Running' && opts.accessActive;
+  const mirror = mirrorPodParts(enclave, site);
 
   return synthesize((chart) => {
     const homeSpec: V1PersistentVolumeClaimSpec = {
@@ -92,9 +95,9 @@ export function renderWorkspace(ws: Workspace, enclave: Enclave, site: SiteConfi
           containerName: tool,
           image: workspaceImage(ws, site),
           ports: [{ name: 'http', port }],
-          env: [{ name: 'HOME', value: TOOL_HOMES[tool] }],
-          volumes: [{ name: 'home', persistentVolumeClaim: { claimName: home } }],
-          mounts: [{ name: 'home', mountPath: TOOL_HOMES[tool] }],
+          env: [{ name: 'HOME', value: TOOL_HOMES[tool] }, ...mirror.env],
+          volumes: [{ name: 'home', persistentVolumeClaim: { claimName: home } }, ...mirror.volumes],
+          mounts: [{ name: 'home', mountPath: TOOL_HOMES[tool] }, ...mirror.mounts],
           datasets,
           placement: placement(ws.spec.resources, site, enclave.spec.resources.gpuProduct),
           restartPolicy: 'Always',

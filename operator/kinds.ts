@@ -54,6 +54,7 @@ export const Owned = Object.freeze({
   ResourceQuota: ours(Kinds.ResourceQuota),
   LimitRange: ours(Kinds.LimitRange),
   ServiceAccount: ours(Kinds.ServiceAccount),
+  ConfigMap: ours(Kinds.ConfigMap),
   Role: ours(Kinds.Role),
   RoleBinding: ours(Kinds.RoleBinding),
   PersistentVolumeClaim: ours(Kinds.PersistentVolumeClaim),

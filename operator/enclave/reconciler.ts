@@ -1,5 +1,6 @@
 // The Enclave controller: namespace, deny-first networking, quota, RBAC with time-limited
-// access, dataset volumes and auto-provisioned workspaces, and the status that reports them.
+// access, package-mirror configuration, dataset volumes and auto-provisioned workspaces, and the
+// status that reports them.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { enclave as enclaveSchema, enclaveNamespace } from '../../api/enclave.ts';
 import type { Enclave } from '../../api/enclave.ts';
@@ -38,7 +39,7 @@ export function enclaveController(options: EnclaveControllerOptions): Controller
   return {
     name: 'enclave',
     primary: SdeKinds.Enclave,
-    owns: [Owned.Namespace, Owned.NetworkPolicy, Owned.ResourceQuota, Owned.LimitRange, Owned.ServiceAccount, Owned.Role, Owned.RoleBinding, Owned.PersistentVolumeClaim, Owned.PersistentVolume],
+    owns: [Owned.Namespace, Owned.NetworkPolicy, Owned.ResourceQuota, Owned.LimitRange, Owned.ServiceAccount, Owned.Role, Owned.RoleBinding, Owned.ConfigMap, Owned.PersistentVolumeClaim, Owned.PersistentVolume],
     ownerLabel: ENCLAVE,
     // Nothing here reads a child's status (a quota's usage, a claim's phase): only their specs count.
     childChanges: 'spec',
@@ -54,7 +55,7 @@ export function enclaveController(options: EnclaveControllerOptions): Controller
 }
 
 // Kinds an enclave prunes: its own children, never data (PVs and claims are left alone here).
-const PRUNED = [Owned.NetworkPolicy, Owned.ResourceQuota, Owned.LimitRange, Owned.ServiceAccount, Owned.Role, Owned.RoleBinding, SdeKinds.Workspace];
+const PRUNED = [Owned.NetworkPolicy, Owned.ResourceQuota, Owned.LimitRange, Owned.ServiceAccount, Owned.Role, Owned.RoleBinding, Owned.ConfigMap, SdeKinds.Workspace];
 
 // Renders kept, one per enclave, of those reconciled most recently; beyond that an enclave is
 // rendered afresh (its render shares most of its parts with the cached objects: ~2 KB each).

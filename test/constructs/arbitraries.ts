@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import { enclave as enclaveSchema } from '../../api/enclave.ts';
 import type { Enclave } from '../../api/enclave.ts';
 import { federatedJob as federatedJobSchema } from '../../api/federatedjob.ts';
+import { ECOSYSTEMS } from '../../api/package-mirror.ts';
+import type { Ecosystem } from '../../api/package-mirror.ts';
 import type { FederatedJob } from '../../api/federatedjob.ts';
 import { siteConfig } from '../../api/siteconfig.ts';
 import type { SiteConfig } from '../../api/siteconfig.ts';
@@ -23,13 +25,30 @@ function destinations(prefix: string, max: number) {
   return fc.array(fc.record({ cidr: privateCidr, ports }), { maxLength: max }).map((list) => list.map((d, i) => ({ name: `${prefix}-${i}`, host: `${prefix}-${i}.example.nhs.uk`, ...d })));
 }
 
-/** A valid site configuration for site "uclh" with random destinations, GPU products and RuntimeClass. */
+type Generated = { name: string; host: string; cidr: string; ports: { port: number; protocol: 'TCP' | 'UDP' }[] };
+
+// Each mirror serves the ecosystems drawn for it that no earlier mirror serves, on its first TCP
+// port (one without a TCP port serves none), as the site schema requires.
+function withIndexes(mirrors: Generated[], drawn: Ecosystem[][]): (Generated & { indexes?: Partial<Record<Ecosystem, string>> })[] {
+  const taken = new Set<Ecosystem>();
+  return mirrors.map((m, i) => {
+    const tcp = m.ports.find((p) => p.protocol === 'TCP');
+    const ecosystems = tcp === undefined ? [] : (drawn[i] ?? []).filter((e) => !taken.has(e));
+    if (tcp === undefined || ecosystems.length === 0) return m;
+    for (const e of ecosystems) taken.add(e);
+    const origin = `https://${m.host}${tcp.port === 443 ? '' : `:${tcp.port}`}`;
+    return { ...m, indexes: Object.fromEntries(ecosystems.map((e) => [e, `${origin}/repository/${e}`])) };
+  });
+}
+
+/** A valid site configuration for site "uclh" with random destinations, mirror indexes, GPU products and RuntimeClass. */
 export const siteArb: fc.Arbitrary<SiteConfig> = fc
   .record({
     products: fc.subarray(['NVIDIA-A100-SXM4-80GB', 'NVIDIA-A100-SXM4-40GB', 'NVIDIA-H100-80GB-HBM3'], { minLength: 1 }),
     runtimeClassName: fc.option(fc.constant('nvidia'), { nil: undefined }),
     totalGpus: fc.integer({ min: 0, max: 64 }),
     mirrors: destinations('mirror', 2),
+    mirrorIndexes: fc.array(fc.subarray([...ECOSYSTEMS]), { minLength: 2, maxLength: 2 }),
     allowedEgress: destinations('egress', 3),
     aggregators: destinations('agg', 2),
     services: fc.array(fc.record({ kind: fc.constantFrom('database' as const, 'imaging' as const, 'search' as const), cidr: privateCidr, ports }), { maxLength: 4 }),
@@ -41,7 +60,7 @@ export const siteArb: fc.Arbitrary<SiteConfig> = fc
       kind: 'SiteConfig',
       site: 'uclh',
       gpuPool: { products: s.products, defaultProduct: s.products[0], totalGpus: s.totalGpus, ...(s.runtimeClassName ? { runtimeClassName: s.runtimeClassName } : {}) },
-      packageMirrors: s.mirrors,
+      packageMirrors: withIndexes(s.mirrors, s.mirrorIndexes),
       allowedEgress: s.allowedEgress,
       aggregators: s.aggregators.length > 0 ? s.aggregators : [{ name: 'agg-0', cidr: '10.90.0.10/32', ports: [{ port: 8002 }] }],
       dataServices: s.services.map((d, i) => ({ name: `svc-${i}`, ...d })),
