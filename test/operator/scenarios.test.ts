@@ -408,3 +408,52 @@ describe('refusals the API server makes', () => {
     expect(conditionOf(await site.get<Obj>(SDE, 'Workspace', 'patel-rstudio', NS), 'Ready')?.status).toBe('False');
   });
 });
+
+describe('the site\'s package mirror', () => {
+  let site: TestSite;
+  beforeAll(async () => {
+    site = await startTestSite();
+    await site.startOperator();
+  });
+  afterAll(async () => site?.close());
+
+  const mirrorConfig = async (): Promise<Obj | undefined> => site.get<Obj>('v1', 'ConfigMap', 'package-mirror', NS);
+  const podEnv = async (): Promise<string[]> => {
+    const set = await site.get<Obj>('apps/v1', 'StatefulSet', 'patel-rstudio', NS);
+    const pod = ((set?.spec?.template as { spec?: { containers?: { env?: { name: string }[] }[] } } | undefined)?.spec?.containers ?? [])[0];
+    return (pod?.env ?? []).map((e) => e.name);
+  };
+
+  it('configures pip, conda, R and npm in a workspace from one ConfigMap per enclave, writes nothing more once settled, and takes it away with the mirror', async () => {
+    await site.apply([enclaveDoc()]);
+    await ready(site, 'Enclave', 'cardiac-mri');
+    const config = await site.waitFor('package-mirror ConfigMap', mirrorConfig);
+    expect(config.metadata?.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'sde-operator', 'sde.london/enclave': 'cardiac-mri' });
+    expect(config.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Enclave', name: 'cardiac-mri', controller: true });
+    const data = (config as { data?: Record<string, string> }).data ?? {};
+    expect(Object.keys(data).sort()).toEqual(['Rprofile.site', 'condarc']);
+    expect(data['Rprofile.site']).toContain('options(repos = c(CRAN = "https://nexus.sde.uclh.nhs.uk/repository/cran"))');
+    expect(data.condarc).toContain('channel_alias: https://nexus.sde.uclh.nhs.uk/repository\n');
+
+    await site.apply(example('workspace-rstudio.yaml'));
+    await ready(site, 'Workspace', 'patel-rstudio', NS);
+    expect(await podEnv()).toEqual(expect.arrayContaining(['PIP_INDEX_URL', 'CONDARC', 'R_PROFILE', 'NPM_CONFIG_REGISTRY']));
+
+    const op = site.operator!;
+    const before = await settled(op.client.requests);
+    const versions = async () => [(await mirrorConfig())?.metadata?.resourceVersion, (await site.get<Obj>('apps/v1', 'StatefulSet', 'patel-rstudio', NS))?.metadata?.resourceVersion];
+    const versionsBefore = await versions();
+    await new Promise((r) => setTimeout(r, 3_000));
+    for (const verb of ['apply', 'patch', 'update', 'create', 'delete']) expect(op.client.requests.get(verb) ?? 0, verb).toBe(before.get(verb) ?? 0);
+    expect(await versions()).toEqual(versionsBefore);
+
+    await site.apply([withSpec(enclaveDoc(), (s) => ((s.network as Record<string, unknown>).packageMirror = false))]);
+    await site.waitFor('ConfigMap pruned', async () => (await mirrorConfig()) === undefined);
+    await site.waitFor('workspace no longer pointed at the mirror', async () => !(await podEnv()).includes('PIP_INDEX_URL'));
+
+    await site.apply([enclaveDoc()]);
+    await site.waitFor('ConfigMap back', mirrorConfig);
+    await site.client.objects.delete({ apiVersion: SDE, kind: 'Enclave', metadata: { name: 'cardiac-mri' } });
+    await site.waitFor('namespace gone, and the ConfigMap with it', async () => (await site.get('v1', 'Namespace', NS)) === undefined && (await mirrorConfig()) === undefined, 20_000);
+  });
+});
