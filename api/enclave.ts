@@ -58,7 +58,7 @@ const member = withRules(
     .object({
       user: z.string().min(1).max(253).optional().describe('User name as the cluster authenticates it (e.g. an OIDC subject or e-mail). Exactly one of user or group.'),
       group: z.string().min(1).max(253).optional().describe('Group name as the cluster authenticates it. Exactly one of user or group.'),
-      role: z.enum(MEMBER_ROLES).describe('researcher: runs workspaces and federated jobs; lead: + reads events and quotas; data-manager: + manages dataset claims; output-checker: read-only, reviews outputs.'),
+      role: z.enum(MEMBER_ROLES).describe('researcher: runs workspaces and federated jobs; lead: + reads events and quotas; data-manager: + sees the volume claims; output-checker: read-only, reviews outputs.'),
     })
     .describe('A named member of the enclave.'),
   [

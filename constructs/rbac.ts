@@ -1,5 +1,6 @@
 // Who may do what in an enclave: the workload ServiceAccount, one Role per member role and one
-// RoleBinding per member. No role reads Secrets, execs into pods or creates pods directly.
+// RoleBinding per member. No role reads Secrets, execs into pods, creates pods directly or
+// writes a volume claim.
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
 import type { V1PolicyRule } from '@kubernetes/client-node';
@@ -31,7 +32,9 @@ const observe: V1PolicyRule[] = [
 export const ROLE_RULES: Readonly<Record<MemberRole, V1PolicyRule[]>> = {
   researcher,
   lead: [...researcher, ...observe],
-  'data-manager': [...researcher, { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: MANAGE }],
+  // Claims are the operator's: a member who could make one could bind any unclaimed volume
+  // (another project's data) by volumeName and mount it read-write as a home.
+  'data-manager': [...researcher, { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: READ }],
   'output-checker': [
     { apiGroups: [GROUP], resources: ['workspaces', 'federatedjobs', 'workspaces/status', 'federatedjobs/status'], verbs: READ },
     { apiGroups: [''], resources: ['pods', 'pods/log'], verbs: READ },

@@ -64,7 +64,7 @@ export const ACCESS_ROWS = [
   'read workspaces, federated jobs, their status, pods and logs',
   'create, change and delete workspaces and federated jobs',
   'read events and the quota',
-  'manage dataset claims (PersistentVolumeClaims)',
+  'see volume claims (PersistentVolumeClaims); no member writes one',
   'write a workspace or job status',
   'create or delete pods; exec, attach, port-forward, debug',
   'read Secrets or ConfigMaps',
@@ -80,7 +80,8 @@ const probe = (row: string, verb: string, group: string, resource: string, roles
 /**
  * The catalogue: every question asked of every member. The roles' meaning (api/enclave.ts):
  * researcher runs workspaces and federated jobs; lead, in addition, reads events and quotas;
- * data-manager, in addition, manages dataset claims; output-checker is read-only.
+ * data-manager, in addition, sees the enclave's volume claims (claims are the operator's alone:
+ * no member creates, changes or deletes one); output-checker is read-only.
  */
 export const ACCESS_PROBES: readonly AccessProbe[] = [
   ...['get', 'list', 'watch'].flatMap((verb) => [probe(READ, verb, GROUP, 'workspaces', MEMBER_ROLES), probe(READ, verb, GROUP, 'federatedjobs', MEMBER_ROLES)]),
@@ -93,7 +94,8 @@ export const ACCESS_PROBES: readonly AccessProbe[] = [
   probe(OBSERVE, 'list', CORE, 'events', ['lead']),
   probe(OBSERVE, 'list', 'events.k8s.io', 'events', ['lead']),
   probe(OBSERVE, 'get', CORE, 'resourcequotas', ['lead']),
-  ...['get', 'create', 'patch', 'delete'].map((verb) => probe(CLAIMS, verb, CORE, 'persistentvolumeclaims', ['data-manager'])),
+  ...['get', 'list'].map((verb) => probe(CLAIMS, verb, CORE, 'persistentvolumeclaims', ['data-manager'])),
+  ...['create', 'update', 'patch', 'delete'].map((verb) => probe(CLAIMS, verb, CORE, 'persistentvolumeclaims', NOBODY)),
   ...['update', 'patch'].flatMap((verb) => [probe(STATUS, verb, GROUP, 'workspaces', NOBODY, { subresource: 'status' }), probe(STATUS, verb, GROUP, 'federatedjobs', NOBODY, { subresource: 'status' })]),
   probe(PODS, 'create', CORE, 'pods', NOBODY),
   probe(PODS, 'delete', CORE, 'pods', NOBODY),

@@ -3,6 +3,7 @@
 // `sde-operator run` process a site runs, and the examples go through the real API server,
 // admission (PodSecurity, quota), scheduler, PV binder and workload controllers. Writes are
 // counted from the API server's audit log when SDE_AUDIT_LOG names it.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +17,8 @@ import { auditLogPath, auditMark, connect, installCrds, isReady, K, kubeconfigPa
 const RUN = `e2e-${Date.now().toString(36)}`;
 const NS = `sde-${RUN}`;
 const DGX = new Set(['dgx-a100-01', 'dgx-a100-02']);
-const MEMBER_BINDINGS = 3;
+const DATA_MANAGER = 'd.ahmed@uclh.nhs.uk';
+const MEMBER_BINDINGS = 4;
 
 const example = (file: string): Live[] => parseAllDocuments(readFileSync(new URL(`../../examples/${file}`, import.meta.url), 'utf8')).map((d) => d.toJS() as Live);
 const inRun = (object: Live): Live => ({ ...object, metadata: { ...object.metadata, namespace: NS } });
@@ -25,6 +27,7 @@ function enclave(access: Record<string, unknown> = {}): Live {
   const e = structuredClone(example('enclave-cardiac-mri.yaml')[0] as Live);
   e.metadata = { name: RUN };
   Object.assign((e.spec as { access: Record<string, unknown> }).access, access);
+  (e.spec as { members: unknown[] }).members.push({ user: DATA_MANAGER, role: 'data-manager' });
   return e;
 }
 
@@ -141,15 +144,6 @@ describe.skipIf(!kubeconfigPath)(`the operator on the cluster in KUBECONFIG (run
     expect(summary.missing.map((r) => `${r.subject.label} ${JSON.stringify(r.attributes)}`)).toEqual([]);
   });
 
-  it.skipIf(!auditLogPath)('writes nothing at all over 60 s at steady state (API server audit log, by the operator\'s User-Agent)', async () => {
-    const mark = auditMark();
-    const from = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, 60_000));
-    const requests = operatorRequestsSince(mark, new Date());
-    console.log(`steady state, ${Math.round((Date.now() - from) / 1000)} s: ${requests.writeCount} writes ${JSON.stringify(requests.writes)}, ${requests.readCount} reads ${JSON.stringify(requests.reads)}`);
-    expect(requests.writes).toEqual({});
-  });
-
   // Times from expiresAt (or from the extension's apply) to each effect, polled every 100 ms.
   async function timeEffects(start: number, effects: Record<string, () => Promise<boolean>>): Promise<Record<string, number>> {
     const seen: Record<string, number> = {};
@@ -162,6 +156,51 @@ describe.skipIf(!kubeconfigPath)(`the operator on the cluster in KUBECONFIG (run
   const bindings = async (): Promise<number> => (await list(client, K.RoleBinding, NS)).length;
   const replicas = async (): Promise<number[]> => (await list(client, K.StatefulSet, NS)).map((s) => s.spec?.replicas as number);
   const phases = async (): Promise<string[]> => [(await enclaveLive())?.status?.phase ?? '', ...(await Promise.all(workspaces().map(async (w) => (await workspaceLive(w.metadata?.name as string))?.status?.phase ?? '')))];
+
+  // What a member can do, as the member: `kubectl --as`, the API server's impersonation.
+  const kubectlAs = (user: string, args: string[], input?: string): { status: number | null; out: string } => {
+    const run = spawnSync('kubectl', ['--kubeconfig', kubeconfigPath as string, '--as', user, '-n', NS, ...args], { encoding: 'utf8', ...(input ? { input } : {}) });
+    return { status: run.status, out: `${run.stdout}${run.stderr}` };
+  };
+
+  it('refuses a data-manager, as themselves, a volume claim of their own (claims are the operator\'s), and lets them see the enclave\'s', async () => {
+    const theft = JSON.stringify({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'borrowed', namespace: NS }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: '', volumeName: 'some-available-volume', resources: { requests: { storage: '1Gi' } } } });
+    const create = kubectlAs(DATA_MANAGER, ['create', '-f', '-'], theft);
+    expect(create.status).not.toBe(0);
+    expect(create.out).toMatch(/forbidden: User "d\.ahmed@uclh\.nhs\.uk" cannot create resource "persistentvolumeclaims"/);
+    expect(kubectlAs(DATA_MANAGER, ['delete', 'pvc', 'data-cardiac-mri-curated']).out).toMatch(/forbidden/);
+    const seen = kubectlAs(DATA_MANAGER, ['get', 'pvc', '-o', 'name']);
+    expect(seen.status).toBe(0);
+    expect(seen.out).toContain('persistentvolumeclaim/data-cardiac-mri-curated');
+  });
+
+  it('stops a removed member\'s workspace within 2 s, and the member, as themselves, can no longer see the enclave', async () => {
+    expect(kubectlAs('m.okafor@ucl.ac.uk', ['get', 'pods', '-o', 'name']).status).toBe(0);
+    const without = enclave();
+    (without.spec as { members: Array<{ user?: string }> }).members = (without.spec as { members: Array<{ user?: string }> }).members.filter((m) => m.user !== 'm.okafor@ucl.ac.uk');
+    const start = Date.now();
+    await apply(without);
+    const times = await timeEffects(start, {
+      replicas: async () => (await read(client, K.StatefulSet, 'okafor-jupyter', NS))?.spec?.replicas === 0,
+      binding: async () => (await bindings()) === MEMBER_BINDINGS - 1,
+    });
+    console.log(`from the member's removal: ${JSON.stringify(times)} ms`);
+    for (const [effect, ms] of Object.entries(times)) expect(ms, effect).toBeLessThanOrEqual(2_000);
+    expect(kubectlAs('m.okafor@ucl.ac.uk', ['get', 'pods', '-o', 'name']).out).toMatch(/forbidden/);
+    expect((await read(client, K.StatefulSet, 'patel-rstudio', NS))?.spec?.replicas).toBe(1);
+    expect(await read(client, K.PersistentVolumeClaim, 'okafor-jupyter-home', NS)).toBeDefined();
+    await apply(enclave());
+    await until('the member\'s workspace back', async () => isReady(await workspaceLive('okafor-jupyter')), 60_000);
+  });
+
+  it.skipIf(!auditLogPath)('writes nothing at all over 60 s at steady state (API server audit log, by the operator\'s User-Agent)', async () => {
+    const mark = auditMark();
+    const from = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 60_000));
+    const requests = operatorRequestsSince(mark, new Date());
+    console.log(`steady state, ${Math.round((Date.now() - from) / 1000)} s: ${requests.writeCount} writes ${JSON.stringify(requests.writes)}, ${requests.readCount} reads ${JSON.stringify(requests.reads)}`);
+    expect(requests.writes).toEqual({});
+  });
 
   it('ends access at expiresAt: bindings gone, workspaces scaled to 0 and statuses saying so, each within 2 s; nothing deleted', async () => {
     const claims = (await list(client, K.PersistentVolumeClaim, NS)).map((c) => c.metadata?.name).sort();
