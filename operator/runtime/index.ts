@@ -12,7 +12,7 @@ export { KubeClient, KubeConfigError, loadKubeConfig, WRITE_VERBS, type JsonPatc
 export { APPLIED_HASH_ANNOTATION, FIELD_MANAGER, matchesLabels, type LabelSelector } from './labels.ts';
 export { LeaderElector, type LeaderElectionOptions } from './leader.ts';
 export { createLogger, type Logger } from './logger.ts';
-export { Manager, type ManagerOptions } from './manager.ts';
+export { Manager, type Listener, type ManagerOptions } from './manager.ts';
 export { OperatorMetrics } from './metrics.ts';
 export { isProtectedFromPrune, prune, PROTECTED_KINDS, UnsafePruneError, type PruneResult } from './prune.ts';
 export { Reflector, type RestartReason } from './reflector.ts';

@@ -30,6 +30,13 @@ export interface ManagerOptions {
   events?: Partial<Pick<EventRecorderOptions, 'aggregateWindowMs' | 'minUpdateIntervalMs' | 'reportingInstance'>>;
 }
 
+/** An HTTP server besides the health server (the public data use register): opened by `start()`, closed on shutdown. */
+export interface Listener {
+  /** Starts listening; resolves with the bound port. */
+  listen(): Promise<number>;
+  close(): Promise<void>;
+}
+
 /**
  * Runs controllers over shared caches (one watch per resource type however many controllers use
  * it). `start()` opens the health server, starts the caches and waits until all have synced,
@@ -51,6 +58,7 @@ export class Manager {
   readonly #reflectors = new Map<string, Reflector>();
   readonly #controllers: Controller[] = [];
   readonly #health: HealthServer | undefined;
+  readonly #listeners = new Map<string, { listener: Listener; port?: number }>();
   readonly #elector: LeaderElector | undefined;
   readonly #stopping = new AbortController();
   #started = false;
@@ -95,12 +103,23 @@ export class Manager {
     this.#health?.addRoute(method, path, handler);
   }
 
+  /** Adds a listener opened with the health server and closed with it; must be called before `start()`. */
+  addListener(name: string, listener: Listener): void {
+    if (this.#started) throw new Error(`expected listeners to be added before the manager starts, but "${name}" came after`);
+    this.#listeners.set(name, { listener });
+  }
+
+  /** The port of listener `name` once started (useful with port 0). */
+  portOf(name: string): number | undefined {
+    return this.#listeners.get(name)?.port;
+  }
+
   /** The shared read-only cache of a type; its watch starts now if the manager is running. */
   cacheFor(type: WatchedType): ObjectCache {
-    const id = `${typeId(type)}|${type.labelSelector ?? ''}`;
+    const id = `${typeId(type)}|${type.labelSelector ?? ''}|${type.namespace ?? ''}`;
     let reflector = this.#reflectors.get(id);
     if (!reflector) {
-      reflector = new Reflector({ client: this.client, type, metrics: this.metrics, logger: this.logger, ...this.#options.watch });
+      reflector = new Reflector({ client: this.client, type, metrics: this.metrics, logger: this.logger, ...(type.namespace ? { namespace: type.namespace } : {}), ...this.#options.watch });
       this.#reflectors.set(id, reflector);
       if (this.#started) reflector.start();
     }
@@ -134,6 +153,7 @@ export class Manager {
   async start(): Promise<void> {
     this.#started = true;
     if (this.#health) this.#port = await this.#health.listen();
+    for (const entry of this.#listeners.values()) entry.port = await entry.listener.listen();
     for (const reflector of this.#reflectors.values()) reflector.start();
     await Promise.all([...this.#reflectors.values()].map((reflector) => reflector.cache.whenSynced()));
     if (this.#stopping.signal.aborted) return;
@@ -188,7 +208,7 @@ export class Manager {
       await this.events.flush();
       if (this.#elector) await (releaseLease ? this.#elector.release() : this.#elector.stop());
       await Promise.all([...this.#reflectors.values()].map((reflector) => reflector.stop()));
-      await this.#health?.close();
+      await Promise.all([this.#health?.close(), ...[...this.#listeners.values()].map((entry) => entry.listener.close())]);
       this.#settle.resolve();
     })();
     return this.#stopped;

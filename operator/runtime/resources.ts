@@ -14,6 +14,8 @@ export interface ResourceType {
 /** A resource type plus an optional label selector limiting what the cache holds (e.g. only our Pods). */
 export interface WatchedType extends ResourceType {
   labelSelector?: string;
+  /** Watch only this namespace, so a namespaced Role suffices (the operator's own namespace); default every namespace. */
+  namespace?: string;
   /**
    * What the cache keeps of each object, as client-go's `SetTransform`: for kinds the operator only
    * partly reads (a pod's phase, not its containers), so the cache costs less memory. Must keep
