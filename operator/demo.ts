@@ -11,6 +11,7 @@ import { allCustomResourceDefinitions } from '../api/crd.ts';
 import { startDevCluster } from '../devcluster/index.ts';
 import { SdeKinds } from './kinds.ts';
 import { createOperator } from './operator.ts';
+import { REGISTER_LISTENER } from './register/index.ts';
 import { createLogger, KubeClient } from './runtime/index.ts';
 import { loadSiteConfig } from './site-config.ts';
 
@@ -18,6 +19,7 @@ type Sde = KubernetesObject & { spec?: Record<string, unknown>; status?: { phase
 
 const MANIFESTS = ['enclave-cardiac-mri.yaml', 'workspace-jupyter-gpu.yaml', 'workspace-rstudio.yaml', 'federatedjob-nvflare.yaml'];
 const NEW_MEMBER = 'a.khan@ucl.ac.uk';
+const OPERATOR_NAMESPACE = 'sde-system';
 
 function documents(file: string): Sde[] {
   return parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as Sde);
@@ -55,10 +57,13 @@ export function demoCommand(): Command {
       const client = new KubeClient(kubeConfig);
       for (const { crd } of allCustomResourceDefinitions()) await client.apply(crd as KubernetesObject, { fieldManager: 'sde-demo', force: true });
       const site = loadSiteConfig('examples/site-uclh.yaml');
-      const operator = createOperator({ site, kubeConfig, port: 0, host: '127.0.0.1', logger: createLogger({ level: 'warn' }) });
+      // The operator's own namespace, where it keeps the data use register, as an installation has it.
+      await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPERATOR_NAMESPACE } }, { fieldManager: 'sde-demo', force: true });
+      const operator = createOperator({ site, kubeConfig, port: 0, host: '127.0.0.1', register: { namespace: OPERATOR_NAMESPACE, port: 0, host: '127.0.0.1' }, logger: createLogger({ level: 'warn' }) });
       await operator.start();
+      const register = `http://127.0.0.1:${operator.portOf(REGISTER_LISTENER)}/`;
       console.log(`local Kubernetes ready at ${cluster.url} (simulated site: 2 × DGX A100, 2 CPU nodes)`);
-      console.log(`operator for site ${site.site} running; register at http://127.0.0.1:${operator.port}/register, metrics at /metrics`);
+      console.log(`operator for site ${site.site} running; data use register at ${register}, metrics at http://127.0.0.1:${operator.port}/metrics`);
 
       const apply = async (objects: Sde[]): Promise<void> => {
         for (const o of objects) await client.apply(o, { fieldManager: 'sde-demo', force: true });
@@ -116,7 +121,7 @@ export function demoCommand(): Command {
       }
       console.log(`\nTry it: kubectl --kubeconfig ${kubeconfigPath} get sde`);
       console.log(`        kubectl --kubeconfig ${kubeconfigPath} -n sde-cardiac-mri get pods,networkpolicies,resourcequota`);
-      console.log(`        curl http://127.0.0.1:${operator.port}/register`);
+      console.log(`        curl ${register}register.csv`);
       console.log('Running until Ctrl-C; changes show up here as they happen.');
       const timer = setInterval(show, 500);
       await new Promise<void>((done) => {

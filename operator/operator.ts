@@ -1,16 +1,13 @@
 // The operator as one unit: a manager with the Enclave, Workspace and FederatedJob controllers
-// and the data use register route. Used by `sde-operator run`, the demo and the tests.
+// and, when asked, the public data use register. Used by `sde-operator run`, the demo and the tests.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { enclave as enclaveSchema } from '../api/enclave.ts';
-import type { Enclave } from '../api/enclave.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import { enclaveController } from './enclave/reconciler.ts';
 import { federatedJobController } from './federatedjob/reconciler.ts';
-import { SdeKinds } from './kinds.ts';
-import { registerCsv, registerEntries } from './register/register.ts';
+import { addRegister } from './register/index.ts';
+import type { RegisterOptions } from './register/index.ts';
 import { Manager } from './runtime/index.ts';
 import type { Logger, ManagerOptions } from './runtime/index.ts';
-import { checkSpec } from './spec.ts';
 import { workspaceController } from './workspace/reconciler.ts';
 
 /** How to run the operator for one site. */
@@ -18,7 +15,7 @@ export interface OperatorOptions {
   site: SiteConfig;
   kubeConfig?: KubeConfig;
   logger?: Logger;
-  /** Port of the health, metrics and register server; 0 picks a free one; false turns it off. */
+  /** Port of the health and metrics server; 0 picks a free one; false turns it off. */
   port?: number | false;
   host?: string;
   /** Keys reconciled at once per controller; default {@link DEFAULT_CONCURRENCY}. */
@@ -27,6 +24,8 @@ export interface OperatorOptions {
   watch?: ManagerOptions['watch'];
   /** The clock the reconcilers read; tests move it. */
   now?: () => Date;
+  /** The public data use register: where its records are kept and where it is served; none when omitted. */
+  register?: RegisterOptions;
 }
 
 /**
@@ -52,19 +51,6 @@ export function createOperator(options: OperatorOptions): Manager {
   manager.add({ ...workspaceController({ ...common, onRender: onRender('workspace') }, manager), concurrency });
   manager.add({ ...federatedJobController(common, manager), concurrency });
 
-  manager.addRoute('GET', '/register', (_request, response, url) => {
-    const enclaves = manager
-      .cacheFor(SdeKinds.Enclave)
-      .list()
-      .map((live) => ({ live, checked: checkSpec(enclaveSchema, live) }))
-      .filter((e) => e.checked.ok)
-      .map((e) => ({ ...(e.checked as { value: Enclave }).value, status: (e.live as { status?: Enclave['status'] }).status }));
-    const entries = registerEntries(enclaves, options.site.site);
-    if (url.searchParams.get('format') === 'csv') {
-      response.writeHead(200, { 'content-type': 'text/csv; charset=utf-8' }).end(registerCsv(entries));
-    } else {
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ site: options.site.site, enclaves: entries }, null, 2));
-    }
-  });
+  if (options.register) addRegister(manager, options.site, options.register, options.now);
   return manager;
 }

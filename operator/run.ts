@@ -4,6 +4,7 @@ import { siteConfig } from '../api/siteconfig.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import { API_VERSION } from '../api/meta.ts';
 import { createOperator, DEFAULT_CONCURRENCY } from './operator.ts';
+import { REGISTER_LISTENER, REGISTER_PORT } from './register/index.ts';
 import { createLogger, KubeClient, loadKubeConfig } from './runtime/index.ts';
 import { requireSupportedServer, UnsupportedKubernetesError } from './server-version.ts';
 import { loadSiteConfig } from './site-config.ts';
@@ -13,6 +14,8 @@ interface RunFlags {
   siteConfig?: string;
   kubeconfig?: string;
   port: number;
+  namespace: string;
+  registerPort: number;
   concurrency: number;
   leaderElect: boolean;
   leaseNamespace: string;
@@ -51,7 +54,9 @@ export function runCommand(): Command {
     .requiredOption('--site <name>', 'the site (trust) this operator acts for')
     .option('--site-config <file>', 'SiteConfig YAML (the defaults for --site when omitted)')
     .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, in-cluster, ~/.kube/config)')
-    .option('--port <n>', 'port of /healthz, /readyz, /metrics and /register', integer, 8080)
+    .option('--port <n>', 'port of /healthz, /readyz and /metrics', integer, 8080)
+    .option('--namespace <ns>', 'the namespace the operator runs in; the data use register is kept there', 'sde-system')
+    .option('--register-port <n>', 'port of the public data use register (/, /register.csv, /register.json); 0 picks a free one', integer, REGISTER_PORT)
     .option('--concurrency <n>', 'keys reconciled at once per controller', integer, DEFAULT_CONCURRENCY)
     .option('--leader-elect', 'run with leader election (one active replica, standbys wait)', false)
     .option('--lease-namespace <ns>', 'namespace of the leader Lease', 'sde-system')
@@ -70,13 +75,14 @@ export function runCommand(): Command {
           kubeConfig,
           logger,
           port: flags.port,
+          register: { namespace: flags.namespace, port: flags.registerPort },
           concurrency: Math.max(1, flags.concurrency),
           ...(flags.leaderElect ? { leaderElection: leaderTiming(flags.leaseNamespace, flags.leaseDuration) } : {}),
           watch: { resyncMs: flags.resync * 1000 },
         });
         operator.handleSignals();
         await operator.start();
-        logger.info({ site: flags.site, port: operator.port }, 'operator started');
+        logger.info({ site: flags.site, port: operator.port, registerPort: operator.portOf(REGISTER_LISTENER) }, 'operator started');
         await operator.done;
       } catch (err) {
         // A refusal to start is one plain line a person reads, not a log record with a stack.

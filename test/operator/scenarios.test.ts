@@ -111,13 +111,9 @@ describe('a site with the cardiac MRI enclave', () => {
     expect(events.map((e) => (e as { reason?: string }).reason)).toEqual(expect.arrayContaining(['OwnerNotMember', 'ImageNotAllowed', 'QuotaExceeded']));
   });
 
-  it('publishes the data use register as JSON and CSV, without member names', async () => {
+  it('serves metrics on the metrics port, and the data use register only on its own listener', async () => {
     const base = `http://127.0.0.1:${site.operator!.port}`;
-    const json = (await (await fetch(`${base}/register`)).json()) as { enclaves: { projectId: string; status: string }[] };
-    expect(json.enclaves).toEqual([expect.objectContaining({ projectId: 'SDE-2026-0042', status: 'Ready' })]);
-    const csv = await (await fetch(`${base}/register?format=csv`)).text();
-    expect(csv.split('\r\n')[1]).toMatch(/^SDE-2026-0042,/);
-    expect(csv + JSON.stringify(json)).not.toContain('ucl.ac.uk');
+    expect((await fetch(`${base}/register`)).status).toBe(404);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/sde_reconcile_total\{controller="enclave",result="(success|requeue)"\} [1-9]/);
   });
