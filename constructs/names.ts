@@ -34,3 +34,11 @@ export function prefixedName(prefix: string, value: string): string {
   if (full.length <= LABEL_MAX) return full;
   return `${prefix}-${value.slice(0, LABEL_MAX - prefix.length - 10).replace(/-+$/, '')}-${shortHash(value)}`;
 }
+
+/**
+ * Every suffix a construct appends to a custom resource's name to name a child (a workspace's
+ * home claim, a federated job's participant, aggregator and their policies). A Workspace, whose
+ * children carry its bare name, may not end with one: `x-aggregator` would name federated job
+ * x's aggregator Service.
+ */
+export const CHILD_SUFFIXES = ['home', 'participant', 'participant-egress', 'aggregator', 'aggregator-ingress'] as const;

@@ -4,7 +4,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { z } from 'zod';
 import { problemsFromIssues } from '../api/manifests.ts';
 import type { Finding } from '../policy/index.ts';
-import { ApplyError, findCondition, setConditions, shareObject, statusCodeOf } from './runtime/index.ts';
+import { ApplyError, findCondition, OwnerConflictError, setConditions, shareObject, statusCodeOf } from './runtime/index.ts';
 import type { ApplyResult, Condition, ConditionUpdate, ReconcileContext } from './runtime/index.ts';
 
 /** Why a spec cannot be acted on: a CamelCase reason and a message naming the fields. */
@@ -88,7 +88,7 @@ function isTransient(code: number | undefined): boolean {
 /**
  * Applies the desired state. When the API server refuses part of it (a quota, an admission rule),
  * the primary gets an `Applied` condition naming the object and the server's answer — reason
- * QuotaExceeded or ApplyFailed — before the error is rethrown for a retry with backoff, so a
+ * QuotaExceeded or ApplyFailed, or NameConflict when another owner has the name — before the error is rethrown for a retry with backoff, so a
  * stuck reconcile is never silent. Returns what the apply wrote.
  */
 export async function applyOrReport(ctx: ReconcileContext, desired: readonly KubernetesObject[], now: Date): Promise<ApplyResult> {
@@ -97,10 +97,11 @@ export async function applyOrReport(ctx: ReconcileContext, desired: readonly Kub
   } catch (error) {
     // A refusal (403 quota, 422 admission…) is the user's to see; a busy or failing API server
     // (409, 429, 5xx) is only retried, so the report itself adds no load while it struggles.
-    const refused = error instanceof ApplyError && error.failures.some((f) => !isTransient(statusCodeOf(f.error)));
+    const refused = error instanceof ApplyError && error.failures.some((f) => f.error instanceof OwnerConflictError || !isTransient(statusCodeOf(f.error)));
     if (refused && error.failures.length > 0) {
       const message = error.failures.map((f) => `${f.identity}: ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; ');
-      await refuse(ctx, { reason: /exceeded quota/.test(message) ? 'QuotaExceeded' : 'ApplyFailed', message }, { now, concern: 'Applied' });
+      const reason = error.failures.some((f) => f.error instanceof OwnerConflictError) ? 'NameConflict' : /exceeded quota/.test(message) ? 'QuotaExceeded' : 'ApplyFailed';
+      await refuse(ctx, { reason, message }, { now, concern: 'Applied' });
     }
     throw error;
   }

@@ -57,6 +57,15 @@ function checkDataServices(enclave: Enclave, site: SiteConfig): Finding[] {
   return out;
 }
 
+// A dataset's claim is data-<name>: a name ending in -home could be some workspace's home claim.
+function checkDatasetNames(enclave: Enclave): Finding[] {
+  return enclave.spec.data.flatMap((ds, i) =>
+    ds.name.endsWith('-home')
+      ? [{ field: `spec.data[${i}].name`, reason: 'NameReserved' as const, message: `expected a name not ending in "-home": its claim data-${ds.name} would be workspace data-${ds.name.slice(0, -5)}'s home claim; found "${ds.name}"` }]
+      : [],
+  );
+}
+
 // An enclave narrows the site's registries and never widens them: a prefix outside them is refused.
 function checkAllowedImages(enclave: Enclave, site: SiteConfig): Finding[] {
   const registries = site.allowedRegistries.map((r) => `"${r}"`).join(', ');
@@ -86,7 +95,7 @@ export function checkEnclave(enclave: Enclave, site: SiteConfig): Finding[] {
   if (spec.resources.gpuProduct !== undefined && !site.gpuPool.products.includes(spec.resources.gpuProduct)) {
     out.push({ field: 'spec.resources.gpuProduct', reason: 'GpuProductUnavailable', message: `expected a product of site ${site.site}'s GPU pool (${site.gpuPool.products.join(', ')}); found "${spec.resources.gpuProduct}"` });
   }
-  out.push(...checkDataServices(enclave, site), ...checkEgress(enclave, site), ...checkStorage(enclave), ...checkAllowedImages(enclave, site));
+  out.push(...checkDataServices(enclave, site), ...checkEgress(enclave, site), ...checkStorage(enclave), ...checkAllowedImages(enclave, site), ...checkDatasetNames(enclave));
   const auto = spec.workspaces.autoProvision;
   if (auto !== undefined) {
     out.push(...checkImage(auto.image ?? site.images[auto.tool], 'spec.workspaces.autoProvision.image', enclaveImageRule(enclave, site)));

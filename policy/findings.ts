@@ -19,6 +19,8 @@ export const FINDING_REASONS = [
   'DatasetUnreachable',
   'UnknownAggregator',
   'NameTooLong',
+  'NameReserved',
+  'SecretNotDeclared',
   'StorageAboveQuota',
 ] as const;
 

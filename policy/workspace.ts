@@ -3,14 +3,19 @@ import type { Enclave } from '../api/enclave.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import type { Workspace } from '../api/workspace.ts';
 import { workspaceUsers } from '../constructs/autoprovision.ts';
+import { CHILD_SUFFIXES } from '../constructs/names.ts';
 import { WORKSPACE_NAME_MAX, workspaceImage } from '../constructs/workspace.ts';
 import { checkDatasets, checkGpus, checkImage, checkNamespace } from './common.ts';
 import type { Finding } from './findings.ts';
 import { enclaveImageRule } from './images.ts';
 
 function checkName(name: string): Finding[] {
-  if (name.length <= WORKSPACE_NAME_MAX) return [];
-  return [{ field: 'metadata.name', reason: 'NameTooLong', message: `expected at most ${WORKSPACE_NAME_MAX} characters (the StatefulSet's revision label appends 11); found ${name.length}` }];
+  if (name.length > WORKSPACE_NAME_MAX) {
+    return [{ field: 'metadata.name', reason: 'NameTooLong', message: `expected at most ${WORKSPACE_NAME_MAX} characters (the StatefulSet's revision label appends 11); found ${name.length}` }];
+  }
+  const suffix = CHILD_SUFFIXES.find((s) => name.endsWith(`-${s}`));
+  if (suffix === undefined) return [];
+  return [{ field: 'metadata.name', reason: 'NameReserved', message: `expected a name not ending in "-${suffix}", which names another object's children (a federated job's aggregator, a workspace's home claim); found "${name}"` }];
 }
 
 function checkOwner(owner: string, enclave: Enclave, site: SiteConfig): Finding[] {

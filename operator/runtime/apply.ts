@@ -47,6 +47,33 @@ export class ApplyError extends Error {
   }
 }
 
+/**
+ * A desired object's name is taken by an object another owner controls (its controller
+ * ownerReference names a different kind or name): applying would hand one object back and forth
+ * between two owners. The first owner keeps it; the second is refused until the name is free.
+ */
+export class OwnerConflictError extends Error {
+  override readonly name = 'OwnerConflictError';
+}
+
+type OwnerReference = NonNullable<NonNullable<KubernetesObject['metadata']>['ownerReferences']>[number];
+
+function controllerOf(object: Readonly<KubernetesObject> | undefined): OwnerReference | undefined {
+  return object?.metadata?.ownerReferences?.find((reference) => reference.controller === true);
+}
+
+/**
+ * The conflict when `live` is controlled by another owner than `desired` names. The same owner
+ * deleted and created again (same kind and name, new uid) is no conflict: its children are
+ * taken over, as their garbage collection would remove them anyway.
+ */
+function ownerConflict(live: Readonly<KubernetesObject> | undefined, desired: KubernetesObject, identity: string): OwnerConflictError | undefined {
+  const held = controllerOf(live);
+  const wanted = controllerOf(desired);
+  if (held === undefined || wanted === undefined || (held.kind === wanted.kind && held.name === wanted.name)) return undefined;
+  return new OwnerConflictError(`expected ${identity} to be free for ${wanted.kind} ${wanted.name}, but ${held.kind} ${held.name} already has it: names must not collide`);
+}
+
 /** Options of {@link applyAll}. */
 export interface ApplyOptions {
   /** Default {@link FIELD_MANAGER}; keep one manager for everything the operator writes. */
@@ -162,7 +189,8 @@ export function isUpToDate(live: Readonly<KubernetesObject> | undefined, desired
  * (namespace and network policies before workloads); objects in one rank go in parallel. An
  * object whose live copy already matches (see {@link isUpToDate}) causes no request at all, and
  * one the server answers without a new resourceVersion counts as unchanged. Fields handed over
- * to Kubernetes' controllers are not sent again once they own them. When an object fails, its
+ * to Kubernetes' controllers are not sent again once they own them, and an object another owner
+ * controls is never taken over ({@link OwnerConflictError}). When an object fails, its
  * rank finishes, later ranks are not tried (deny-first must hold) and an {@link ApplyError} is thrown.
  */
 export async function applyAll(client: KubeClient, desired: readonly KubernetesObject[], options: ApplyOptions = {}): Promise<ApplyResult> {
@@ -182,6 +210,11 @@ export async function applyAll(client: KubeClient, desired: readonly KubernetesO
         const identity = identityOf(object);
         const hash = desiredHash(object);
         const live = options.live?.(object);
+        const conflict = ownerConflict(live, object, identity);
+        if (conflict) {
+          failures.push({ identity, error: conflict });
+          return;
+        }
         if (isUpToDate(live, object, hash)) {
           result.unchanged.push(identity);
           return;

@@ -1,5 +1,5 @@
 // The controller runtime's public surface: what reconcilers and the CLI import.
-export { applyAll, containsDesired, desiredHash, isUpToDate, kindRank, withDesiredHash, ApplyError, KIND_ORDER, type ApplyOptions, type ApplyResult } from './apply.ts';
+export { applyAll, containsDesired, desiredHash, isUpToDate, kindRank, withDesiredHash, ApplyError, KIND_ORDER, OwnerConflictError, type ApplyOptions, type ApplyResult } from './apply.ts';
 export { Backoff, backoffDelay, type BackoffOptions } from './backoff.ts';
 export { compareResourceVersions, shareObject, type CacheEvent, type ObjectCache } from './cache.ts';
 export { findCondition, formatConditionTime, isConditionTrue, setCondition, setConditions, summarizeReady, InvalidConditionReasonError, type Condition, type ConditionUpdate } from './conditions.ts';

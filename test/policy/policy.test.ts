@@ -36,6 +36,7 @@ describe('checkEnclave', () => {
     ['egress on a port the site does not open', (e) => { e.spec.network.egress = [{ cidr: '10.40.3.1/32', ports: [{ port: 443, protocol: 'TCP' }, { port: 22, protocol: 'TCP' }], reason: 'x' }]; }, [{ field: 'spec.network.egress[0].ports[1]', reason: 'EgressNotAllowed' }]],
     ['egress over UDP where the site opens TCP', (e) => { e.spec.network.egress = [{ cidr: '10.40.3.1/32', ports: [{ port: 443, protocol: 'UDP' }], reason: 'x' }]; }, [{ field: 'spec.network.egress[0].ports[0]', reason: 'EgressNotAllowed' }]],
     ['an auto-provisioned image outside the allowed list', (e) => { e.spec.workspaces.autoProvision = { tool: 'jupyterlab', image: 'docker.io/evil/notebook:1', resources: { cpu: '2', memory: '8Gi', gpus: 0 }, storage: { home: '20Gi' } }; }, [{ field: 'spec.workspaces.autoProvision.image', reason: 'ImageNotAllowed' }]],
+    ['a dataset whose claim would be a workspace\'s home claim', (e) => { e.spec.data[0]!.name = 'omop-home'; }, [{ field: 'spec.data[0].name', reason: 'NameReserved' }]],
     // Hostile: an enclave's list narrows the site's registries and never widens them.
     ['an allowed-image prefix outside the site\'s registries', (e) => { e.spec.workspaces.allowedImages = ['docker.io/']; }, [{ field: 'spec.workspaces.allowedImages[0]', reason: 'ImageNotAllowed' }]],
     ['an allowed-image prefix shorter than the site\'s registry', (e) => { e.spec.workspaces.allowedImages = ['nexus.sde.uclh.nhs.uk']; }, [{ field: 'spec.workspaces.allowedImages[0]', reason: 'ImageNotAllowed' }]],
@@ -74,6 +75,9 @@ describe('checkWorkspace', () => {
     ['more GPUs than the enclave', (w) => { w.spec.resources.gpus = 5; }, [{ field: 'spec.resources.gpus', reason: 'GpusAboveEnclave' }]],
     ['a GPU product the pool lacks', (w) => { w.spec.resources.gpuProduct = 'Tesla-T4'; }, [{ field: 'spec.resources.gpuProduct', reason: 'GpuProductUnavailable' }]],
     ['a name too long for its StatefulSet', (w) => { w.metadata.name = 'w'.repeat(53); }, [{ field: 'metadata.name', reason: 'NameTooLong' }]],
+    // Hostile: its Service would be federated job fj-host-agg's aggregator Service.
+    ['a name ending as a federated job\'s aggregator does', (w) => { w.metadata.name = 'fj-host-agg-aggregator'; }, [{ field: 'metadata.name', reason: 'NameReserved' }]],
+    ['a name ending as a home claim does', (w) => { w.metadata.name = 'notes-home'; }, [{ field: 'metadata.name', reason: 'NameReserved' }]],
     ['another enclave\'s namespace', (w) => { w.metadata.namespace = 'sde-other'; }, [{ field: 'metadata.namespace', reason: 'NamespaceMismatch' }]],
     ['site registries when the enclave lists no images', (w, e) => { e.spec.workspaces.allowedImages = []; w.spec.image = 'nvcr.io/nvidia/pytorch:24.01-py3'; }, []],
     // Hostile: the enclave's list widened to docker.io, which the site does not allow.

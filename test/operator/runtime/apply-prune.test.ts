@@ -1,6 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { applyAll, containsDesired, desiredHash, isUpToDate, kindRank, withDesiredHash } from '../../../operator/runtime/apply.ts';
+import type { ApplyError} from '../../../operator/runtime/apply.ts';
+import { applyAll, containsDesired, desiredHash, isUpToDate, kindRank, OwnerConflictError, withDesiredHash } from '../../../operator/runtime/apply.ts';
 import type { KubeClient } from '../../../operator/runtime/kube.ts';
 import { leaveHandedOverFields } from '../../../operator/runtime/handover.ts';
 import { isProtectedFromPrune, PROTECTED_KINDS } from '../../../operator/runtime/prune.ts';
@@ -93,6 +94,25 @@ describe('apply: is the live object already as desired?', () => {
     expect(first).toEqual({ written: [], unchanged: ['networking.k8s.io/NetworkPolicy/sandpit-a/default-deny'] });
     const second = await applyAll(server, [desired], { live: () => live });
     expect(second.unchanged).toHaveLength(1);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('never takes over an object another owner controls: the second owner is refused, nothing is sent', async () => {
+    const service = (owner: string, uid: string): KubernetesObject => ({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'fj-host-agg-aggregator', namespace: 'sde-a', ownerReferences: [{ apiVersion: 'sde.london/v1alpha1', kind: owner === 'fj-host-agg' ? 'FederatedJob' : 'Workspace', name: owner, uid, controller: true }] },
+      spec: { ports: [{ port: 8002 }] },
+    });
+    const live = served(service('fj-host-agg', 'u-fj'));
+    const sent: KubernetesObject[] = [];
+    const server = { assertMayWrite: () => undefined, apply: async (object: KubernetesObject) => (sent.push(object), live) } as unknown as KubeClient;
+    const refused = await applyAll(server, [service('fj-host-agg-aggregator', 'u-ws')], { live: () => live }).then(() => undefined, (error: unknown) => error);
+    expect((refused as ApplyError).failures[0]?.error).toBeInstanceOf(OwnerConflictError);
+    expect(String((refused as ApplyError).failures[0]?.error)).toContain('FederatedJob fj-host-agg already has it');
+    expect(sent).toEqual([]);
+    // The same owner created again (a new uid) takes its children over.
+    await applyAll(server, [service('fj-host-agg', 'u-fj-2')], { live: () => live });
     expect(sent).toHaveLength(1);
   });
 
