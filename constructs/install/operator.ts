@@ -1,5 +1,6 @@
 // The operator's own installation at a site: its namespace and network fence, identity and RBAC,
-// the site configuration, the Deployment, the metrics Service and (optionally) a ServiceMonitor.
+// the site configuration, the Deployment, the metrics Service, the public data use register's
+// Service, policy and Ingress, and (optionally) a ServiceMonitor.
 // The Helm chart's templates produce these same objects; test/chart keeps the two in step.
 import { ApiObject, App, Chart } from 'cdk8s';
 import { toYaml } from '../../api/cli.ts';
@@ -7,6 +8,7 @@ import type { SiteConfig } from '../../api/siteconfig.ts';
 import type { KubeObject } from '../objects.ts';
 import { parseInstallOptions, type OperatorInstallInput, type OperatorInstallOptions } from './options.ts';
 import { OPERATOR_RULES } from './rbac.ts';
+import { REGISTER_PORT_NAME, renderRegisterExposure } from './register.ts';
 
 /** Name of the operator's ServiceAccount, ClusterRole, bindings and Deployment. */
 export const OPERATOR_NAME = 'sde-operator';
@@ -14,7 +16,7 @@ export const OPERATOR_NAME = 'sde-operator';
 export const SITE_CONFIG_MAP = 'sde-site-config';
 /** Where the site configuration file is mounted in the operator's container. */
 export const SITE_CONFIG_PATH = '/etc/sde-operator/site.yaml';
-/** Name of the container port serving /metrics, /healthz, /readyz and /register. */
+/** Name of the container port serving /metrics, /healthz and /readyz. */
 export const METRICS_PORT_NAME = 'metrics';
 /** The non-root user the image is built for (distroless "nonroot"). */
 export const OPERATOR_UID = 65532;
@@ -77,6 +79,7 @@ export function renderOperatorInstall(site: SiteConfig, input: OperatorInstallIn
     metadata: meta(`${OPERATOR_NAME}-metrics`),
     spec: { type: 'ClusterIP', selector: { ...SELECTOR }, ports: [{ name: METRICS_PORT_NAME, port: options.metrics.port, targetPort: METRICS_PORT_NAME, protocol: 'TCP' }] },
   });
+  for (const object of renderRegisterExposure(options, OPERATOR_LABELS, SELECTOR)) add(`register-${object.kind.toLowerCase()}`, object);
   if (options.serviceMonitor.enabled) {
     add('servicemonitor', {
       apiVersion: 'monitoring.coreos.com/v1',
@@ -139,9 +142,9 @@ function networkPolicies(site: SiteConfig, options: OperatorInstallOptions): Kub
 }
 
 function deployment(site: SiteConfig, options: OperatorInstallOptions): KubeObject {
-  const args = ['run', '--site', site.site, '--site-config', SITE_CONFIG_PATH];
+  const args = ['run', '--site', site.site, '--site-config', SITE_CONFIG_PATH, '--namespace', options.namespace];
   if (options.leaderElection.enabled) args.push('--leader-elect', '--lease-namespace', options.namespace);
-  args.push('--port', String(options.metrics.port));
+  args.push('--port', String(options.metrics.port), '--register-port', String(options.register.port));
   const probe = (path: string, periodSeconds: number) => ({
     httpGet: { path, port: METRICS_PORT_NAME },
     periodSeconds,
@@ -186,7 +189,10 @@ function deployment(site: SiteConfig, options: OperatorInstallOptions): KubeObje
                 { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
                 ...Object.entries(runtimeEnv(options.heap)).map(([name, value]) => ({ name, value })),
               ],
-              ports: [{ name: METRICS_PORT_NAME, containerPort: options.metrics.port, protocol: 'TCP' }],
+              ports: [
+                { name: METRICS_PORT_NAME, containerPort: options.metrics.port, protocol: 'TCP' },
+                { name: REGISTER_PORT_NAME, containerPort: options.register.port, protocol: 'TCP' },
+              ],
               livenessProbe: probe('/healthz', 10),
               readinessProbe: probe('/readyz', 5),
               resources: structuredClone(options.resources),

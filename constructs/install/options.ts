@@ -7,6 +7,12 @@ const cidr = z
   .string()
   .regex(/^([0-9]{1,3}\.){3}[0-9]{1,3}\/([0-9]|[12][0-9]|3[0-2])$/, { message: 'must be an IPv4 CIDR such as "10.0.0.1/32"' });
 
+// A DNS name as a host, IngressClass or Secret takes it (lower-case labels joined by dots), or "" for none.
+const dnsNameOrNone = z
+  .string()
+  .max(253)
+  .regex(/^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, { message: 'must be a lower-case DNS name such as "register.sde.uclh.nhs.uk", or "" for none' });
+
 const resourceList = z.object({
   cpu: quantity('CPU, e.g. "100m".'),
   memory: quantity('Memory, e.g. "256Mi".'),
@@ -43,12 +49,35 @@ export const operatorInstallOptions = z
       .prefault({})
       .describe('Node.js heap sizing, passed as NODE_OPTIONS and MALLOC_ARENA_MAX. Without it V8 grows its heap far past the live data while reconciling a large site (measured: 94 MB live, 492 MB heap).'),
     leaderElection: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
-    metrics: z.object({ port: z.int().min(1024).max(65535).default(8080) }).strict().prefault({}).describe('Port serving /metrics, /healthz, /readyz and /register.'),
+    metrics: z.object({ port: z.int().min(1024).max(65535).default(8080) }).strict().prefault({}).describe('Port serving /metrics, /healthz and /readyz.'),
     monitoring: z
       .object({ namespace: dnsLabel.default('monitoring') })
       .strict()
       .prefault({})
       .describe('Namespace whose pods (Prometheus) may reach the metrics port.'),
+    register: z
+      .object({
+        port: z.int().min(1024).max(65535).default(8081).describe('Port of the public data use register: /, /register.csv, /register.json.'),
+        ingressController: z
+          .object({
+            namespace: dnsLabel.default('ingress-nginx'),
+            podLabels: z.record(z.string(), z.string()).default({}).describe('Labels of its pods; {} admits every pod of the namespace.'),
+          })
+          .strict()
+          .prefault({})
+          .describe('The site\'s ingress controller: the only pods that may reach the register.'),
+        ingress: z
+          .object({
+            host: dnsNameOrNone.default('').describe('Publish the register at this host through the ingress controller; "" for no Ingress (route to Service sde-operator-register yourself).'),
+            className: dnsNameOrNone.default('').describe('IngressClass; "" for the cluster\'s default.'),
+            tlsSecretName: dnsNameOrNone.default('').describe('Secret with the host\'s TLS certificate; "" for none.'),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({})
+      .describe('The public data use register: its own port and Service, reachable only from the site\'s ingress controller.'),
     apiServer: z
       .object({
         cidrs: z.array(cidr).min(1).default(['0.0.0.0/0']),
@@ -67,6 +96,10 @@ export const operatorInstallOptions = z
   .refine((o) => o.replicas === 1 || o.leaderElection.enabled, {
     message: 'more than one replica needs leader election (leaderElection.enabled: true), or two operators would write at once',
     path: ['replicas'],
+  })
+  .refine((o) => o.register.port !== o.metrics.port, {
+    message: 'the register needs a port of its own: the metrics port is reachable from the monitoring namespace only',
+    path: ['register', 'port'],
   });
 
 /** Install options as a caller writes them (any field may be left out). */

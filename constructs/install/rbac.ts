@@ -28,6 +28,8 @@ export const OPERATOR_RULES: { readonly cluster: readonly PolicyRule[]; readonly
     { apiGroups: ['sde.london'], resources: ['enclaves/status', 'workspaces/status', 'federatedjobs/status'], verbs: ['get', 'list', 'watch', 'patch', 'update'] },
     { apiGroups: ['sde.london'], resources: ['enclaves/finalizers', 'workspaces/finalizers', 'federatedjobs/finalizers'], verbs: ['update'] },
     { apiGroups: [''], resources: ['namespaces'], verbs: MANAGE },
+    // ConfigMaps include the data use register's records in the operator's own namespace (listed,
+    // watched, created and patched there; the register never deletes one).
     { apiGroups: [''], resources: ['serviceaccounts', 'services', 'configmaps', 'persistentvolumeclaims', 'resourcequotas', 'limitranges'], verbs: MANAGE },
     { apiGroups: [''], resources: ['persistentvolumes'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update'] },
     { apiGroups: [''], resources: ['pods'], verbs: READ },

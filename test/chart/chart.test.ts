@@ -144,6 +144,9 @@ describe('chart values', () => {
     ['a CIDR that is not one', { apiServer: { cidrs: ['10.0.0.1'] } }, '/apiServer/cidrs/0'],
     ['a numeric image tag (unquoted 0.2)', { image: { tag: 0.2 } }, '/image/tag'],
     ['no malloc arena', { heap: { mallocArenas: 0 } }, '/heap/mallocArenas'],
+    ['a register host that is a URL', { register: { ingress: { host: 'https://register.sde.uclh.nhs.uk/' } } }, '/register/ingress/host'],
+    ['a register port below 1024', { register: { port: 80 } }, '/register/port'],
+    ['a misspelt register key', { register: { ingresController: {} } }, 'ingresController'],
   ])('reject %s', (_what, override, where) => {
     const validate = new Ajv({ allErrors: true }).compile(schema);
     expect(validate(mergeValues(defaults, override))).toBe(false);
@@ -177,6 +180,16 @@ describe('chart packaging', () => {
     expect(chart).toEqual(env(renderOperatorInstall(siteConfig.parse(values.siteConfig), installOptions(values, 'sde-system'))));
     expect(chart).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=900 --max-semi-space-size=8' });
     expect(chart).toContainEqual({ name: 'MALLOC_ARENA_MAX', value: '4' });
+  });
+
+  it('adds the register\'s Ingress only for a host, and admits the ingress controller\'s whole namespace unless podLabels narrow it', () => {
+    expect(renderChart(valuesFor(), 'sde-system').map((o) => o.kind)).not.toContain('Ingress');
+    const values = mergeValues(defaults, { register: { ingressController: { namespace: 'ingress' }, ingress: { host: 'register.example.nhs.uk' } } }) as Values;
+    const chart = renderChart(values, 'sde-system');
+    expect(comparable(chart)).toEqual(comparable(renderOperatorInstall(siteConfig.parse(values.siteConfig), installOptions(values, 'sde-system')).filter((o) => o.kind !== 'Namespace')));
+    expect(chart.find((o) => o.kind === 'Ingress')?.spec).toEqual({ rules: [{ host: 'register.example.nhs.uk', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'sde-operator-register', port: { name: 'http' } } } }] } }] });
+    const policy = chart.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'sde-operator-register')?.spec as { ingress: { from: unknown[] }[] };
+    expect(policy.ingress[0]?.from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress' } }, podSelector: { matchLabels: {} } }]);
   });
 
   it('adds the ServiceMonitor only when asked, and drops leader election flags when disabled', () => {

@@ -41,6 +41,10 @@ describe('OPERATOR_RULES', () => {
     expect(missingPermissions(OPERATOR_RULES.leaseNamespace, [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }])).toEqual([]);
   });
 
+  it('lets the data use register list, watch, create and patch its records (ConfigMaps) in the operator\'s namespace', () => {
+    expect(missingPermissions([...OPERATOR_RULES.cluster, ...OPERATOR_RULES.leaseNamespace], [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch', 'create', 'patch'] }])).toEqual([]);
+  });
+
   it.each(Object.entries(ROLE_RULES))('holds every permission the %s Role grants, so it may create that Role', (_role, rules) => {
     expect(missingPermissions(held, rules as PolicyRule[])).toEqual([]);
   });

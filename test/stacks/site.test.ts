@@ -65,8 +65,8 @@ function schedulable(pod: Record<string, unknown>, node: { labels: Record<string
 }
 
 describe.each([
-  ['uclh', uclh, { nodes: 2, enclaves: 0, runtimeClass: undefined, product: 'NVIDIA-A100-SXM4-80GB' }],
-  ['gstt', gstt, { nodes: 4, enclaves: 1, runtimeClass: 'nvidia', product: 'NVIDIA-A100-SXM4-40GB' }],
+  ['uclh', uclh, { nodes: 2, enclaves: 0, runtimeClass: undefined, product: 'NVIDIA-A100-SXM4-80GB', ingress: { namespace: 'ingress-nginx', pods: 'ingress-nginx', host: 'register.sde.uclh.nhs.uk', className: 'nginx', tls: [{ hosts: ['register.sde.uclh.nhs.uk'], secretName: 'register-sde-uclh-tls' }] } }],
+  ['gstt', gstt, { nodes: 4, enclaves: 1, runtimeClass: 'nvidia', product: 'NVIDIA-A100-SXM4-40GB', ingress: { namespace: 'traefik', pods: 'traefik', host: 'data-register.sde.gstt.nhs.uk', className: 'traefik', tls: undefined } }],
 ] as const)('pulumi up -s %s', (trust, raw, expected) => {
   it('declares the provider for the trust\'s context, the CRDs, GPU support, one patch per DGX node, the operator and its enclaves', async () => {
     await declare(raw);
@@ -127,6 +127,39 @@ describe.each([
     expect(siteConfig.parse(stored)).toEqual(siteConfigOf(config));
     const args = (find(declared, 'Deployment').spec as { template: { spec: { containers: { args: string[] }[] } } }).template.spec.containers[0]?.args;
     expect(args).toEqual(expect.arrayContaining(['--site', trust, '--leader-elect']));
+  });
+
+  it('publishes the data use register through the trust\'s ingress controller, which alone may reach its port', async () => {
+    const config = await declare(raw);
+    const declared = objs('sde-operator');
+    const ns = config.operator.namespace;
+    const service = find(declared, 'Service', 'sde-operator-register');
+    expect(service.spec).toMatchObject({ type: 'ClusterIP', ports: [{ name: 'http', port: 80, targetPort: 'register', protocol: 'TCP' }] });
+    const policy = find(declared, 'NetworkPolicy', 'sde-operator-register');
+    expect(policy.spec).toEqual({
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'sde-operator', 'app.kubernetes.io/component': 'controller' } },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': expected.ingress.namespace } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': expected.ingress.pods } } }],
+          ports: [{ protocol: 'TCP', port: 8081 }],
+        },
+      ],
+    });
+    // The metrics port stays the monitoring namespace's alone.
+    const fence = find(declared, 'NetworkPolicy', 'sde-operator').spec as { ingress: { from: unknown[]; ports: unknown[] }[] };
+    expect(fence.ingress).toEqual([{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': config.operator.monitoring.namespace } } }], ports: [{ protocol: 'TCP', port: 8080 }] }]);
+    const ingress = find(declared, 'Ingress', 'sde-operator-register');
+    expect(ingress.metadata.namespace).toBe(ns);
+    expect(ingress.spec).toEqual({
+      ingressClassName: expected.ingress.className,
+      ...(expected.ingress.tls ? { tls: expected.ingress.tls } : {}),
+      rules: [{ host: expected.ingress.host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'sde-operator-register', port: { name: 'http' } } } }] } }],
+    });
+    const container = (find(declared, 'Deployment').spec as { template: { spec: { containers: { args: string[]; ports: unknown[] }[] } } }).template.spec.containers[0];
+    expect(container?.args.join(' ')).toContain(`--namespace ${ns} `);
+    expect(container?.args.join(' ')).toMatch(/--register-port 8081$/);
+    expect(container?.ports).toContainEqual({ name: 'register', containerPort: 8081, protocol: 'TCP' });
   });
 
   it('makes the operator and the enclaves wait for the CRDs', async () => {
