@@ -1,6 +1,6 @@
 // Assembles a Store with the admission plugins of a real API server, in the order it runs them:
 // the typed round trip of built-in kinds, built-in defaulting, LimitRange, CRD schemas and rules,
-// then ResourceQuota.
+// then ResourceQuota. (Storage object protection comes with the simulation, which lifts it.)
 import { builtinDefaults } from './admission/defaults.ts';
 import { limitRanger } from './admission/limitRange.ts';
 import { resourceQuota } from './admission/quota.ts';

@@ -1,6 +1,7 @@
 // The simulated cluster, in the spirit of kwok: nodes, a scheduler, a kubelet per node and the
 // workload controllers, all in-process against the devcluster's store.
 import pino from 'pino';
+import { storageProtection } from '../admission/storageProtection.ts';
 import { BUILTINS } from '../store/builtins.ts';
 import { ApiError } from '../store/errors.ts';
 import type { Store } from '../store/store.ts';
@@ -14,6 +15,7 @@ import { JobController } from './job.ts';
 import { ReplicaSetController } from './replicaset.ts';
 import { Scheduler } from './scheduler.ts';
 import { StatefulSetController } from './statefulset.ts';
+import { StorageProtection } from './storageProtection.ts';
 import { VolumeBinder } from './volumes.ts';
 
 export { DEFAULT_SITE_NODES, loadNodeSpecs, parseNodeSpecs, siteNodes, InvalidNodesFileError, type NodeSpec } from './nodes.ts';
@@ -55,14 +57,16 @@ export function startSimulation(store: Store, opts: SimulationOptions = {}): Sim
   const kubelet = new Kubelet(ctx, opts.jobRunMillis ?? 1000);
   const controllers = [
     scheduler, kubelet, new VolumeBinder(ctx), new ReplicaSetController(ctx), new DeploymentController(ctx),
-    new StatefulSetController(ctx), new JobController(ctx),
+    new StatefulSetController(ctx), new JobController(ctx), new StorageProtection(ctx),
   ];
+  const withoutProtection = store.use(storageProtection());
   const caches = Object.values(ctx.caches) as SimCaches[keyof SimCaches][];
   for (const cache of caches) cache.start();
   return {
     pauseKubelet: () => kubelet.pause(),
     resumeKubelet: () => kubelet.resume(),
     stop: async () => {
+      withoutProtection();
       for (const cache of caches) cache.stop();
       for (const controller of controllers) controller.stop();
     },

@@ -192,17 +192,19 @@ export class VolumeBinder {
   /** A volume whose claim is gone is Released (Retain) or deleted (Delete); an unclaimed one is Available. */
   private syncVolume(name: string): void {
     const pv = this.ctx.caches.persistentvolumes.get(name);
-    if (pv === undefined || pv.metadata.deletionTimestamp !== undefined) return;
+    if (pv === undefined) return;
     const spec = (pv.spec ?? {}) as VolumeSpec;
     const ref = spec.claimRef;
     let phase = 'Available';
     if (ref?.name !== undefined && ref.uid !== undefined) {
       const claim = this.ctx.caches.persistentvolumeclaims.get(`${ref.namespace ?? 'default'}/${ref.name}`);
       if (claim?.metadata.uid === ref.uid) return;
-      if (spec.persistentVolumeReclaimPolicy === 'Delete') {
+      phase = 'Released';
+      // Released first, then reclaimed: a volume still Bound keeps its pv-protection finalizer.
+      if (spec.persistentVolumeReclaimPolicy === 'Delete' && phaseOf(pv) === 'Released' && pv.metadata.deletionTimestamp === undefined) {
         this.ctx.store.delete(BUILTINS.persistentvolumes, undefined, name);
         return;
-      } else phase = 'Released';
+      }
     }
     if (phaseOf(pv) === phase) return;
     this.ctx.store.update(BUILTINS.persistentvolumes, { ...pv, status: { ...((pv.status ?? {}) as object), phase } }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
@@ -238,7 +240,7 @@ function claimRef(claim: KubeObject): Record<string, unknown> {
   };
 }
 
-/** Whether a volume can serve a claim: class, access modes, volume mode, capacity and selector. */
+/** Whether a volume can serve a claim: class, access modes, volume mode, capacity and selector; neither is being deleted. */
 function volumeFits(pv: KubeObject, claim: KubeObject, spec: ClaimSpec): boolean {
   const pvSpec = (pv.spec ?? {}) as VolumeSpec;
   const wantedClass = spec.storageClassName ?? DEFAULT_STORAGE_CLASS;
@@ -251,5 +253,5 @@ function volumeFits(pv: KubeObject, claim: KubeObject, spec: ClaimSpec): boolean
   } catch {
     return false;
   }
-  return claim.metadata.deletionTimestamp === undefined;
+  return claim.metadata.deletionTimestamp === undefined && pv.metadata.deletionTimestamp === undefined;
 }

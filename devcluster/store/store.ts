@@ -151,9 +151,13 @@ export class Store {
     }
   }
 
-  /** Adds an admission/after-commit plugin; plugins run in the order added. */
-  use(plugin: StorePlugin): void {
+  /** Adds an admission/after-commit plugin (plugins run in the order added); returns its removal. */
+  use(plugin: StorePlugin): () => void {
     this.plugins.push(plugin);
+    return () => {
+      const at = this.plugins.indexOf(plugin);
+      if (at >= 0) this.plugins.splice(at, 1);
+    };
   }
 
   /** Calls `hook` after every committed write (persistence uses it to schedule a save). */
