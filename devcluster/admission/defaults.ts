@@ -31,8 +31,10 @@ function defaultPod(pod: KubeObject, ctx: AdmissionContext): void {
   }
 }
 
-// networking/v1: Ingress always, Egress too when there are egress rules; ports are TCP unless named otherwise.
+// networking/v1: Ingress always, Egress too when there are egress rules; ports are TCP unless named
+// otherwise. 1.23 also always stores an empty status (the field left the API in later releases).
 function defaultNetworkPolicy(policy: KubeObject): void {
+  policy.status ??= {};
   const spec = section(policy, 'spec');
   const egress = Array.isArray(spec.egress) ? spec.egress.filter(isPlainObject) : [];
   const ingress = Array.isArray(spec.ingress) ? spec.ingress.filter(isPlainObject) : [];

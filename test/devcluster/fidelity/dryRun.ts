@@ -2,6 +2,8 @@
 // with dryRun=All as the operator's field manager, in namespace sde-fidelity (created for real).
 // Used on the devcluster by the fidelity test and on a real cluster by record.ts.
 import { readFileSync } from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
@@ -29,20 +31,44 @@ export function fidelityObjects(): k8s.KubernetesObject[] {
 export async function dryRunApply(kubeconfigPath: string): Promise<Answer[]> {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfigPath);
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  await core.createNamespace({ body: { metadata: { name: FIDELITY_NAMESPACE } } }).catch((err: unknown) => {
+  await kc.makeApiClient(k8s.CoreV1Api).createNamespace({ body: { metadata: { name: FIDELITY_NAMESPACE } } }).catch((err: unknown) => {
     if ((err as { code?: number }).code !== 409) throw err;
   });
-  const api = k8s.KubernetesObjectApi.makeApiClient(kc);
   const answers: Answer[] = [];
   for (const obj of fidelityObjects()) {
-    const what = `${obj.kind ?? ''}/${obj.metadata?.name ?? ''}`;
-    const stored = await api.patch(obj, undefined, 'All', 'sde-operator', true, k8s.PatchStrategy.ServerSideApply).catch((err: unknown) => {
-      throw new Error(`${what}: ${String((err as { body?: unknown }).body ?? err)}`);
-    });
-    answers.push({ kind: obj.kind ?? '', name: obj.metadata?.name ?? '', stored: normalise(JSON.parse(JSON.stringify(stored)) as Record<string, unknown>) });
+    const stored = await applyDryRun(kc, obj);
+    answers.push({ kind: obj.kind ?? '', name: obj.metadata?.name ?? '', stored: normalise(stored) });
   }
   return answers;
+}
+
+/**
+ * One apply request with the object's JSON exactly as written. (client-node's
+ * KubernetesObjectApi would send it through its typed models, which lose fields named after
+ * reserved words, such as a LimitRange's `default` and a NetworkPolicy rule's `from`.)
+ */
+async function applyDryRun(kc: k8s.KubeConfig, obj: k8s.KubernetesObject): Promise<Record<string, unknown>> {
+  const server = new URL(kc.getCurrentCluster()?.server ?? '');
+  const [group, version] = (obj.apiVersion ?? '').includes('/') ? (obj.apiVersion ?? '').split('/') : ['', obj.apiVersion ?? ''];
+  const kind = (obj.kind ?? '').toLowerCase();
+  const resource = kind.endsWith('y') ? `${kind.slice(0, -1)}ies` : `${kind}s`;
+  const namespace = obj.metadata?.namespace ? `/namespaces/${obj.metadata.namespace}` : '';
+  const path = `${group ? `/apis/${group}` : '/api'}/${version}${namespace}/${resource}/${obj.metadata?.name ?? ''}?fieldManager=sde-operator&force=true&dryRun=All`;
+  const options: https.RequestOptions = { method: 'PATCH', hostname: server.hostname, port: server.port, path, headers: { 'Content-Type': 'application/apply-patch+yaml', Accept: 'application/json' } };
+  await kc.applyToHTTPSOptions(options);
+  const body = JSON.stringify(obj);
+  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const request = (server.protocol === 'https:' ? https.request : http.request)(options, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+  if (status >= 300) throw new Error(`${obj.kind ?? ''}/${obj.metadata?.name ?? ''}: ${status} ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
 }
 
 /**
