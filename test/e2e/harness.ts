@@ -93,6 +93,9 @@ export async function installCrds(client: KubeClient): Promise<void> {
 const logDir = process.env.SDE_KUBE_DIR ?? mkdtempSync(join(tmpdir(), 'sde-e2e-logs-'));
 let started = 0;
 
+/** The operator's own namespace: its leader Lease and the data use register's records live there. */
+export const OPERATOR_NAMESPACE = 'sde-system';
+
 /** An `sde-operator run` process for site uclh (examples/site-uclh.yaml), its log lines kept (and written to `logFile`). */
 export class OperatorProcess {
   readonly child: ChildProcess;
@@ -123,9 +126,14 @@ export class OperatorProcess {
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   }
 
-  /** Starts `sde-operator run --site uclh` against KUBECONFIG with `extra` flags, and waits until it says it started. */
+  /**
+   * Starts `sde-operator run --site uclh` against KUBECONFIG with `extra` flags (free ports for
+   * metrics and the register, which it keeps in OPERATOR_NAMESPACE, created first as an
+   * installation has it), and waits until it says it started.
+   */
   static async start(extra: readonly string[] = []): Promise<OperatorProcess> {
-    const child = spawn(process.execPath, ['operator/cli.ts', 'run', '--site', 'uclh', '--site-config', 'examples/site-uclh.yaml', '--kubeconfig', kubeconfigPath as string, '--port', '0', ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    await connect().client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPERATOR_NAMESPACE } }, { fieldManager: 'sde-e2e', force: true });
+    const child = spawn(process.execPath, ['operator/cli.ts', 'run', '--site', 'uclh', '--site-config', 'examples/site-uclh.yaml', '--kubeconfig', kubeconfigPath as string, '--port', '0', '--namespace', OPERATOR_NAMESPACE, '--register-port', '0', ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     const operator = new OperatorProcess(child);
     await until('the operator to start', async () => {
       if (child.exitCode !== null) throw new Error(`the operator exited ${child.exitCode}: ${operator.#stderr}${operator.lines.map((l) => JSON.stringify(l)).join('\n')}`);
