@@ -39,7 +39,8 @@ export interface Listener {
 
 /**
  * Runs controllers over shared caches (one watch per resource type however many controllers use
- * it). `start()` opens the health server, starts the caches and waits until all have synced,
+ * it). `start()` opens the health server and any added listeners (or, when a port is taken,
+ * closes what it opened and throws), starts the caches and waits until all have synced,
  * then reconciles — at once without leader election, or once this replica holds the Lease.
  * Losing the lease stops every reconcile at once (their writes throw) and rejects `done` with a
  * {@link LeadershipLostError} straight away (the process should exit and restart, as
@@ -152,8 +153,14 @@ export class Manager {
    */
   async start(): Promise<void> {
     this.#started = true;
-    if (this.#health) this.#port = await this.#health.listen();
-    for (const entry of this.#listeners.values()) entry.port = await entry.listener.listen();
+    try {
+      if (this.#health) this.#port = await this.#health.listen();
+      for (const entry of this.#listeners.values()) entry.port = await entry.listener.listen();
+    } catch (error) {
+      // A port already taken: close what did open, so the process can exit instead of lingering.
+      await this.#closeServers();
+      throw error;
+    }
     for (const reflector of this.#reflectors.values()) reflector.start();
     await Promise.all([...this.#reflectors.values()].map((reflector) => reflector.cache.whenSynced()));
     if (this.#stopping.signal.aborted) return;
@@ -195,6 +202,10 @@ export class Manager {
     };
   }
 
+  async #closeServers(): Promise<void> {
+    await Promise.all([this.#health?.close(), ...[...this.#listeners.values()].map((entry) => entry.listener.close())]);
+  }
+
   #shutdown(cause: unknown, releaseLease: boolean): Promise<void> {
     this.#stopped ??= (async () => {
       this.#stopping.abort(cause);
@@ -208,7 +219,7 @@ export class Manager {
       await this.events.flush();
       if (this.#elector) await (releaseLease ? this.#elector.release() : this.#elector.stop());
       await Promise.all([...this.#reflectors.values()].map((reflector) => reflector.stop()));
-      await Promise.all([this.#health?.close(), ...[...this.#listeners.values()].map((entry) => entry.listener.close())]);
+      await this.#closeServers();
       this.#settle.resolve();
     })();
     return this.#stopped;

@@ -2,12 +2,15 @@
 // every project listed while active, after it ends and after its enclave is deleted (even while
 // no operator ran), kept in ConfigMaps across restarts, served as JSON, CSV and HTML on its own
 // listener, written only when a record changes, and never naming a member.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderOperatorInstall } from '../../constructs/install/operator.ts';
+import { createOperator } from '../../operator/operator.ts';
 import { REGISTER_LISTENER } from '../../operator/register/index.ts';
-import { Kinds } from '../../operator/runtime/index.ts';
+import { createLogger, Kinds } from '../../operator/runtime/index.ts';
 import type { Manager } from '../../operator/runtime/index.ts';
 import { exampleSite, settled, startTestSite } from './harness.ts';
 import type { TestSite } from './harness.ts';
@@ -141,6 +144,23 @@ describe('the data use register on a site', () => {
     const head = await fetch(`${base}/register.csv`, { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(await head.text()).toBe('');
+  });
+});
+
+describe('an operator whose register port is taken', () => {
+  it('refuses to start and closes the metrics port it had opened, so the process can exit', async () => {
+    const site = await startTestSite();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const operator = createOperator({ site: exampleSite, kubeConfig: site.kubeConfig, port: 0, host: '127.0.0.1', register: { ...register, port }, logger: createLogger({ level: 'silent' }) });
+      await expect(operator.start()).rejects.toThrow(/EADDRINUSE/);
+      await expect(fetch(`http://127.0.0.1:${operator.port}/healthz`)).rejects.toThrow();
+    } finally {
+      taken.close();
+      await site.close();
+    }
   });
 });
 
