@@ -226,7 +226,9 @@ export const enclaveSpec = z.object({
 const accessRecord = z.object({
   until: timestamp('End of access this entry granted.'),
   approvedBy: z.string().optional().describe('Who approved it.'),
-  justification: z.string().optional().describe('Why.'),
+  justification: z.string().optional().describe('Why (extensions).'),
+  recordedBy: z.string().optional().describe('The user whose request made the change, as the API server authenticated them.'),
+  recordedAt: timestamp('When the operator recorded it.').optional(),
 });
 
 /** Enclave.status, written by the operator only. */
@@ -234,8 +236,8 @@ export const enclaveStatus = z.object({
   phase: z.enum(['Pending', 'Provisioning', 'Ready', 'Expired', 'Failed']).optional().describe('Summary for the printer column.'),
   namespace: z.string().optional().describe('The namespace (sandpit) that holds the enclave.'),
   observedGeneration: z.int().nonnegative().optional().describe('The metadata.generation the status reflects.'),
-  effectiveExpiresAt: timestamp('Effective end of access: the latest of expiresAt and every extension.').optional(),
-  accessHistory: z.array(accessRecord).optional().describe('The original approval and each extension, in order.'),
+  effectiveExpiresAt: timestamp('End of access in force: the latest of expiresAt and every extension, never past the latest end recorded in accessHistory.').optional(),
+  accessHistory: z.array(accessRecord).optional().describe('The original approval and each extension, in the order recorded; only ever appended to.'),
   workspaces: z.int().nonnegative().optional().describe('Workspaces in the enclave.'),
   conditions: conditions.optional(),
 });
@@ -265,7 +267,7 @@ export function enclaveNamespace(enclaveName: string): string {
   return `${NAMESPACE_PREFIX}${enclaveName}`;
 }
 
-/** The end of access in force: the latest of expiresAt and every extension's until. */
+/** The end the spec states: the latest of expiresAt and every extension's until (the record may hold it shorter: api/access-record.ts). */
 export function effectiveExpiry(spec: Pick<EnclaveSpec, 'access'>): Date {
   const ends = [spec.access.expiresAt, ...spec.access.extensions.map((e) => e.until)].map((t) => Date.parse(t));
   return new Date(Math.max(...ends));

@@ -15,6 +15,14 @@ export const FEDERATED_JOB = 'sde.london/federatedjob';
 export const DATA = 'sde.london/data';
 export const AUTO_PROVISIONED = 'sde.london/auto-provisioned';
 
+/**
+ * Annotations admission writes from the request's authenticated user, overwriting whatever the
+ * request said: who last changed an Enclave's `spec.access` (the access record's recordedBy) and
+ * who submitted a FederatedJob. Nobody can set them to another name.
+ */
+export const ACCESS_CHANGED_BY = 'sde.london/access-changed-by';
+export const SUBMITTED_BY = 'sde.london/submitted-by';
+
 /** Value of MANAGED_BY on the operator's objects, and the operator's field manager. */
 export const MANAGER = 'sde-operator';
 export const PRODUCT = 'sde-enclave-operator';

@@ -5,6 +5,8 @@ import type { z } from 'zod';
 import type { Enclave } from '../api/enclave.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import type { Finding } from '../policy/index.ts';
+import { durationMs, liveAccessState } from './enclave/access.ts';
+import type { AccessState } from './enclave/access.ts';
 import { enclaveNameOf, lookupEnclave } from './enclave/lookup.ts';
 import { gpuQuotaRefusal } from './gpu-budget.ts';
 import { SdeKinds } from './kinds.ts';
@@ -27,10 +29,11 @@ export interface WorkloadRules<T> {
 /**
  * Admits the workload in `live`: its enclave must be this site's, valid and isolated; its spec
  * must pass the schema and the site rules; its GPUs must fit what the enclave's quota has left.
- * Returns the parsed workload and its enclave, or undefined once it has reported why not (or
- * found the enclave another site's, or still being provisioned: nothing to report then).
+ * Returns the parsed workload, its enclave and where the enclave's access stands (from its spec
+ * and its access record), or undefined once it has reported why not (or found the enclave another
+ * site's, or still being provisioned: nothing to report then).
  */
-export async function admitWorkload<T>(ctx: ReconcileContext, live: Readonly<KubernetesObject>, site: SiteConfig, now: Date, rules: WorkloadRules<T>): Promise<{ workload: T; enclave: Enclave } | undefined> {
+export async function admitWorkload<T>(ctx: ReconcileContext, live: Readonly<KubernetesObject>, site: SiteConfig, now: Date, rules: WorkloadRules<T>): Promise<{ workload: T; enclave: Enclave; access: AccessState } | undefined> {
   const lookup = lookupEnclave(ctx.cache(SdeKinds.Enclave), live.metadata?.namespace, site.site);
   if (lookup.state === 'other-site' || lookup.state === 'provisioning') return undefined;
   const refused = async (refusal: Refusal, concern?: string): Promise<undefined> => {
@@ -47,7 +50,9 @@ export async function admitWorkload<T>(ctx: ReconcileContext, live: Readonly<Kub
   const consumers = [...ctx.cache(SdeKinds.Workspace).list({ namespace }), ...ctx.cache(SdeKinds.FederatedJob).list({ namespace })];
   const quota = gpuQuotaRefusal(live, consumers, rules.gpus(checked.value), lookup.enclave.spec.resources.gpus, rules.gpuField);
   if (quota) return refused(quota, 'Admitted');
-  return { workload: checked.value, enclave: lookup.enclave };
+  // The enclave passed its schema, so its access block reads.
+  const access = liveAccessState(lookup.live, now, durationMs(site.expiryWarning)) as AccessState;
+  return { workload: checked.value, enclave: lookup.enclave, access };
 }
 
 /**

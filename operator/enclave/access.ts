@@ -1,6 +1,8 @@
 // Time-limited access (Five Safes "safe people"): where an enclave stands against its clock, and
 // when that next changes, so the reconciler can set a timer instead of polling.
-import { effectiveExpiry, enclaveSpec } from '../../api/enclave.ts';
+import { endInForce } from '../../api/access-record.ts';
+import type { AccessRecordEntry } from '../../api/access-record.ts';
+import { enclaveSpec, enclaveStatus } from '../../api/enclave.ts';
 import type { EnclaveSpec } from '../../api/enclave.ts';
 
 /** Why access is or is not in force. */
@@ -17,11 +19,15 @@ export interface AccessState {
   nextChange: Date | undefined;
 }
 
-/** Access at `now`; `warnBeforeMs` is how long before expiry members are warned. */
-export function accessState(spec: Pick<EnclaveSpec, 'access'>, now: Date, warnBeforeMs: number): AccessState {
+/**
+ * Access at `now` under `access` and the access record (`recorded`, the Enclave's
+ * status.accessHistory): the end in force never passes the record's latest end
+ * (`endInForce`). `warnBeforeMs` is how long before expiry members are warned.
+ */
+export function accessState(access: EnclaveSpec['access'], recorded: readonly AccessRecordEntry[] | undefined, now: Date, warnBeforeMs: number): AccessState {
   const t = now.getTime();
-  const from = spec.access.validFrom === undefined ? undefined : Date.parse(spec.access.validFrom);
-  const end = effectiveExpiry(spec);
+  const from = access.validFrom === undefined ? undefined : Date.parse(access.validFrom);
+  const end = endInForce(access, recorded);
   const warnAt = end.getTime() - warnBeforeMs;
   if (from !== undefined && t < from) {
     return { active: false, reason: 'NotYetValid', effectiveExpiresAt: end, expiringSoon: false, nextChange: new Date(from) };
@@ -34,13 +40,17 @@ export function accessState(spec: Pick<EnclaveSpec, 'access'>, now: Date, warnBe
 }
 
 /**
- * Access of a live Enclave read from its `spec.access` alone, so its clock runs even when another
- * part of the spec fails the schema (stored under an older, looser CRD, say): an invalid dataset
- * must not keep members in past their end. Undefined when the access block itself is unreadable.
+ * Access of a live Enclave read from its `spec.access` and its recorded `status.accessHistory`
+ * alone, so its clock runs even when another part of the spec fails the schema (stored under an
+ * older, looser CRD, say): an invalid dataset must not keep members in past their end. Undefined
+ * when the access block itself is unreadable; an unreadable record counts as none.
  */
 export function liveAccessState(live: unknown, now: Date, warnBeforeMs: number): AccessState | undefined {
-  const parsed = enclaveSpec.shape.access.safeParse((live as { spec?: { access?: unknown } } | undefined)?.spec?.access);
-  return parsed.success ? accessState({ access: parsed.data }, now, warnBeforeMs) : undefined;
+  const object = live as { spec?: { access?: unknown }; status?: { accessHistory?: unknown } } | undefined;
+  const parsed = enclaveSpec.shape.access.safeParse(object?.spec?.access);
+  if (!parsed.success) return undefined;
+  const recorded = enclaveStatus.shape.accessHistory.safeParse(object?.status?.accessHistory);
+  return accessState(parsed.data, recorded.success ? recorded.data : undefined, now, warnBeforeMs);
 }
 
 // Timers longer than this are re-armed instead (setTimeout overflows at 2^31 ms).

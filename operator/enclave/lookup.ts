@@ -44,13 +44,17 @@ type Conditions = { status?: { conditions?: { type: string; status: string; reas
 
 /**
  * True when an enclave's change can matter to the workloads in it: anything but its status, or
- * the status conditions {@link lookupEnclave} reads (NetworkIsolated, SpecValid). Its phase,
- * workspace count, AccessActive or ExpiringSoon do not: a workload works out access from the spec.
+ * the parts of its status they read: the conditions {@link lookupEnclave} reads (NetworkIsolated,
+ * SpecValid) and the access record (an extension restores access once recorded). Its phase,
+ * workspace count, AccessActive or ExpiringSoon do not: a workload works out access itself.
  */
 export function enclaveChangeMattersToWorkloads(event: CacheEvent): boolean {
   if (!statusOnlyChange(event)) return true;
-  const gate = (object: Readonly<KubernetesObject> | undefined): string =>
-    JSON.stringify(((object as Conditions | undefined)?.status?.conditions ?? []).filter((c) => c.type === 'NetworkIsolated' || c.type === 'SpecValid').map((c) => [c.type, c.status, c.reason]));
+  const gate = (object: Readonly<KubernetesObject> | undefined): string => {
+    const status = (object as (Conditions & { status?: { accessHistory?: unknown } }) | undefined)?.status;
+    const conditions = (status?.conditions ?? []).filter((c) => c.type === 'NetworkIsolated' || c.type === 'SpecValid').map((c) => [c.type, c.status, c.reason]);
+    return JSON.stringify([conditions, status?.accessHistory ?? null]);
+  };
   return gate(event.previous) !== gate(event.object);
 }
 

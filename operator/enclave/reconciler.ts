@@ -2,7 +2,10 @@
 // access, package-mirror configuration, dataset volumes and auto-provisioned workspaces, and the
 // status that reports them.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { enclave as enclaveSchema, enclaveNamespace } from '../../api/enclave.ts';
+import { appendToRecord } from '../../api/access-record.ts';
+import type { AccessRecordEntry } from '../../api/access-record.ts';
+import { enclave as enclaveSchema, enclaveNamespace, enclaveStatus } from '../../api/enclave.ts';
+import { ACCESS_CHANGED_BY } from '../../api/labels.ts';
 import type { Enclave } from '../../api/enclave.ts';
 import type { SiteConfig } from '../../api/siteconfig.ts';
 import { renderEnclave } from '../../constructs/index.ts';
@@ -84,7 +87,8 @@ async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControlle
     return wake;
   }
   const enclave = checked.value;
-  const access = accessState(enclave.spec, now, durationMs(site.expiryWarning));
+  const record = accessRecord(live, enclave, now);
+  const access = accessState(enclave.spec.access, record, now, durationMs(site.expiryWarning));
   markExpiring(enclave.metadata.name, access.expiringSoon);
   // Access ends on time whatever else is wrong: the clock is set first, and the member bindings go
   // before the site rules are judged or anything is applied, so neither a refused edit nor a
@@ -120,7 +124,7 @@ async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControlle
     namespace,
     observedGeneration: generation,
     effectiveExpiresAt: formatConditionTime(access.effectiveExpiresAt),
-    accessHistory: accessHistory(enclave),
+    accessHistory: record,
     workspaces,
     conditions,
   });
@@ -157,11 +161,18 @@ function accessCondition(access: AccessState): ConditionUpdate {
     : { type: 'AccessActive', status: 'False', reason: 'NotYetValid', message: 'access has not started yet (validFrom is in the future)' };
 }
 
-function accessHistory(enclave: Enclave): { until: string; approvedBy?: string; justification?: string }[] {
-  return [
-    { until: enclave.spec.access.expiresAt, approvedBy: enclave.spec.project.approvedBy },
-    ...enclave.spec.access.extensions.map((x) => ({ until: x.until, approvedBy: x.approvedBy, justification: x.justification })),
-  ];
+/**
+ * The access record with what the spec adds to it: the recorded entries as they are (never
+ * rebuilt from the spec, so an extension dropped from it stays on record), the original approval
+ * on first sight, and each new extension, recorded as made by the user admission named.
+ */
+function accessRecord(live: LiveEnclave, enclave: Enclave, now: Date): readonly AccessRecordEntry[] {
+  const recorded = enclaveStatus.shape.accessHistory.safeParse((live.status as { accessHistory?: unknown } | undefined)?.accessHistory);
+  return appendToRecord(recorded.success ? recorded.data : undefined, enclave.spec.access, {
+    approvedBy: enclave.spec.project.approvedBy,
+    recordedBy: live.metadata?.annotations?.[ACCESS_CHANGED_BY],
+    at: now,
+  });
 }
 
 /** Events for what a member would notice: provisioned, expired, extended, about to expire. */

@@ -7,7 +7,7 @@ import { renderFederatedJob } from '../../constructs/index.ts';
 import { federatedJobNames } from '../../constructs/federatedjob.ts';
 import { FEDERATED_JOB, federatedJobChildrenSelector } from '../../constructs/labels.ts';
 import { checkFederatedJob } from '../../policy/index.ts';
-import { accessState, durationMs, wakeAtNextChange } from '../enclave/access.ts';
+import { wakeAtNextChange } from '../enclave/access.ts';
 import { enclaveChangeMattersToWorkloads, keyFromLabel, keysInEnclave } from '../enclave/lookup.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, formatConditionTime, setConditions } from '../runtime/index.ts';
@@ -61,10 +61,9 @@ async function reconcileFederatedJob(ctx: ReconcileContext, options: FederatedJo
     running: { kinds: [Owned.Job, Owned.Deployment], selector: federatedJobChildrenSelector },
   });
   if (admitted === undefined) return;
-  const { workload: job, enclave } = admitted;
+  const { workload: job, enclave, access } = admitted;
   const namespace = job.metadata.namespace ?? '';
 
-  const access = accessState(enclave.spec, now, durationMs(site.expiryWarning));
   const wake = wakeAtNextChange(ctx, access, now);
   const desired = renderFederatedJob(job, enclave, site, { accessActive: access.active, thisSite: site.site });
   await applyOrReport(ctx, desired, now);

@@ -9,7 +9,7 @@ import { WORKSPACE, workspaceChildrenSelector } from '../../constructs/labels.ts
 import { homeClaimName } from '../../constructs/workspace.ts';
 import { TOOL_PORTS } from '../../constructs/tools.ts';
 import { checkWorkspace } from '../../policy/index.ts';
-import { accessState, durationMs, wakeAtNextChange } from '../enclave/access.ts';
+import { wakeAtNextChange } from '../enclave/access.ts';
 import { enclaveChangeMattersToWorkloads, keyFromLabel, keysInEnclave } from '../enclave/lookup.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, setConditions, summarizeReady } from '../runtime/index.ts';
@@ -76,9 +76,8 @@ async function reconcileWorkspace(ctx: ReconcileContext, options: WorkspaceContr
     running: { kinds: [Owned.StatefulSet], selector: workspaceChildrenSelector },
   });
   if (admitted === undefined) return;
-  const { workload: ws, enclave } = admitted;
+  const { workload: ws, enclave, access } = admitted;
 
-  const access = accessState(enclave.spec, now, durationMs(site.expiryWarning));
   const wake = wakeAtNextChange(ctx, access, now);
   const desired = renders.render(ctx.key, [renderInputs(ws), renderInputs(enclave), access.active], () => renderWorkspace(ws, enclave, site, { accessActive: access.active }));
   const applied = await applyOrReport(ctx, [...desired, ...retainedHomeVolume(ctx, ws, enclave.spec.retention.homeVolumes)], now);

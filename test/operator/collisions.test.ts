@@ -24,7 +24,8 @@ describe('names that would collide', () => {
     await site.waitFor('enclave Ready', async () => conditionOf(await site!.get(SDE, 'Enclave', 'cardiac-mri'), 'Ready')?.status === 'True');
     const job = example('federatedjob-nvflare.yaml')[0] as Obj;
     // This site hosts the aggregator: a Deployment and a Service fj-host-agg-aggregator.
-    await site.apply([{ ...job, metadata: { name: 'fj-host-agg', namespace: NS }, spec: { ...job.spec, aggregator: { ...(job.spec?.aggregator as object), site: 'uclh' } } }]);
+    const hosted: Obj = { ...job, metadata: { name: 'fj-host-agg', namespace: NS }, spec: { ...job.spec, aggregator: { ...(job.spec?.aggregator as object), site: 'uclh' } } };
+    await site.apply([hosted]);
     const service = () => site!.get<Obj>('v1', 'Service', 'fj-host-agg-aggregator', NS);
     const owned = await site.waitFor('the aggregator Service', async () => (await service()) ?? false);
     const jupyter = example('workspace-jupyter-gpu.yaml')[0] as Obj;

@@ -98,7 +98,7 @@ describe('apply: is the live object already as desired?', () => {
   });
 
   it('never takes over an object another owner controls: the second owner is refused, nothing is sent', async () => {
-    const service = (owner: string, uid: string): KubernetesObject => ({
+    const service = (owner: string, uid: string): KubernetesObject & { spec: unknown } => ({
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: 'fj-host-agg-aggregator', namespace: 'sde-a', ownerReferences: [{ apiVersion: 'sde.london/v1alpha1', kind: owner === 'fj-host-agg' ? 'FederatedJob' : 'Workspace', name: owner, uid, controller: true }] },
