@@ -2,12 +2,15 @@
 // kinds it renders, each cached only as far as the operator needs (its own objects).
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { API_VERSION } from '../api/meta.ts';
-import { MANAGED_BY, MANAGER, selectorString } from '../api/labels.ts';
+import { ENCLAVE, MANAGED_BY, MANAGER, selectorString } from '../api/labels.ts';
 import { Kinds, resourceType } from './runtime/index.ts';
 import type { WatchedType } from './runtime/index.ts';
 
 const OURS = selectorString({ [MANAGED_BY]: MANAGER });
 const ours = (type: WatchedType): WatchedType => Object.freeze({ ...type, labelSelector: OURS });
+// ConfigMaps of enclaves only (the package mirror's): the register's records are ours too, but
+// live in the operator's namespace under a cache of their own, and are large.
+const ENCLAVE_CONFIG_MAPS = `${OURS},${ENCLAVE}`;
 
 type Pod = KubernetesObject & { spec?: { nodeName?: string }; status?: { phase?: string; conditions?: unknown[] } };
 type Volume = KubernetesObject & { spec?: { persistentVolumeReclaimPolicy?: string; claimRef?: unknown; storageClassName?: string }; status?: { phase?: string } };
@@ -44,9 +47,9 @@ export const SdeKinds = Object.freeze({
 
 /**
  * Built-in kinds as the operator caches them: only objects carrying its managed-by label, so a
- * site's other workloads cost no memory. Every PersistentVolume is cached: a provisioned home
- * volume is not ours, but its reclaim policy is (retention); the others only in part. Pods only
- * as far as a workspace's status reads them.
+ * site's other workloads cost no memory (ConfigMaps only an enclave's). Every PersistentVolume is
+ * cached: a provisioned home volume is not ours, but its reclaim policy is (retention); the others
+ * only in part. Pods only as far as a workspace's status reads them.
  */
 export const Owned = Object.freeze({
   Namespace: ours(Kinds.Namespace),
@@ -54,7 +57,7 @@ export const Owned = Object.freeze({
   ResourceQuota: ours(Kinds.ResourceQuota),
   LimitRange: ours(Kinds.LimitRange),
   ServiceAccount: ours(Kinds.ServiceAccount),
-  ConfigMap: ours(Kinds.ConfigMap),
+  ConfigMap: Object.freeze({ ...Kinds.ConfigMap, labelSelector: ENCLAVE_CONFIG_MAPS }),
   Role: ours(Kinds.Role),
   RoleBinding: ours(Kinds.RoleBinding),
   PersistentVolumeClaim: ours(Kinds.PersistentVolumeClaim),

@@ -4,7 +4,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { enclave as enclaveSchema } from '../../api/enclave.ts';
 import { workspace as workspaceSchema } from '../../api/workspace.ts';
 import type { SiteConfig } from '../../api/siteconfig.ts';
-import { MANAGED_BY, MANAGER } from '../../constructs/labels.ts';
+import { ENCLAVE, MANAGED_BY, MANAGER } from '../../constructs/labels.ts';
 import { renderEnclave, renderWorkspace } from '../../constructs/index.ts';
 import { SdeKinds } from '../../operator/kinds.ts';
 import { containsDesired, identityOf, Kinds } from '../../operator/runtime/index.ts';
@@ -60,7 +60,8 @@ export async function diffFleet(client: KubeClient, site: SiteConfig, now = new 
   for (const kind of kinds) {
     const type = KIND_TYPES[kind] ?? (kind === 'Workspace' ? SdeKinds.Workspace : undefined);
     if (!type) continue;
-    for (const o of await listAll(client, type, `${MANAGED_BY}=${MANAGER}`)) live.set(identityOf(o), o);
+    // Enclave children only: the data use register's ConfigMaps are the operator's too, but no render's.
+    for (const o of await listAll(client, type, `${MANAGED_BY}=${MANAGER},${ENCLAVE}`)) live.set(identityOf(o), o);
   }
   const diff: FleetDiff = { missing: [], extra: [], mismatched: [], compared: wanted.size };
   for (const [id, o] of wanted) {
