@@ -25,9 +25,12 @@ export function workspaceUsers(enclave: Enclave, site: SiteConfig): string[] {
   return users;
 }
 
+/** How the name of every auto-provisioned Workspace begins; admission keeps it for the operator. */
+export const AUTO_WORKSPACE_PREFIX = 'auto-';
+
 /** The stable name of a user's auto-provisioned Workspace: `auto-<slug>-<hash>`, short enough for a workspace (52 characters). */
 export function autoWorkspaceName(user: string): string {
-  return memberName('auto', user, WORKSPACE_NAME_MAX);
+  return memberName(AUTO_WORKSPACE_PREFIX.slice(0, -1), user, WORKSPACE_NAME_MAX);
 }
 
 /**

@@ -1,5 +1,5 @@
 // The operator as one unit: a manager with the Enclave, Workspace and FederatedJob controllers
-// and, when asked, the public data use register. Used by `sde-operator run`, the demo and the tests.
+// and, when asked, the public data use register and the admission webhooks. Used by `sde-operator run`, the demo and the tests.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import { enclaveController } from './enclave/reconciler.ts';
@@ -8,6 +8,8 @@ import { addRegister } from './register/index.ts';
 import type { RegisterOptions } from './register/index.ts';
 import { Manager } from './runtime/index.ts';
 import type { Logger, ManagerOptions } from './runtime/index.ts';
+import { addAdmissionWebhook } from './webhook/index.ts';
+import type { WebhookOptions } from './webhook/index.ts';
 import { workspaceController } from './workspace/reconciler.ts';
 
 /** How to run the operator for one site. */
@@ -26,6 +28,8 @@ export interface OperatorOptions {
   now?: () => Date;
   /** The public data use register: where its records are kept and where it is served; none when omitted. */
   register?: RegisterOptions;
+  /** The admission webhooks (authors act for themselves, the access record only grows); none when omitted. */
+  webhook?: WebhookOptions;
 }
 
 /**
@@ -52,5 +56,6 @@ export function createOperator(options: OperatorOptions): Manager {
   manager.add({ ...federatedJobController(common, manager), concurrency });
 
   if (options.register) addRegister(manager, options.site, options.register, options.now);
+  if (options.webhook) addAdmissionWebhook(manager, options.site, options.webhook);
   return manager;
 }

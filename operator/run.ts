@@ -7,6 +7,7 @@ import { createOperator, DEFAULT_CONCURRENCY } from './operator.ts';
 import { REGISTER_LISTENER, REGISTER_PORT } from './register/index.ts';
 import { createLogger, KubeClient, loadKubeConfig } from './runtime/index.ts';
 import { requireSupportedServer, UnsupportedKubernetesError } from './server-version.ts';
+import { WEBHOOK_LISTENER, WEBHOOK_PORT } from './webhook/index.ts';
 import { loadSiteConfig } from './site-config.ts';
 
 interface RunFlags {
@@ -16,6 +17,10 @@ interface RunFlags {
   port: number;
   namespace: string;
   registerPort: number;
+  webhookCertDir?: string;
+  webhookPort: number;
+  serviceAccount?: string;
+  trustedGroup: string[];
   concurrency: number;
   leaderElect: boolean;
   leaseNamespace: string;
@@ -57,6 +62,10 @@ export function runCommand(): Command {
     .option('--port <n>', 'port of /healthz, /readyz and /metrics', integer, 8080)
     .option('--namespace <ns>', 'the namespace the operator runs in; the data use register is kept there', 'sde-system')
     .option('--register-port <n>', 'port of the public data use register (/, /register.csv, /register.json); 0 picks a free one', integer, REGISTER_PORT)
+    .option('--webhook-cert-dir <dir>', 'serve the admission webhooks over TLS with tls.crt and tls.key from this folder (none without it)')
+    .option('--webhook-port <n>', 'port of the admission webhooks; 0 picks a free one', integer, WEBHOOK_PORT)
+    .option('--service-account <user>', 'the user the operator itself authenticates as, which admission lets act for any member (default: its service account in --namespace)')
+    .option('--trusted-group <group...>', 'groups whose users admission lets act for any member (platform engineers), besides system:masters and kube-system\'s controllers', [])
     .option('--concurrency <n>', 'keys reconciled at once per controller', integer, DEFAULT_CONCURRENCY)
     .option('--leader-elect', 'run with leader election (one active replica, standbys wait)', false)
     .option('--lease-namespace <ns>', 'namespace of the leader Lease', 'sde-system')
@@ -76,13 +85,16 @@ export function runCommand(): Command {
           logger,
           port: flags.port,
           register: { namespace: flags.namespace, port: flags.registerPort },
+          ...(flags.webhookCertDir
+            ? { webhook: { certDir: flags.webhookCertDir, port: flags.webhookPort, trusted: { operatorUser: flags.serviceAccount ?? `system:serviceaccount:${flags.namespace}:sde-operator`, groups: flags.trustedGroup } } }
+            : {}),
           concurrency: Math.max(1, flags.concurrency),
           ...(flags.leaderElect ? { leaderElection: leaderTiming(flags.leaseNamespace, flags.leaseDuration) } : {}),
           watch: { resyncMs: flags.resync * 1000 },
         });
         operator.handleSignals();
         await operator.start();
-        logger.info({ site: flags.site, port: operator.port, registerPort: operator.portOf(REGISTER_LISTENER) }, 'operator started');
+        logger.info({ site: flags.site, port: operator.port, registerPort: operator.portOf(REGISTER_LISTENER), webhookPort: operator.portOf(WEBHOOK_LISTENER) }, 'operator started');
         await operator.done;
       } catch (err) {
         // A refusal to start is one plain line a person reads, not a log record with a stack.
