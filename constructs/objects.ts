@@ -49,6 +49,18 @@ export function ownerReferences(owner: Owner): OwnerReference[] | undefined {
 const APPLY_RANK: Record<string, number> = { Namespace: 0, NetworkPolicy: 1 };
 
 /**
+ * An object as the API server stores it where cdk8s-plus writes a zero value the server drops: a
+ * Service's empty `externalIPs` (a non-pointer omitempty field; sent anyway, it makes every apply
+ * a write once the second has changed, as measured on kube-apiserver 1.23).
+ */
+function asStored(object: KubeObject): KubeObject {
+  const spec = object.spec as { externalIPs?: unknown[] } | undefined;
+  if (object.kind !== 'Service' || spec?.externalIPs === undefined || spec.externalIPs.length > 0) return object;
+  const { externalIPs: _dropped, ...rest } = spec;
+  return { ...object, spec: rest };
+}
+
+/**
  * Builds the constructs into a fresh cdk8s chart and returns its objects in apply order:
  * Namespace, NetworkPolicies, then the rest in the order they were built.
  */
@@ -56,7 +68,7 @@ export function synthesize(build: (chart: Construct) => void): KubeObject[] {
   const app = new App();
   const chart = new Chart(app, 'sde', { disableResourceNameHashes: true });
   build(chart);
-  const objects = chart.toJson() as KubeObject[];
+  const objects = (chart.toJson() as KubeObject[]).map(asStored);
   return objects
     .map((o, i) => ({ o, i, rank: APPLY_RANK[o.kind] ?? 2 }))
     .sort((a, b) => a.rank - b.rank || a.i - b.i)

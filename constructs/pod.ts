@@ -26,7 +26,9 @@ export interface PodParts {
 /**
  * A complete pod spec with every field that matters stated: the workload ServiceAccount without
  * a token, no service links, PSA-restricted security contexts, resources and scheduling from
- * the placement, dataset volumes after the pod's own.
+ * the placement, dataset volumes after the pod's own. Host namespaces are left at their default
+ * (off), which the API server stores as absent: stating `hostNetwork: false` would only make each
+ * apply of the template a write (and PSA restricted refuses host namespaces anyway).
  */
 export function enclavePodSpec(p: PodParts): V1PodSpec {
   const container: V1Container = {
@@ -49,9 +51,6 @@ export function enclavePodSpec(p: PodParts): V1PodSpec {
     serviceAccountName: WORKLOAD_SERVICE_ACCOUNT,
     automountServiceAccountToken: false,
     enableServiceLinks: false,
-    hostNetwork: false,
-    hostPID: false,
-    hostIPC: false,
     restartPolicy: p.restartPolicy,
     terminationGracePeriodSeconds: 30,
     securityContext: restrictedPodSecurity(),
