@@ -6,11 +6,13 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
+import { KubeConfig } from '@kubernetes/client-node';
 import type { DevClusterOptions } from '../../devcluster/index.ts';
 import { ROOT } from './fleet.ts';
 import { runtimeEnv } from '../../constructs/install/operator.ts';
 import { parseInstallOptions } from '../../constructs/install/options.ts';
 import { BUNDLE, buildBundle } from '../../scripts/build.ts';
+import { KubeClient } from '../../operator/runtime/index.ts';
 
 const NODE = new URL('node_modules/.bin/node', ROOT).pathname;
 
@@ -98,7 +100,14 @@ export async function freePort(): Promise<number> {
  */
 export async function startOperatorProcess(kubeconfigPath: string, port: number, extraArgs: string[] = []): Promise<OperatorProcess> {
   if (bundle === undefined) throw new Error('expected buildOperator() to have been called first');
-  const args = [await bundle.built, 'run', '--site', 'uclh', '--site-config', new URL('examples/site-uclh.yaml', ROOT).pathname, '--kubeconfig', kubeconfigPath, '--port', String(port), ...extraArgs];
+  // The operator's namespace, where it keeps the data use register, exists as in an installation;
+  // created by a client of its own, so the operator's request counts stay its own.
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(kubeconfigPath);
+  const { namespace } = parseInstallOptions();
+  await new KubeClient(kubeConfig, { userAgent: 'sde-bench' }).apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, { fieldManager: 'sde-bench', force: true });
+  // Side-by-side replicas and runs each get a free port for the register.
+  const args = [await bundle.built, 'run', '--site', 'uclh', '--site-config', new URL('examples/site-uclh.yaml', ROOT).pathname, '--kubeconfig', kubeconfigPath, '--port', String(port), '--namespace', namespace, '--register-port', '0', ...extraArgs];
   // The environment the Deployment gives the operator (runtimeEnv), so figures match production;
   // BENCH_OPERATOR_NODE_FLAGS adds flags for an experiment (e.g. `--cpu-prof`).
   const env = { ...process.env, ...runtimeEnv(parseInstallOptions().heap) };
