@@ -118,7 +118,7 @@ describe('the published register', () => {
     const register = publishRegister(records, SITE, now);
     expect(register).toMatchObject({ site: 'uclh', displayName: SITE.displayName, generatedAt: '2027-06-01T00:00:00.000Z' });
     expect(register.projects.map((p) => p.projectId)).toEqual(['SDE-2026-0042', 'SDE-2026-0100']);
-    expect(register.projects[0]).toMatchObject({ expiresAt: '2027-12-31T23:59:59Z', endsAt: '2028-06-30T00:00:00.000Z', status: 'active', closedAt: null, datasets: ['cardiac-mri-curated', 'omop', 'xnat'] });
+    expect(register.projects[0]).toMatchObject({ expiresAt: '2027-12-31T23:59:59Z', endsAt: '2028-06-30T00:00:00.000Z', status: 'active', closedAt: null, datasets: base.spec.data.map((d) => d.name) });
   });
 
   it('as RFC 4180 CSV: a header, one row per project, quoted cells where needed', () => {
@@ -126,7 +126,7 @@ describe('the published register', () => {
     expect(lines[0]).toBe('projectId,title,organisation,purpose,approvedBy,site,datasets,validFrom,expiresAt,endsAt,extensions,withdrawnExtensions,status,closedAt');
     expect(lines).toHaveLength(3);
     expect(lines[1]).toMatch(/^SDE-2026-0042,Deep learning for cardiac MRI outcome prediction,UCL Institute of Cardiovascular Science,"Train and validate/);
-    expect(lines[1]).toContain(',cardiac-mri-curated; omop; xnat,2026-01-01T00:00:00Z,2027-12-31T23:59:59Z,2028-06-30T00:00:00.000Z,"until 2028-06-30T00:00:00Z approved by UCLH Data Access Committee: Revisions, with ""quotes"", and commas",,active,');
+    expect(lines[1]).toContain(`,${base.spec.data.map((d) => d.name).join('; ')},2026-01-01T00:00:00Z,2027-12-31T23:59:59Z,2028-06-30T00:00:00.000Z,"until 2028-06-30T00:00:00Z approved by UCLH Data Access Committee: Revisions, with ""quotes"", and commas",,active,`);
   });
 
   it('as CSV, never as a formula a spreadsheet would run', () => {
