@@ -23,6 +23,7 @@ interface DevclusterFlags {
   jobRunSeconds?: number;
   authTokens?: string;
   simulate: boolean;
+  auditLog?: string;
 }
 
 /** The `devcluster` subcommand; resolves only after a signal has stopped the cluster cleanly. */
@@ -36,12 +37,14 @@ export function devclusterCommand(): Command {
     .option('--job-run-seconds <n>', 'how long simulated Job pods run before succeeding', nonNegativeNumber('--job-run-seconds'))
     .option('--auth-tokens <file>', 'bearer tokens (CSV token,user,uid,"groups" or JSON [{token,user,groups}]); enables RBAC')
     .option('--no-simulate', 'serve the API only: no nodes, scheduler, kubelet or controllers')
+    .option('--audit-log <file>', 'append one audit record per request to this file (kube-apiserver\'s JSON shape, level Metadata)')
     .action(async (flags: DevclusterFlags) => {
       const opts: DevClusterOptions = { port: flags.port, kubeconfigPath: resolve(flags.kubeconfig), simulate: flags.simulate };
       if (flags.data) opts.dataFile = resolve(flags.data);
       if (flags.nodes) opts.nodes = await loadNodeSpecs(flags.nodes);
       if (flags.jobRunSeconds !== undefined) opts.jobRunMillis = flags.jobRunSeconds * 1000;
       if (flags.authTokens) opts.tokens = readTokenFile(flags.authTokens);
+      if (flags.auditLog) opts.auditLog = resolve(flags.auditLog);
       const cluster = await startDevCluster(opts);
       console.log(`devcluster ready at ${cluster.url} (kubeconfig: ${cluster.kubeconfigPath})`);
       await new Promise<void>((done) => {

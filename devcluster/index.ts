@@ -53,6 +53,8 @@ export interface DevClusterOptions {
   bookmarkIntervalMs?: number;
   /** Events are deleted this long after their last write, as with the real server's --event-ttl (default 1 h). */
   eventTtlMs?: number;
+  /** Append one audit record per request to this file, in kube-apiserver's JSON shape (level Metadata). */
+  auditLog?: string;
 }
 
 /** A running devcluster. */
@@ -105,6 +107,7 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
   if (opts.port !== undefined) serverOpts.port = opts.port;
   if (opts.tokens) serverOpts.tokens = opts.tokens;
   if (opts.bookmarkIntervalMs !== undefined) serverOpts.bookmarkIntervalMs = opts.bookmarkIntervalMs;
+  if (opts.auditLog !== undefined) serverOpts.auditLog = opts.auditLog;
   const server = new ApiServer(store, crds, semanticsFor, faults, serverOpts);
   let url: string;
   try {

@@ -14,6 +14,7 @@ import { ApiError, methodNotAllowed } from '../store/errors.ts';
 import type { Store } from '../store/store.ts';
 import type { KubeObject } from '../store/types.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION, servedVersions } from './discovery.ts';
+import { AuditLog } from './auditLog.ts';
 import type { FaultInjector } from './faults.ts';
 import { readBody, representation } from './negotiation.ts';
 import { openapiV2, openapiV3, openapiV3Index } from './openapi.ts';
@@ -34,6 +35,8 @@ export interface ApiServerOptions {
   tokens?: TokenIdentity[];
   /** Interval between watch bookmarks for clients that allow them (default 5 s). */
   bookmarkIntervalMs?: number;
+  /** Append an audit record per request to this file, as kube-apiserver's --audit-log-path does at level Metadata. */
+  auditLog?: string;
 }
 
 const ALLOWED_VERBS = new Set(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection']);
@@ -49,6 +52,7 @@ export class ApiServer {
   private readonly semanticsFor: SemanticsFor;
   private readonly faults: FaultInjector;
   private readonly opts: ApiServerOptions;
+  private readonly audit: AuditLog | undefined;
 
   constructor(store: Store, crds: CustomResourceRegistry, semanticsFor: SemanticsFor, faults: FaultInjector, opts: ApiServerOptions = {}) {
     this.store = store;
@@ -57,6 +61,7 @@ export class ApiServer {
     this.faults = faults;
     this.opts = opts;
     this.authenticator = opts.tokens ? new TokenAuthenticator(opts.tokens) : undefined;
+    this.audit = opts.auditLog ? new AuditLog(opts.auditLog) : undefined;
   }
 
   /** Starts listening on 127.0.0.1; resolves to the base URL. */
@@ -90,6 +95,7 @@ export class ApiServer {
     for (const s of this.sockets) s.destroy();
     server.closeAllConnections();
     await closed;
+    await this.audit?.close();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -101,7 +107,11 @@ export class ApiServer {
         req.headers['content-type'] = 'application/json';
       }
       const info = parseRequest(req);
+      // Logged however the request ends, with the user once (if ever) authenticated.
+      const seen: { user?: UserInfo } = {};
+      this.audit?.record(req, res, info, () => seen.user);
       const user = this.authenticate(req);
+      seen.user = user;
       if (!info.isResource) {
         this.reply(res, this.nonResource(info));
         return;
