@@ -1,4 +1,5 @@
-// Fields the operator writes when it creates an object and then leaves to Kubernetes' own controllers.
+// Fields the operator sets when it creates an object and never again: those one of Kubernetes'
+// own controllers then completes, and those the API server fixes at creation.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { jsonEqual } from './status.ts';
 
@@ -22,6 +23,60 @@ function valueAt(object: unknown, path: readonly string[]): unknown {
   return value;
 }
 
+/**
+ * Fields the API server refuses to change once an object exists (422, field is immutable),
+ * checked on kube-apiserver 1.23: a Job's pod template; a PersistentVolume's source and volume
+ * mode; a claim's access modes, class, volume mode and volume. Re-applying a new rendering of them
+ * would fail every reconcile, so they are sent as the live object holds them (the rendering's
+ * keys, the live values): what was fixed at creation stays, and the reconciler reports a
+ * difference it cannot apply (see {@link fixedFieldsDiffer}).
+ */
+const FIXED_AT_CREATION: readonly HandedOverField[] = [
+  { kind: 'Job', path: ['spec', 'template'] },
+  { kind: 'PersistentVolume', path: ['spec', 'nfs'] },
+  { kind: 'PersistentVolume', path: ['spec', 'csi'] },
+  { kind: 'PersistentVolume', path: ['spec', 'volumeMode'] },
+  { kind: 'PersistentVolumeClaim', path: ['spec', 'accessModes'] },
+  { kind: 'PersistentVolumeClaim', path: ['spec', 'storageClassName'] },
+  { kind: 'PersistentVolumeClaim', path: ['spec', 'volumeMode'] },
+  { kind: 'PersistentVolumeClaim', path: ['spec', 'volumeName'] },
+];
+
+/**
+ * `desired` with `live`'s values wherever both have them: objects key by key, arrays element by
+ * element when their lengths agree (else the live array whole). Keys only `desired` has stay as
+ * they are; keys only `live` has (server defaults) are not added, so no field is newly claimed.
+ */
+function liveValues(desired: unknown, live: unknown): unknown {
+  if (live === undefined) return desired;
+  if (Array.isArray(desired)) {
+    if (!Array.isArray(live) || live.length !== desired.length) return live;
+    return desired.map((item, i) => liveValues(item, live[i]));
+  }
+  if (desired !== null && typeof desired === 'object' && live !== null && typeof live === 'object' && !Array.isArray(live)) {
+    return Object.fromEntries(Object.entries(desired).map(([key, value]) => [key, liveValues(value, (live as Record<string, unknown>)[key])]));
+  }
+  return live;
+}
+
+function withValueAt(object: Record<string, unknown>, path: readonly string[], value: unknown): Record<string, unknown> {
+  const [key, ...rest] = path;
+  if (key === undefined) return object;
+  if (rest.length === 0) return { ...object, [key]: value };
+  const child = object[key];
+  return { ...object, [key]: withValueAt(child !== null && typeof child === 'object' ? (child as Record<string, unknown>) : {}, rest, value) };
+}
+
+/** The fields fixed at creation on which `desired` differs from `live` (dotted paths); empty when it does not, or there is no live object. */
+export function fixedFieldsDiffer(desired: KubernetesObject, live: Readonly<KubernetesObject> | undefined): string[] {
+  if (live === undefined) return [];
+  return FIXED_AT_CREATION.filter((field) => {
+    if (field.kind !== desired.kind) return false;
+    const wanted = valueAt(desired, field.path);
+    return wanted !== undefined && valueAt(live, field.path) !== undefined && !jsonEqual(liveValues(wanted, valueAt(live, field.path)), wanted);
+  }).map((field) => field.path.join('.'));
+}
+
 function without(object: Record<string, unknown>, path: readonly string[]): Record<string, unknown> {
   const [key, ...rest] = path;
   if (key === undefined || !(key in object)) return object;
@@ -37,8 +92,9 @@ function without(object: Record<string, unknown>, path: readonly string[]): Reco
  * What to send for `desired` given its live copy: a handed-over field goes out only while the
  * live object lacks it or still holds exactly what the operator set; once a controller has
  * written it (or anyone has set it otherwise), it is left out, so the apply neither undoes the
- * controller's work nor takes a volume from another claim. Returns `desired` itself when nothing
- * is left out. Never modifies `desired`.
+ * controller's work nor takes a volume from another claim. A field fixed at creation goes out as
+ * the live object holds it. Returns `desired` itself when there is no live object. Never
+ * modifies `desired`.
  */
 export function leaveHandedOverFields<T extends KubernetesObject>(desired: T, live: Readonly<KubernetesObject> | undefined): T {
   if (live === undefined) return desired;
@@ -48,6 +104,13 @@ export function leaveHandedOverFields<T extends KubernetesObject>(desired: T, li
     const liveValue = valueAt(live, field.path);
     if (liveValue === undefined || jsonEqual(liveValue, valueAt(desired, field.path))) continue;
     sent = without(sent, field.path);
+  }
+  for (const field of FIXED_AT_CREATION) {
+    if (field.kind !== desired.kind) continue;
+    const wanted = valueAt(sent, field.path);
+    const stored = valueAt(live, field.path);
+    if (wanted === undefined || stored === undefined) continue;
+    sent = withValueAt(sent, field.path, liveValues(wanted, stored));
   }
   return sent as unknown as T;
 }

@@ -7,6 +7,7 @@ export { Controller, statusOnlyChange, type Changes, type ControllerOptions, typ
 export { isConflict, isNotFound, statusCodeOf, KubeApiError, LeadershipLostError, TerminalError } from './errors.ts';
 export { EventRecorder, type EventInput } from './events.ts';
 export { addFinalizer, CLEANUP_FINALIZER, hasFinalizer, isDeleting, removeFinalizer } from './finalizers.ts';
+export { fixedFieldsDiffer, leaveHandedOverFields } from './handover.ts';
 export { HealthServer, type Readiness, type RouteHandler } from './health.ts';
 export { KubeClient, KubeConfigError, loadKubeConfig, WRITE_VERBS, type JsonPatchOperation, type ListPage } from './kube.ts';
 export { APPLIED_HASH_ANNOTATION, FIELD_MANAGER, matchesLabels, type LabelSelector } from './labels.ts';

@@ -98,6 +98,19 @@ describe.skipIf(!kubeconfigPath)(`the operator on the cluster in KUBECONFIG (run
     expect(DGX.has(participant?.spec?.nodeName as string)).toBe(true);
   });
 
+  it('does not re-apply what kube-apiserver fixes when a Job is created: a changed participant image is reported, not refused', async () => {
+    const fl = federatedJob();
+    (fl.spec as { participant: Record<string, unknown> }).participant.image = 'nvcr.io/nvidia/clara/nvflare:2.6.0';
+    await apply(fl);
+    const applied = await until('the FederatedJob reporting it', async () => {
+      const condition = (await read(client, K.FederatedJob, 'cardiac-segmentation-fl', NS))?.status?.conditions?.find((c) => c.type === 'Applied');
+      return condition?.reason === 'FixedAtCreation' && condition;
+    }, 30_000);
+    expect(applied.status).toBe('True');
+    const job = await read(client, K.Job, 'cardiac-segmentation-fl-participant', NS);
+    expect(((job?.spec?.template as { spec: { containers: Array<{ image: string }> } }).spec.containers[0])?.image).toBe('nvcr.io/nvidia/clara/nvflare:2.5.0');
+  });
+
   it('keeps every pod that needs no GPU off the DGX nodes', async () => {
     for (const pod of await podsOf()) {
       const asks = ((pod.spec?.containers as Array<{ resources?: { limits?: Record<string, string> } }>) ?? []).some((c) => Number(c.resources?.limits?.['nvidia.com/gpu'] ?? 0) > 0);

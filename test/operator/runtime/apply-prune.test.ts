@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ApplyError} from '../../../operator/runtime/apply.ts';
 import { applyAll, containsDesired, desiredHash, isUpToDate, kindRank, OwnerConflictError, withDesiredHash } from '../../../operator/runtime/apply.ts';
 import type { KubeClient } from '../../../operator/runtime/kube.ts';
-import { leaveHandedOverFields } from '../../../operator/runtime/handover.ts';
+import { fixedFieldsDiffer, leaveHandedOverFields } from '../../../operator/runtime/handover.ts';
 import { isProtectedFromPrune, PROTECTED_KINDS } from '../../../operator/runtime/prune.ts';
 
 const policy = {
@@ -114,6 +114,34 @@ describe('apply: is the live object already as desired?', () => {
     // The same owner created again (a new uid) takes its children over.
     await applyAll(server, [service('fj-host-agg', 'u-fj-2')], { live: () => live });
     expect(sent).toHaveLength(1);
+  });
+
+  describe('fields Kubernetes fixes at creation', () => {
+    const job = (image: string): KubernetesObject & { spec: { suspend: boolean; template: { metadata: { labels: Record<string, string> }; spec: { containers: Array<Record<string, unknown>> } } } } => ({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'fl-participant', namespace: 'sde-a' },
+      spec: { suspend: false, template: { metadata: { labels: { app: 'fl' } }, spec: { containers: [{ name: 'participant', image }] } } },
+    });
+    const stored = (): KubernetesObject => {
+      // As kube-apiserver stores it: its own labels and defaults added inside the template.
+      const live = served(job('nvcr.io/nvidia/clara/nvflare:2.5.0')) as ReturnType<typeof job>;
+      live.spec.template.metadata.labels['controller-uid'] = 'c-1';
+      live.spec.template.spec.containers[0]!.terminationMessagePath = '/dev/termination-log';
+      return live;
+    };
+
+    it('sends a Job\'s pod template as it was created, and says that it differs from the rendering', () => {
+      const wanted = job('nvcr.io/nvidia/clara/nvflare:2.6.0');
+      wanted.spec.suspend = true;
+      const sent = leaveHandedOverFields(wanted, stored()) as ReturnType<typeof job>;
+      expect(sent.spec.template.spec.containers).toEqual([{ name: 'participant', image: 'nvcr.io/nvidia/clara/nvflare:2.5.0' }]);
+      expect(sent.spec.template.metadata.labels).toEqual({ app: 'fl' });
+      expect(sent.spec.suspend).toBe(true);
+      expect(fixedFieldsDiffer(wanted, stored())).toEqual(['spec.template']);
+      expect(fixedFieldsDiffer(job('nvcr.io/nvidia/clara/nvflare:2.5.0'), stored())).toEqual([]);
+      expect(fixedFieldsDiffer(wanted, undefined)).toEqual([]);
+    });
   });
 
   describe('a PersistentVolume reserved for its claim', () => {

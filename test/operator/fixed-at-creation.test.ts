@@ -1,0 +1,40 @@
+// What Kubernetes fixes when an object is created is not re-applied: a federated job's participant
+// Job keeps the pod template it was created with when the FederatedJob is edited (kube-apiserver
+// refuses a changed Job template: 422, field is immutable), and the FederatedJob says so.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { conditionOf, example, startTestSite } from './harness.ts';
+import type { TestSite } from './harness.ts';
+
+const SDE = 'sde.london/v1alpha1';
+const NS = 'sde-cardiac-mri';
+type Job = KubernetesObject & { spec: { suspend?: boolean; template: { spec: { containers: Array<{ image: string }> } } } };
+type Obj = KubernetesObject & { spec: { participant: Record<string, unknown> } };
+
+describe('fields fixed at creation', () => {
+  let site: TestSite | undefined;
+  afterEach(async () => {
+    await site?.close();
+    site = undefined;
+  });
+
+  it('keeps the participant Job as created when the FederatedJob\'s image changes, and reports it on the FederatedJob', async () => {
+    site = await startTestSite();
+    await site.startOperator();
+    await site.apply(example('enclave-cardiac-mri.yaml'));
+    await site.waitFor('enclave Ready', async () => conditionOf(await site!.get(SDE, 'Enclave', 'cardiac-mri'), 'Ready')?.status === 'True');
+    const fl = example('federatedjob-nvflare.yaml')[0] as Obj;
+    await site.apply([fl]);
+    const participant = () => site!.get<Job>('batch/v1', 'Job', 'cardiac-segmentation-fl-participant', NS);
+    const created = await site.waitFor('the participant Job', async () => (await participant()) ?? false);
+    const image = created.spec.template.spec.containers[0]?.image;
+    const edited: Obj = { ...fl, spec: { ...fl.spec, participant: { ...fl.spec.participant, image: 'nvcr.io/nvidia/clara/nvflare:2.6.0' } } };
+    await site.apply([edited]);
+    const reported = await site.waitFor('the FederatedJob reporting it', async () => {
+      const applied = conditionOf(await site!.get(SDE, 'FederatedJob', 'cardiac-segmentation-fl', NS), 'Applied');
+      return applied?.reason === 'FixedAtCreation' && applied;
+    });
+    expect(reported.message).toContain('spec.template, which Kubernetes fixes when a Job is created');
+    expect((await participant())?.spec.template.spec.containers[0]?.image).toBe(image);
+  });
+});
