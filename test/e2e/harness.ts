@@ -27,9 +27,9 @@ export type Live = KubernetesObject & {
 };
 
 /** A client for the cluster in KUBECONFIG, named in the audit log as the suite, not the operator. */
-export function connect(): { client: KubeClient; kubeConfig: KubeConfig } {
+export function connect(kubeconfig: string = kubeconfigPath as string): { client: KubeClient; kubeConfig: KubeConfig } {
   const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(kubeconfigPath as string);
+  kubeConfig.loadFromFile(kubeconfig);
   return { client: new KubeClient(kubeConfig, { userAgent: 'sde-e2e' }), kubeConfig };
 }
 
@@ -127,13 +127,13 @@ export class OperatorProcess {
   }
 
   /**
-   * Starts `sde-operator run --site uclh` against KUBECONFIG with `extra` flags (free ports for
-   * metrics and the register, which it keeps in OPERATOR_NAMESPACE, created first as an
-   * installation has it), and waits until it says it started.
+   * Starts `sde-operator run --site uclh` against KUBECONFIG (or `kubeconfig`) with `extra` flags
+   * (free ports for metrics and the register, which it keeps in OPERATOR_NAMESPACE, created first
+   * as an installation has it), and waits until it says it started.
    */
-  static async start(extra: readonly string[] = []): Promise<OperatorProcess> {
-    await connect().client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPERATOR_NAMESPACE } }, { fieldManager: 'sde-e2e', force: true });
-    const child = spawn(process.execPath, ['operator/cli.ts', 'run', '--site', 'uclh', '--site-config', 'examples/site-uclh.yaml', '--kubeconfig', kubeconfigPath as string, '--port', '0', '--namespace', OPERATOR_NAMESPACE, '--register-port', '0', ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  static async start(extra: readonly string[] = [], kubeconfig: string = kubeconfigPath as string): Promise<OperatorProcess> {
+    await connect(kubeconfig).client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPERATOR_NAMESPACE } }, { fieldManager: 'sde-e2e', force: true });
+    const child = spawn(process.execPath, ['operator/cli.ts', 'run', '--site', 'uclh', '--site-config', 'examples/site-uclh.yaml', '--kubeconfig', kubeconfig, '--port', '0', '--namespace', OPERATOR_NAMESPACE, '--register-port', '0', ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     const operator = new OperatorProcess(child);
     await until('the operator to start', async () => {
       if (child.exitCode !== null) throw new Error(`the operator exited ${child.exitCode}: ${operator.#stderr}${operator.lines.map((l) => JSON.stringify(l)).join('\n')}`);
@@ -157,9 +157,9 @@ export class OperatorProcess {
   }
 }
 
-/** A place in the audit log: requests after it are counted by {@link operatorRequestsSince}. */
-export function auditMark(): number {
-  return auditLogPath ? statSync(auditLogPath).size : 0;
+/** A place in the audit log (default SDE_AUDIT_LOG's): requests after it are counted by {@link operatorRequestsSince}. */
+export function auditMark(log: string | undefined = auditLogPath): number {
+  return log ? statSync(log).size : 0;
 }
 
 /** One audit record, as far as the suite reads it. */
@@ -174,9 +174,10 @@ interface AuditRecord {
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 
 /** The operator's requests in the audit log since `mark`, received before `until` (default now): writes and reads by "verb resource[/subresource]". */
-export function operatorRequestsSince(mark: number, until: Date = new Date()): { writes: Record<string, number>; reads: Record<string, number>; writeCount: number; readCount: number } {
+export function operatorRequestsSince(mark: number, until: Date = new Date(), log: string | undefined = auditLogPath): { writes: Record<string, number>; reads: Record<string, number>; writeCount: number; readCount: number } {
   const result = { writes: {} as Record<string, number>, reads: {} as Record<string, number>, writeCount: 0, readCount: 0 };
-  if (!auditLogPath) return result;
+  if (!log) return result;
+  const auditLogPath = log;
   const size = statSync(auditLogPath).size;
   const buffer = Buffer.alloc(size - mark);
   const fd = openSync(auditLogPath, 'r');
