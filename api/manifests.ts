@@ -101,8 +101,13 @@ function pathOf(path: readonly PropertyKey[]): string {
 // zod's messages for unions and missing values are generic; say what was expected instead.
 function describeIssue(issue: Issue): { path: readonly PropertyKey[]; message: string } {
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-    const specific = issue.errors.flat().find((e) => !e.message.startsWith('Invalid input'));
+    const branches = issue.errors.flat();
+    const specific = branches.find((e) => !e.message.startsWith('Invalid input'));
     if (specific) return { path: [...issue.path, ...specific.path], message: describeIssue(specific).message };
+    const missing = branches.filter((e) => e.code === 'invalid_type' && e.path.length === 0 && /received undefined/.test(e.message));
+    if (missing.length === branches.length) {
+      return { path: issue.path, message: `Required value: expected ${[...new Set(missing.map((e) => (e as { expected: string }).expected))].join(' or ')}` };
+    }
   }
   if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
     return { path: issue.path, message: `Required value: expected ${issue.expected}` };

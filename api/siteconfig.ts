@@ -2,6 +2,7 @@
 // A configuration file kind (like KubeletConfiguration), not a CRD: the stack writes it into a
 // ConfigMap and the operator reads it with --site-config.
 import { z } from 'zod';
+import { checkCatalogueServices, datasetCatalogue, SERVICE_KINDS } from './dataset-catalogue.ts';
 import { API_VERSION, dnsLabel, duration, gpuProduct } from './meta.ts';
 import { checkMirrorIndexes, mirrorIndexes, oneMirrorPerEcosystem } from './package-mirror.ts';
 
@@ -29,8 +30,8 @@ export const packageMirror = destination
 
 const labels = z.record(z.string(), z.string());
 
-/** The site configuration file (`kind: SiteConfig`). */
-export const siteConfig = z.object({
+/** The site configuration's fields, each checked on its own; the site stack builds its configuration from them. */
+export const siteConfigFields = z.object({
   apiVersion: z.literal(API_VERSION),
   kind: z.literal('SiteConfig'),
   site: dnsLabel.describe('Site (trust) name; the operator acts only on enclaves for this site.'),
@@ -70,10 +71,11 @@ export const siteConfig = z.object({
     .prefault({})
     .describe('The workspace gateway (authenticating reverse proxy): the only source allowed to reach workspaces.'),
   packageMirrors: z.array(packageMirror).superRefine(oneMirrorPerEcosystem).default([]).describe('The site\'s approved package mirrors (e.g. Nexus for PyPI, CRAN, conda), at most one per ecosystem.'),
+  datasets: datasetCatalogue,
   dataServices: z
-    .array(destination.extend({ kind: z.enum(['database', 'imaging', 'search']).describe('database (OMOP), imaging (XNAT), search (CogStack).') }))
+    .array(destination.extend({ kind: z.enum(SERVICE_KINDS).describe('database (OMOP), imaging (XNAT), search (CogStack).') }))
     .default([])
-    .describe('Data services datasets may name as their endpoint.'),
+    .describe('Data services the catalogue\'s database, imaging and search datasets live in.'),
   aggregators: z.array(destination).default([]).describe('Federated learning aggregators FederatedJobs may name.'),
   peerSites: z
     .array(z.object({ name: dnsLabel.describe('Site (trust) name as FederatedJobs list it.'), cidr: cidr.describe('Addresses that site\'s federated-learning participants connect from.') }))
@@ -93,6 +95,9 @@ export const siteConfig = z.object({
   groups: z.record(z.string(), z.array(z.string())).optional().describe('Group membership the site can resolve, for auto-provisioning a workspace per user of a member group.'),
   expiryWarning: duration('How long before expiry members are warned (Event and condition).').default('168h'),
 });
+
+/** The site configuration file (`kind: SiteConfig`): its fields, and the catalogue's data services found among the site's. */
+export const siteConfig = siteConfigFields.superRefine(checkCatalogueServices);
 
 export type SiteConfig = z.output<typeof siteConfig>;
 export type Destination = z.output<typeof destination>;

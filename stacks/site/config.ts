@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import { enclave } from '../../api/enclave.ts';
 import { API_VERSION } from '../../api/meta.ts';
-import { siteConfig, type SiteConfig } from '../../api/siteconfig.ts';
+import { checkCatalogueServices } from '../../api/dataset-catalogue.ts';
+import { siteConfig, siteConfigFields, type SiteConfig } from '../../api/siteconfig.ts';
 import { operatorInstallOptions } from '../../constructs/install/options.ts';
 
 /** The Pulumi config namespace of every key this program reads. */
@@ -14,10 +15,10 @@ export const GPU_OPERATOR_VERSION = 'v24.9.2';
 
 /**
  * The stack configuration: the site configuration's own keys at top level (site, gpuPool,
- * dataServices…), plus how to reach the cluster, how to install the operator, which GPU stack to
- * run and the enclaves to declare as code.
+ * datasets, dataServices…, checked as the SiteConfig checks them), plus how to reach the cluster,
+ * how to install the operator, which GPU stack to run and the enclaves to declare as code.
  */
-export const stackConfig = siteConfig
+export const stackConfig = siteConfigFields
   .omit({ apiVersion: true, kind: true })
   .extend({
     kubeconfig: z.string().min(1).optional().describe('Path to, or contents of, the kubeconfig of the trust\'s cluster; default: the ambient KUBECONFIG.'),
@@ -44,6 +45,7 @@ export const stackConfig = siteConfig
   })
   .strict()
   .superRefine((config, ctx) => {
+    checkCatalogueServices(config, ctx);
     config.enclaves.forEach((e, i) => {
       if (e.spec.site !== config.site) {
         ctx.addIssue({ code: 'custom', path: ['enclaves', i, 'spec', 'site'], message: `expected "${config.site}" (this stack's site), found "${e.spec.site}": the operator here would ignore it` });

@@ -187,6 +187,9 @@ describe('stack configuration', () => {
     ['two replicas without leader election', { 'sde:operator': JSON.stringify({ leaderElection: { enabled: false } }) }, 'sde:operator.replicas: more than one replica needs leader election'],
     ['a GPU choice that does not exist', { 'sde:gpuSupport': 'gpu-operater' }, 'sde:gpuSupport:'],
     ['a package index off the mirror, where the network policy would block it', { 'sde:packageMirrors': JSON.stringify([{ name: 'artifactory', host: 'artifactory.sde.gstt.nhs.uk', cidr: '10.60.1.15/32', ports: [{ port: 443 }], indexes: { pypi: 'https://pypi.org/simple' } }]) }, 'sde:packageMirrors.0.indexes.pypi: must be on the mirror\'s host "artifactory.sde.gstt.nhs.uk", found "pypi.org"'],
+    // Hostile: raw data is never mounted, so the site's catalogue cannot offer it.
+    ['a raw-zone dataset in the catalogue', { 'sde:datasets': JSON.stringify([{ name: 'epr-dump', kind: 'volume', zone: 'raw', source: { nfs: { server: 'datalake.sde.gstt.nhs.uk', path: '/raw/epr-dump' } }, size: '1Ti' }]) }, 'sde:datasets.0.zone: raw-zone data is never mounted in an enclave'],
+    ['a catalogue dataset held by a data service the site lacks', { 'sde:datasets': JSON.stringify([{ name: 'imaging', kind: 'imaging', zone: 'curated', source: { dataService: 'xnat' } }]) }, 'sde:datasets.0.source.dataService: expected one of the site\'s dataServices (omop, cogstack); found "xnat"'],
   ])('rejects %s, naming the key, before declaring anything', async (_what, change, message) => {
     const bad = { ...gstt, ...change };
     expect(() => declareSite(readStackConfig(bad))).toThrow(StackConfigError);
