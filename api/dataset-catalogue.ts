@@ -1,6 +1,9 @@
-// The site's dataset catalogue: every dataset an enclave at the site may be approved for, with its
-// kind, zone and source, so that "raw data is never mounted" rests on the trust's configuration.
+// The site's dataset catalogue: every dataset an enclave at the site may name, with its kind, zone
+// and source. Zone and source are the site's alone: an enclave names entries and may only narrow
+// them, so "raw data is never mounted" rests on the trust's configuration, not on a label the
+// enclave writes about itself.
 import { z } from 'zod';
+import type { EnclaveSpec } from './enclave.ts';
 import { dnsLabel, quantity, secretRef, unique } from './meta.ts';
 
 const DATA_ZONES = ['raw', 'standardised', 'curated', 'scratch'] as const;
@@ -88,10 +91,29 @@ export const datasetCatalogue = z
   .describe('Every dataset enclaves at this site may name; zone, kind and source come from here, never from an enclave.');
 
 export type CatalogueDataset = z.output<typeof catalogueDataset>;
+type VolumeDataset = z.output<typeof volumeDataset>;
+type ServiceDataset = z.output<typeof serviceDataset>;
+
+/** A dataset as an enclave gets it: the catalogue's entry, read-only unless both the catalogue and the enclave let it be written. */
+export type EnclaveDataset = VolumeDataset | (ServiceDataset & { readOnly: true });
 
 interface Catalogued {
   datasets: readonly CatalogueDataset[];
   dataServices: readonly { name: string; kind: ServiceKind }[];
+}
+
+/**
+ * The enclave's datasets that the site catalogues, in the enclave's order, each the catalogue's
+ * entry narrowed by the enclave: read-only when either says so. Names the catalogue lacks are left
+ * out (the site rules report them), so nothing the enclave writes can widen what it mounts.
+ */
+export function enclaveDatasets(spec: Pick<EnclaveSpec, 'data'>, site: Pick<Catalogued, 'datasets'>): EnclaveDataset[] {
+  return spec.data.flatMap((ref): EnclaveDataset[] => {
+    const entry = site.datasets.find((d) => d.name === ref.name);
+    if (entry === undefined) return [];
+    if (entry.kind !== 'volume') return [{ ...entry, readOnly: true as const }];
+    return [{ ...entry, readOnly: entry.readOnly || ref.readOnly === true }];
+  });
 }
 
 /**

@@ -1,16 +1,14 @@
 // Enclave: one approved project's sandpit at one site (cluster-scoped; becomes one namespace).
 import { z } from 'zod';
 import {
-  API_VERSION, conditions, dnsLabel, duration, gpuProduct, labelValue, objectMeta, podGpus, quantity, secretRef,
-  timestamp, unique, withRules,
+  API_VERSION, conditions, dnsLabel, duration, gpuProduct, labelValue, objectMeta, podGpus, quantity, timestamp,
+  unique, withRules,
 } from './meta.ts';
 
 export const MEMBER_ROLES = ['researcher', 'lead', 'data-manager', 'output-checker'] as const;
 /** Roles whose holders get a workspace (and may run federated jobs). */
 export const WORKSPACE_ROLES: readonly MemberRole[] = ['researcher', 'lead', 'data-manager'];
 export const TOOLS = ['jupyterlab', 'rstudio', 'vscode'] as const;
-export const DATA_KINDS = ['volume', 'database', 'imaging', 'search'] as const;
-export const DATA_ZONES = ['raw', 'standardised', 'curated', 'scratch'] as const;
 
 export type MemberRole = (typeof MEMBER_ROLES)[number];
 export type Tool = (typeof TOOLS)[number];
@@ -70,66 +68,15 @@ const member = withRules(
   ],
 );
 
-const dataSource = z
-  .object({
-    persistentVolume: dnsLabel.optional().describe('Name of an existing PersistentVolume holding the dataset (kind volume).'),
-    nfs: z
-      .object({
-        server: z.string().min(1).max(253).describe('NFS server host name or address.'),
-        path: z.string().min(1).max(4096).regex(/^\//, { message: 'must be an absolute path' }).describe('Exported path.'),
-      })
+const datasetRef = z
+  .strictObject({
+    name: dnsLabel.describe('Name of an entry in the site\'s dataset catalogue (SiteConfig datasets); mounted at /data/<name> in workspaces and jobs.'),
+    readOnly: z
+      .boolean()
       .optional()
-      .describe('An NFS export holding the dataset (kind volume).'),
-    csi: z
-      .object({
-        driver: z.string().min(1).max(253).describe('CSI driver name.'),
-        volumeHandle: z.string().min(1).max(1024).describe('Volume handle the driver understands.'),
-        volumeAttributes: z.record(z.string(), z.string()).optional().describe('Driver-specific attributes.'),
-      })
-      .optional()
-      .describe('A CSI volume holding the dataset (kind volume).'),
-    endpoint: dnsLabel.optional().describe('Name of a data service in the site configuration (OMOP database, CogStack, XNAT) for kinds database, imaging and search.'),
-    secretRef: secretRef.optional(),
+      .describe('true mounts a dataset the catalogue lets enclaves write (a scratch volume) read-only. The catalogue\'s setting when omitted; an enclave only narrows it, so false never makes a read-only entry writable.'),
   })
-  .describe('Where the dataset lives: exactly one of persistentVolume, nfs or csi for a volume; an endpoint (and usually a secretRef) for the other kinds.');
-
-const dataset = withRules(
-  z
-    .object({
-      name: dnsLabel.describe('Dataset name; mounted at /data/<name> in workspaces and jobs.'),
-      kind: z.enum(DATA_KINDS).describe('volume: files (data lake zone, imaging export); database: OMOP CDM; imaging: XNAT/DICOM; search: CogStack/Elasticsearch.'),
-      zone: z.enum(DATA_ZONES).default('curated').describe('Data lake zone: standardised or curated data, or the project\'s scratch volume. Raw-zone data is never mounted.'),
-      source: dataSource,
-      readOnly: z.boolean().default(true).describe('Mount read-only. Only a scratch-zone volume may be writable.'),
-      size: quantity('Size of the volume claim for a volume dataset.').default('100Gi'),
-    })
-    .describe('An approved dataset: Five Safes "safe data".'),
-  [
-    {
-      rule: "self.zone != 'raw'",
-      message: 'raw-zone data is never mounted in an enclave; use the standardised or curated zone',
-      field: 'zone',
-      check: (d) => d.zone !== 'raw',
-    },
-    {
-      rule: "!has(self.readOnly) || self.readOnly || (self.zone == 'scratch' && self.kind == 'volume')",
-      message: 'only a scratch-zone volume may be writable; curated and standardised data are always read-only',
-      field: 'readOnly',
-      check: (d) => d.readOnly !== false || (d.zone === 'scratch' && d.kind === 'volume'),
-    },
-    {
-      rule:
-        "self.kind == 'volume' ? ((has(self.source.persistentVolume) ? 1 : 0) + (has(self.source.nfs) ? 1 : 0) + (has(self.source.csi) ? 1 : 0) == 1 && !has(self.source.endpoint)) : (has(self.source.endpoint) && !has(self.source.persistentVolume) && !has(self.source.nfs) && !has(self.source.csi))",
-      message: 'a volume dataset needs exactly one of source.persistentVolume, source.nfs or source.csi; database, imaging and search datasets need source.endpoint and no volume source',
-      field: 'source',
-      check: (d) => {
-        const s = d.source ?? {};
-        const volumes = [s.persistentVolume, s.nfs, s.csi].filter((v) => v !== undefined).length;
-        return d.kind === 'volume' ? volumes === 1 && s.endpoint === undefined : s.endpoint !== undefined && volumes === 0;
-      },
-    },
-  ],
-);
+  .describe('An approved dataset, named from the site\'s catalogue: Five Safes "safe data". Its kind, zone, source and credentials are the site\'s, never the enclave\'s.');
 
 const resources = z
   .object({
@@ -211,12 +158,12 @@ export const enclaveSpec = z.object({
   access,
   members: z.array(member).max(500).default([]).describe('Named members and their roles.'),
   data: z
-    .array(dataset)
+    .array(datasetRef)
     .max(64)
     .superRefine(unique((d) => d.name))
     .default([])
     .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] })
-    .describe('Approved datasets; names are unique.'),
+    .describe('Approved datasets, each an entry of the site\'s dataset catalogue; names are unique.'),
   resources: resources.prefault({}),
   network: network.prefault({}),
   workspaces: workspaces.prefault({}),
@@ -259,7 +206,6 @@ export const enclave = z.object({
 export type EnclaveSpec = z.output<typeof enclaveSpec>;
 export type EnclaveStatus = z.output<typeof enclaveStatus>;
 export type Enclave = z.output<typeof enclave>;
-export type Dataset = EnclaveSpec['data'][number];
 export type Member = EnclaveSpec['members'][number];
 
 /** The namespace (sandpit) that holds an enclave. */

@@ -1,9 +1,12 @@
-// An enclave's approved datasets: read-only PersistentVolumes and claims for volume datasets,
-// and the volumes, mounts and environment that bring datasets into a workspace or job pod.
+// An enclave's approved datasets, as the site's catalogue describes them: read-only
+// PersistentVolumes and claims for volume datasets, and the volumes, mounts and environment that
+// bring datasets into a workspace or job pod.
 import type { Construct } from 'constructs';
 import type { V1EnvVar, V1PersistentVolumeClaimSpec, V1PersistentVolumeSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { enclaveDatasets } from '../api/dataset-catalogue.ts';
+import type { EnclaveDataset } from '../api/dataset-catalogue.ts';
 import { enclaveNamespace } from '../api/enclave.ts';
-import type { Dataset, Enclave } from '../api/enclave.ts';
+import type { Enclave } from '../api/enclave.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import { DATA, enclaveChildLabels } from './labels.ts';
 import { prefixedName } from './names.ts';
@@ -19,9 +22,9 @@ export function datasetSecretPath(name: string): string {
   return `/var/run/secrets/sde/datasets/${name}`;
 }
 
-/** True only for a scratch-zone volume the spec marks writable; every other dataset is mounted read-only. */
-export function datasetWritable(ds: Dataset): boolean {
-  return ds.kind === 'volume' && ds.zone === 'scratch' && ds.readOnly === false;
+/** True only for a scratch-zone volume the catalogue lets enclaves write and the enclave did not narrow; every other dataset is mounted read-only. */
+export function datasetWritable(ds: EnclaveDataset): boolean {
+  return ds.kind === 'volume' && ds.zone === 'scratch' && !ds.readOnly;
 }
 
 /** The claim (in the enclave's namespace) through which pods mount volume dataset `name`. */
@@ -39,13 +42,14 @@ export function datasetVolumeName(enclaveName: string, name: string): string {
 
 /**
  * Renders a PersistentVolume (for NFS and CSI sources; an existing PV is bound by name) and a
- * claim pre-bound to it for every volume dataset. Reclaim policy Retain and no owner references:
- * deleting an enclave never deletes data. Both carry the data label the pruner never deletes.
+ * claim pre-bound to it for every volume dataset the enclave names and the site catalogues, with
+ * the catalogue's source and size. Reclaim policy Retain and no owner references: deleting an
+ * enclave never deletes data. Both carry the data label the pruner never deletes.
  */
-export function addDatasetStorage(scope: Construct, enclave: Enclave): void {
+export function addDatasetStorage(scope: Construct, enclave: Enclave, site: SiteConfig): void {
   const namespace = enclaveNamespace(enclave.metadata.name);
   const labels = { ...enclaveChildLabels(enclave, 'dataset'), [DATA]: 'true' };
-  for (const ds of enclave.spec.data) {
+  for (const ds of enclaveDatasets(enclave.spec, site)) {
     if (ds.kind !== 'volume') continue;
     const writable = datasetWritable(ds);
     const accessModes = [writable ? 'ReadWriteMany' : 'ReadOnlyMany'];
@@ -91,24 +95,27 @@ function envName(dataset: string, what: string): string {
 }
 
 /**
- * Volume datasets are mounted at /data/<name> (read-only unless a writable scratch volume);
- * database, imaging and search datasets get their service's host and port as environment and
- * their credentials only from the referenced Secret: one key as a secretKeyRef, or the whole
- * Secret as a read-only volume. Names not among the enclave's datasets are skipped (policy reports them).
+ * Volume datasets are mounted at /data/<name> (read-only unless a writable scratch volume; a
+ * scratch volume only through the enclave's own folder on it, so enclaves sharing the site's
+ * scratch space never see each other's files); database, imaging and search datasets get their
+ * service's host and port as environment and their credentials only from the Secret the catalogue
+ * names: one key as a secretKeyRef, or the whole Secret as a read-only volume. Names not among the
+ * enclave's catalogued datasets are skipped (policy reports them).
  */
 export function podDatasets(enclave: Enclave, names: readonly string[], site: SiteConfig): PodDatasets {
   const out: PodDatasets = { volumes: [], mounts: [], env: [] };
+  const datasets = enclaveDatasets(enclave.spec, site);
   for (const name of names) {
-    const ds = enclave.spec.data.find((d) => d.name === name);
+    const ds = datasets.find((d) => d.name === name);
     if (ds === undefined) continue;
     if (ds.kind === 'volume') {
       const volume = datasetClaimName(ds.name);
       const readOnly = !datasetWritable(ds);
       out.volumes.push({ name: volume, persistentVolumeClaim: { claimName: volume, readOnly } });
-      out.mounts.push({ name: volume, mountPath: datasetMountPath(ds.name), readOnly });
+      out.mounts.push({ name: volume, mountPath: datasetMountPath(ds.name), readOnly, ...(ds.zone === 'scratch' ? { subPath: enclave.metadata.name } : {}) });
       continue;
     }
-    const service = site.dataServices.find((s) => s.name === ds.source.endpoint);
+    const service = site.dataServices.find((s) => s.name === ds.source.dataService);
     if (service !== undefined) {
       out.env.push({ name: envName(ds.name, 'HOST'), value: service.host ?? service.cidr.split('/')[0] ?? service.cidr });
       out.env.push({ name: envName(ds.name, 'PORT'), value: String(service.ports[0]?.port ?? '') });

@@ -36,10 +36,10 @@ export function renderEnclave(enclave: Enclave, site: SiteConfig, opts: RenderOp
       },
     });
     addEnclaveNetwork(chart, enclave, site, owners);
-    addEnclaveQuota(chart, enclave, owners);
+    addEnclaveQuota(chart, enclave, site, owners);
     addEnclaveAccess(chart, enclave, opts.accessActive, owners);
     addPackageMirrorConfig(chart, enclave, site, owners);
-    addDatasetStorage(chart, enclave);
+    addDatasetStorage(chart, enclave, site);
     addAutoProvisionedWorkspaces(chart, enclave, site, owners);
   });
 }

@@ -2,6 +2,7 @@
 // policy (DNS and the aggregator only) and, where this site hosts it, the aggregator.
 import * as kplus from 'cdk8s-plus-27';
 import type { V1DeploymentSpec, V1EnvVar, V1JobSpec } from '@kubernetes/client-node';
+import { enclaveDatasets } from '../api/dataset-catalogue.ts';
 import { enclaveNamespace } from '../api/enclave.ts';
 import type { Enclave } from '../api/enclave.ts';
 import type { FederatedJob } from '../api/federatedjob.ts';
@@ -100,7 +101,8 @@ export function renderFederatedJob(job: FederatedJob, enclave: Enclave, site: Si
   const caVolumes = ca ? [{ name: 'federation-ca', secret: { secretName: ca.name, defaultMode: 0o440, optional: false } }] : [];
   const caMounts = ca ? [{ name: 'federation-ca', mountPath: CA_PATH, readOnly: true }] : [];
   const p = job.spec.participant;
-  const volumeDatasets = p.datasets.filter((d) => enclave.spec.data.some((x) => x.name === d && x.kind === 'volume'));
+  const volumes = enclaveDatasets(enclave.spec, site).filter((d) => d.kind === 'volume');
+  const volumeDatasets = p.datasets.filter((d) => volumes.some((x) => x.name === d));
   const participantEnv = [...(p.env ?? []).map((e) => ({ name: e.name, value: e.value })), ...env];
   const mirror = mirrorPodParts(enclave, site, participantEnv);
 

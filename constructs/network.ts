@@ -3,6 +3,7 @@
 // and ingress to workspaces only from the site's gateway.
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
+import { enclaveDatasets } from '../api/dataset-catalogue.ts';
 import { enclaveNamespace } from '../api/enclave.ts';
 import type { Enclave } from '../api/enclave.ts';
 import type { Destination, SiteConfig } from '../api/siteconfig.ts';
@@ -70,12 +71,12 @@ export function approvedEgress(enclave: Enclave, site: SiteConfig): Pick<Destina
   return out;
 }
 
-/** The site data services the enclave's database, imaging and search datasets name, in dataset order. */
+/** The site data services holding the enclave's database, imaging and search datasets, as the site's catalogue names them, in dataset order. */
 export function datasetServices(enclave: Enclave, site: SiteConfig): Destination[] {
   const out: Destination[] = [];
-  for (const ds of enclave.spec.data) {
+  for (const ds of enclaveDatasets(enclave.spec, site)) {
     if (ds.kind === 'volume') continue;
-    const service = site.dataServices.find((s) => s.name === ds.source.endpoint && s.kind === ds.kind);
+    const service = site.dataServices.find((s) => s.name === ds.source.dataService && s.kind === ds.kind);
     if (service !== undefined && !out.includes(service)) out.push(service);
   }
   return out;

@@ -1,8 +1,10 @@
 // What an enclave may consume: a ResourceQuota on its namespace and container defaults so that
 // pods without requests still count against it.
 import type { Construct } from 'constructs';
+import { enclaveDatasets } from '../api/dataset-catalogue.ts';
 import { enclaveNamespace } from '../api/enclave.ts';
 import type { Enclave } from '../api/enclave.ts';
+import type { SiteConfig } from '../api/siteconfig.ts';
 import { GPU_RESOURCE } from './gpu.ts';
 import { enclaveChildLabels } from './labels.ts';
 import type { OwnerReference } from './objects.ts';
@@ -21,14 +23,14 @@ export const CONTAINER_DEFAULTS = {
 
 /**
  * Renders the quota (CPU, memory, storage, claims, pods and nvidia.com/gpu, requests and limits)
- * and the LimitRange. Claims allow one home volume per workspace plus the dataset claims;
- * dataset claims count against requests.storage like any claim.
+ * and the LimitRange. Claims allow one home volume per workspace plus the claims of the volume
+ * datasets the site catalogues for it; dataset claims count against requests.storage like any claim.
  */
-export function addEnclaveQuota(scope: Construct, enclave: Enclave, ownerReferences: OwnerReference[] | undefined): void {
+export function addEnclaveQuota(scope: Construct, enclave: Enclave, site: SiteConfig, ownerReferences: OwnerReference[] | undefined): void {
   const namespace = enclaveNamespace(enclave.metadata.name);
   const labels = enclaveChildLabels(enclave, 'quota');
   const r = enclave.spec.resources;
-  const volumeDatasets = enclave.spec.data.filter((d) => d.kind === 'volume').length;
+  const volumeDatasets = enclaveDatasets(enclave.spec, site).filter((d) => d.kind === 'volume').length;
   new PlainApiObject(scope, 'quota', {
     apiVersion: 'v1',
     kind: 'ResourceQuota',

@@ -1,4 +1,5 @@
 // Rules shared by workspaces and federated jobs: namespace, datasets, GPUs and images.
+import { enclaveDatasets } from '../api/dataset-catalogue.ts';
 import { enclaveNamespace } from '../api/enclave.ts';
 import type { Enclave } from '../api/enclave.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
@@ -12,9 +13,9 @@ export function checkNamespace(namespace: string | undefined, enclave: Enclave):
   return [{ field: 'metadata.namespace', reason: 'NamespaceMismatch', message: `expected the namespace of enclave ${enclave.metadata.name}, "${expected}"; found "${namespace}"` }];
 }
 
-/** Every named dataset must be one of the enclave's. */
-export function checkDatasets(names: readonly string[], field: string, enclave: Enclave): Finding[] {
-  const known = enclave.spec.data.map((d) => d.name);
+/** Every named dataset must be one of the enclave's that the site catalogues. */
+export function checkDatasets(names: readonly string[], field: string, enclave: Enclave, site: SiteConfig): Finding[] {
+  const known = enclaveDatasets(enclave.spec, site).map((d) => d.name);
   return names.flatMap((name, i) =>
     known.includes(name)
       ? []

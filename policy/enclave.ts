@@ -1,4 +1,5 @@
 // Site rules for an Enclave: what the CRD schema cannot know because it depends on the site.
+import { enclaveDatasets } from '../api/dataset-catalogue.ts';
 import type { Enclave } from '../api/enclave.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import { parseQuantity } from '../api/quantity.ts';
@@ -31,8 +32,8 @@ function checkEgress(enclave: Enclave, site: SiteConfig): Finding[] {
 
 // Dataset volume claims count against the enclave's storage quota: if they cannot fit, the API
 // server would refuse the claims and the enclave would never be provisioned.
-function checkStorage(enclave: Enclave): Finding[] {
-  const volumes = enclave.spec.data.filter((d) => d.kind === 'volume');
+function checkStorage(enclave: Enclave, site: SiteConfig): Finding[] {
+  const volumes = enclaveDatasets(enclave.spec, site).filter((d) => d.kind === 'volume');
   const claimed = volumes.reduce((sum, d) => sum + parseQuantity(d.size), 0);
   const quota = parseQuantity(enclave.spec.resources.storage);
   if (claimed <= quota) return [];
@@ -40,30 +41,20 @@ function checkStorage(enclave: Enclave): Finding[] {
   return [{ field: 'spec.resources.storage', reason: 'StorageAboveQuota', message: `expected room for the dataset volumes (${sizes}); found a storage quota of ${enclave.spec.resources.storage}` }];
 }
 
-function checkDataServices(enclave: Enclave, site: SiteConfig): Finding[] {
-  const out: Finding[] = [];
-  enclave.spec.data.forEach((ds, i) => {
-    const endpoint = ds.source.endpoint;
-    if (ds.kind === 'volume' || endpoint === undefined) return;
-    const field = `spec.data[${i}].source.endpoint`;
-    const service = site.dataServices.find((s) => s.name === endpoint);
-    if (service === undefined) {
-      const known = site.dataServices.map((s) => s.name).join(', ') || 'none';
-      out.push({ field, reason: 'UnknownDataService', message: `expected a data service of site ${site.site} (${known}); found "${endpoint}"` });
-    } else if (service.kind !== ds.kind) {
-      out.push({ field, reason: 'DataServiceKindMismatch', message: `expected a ${ds.kind} service for a ${ds.kind} dataset; found "${endpoint}", a ${service.kind} service` });
+// An enclave names entries of the site's catalogue and only narrows them: a name the catalogue
+// lacks, or a writable mount of an entry the catalogue keeps read-only, is refused.
+function checkCatalogue(enclave: Enclave, site: SiteConfig): Finding[] {
+  const known = site.datasets.map((d) => d.name).join(', ') || 'none';
+  return enclave.spec.data.flatMap((ref, i): Finding[] => {
+    const entry = site.datasets.find((d) => d.name === ref.name);
+    if (entry === undefined) {
+      return [{ field: `spec.data[${i}].name`, reason: 'DatasetNotInCatalogue', message: `expected a dataset of site ${site.site}'s catalogue (${known}); found "${ref.name}"` }];
     }
+    if (ref.readOnly === false && (entry.kind !== 'volume' || entry.readOnly)) {
+      return [{ field: `spec.data[${i}].readOnly`, reason: 'DatasetReadOnly', message: `expected true or nothing: site ${site.site}'s catalogue keeps "${ref.name}" (${entry.zone} ${entry.kind}) read-only, and an enclave can only narrow it; found false` }];
+    }
+    return [];
   });
-  return out;
-}
-
-// A dataset's claim is data-<name>: a name ending in -home could be some workspace's home claim.
-function checkDatasetNames(enclave: Enclave): Finding[] {
-  return enclave.spec.data.flatMap((ds, i) =>
-    ds.name.endsWith('-home')
-      ? [{ field: `spec.data[${i}].name`, reason: 'NameReserved' as const, message: `expected a name not ending in "-home": its claim data-${ds.name} would be workspace data-${ds.name.slice(0, -5)}'s home claim; found "${ds.name}"` }]
-      : [],
-  );
 }
 
 // An enclave narrows the site's registries and never widens them: a prefix outside them is refused.
@@ -78,8 +69,8 @@ function checkAllowedImages(enclave: Enclave, site: SiteConfig): Finding[] {
 
 /**
  * Checks an enclave against its site: the site is this one; GPUs within the pool and of a
- * product it has; every dataset endpoint names a site data service of the dataset's kind;
- * every extra egress lies inside a destination the site allows, on ports it opens; every
+ * product it has; every dataset is an entry of the site's catalogue, writable only where the
+ * catalogue lets it be, and its volumes fit the storage quota; every extra egress lies inside a destination the site allows, on ports it opens; every
  * allowed-image prefix lies within the site's registries; and an auto-provisioned workspace's
  * image and GPUs are allowed. Returns no findings when all hold.
  */
@@ -95,7 +86,7 @@ export function checkEnclave(enclave: Enclave, site: SiteConfig): Finding[] {
   if (spec.resources.gpuProduct !== undefined && !site.gpuPool.products.includes(spec.resources.gpuProduct)) {
     out.push({ field: 'spec.resources.gpuProduct', reason: 'GpuProductUnavailable', message: `expected a product of site ${site.site}'s GPU pool (${site.gpuPool.products.join(', ')}); found "${spec.resources.gpuProduct}"` });
   }
-  out.push(...checkDataServices(enclave, site), ...checkEgress(enclave, site), ...checkStorage(enclave), ...checkAllowedImages(enclave, site), ...checkDatasetNames(enclave));
+  out.push(...checkCatalogue(enclave, site), ...checkEgress(enclave, site), ...checkStorage(enclave, site), ...checkAllowedImages(enclave, site));
   const auto = spec.workspaces.autoProvision;
   if (auto !== undefined) {
     out.push(...checkImage(auto.image ?? site.images[auto.tool], 'spec.workspaces.autoProvision.image', enclaveImageRule(enclave, site)));

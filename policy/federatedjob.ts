@@ -1,4 +1,5 @@
 // Site rules for a FederatedJob: its aggregator, images, datasets and GPUs.
+import { enclaveDatasets } from '../api/dataset-catalogue.ts';
 import type { Enclave } from '../api/enclave.ts';
 import type { FederatedJob } from '../api/federatedjob.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
@@ -10,8 +11,8 @@ import { enclaveImageRule } from './images.ts';
  * Checks a federated job against its enclave and site: in the enclave's namespace; the
  * aggregator endpoint is one the site names; participant (and aggregator) images allowed by
  * the site and narrowed by the enclave, as a workspace's are;
- * datasets among the enclave's and volumes only (participants reach nothing but the
- * aggregator); GPUs within the enclave's and of a product the pool has.
+ * datasets among the enclave's catalogued ones and, by the catalogue's kind, volumes only
+ * (participants reach nothing but the aggregator); GPUs within the enclave's and of a product the pool has.
  */
 export function checkFederatedJob(job: FederatedJob, enclave: Enclave, site: SiteConfig): Finding[] {
   const out: Finding[] = [...checkNamespace(job.metadata.namespace, enclave)];
@@ -24,9 +25,10 @@ export function checkFederatedJob(job: FederatedJob, enclave: Enclave, site: Sit
   out.push(...checkImage(job.spec.participant.image, 'spec.participant.image', prefixes));
   if (job.spec.aggregator.image !== undefined) out.push(...checkImage(job.spec.aggregator.image, 'spec.aggregator.image', prefixes));
   const datasets = job.spec.participant.datasets;
-  out.push(...checkDatasets(datasets, 'spec.participant.datasets', enclave));
+  out.push(...checkDatasets(datasets, 'spec.participant.datasets', enclave, site));
+  const catalogued = enclaveDatasets(enclave.spec, site);
   datasets.forEach((name, i) => {
-    const ds = enclave.spec.data.find((d) => d.name === name);
+    const ds = catalogued.find((d) => d.name === name);
     if (ds !== undefined && ds.kind !== 'volume') {
       out.push({ field: `spec.participant.datasets[${i}]`, reason: 'DatasetUnreachable', message: `expected a volume dataset (participants' only egress is the aggregator); found "${name}", a ${ds.kind} dataset` });
     }

@@ -31,7 +31,7 @@ function checkOwner(owner: string, enclave: Enclave, site: SiteConfig): Finding[
  * Checks a workspace against its enclave and site: in the enclave's namespace; a name its
  * StatefulSet can carry; owned by a
  * user member (or member of a resolvable group) whose role may run workspaces; image allowed;
- * datasets among the enclave's; GPUs within the enclave's and of a product the pool has.
+ * datasets among the enclave's that the site catalogues; GPUs within the enclave's and of a product the pool has.
  */
 export function checkWorkspace(ws: Workspace, enclave: Enclave, site: SiteConfig): Finding[] {
   return [
@@ -39,7 +39,7 @@ export function checkWorkspace(ws: Workspace, enclave: Enclave, site: SiteConfig
     ...checkName(ws.metadata.name),
     ...checkOwner(ws.spec.owner, enclave, site),
     ...checkImage(workspaceImage(ws, site), 'spec.image', enclaveImageRule(enclave, site)),
-    ...checkDatasets(ws.spec.datasets ?? [], 'spec.datasets', enclave),
+    ...checkDatasets(ws.spec.datasets ?? [], 'spec.datasets', enclave, site),
     ...checkGpus(ws.spec.resources, 'spec.resources', enclave, site),
   ];
 }

@@ -21,11 +21,14 @@ describe('sde-operator validate', () => {
     expect(valid).toBeGreaterThanOrEqual(5);
   });
 
-  it('rejects the invalid example, naming the document and the fields', () => {
+  it('rejects the invalid examples, naming the document and the fields', () => {
     const r = cli('validate', '-f', 'examples/invalid/');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('examples/invalid/enclave-raw-zone.yaml: document 1 (Enclave raw-data-grab): spec.access.expiresAt: Required value');
-    expect(r.stderr).toContain('spec.data[0].zone: raw-zone data is never mounted');
+    // Hostile: an enclave cannot say where its data lives or which zone it is in: those fields are the site's.
+    expect(r.stderr).toContain('examples/invalid/enclave-raw-zone.yaml: document 1 (Enclave raw-data-grab): spec.data[0]: unknown field(s) "zone", "source"');
+    expect(r.stderr).toContain('examples/invalid/site-raw-zone.yaml: document 1 (SiteConfig uclh): datasets[0].zone: raw-zone data is never mounted in an enclave');
+    expect(r.stderr).toContain('examples/invalid/site-raw-zone.yaml: document 1 (SiteConfig uclh): datasets[1].readOnly: only a scratch-zone volume may be writable');
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 

@@ -1,10 +1,13 @@
 // The site's dataset catalogue: what a SiteConfig may offer enclaves (never raw data, writable
-// only scratch, each data service one the site has, of the dataset's kind).
+// only scratch, each data service one the site has, of the dataset's kind), and how an enclave's
+// names resolve against it: zone, kind and source from the site, read-only only ever narrowed.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { enclaveDatasets } from '../../api/dataset-catalogue.ts';
 import { problemsFromIssues } from '../../api/manifests.ts';
 import { siteConfig } from '../../api/siteconfig.ts';
+import type { SiteConfig } from '../../api/siteconfig.ts';
 
 type Doc = Record<string, unknown>;
 const uclh = parse(readFileSync(new URL('../../examples/site-uclh.yaml', import.meta.url), 'utf8')) as Doc & { datasets: Doc[] };
@@ -61,5 +64,41 @@ describe('the dataset catalogue of a SiteConfig', () => {
       { name: 'scratch', kind: 'volume', zone: 'scratch', readOnly: false, source: { persistentVolume: 'scratch-pv' }, size: '1Ti' },
       { ...omop, source: { dataService: 'omop-cdm', secretRef: { name: 'omop-readonly', key: 'password' } } },
     ]))).toEqual([]);
+  });
+});
+
+describe('an enclave\'s datasets resolved against the catalogue', () => {
+  const site: SiteConfig = siteConfig.parse(uclh);
+
+  it('takes kind, zone, source and credentials from the catalogue, in the enclave\'s order', () => {
+    const resolved = enclaveDatasets({ data: [{ name: 'omop' }, { name: 'cardiac-mri-curated' }] }, site);
+    expect(resolved).toEqual([
+      { name: 'omop', kind: 'database', zone: 'curated', source: { dataService: 'omop-cdm', secretRef: { name: 'omop-readonly' } }, readOnly: true },
+      { name: 'cardiac-mri-curated', kind: 'volume', zone: 'curated', source: { nfs: { server: 'datalake.sde.uclh.nhs.uk', path: '/curated/cardiac-mri' } }, size: '2Ti', readOnly: true },
+    ]);
+  });
+
+  it.each([
+    ['scratch as the catalogue has it', { name: 'scratch' }, false],
+    ['scratch asked writable', { name: 'scratch', readOnly: false }, false],
+    ['scratch narrowed to read-only', { name: 'scratch', readOnly: true }, true],
+    // Hostile: an enclave cannot widen what the catalogue keeps read-only.
+    ['a curated volume asked writable', { name: 'cardiac-mri-curated', readOnly: false }, true],
+    ['a standardised volume asked writable', { name: 'hes-standardised', readOnly: false }, true],
+    ['a database asked writable', { name: 'omop', readOnly: false }, true],
+  ])('%s is read-only: %s', (_what, ref, readOnly) => {
+    expect(enclaveDatasets({ data: [ref] }, site).map((d) => d.readOnly)).toEqual([readOnly]);
+  });
+
+  // Hostile: an enclave object carrying a zone and source of its own (as specs did before the
+  // catalogue, or built around the schema) gets the catalogue's, and a name the site lacks gets nothing.
+  it('ignores anything an enclave says about a dataset but its name and readOnly, and leaves out names the catalogue lacks', () => {
+    const data = [
+      { name: 'cardiac-mri-curated', zone: 'scratch', kind: 'volume', source: { nfs: { server: 'datalake.sde.uclh.nhs.uk', path: '/raw/epr-dump' } }, size: '1Ei' },
+      { name: 'epr-dump', zone: 'curated', source: { nfs: { server: 'datalake.sde.uclh.nhs.uk', path: '/raw/epr-dump' } } },
+    ];
+    const resolved = enclaveDatasets({ data }, site);
+    expect(resolved).toEqual([site.datasets[0]]);
+    expect(JSON.stringify(resolved)).not.toContain('/raw/');
   });
 });

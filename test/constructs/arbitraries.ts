@@ -41,7 +41,24 @@ function withIndexes(mirrors: Generated[], drawn: Ecosystem[][]): (Generated & {
   });
 }
 
-/** A valid site configuration for site "uclh" with random destinations, mirror indexes, GPU products and RuntimeClass. */
+// Catalogue volumes in every zone an enclave may see, writable only where the catalogue allows it (scratch).
+const volumeDatasetArb = fc
+  .record({
+    zone: fc.constantFrom('curated' as const, 'standardised' as const, 'scratch' as const),
+    writable: fc.boolean(),
+    source: fc.oneof(
+      fc.record({ nfs: fc.record({ server: fc.constant('datalake.example.nhs.uk'), path: name.map((n) => `/curated/${n}`) }) }),
+      fc.record({ csi: fc.record({ driver: fc.constant('csi.example.com'), volumeHandle: name }) }),
+      fc.record({ persistentVolume: name.map((n) => `pv-${n}`) }),
+    ),
+    size: fc.constantFrom('10Gi', '2Ti'),
+  })
+  .map(({ writable, zone, ...d }) => ({ kind: 'volume' as const, zone, ...d, readOnly: !(writable && zone === 'scratch') }));
+
+// Catalogue entries held by the i-th generated data service (modulo how many there are), with or without a Secret key.
+const serviceDatasetArb = fc.record({ service: fc.nat(), key: fc.boolean() });
+
+/** A valid site configuration for site "uclh" with random destinations, dataset catalogue, mirror indexes, GPU products and RuntimeClass. */
 export const siteArb: fc.Arbitrary<SiteConfig> = fc
   .record({
     products: fc.subarray(['NVIDIA-A100-SXM4-80GB', 'NVIDIA-A100-SXM4-40GB', 'NVIDIA-H100-80GB-HBM3'], { minLength: 1 }),
@@ -52,10 +69,17 @@ export const siteArb: fc.Arbitrary<SiteConfig> = fc
     allowedEgress: destinations('egress', 3),
     aggregators: destinations('agg', 2),
     services: fc.array(fc.record({ kind: fc.constantFrom('database' as const, 'imaging' as const, 'search' as const), cidr: privateCidr, ports }), { maxLength: 4 }),
+    volumes: fc.array(volumeDatasetArb, { maxLength: 4 }),
+    serviceDatasets: fc.array(serviceDatasetArb, { maxLength: 3 }),
     peers: fc.array(privateCidr, { maxLength: 2 }),
   })
-  .map((s) =>
-    siteConfig.parse({
+  .map((s) => {
+    const services = s.services.map((d, i) => ({ name: `svc-${i}`, ...d }));
+    const held = services.length === 0 ? [] : s.serviceDatasets.map(({ service, key }) => {
+      const d = services[service % services.length]!;
+      return { kind: d.kind, zone: 'curated', source: { dataService: d.name, secretRef: { name: `${d.name}-creds`, ...(key ? { key: 'token' } : {}) } } };
+    });
+    return siteConfig.parse({
       apiVersion: 'sde.london/v1alpha1',
       kind: 'SiteConfig',
       site: 'uclh',
@@ -63,34 +87,27 @@ export const siteArb: fc.Arbitrary<SiteConfig> = fc
       packageMirrors: withIndexes(s.mirrors, s.mirrorIndexes),
       allowedEgress: s.allowedEgress,
       aggregators: s.aggregators.length > 0 ? s.aggregators : [{ name: 'agg-0', cidr: '10.90.0.10/32', ports: [{ port: 8002 }] }],
-      dataServices: s.services.map((d, i) => ({ name: `svc-${i}`, ...d })),
+      dataServices: services,
+      datasets: [...s.volumes, ...held].map((d, i) => ({ name: `ds-${i}`, ...d })),
       peerSites: s.peers.map((cidr, i) => ({ name: `peer-${i}`, cidr })),
       allowedRegistries: ['registry.example.nhs.uk/'],
       images: { jupyterlab: 'registry.example.nhs.uk/jupyter:1', rstudio: 'registry.example.nhs.uk/rstudio:1', vscode: 'registry.example.nhs.uk/code:1' },
       groups: { 'g-0': ['u-10@example.org', 'u-0@example.org'], 'g-1': ['u-11@example.org'] },
-    }),
-  );
+    });
+  });
 
 const member = fc.oneof(
   fc.record({ user: fc.integer({ min: 0, max: 5 }).map((n) => `u-${n}@example.org`), role: fc.constantFrom('researcher' as const, 'lead' as const, 'data-manager' as const, 'output-checker' as const) }),
   fc.record({ group: fc.constantFrom('g-0', 'g-1', 'g-unknown'), role: fc.constantFrom('researcher' as const, 'lead' as const, 'data-manager' as const, 'output-checker' as const) }),
 );
 
-function datasetArb(site: SiteConfig) {
-  const volume = fc.record({
-    kind: fc.constant('volume'),
-    zone: fc.constantFrom('curated', 'standardised', 'scratch'),
-    writable: fc.boolean(),
-    source: fc.oneof(
-      fc.record({ nfs: fc.record({ server: fc.constant('datalake.example.nhs.uk'), path: name.map((n) => `/curated/${n}`) }) }),
-      fc.record({ csi: fc.record({ driver: fc.constant('csi.example.com'), volumeHandle: name }) }),
-      fc.record({ persistentVolume: name.map((n) => `pv-${n}`) }),
-    ),
-    size: fc.constantFrom('10Gi', '2Ti'),
-  }).map(({ writable, zone, ...d }) => ({ ...d, zone, readOnly: !(writable && zone === 'scratch') }));
-  if (site.dataServices.length === 0) return volume;
-  const service = fc.constantFrom(...site.dataServices).map((s) => ({ kind: s.kind, zone: 'curated', source: { endpoint: s.name, secretRef: { name: `${s.name}-creds` } } }));
-  return fc.oneof(volume, service);
+// Catalogue entries the enclave names, each kept as the catalogue has it, narrowed to read-only, or
+// (hostile but schema-valid) asked to be writable; now and then a name the catalogue lacks.
+function datasetRefsArb(site: SiteConfig) {
+  const ref = (name: string) => fc.constantFrom({ name }, { name, readOnly: true }, { name, readOnly: false });
+  const catalogued = fc.subarray(site.datasets.map((d) => d.name)).chain((names) => fc.tuple(...names.map(ref)));
+  const stray = fc.oneof({ weight: 7, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: ref('not-catalogued') });
+  return fc.tuple(catalogued, stray).map(([refs, extra]) => (extra ? [...refs, extra] : refs));
 }
 
 function egressArb(site: SiteConfig) {
@@ -103,14 +120,14 @@ function egressArb(site: SiteConfig) {
   return fc.oneof(inside, outside);
 }
 
-/** A valid enclave at `site` with random members, datasets, GPUs, egress (approved or not) and workspace policy. */
+/** A valid enclave at `site` with random members, datasets (catalogued or not, narrowed or not), GPUs, egress (approved or not) and workspace policy. */
 export function enclaveArb(site: SiteConfig): fc.Arbitrary<Enclave> {
   return fc
     .record({
       name: fc.stringMatching(/^[a-z][a-z0-9-]{0,20}[a-z0-9]$/),
       uid: fc.option(fc.uuid(), { nil: undefined }),
       members: fc.array(member, { maxLength: 6 }),
-      data: fc.array(datasetArb(site), { maxLength: 5 }),
+      data: datasetRefsArb(site),
       gpus: fc.integer({ min: 0, max: 16 }),
       gpuProduct: fc.option(fc.constantFrom(...site.gpuPool.products), { nil: undefined }),
       packageMirror: fc.boolean(),
@@ -129,7 +146,7 @@ export function enclaveArb(site: SiteConfig): fc.Arbitrary<Enclave> {
           site: 'uclh',
           access: { expiresAt: '2027-12-31T23:59:59Z' },
           members: e.members,
-          data: e.data.map((d, i) => ({ name: `ds-${i}`, ...d })),
+          data: e.data,
           resources: { gpus: e.gpus, ...(e.gpuProduct ? { gpuProduct: e.gpuProduct } : {}) },
           network: { packageMirror: e.packageMirror, egress: e.egress },
           workspaces: { allowedImages: e.allowedImages, ...(e.autoProvision ? { autoProvision: e.autoProvision } : {}) },

@@ -104,10 +104,24 @@ describe.concurrent('sde-operator render', () => {
     expect(r.stderr).toContain('examples/workspace-rstudio.yaml: document 1 (Workspace patel-rstudio): metadata.namespace: expected the namespace of an Enclave among the inputs (none); found "sde-cardiac-mri"');
   });
 
+  // Hostile: the enclave names what it wants; only the site's catalogue says what exists and what may be written.
+  it('refuses a dataset the site does not catalogue, and a read-only one asked writable, rendering nothing', async () => {
+    const grab = file('grab.yaml', example('enclave-cardiac-mri.yaml').replace('    - name: xnat\n', '    - name: xnat\n    - name: epr-dump\n'));
+    const r = await cli('-f', 'examples/site-uclh.yaml', grab);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`${grab}: document 1 (Enclave cardiac-mri): spec.data[3].name: DatasetNotInCatalogue: expected a dataset of site uclh's catalogue (cardiac-mri-curated, omop, xnat, hes-standardised, scratch); found "epr-dump"`);
+    const write = file('write.yaml', example('enclave-cardiac-mri.yaml').replace('    - name: cardiac-mri-curated\n', '    - name: cardiac-mri-curated\n      readOnly: false\n'));
+    const w = await cli('-f', 'examples/site-uclh.yaml', write);
+    expect(w.code).toBe(1);
+    expect(w.stderr).toContain(`${write}: document 1 (Enclave cardiac-mri): spec.data[0].readOnly: DatasetReadOnly: expected true or nothing: site uclh's catalogue keeps "cardiac-mri-curated" (curated volume) read-only`);
+  });
+
   it('reports schema problems as validate does', async () => {
     const r = await cli('-f', 'examples/invalid/', '--site-config', 'examples/site-uclh.yaml');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('examples/invalid/enclave-raw-zone.yaml: document 1 (Enclave raw-data-grab): spec.data[0].zone: raw-zone data is never mounted');
+    expect(r.stderr).toContain('examples/invalid/enclave-raw-zone.yaml: document 1 (Enclave raw-data-grab): spec.data[0]: unknown field(s) "zone", "source"');
+    expect(r.stderr).toContain('examples/invalid/site-raw-zone.yaml: document 1 (SiteConfig uclh): datasets[0].zone: raw-zone data is never mounted');
   });
 
   it('rejects --active with --inactive and a --site other than the configuration\'s', async () => {

@@ -45,6 +45,7 @@ describe('rendered names', () => {
     job.metadata.namespace = ws.metadata.namespace;
     job.spec.aggregator.site = 'uclh';
     const site = uclhSite();
+    site.datasets[0]!.name = enclave.spec.data[0]!.name;
     const objects = [
       ...renderEnclave(enclave, site, { accessActive: true }),
       ...renderWorkspace(ws, enclave, site, { accessActive: true }),
@@ -61,6 +62,7 @@ describe('rendered names', () => {
     const volumes = objects.flatMap((o) => ((o.spec as { template?: { spec?: { volumes?: { name: string }[] } } } | undefined)?.template?.spec?.volumes ?? []).map((v) => v.name));
     for (const v of volumes) expect(v).toMatch(DNS_LABEL);
     for (const v of volumes) expect(v.length).toBeLessThanOrEqual(63);
+    expect(objects.filter((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name.startsWith('data-'))).toHaveLength(1);
   });
 
   it('selects only the enclave\'s own children for pruning', () => {

@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toYaml } from '../../api/cli.ts';
+import type { CatalogueDataset } from '../../api/dataset-catalogue.ts';
 import type { Enclave } from '../../api/enclave.ts';
 import type { FederatedJob } from '../../api/federatedjob.ts';
 import type { SiteConfig } from '../../api/siteconfig.ts';
@@ -45,6 +46,11 @@ function policies(objects: KubeObject[]): NetworkPolicyObject[] {
   return objects.filter((o) => o.kind === 'NetworkPolicy') as unknown as NetworkPolicyObject[];
 }
 
+// The catalogue entries the enclave names, as the site describes them (whatever the enclave asked).
+function catalogued(w: World): CatalogueDataset[] {
+  return w.site.datasets.filter((d) => w.enclave.spec.data.some((ref) => ref.name === d.name));
+}
+
 // Whether an egress peer (with its rule's ports) is one of the destinations the world names.
 function namedDestination(peer: PolicyPeer, rulePorts: PolicyPort[], w: World): boolean {
   const site = w.site;
@@ -56,7 +62,7 @@ function namedDestination(peer: PolicyPeer, rulePorts: PolicyPort[], w: World): 
   const { cidr, except } = peer.ipBlock;
   if (cidr === '0.0.0.0/0' || (except ?? []).length > 0) return false;
   const opens = (d: { ports: { port: number; protocol: string }[] }) => rulePorts.every((p) => d.ports.some((q) => q.port === p.port && q.protocol === p.protocol));
-  const services = site.dataServices.filter((s) => w.enclave.spec.data.some((d) => d.source.endpoint === s.name && d.kind === s.kind));
+  const services = site.dataServices.filter((s) => catalogued(w).some((d) => d.kind !== 'volume' && d.source.dataService === s.name && d.kind === s.kind));
   const mirrors = w.enclave.spec.network.packageMirror ? site.packageMirrors : [];
   const aggregators = site.aggregators.filter((a) => a.name === w.job.spec.aggregator.endpoint);
   if ([...services, ...mirrors, ...aggregators].some((d) => d.cidr === cidr && opens(d))) return true;
@@ -112,11 +118,12 @@ describe('for every valid enclave, workspace and federated job', () => {
     );
   });
 
-  it('no dataset is mounted writable unless it is a scratch volume the spec marks writable', () => {
+  it('no dataset is mounted writable unless the catalogue makes it a writable scratch volume and the enclave does not narrow it', () => {
     fc.assert(
       fc.property(worldArb, (w) => {
         const objects = renderWorld(w, true);
-        const writableClaims = new Set(w.enclave.spec.data.filter((d) => d.zone === 'scratch' && d.readOnly === false).map((d) => `data-${d.name}`));
+        const writable = (d: CatalogueDataset): boolean => d.kind === 'volume' && d.zone === 'scratch' && !d.readOnly;
+        const writableClaims = new Set(w.enclave.spec.data.filter((ref) => ref.readOnly !== true && w.site.datasets.some((d) => d.name === ref.name && writable(d))).map((ref) => `data-${ref.name}`));
         for (const { spec } of podTemplates(objects)) {
           for (const v of spec.volumes ?? []) {
             const claim = v.persistentVolumeClaim?.claimName;
@@ -133,6 +140,41 @@ describe('for every valid enclave, workspace and federated job', () => {
           const spec = pv.spec as { persistentVolumeReclaimPolicy: string; accessModes: string[] };
           expect(spec.persistentVolumeReclaimPolicy).toBe('Retain');
           expect(pv.metadata.ownerReferences).toBeUndefined();
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('every dataset volume, claim and mount is a catalogue entry the enclave names, with the catalogue\'s source and size; a scratch mount reaches only the enclave\'s own folder', () => {
+    fc.assert(
+      fc.property(worldArb, (w) => {
+        const objects = renderWorld(w, true);
+        const entries = new Map(catalogued(w).map((d) => [`data-${d.name}`, d]));
+        for (const claim of objects.filter((x) => x.kind === 'PersistentVolumeClaim' && x.metadata.labels?.[DATA] === 'true' && x.metadata.name.startsWith('data-'))) {
+          const entry = entries.get(claim.metadata.name);
+          expect(entry?.kind, `claim ${claim.metadata.name} of a dataset the catalogue has`).toBe('volume');
+          if (entry?.kind !== 'volume') continue;
+          const spec = claim.spec as { volumeName: string; resources: { requests: { storage: string } } };
+          expect(spec.resources.requests.storage).toBe(String(entry.size));
+          if (entry.source.persistentVolume !== undefined) expect(spec.volumeName).toBe(entry.source.persistentVolume);
+        }
+        for (const pv of objects.filter((x) => x.kind === 'PersistentVolume')) {
+          const entry = entries.get(`data-${pv.metadata.name.split('.')[1]}`);
+          expect(entry?.kind).toBe('volume');
+          if (entry?.kind !== 'volume') continue;
+          const spec = pv.spec as { nfs?: { server: string; path: string }; csi?: { driver: string; volumeHandle: string } };
+          expect(spec.nfs && { server: spec.nfs.server, path: spec.nfs.path }).toEqual(entry.source.nfs);
+          expect(spec.csi && { driver: spec.csi.driver, volumeHandle: spec.csi.volumeHandle }).toEqual(entry.source.csi && { driver: entry.source.csi.driver, volumeHandle: entry.source.csi.volumeHandle });
+        }
+        for (const { spec } of podTemplates(objects)) {
+          for (const v of spec.volumes ?? []) {
+            const entry = entries.get(v.persistentVolumeClaim?.claimName ?? '');
+            if (entry === undefined) continue;
+            for (const m of spec.containers.flatMap((c) => c.volumeMounts ?? []).filter((x) => x.name === v.name)) {
+              expect(m.subPath).toBe(entry.zone === 'scratch' ? w.enclave.metadata.name : undefined);
+            }
+          }
         }
       }),
       RUNS,

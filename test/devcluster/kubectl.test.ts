@@ -91,7 +91,7 @@ describe.skipIf(!hasKubectl)('kubectl against the devcluster', () => {
   it('shows an invalid custom resource refused with the field named', async () => {
     const r = await kubectl(['apply', '-f', join(root, 'examples', 'invalid', 'enclave-raw-zone.yaml')]);
     expect(r.code, r.stdout + r.stderr).toBe(1);
-    expect(r.stderr).toContain('spec.access.expiresAt: Required value');
+    expect(r.stderr).toContain('strict decoding error: unknown field "spec.data[0].source"');
   });
 
   it('reports a server-side apply conflict between field managers', async () => {

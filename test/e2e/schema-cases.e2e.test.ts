@@ -64,7 +64,7 @@ function expectVerdict(c: Case, answer: Answer): void {
 
 // Before 1.28 a CEL rule has no fieldPath, so the server names the object carrying the rule: the
 // case's field or a path above it, "<nil>" for the root (as 1.23 did with its alpha gate on,
-// e.g. spec.access for validFrom's rule, spec.data[0] for the zone's, "<nil>" for the name's).
+// e.g. spec.access for validFrom's rule, "<nil>" for the name's).
 function expectCelVerdict(c: Case, answer: Answer): void {
   if (atLeast(version as KubernetesVersion, 1, 28)) return expectVerdict(c, answer);
   const field = c.field as string;

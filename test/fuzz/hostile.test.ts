@@ -32,7 +32,7 @@ describe('hostile but schema-valid specs', () => {
     await operator.start();
     for (const [name, i] of [[HOME, 0], ['hostile-neighbour', 1]] as const) {
       const e = fleetEnclave(i);
-      if (name === 'hostile-neighbour') (e.spec.data as { name: string }[]).push({ name: 'neighbour-notes', kind: 'volume', zone: 'curated', source: { nfs: { server: 'datalake.sde.uclh.nhs.uk', path: '/curated/notes' } }, size: '1Gi' } as never);
+      if (name === 'hostile-neighbour') (e.spec.data as { name: string }[]).push({ name: 'hes-standardised' });
       await site.user.apply({ ...e, metadata: { name } }, { fieldManager: 'hostile', force: true });
     }
     await site.observer.until(() => isReady(site.observer.cache('Enclave').get(HOME)) && isReady(site.observer.cache('Enclave').get('hostile-neighbour')), 20_000);
@@ -79,10 +79,24 @@ describe('hostile but schema-valid specs', () => {
       type: SdeKinds.Enclave,
     },
     {
+      what: 'an Enclave naming a dataset the site does not catalogue',
+      reason: 'DatasetNotInCatalogue',
+      field: 'spec.data[3].name',
+      object: () => ({ ...fleetEnclave(10), metadata: { name: 'hostile-catalogue' }, spec: { ...fleetEnclave(10).spec, data: [...(fleetEnclave(10).spec.data as object[]), { name: 'epr-dump' }] } }),
+      type: SdeKinds.Enclave,
+    },
+    {
+      what: 'an Enclave asking to write a curated dataset',
+      reason: 'DatasetReadOnly',
+      field: 'spec.data[0].readOnly',
+      object: () => ({ ...fleetEnclave(11), metadata: { name: 'hostile-write' }, spec: { ...fleetEnclave(11).spec, data: [{ name: 'cardiac-mri-curated', readOnly: false }] } }),
+      type: SdeKinds.Enclave,
+    },
+    {
       what: 'a Workspace mounting a dataset of another enclave',
       reason: 'UnknownDataset',
       field: 'spec.datasets[0]',
-      object: () => workspace('hostile-dataset', { datasets: ['neighbour-notes'] }),
+      object: () => workspace('hostile-dataset', { datasets: ['hes-standardised'] }),
       type: SdeKinds.Workspace,
     },
     {
@@ -111,6 +125,29 @@ describe('hostile but schema-valid specs', () => {
     if (type === SdeKinds.Enclave) expect(await site.user.get(Kinds.Namespace, `sde-${o.metadata!.name}`)).toBeUndefined();
     if (type === SdeKinds.Workspace) expect(await site.user.get(Kinds.StatefulSet, o.metadata!.name!, NS)).toBeUndefined();
     if (type === SdeKinds.FederatedJob) expect((await site.user.list(Kinds.Job, { namespace: NS })).items).toEqual([]);
+  });
+
+  // Before the catalogue, this enclave validated and its pods mounted the raw export read-only as "curated".
+  it('an Enclave describing its own dataset (a raw export it calls curated) keeps only the name, which the catalogue lacks: refused, nothing mounted', async () => {
+    const e = fleetEnclave(12);
+    e.spec.data = [{ name: 'epr-dump', kind: 'volume', zone: 'curated', source: { nfs: { server: 'datalake.sde.uclh.nhs.uk', path: '/raw/epr-dump' } }, size: '1Ti' }] as unknown as Record<string, unknown>;
+    await site.user.apply({ ...e, metadata: { name: 'hostile-describe' } }, { fieldManager: 'hostile', force: true });
+    const c = await verdict(SdeKinds.Enclave, 'hostile-describe');
+    expect(c.reason).toBe('DatasetNotInCatalogue');
+    expect(c.message).toContain('spec.data[0].name: expected a dataset of site uclh\'s catalogue (cardiac-mri-curated, omop, xnat, hes-standardised, scratch); found "epr-dump"');
+    const stored = (await site.user.get(SdeKinds.Enclave, 'hostile-describe')) as unknown as { spec: { data: unknown[] } };
+    expect(stored.spec.data).toEqual([{ name: 'epr-dump' }]);
+    expect(await site.user.get(Kinds.Namespace, 'sde-hostile-describe')).toBeUndefined();
+    expect(JSON.stringify((await site.user.list(Kinds.PersistentVolume)).items)).not.toContain('/raw/');
+    let warned = false;
+    for (let i = 0; i < 50 && !warned; i++) {
+      warned = (await site.user.list(Kinds.Event, { namespace: 'default' })).items.some((x) => {
+        const event = x as { reason?: string; type?: string; involvedObject?: { name?: string } };
+        return event.reason === 'DatasetNotInCatalogue' && event.type === 'Warning' && event.involvedObject?.name === 'hostile-describe';
+      });
+      if (!warned) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(warned, 'a Warning Event DatasetNotInCatalogue for the enclave').toBe(true);
   });
 
   it('a member role that does not exist is refused by the API server with a 422 naming the field', async () => {

@@ -94,7 +94,9 @@ function named(site: SiteConfig, t: Tenant, from: PodModel, to: Endpoint, probe:
   const ip = 'pod' in to ? to.pod.ip : to.ip;
   const within = (d: { cidr: string; ports: { port: number; protocol: string }[] }) => cidrContains(d.cidr, `${ip}/32`) && d.ports.some((p) => p.port === probe.port && p.protocol === probe.protocol);
   if (from.labels[FEDERATED_JOB] !== undefined) return site.aggregators.filter((a) => a.name === t.job.spec.aggregator.endpoint).some(within);
-  const services = site.dataServices.filter((s) => t.enclave.spec.data.some((d) => d.source.endpoint === s.name));
+  // A data service is named through the site's catalogue: it holds a dataset the enclave names.
+  const held = site.datasets.filter((d) => d.kind !== 'volume' && t.enclave.spec.data.some((ref) => ref.name === d.name));
+  const services = site.dataServices.filter((s) => held.some((d) => d.kind !== 'volume' && d.source.dataService === s.name));
   const mirrors = t.enclave.spec.network.packageMirror ? site.packageMirrors : [];
   const approved = t.enclave.spec.network.egress.filter((r) => cidrContains(r.cidr, `${ip}/32`) && site.allowedEgress.some((d) => cidrContains(d.cidr, r.cidr) && within(d)));
   return [...services, ...mirrors].some(within) || approved.some((r) => r.ports.some((p) => p.port === probe.port && p.protocol === probe.protocol));

@@ -41,10 +41,17 @@ describe.skipIf(!hasKubectl)('kubectl against the operator', () => {
     expect(all.out).toMatch(/federatedjob\.sde\.london\/cardiac-segmentation-fl\s+nvflare\s+Running/);
   });
 
+  // Hostile: an enclave that says where its data lives and calls a raw export curated. The zone and
+  // source are the site's, so kubectl's strict field validation refuses the fields outright, and
+  // without it the API server drops them and still refuses the access period that never ends.
   it('rejects the invalid example at the API server, naming the fields', async () => {
     const r = await kubectl('apply', '-f', 'examples/invalid/enclave-raw-zone.yaml');
     expect(r.code).not.toBe(0);
-    expect(r.err).toContain('The Enclave "raw-data-grab" is invalid: spec.access.expiresAt: Required value');
+    expect(r.err).toContain('unknown field "spec.data[0].source"');
+    expect(r.err).toContain('unknown field "spec.data[0].zone"');
+    const lax = await kubectl('apply', '--validate=false', '-f', 'examples/invalid/enclave-raw-zone.yaml');
+    expect(lax.code).not.toBe(0);
+    expect(lax.err).toContain('The Enclave "raw-data-grab" is invalid: spec.access.expiresAt: Required value');
   });
 
   it('explains the API from the CRD descriptions', async () => {

@@ -27,8 +27,15 @@ describe('checkEnclave', () => {
     ['another site', (e) => { e.spec.site = 'gstt'; }, [{ field: 'spec.site', reason: 'SiteMismatch' }]],
     ['more GPUs than the pool', (e) => { e.spec.resources.gpus = 17; }, [{ field: 'spec.resources.gpus', reason: 'GpusAbovePool' }]],
     ['a GPU product the pool lacks', (e) => { e.spec.resources.gpuProduct = 'NVIDIA-H100-80GB-HBM3'; }, [{ field: 'spec.resources.gpuProduct', reason: 'GpuProductUnavailable' }]],
-    ['an unknown data service', (e) => { e.spec.data[1]!.source.endpoint = 'omop-v2'; }, [{ field: 'spec.data[1].source.endpoint', reason: 'UnknownDataService' }]],
-    ['a data service of another kind', (e) => { e.spec.data[1]!.source.endpoint = 'cogstack'; }, [{ field: 'spec.data[1].source.endpoint', reason: 'DataServiceKindMismatch' }]],
+    // Hostile: a dataset is whatever the site's catalogue says it is, and only what it catalogues exists.
+    ['a dataset the site does not catalogue', (e) => { e.spec.data[1]!.name = 'epr-dump'; }, [{ field: 'spec.data[1].name', reason: 'DatasetNotInCatalogue' }]],
+    ['a read-only catalogue volume asked writable', (e) => { e.spec.data[0]!.readOnly = false; }, [{ field: 'spec.data[0].readOnly', reason: 'DatasetReadOnly' }]],
+    ['a database asked writable', (e) => { e.spec.data[1]!.readOnly = false; }, [{ field: 'spec.data[1].readOnly', reason: 'DatasetReadOnly' }]],
+    ['the writable scratch volume as the catalogue has it', (e) => { e.spec.data.push({ name: 'scratch' }); }, []],
+    ['the writable scratch volume asked writable', (e) => { e.spec.data.push({ name: 'scratch', readOnly: false }); }, []],
+    ['the writable scratch volume narrowed to read-only', (e) => { e.spec.data.push({ name: 'scratch', readOnly: true }); }, []],
+    ['a curated volume narrowed to read-only, as it already is', (e) => { e.spec.data[0]!.readOnly = true; }, []],
+    ['catalogue volumes that do not fit the storage quota', (e) => { e.spec.data.push({ name: 'hes-standardised' }); e.spec.resources.storage = '2Ti'; }, [{ field: 'spec.resources.storage', reason: 'StorageAboveQuota' }]],
     ['egress inside an allowed destination', (e) => { e.spec.network.egress = [{ cidr: '10.40.3.0/30', ports: [{ port: 443, protocol: 'TCP' }], reason: 'UK Biobank' }]; }, []],
     ['egress wider than the allowed destination', (e) => { e.spec.network.egress = [{ cidr: '10.40.3.0/24', ports: [{ port: 443, protocol: 'TCP' }], reason: 'x' }]; }, [{ field: 'spec.network.egress[0].cidr', reason: 'EgressNotAllowed' }]],
     ['egress to the internet', (e) => { e.spec.network.egress = [{ cidr: '0.0.0.0/0', ports: [{ port: 443, protocol: 'TCP' }], reason: 'x' }]; }, [{ field: 'spec.network.egress[0].cidr', reason: 'EgressNotAllowed' }]],
@@ -36,7 +43,6 @@ describe('checkEnclave', () => {
     ['egress on a port the site does not open', (e) => { e.spec.network.egress = [{ cidr: '10.40.3.1/32', ports: [{ port: 443, protocol: 'TCP' }, { port: 22, protocol: 'TCP' }], reason: 'x' }]; }, [{ field: 'spec.network.egress[0].ports[1]', reason: 'EgressNotAllowed' }]],
     ['egress over UDP where the site opens TCP', (e) => { e.spec.network.egress = [{ cidr: '10.40.3.1/32', ports: [{ port: 443, protocol: 'UDP' }], reason: 'x' }]; }, [{ field: 'spec.network.egress[0].ports[0]', reason: 'EgressNotAllowed' }]],
     ['an auto-provisioned image outside the allowed list', (e) => { e.spec.workspaces.autoProvision = { tool: 'jupyterlab', image: 'docker.io/evil/notebook:1', resources: { cpu: '2', memory: '8Gi', gpus: 0 }, storage: { home: '20Gi' } }; }, [{ field: 'spec.workspaces.autoProvision.image', reason: 'ImageNotAllowed' }]],
-    ['a dataset whose claim would be a workspace\'s home claim', (e) => { e.spec.data[0]!.name = 'omop-home'; }, [{ field: 'spec.data[0].name', reason: 'NameReserved' }]],
     // Hostile: an enclave's list narrows the site's registries and never widens them.
     ['an allowed-image prefix outside the site\'s registries', (e) => { e.spec.workspaces.allowedImages = ['docker.io/']; }, [{ field: 'spec.workspaces.allowedImages[0]', reason: 'ImageNotAllowed' }]],
     ['an allowed-image prefix shorter than the site\'s registry', (e) => { e.spec.workspaces.allowedImages = ['nexus.sde.uclh.nhs.uk']; }, [{ field: 'spec.workspaces.allowedImages[0]', reason: 'ImageNotAllowed' }]],
@@ -63,6 +69,20 @@ describe('checkEnclave', () => {
     e.spec.resources.gpus = 40;
     expect(checkEnclave(e, uclhSite())[0]?.message).toBe("expected at most the 16 GPU(s) of site uclh's pool; found 40");
   });
+
+  it('names a dataset the catalogue lacks, and the catalogue\'s entries', () => {
+    const e = cardiacEnclave();
+    e.spec.data[1]!.name = 'epr-dump';
+    expect(checkEnclave(e, uclhSite())[0]?.message).toBe('expected a dataset of site uclh\'s catalogue (cardiac-mri-curated, omop, xnat, hes-standardised, scratch); found "epr-dump"');
+  });
+
+  it('sizes dataset volumes from the catalogue, whatever an enclave object carries', () => {
+    const e = cardiacEnclave();
+    // An object from before the catalogue, or built around the schema, still names only a dataset.
+    Object.assign(e.spec.data[0]!, { size: '1Gi', zone: 'scratch', source: { nfs: { server: 'datalake.sde.uclh.nhs.uk', path: '/raw/epr-dump' } } });
+    e.spec.resources.storage = '1Ti';
+    expect(checkEnclave(e, uclhSite())[0]?.message).toBe('expected room for the dataset volumes (cardiac-mri-curated 2Ti); found a storage quota of 1Ti');
+  });
 });
 
 describe('checkWorkspace', () => {
@@ -72,6 +92,8 @@ describe('checkWorkspace', () => {
     ['an owner in a member group the site cannot resolve', (w, e) => { w.spec.owner = 'a.new@ucl.ac.uk'; e.spec.members.push({ group: 'imaging', role: 'researcher' }); }, [{ field: 'spec.owner', reason: 'OwnerNotMember' }]],
     ['an image outside the enclave list', (w) => { w.spec.image = 'nvcr.io/nvidia/pytorch:24.01-py3'; }, [{ field: 'spec.image', reason: 'ImageNotAllowed' }]],
     ['a dataset the enclave lacks', (w) => { w.spec.datasets = ['omop', 'hes']; }, [{ field: 'spec.datasets[1]', reason: 'UnknownDataset' }]],
+    ['a dataset the site catalogues but the enclave does not name', (w) => { w.spec.datasets = ['hes-standardised']; }, [{ field: 'spec.datasets[0]', reason: 'UnknownDataset' }]],
+    ['a dataset the enclave names but the site no longer catalogues', (w, _e, s) => { s.datasets = s.datasets.filter((d) => d.name !== 'omop'); w.spec.datasets = ['omop']; }, [{ field: 'spec.datasets[0]', reason: 'UnknownDataset' }]],
     ['more GPUs than the enclave', (w) => { w.spec.resources.gpus = 5; }, [{ field: 'spec.resources.gpus', reason: 'GpusAboveEnclave' }]],
     ['a GPU product the pool lacks', (w) => { w.spec.resources.gpuProduct = 'Tesla-T4'; }, [{ field: 'spec.resources.gpuProduct', reason: 'GpuProductUnavailable' }]],
     ['a name too long for its StatefulSet', (w) => { w.metadata.name = 'w'.repeat(53); }, [{ field: 'metadata.name', reason: 'NameTooLong' }]],
@@ -111,6 +133,7 @@ describe('checkFederatedJob', () => {
     ['a participant image the site allows but the enclave does not', (j) => { j.spec.participant.image = 'nvcr.io/nvidia/pytorch:24.01-py3'; }, [{ field: 'spec.participant.image', reason: 'ImageNotAllowed' }]],
     ['a dataset the enclave lacks', (j) => { j.spec.participant.datasets = ['hes']; }, [{ field: 'spec.participant.datasets[0]', reason: 'UnknownDataset' }]],
     ['a database dataset participants cannot reach', (j) => { j.spec.participant.datasets = ['omop']; }, [{ field: 'spec.participant.datasets[0]', reason: 'DatasetUnreachable' }]],
+    ['an imaging dataset participants cannot reach', (j) => { j.spec.participant.datasets = ['xnat']; }, [{ field: 'spec.participant.datasets[0]', reason: 'DatasetUnreachable' }]],
     ['more GPUs than the enclave', (j) => { j.spec.participant.resources.gpus = 8; }, [{ field: 'spec.participant.resources.gpus', reason: 'GpusAboveEnclave' }]],
   ];
   it.each(cases)('%s', (_name, change, expected) => {
