@@ -29,16 +29,27 @@ const extension = z.object({
   approvedBy: z.string().min(1).max(200).describe('Who approved the extension.'),
 });
 
+/**
+ * Transition rules (CEL with oldSelf, checked on update by API servers from 1.25) that keep the
+ * access record append-only where the server can say it; the operator's admission webhook says
+ * all of it (api/access-record.ts) on every release, and zod cannot see an update at all.
+ */
+const FIXED_ONCE_SET = { 'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'is fixed once set: extend access by appending an extension with its justification and approver' }] };
+const APPEND_ONLY = {
+  'x-kubernetes-validations': [{ rule: 'self.size() >= oldSelf.size() && oldSelf.all(e, e in self)', message: 'extensions are append-only: none may be removed or edited' }],
+};
+
 const access = withRules(
   z
     .object({
-      validFrom: timestamp('Start of access; members have no access before it. Immediately when omitted.').optional(),
-      expiresAt: timestamp('End of access as first approved. At the effective end members lose access, workspaces stop and federated jobs suspend; nothing is deleted.'),
+      validFrom: timestamp('Start of access; members have no access before it. Immediately when omitted. Fixed once set.').meta(FIXED_ONCE_SET).optional(),
+      expiresAt: timestamp('End of access as first approved, fixed once set. At the effective end members lose access, workspaces stop and federated jobs suspend; nothing is deleted.').meta(FIXED_ONCE_SET),
       extensions: z
         .array(extension)
         .max(100)
         .default([])
-        .describe('Approved extensions, kept as history; the effective end is the latest of expiresAt and every extension\'s until.'),
+        .meta(APPEND_ONLY)
+        .describe('Approved extensions, append-only and kept as history; the effective end is the latest of expiresAt and every extension\'s until.'),
     })
     .describe('Time-limited access: Five Safes "safe people".'),
   [

@@ -31,6 +31,8 @@ function fromAjv(e: ErrorObject): CrdViolation {
 function celViolations(schema: Schema, value: unknown, path: string, out: CrdViolation[]): void {
   if (value === null || value === undefined) return;
   for (const v of (schema['x-kubernetes-validations'] as { rule: string; message: string; fieldPath?: string }[] | undefined) ?? []) {
+    // A transition rule (oldSelf) is checked only on update, where an old value exists: never on a create.
+    if (/\boldSelf\b/.test(v.rule)) continue;
     let ok: unknown;
     try {
       ok = evaluate(v.rule, { self: value });

@@ -57,6 +57,6 @@ describe.skipIf(!hasKubectl)('kubectl against the operator', () => {
   it('explains the API from the CRD descriptions', async () => {
     const r = await kubectl('explain', 'enclave.spec.access');
     expect(r.code, r.all).toBe(0);
-    expect(r.out).toMatch(/extensions\s+<\[\]Object>\s+Approved extensions, kept as history; the effective end is the latest of/);
+    expect(r.out).toMatch(/extensions\s+<\[\]Object>\s+Approved extensions, append-only and kept as history; the effective end is\s+the latest of/);
   });
 });
