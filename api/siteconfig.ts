@@ -76,7 +76,16 @@ export const siteConfigFields = z.object({
     .array(destination.extend({ kind: z.enum(SERVICE_KINDS).describe('database (OMOP), imaging (XNAT), search (CogStack).') }))
     .default([])
     .describe('Data services the catalogue\'s database, imaging and search datasets live in.'),
-  aggregators: z.array(destination).default([]).describe('Federated learning aggregators FederatedJobs may name.'),
+  aggregators: z
+    .array(
+      destination.extend({
+        kitSecret: dnsLabel
+          .optional()
+          .describe('The Secret each enclave namespace holds with this federation\'s CA and the site\'s client certificate (its startup kit): the only Secret a FederatedJob for this aggregator may mount. None may be mounted when omitted.'),
+      }),
+    )
+    .default([])
+    .describe('Federated learning aggregators FederatedJobs may name.'),
   peerSites: z
     .array(z.object({ name: dnsLabel.describe('Site (trust) name as FederatedJobs list it.'), cidr: cidr.describe('Addresses that site\'s federated-learning participants connect from.') }))
     .optional()

@@ -129,6 +129,8 @@ describe('checkFederatedJob', () => {
     ['an unknown aggregator', (j) => { j.spec.aggregator.endpoint = 'paris-fl'; }, [{ field: 'spec.aggregator.endpoint', reason: 'UnknownAggregator' }]],
     ['a participant image from an unknown registry', (j) => { j.spec.participant.image = 'docker.io/flwr/supernode:1.13'; }, [{ field: 'spec.participant.image', reason: 'ImageNotAllowed' }]],
     ['an aggregator image from an unknown registry', (j) => { j.spec.aggregator.image = 'ghcr.io/x/server:1'; }, [{ field: 'spec.aggregator.image', reason: 'ImageNotAllowed' }]],
+    // Hostile: a Secret of the namespace mounted into a job that runs the researcher's own command.
+    ['a CA Secret other than the site\'s federation kit', (j) => { j.spec.aggregator.caSecretRef = { name: 'site-admin-backup-creds' }; }, [{ field: 'spec.aggregator.caSecretRef.name', reason: 'SecretNotDeclared' }]],
     // Hostile: under the site's registries but outside what the enclave narrowed them to.
     ['a participant image the site allows but the enclave does not', (j) => { j.spec.participant.image = 'nvcr.io/nvidia/pytorch:24.01-py3'; }, [{ field: 'spec.participant.image', reason: 'ImageNotAllowed' }]],
     ['a dataset the enclave lacks', (j) => { j.spec.participant.datasets = ['hes']; }, [{ field: 'spec.participant.datasets[0]', reason: 'UnknownDataset' }]],
@@ -140,6 +142,17 @@ describe('checkFederatedJob', () => {
     const j = nvflareJob();
     change(j);
     expect(only(checkFederatedJob(j, cardiacEnclave(), uclhSite()))).toEqual(expected);
+  });
+});
+
+describe('the federation kit', () => {
+  it('says which Secret the site declares, or that it declares none', () => {
+    const job = nvflareJob();
+    job.spec.aggregator.caSecretRef = { name: 'site-admin-backup-creds' };
+    expect(checkFederatedJob(job, cardiacEnclave(), uclhSite())[0]?.message).toBe('expected the federation kit site uclh declares ("nvflare-startup-kit" for aggregator london-fl); found "site-admin-backup-creds"');
+    const site = uclhSite();
+    site.aggregators = site.aggregators.map(({ kitSecret: _kit, ...aggregator }) => aggregator);
+    expect(checkFederatedJob(nvflareJob(), cardiacEnclave(), site)[0]?.message).toBe('expected the federation kit site uclh declares (none for aggregator london-fl); found "nvflare-startup-kit"');
   });
 });
 
