@@ -22,7 +22,8 @@ export const CONTAINER_DEFAULTS = {
 } as const;
 
 /**
- * Renders the quota (CPU, memory, storage, claims, pods and nvidia.com/gpu, requests and limits)
+ * Renders the quota (CPU and memory, requests and limits; storage, claims, pods; nvidia.com/gpu
+ * requests)
  * and the LimitRange. Claims allow one home volume per workspace plus the claims of the volume
  * datasets the site catalogues for it; dataset claims count against requests.storage like any claim.
  */
@@ -44,8 +45,10 @@ export function addEnclaveQuota(scope: Construct, enclave: Enclave, site: SiteCo
         'requests.storage': String(r.storage),
         persistentvolumeclaims: String(r.maxWorkspaces + volumeDatasets),
         pods: String(r.maxWorkspaces + JOB_POD_ALLOWANCE),
+        // Quota counts an extended resource by its requests only: a limits.nvidia.com/gpu key is
+        // accepted and limits nothing (a 2-GPU pod was admitted under limits.nvidia.com/gpu: 1 on
+        // kube-apiserver 1.23), and a GPU's request always equals its limit.
         [`requests.${GPU_RESOURCE}`]: String(r.gpus),
-        [`limits.${GPU_RESOURCE}`]: String(r.gpus),
       },
     },
   });
