@@ -49,7 +49,7 @@ export interface DevClusterOptions {
   kubeconfigToken?: string;
   /** Watch history kept for resuming watches (default 50,000 changes). */
   historySize?: number;
-  /** Interval between bookmarks on watches that allow them (default 5 s). */
+  /** Interval between bookmarks on watches that allow them; default none but one 2 s before a watch's timeout, as kube-apiserver 1.23. */
   bookmarkIntervalMs?: number;
   /** Events are deleted this long after their last write, as with the real server's --event-ttl (default 1 h). */
   eventTtlMs?: number;

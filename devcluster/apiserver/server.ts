@@ -33,7 +33,7 @@ export interface ApiServerOptions {
   port?: number;
   /** Bearer tokens; when set, every request must carry one and RBAC decides. */
   tokens?: TokenIdentity[];
-  /** Interval between watch bookmarks for clients that allow them (default 5 s). */
+  /** Interval between watch bookmarks for clients that allow them; default none but one 2 s before a watch's timeout, as kube-apiserver 1.23. */
   bookmarkIntervalMs?: number;
   /** Append an audit record per request to this file, as kube-apiserver's --audit-log-path does at level Metadata. */
   auditLog?: string;
@@ -199,7 +199,7 @@ export class ApiServer {
       apiVersion,
       allowBookmarks: q.get('allowWatchBookmarks') === 'true',
       sendInitialEvents: q.get('sendInitialEvents') === 'true',
-      bookmarkIntervalMs: this.opts.bookmarkIntervalMs ?? 5_000,
+      bookmarkIntervalMs: this.opts.bookmarkIntervalMs,
       render,
     };
     if (c.info.namespace !== undefined) w.namespace = c.info.namespace;

@@ -17,7 +17,8 @@ export interface WatchRequest {
   timeoutSeconds?: number;
   allowBookmarks: boolean;
   sendInitialEvents: boolean;
-  bookmarkIntervalMs: number;
+  /** Bookmarks this often; without it, one bookmark 2 s before the timeout, as kube-apiserver 1.23 sends them. */
+  bookmarkIntervalMs?: number | undefined;
   /** Turns an object into what is sent (the object, or a one-row Table). */
   render: (obj: KubeObject) => unknown;
 }
@@ -34,6 +35,10 @@ function line(type: WatchEventType, obj: KubeObject, render: (o: KubeObject) => 
   }
   return `${JSON.stringify({ type, object: render(obj) })}\n`;
 }
+
+// How long before a watch's timeout kube-apiserver sends its bookmark (1.23: the only one a quiet
+// watch gets; a watch of a kind without objects stayed silent for 150 s on the real control plane).
+const BOOKMARK_BEFORE_TIMEOUT_S = 2;
 
 /** Streams a watch until the client goes away, the timeout passes, or faults drop it. */
 export function serveWatch(store: Store, faults: FaultInjector, req: IncomingMessage, res: ServerResponse, w: WatchRequest, cacheable: boolean): void {
@@ -91,13 +96,17 @@ export function serveWatch(store: Store, faults: FaultInjector, req: IncomingMes
     return;
   }
   if (w.sendInitialEvents && w.allowBookmarks) bookmark(true);
-  if (w.allowBookmarks) {
+  const timeout = w.timeoutSeconds !== undefined && w.timeoutSeconds > 0 ? w.timeoutSeconds : 1800;
+  if (w.allowBookmarks && w.bookmarkIntervalMs !== undefined) {
+    const interval = w.bookmarkIntervalMs;
     const tick = (): void => {
       bookmark(false);
-      if (!closed) timers[0] = setTimeout(tick, w.bookmarkIntervalMs);
+      if (!closed) timers[0] = setTimeout(tick, interval);
     };
-    timers[0] = setTimeout(tick, w.bookmarkIntervalMs);
+    timers[0] = setTimeout(tick, interval);
+  } else if (w.allowBookmarks && timeout > BOOKMARK_BEFORE_TIMEOUT_S) {
+    // As kube-apiserver 1.23 does: a quiet watch gets its one bookmark just before its timeout.
+    timers[0] = setTimeout(() => bookmark(false), (timeout - BOOKMARK_BEFORE_TIMEOUT_S) * 1000);
   }
-  const timeout = w.timeoutSeconds !== undefined && w.timeoutSeconds > 0 ? w.timeoutSeconds : 1800;
   timers.push(setTimeout(finish, timeout * 1000));
 }
