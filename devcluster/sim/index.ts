@@ -1,6 +1,7 @@
 // The simulated cluster, in the spirit of kwok: nodes, a scheduler, a kubelet per node and the
 // workload controllers, all in-process against the devcluster's store.
 import pino from 'pino';
+import { defaultStorageClass } from '../admission/defaultStorageClass.ts';
 import { storageProtection } from '../admission/storageProtection.ts';
 import { BUILTINS } from '../store/builtins.ts';
 import { ApiError } from '../store/errors.ts';
@@ -59,14 +60,14 @@ export function startSimulation(store: Store, opts: SimulationOptions = {}): Sim
     scheduler, kubelet, new VolumeBinder(ctx), new ReplicaSetController(ctx), new DeploymentController(ctx),
     new StatefulSetController(ctx), new JobController(ctx), new StorageProtection(ctx),
   ];
-  const withoutProtection = store.use(storageProtection());
+  const withoutPlugins = [store.use(defaultStorageClass()), store.use(storageProtection())];
   const caches = Object.values(ctx.caches) as SimCaches[keyof SimCaches][];
   for (const cache of caches) cache.start();
   return {
     pauseKubelet: () => kubelet.pause(),
     resumeKubelet: () => kubelet.resume(),
     stop: async () => {
-      withoutProtection();
+      for (const remove of withoutPlugins) remove();
       for (const cache of caches) cache.stop();
       for (const controller of controllers) controller.stop();
     },

@@ -1,11 +1,13 @@
 // The PersistentVolume controller and a dynamic provisioner: a Pending claim binds to the
 // smallest Available volume that matches it (class, access modes, capacity, volume mode,
 // selector, or a pre-bound volumeName/claimRef), or else a volume is provisioned for it when its
-// class is not "" (every class is provisionable here; a claim without one gets `standard`, as the
-// default class). A volume whose claim is gone is Released, or deleted when its policy is Delete.
+// class is not "" (every class is provisionable here; a claim gets `standard`, the default class,
+// at creation when it names none: admission/defaultStorageClass.ts). A volume whose claim is gone
+// is Released, or deleted when its policy is Delete.
 // As kube-controller-manager does, binding writes the claim's uid into the volume's claimRef; a
 // bound claim whose volume then names no uid of its (someone re-applied claimRef without it) is
 // Lost for good, with a ClaimMisbound event, and the volume is Available again.
+import { DEFAULT_STORAGE_CLASS } from '../admission/defaultStorageClass.ts';
 import { BUILTINS } from '../store/builtins.ts';
 import { CONTROLLER_MANAGER } from '../store/fieldManagers.ts';
 import { deepEqual } from '../store/objects.ts';
@@ -17,8 +19,6 @@ import { WorkQueue } from './queue.ts';
 import { labelSelectorMatches, type LabelSelector } from '../store/selectors.ts';
 
 const COMPONENT = 'persistentvolume-controller';
-/** The storage class a claim without one gets, as the cluster's default StorageClass. */
-const DEFAULT_STORAGE_CLASS = 'standard';
 const PROVISIONER = 'devcluster.sde.london/simulated';
 
 interface ClaimSpec {
@@ -169,7 +169,6 @@ export class VolumeBinder {
     const nextClaim = structuredClone(claim);
     const claimSpec = nextClaim.spec as ClaimSpec;
     claimSpec.volumeName = volume.metadata.name;
-    claimSpec.storageClassName ??= pvSpec.storageClassName ?? DEFAULT_STORAGE_CLASS;
     nextClaim.metadata.annotations = {
       ...(nextClaim.metadata.annotations ?? {}),
       'pv.kubernetes.io/bind-completed': 'yes',
