@@ -2,11 +2,10 @@
 // with dryRun=All as the operator's field manager, in namespace sde-fidelity (created for real).
 // Used on the devcluster by the fidelity test and on a real cluster by record.ts.
 import { readFileSync } from 'node:fs';
-import * as http from 'node:http';
-import * as https from 'node:https';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { objectPath, send } from './request.ts';
 
 /** The namespace every namespaced object of objects.yaml lives in. */
 export const FIDELITY_NAMESPACE = 'sde-fidelity';
@@ -42,31 +41,10 @@ export async function dryRunApply(kubeconfigPath: string): Promise<Answer[]> {
   return answers;
 }
 
-/**
- * One apply request with the object's JSON exactly as written. (client-node's
- * KubernetesObjectApi would send it through its typed models, which lose fields named after
- * reserved words, such as a LimitRange's `default` and a NetworkPolicy rule's `from`.)
- */
+/** One apply request with the object's JSON exactly as written. */
 async function applyDryRun(kc: k8s.KubeConfig, obj: k8s.KubernetesObject): Promise<Record<string, unknown>> {
-  const server = new URL(kc.getCurrentCluster()?.server ?? '');
-  const [group, version] = (obj.apiVersion ?? '').includes('/') ? (obj.apiVersion ?? '').split('/') : ['', obj.apiVersion ?? ''];
-  const kind = (obj.kind ?? '').toLowerCase();
-  const resource = kind.endsWith('y') ? `${kind.slice(0, -1)}ies` : `${kind}s`;
-  const namespace = obj.metadata?.namespace ? `/namespaces/${obj.metadata.namespace}` : '';
-  const path = `${group ? `/apis/${group}` : '/api'}/${version}${namespace}/${resource}/${obj.metadata?.name ?? ''}?fieldManager=sde-operator&force=true&dryRun=All`;
-  const options: https.RequestOptions = { method: 'PATCH', hostname: server.hostname, port: server.port, path, headers: { 'Content-Type': 'application/apply-patch+yaml', Accept: 'application/json' } };
-  await kc.applyToHTTPSOptions(options);
-  const body = JSON.stringify(obj);
-  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const request = (server.protocol === 'https:' ? https.request : http.request)(options, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    request.on('error', reject);
-    request.end(body);
-  });
+  const path = `${objectPath(obj.apiVersion ?? '', obj.kind ?? '', obj.metadata?.namespace, obj.metadata?.name ?? '')}?fieldManager=sde-operator&force=true&dryRun=All`;
+  const { status, text } = await send(kc, 'PATCH', path, JSON.stringify(obj), 'application/apply-patch+yaml');
   if (status >= 300) throw new Error(`${obj.kind ?? ''}/${obj.metadata?.name ?? ''}: ${status} ${text}`);
   return JSON.parse(text) as Record<string, unknown>;
 }
