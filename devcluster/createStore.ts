@@ -1,6 +1,8 @@
 // Assembles a Store with the admission plugins of a real API server, in the order it runs them:
-// the typed round trip of built-in kinds, built-in defaulting, LimitRange, CRD schemas and rules,
-// then ResourceQuota. (Storage object protection comes with the simulation, which lifts it.)
+// the typed round trip of built-in kinds, built-in defaulting, LimitRange, the registry's update
+// validation of built-in kinds, CRD schemas and rules, then PersistentVolumeClaimResize and
+// ResourceQuota. (Storage object protection comes with the simulation, which lifts it.)
+import { claimResize } from './admission/claimResize.ts';
 import { builtinDefaults } from './admission/defaults.ts';
 import { limitRanger } from './admission/limitRange.ts';
 import { resourceQuota } from './admission/quota.ts';
@@ -11,6 +13,7 @@ import type { SemanticsFor } from './patch/managedFields.ts';
 import { builtinListSemantics, schemaListSemantics } from './patch/listSemantics.ts';
 import { Store } from './store/store.ts';
 import type { StoreOptions } from './store/store.ts';
+import { updateValidation } from './validation/updateValidation.ts';
 
 /**
  * A store with the standard plugins and managedFields tracking; `crds` answers which CRDs are
@@ -23,7 +26,7 @@ export function createStore(opts: Omit<StoreOptions, 'plugins'> = {}): { store: 
     const version = apiVersion.split('/')[1] ?? rt.version;
     return schemaListSemantics(crds.schemaFor(rt.group, rt.resource, version) ?? crds.schemaFor(rt.group, rt.resource, rt.version));
   };
-  const store = new Store({ ...opts, plugins: [typedRoundTrip(), builtinDefaults(), limitRanger(), crds, resourceQuota()] });
+  const store = new Store({ ...opts, plugins: [typedRoundTrip(), builtinDefaults(), limitRanger(), updateValidation(), crds, claimResize(), resourceQuota()] });
   store.fieldTracker = new ManagedFieldsTracker(semanticsFor);
   return { store, crds, semanticsFor };
 }

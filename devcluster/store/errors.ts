@@ -65,10 +65,13 @@ export function staleConflict(rt: ResourceType, name: string): ApiError {
   );
 }
 
-/** 422: the object failed validation; message and causes name each field like the real server. */
+/**
+ * 422: the object failed validation; message and causes name each field like the real server,
+ * whose message names a cause given twice once.
+ */
 export function invalid(rt: ResourceType, name: string, causes: StatusCause[]): ApiError {
   const kindGroup = rt.group === '' ? rt.kind : `${rt.kind}.${rt.group}`;
-  const texts = causes.map((c) => (c.field === '' ? c.message : `${c.field}: ${c.message}`));
+  const texts = [...new Set(causes.map((c) => (c.field === '' ? c.message : `${c.field}: ${c.message}`)))];
   const list = texts.length === 1 ? texts[0] : `[${texts.join(', ')}]`;
   return new ApiError(422, 'Invalid', `${kindGroup} "${name}" is invalid: ${list}`, {
     causes,

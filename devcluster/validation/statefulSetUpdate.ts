@@ -1,0 +1,20 @@
+// What a 1.23 API server refuses in an update of an apps/v1 StatefulSet (checked on 1.23): any
+// change of its spec but replicas, template, updateStrategy, persistentVolumeClaimRetentionPolicy
+// and minReadySeconds; so serviceName, selector, volumeClaimTemplates, podManagementPolicy and
+// revisionHistoryLimit are fixed at creation.
+import type { StatusCause } from '../store/errors.ts';
+import { isPlainObject } from '../store/objects.ts';
+import type { KubeObject } from '../store/types.ts';
+import { fieldForbidden } from './fieldErrors.ts';
+import { semanticEqual } from './semanticEqual.ts';
+
+const MUTABLE = ['replicas', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds'];
+
+/** The causes a 1.23 server gives for updating `old` to `statefulSet`; empty when it allows the update. */
+export function statefulSetUpdateErrors(statefulSet: KubeObject, old: KubeObject): StatusCause[] {
+  const spec = isPlainObject(statefulSet.spec) ? statefulSet.spec : {};
+  const oldSpec = isPlainObject(old.spec) ? old.spec : {};
+  const fixed = (s: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(s).filter(([k]) => !MUTABLE.includes(k)));
+  if (semanticEqual(fixed(spec), fixed(oldSpec))) return [];
+  return [fieldForbidden('spec', "updates to statefulset spec for fields other than 'replicas', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden")];
+}
