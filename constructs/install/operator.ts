@@ -1,11 +1,13 @@
 // The operator's own installation at a site: its namespace and network fence, identity and RBAC,
 // the site configuration, the Deployment, the metrics Service, the public data use register's
-// Service, policy and Ingress, and (optionally) a ServiceMonitor.
+// Service, policy and Ingress, the admission webhooks' Service and configurations, and
+// (optionally) a ServiceMonitor.
 // The Helm chart's templates produce these same objects; test/chart keeps the two in step.
 import { ApiObject, App, Chart } from 'cdk8s';
 import { toYaml } from '../../api/cli.ts';
 import type { SiteConfig } from '../../api/siteconfig.ts';
 import type { KubeObject } from '../objects.ts';
+import { renderInstallWebhooks, renderWebhookService, webhookContainer, webhookIngressRule } from './admission.ts';
 import { parseInstallOptions, type OperatorInstallInput, type OperatorInstallOptions } from './options.ts';
 import { OPERATOR_RULES } from './rbac.ts';
 import { REGISTER_PORT_NAME, renderRegisterExposure } from './register.ts';
@@ -42,6 +44,11 @@ export const RESTRICTED_NAMESPACE_LABELS: Readonly<Record<string, string>> = Obj
  * Everything a site needs to run the operator, in apply order (namespace first). Pure and
  * deterministic: same site and options, same objects. Throws InvalidInstallOptionsError when
  * the options do not validate (e.g. two replicas without leader election).
+ *
+ * With `webhook.certificate.generate` (the default) the webhook's certificate is made at install
+ * time, so its TLS Secret and the webhook configurations trusting its CA are not here: the chart
+ * and the stack add them from `renderWebhookTlsSecret` and `renderInstallWebhooks` (admission.ts).
+ * A site that provides its own certificate gets the configurations here, with its caBundle.
  */
 export function renderOperatorInstall(site: SiteConfig, input: OperatorInstallInput = {}): KubeObject[] {
   const options = parseInstallOptions(input);
@@ -80,6 +87,12 @@ export function renderOperatorInstall(site: SiteConfig, input: OperatorInstallIn
     spec: { type: 'ClusterIP', selector: { ...SELECTOR }, ports: [{ name: METRICS_PORT_NAME, port: options.metrics.port, targetPort: METRICS_PORT_NAME, protocol: 'TCP' }] },
   });
   for (const object of renderRegisterExposure(options, OPERATOR_LABELS, SELECTOR)) add(`register-${object.kind.toLowerCase()}`, object);
+  if (options.webhook.enabled) {
+    add('webhook-service', renderWebhookService(options, OPERATOR_LABELS, SELECTOR));
+    if (!options.webhook.certificate.generate) {
+      for (const object of renderInstallWebhooks(options, options.webhook.certificate.caBundle, OPERATOR_LABELS)) add(`webhook-${object.kind.toLowerCase()}`, object);
+    }
+  }
   if (options.serviceMonitor.enabled) {
     add('servicemonitor', {
       apiVersion: 'monitoring.coreos.com/v1',
@@ -110,12 +123,14 @@ function networkPolicies(site: SiteConfig, options: OperatorInstallOptions): Kub
       spec: {
         podSelector: { matchLabels: { ...SELECTOR } },
         policyTypes: ['Ingress', 'Egress'],
-        // Kubelet probes come from the node, which CNIs admit without a rule; only the scrapers need one.
+        // Kubelet probes come from the node, which CNIs admit without a rule; only the scrapers
+        // and (for the admission webhooks) the API server need one.
         ingress: [
           {
             from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': options.monitoring.namespace } } }],
             ports: [{ protocol: 'TCP', port: options.metrics.port }],
           },
+          ...(options.webhook.enabled ? [webhookIngressRule(options)] : []),
         ],
         // Policies see the API server's endpoint addresses and ports (after the Service's DNAT), hence 6443 as well as 443.
         egress: [
@@ -145,6 +160,8 @@ function deployment(site: SiteConfig, options: OperatorInstallOptions): KubeObje
   const args = ['run', '--site', site.site, '--site-config', SITE_CONFIG_PATH, '--namespace', options.namespace];
   if (options.leaderElection.enabled) args.push('--leader-elect', '--lease-namespace', options.namespace);
   args.push('--port', String(options.metrics.port), '--register-port', String(options.register.port));
+  const webhook = options.webhook.enabled ? webhookContainer(options) : undefined;
+  if (webhook) args.push(...webhook.args);
   const probe = (path: string, periodSeconds: number) => ({
     httpGet: { path, port: METRICS_PORT_NAME },
     periodSeconds,
@@ -192,6 +209,7 @@ function deployment(site: SiteConfig, options: OperatorInstallOptions): KubeObje
               ports: [
                 { name: METRICS_PORT_NAME, containerPort: options.metrics.port, protocol: 'TCP' },
                 { name: REGISTER_PORT_NAME, containerPort: options.register.port, protocol: 'TCP' },
+                ...(webhook ? [webhook.port] : []),
               ],
               livenessProbe: probe('/healthz', 10),
               readinessProbe: probe('/readyz', 5),
@@ -206,6 +224,7 @@ function deployment(site: SiteConfig, options: OperatorInstallOptions): KubeObje
               volumeMounts: [
                 { name: 'site-config', mountPath: '/etc/sde-operator', readOnly: true },
                 { name: 'tmp', mountPath: '/tmp' },
+                ...(webhook ? [webhook.volumeMount] : []),
               ],
             },
           ],
@@ -213,6 +232,7 @@ function deployment(site: SiteConfig, options: OperatorInstallOptions): KubeObje
           volumes: [
             { name: 'site-config', configMap: { name: SITE_CONFIG_MAP } },
             { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+            ...(webhook ? [webhook.volume] : []),
           ],
         },
       },

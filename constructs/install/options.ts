@@ -1,5 +1,6 @@
-// How the operator is installed at a site: image, replicas, resources, leader election, metrics
-// and the network peers it talks to. The Helm chart's values.yaml mirrors this shape key for key.
+// How the operator is installed at a site: image, replicas, resources, leader election, metrics,
+// the admission webhooks and the network peers it talks to. The Helm chart's values.yaml mirrors
+// this shape key for key.
 import { z } from 'zod';
 import { dnsLabel, duration, quantity } from '../../api/meta.ts';
 
@@ -12,6 +13,9 @@ const dnsNameOrNone = z
   .string()
   .max(253)
   .regex(/^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, { message: 'must be a lower-case DNS name such as "register.sde.uclh.nhs.uk", or "" for none' });
+
+// A standard base64 string (a caBundle), or "" for none.
+const base64OrNone = z.string().regex(/^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, { message: 'must be base64 (the CA\'s PEM, base64-encoded), or "" for none' });
 
 const resourceList = z.object({
   cpu: quantity('CPU, e.g. "100m".'),
@@ -78,6 +82,36 @@ export const operatorInstallOptions = z
       .strict()
       .prefault({})
       .describe('The public data use register: its own port and Service, reachable only from the site\'s ingress controller.'),
+    webhook: z
+      .object({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe('Serve the admission webhooks (authors act for themselves, the access record only grows) and register them with the API server. They fail closed: while no replica serves, the writes they check are refused.'),
+        port: z.int().min(1024).max(65535).default(9443).describe('Container port of the webhooks (HTTPS); Service sde-operator-webhook maps 443 to it.'),
+        trustedGroups: z
+          .array(z.string().regex(/^[^-\s]/, { message: 'must be a group name (not empty, not starting with "-" or a space)' }))
+          .default([])
+          .describe('Groups whose users may act for any member (the site\'s platform engineers), besides cluster administrators and kube-system\'s controllers.'),
+        certificate: z
+          .object({
+            generate: z
+              .boolean()
+              .default(true)
+              .describe('true: the chart (at each install and upgrade) or the stack makes a CA and the serving certificate, and trusts that CA; false: the site provides Secret secretName and caBundle.'),
+            secretName: dnsLabel.default('sde-operator-webhook-tls').describe('The kubernetes.io/tls Secret (tls.crt, tls.key) in the operator\'s namespace that the webhooks serve with.'),
+            caBundle: base64OrNone.default('').describe('With generate: false, the base64 PEM of the CA that signed the Secret\'s certificate; "" with generate: true.'),
+          })
+          .strict()
+          .prefault({})
+          .refine((c) => c.generate === (c.caBundle === ''), {
+            message: 'caBundle is the CA of a certificate the site provides: set it with generate: false, and leave it "" with generate: true',
+            path: ['caBundle'],
+          }),
+      })
+      .strict()
+      .prefault({})
+      .describe('The admission webhooks every replica serves. Their failure policy is Fail and not an option: with Ignore, a workspace for another member would be admitted whenever the operator is down.'),
     apiServer: z
       .object({
         cidrs: z.array(cidr).min(1).default(['0.0.0.0/0']),
@@ -100,6 +134,10 @@ export const operatorInstallOptions = z
   .refine((o) => o.register.port !== o.metrics.port, {
     message: 'the register needs a port of its own: the metrics port is reachable from the monitoring namespace only',
     path: ['register', 'port'],
+  })
+  .refine((o) => !o.webhook.enabled || (o.webhook.port !== o.metrics.port && o.webhook.port !== o.register.port), {
+    message: 'the webhooks need a port of their own: only the API server may reach it',
+    path: ['webhook', 'port'],
   });
 
 /** Install options as a caller writes them (any field may be left out). */

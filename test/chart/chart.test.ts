@@ -5,18 +5,30 @@
 // features), the values schema as Helm would apply it (JSON Schema via ajv, on the merged
 // values), values paths, CRD copies. What it does not cover: Helm's own parser and sprig
 // functions byte for byte, `helm lint`, install hooks/ordering, or a real API server's admission.
+//
+// The webhooks' certificate: Helm's genCA and genSignedCert make a real RSA CA and certificate
+// at every render; this renderer's make fake, deterministic PEM placeholders that record what
+// they were asked. So these tests check the structure: the Secret is kubernetes.io/tls with
+// ca.crt, tls.crt and tls.key; every caBundle is the base64 CA of the same render; the serving
+// certificate was signed by that CA, for exactly `sde-operator-webhook.<namespace>.svc`, with the
+// validity the constructs name; the Deployment mounts that Secret where --webhook-cert-dir points.
+// They cannot show that sprig makes a valid certificate, that the key matches it, that the API
+// server accepts it for that name, or what a `helm upgrade` does to running replicas: the first
+// three rest on sprig's documented behaviour, and test/e2e dry-runs the objects, with a real
+// certificate, on kube-apiserver 1.23.
 import { readdirSync, readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { siteConfig } from '../../api/siteconfig.ts';
 import type { KubeObject } from '../../constructs/objects.ts';
-import { renderOperatorInstall } from '../../constructs/install/operator.ts';
+import { caBundleOf, renderInstallWebhooks, renderWebhookTlsSecret, WEBHOOK_CA_NAME, WEBHOOK_CERT_DIR, WEBHOOK_CERTIFICATE_DAYS, webhookDnsName, type WebhookCertificate } from '../../constructs/install/admission.ts';
+import { OPERATOR_LABELS, renderOperatorInstall } from '../../constructs/install/operator.ts';
 import { parseInstallOptions, type OperatorInstallInput } from '../../constructs/install/options.ts';
 import { OPERATOR_RULES } from '../../constructs/install/rbac.ts';
 import { readStackConfig } from '../../stacks/site/config.ts';
 import { stackConfigFile } from '../stacks/pulumi-mocks.ts';
-import { mergeValues, renderTemplate } from './gotemplate.ts';
+import { mergeValues, parseFakeCertificate, renderTemplate } from './gotemplate.ts';
 
 const ROOT = new URL('../../', import.meta.url);
 const CHART = new URL('charts/sde-operator/', ROOT);
@@ -57,6 +69,30 @@ function installOptions(values: Values, namespace: string): OperatorInstallInput
   return { ...options, namespace } as OperatorInstallInput;
 }
 
+const decode = (text: string | undefined): string => Buffer.from(text ?? '', 'base64').toString('utf8');
+
+/** The certificate the chart made in its render, read back from its webhook Secret. */
+function certificateOf(chart: KubeObject[], secretName: string): WebhookCertificate {
+  const data = (chart.find((o) => o.kind === 'Secret' && o.metadata.name === secretName)?.data ?? {}) as Record<string, string>;
+  return { caPem: decode(data['ca.crt']), certPem: decode(data['tls.crt']), keyPem: decode(data['tls.key']) };
+}
+
+/**
+ * What the constructs install for these values, as the chart renders it: with a certificate made
+ * at install time, its Secret and the configurations trusting it hold the chart's own material.
+ */
+function constructsFor(values: Values, namespace: string, chart: KubeObject[]): KubeObject[] {
+  const options = parseInstallOptions(installOptions(values, namespace));
+  const objects = renderOperatorInstall(siteConfig.parse(values.siteConfig), options).filter((o) => o.kind !== 'Namespace');
+  const { enabled, certificate } = options.webhook;
+  if (!enabled || !certificate.generate) return objects;
+  const made = certificateOf(chart, certificate.secretName);
+  return [...objects, renderWebhookTlsSecret(options, made, OPERATOR_LABELS), ...renderInstallWebhooks(options, caBundleOf(made.caPem), OPERATOR_LABELS)];
+}
+
+interface Webhook { name: string; clientConfig: { caBundle?: string; service?: { namespace: string; name: string; port: number; path: string } } }
+const webhooksOf = (chart: KubeObject[]): Webhook[] => chart.filter((o) => o.kind.endsWith('WebhookConfiguration')).flatMap((o) => o.webhooks as Webhook[]);
+
 // What the operator will read from the ConfigMap matters, not YAML spelling (Go sorts keys).
 function comparable(objects: KubeObject[]): KubeObject[] {
   return objects
@@ -79,9 +115,9 @@ describe.each(cases)('helm template with %s', (_name, file) => {
 
   it.each(['sde-system', 'research-platform'])('renders the same objects and fields as renderOperatorInstall, in namespace %s', (namespace) => {
     const chart = renderChart(values, namespace);
-    const constructs = renderOperatorInstall(siteConfig.parse(values.siteConfig), installOptions(values, namespace)).filter((o) => o.kind !== 'Namespace');
-    expect(comparable(chart)).toEqual(comparable(constructs));
-    for (const o of chart.filter((x) => !x.kind.startsWith('Cluster'))) expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe(namespace);
+    expect(comparable(chart)).toEqual(comparable(constructsFor(values, namespace, chart)));
+    const clusterScoped = ['ClusterRole', 'ClusterRoleBinding', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'];
+    for (const o of chart.filter((x) => !clusterScoped.includes(x.kind))) expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe(namespace);
   });
 
   it('passes values.schema.json, as helm install checks it', () => {
@@ -93,6 +129,8 @@ describe.each(cases)('helm template with %s', (_name, file) => {
     const notes = renderTemplate(read('templates/NOTES.txt'), context(values, 'sde-system'), 'NOTES.txt');
     expect(notes).toContain(`for site "${values.siteConfig.site as string}"`);
     expect(notes).toContain('kubectl -n sde-system rollout status deployment/sde-operator');
+    expect(notes).toContain('refuses the write when no\nreplica answers (they fail closed)');
+    expect(notes).toContain('kubectl -n sde-system get endpoints sde-operator-webhook');
   });
 });
 
@@ -147,10 +185,79 @@ describe('chart values', () => {
     ['a register host that is a URL', { register: { ingress: { host: 'https://register.sde.uclh.nhs.uk/' } } }, '/register/ingress/host'],
     ['a register port below 1024', { register: { port: 80 } }, '/register/port'],
     ['a misspelt register key', { register: { ingresController: {} } }, 'ingresController'],
+    ['a failure policy, which is not a value', { webhook: { failurePolicy: 'Ignore' } }, 'failurePolicy'],
+    ['a site\'s own certificate without its CA', { webhook: { certificate: { generate: false } } }, '/webhook/certificate/caBundle'],
+    ['a caBundle beside a generated certificate', { webhook: { certificate: { caBundle: 'LS0tLS1CRUdJTg==' } } }, '/webhook/certificate/caBundle'],
+    ['a caBundle that is not base64', { webhook: { certificate: { generate: false, caBundle: '-----BEGIN CERTIFICATE-----' } } }, '/webhook/certificate/caBundle'],
+    ['a trusted group that reads as a flag', { webhook: { trustedGroups: ['--leader-elect'] } }, '/webhook/trustedGroups/0'],
   ])('reject %s', (_what, override, where) => {
     const validate = new Ajv({ allErrors: true }).compile(schema);
     expect(validate(mergeValues(defaults, override))).toBe(false);
     expect(JSON.stringify(validate.errors)).toContain(where);
+  });
+});
+
+describe('admission webhooks', () => {
+  it.each(['sde-system', 'research-platform'])('make one CA and certificate per render, in namespace %s: the Secret holds them, every caBundle is that CA, and the operator serves that certificate', (namespace) => {
+    const chart = renderChart(valuesFor(), namespace);
+    const secret = chart.find((o) => o.kind === 'Secret');
+    expect(secret?.metadata.name).toBe('sde-operator-webhook-tls');
+    expect(secret?.type).toBe('kubernetes.io/tls');
+    const data = secret?.data as Record<string, string>;
+    expect(Object.keys(data).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
+    const ca = parseFakeCertificate(decode(data['ca.crt']));
+    const serving = parseFakeCertificate(decode(data['tls.crt']));
+    expect(ca).toMatchObject({ cn: WEBHOOK_CA_NAME, days: WEBHOOK_CERTIFICATE_DAYS.ca, issuer: ca.id });
+    expect(serving).toEqual({ id: serving.id, cn: webhookDnsName(namespace), dns: [`sde-operator-webhook.${namespace}.svc`], ips: [], days: WEBHOOK_CERTIFICATE_DAYS.serving, issuer: ca.id });
+    expect(decode(data['tls.key'])).toContain(`key of ${serving.id}`);
+    // Five webhooks, each calling the Service at 443 and trusting exactly the CA this render made.
+    const webhooks = webhooksOf(chart);
+    expect(webhooks.map((w) => w.name).sort()).toEqual(['enclaves.mutate.sde.london', 'enclaves.validate.sde.london', 'federatedjobs.mutate.sde.london', 'federatedjobs.validate.sde.london', 'workspaces.validate.sde.london']);
+    for (const w of webhooks) {
+      expect(w.clientConfig.caBundle, w.name).toBe(data['ca.crt']);
+      expect(w.clientConfig.service, w.name).toMatchObject({ namespace, name: 'sde-operator-webhook', port: 443 });
+    }
+    const service = chart.find((o) => o.kind === 'Service' && o.metadata.name === 'sde-operator-webhook')?.spec as { ports: unknown[] };
+    expect(service.ports).toEqual([{ name: 'https', port: 443, targetPort: 'webhook', protocol: 'TCP' }]);
+    const pod = (chart.find((o) => o.kind === 'Deployment')?.spec as { template: { spec: { containers: { args: string[]; ports: unknown[]; volumeMounts: { name: string; mountPath: string }[] }[]; volumes: { name: string; secret?: { secretName: string } }[] } } }).template.spec;
+    const container = pod.containers[0];
+    expect(container?.ports).toContainEqual({ name: 'webhook', containerPort: 9443, protocol: 'TCP' });
+    const mount = container?.volumeMounts.find((m) => m.mountPath === WEBHOOK_CERT_DIR);
+    expect(pod.volumes.find((v) => v.name === mount?.name)?.secret?.secretName).toBe('sde-operator-webhook-tls');
+    expect(container?.args.join(' ')).toContain(`--webhook-cert-dir ${WEBHOOK_CERT_DIR} --webhook-port 9443`);
+  });
+
+  it('let the API server, and only its addresses, reach the webhook port', () => {
+    const values = mergeValues(defaults, { apiServer: { cidrs: ['10.0.0.10/32', '10.0.0.11/32'] } }) as Values;
+    const chart = renderChart(values, 'sde-system');
+    expect(comparable(chart)).toEqual(comparable(constructsFor(values, 'sde-system', chart)));
+    const policy = chart.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'sde-operator')?.spec as { ingress: unknown[] };
+    expect(policy.ingress).toContainEqual({ from: [{ ipBlock: { cidr: '10.0.0.10/32' } }, { ipBlock: { cidr: '10.0.0.11/32' } }], ports: [{ protocol: 'TCP', port: 9443 }] });
+  });
+
+  it('pass each trusted group as its own flag, as the constructs do', () => {
+    const values = mergeValues(defaults, { webhook: { port: 10443, trustedGroups: ['oidc:sde-platform-engineers', 'sde admins'] } }) as Values;
+    const chart = renderChart(values, 'sde-system');
+    expect(comparable(chart)).toEqual(comparable(constructsFor(values, 'sde-system', chart)));
+    const args = (chart.find((o) => o.kind === 'Deployment')?.spec as { template: { spec: { containers: { args: string[] }[] } } }).template.spec.containers[0]?.args;
+    expect(args?.slice(-8)).toEqual(['--webhook-cert-dir', WEBHOOK_CERT_DIR, '--webhook-port', '10443', '--trusted-group', 'oidc:sde-platform-engineers', '--trusted-group', 'sde admins']);
+  });
+
+  it('use a site\'s own certificate (e.g. cert-manager\'s) when asked: no Secret made, its CA in every caBundle', () => {
+    const caBundle = Buffer.from('-----BEGIN CERTIFICATE-----\nthe trust\'s CA\n-----END CERTIFICATE-----\n').toString('base64');
+    const values = mergeValues(defaults, { webhook: { certificate: { generate: false, secretName: 'sde-webhook-cert-manager', caBundle } } }) as Values;
+    const chart = renderChart(values, 'sde-system');
+    expect(comparable(chart)).toEqual(comparable(constructsFor(values, 'sde-system', chart)));
+    expect(chart.map((o) => o.kind)).not.toContain('Secret');
+    for (const w of webhooksOf(chart)) expect(w.clientConfig.caBundle, w.name).toBe(caBundle);
+    expect(JSON.stringify(chart.find((o) => o.kind === 'Deployment'))).toContain('"secretName":"sde-webhook-cert-manager"');
+  });
+
+  it('install nothing of the webhooks when disabled: no Service, Secret, configuration, port, flags or policy rule', () => {
+    const values = mergeValues(defaults, { webhook: { enabled: false } }) as Values;
+    const chart = renderChart(values, 'sde-system');
+    expect(comparable(chart)).toEqual(comparable(constructsFor(values, 'sde-system', chart)));
+    expect(JSON.stringify(chart)).not.toMatch(/webhook|Secret/i);
   });
 });
 
@@ -186,7 +293,7 @@ describe('chart packaging', () => {
     expect(renderChart(valuesFor(), 'sde-system').map((o) => o.kind)).not.toContain('Ingress');
     const values = mergeValues(defaults, { register: { ingressController: { namespace: 'ingress' }, ingress: { host: 'register.example.nhs.uk' } } }) as Values;
     const chart = renderChart(values, 'sde-system');
-    expect(comparable(chart)).toEqual(comparable(renderOperatorInstall(siteConfig.parse(values.siteConfig), installOptions(values, 'sde-system')).filter((o) => o.kind !== 'Namespace')));
+    expect(comparable(chart)).toEqual(comparable(constructsFor(values, 'sde-system', chart)));
     expect(chart.find((o) => o.kind === 'Ingress')?.spec).toEqual({ rules: [{ host: 'register.example.nhs.uk', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'sde-operator-register', port: { name: 'http' } } } }] } }] });
     const policy = chart.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'sde-operator-register')?.spec as { ingress: { from: unknown[] }[] };
     expect(policy.ingress[0]?.from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress' } }, podSelector: { matchLabels: {} } }]);

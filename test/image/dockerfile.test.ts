@@ -315,15 +315,26 @@ describe('the command the operator\'s pods run', () => {
   it.each([
     ['with leader election', { leaderElection: { enabled: true } }],
     ['without leader election', { replicas: 1, leaderElection: { enabled: false } }],
+    ['with trusted groups for the webhooks', { leaderElection: { enabled: true }, webhook: { port: 10443, trustedGroups: ['oidc:sde-platform-engineers', 'sde admins'] } }],
+    ['without the webhooks', { leaderElection: { enabled: true }, webhook: { enabled: false } }],
   ])('is one `sde-operator run` accepts (%s): Deployment args replace CMD after the ENTRYPOINT', (_name, options) => {
     const site = siteConfig.parse(parse(read('examples/site-uclh.yaml')));
     const deployment = renderOperatorInstall(site, { namespace: 'sde-ops', metrics: { port: 9090 }, ...options }).find((o) => o.kind === 'Deployment');
-    const args = (deployment?.spec as { template: { spec: { containers: { args: string[] }[] } } }).template.spec.containers[0]?.args ?? [];
+    const container = (deployment?.spec as { template: { spec: { containers: { args: string[]; volumeMounts: { name: string; mountPath: string }[] }[] } } }).template.spec.containers[0];
+    const args = container?.args ?? [];
     expect(args[0]).toBe('run');
     const run = runCommand().exitOverride();
     const { operands, unknown } = run.parseOptions(args.slice(1));
     expect({ operands, unknown }).toEqual({ operands: [], unknown: [] });
     expect(run.opts()).toMatchObject({ site: 'uclh', siteConfig: SITE_CONFIG_PATH, port: 9090, leaderElect: options.leaderElection.enabled });
     if (options.leaderElection.enabled) expect(run.opts().leaseNamespace).toBe('sde-ops');
+    // The webhooks serve the mounted certificate, on the port the Service targets, trusting exactly the groups asked for.
+    const webhook = { enabled: true, port: 9443, trustedGroups: [] as string[], ...('webhook' in options ? options.webhook : {}) };
+    if (webhook.enabled) {
+      const mount = container?.volumeMounts.find((m) => m.name === 'webhook-certificate');
+      expect(run.opts()).toMatchObject({ webhookCertDir: mount?.mountPath, webhookPort: webhook.port, trustedGroup: webhook.trustedGroups });
+    } else {
+      expect(run.opts().webhookCertDir).toBeUndefined();
+    }
   });
 });

@@ -33,5 +33,6 @@ it('runs the UCLH stack from its Pulumi.uclh.yaml and exports the site\'s output
   expect(outputs.gpuProducts).toEqual(['NVIDIA-A100-SXM4-80GB']);
   expect(outputs.registerService).toBe('sde-operator-register.sde-system.svc:80');
   expect(outputs.registerUrl).toBe('https://register.sde.uclh.nhs.uk/');
-  expect(engine.registrations.map((r) => r.name)).toEqual(expect.arrayContaining(['cluster', 'sde-crds', 'gpu-support', 'dgx-dgx-a100-01', 'dgx-dgx-a100-02', 'sde-operator']));
+  expect(outputs.webhookService).toBe('sde-operator-webhook.sde-system.svc:443');
+  expect(engine.registrations.map((r) => r.name)).toEqual(expect.arrayContaining(['cluster', 'sde-crds', 'gpu-support', 'dgx-dgx-a100-01', 'dgx-dgx-a100-02', 'sde-operator', 'sde-operator-webhook-tls', 'sde-operator-validating-webhooks', 'sde-operator-mutating-webhooks']));
 });

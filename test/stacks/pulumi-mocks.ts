@@ -43,6 +43,16 @@ export interface RecordingEngine {
   byName(name: string): Registration;
 }
 
+// What the tls provider would compute, which mocks must make up: a placeholder per output naming
+// the resource that made it, so a test can follow each PEM to where it was used. No key or
+// certificate is made, so the mocks show the wiring, never that the certificates are valid.
+const TLS_OUTPUTS: Readonly<Record<string, (name: string) => Record<string, string>>> = {
+  'tls:index/privateKey:PrivateKey': (name) => ({ privateKeyPem: `FAKE PRIVATE KEY PEM of PrivateKey ${name}` }),
+  'tls:index/selfSignedCert:SelfSignedCert': (name) => ({ certPem: `FAKE CERTIFICATE PEM of SelfSignedCert ${name}` }),
+  'tls:index/certRequest:CertRequest': (name) => ({ certRequestPem: `FAKE CERTIFICATE REQUEST PEM of CertRequest ${name}` }),
+  'tls:index/locallySignedCert:LocallySignedCert': (name) => ({ certPem: `FAKE CERTIFICATE PEM of LocallySignedCert ${name}` }),
+};
+
 /** Installs Pulumi's mocks (stack "test") and records every registration. Call once per test file. */
 export async function recordingEngine(): Promise<RecordingEngine> {
   const inputs = new Map<string, Record<string, unknown>>();
@@ -50,7 +60,7 @@ export async function recordingEngine(): Promise<RecordingEngine> {
     {
       newResource: (args) => {
         inputs.set(`${args.type}::${args.name}`, args.inputs as Record<string, unknown>);
-        return { id: `${args.name}-id`, state: args.inputs };
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...TLS_OUTPUTS[args.type]?.(args.name) } };
       },
       call: (args) => args.inputs,
     },

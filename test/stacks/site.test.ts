@@ -1,11 +1,21 @@
 // The site stack under Pulumi's mocks: what each example trust's `pulumi up` would declare, GPU
 // placement, least-privilege RBAC, dependency order, and config errors caught before any resource.
+// The admission webhooks' certificate: the mocks make no key or certificate (pulumi-mocks.ts gives
+// each tls output a placeholder naming its resource), so these tests follow each PEM from the
+// resource that makes it to where it is used and check what the stack asks the tls provider for
+// (names, validity, key usage, which key signs). They cannot show that the provider makes a valid
+// chain, that kube-apiserver accepts it, when `earlyRenewalHours` really replaces a certificate,
+// the order in which the engine updates the Secret and the configurations at a renewal, or that
+// the key stays encrypted in the state; test/e2e dry-runs the same objects on kube-apiserver 1.23
+// with a certificate made by openssl.
 import { readdirSync, readFileSync } from 'node:fs';
+import * as pulumi from '@pulumi/pulumi';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { siteConfig } from '../../api/siteconfig.ts';
 import type { KubeObject } from '../../constructs/objects.ts';
-import { renderOperatorInstall } from '../../constructs/install/operator.ts';
+import { caBundleOf, renderInstallWebhooks, WEBHOOK_CA_NAME, WEBHOOK_CERT_DIR } from '../../constructs/install/admission.ts';
+import { OPERATOR_LABELS, renderOperatorInstall } from '../../constructs/install/operator.ts';
 import { OPERATOR_RULES } from '../../constructs/install/rbac.ts';
 import { readStackConfig, siteConfigOf, StackConfigError } from '../../stacks/site/config.ts';
 import { declareSite } from '../../stacks/site/site.ts';
@@ -81,8 +91,8 @@ describe.each([
     expect(engine.byName('sde-operator').type).toBe(CONFIG_GROUP);
     const enclaves = engine.registrations.find((r) => r.name === 'sde-enclaves');
     expect(enclaves === undefined ? 0 : (enclaves.inputs.objs as unknown[]).length).toBe(expected.enclaves);
-    // Every declared resource uses the stack's provider, never the ambient default one.
-    for (const r of engine.registrations.filter((x) => x !== provider)) {
+    // Every Kubernetes resource uses the stack's provider, never the ambient default one.
+    for (const r of engine.registrations.filter((x) => x !== provider && x.type.startsWith('kubernetes:'))) {
       expect(r.provider, r.name).toBe(`${provider.urn}::cluster-id`);
     }
   });
@@ -147,8 +157,8 @@ describe.each([
       ],
     });
     // The metrics port stays the monitoring namespace's alone.
-    const fence = find(declared, 'NetworkPolicy', 'sde-operator').spec as { ingress: { from: unknown[]; ports: unknown[] }[] };
-    expect(fence.ingress).toEqual([{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': config.operator.monitoring.namespace } } }], ports: [{ protocol: 'TCP', port: 8080 }] }]);
+    const fence = find(declared, 'NetworkPolicy', 'sde-operator').spec as { ingress: { from: unknown[]; ports: { port: number }[] }[] };
+    expect(fence.ingress.filter((rule) => rule.ports.some((p) => p.port === 8080))).toEqual([{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': config.operator.monitoring.namespace } } }], ports: [{ protocol: 'TCP', port: 8080 }] }]);
     const ingress = find(declared, 'Ingress', 'sde-operator-register');
     expect(ingress.metadata.namespace).toBe(ns);
     expect(ingress.spec).toEqual({
@@ -158,8 +168,86 @@ describe.each([
     });
     const container = (find(declared, 'Deployment').spec as { template: { spec: { containers: { args: string[]; ports: unknown[] }[] } } }).template.spec.containers[0];
     expect(container?.args.join(' ')).toContain(`--namespace ${ns} `);
-    expect(container?.args.join(' ')).toMatch(/--register-port 8081$/);
+    expect(container?.args.join(' ')).toContain('--register-port 8081 ');
     expect(container?.ports).toContainEqual({ name: 'register', containerPort: 8081, protocol: 'TCP' });
+  });
+
+  it('makes the webhooks\' CA and serving certificate, and puts that CA in the Secret and in every caBundle', async () => {
+    const config = await declare(raw);
+    const ns = config.operator.namespace;
+    const tlsResource = (type: string, name: string) => {
+      const found = engine.registrations.find((r) => r.type === `tls:index/${type}` && r.name === name);
+      if (found === undefined) throw new Error(`expected tls ${type} ${name}`);
+      return found.inputs;
+    };
+    // A secret input as the engine receives it: keys, and all that is made from them, travel as secrets.
+    const secret = (value: unknown) => ({ [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value });
+    const caKey = 'FAKE PRIVATE KEY PEM of PrivateKey sde-operator-webhook-ca';
+    const servingKey = 'FAKE PRIVATE KEY PEM of PrivateKey sde-operator-webhook';
+    const caPem = 'FAKE CERTIFICATE PEM of SelfSignedCert sde-operator-webhook-ca';
+    const servingPem = 'FAKE CERTIFICATE PEM of LocallySignedCert sde-operator-webhook';
+    expect(tlsResource('privateKey:PrivateKey', 'sde-operator-webhook-ca')).toMatchObject({ algorithm: 'RSA', rsaBits: 2048 });
+    expect(tlsResource('privateKey:PrivateKey', 'sde-operator-webhook')).toMatchObject({ algorithm: 'RSA', rsaBits: 2048 });
+    expect(tlsResource('selfSignedCert:SelfSignedCert', 'sde-operator-webhook-ca')).toEqual({
+      privateKeyPem: secret(caKey),
+      isCaCertificate: true,
+      subject: { commonName: WEBHOOK_CA_NAME },
+      validityPeriodHours: 3650 * 24,
+      earlyRenewalHours: 90 * 24,
+      allowedUses: ['cert_signing', 'crl_signing'],
+    });
+    // The API server checks the certificate against exactly this name.
+    const dnsName = `sde-operator-webhook.${ns}.svc`;
+    expect(tlsResource('certRequest:CertRequest', 'sde-operator-webhook')).toEqual({ privateKeyPem: secret(servingKey), subject: { commonName: dnsName }, dnsNames: [dnsName] });
+    expect(tlsResource('locallySignedCert:LocallySignedCert', 'sde-operator-webhook')).toEqual({
+      certRequestPem: 'FAKE CERTIFICATE REQUEST PEM of CertRequest sde-operator-webhook',
+      caPrivateKeyPem: secret(caKey),
+      caCertPem: caPem,
+      validityPeriodHours: 730 * 24,
+      earlyRenewalHours: 90 * 24,
+      allowedUses: ['digital_signature', 'key_encipherment', 'server_auth'],
+    });
+    const base64 = (text: string) => Buffer.from(text).toString('base64');
+    const tlsSecret = engine.byName('sde-operator-webhook-tls');
+    expect(tlsSecret.type).toBe('kubernetes:core/v1:Secret');
+    expect(tlsSecret.inputs).toEqual({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'sde-operator-webhook-tls', namespace: ns, labels: OPERATOR_LABELS },
+      type: 'kubernetes.io/tls',
+      data: secret({ 'ca.crt': base64(caPem), 'tls.crt': base64(servingPem), 'tls.key': base64(servingKey) }),
+    });
+    const [validating, mutating] = renderInstallWebhooks(config.operator, caBundleOf(caPem), OPERATOR_LABELS);
+    const configurations = [engine.byName('sde-operator-validating-webhooks'), engine.byName('sde-operator-mutating-webhooks')];
+    expect(configurations.map((c) => c.type)).toEqual(['kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration', 'kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration']);
+    expect(configurations.map((c) => c.inputs)).toEqual([validating, mutating]);
+    const webhooks = configurations.flatMap((c) => c.inputs.webhooks as { clientConfig: { caBundle: string; service: unknown }; failurePolicy: string }[]);
+    expect(webhooks).toHaveLength(5);
+    for (const w of webhooks) {
+      expect(w.clientConfig).toEqual({ caBundle: base64(caPem), service: expect.objectContaining({ namespace: ns, name: 'sde-operator-webhook', port: 443 }) });
+      expect(w.failurePolicy).toBe('Fail');
+    }
+    // The operator serves that Secret behind that Service, to the API server's addresses only.
+    const declared = objs('sde-operator');
+    expect(declared.filter((o) => o.kind === 'Secret' || o.kind.endsWith('WebhookConfiguration'))).toEqual([]);
+    expect((find(declared, 'Service', 'sde-operator-webhook').spec as { ports: unknown[] }).ports).toEqual([{ name: 'https', port: 443, targetPort: 'webhook', protocol: 'TCP' }]);
+    const pod = (find(declared, 'Deployment').spec as { template: { spec: { containers: { args: string[]; volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[] }[]; volumes: { name: string; secret?: { secretName: string } }[] } } }).template.spec;
+    expect(pod.containers[0]?.volumeMounts).toContainEqual({ name: 'webhook-certificate', mountPath: WEBHOOK_CERT_DIR, readOnly: true });
+    expect(pod.volumes).toContainEqual({ name: 'webhook-certificate', secret: { secretName: 'sde-operator-webhook-tls' } });
+    expect(pod.containers[0]?.args.join(' ')).toContain(`--webhook-cert-dir ${WEBHOOK_CERT_DIR} --webhook-port 9443`);
+    const fence = find(declared, 'NetworkPolicy', 'sde-operator').spec as { ingress: unknown[] };
+    expect(fence.ingress).toContainEqual({ from: config.operator.apiServer.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: 'TCP', port: 9443 }] });
+  });
+
+  it('registers the webhooks only once the operator is up, after its certificate, and the enclaves after the webhooks', async () => {
+    await declare(raw);
+    const secret = engine.byName('sde-operator-webhook-tls');
+    const operator = engine.byName('sde-operator');
+    expect(operator.dependencies).toContain(secret.urn);
+    const configurations = [engine.byName('sde-operator-validating-webhooks'), engine.byName('sde-operator-mutating-webhooks')];
+    for (const c of configurations) expect(c.dependencies, c.name).toContain(operator.urn);
+    const enclaves = engine.registrations.find((r) => r.name === 'sde-enclaves');
+    if (enclaves !== undefined) expect(enclaves.dependencies).toEqual(expect.arrayContaining(configurations.map((c) => c.urn)));
   });
 
   it('makes the operator and the enclaves wait for the CRDs', async () => {
@@ -186,6 +274,8 @@ describe('stack configuration', () => {
     ['an enclave for another trust', { 'sde:enclaves': JSON.stringify([{ ...(parse(readFileSync(new URL('../../examples/enclave-cardiac-mri.yaml', import.meta.url), 'utf8')) as object) }]) }, 'sde:enclaves.0.spec.site: expected "gstt"'],
     ['two replicas without leader election', { 'sde:operator': JSON.stringify({ leaderElection: { enabled: false } }) }, 'sde:operator.replicas: more than one replica needs leader election'],
     ['a GPU choice that does not exist', { 'sde:gpuSupport': 'gpu-operater' }, 'sde:gpuSupport:'],
+    ['a site\'s own webhook certificate without its CA', { 'sde:operator': JSON.stringify({ webhook: { certificate: { generate: false } } }) }, 'sde:operator.webhook.certificate.caBundle: caBundle is the CA of a certificate the site provides'],
+    ['the webhooks on the metrics port', { 'sde:operator': JSON.stringify({ webhook: { port: 8080 } }) }, 'sde:operator.webhook.port: the webhooks need a port of their own'],
     ['a package index off the mirror, where the network policy would block it', { 'sde:packageMirrors': JSON.stringify([{ name: 'artifactory', host: 'artifactory.sde.gstt.nhs.uk', cidr: '10.60.1.15/32', ports: [{ port: 443 }], indexes: { pypi: 'https://pypi.org/simple' } }]) }, 'sde:packageMirrors.0.indexes.pypi: must be on the mirror\'s host "artifactory.sde.gstt.nhs.uk", found "pypi.org"'],
     // Hostile: raw data is never mounted, so the site's catalogue cannot offer it.
     ['a raw-zone dataset in the catalogue', { 'sde:datasets': JSON.stringify([{ name: 'epr-dump', kind: 'volume', zone: 'raw', source: { nfs: { server: 'datalake.sde.gstt.nhs.uk', path: '/raw/epr-dump' } }, size: '1Ti' }]) }, 'sde:datasets.0.zone: raw-zone data is never mounted in an enclave'],
@@ -196,6 +286,23 @@ describe('stack configuration', () => {
     expect(() => readStackConfig(bad)).toThrow(message);
     await engine.settled();
     expect(engine.registrations).toEqual([]);
+  });
+
+  it('declares no certificate when the site provides its own: the operator mounts its Secret and the configurations carry its caBundle', async () => {
+    const caBundle = Buffer.from('-----BEGIN CERTIFICATE-----\nGSTT issuing CA\n-----END CERTIFICATE-----\n').toString('base64');
+    const config = await declare({ ...gstt, 'sde:operator': JSON.stringify({ ...JSON.parse(gstt['sde:operator'] ?? '{}'), webhook: { certificate: { generate: false, secretName: 'sde-webhook-cert-manager', caBundle } } }) });
+    expect(engine.registrations.filter((r) => r.type.startsWith('tls:') || r.type === 'kubernetes:core/v1:Secret')).toEqual([]);
+    const declared = objs('sde-operator');
+    expect(declared).toEqual(renderOperatorInstall(siteConfigOf(config), config.operator));
+    const webhooks = declared.filter((o) => o.kind.endsWith('WebhookConfiguration')).flatMap((o) => o.webhooks as { clientConfig: { caBundle: string } }[]);
+    expect(webhooks.map((w) => w.clientConfig.caBundle)).toEqual(Array(5).fill(caBundle));
+    expect(JSON.stringify(find(declared, 'Deployment'))).toContain('"secretName":"sde-webhook-cert-manager"');
+  });
+
+  it('declares nothing of the webhooks when they are off', async () => {
+    await declare({ ...gstt, 'sde:operator': JSON.stringify({ ...JSON.parse(gstt['sde:operator'] ?? '{}'), webhook: { enabled: false } }) });
+    expect(engine.registrations.filter((r) => r.type.startsWith('tls:') || r.type.includes('admissionregistration') || r.type === 'kubernetes:core/v1:Secret')).toEqual([]);
+    expect(JSON.stringify(objs('sde-operator'))).not.toContain('webhook');
   });
 
   it('installs the NVIDIA GPU Operator chart, pinned and tolerating the pool taint, when the config chooses it', async () => {
