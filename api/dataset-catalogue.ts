@@ -20,7 +20,7 @@ const name = dnsLabel
 
 const zone = z
   .enum(DATA_ZONES)
-  .refine((z) => z !== 'raw', { message: 'raw-zone data is never mounted in an enclave; catalogue its standardised or curated extract instead' })
+  .refine((value) => value !== 'raw', { message: 'raw-zone data is never mounted in an enclave; catalogue its standardised or curated extract instead' })
   .describe('Data lake zone: standardised or curated data, or scratch space enclaves may write. Raw-zone data is never catalogued.');
 
 const volumeSource = z

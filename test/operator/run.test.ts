@@ -59,3 +59,38 @@ describe('`sde-operator run` against an API server older than the minimum', () =
     }
   });
 });
+
+// Hostile: raw data is never mounted, so a site configuration that offers it is refused whole.
+describe('`sde-operator run` with a site catalogue offering raw-zone data', () => {
+  it('exits 1 naming the catalogue entry\'s field, before it sends a request', async () => {
+    const requests: string[] = [];
+    const server = createServer((request, response) => {
+      requests.push(`${request.method} ${request.url}`);
+      response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const dir = mkdtempSync(join(tmpdir(), 'sde-run-site-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, JSON.stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'site',
+      clusters: [{ name: 'site', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'u', user: { token: 't' } }],
+      contexts: [{ name: 'site', context: { cluster: 'site', user: 'u' } }],
+    }));
+    try {
+      const run = await new Promise<{ code: number | null; output: string }>((resolve) => {
+        const child = spawn(process.execPath, ['operator/cli.ts', 'run', '--site', 'uclh', '--site-config', 'examples/invalid/site-raw-zone.yaml', '--kubeconfig', kubeconfig, '--port', '0'], { cwd: root });
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.on('exit', (code) => resolve({ code, output }));
+      });
+      expect(run.code).toBe(1);
+      expect(run.output).toContain('examples/invalid/site-raw-zone.yaml: document 1 (SiteConfig): datasets[0].zone: raw-zone data is never mounted in an enclave');
+      expect(requests).toEqual([]);
+    } finally {
+      server.close();
+    }
+  });
+});
