@@ -7,6 +7,24 @@ import type { Finding } from '../policy/index.ts';
 import { ApplyError, findCondition, OwnerConflictError, setConditions, shareObject, statusCodeOf } from './runtime/index.ts';
 import type { ApplyResult, Condition, ConditionUpdate, ReconcileContext } from './runtime/index.ts';
 
+/**
+ * The Applied condition after an apply that went through: every desired object applied, or (still
+ * True, reason FixedAtCreation) all but the fields Kubernetes fixed when an object was created,
+ * named with `consequence` (what stays as it was, and what to do about it).
+ */
+export function appliedCondition(result: ApplyResult, consequence: string): ConditionUpdate {
+  if (result.fixed.length === 0) return { type: 'Applied', status: 'True', reason: 'Applied', message: 'every desired object is applied' };
+  const fixed = result.fixed.map((f) => `${f.object.kind} ${f.object.metadata?.name ?? ""}: ${f.fields.join(', ')}`).join('; ');
+  return { type: 'Applied', status: 'True', reason: 'FixedAtCreation', message: `every desired object is applied but what Kubernetes fixes when an object is created (${fixed}): ${consequence}` };
+}
+
+/** A Warning Event the first time the Applied condition says something was fixed at creation. */
+export async function recordFixedAtCreation(ctx: ReconcileContext, previous: readonly Condition[] | undefined, applied: ConditionUpdate): Promise<void> {
+  if (applied.reason === 'FixedAtCreation' && findCondition(previous, 'Applied')?.reason !== 'FixedAtCreation') {
+    await ctx.recordEvent({ type: 'Warning', reason: 'FixedAtCreation', message: applied.message ?? '' });
+  }
+}
+
 /** Why a spec cannot be acted on: a CamelCase reason and a message naming the fields. */
 export interface Refusal {
   reason: string;

@@ -15,7 +15,7 @@ import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, formatConditionTime, setConditions, summarizeReady } from '../runtime/index.ts';
 import type { Condition, ConditionUpdate, ControllerOptions, ReconcileContext, ReconcileResult } from '../runtime/index.ts';
 import { RenderMemo, renderInputs } from '../render-memo.ts';
-import { applyOrReport, checkSpec, refusalFromFindings, refuse } from '../spec.ts';
+import { appliedCondition, applyOrReport, checkSpec, recordFixedAtCreation, refusalFromFindings, refuse } from '../spec.ts';
 import { accessState, durationMs, liveAccessState, wakeAtNextChange } from './access.ts';
 import { enclaveNameOf } from './lookup.ts';
 import type { AccessState } from './access.ts';
@@ -110,13 +110,13 @@ async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControlle
 
   const rendered = renders.render(ctx.key, [renderInputs(enclave), access.active], () => renderEnclave(enclave, site, { accessActive: access.active }));
   const desired = withoutShadowedWorkspaces(ctx, rendered);
-  await applyOrReport(ctx, desired, now);
+  const applied = appliedCondition(await applyOrReport(ctx, desired, now), 'a dataset claim keeps the size and source it was created with');
   // Member bindings are the enclave's alone: when none is kept (every member removed), one request
   // deletes them all. At expiry `revokeMembers` above has already done so.
   await ctx.prune({ selector: enclaveChildrenSelector(enclave.metadata.name), keep: [...desired, ...workloadChildren(ctx, namespace)], types: PRUNED, namespace, collections: [Owned.RoleBinding] });
 
   const previous = live.status?.conditions;
-  const conditions = enclaveConditions(previous, access, now, generation);
+  const conditions = enclaveConditions(previous, access, now, generation, applied);
   const workspaces = ctx.cache(SdeKinds.Workspace).list({ namespace }).length;
   const phase = access.reason === 'Expired' ? 'Expired' : access.reason === 'NotYetValid' ? 'Pending' : 'Ready';
   await ctx.patchStatus({
@@ -129,6 +129,7 @@ async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControlle
     conditions,
   });
   await recordTransitions(ctx, live, previous, conditions, access);
+  await recordFixedAtCreation(ctx, previous, applied);
   return wake;
 }
 
@@ -138,10 +139,10 @@ async function revokeMembers(ctx: ReconcileContext, name: string, namespace: str
   return revoked.deleted.length > 0;
 }
 
-function enclaveConditions(previous: readonly Condition[] | undefined, access: AccessState, now: Date, generation: number | undefined): Condition[] {
+function enclaveConditions(previous: readonly Condition[] | undefined, access: AccessState, now: Date, generation: number | undefined, applied: ConditionUpdate): Condition[] {
   const updates: ConditionUpdate[] = [
     { type: 'SpecValid', status: 'True', reason: 'Valid', message: 'the spec passed the schema and the site rules' },
-    { type: 'Applied', status: 'True', reason: 'Applied', message: 'every desired object is applied' },
+    applied,
     { type: 'NetworkIsolated', status: 'True', reason: 'DefaultDeny', message: 'default-deny ingress and egress, with only the named destinations allowed' },
     accessCondition(access),
     access.expiringSoon

@@ -10,10 +10,10 @@ import { checkFederatedJob } from '../../policy/index.ts';
 import { wakeAtNextChange } from '../enclave/access.ts';
 import { enclaveChangeMattersToWorkloads, keyFromLabel, keysInEnclave } from '../enclave/lookup.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
-import { findCondition, fixedFieldsDiffer, formatConditionTime, setConditions } from '../runtime/index.ts';
+import { findCondition, formatConditionTime, setConditions } from '../runtime/index.ts';
 import type { Condition, ControllerOptions, ObjectCache, ReconcileContext, ReconcileResult, WatchedType } from '../runtime/index.ts';
 import { admitWorkload } from '../admission.ts';
-import { applyOrReport } from '../spec.ts';
+import { appliedCondition, applyOrReport, recordFixedAtCreation } from '../spec.ts';
 
 /** What the FederatedJob controller needs besides the runtime: the site it runs for. */
 export interface FederatedJobControllerOptions {
@@ -66,22 +66,17 @@ async function reconcileFederatedJob(ctx: ReconcileContext, options: FederatedJo
 
   const wake = wakeAtNextChange(ctx, access, now);
   const desired = renderFederatedJob(job, enclave, site, { accessActive: access.active, thisSite: site.site });
-  await applyOrReport(ctx, desired, now);
+  const applied = appliedCondition(await applyOrReport(ctx, desired, now), 'the participant runs as first submitted; delete the FederatedJob and create it again to run the new spec');
   await ctx.prune({ selector: federatedJobChildrenSelector(enclave.metadata.name, job.metadata.name), keep: desired, types: [Owned.Job, Owned.NetworkPolicy, Owned.Deployment, Owned.Service], namespace });
 
   const batch = ctx.cache(Owned.Job).get(federatedJobNames(job.metadata.name).participant, namespace) as BatchJobView | undefined;
-  // A Job's pod template is fixed when it is created: a later edit of the participant cannot reach it.
-  const participant = desired.find((o) => o.kind === 'Job');
-  const fixed = participant === undefined ? [] : fixedFieldsDiffer(participant, batch as Readonly<KubernetesObject> | undefined);
   const siteStatus = participantStatus(batch, access.active);
   const previous = live.status?.conditions;
   const opts = { now, ...(generation !== undefined ? { observedGeneration: generation } : {}) };
   const failed = siteStatus.phase === 'Failed';
   const conditions = setConditions(previous, [
     { type: 'SpecValid', status: 'True', reason: 'Valid', message: 'the spec passed the schema and the site rules' },
-    fixed.length === 0
-      ? { type: 'Applied', status: 'True', reason: 'Applied', message: 'every desired object is applied' }
-      : { type: 'Applied', status: 'True', reason: 'FixedAtCreation', message: `every desired object is applied except the participant Job's ${fixed.join(', ')}, which Kubernetes fixes when a Job is created: the participant runs as first submitted; delete the FederatedJob and create it again to run the new spec` },
+    applied,
     { type: 'Admitted', status: 'True', reason: 'WithinQuota', message: `${job.spec.participant.resources.gpus} GPU(s) within the enclave's quota` },
     siteStatus.phase === 'Suspended'
       ? { type: 'Ready', status: 'False', reason: 'AccessInactive', message: 'the enclave\'s access is not active: the participant is suspended' }
@@ -90,9 +85,7 @@ async function reconcileFederatedJob(ctx: ReconcileContext, options: FederatedJo
         : { type: 'Ready', status: 'True', reason: siteStatus.phase, message: `participant at ${site.site} is ${siteStatus.phase.toLowerCase()}` },
   ], opts);
   await ctx.patchStatus({ phase: siteStatus.phase, observedGeneration: generation, sites: [{ site: site.site, ...siteStatus }], conditions });
-  if (fixed.length > 0 && findCondition(previous, 'Applied')?.reason !== 'FixedAtCreation') {
-    await ctx.recordEvent({ type: 'Warning', reason: 'FixedAtCreation', message: findCondition(conditions, 'Applied')?.message ?? '' });
-  }
+  await recordFixedAtCreation(ctx, previous, applied);
   const before = live.status?.phase;
   if (before !== siteStatus.phase && (siteStatus.phase === 'Suspended' || siteStatus.phase === 'Failed' || siteStatus.phase === 'Succeeded')) {
     await ctx.recordEvent({ type: siteStatus.phase === 'Succeeded' ? 'Normal' : 'Warning', reason: siteStatus.phase, message: findCondition(conditions, 'Ready')?.message ?? siteStatus.phase });

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeClient } from './kube.ts';
-import { leaveHandedOverFields } from './handover.ts';
+import { fixedFieldsDiffer, leaveHandedOverFields } from './handover.ts';
 import { APPLIED_HASH_ANNOTATION, FIELD_MANAGER } from './labels.ts';
 import { identityOf } from './resources.ts';
 
@@ -86,10 +86,15 @@ export interface ApplyOptions {
   order?(object: KubernetesObject): number;
 }
 
-/** What an apply did: objects written (with the resourceVersion the server returned) and those left alone. */
+/**
+ * What an apply did: objects written (with the resourceVersion the server returned), those left
+ * alone, and those whose rendering differs on fields Kubernetes fixed when they were created
+ * (sent as stored, so the difference stays: for the reconciler to report).
+ */
 export interface ApplyResult {
   written: Array<{ identity: string; object: KubernetesObject; resourceVersion: string }>;
   unchanged: string[];
+  fixed: Array<{ identity: string; object: KubernetesObject; fields: string[] }>;
 }
 
 const ARRAY_INDEX = /^(0|[1-9][0-9]*)$/;
@@ -200,7 +205,7 @@ export async function applyAll(client: KubeClient, desired: readonly KubernetesO
     const rank = order(object);
     ranks.set(rank, [...(ranks.get(rank) ?? []), object]);
   }
-  const result: ApplyResult = { written: [], unchanged: [] };
+  const result: ApplyResult = { written: [], unchanged: [], fixed: [] };
   for (const rank of [...ranks.keys()].sort((a, b) => a - b)) {
     // A replica that stopped leading gets that reason, not an ApplyError wrapping it per object.
     client.assertMayWrite();
@@ -215,6 +220,8 @@ export async function applyAll(client: KubeClient, desired: readonly KubernetesO
           failures.push({ identity, error: conflict });
           return;
         }
+        const fixed = fixedFieldsDiffer(object, live);
+        if (fixed.length > 0) result.fixed.push({ identity, object, fields: fixed });
         if (isUpToDate(live, object, hash)) {
           result.unchanged.push(identity);
           return;

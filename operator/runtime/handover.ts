@@ -24,22 +24,23 @@ function valueAt(object: unknown, path: readonly string[]): unknown {
 }
 
 /**
- * Fields the API server refuses to change once an object exists (422, field is immutable),
- * checked on kube-apiserver 1.23: a Job's pod template; a PersistentVolume's source and volume
- * mode; a claim's access modes, class, volume mode and volume. Re-applying a new rendering of them
- * would fail every reconcile, so they are sent as the live object holds them (the rendering's
- * keys, the live values): what was fixed at creation stays, and the reconciler reports a
- * difference it cannot apply (see {@link fixedFieldsDiffer}).
+ * Fields the API server refuses to change once an object exists (422 field is immutable, or 403
+ * for a claim's size), as recorded on kube-apiserver 1.23 (test/devcluster/fidelity/updates):
+ * a Job's pod template, selector and completions; a StatefulSet's spec but its replicas, template
+ * and update strategy; a Deployment's selector; a PersistentVolume's source, volume mode and node
+ * affinity; a claim's spec (its size may only grow, and only where its storage class expands
+ * volumes, which a static dataset claim's never does: the operator keeps it); a binding's role.
+ * Re-applying a new rendering of them would fail every reconcile, so they are sent as the live
+ * object holds them (the rendering's keys, the live values): what was fixed at creation stays, and
+ * the reconciler reports a difference it cannot apply (see {@link fixedFieldsDiffer}).
  */
 const FIXED_AT_CREATION: readonly HandedOverField[] = [
-  { kind: 'Job', path: ['spec', 'template'] },
-  { kind: 'PersistentVolume', path: ['spec', 'nfs'] },
-  { kind: 'PersistentVolume', path: ['spec', 'csi'] },
-  { kind: 'PersistentVolume', path: ['spec', 'volumeMode'] },
-  { kind: 'PersistentVolumeClaim', path: ['spec', 'accessModes'] },
-  { kind: 'PersistentVolumeClaim', path: ['spec', 'storageClassName'] },
-  { kind: 'PersistentVolumeClaim', path: ['spec', 'volumeMode'] },
-  { kind: 'PersistentVolumeClaim', path: ['spec', 'volumeName'] },
+  ...['template', 'selector', 'completions', 'completionMode'].map((field) => ({ kind: 'Job', path: ['spec', field] })),
+  ...['selector', 'serviceName', 'podManagementPolicy', 'volumeClaimTemplates', 'revisionHistoryLimit'].map((field) => ({ kind: 'StatefulSet', path: ['spec', field] })),
+  { kind: 'Deployment', path: ['spec', 'selector'] },
+  ...['nfs', 'csi', 'hostPath', 'volumeMode', 'nodeAffinity'].map((field) => ({ kind: 'PersistentVolume', path: ['spec', field] })),
+  { kind: 'PersistentVolumeClaim', path: ['spec'] },
+  { kind: 'RoleBinding', path: ['roleRef'] },
 ];
 
 /**

@@ -13,8 +13,8 @@ import type { AdmissionRequest, Decision, UserInfo } from './review.ts';
 
 /**
  * Who acts for anyone: cluster administrators (`system:masters`), Kubernetes' own controllers
- * (`system:serviceaccounts:kube-system`: the garbage collector and namespace controller delete
- * what an enclave held), the operator itself (auto-provisioned workspaces), and the groups a site
+ * (`system:serviceaccounts:kube-system` or `system:kube-controller-manager`: the garbage collector
+ * and namespace controller delete what an enclave held), the operator itself (auto-provisioned workspaces), and the groups a site
  * names for its platform engineers.
  */
 export interface Trusted {
@@ -23,9 +23,11 @@ export interface Trusted {
 }
 
 const ALWAYS_TRUSTED_GROUPS = ['system:masters', 'system:serviceaccounts:kube-system'];
+// The controller manager's own user, when it runs without --use-service-account-credentials.
+const ALWAYS_TRUSTED_USERS = ['system:kube-controller-manager'];
 
 function isTrusted(user: UserInfo, trusted: Trusted): boolean {
-  if (user.username === trusted.operatorUser) return true;
+  if (user.username === trusted.operatorUser || ALWAYS_TRUSTED_USERS.includes(user.username ?? '')) return true;
   return (user.groups ?? []).some((group) => ALWAYS_TRUSTED_GROUPS.includes(group) || trusted.groups.includes(group));
 }
 

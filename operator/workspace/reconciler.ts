@@ -16,7 +16,7 @@ import { findCondition, setConditions, summarizeReady } from '../runtime/index.t
 import type { Condition, ConditionUpdate, ControllerOptions, ObjectCache, ReconcileContext, ReconcileResult, WatchedType } from '../runtime/index.ts';
 import { admitWorkload } from '../admission.ts';
 import { RenderMemo, renderInputs } from '../render-memo.ts';
-import { applyOrReport } from '../spec.ts';
+import { appliedCondition, applyOrReport, recordFixedAtCreation } from '../spec.ts';
 
 /** What the Workspace controller needs besides the runtime. */
 export interface WorkspaceControllerOptions {
@@ -90,7 +90,8 @@ async function reconcileWorkspace(ctx: ReconcileContext, options: WorkspaceContr
 
   const pod = ctx.cache(Owned.Pod).get(`${ws.metadata.name}-0`, ws.metadata.namespace) as PodView | undefined;
   const previous = live.status?.conditions;
-  const { phase, conditions } = workspaceState(previous, ws, access.active, access.reason, pod, now, generation);
+  const appliedNow = appliedCondition(applied, 'the home volume keeps the size it was created with (a claim can only grow, and only where its storage class expands volumes: ask the platform team)');
+  const { phase, conditions } = workspaceState(previous, ws, access.active, access.reason, pod, now, generation, appliedNow);
   const running = phase === 'Running';
   await ctx.patchStatus({
     phase,
@@ -101,6 +102,7 @@ async function reconcileWorkspace(ctx: ReconcileContext, options: WorkspaceContr
     conditions,
   });
   await recordTransitions(ctx, previous, conditions);
+  await recordFixedAtCreation(ctx, previous, appliedNow);
   return wake;
 }
 
@@ -116,12 +118,12 @@ function retainedHomeVolume(ctx: ReconcileContext, ws: Workspace, retention: 'Re
   return [{ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: volume }, spec: { persistentVolumeReclaimPolicy: 'Retain' } } as KubernetesObject];
 }
 
-function workspaceState(previous: readonly Condition[] | undefined, ws: Workspace, active: boolean, accessReason: string, pod: PodView | undefined, now: Date, generation: number | undefined): { phase: string; conditions: Condition[] } {
+function workspaceState(previous: readonly Condition[] | undefined, ws: Workspace, active: boolean, accessReason: string, pod: PodView | undefined, now: Date, generation: number | undefined, applied: ConditionUpdate): { phase: string; conditions: Condition[] } {
   const opts = { now, ...(generation !== undefined ? { observedGeneration: generation } : {}) };
   const updates: ConditionUpdate[] = [
     { type: 'SpecValid', status: 'True', reason: 'Valid', message: 'the spec passed the schema and the enclave\'s rules' },
     { type: 'Admitted', status: 'True', reason: 'WithinQuota', message: `${ws.spec.resources.gpus} GPU(s) within the enclave's quota` },
-    { type: 'Applied', status: 'True', reason: 'Applied', message: 'every desired object is applied' },
+    applied,
   ];
   let phase: string;
   if (!active) {

@@ -34,7 +34,28 @@ describe('fields fixed at creation', () => {
       const applied = conditionOf(await site!.get(SDE, 'FederatedJob', 'cardiac-segmentation-fl', NS), 'Applied');
       return applied?.reason === 'FixedAtCreation' && applied;
     });
-    expect(reported.message).toContain('spec.template, which Kubernetes fixes when a Job is created');
+    expect(reported.message).toContain('(Job cardiac-segmentation-fl-participant: spec.template): the participant runs as first submitted');
     expect((await participant())?.spec.template.spec.containers[0]?.image).toBe(image);
+  });
+
+  it('keeps a workspace\'s home claim as created when its size is cut (a claim cannot shrink), and reports it on the Workspace', async () => {
+    site = await startTestSite();
+    await site.startOperator();
+    await site.apply(example('enclave-cardiac-mri.yaml'));
+    await site.waitFor('enclave Ready', async () => conditionOf(await site!.get(SDE, 'Enclave', 'cardiac-mri'), 'Ready')?.status === 'True');
+    const rstudio = example('workspace-rstudio.yaml')[0] as KubernetesObject & { spec: { storage: { home: string } } };
+    await site.apply([rstudio]);
+    const claim = () => site!.get<KubernetesObject & { spec: { resources: { requests: { storage: string } } } }>('v1', 'PersistentVolumeClaim', 'patel-rstudio-home', NS);
+    await site.waitFor('the workspace Ready', async () => conditionOf(await site!.get(SDE, 'Workspace', 'patel-rstudio', NS), 'Ready')?.status === 'True');
+    expect((await claim())?.spec.resources.requests.storage).toBe('20Gi');
+    const shrunk = { ...rstudio, spec: { ...rstudio.spec, storage: { home: '10Gi' } } };
+    await site.apply([shrunk]);
+    const reported = await site.waitFor('the Workspace reporting it', async () => {
+      const applied = conditionOf(await site!.get(SDE, 'Workspace', 'patel-rstudio', NS), 'Applied');
+      return applied?.reason === 'FixedAtCreation' && applied;
+    });
+    expect(reported.message).toContain('PersistentVolumeClaim patel-rstudio-home: spec');
+    expect(conditionOf(await site.get(SDE, 'Workspace', 'patel-rstudio', NS), 'Ready')?.status).toBe('True');
+    expect((await claim())?.spec.resources.requests.storage).toBe('20Gi');
   });
 });

@@ -47,6 +47,7 @@ describe('workspaceAuthorship', () => {
     ['the operator provisions one for a member', review('CREATE', TRUSTED.operatorUser, workspace(RESEARCHER, 'auto-m-okafor-x')), 'allowed'],
     ['a cluster administrator', review('DELETE', 'admin', undefined, workspace(RESEARCHER), ['system:masters']), 'allowed'],
     ['the namespace controller emptying a deleted enclave', review('DELETE', 'system:serviceaccount:kube-system:namespace-controller', undefined, workspace(RESEARCHER), ['system:serviceaccounts', 'system:serviceaccounts:kube-system']), 'allowed'],
+    ['the controller manager under its own user', review('DELETE', 'system:kube-controller-manager', undefined, workspace(RESEARCHER), ['system:authenticated']), 'allowed'],
     ['a platform engineer of the site', review('CREATE', 'p.eng@uclh.nhs.uk', workspace(RESEARCHER), undefined, ['uclh-platform']), 'allowed'],
   ])('%s: %s', (_name, request, expected) => {
     expect(outcome(workspaceAuthorship(request, enclave, site, TRUSTED))).toBe(expected);

@@ -91,7 +91,7 @@ describe('apply: is the live object already as desired?', () => {
     const sent: KubernetesObject[] = [];
     const server = { assertMayWrite: () => undefined, apply: async (object: KubernetesObject) => (sent.push(object), live) } as unknown as KubeClient;
     const first = await applyAll(server, [desired], { live: () => live });
-    expect(first).toEqual({ written: [], unchanged: ['networking.k8s.io/NetworkPolicy/sandpit-a/default-deny'] });
+    expect(first).toEqual({ written: [], unchanged: ['networking.k8s.io/NetworkPolicy/sandpit-a/default-deny'], fixed: [] });
     const second = await applyAll(server, [desired], { live: () => live });
     expect(second.unchanged).toHaveLength(1);
     expect(sent).toHaveLength(1);
