@@ -2,7 +2,7 @@
 # The SDE Enclave Operator image: the Node 24 base image plus one JavaScript file,
 # dist/sde-operator.mjs, the `sde-operator` command with every package it imports, bundled by
 # `npm run build` (scripts/build.ts, esbuild), with its source map and licence notices. No
-# node_modules and no TypeScript sources: the bundle needs less memory than operator/cli.ts under
+# node_modules and no TypeScript sources: the bundle needs less memory than cli/main.ts under
 # Node's type stripping (measured on `sde-operator crds`: 125 MB resident instead of 175 MB). The
 # build stage is thrown away. Nothing is written at run time (the Deployment mounts the root
 # read-only).
@@ -19,14 +19,14 @@ COPY package.json package-lock.json ./
 # scripts: esbuild finds its binary in its platform package (@esbuild/linux-x64 or -arm64), and the
 # `node` dev dependency installs no second Node, so `npm run build` runs on this image's Node.
 RUN npm ci --no-audit --no-fund --ignore-scripts
-# What operator/cli.ts imports, and the build script.
+# What cli/main.ts imports, and the build script. The development tools it loads only when asked
+# for (the local Kubernetes, the demo) are left out of the bundle, so devcluster/ is not copied.
 COPY api/ ./api/
+COPY cli/ ./cli/
 COPY constructs/ ./constructs/
 COPY operator/ ./operator/
 COPY policy/ ./policy/
 COPY isolation/ ./isolation/
-# operator/cli.ts registers the `devcluster` subcommand with a static import, so its code is bundled too.
-COPY devcluster/ ./devcluster/
 COPY scripts/ ./scripts/
 RUN npm run build
 

@@ -1,5 +1,6 @@
 // Enclave: one approved project's sandpit at one site (cluster-scoped; becomes one namespace).
 import { z } from 'zod';
+import { cidr } from './cidr.ts';
 import {
   API_VERSION, conditions, dnsLabel, duration, gpuProduct, labelValue, objectMeta, podGpus, quantity, timestamp,
   unique, withRules,
@@ -101,10 +102,7 @@ const resources = z
   .describe('What the enclave may consume.');
 
 const egressRule = z.object({
-  cidr: z
-    .string()
-    .regex(/^([0-9]{1,3}\.){3}[0-9]{1,3}\/([0-9]|[12][0-9]|3[0-2])$/, { message: 'must be an IPv4 CIDR such as "10.20.0.0/24"' })
-    .describe('Destination network; must lie inside a destination the site configuration allows.'),
+  cidr: cidr.describe('Destination network; must lie inside a destination the site configuration allows.'),
   ports: z
     .array(
       z.object({

@@ -2,13 +2,10 @@
 // A configuration file kind (like KubeletConfiguration), not a CRD: the stack writes it into a
 // ConfigMap and the operator reads it with --site-config.
 import { z } from 'zod';
+import { cidr } from './cidr.ts';
 import { checkCatalogueServices, datasetCatalogue, SERVICE_KINDS } from './dataset-catalogue.ts';
 import { API_VERSION, dnsLabel, duration, gpuProduct } from './meta.ts';
 import { checkMirrorIndexes, mirrorIndexes, oneMirrorPerEcosystem } from './package-mirror.ts';
-
-const cidr = z
-  .string()
-  .regex(/^([0-9]{1,3}\.){3}[0-9]{1,3}\/([0-9]|[12][0-9]|3[0-2])$/, { message: 'must be an IPv4 CIDR such as "10.20.0.0/24"' });
 
 const port = z.object({
   port: z.int().min(1).max(65535).describe('Port number.'),

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { TOOLS } from './enclave.ts';
 import { API_VERSION, conditions, dnsLabel, duration, gpuProduct, objectMeta, podGpus, quantity, unique } from './meta.ts';
+import type { SiteConfig } from './siteconfig.ts';
 
 /** Workspace.spec: what the researcher asked for; the operator checks it against the enclave. */
 export const workspaceSpec = z.object({
@@ -53,3 +54,14 @@ export const workspace = z.object({
 export type WorkspaceSpec = z.output<typeof workspaceSpec>;
 export type WorkspaceStatus = z.output<typeof workspaceStatus>;
 export type Workspace = z.output<typeof workspace>;
+
+/**
+ * The longest workspace name: its StatefulSet's pods are `<name>-0` and the StatefulSet labels
+ * revisions `<name>-<10-character hash>`, and both must stay within 63 characters.
+ */
+export const WORKSPACE_NAME_MAX = 52;
+
+/** The image a workspace runs: its own, else the site's default for its tool. */
+export function workspaceImage(ws: Workspace, site: SiteConfig): string {
+  return ws.spec.image ?? site.images[ws.spec.tool];
+}

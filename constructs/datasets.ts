@@ -9,7 +9,7 @@ import { enclaveNamespace } from '../api/enclave.ts';
 import type { Enclave } from '../api/enclave.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import { DATA, enclaveChildLabels } from './labels.ts';
-import { prefixedName } from './names.ts';
+import { prefixedName } from '../api/names.ts';
 import { PlainApiObject } from './objects.ts';
 
 /** Where dataset `name` appears in a pod. */

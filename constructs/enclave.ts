@@ -9,14 +9,9 @@ import { enclaveChildLabels, POD_SECURITY_RESTRICTED } from './labels.ts';
 import { addPackageMirrorConfig } from './mirror.ts';
 import { addEnclaveNetwork } from './network.ts';
 import { ownerReferences, synthesize } from './objects.ts';
-import type { KubeObject } from './objects.ts';
+import type { KubeObject, RenderOptions } from './objects.ts';
 import { addEnclaveQuota } from './quota.ts';
 import { addEnclaveAccess } from './rbac.ts';
-
-/** Options every render takes: whether members have access now (the caller reads the clock, not the renderer). */
-export interface RenderOptions {
-  accessActive: boolean;
-}
 
 /**
  * The desired state of an enclave, in apply order: its Namespace (PSA restricted), its

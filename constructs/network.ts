@@ -7,7 +7,7 @@ import { enclaveDatasets } from '../api/dataset-catalogue.ts';
 import { enclaveNamespace } from '../api/enclave.ts';
 import type { Enclave } from '../api/enclave.ts';
 import type { Destination, SiteConfig } from '../api/siteconfig.ts';
-import { cidrContains } from '../isolation/cidr.ts';
+import { cidrContains } from '../api/cidr.ts';
 import type { OwnerReference } from './objects.ts';
 import { COMPONENT, COMPONENTS, FEDERATED_JOB, enclaveChildLabels } from './labels.ts';
 import { TOOL_PORTS } from './tools.ts';

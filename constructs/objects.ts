@@ -31,6 +31,11 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
+/** Options every render takes: whether members have access now (the caller reads the clock, not the renderer). */
+export interface RenderOptions {
+  accessActive: boolean;
+}
+
 /** A custom resource that can own children: its kind, name and (once stored) uid. */
 export interface Owner {
   kind: string;

@@ -8,7 +8,7 @@ import { enclaveNamespace, MEMBER_ROLES } from '../api/enclave.ts';
 import type { Enclave, Member, MemberRole } from '../api/enclave.ts';
 import { GROUP } from '../api/meta.ts';
 import { enclaveChildLabels } from './labels.ts';
-import { memberName } from './names.ts';
+import { memberName } from '../api/names.ts';
 import type { OwnerReference } from './objects.ts';
 import { PlainApiObject } from './objects.ts';
 

@@ -4,32 +4,22 @@ import type { V1PersistentVolumeClaimSpec, V1StatefulSetSpec } from '@kubernetes
 import { enclaveNamespace } from '../api/enclave.ts';
 import type { Enclave } from '../api/enclave.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
+import { workspaceImage } from '../api/workspace.ts';
 import type { Workspace } from '../api/workspace.ts';
 import { podDatasets } from './datasets.ts';
-import type { RenderOptions } from './enclave.ts';
+import type { RenderOptions } from './objects.ts';
 import { placement } from './gpu.ts';
 import { APP_NAME, COMPONENT, COMPONENTS, DATA, WORKSPACE, enclaveLabels } from './labels.ts';
 import { mirrorPodParts } from './mirror.ts';
-import { childName } from './names.ts';
+import { childName } from '../api/names.ts';
 import { PlainApiObject, ownerReferences, synthesize } from './objects.ts';
 import type { KubeObject } from './objects.ts';
 import { enclavePodSpec } from './pod.ts';
 import { TOOL_HOMES, TOOL_PORTS } from './tools.ts';
 
-/**
- * The longest workspace name: its StatefulSet's pods are `<name>-0` and the StatefulSet labels
- * revisions `<name>-<10-character hash>`, and both must stay within 63 characters.
- */
-export const WORKSPACE_NAME_MAX = 52;
-
 /** The home volume claim of workspace `name`: a claim of its own, not a volumeClaimTemplate, so its retention is ours to decide. */
 export function homeClaimName(name: string): string {
   return childName(name, 'home');
-}
-
-/** The image a workspace runs: its own, else the site's default for its tool. */
-export function workspaceImage(ws: Workspace, site: SiteConfig): string {
-  return ws.spec.image ?? site.images[ws.spec.tool];
 }
 
 /** The labels that select a workspace's pods; fixed for its lifetime because a StatefulSet's selector is immutable. */

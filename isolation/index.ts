@@ -4,7 +4,7 @@ export { canConnect, egressAllowed, ingressAllowed, reachability } from './reach
 export type { ClusterModel, Endpoint, Flow, NamespaceModel, PodModel, Probe } from './reachability.ts';
 export { namespacesOf, podAddresses, podsOf, policiesOf } from './model.ts';
 export type { NetworkPolicyObject } from './policy-types.ts';
-export { cidrContains, cidrOverlaps, firstAddress, parseCidr } from './cidr.ts';
+export { cidrContains, cidrOverlaps, firstAddress, parseCidr } from '../api/cidr.ts';
 export { ACCESS_PROBES, ACCESS_ROWS, expectedAccess, NON_MEMBER, reviewAccess, subjectsOf, summariseAccess } from './access.ts';
 export type { AccessAsker, AccessAttributes, AccessProbe, AccessReview, AccessRow, AccessSubject, AccessSummary, EnclaveAccess, ReviewOptions } from './access.ts';
 export { subjectAccessReviewer } from './authorizer.ts';

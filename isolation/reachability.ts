@@ -2,7 +2,7 @@
 // semantics: a pod is isolated in a direction iff some policy with that policy type selects it;
 // then only the union of the selecting policies' rules is allowed. A connection between two pods
 // needs both the source's egress and the destination's ingress to allow it.
-import { cidrContains } from './cidr.ts';
+import { cidrContains } from '../api/cidr.ts';
 import type { NetworkPolicyObject, PolicyPeer, PolicyPort } from './policy-types.ts';
 import { selectorMatches } from './selector.ts';
 

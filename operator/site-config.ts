@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { siteConfig } from '../api/siteconfig.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
-import { formatProblem, parseDocuments, problemsFromIssues } from '../api/manifests.ts';
+import { formatProblem, parseDocuments, problemsFromIssues } from '../api/problems.ts';
 
 /** The site configuration file is missing, unreadable or invalid; the message names each field. */
 export class SiteConfigError extends Error {

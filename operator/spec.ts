@@ -2,7 +2,7 @@
 // names the field, never a crash loop.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { z } from 'zod';
-import { problemsFromIssues } from '../api/manifests.ts';
+import { problemsFromIssues } from '../api/problems.ts';
 import type { Finding } from '../policy/index.ts';
 import { ApplyError, findCondition, OwnerConflictError, setConditions, shareObject, statusCodeOf } from './runtime/index.ts';
 import type { ApplyResult, Condition, ConditionUpdate, ReconcileContext } from './runtime/index.ts';

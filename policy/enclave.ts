@@ -3,7 +3,7 @@ import { enclaveDatasets } from '../api/dataset-catalogue.ts';
 import type { Enclave } from '../api/enclave.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import { parseQuantity } from '../api/quantity.ts';
-import { cidrContains, isCidr } from '../isolation/cidr.ts';
+import { cidrContains, isCidr } from '../api/cidr.ts';
 import { checkGpus, checkImage } from './common.ts';
 import type { Finding } from './findings.ts';
 import { enclaveImageRule, narrowsSite } from './images.ts';

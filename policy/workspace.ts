@@ -2,9 +2,9 @@
 import type { Enclave } from '../api/enclave.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import type { Workspace } from '../api/workspace.ts';
-import { workspaceUsers } from '../constructs/autoprovision.ts';
-import { CHILD_SUFFIXES } from '../constructs/names.ts';
-import { WORKSPACE_NAME_MAX, workspaceImage } from '../constructs/workspace.ts';
+import { workspaceUsers } from '../api/membership.ts';
+import { CHILD_SUFFIXES } from '../api/names.ts';
+import { WORKSPACE_NAME_MAX, workspaceImage } from '../api/workspace.ts';
 import { checkDatasets, checkGpus, checkImage, checkNamespace } from './common.ts';
 import type { Finding } from './findings.ts';
 import { enclaveImageRule } from './images.ts';

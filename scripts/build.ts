@@ -12,10 +12,18 @@ import { fileURLToPath } from 'node:url';
 /** Where `npm run build` writes the bundle (the image copies it from there). */
 export const BUNDLE = fileURLToPath(new URL('../dist/sde-operator.mjs', import.meta.url));
 
-/** Bundles operator/cli.ts into `outfile` (default {@link BUNDLE}); resolves with the file's path. */
+/**
+ * The development tools cli/main.ts loads only when asked for (their import specifiers): left out
+ * of the bundle, so the image carries neither the local Kubernetes nor the demo (their import
+ * fails there, and says so).
+ */
+export const DEVELOPMENT_TOOLS = /^(\.\.\/devcluster\/cli|\.\/demo)\.ts$/;
+
+/** Bundles cli/main.ts without the development tools into `outfile` (default {@link BUNDLE}); resolves with the file's path. */
 export async function buildBundle(outfile: string = BUNDLE): Promise<string> {
   await build({
-    entryPoints: [fileURLToPath(new URL('../operator/cli.ts', import.meta.url))],
+    entryPoints: [fileURLToPath(new URL('../cli/main.ts', import.meta.url))],
+    plugins: [{ name: 'leave-out-development-tools', setup: (b) => b.onResolve({ filter: DEVELOPMENT_TOOLS }, (args) => ({ path: args.path, external: true })) }],
     outfile,
     bundle: true,
     platform: 'node',

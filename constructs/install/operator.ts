@@ -4,7 +4,7 @@
 // (optionally) a ServiceMonitor.
 // The Helm chart's templates produce these same objects; test/chart keeps the two in step.
 import { ApiObject, App, Chart } from 'cdk8s';
-import { toYaml } from '../../api/cli.ts';
+import { toYaml } from '../../api/yaml.ts';
 import type { SiteConfig } from '../../api/siteconfig.ts';
 import type { KubeObject } from '../objects.ts';
 import { renderInstallWebhooks, renderWebhookService, webhookContainer, webhookIngressRule } from './admission.ts';

@@ -6,7 +6,7 @@ import { enclaveSpec } from '../../api/enclave.ts';
 import type { Enclave } from '../../api/enclave.ts';
 import { ACCESS_CHANGED_BY, SUBMITTED_BY } from '../../api/labels.ts';
 import type { SiteConfig } from '../../api/siteconfig.ts';
-import { AUTO_WORKSPACE_PREFIX } from '../../constructs/autoprovision.ts';
+import { AUTO_WORKSPACE_PREFIX } from '../../api/membership.ts';
 import { jsonEqual } from '../runtime/index.ts';
 import { ALLOW, deny, setAnnotation } from './review.ts';
 import type { AdmissionRequest, Decision, UserInfo } from './review.ts';

@@ -8,7 +8,7 @@ import { parseAllDocuments } from 'yaml';
 
 const root = new URL('../../', import.meta.url).pathname;
 function cli(...args: string[]) {
-  const run = spawnSync(process.execPath, ['operator/cli.ts', ...args], { cwd: root, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['cli/main.ts', ...args], { cwd: root, encoding: 'utf8' });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 

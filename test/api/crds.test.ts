@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { allCustomResourceDefinitions } from '../../api/crd.ts';
-import { toYaml } from '../../api/cli.ts';
+import { toYaml } from '../../api/yaml.ts';
 
 type Node = Record<string, unknown>;
 const crdsDir = new URL('../../crds/', import.meta.url);

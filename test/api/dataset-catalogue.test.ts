@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { enclaveDatasets } from '../../api/dataset-catalogue.ts';
-import { problemsFromIssues } from '../../api/manifests.ts';
+import { problemsFromIssues } from '../../api/problems.ts';
 import { siteConfig } from '../../api/siteconfig.ts';
 import type { SiteConfig } from '../../api/siteconfig.ts';
 

@@ -62,7 +62,7 @@ describe('CRDs for a release', () => {
   });
 
   it('`sde-operator crds --kubernetes-version 1.23` prints them', () => {
-    const run = spawnSync(process.execPath, ['operator/cli.ts', 'crds', '--kubernetes-version', '1.23'], { cwd: root, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, ['cli/main.ts', 'crds', '--kubernetes-version', '1.23'], { cwd: root, encoding: 'utf8' });
     expect(run.status).toBe(0);
     const printed = parseAllDocuments(run.stdout).map((d) => d.toJS());
     expect(printed).toEqual(allCustomResourceDefinitions({ kubernetesVersion: { major: 1, minor: 23 } }).map((c) => c.crd));

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { checkDocument } from '../../api/manifests.ts';
+import { checkDocument } from '../../api/problems.ts';
 
 const uclh = parse(readFileSync(new URL('../../examples/site-uclh.yaml', import.meta.url), 'utf8')) as Record<string, unknown>;
 const nexus = { name: 'nexus', host: 'nexus.sde.uclh.nhs.uk', cidr: '10.40.1.10/32', ports: [{ port: 443 }] };

@@ -3,7 +3,7 @@
 // both must agree; the rest are marked with where they are enforced instead.
 import { describe, expect, it } from 'vitest';
 import { allCustomResourceDefinitions } from '../../api/crd.ts';
-import { DOCUMENT_SCHEMAS, problemsFromIssues } from '../../api/manifests.ts';
+import { DOCUMENT_SCHEMAS, problemsFromIssues } from '../../api/problems.ts';
 import { crdValidator, type CrdViolation } from './crd-validator.ts';
 import { CASES, type Case } from './schema-cases.ts';
 

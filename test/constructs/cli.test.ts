@@ -10,7 +10,7 @@ const root = new URL('../../', import.meta.url).pathname;
 // Asynchronous, so that the cases below can run side by side: each one starts a Node process.
 function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['operator/cli.ts', 'render', ...args], { cwd: root, encoding: 'utf8' }, (err, stdout, stderr) => {
+    execFile(process.execPath, ['cli/main.ts', 'render', ...args], { cwd: root, encoding: 'utf8' }, (err, stdout, stderr) => {
       resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
     });
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderEnclave, renderFederatedJob, renderWorkspace } from '../../constructs/index.ts';
 import { enclaveOwnChildrenSelector } from '../../constructs/labels.ts';
-import { childName, memberName, prefixedName } from '../../constructs/names.ts';
+import { childName, memberName, prefixedName } from '../../api/names.ts';
 import { datasetVolumeName } from '../../constructs/datasets.ts';
 import { cardiacEnclave, jupyterWorkspace, nvflareJob, uclhSite } from './fixtures.ts';
 

@@ -1,7 +1,7 @@
 // Rules that hold for every valid input, checked over generated sites, enclaves, workspaces and jobs.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toYaml } from '../../api/cli.ts';
+import { toYaml } from '../../api/yaml.ts';
 import type { CatalogueDataset } from '../../api/dataset-catalogue.ts';
 import type { Enclave } from '../../api/enclave.ts';
 import type { FederatedJob } from '../../api/federatedjob.ts';
@@ -10,7 +10,7 @@ import type { Workspace } from '../../api/workspace.ts';
 import { renderEnclave, renderFederatedJob, renderWorkspace } from '../../constructs/index.ts';
 import { DATA, ENCLAVE, MANAGED_BY, PART_OF, PROJECT, SITE } from '../../constructs/labels.ts';
 import type { KubeObject } from '../../constructs/objects.ts';
-import { cidrContains } from '../../isolation/cidr.ts';
+import { cidrContains } from '../../api/cidr.ts';
 import type { NetworkPolicyObject, PolicyPeer, PolicyPort } from '../../isolation/policy-types.ts';
 import { worldArb } from './arbitraries.ts';
 import { podTemplates } from './pods.ts';

@@ -133,7 +133,7 @@ export class OperatorProcess {
    */
   static async start(extra: readonly string[] = [], kubeconfig: string = kubeconfigPath as string): Promise<OperatorProcess> {
     await connect(kubeconfig).client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPERATOR_NAMESPACE } }, { fieldManager: 'sde-e2e', force: true });
-    const child = spawn(process.execPath, ['operator/cli.ts', 'run', '--site', 'uclh', '--site-config', 'examples/site-uclh.yaml', '--kubeconfig', kubeconfig, '--port', '0', '--namespace', OPERATOR_NAMESPACE, '--register-port', '0', ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['cli/main.ts', 'run', '--site', 'uclh', '--site-config', 'examples/site-uclh.yaml', '--kubeconfig', kubeconfig, '--port', '0', '--namespace', OPERATOR_NAMESPACE, '--register-port', '0', ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     const operator = new OperatorProcess(child);
     await until('the operator to start', async () => {
       if (child.exitCode !== null) throw new Error(`the operator exited ${child.exitCode}: ${operator.#stderr}${operator.lines.map((l) => JSON.stringify(l)).join('\n')}`);

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DOCUMENT_SCHEMAS } from '../../api/manifests.ts';
+import { DOCUMENT_SCHEMAS } from '../../api/problems.ts';
 import { chaosSite } from '../../bench/lib/chaos.ts';
 import { FLEET_SITE, fleetEnclave, isReady } from '../../bench/lib/fleet.ts';
 import { createOperator } from '../../operator/operator.ts';

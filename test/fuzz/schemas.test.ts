@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { customResourceDefinition, KINDS } from '../../api/crd.ts';
-import { DOCUMENT_SCHEMAS, problemsFromIssues } from '../../api/manifests.ts';
+import { DOCUMENT_SCHEMAS, problemsFromIssues } from '../../api/problems.ts';
 import { crdValidator } from '../api/crd-validator.ts';
 import { exampleDoc, mutantArb, related } from './mutations.ts';
 

@@ -1,6 +1,6 @@
 // The operator's container image, checked without a Docker engine. The Dockerfile is parsed: the
 // build stage must install the locked dependencies with `npm ci` and run `npm run build` after
-// COPYing (as .dockerignore allows) every file operator/cli.ts imports; the runtime stage must
+// COPYing (as .dockerignore allows) every file cli/main.ts imports; the runtime stage must
 // copy only the build stage's dist/ and start the bundle in it. Then the bundle is built as the
 // build stage builds it (scripts/build.ts), laid out as the runtime stage's COPY lays it out in a
 // temporary folder with no node_modules anywhere above it, and started as ENTRYPOINT starts it,
@@ -21,8 +21,8 @@ import { enclave } from '../../api/enclave.ts';
 import { siteConfig } from '../../api/siteconfig.ts';
 import { renderEnclave } from '../../constructs/enclave.ts';
 import { renderOperatorInstall, SITE_CONFIG_PATH } from '../../constructs/install/operator.ts';
-import { runCommand } from '../../operator/run.ts';
-import { BUNDLE, buildBundle } from '../../scripts/build.ts';
+import { runCommand } from '../../cli/run.ts';
+import { BUNDLE, buildBundle, DEVELOPMENT_TOOLS } from '../../scripts/build.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -120,8 +120,11 @@ const npmBuild = runIndex(buildStage, /\bnpm run build\b/);
 const last = (op: string) => runtime.instructions.filter((i) => i.op === op).at(-1)?.args;
 const entrypoint = JSON.parse(last('ENTRYPOINT') ?? '[]') as string[];
 
-/** Every module `node` would load from the entry point, and so every one esbuild bundles: our files, and bare package names. */
-function reachableImports(entry: string): { files: Set<string>; packages: Set<string> } {
+/**
+ * Every module `node` would load from the entry point, and so every one esbuild bundles: our files,
+ * and bare package names; specifiers matching `leaveOut` are not followed (the build leaves them out).
+ */
+function reachableImports(entry: string, leaveOut?: RegExp): { files: Set<string>; packages: Set<string> } {
   const files = new Set<string>();
   const packages = new Set<string>();
   const visit = (file: string): void => {
@@ -142,6 +145,7 @@ function reachableImports(entry: string): { files: Set<string>; packages: Set<st
     };
     walk(source);
     for (const spec of specifiers) {
+      if (leaveOut?.test(spec)) continue;
       if (spec.startsWith('.')) visit(relative(ROOT, resolve(ROOT, dirname(file), spec)));
       else if (!spec.startsWith('node:') && !builtinModules.includes(spec)) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] as string));
     }
@@ -170,7 +174,7 @@ describe('Dockerfile', () => {
     expect(ignored('operator/runtime/cache.test.ts')).toBe(true);
     expect(ignored('node_modules/zod/package.json')).toBe(true);
     expect(ignored(BUNDLE_PATH), 'a bundle built on this machine must not reach the image').toBe(true);
-    expect(ignored('operator/cli.ts')).toBe(false);
+    expect(ignored('cli/main.ts')).toBe(false);
   });
 
   it('carries the OCI labels', () => {
@@ -210,8 +214,13 @@ describe('the Dockerfile\'s build stage', () => {
   });
 });
 
-describe('what operator/cli.ts imports, and so what the bundle holds', () => {
-  const { files, packages } = reachableImports('operator/cli.ts');
+describe('what cli/main.ts imports, and so what the bundle holds', () => {
+  const { files, packages } = reachableImports('cli/main.ts', DEVELOPMENT_TOOLS);
+
+  it('holds nothing of the development tools: the local Kubernetes and the demo stay out', () => {
+    expect([...files].filter((f) => f.startsWith('devcluster/') || f === 'cli/demo.ts')).toEqual([]);
+    expect([...reachableImports('cli/main.ts').files].some((f) => f.startsWith('devcluster/')), 'the sources load it when asked').toBe(true);
+  });
 
   it('is all in the build stage before `npm run build`, as COPY and .dockerignore let it in', () => {
     expect(npmBuild).toBeGreaterThanOrEqual(0);
@@ -293,6 +302,18 @@ describe('the bundle, laid out as the image holds it', () => {
 
   it('prints the command\'s help', () => {
     expect(sdeOperator('--help')).toContain('Usage: sde-operator');
+  });
+
+  it('says the development tools are not in it, in one line, and exits 1', () => {
+    let failure: { status?: number; stderr?: string } = {};
+    try {
+      sdeOperator('devcluster', '--port', '0');
+    } catch (error) {
+      failure = error as { status?: number; stderr?: string };
+    }
+    expect(failure.status).toBe(1);
+    expect(failure.stderr?.trim().split('\n')).toHaveLength(1);
+    expect(failure.stderr).toMatch(/^sde-operator: `devcluster` is a development tool that this build does not include .*run it from the sources: npx sde-operator devcluster/);
   });
 
   it('prints the CustomResourceDefinitions the API schemas generate (`crds`)', () => {

@@ -10,7 +10,7 @@ import type { Workspace } from '../../api/workspace.ts';
 import { renderEnclave, renderFederatedJob, renderWorkspace } from '../../constructs/index.ts';
 import { COMPONENT, ENCLAVE, FEDERATED_JOB } from '../../constructs/labels.ts';
 import type { KubeObject } from '../../constructs/objects.ts';
-import { cidrContains, firstAddress } from '../../isolation/cidr.ts';
+import { cidrContains, firstAddress } from '../../api/cidr.ts';
 import { namespacesOf, podAddresses, podsOf, policiesOf } from '../../isolation/model.ts';
 import { reachability } from '../../isolation/reachability.ts';
 import type { ClusterModel, Endpoint, PodModel, Probe } from '../../isolation/reachability.ts';

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 describe('sde-operator demo (npm start)', () => {
   it('runs the examples to Ready and provisions a workspace for a newly added researcher', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sde-demo-'));
-    const run = spawnSync(process.execPath, ['operator/cli.ts', 'demo', '--exit-when-ready', '--dir', dir], {
+    const run = spawnSync(process.execPath, ['cli/main.ts', 'demo', '--exit-when-ready', '--dir', dir], {
       cwd: new URL('../../', import.meta.url).pathname,
       encoding: 'utf8',
       timeout: 90_000,

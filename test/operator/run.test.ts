@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { leaderTiming } from '../../operator/run.ts';
+import { leaderTiming } from '../../cli/run.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -46,7 +46,7 @@ describe('`sde-operator run` against an API server older than the minimum', () =
     }));
     try {
       const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ['operator/cli.ts', 'run', '--site', 'uclh', '--site-config', 'examples/site-uclh.yaml', '--kubeconfig', kubeconfig, '--port', '0', '--log-level', 'error'], { cwd: root });
+        const child = spawn(process.execPath, ['cli/main.ts', 'run', '--site', 'uclh', '--site-config', 'examples/site-uclh.yaml', '--kubeconfig', kubeconfig, '--port', '0', '--log-level', 'error'], { cwd: root });
         let stderr = '';
         child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
         child.on('exit', (code) => resolve({ code, stderr }));
@@ -80,7 +80,7 @@ describe('`sde-operator run` with a site catalogue offering raw-zone data', () =
     }));
     try {
       const run = await new Promise<{ code: number | null; output: string }>((resolve) => {
-        const child = spawn(process.execPath, ['operator/cli.ts', 'run', '--site', 'uclh', '--site-config', 'examples/invalid/site-raw-zone.yaml', '--kubeconfig', kubeconfig, '--port', '0'], { cwd: root });
+        const child = spawn(process.execPath, ['cli/main.ts', 'run', '--site', 'uclh', '--site-config', 'examples/invalid/site-raw-zone.yaml', '--kubeconfig', kubeconfig, '--port', '0'], { cwd: root });
         let output = '';
         child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
         child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -1,4 +1,11 @@
-// IPv4 CIDR arithmetic for network policy checks: containment of blocks and of addresses.
+// IPv4 CIDR blocks: the one pattern every CIDR field of the API is checked against, and the
+// arithmetic of network policy checks (containment of blocks and of addresses).
+import { z } from 'zod';
+
+/** An IPv4 CIDR field (`10.20.0.0/24`), as the API's schemas and the CRDs check it; octets over 255 are the site rules' to refuse (see {@link isCidr}). */
+export const cidr = z
+  .string()
+  .regex(/^([0-9]{1,3}\.){3}[0-9]{1,3}\/([0-9]|[12][0-9]|3[0-2])$/, { message: 'must be an IPv4 CIDR such as "10.20.0.0/24"' });
 
 /** An IPv4 block as a start address and prefix length, both as numbers. */
 export interface Block {

@@ -2,16 +2,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { stringify } from 'yaml';
-import { allCustomResourceDefinitions } from './crd.ts';
-import { parseKubernetesVersion } from './kubernetes-version.ts';
-import { checkDocument, formatProblem, readManifests } from './manifests.ts';
-import type { Problem } from './manifests.ts';
-
-/** YAML as the project writes it: stable key order as built, no line folding. */
-export function toYaml(value: unknown): string {
-  return stringify(value, { lineWidth: 0 });
-}
+import { allCustomResourceDefinitions } from '../api/crd.ts';
+import { parseKubernetesVersion } from '../api/kubernetes-version.ts';
+import { checkDocument, formatProblem } from '../api/problems.ts';
+import type { Problem } from '../api/problems.ts';
+import { toYaml } from '../api/yaml.ts';
+import { readManifests } from './manifests.ts';
 
 /**
  * `crds`: prints the CRDs as multi-document YAML, or writes one file per kind with --out; with

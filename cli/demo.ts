@@ -9,11 +9,11 @@ import { Command } from 'commander';
 import { parseAllDocuments } from 'yaml';
 import { allCustomResourceDefinitions } from '../api/crd.ts';
 import { startDevCluster } from '../devcluster/index.ts';
-import { SdeKinds } from './kinds.ts';
-import { createOperator } from './operator.ts';
-import { REGISTER_LISTENER } from './register/index.ts';
-import { createLogger, KubeClient } from './runtime/index.ts';
-import { loadSiteConfig } from './site-config.ts';
+import { SdeKinds } from '../operator/kinds.ts';
+import { createOperator } from '../operator/operator.ts';
+import { REGISTER_LISTENER } from '../operator/register/index.ts';
+import { createLogger, KubeClient } from '../operator/runtime/index.ts';
+import { loadSiteConfig } from '../operator/site-config.ts';
 
 type Sde = KubernetesObject & { spec?: Record<string, unknown>; status?: { phase?: string; conditions?: { type: string; status: string; reason: string; message: string }[]; node?: string; namespace?: string } };
 

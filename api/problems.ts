@@ -1,7 +1,6 @@
-// Reading manifest files (one or many YAML documents, files or folders) and checking each
-// sde.london document against its schema, with problems that name the document and the field.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+// Checking sde.london documents against their schemas, with problems that name the document and
+// the field (what `validate`, `render`, the operator's conditions and the site config loader say).
+// Pure: YAML text in, documents and problems out; reading files is the command line's.
 import { parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
 import { enclave } from './enclave.ts';
@@ -35,34 +34,6 @@ export interface Problem {
   message: string;
 }
 
-/** Raised when a manifest cannot even be read or parsed; carries the problems found. */
-export class ManifestError extends Error {
-  override readonly name = 'ManifestError';
-  readonly problems: Problem[];
-  constructor(problems: Problem[]) {
-    super(problems.map(formatProblem).join('\n'));
-    this.problems = problems;
-  }
-}
-
-/**
- * Lists the YAML files of each path, sorted for a stable order: a file as given, a folder's
- * *.yaml/*.yml files, and its sub-folders too only when recursive (as `kubectl apply -f` does).
- */
-export function manifestFiles(paths: string[], recursive = false): string[] {
-  const files: string[] = [];
-  const visit = (p: string, top: boolean): void => {
-    if (statSync(p).isDirectory()) {
-      if (!top && !recursive) return;
-      for (const entry of readdirSync(p).sort()) visit(join(p, entry), false);
-    } else if (top || /\.ya?ml$/.test(p)) {
-      files.push(p);
-    }
-  };
-  for (const p of paths) visit(p, true);
-  return files;
-}
-
 /** Parses every document of a YAML text; syntax errors come back as problems, never as throws. */
 export function parseDocuments(text: string, source: string): { documents: SourceDocument[]; problems: Problem[] } {
   const documents: SourceDocument[] = [];
@@ -75,18 +46,6 @@ export function parseDocuments(text: string, source: string): { documents: Sourc
     const content: unknown = doc.toJS();
     if (content !== null && content !== undefined) documents.push({ source, index: i + 1, content });
   });
-  return { documents, problems };
-}
-
-/** Reads and parses the documents of every manifest file under the given paths. */
-export function readManifests(paths: string[], recursive = false): { documents: SourceDocument[]; problems: Problem[] } {
-  const documents: SourceDocument[] = [];
-  const problems: Problem[] = [];
-  for (const file of manifestFiles(paths, recursive)) {
-    const parsed = parseDocuments(readFileSync(file, 'utf8'), file);
-    documents.push(...parsed.documents);
-    problems.push(...parsed.problems);
-  }
   return { documents, problems };
 }
 

@@ -3,12 +3,12 @@ import { Command, InvalidArgumentError } from 'commander';
 import { siteConfig } from '../api/siteconfig.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import { API_VERSION } from '../api/meta.ts';
-import { createOperator, DEFAULT_CONCURRENCY } from './operator.ts';
-import { REGISTER_LISTENER, REGISTER_PORT } from './register/index.ts';
-import { createLogger, KubeClient, loadKubeConfig } from './runtime/index.ts';
-import { requireSupportedServer, UnsupportedKubernetesError } from './server-version.ts';
-import { WEBHOOK_LISTENER, WEBHOOK_PORT } from './webhook/index.ts';
-import { loadSiteConfig } from './site-config.ts';
+import { createOperator, DEFAULT_CONCURRENCY } from '../operator/operator.ts';
+import { REGISTER_LISTENER, REGISTER_PORT } from '../operator/register/index.ts';
+import { createLogger, KubeClient, loadKubeConfig } from '../operator/runtime/index.ts';
+import { requireSupportedServer, UnsupportedKubernetesError } from '../operator/server-version.ts';
+import { WEBHOOK_LISTENER, WEBHOOK_PORT } from '../operator/webhook/index.ts';
+import { loadSiteConfig } from '../operator/site-config.ts';
 
 interface RunFlags {
   site: string;

@@ -7,8 +7,8 @@
 // others'. Writes bench/results/isolation.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { chaosSite, createFleet, readiness } from '../bench/lib/chaos.ts';
-import { FLEET_SITE, ROOT } from '../bench/lib/fleet.ts';
+import { chaosSite, createFleet, readiness } from './lib/chaos.ts';
+import { FLEET_SITE, ROOT } from './lib/fleet.ts';
 import type { KubeObject } from '../constructs/objects.ts';
 import { enclave as enclaveSchema } from '../api/enclave.ts';
 import { canConnect, namespacesOf, podAddresses, podsOf, policiesOf, reviewAccess, subjectAccessReviewer, summariseAccess } from '../isolation/index.ts';

@@ -1,20 +1,21 @@
 // `sde-operator render`: the objects the operator would apply, as multi-document YAML, for
 // platform engineers to review before applying and for GitOps.
 import { Command } from 'commander';
-import { toYaml } from '../api/cli.ts';
+import { toYaml } from '../api/yaml.ts';
 import { accessActive, enclaveNamespace } from '../api/enclave.ts';
 import type { Enclave } from '../api/enclave.ts';
 import type { FederatedJob } from '../api/federatedjob.ts';
-import { checkDocument, formatProblem, readManifests } from '../api/manifests.ts';
-import type { Problem, SourceDocument } from '../api/manifests.ts';
+import { checkDocument, formatProblem } from '../api/problems.ts';
+import type { Problem, SourceDocument } from '../api/problems.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import type { Workspace } from '../api/workspace.ts';
 import { checkEnclave, checkFederatedJob, checkWorkspace } from '../policy/index.ts';
 import type { Finding } from '../policy/index.ts';
-import { renderEnclave } from './enclave.ts';
-import { renderFederatedJob } from './federatedjob.ts';
-import type { KubeObject } from './objects.ts';
-import { renderWorkspace } from './workspace.ts';
+import { renderEnclave } from '../constructs/enclave.ts';
+import { renderFederatedJob } from '../constructs/federatedjob.ts';
+import type { KubeObject } from '../constructs/objects.ts';
+import { renderWorkspace } from '../constructs/workspace.ts';
+import { readManifests } from './manifests.ts';
 
 /** Raised when the render command cannot start: no or several site configurations, conflicting flags. */
 export class RenderInputError extends Error {
