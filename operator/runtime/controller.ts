@@ -7,6 +7,7 @@ import type { BackoffOptions } from './backoff.ts';
 import type { CacheEvent, ObjectCache } from './cache.ts';
 import type { EventInput, EventRecorder } from './events.ts';
 import { addFinalizer, CLEANUP_FINALIZER, removeFinalizer } from './finalizers.ts';
+import { jsonEqual } from './json-equal.ts';
 import type { KubeClient } from './kube.ts';
 import { MANAGED_BY, MANAGER } from '../../api/labels.ts';
 import type { LabelSelector } from './labels.ts';
@@ -104,13 +105,11 @@ export function statusOnlyChange(event: CacheEvent): boolean {
 
 /**
  * True when `a` and `b` hold equal values under every key but those skipped. The cache shares an
- * unchanged subtree between an object's versions, so most values are the same object and the
- * JSON comparison is the fallback.
+ * unchanged subtree between an object's versions, so most values are the same object.
  */
 function sameExcept(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>, ...skipped: string[]): boolean {
   for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    if (skipped.includes(key)) continue;
-    if (a[key] !== b[key] && JSON.stringify(a[key]) !== JSON.stringify(b[key])) return false;
+    if (!skipped.includes(key) && !jsonEqual(a[key], b[key])) return false;
   }
   return true;
 }

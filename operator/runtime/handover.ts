@@ -1,7 +1,7 @@
 // Fields the operator sets when it creates an object and never again: those one of Kubernetes'
 // own controllers then completes, and those the API server fixes at creation.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { jsonEqual } from './status.ts';
+import { jsonEqual } from './json-equal.ts';
 
 /**
  * A field the operator sets so that a controller acts on it, and which that controller then

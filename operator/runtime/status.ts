@@ -1,5 +1,6 @@
 // Writing a custom resource's status only when it says something new.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { jsonEqual } from './json-equal.ts';
 import type { KubeClient } from './kube.ts';
 import type { ResourceType } from './resources.ts';
 
@@ -13,19 +14,6 @@ function withoutTransitionTimes(value: unknown): unknown {
     );
   }
   return value;
-}
-
-/** Deep equality of JSON values; key order does not matter. */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, index) => jsonEqual(item, b[index]));
-  }
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
-  const left = a as Record<string, unknown>;
-  const right = b as Record<string, unknown>;
-  const keys = new Set([...Object.keys(left), ...Object.keys(right)]);
-  return [...keys].every((key) => jsonEqual(left[key], right[key]));
 }
 
 /**
