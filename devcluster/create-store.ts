@@ -2,18 +2,18 @@
 // the typed round trip of built-in kinds, built-in defaulting, LimitRange, the registry's update
 // validation of built-in kinds, CRD schemas and rules, then PersistentVolumeClaimResize and
 // ResourceQuota. (Storage object protection comes with the simulation, which lifts it.)
-import { claimResize } from './admission/claimResize.ts';
+import { claimResize } from './admission/claim-resize.ts';
 import { builtinDefaults } from './admission/defaults.ts';
-import { limitRanger } from './admission/limitRange.ts';
+import { limitRanger } from './admission/limit-range.ts';
 import { resourceQuota } from './admission/quota.ts';
-import { typedRoundTrip } from './admission/roundTrip.ts';
+import { typedRoundTrip } from './admission/round-trip.ts';
 import { CustomResourceRegistry } from './crd/registry.ts';
-import { ManagedFieldsTracker } from './patch/managedFields.ts';
-import type { SemanticsFor } from './patch/managedFields.ts';
-import { builtinListSemantics, schemaListSemantics } from './patch/listSemantics.ts';
+import { ManagedFieldsTracker } from './patch/managed-fields.ts';
+import type { SemanticsFor } from './patch/managed-fields.ts';
+import { builtinListSemantics, schemaListSemantics } from './patch/list-semantics.ts';
 import { Store } from './store/store.ts';
 import type { StoreOptions } from './store/store.ts';
-import { updateValidation } from './validation/updateValidation.ts';
+import { updateValidation } from './validation/update-validation.ts';
 
 /**
  * A store with the standard plugins and managedFields tracking; `crds` answers which CRDs are

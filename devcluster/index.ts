@@ -7,12 +7,12 @@ import { stringify } from 'yaml';
 import { ApiServer } from './apiserver/server.ts';
 import { FaultInjector } from './apiserver/faults.ts';
 import type { TokenIdentity } from './auth/identity.ts';
-import { createStore } from './createStore.ts';
+import { createStore } from './create-store.ts';
 import type { CustomResourceRegistry } from './crd/registry.ts';
 import { startSimulation } from './sim/index.ts';
 import type { NodeSpec, Simulation } from './sim/index.ts';
 import type { ScoringStrategy } from './sim/predicates.ts';
-import { DEFAULT_EVENT_TTL_MS, EventExpiry } from './store/eventExpiry.ts';
+import { DEFAULT_EVENT_TTL_MS, EventExpiry } from './store/event-expiry.ts';
 import { FilePersistence } from './store/persistence.ts';
 import type { Store } from './store/store.ts';
 

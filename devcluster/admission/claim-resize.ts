@@ -10,7 +10,7 @@ import { isPlainObject } from '../store/objects.ts';
 import type { StorePlugin } from '../store/store.ts';
 import type { KubeObject } from '../store/types.ts';
 import { compareQuantities } from '../resources/quantity.ts';
-import { requestedStorage } from '../validation/claimUpdate.ts';
+import { requestedStorage } from '../validation/claim-update.ts';
 
 type Obj = Record<string, unknown>;
 

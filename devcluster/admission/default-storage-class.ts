@@ -1,7 +1,7 @@
 // DefaultStorageClass, the admission plugin a real API server runs by default: a claim created
 // without `storageClassName` gets the cluster's default class, once, at creation (`""` asks for
 // none and is kept). On a real cluster the binder never writes the class afterwards, and could
-// not: a claim's spec is fixed once created (validation/claimUpdate.ts). The simulation, which
+// not: a claim's spec is fixed once created (validation/claim-update.ts). The simulation, which
 // provides the storage classes, installs this plugin with them.
 import { BUILTINS } from '../store/builtins.ts';
 import { isPlainObject } from '../store/objects.ts';

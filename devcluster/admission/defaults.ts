@@ -6,9 +6,9 @@ import { BUILTINS } from '../store/builtins.ts';
 import { isPlainObject } from '../store/objects.ts';
 import type { AdmissionContext, StorePlugin } from '../store/store.ts';
 import type { KubeObject } from '../store/types.ts';
-import { defaultPodOnly, defaultPodSpec, qosClass } from './podDefaults.ts';
-import { defaultService } from './serviceDefaults.ts';
-import { defaultDeployment, defaultJob, defaultReplicaSet, defaultStatefulSet } from './workloadDefaults.ts';
+import { defaultPodOnly, defaultPodSpec, qosClass } from './pod-defaults.ts';
+import { defaultService } from './service-defaults.ts';
+import { defaultDeployment, defaultJob, defaultReplicaSet, defaultStatefulSet } from './workload-defaults.ts';
 
 type Obj = Record<string, unknown>;
 

@@ -3,7 +3,7 @@
 import { BUILTINS } from '../store/builtins.ts';
 import { forbidden } from '../store/errors.ts';
 import type { StorePlugin } from '../store/store.ts';
-import { podContainers } from '../resources/podResources.ts';
+import { podContainers } from '../resources/pod-resources.ts';
 import { compareQuantities } from '../resources/quantity.ts';
 
 interface LimitRangeItem {

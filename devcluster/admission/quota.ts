@@ -2,11 +2,11 @@
 // (403 `exceeded quota`), and a controller that keeps every quota's `status.used` current.
 import { BUILTINS } from '../store/builtins.ts';
 import { forbidden } from '../store/errors.ts';
-import { CONTROLLER_MANAGER } from '../store/fieldManagers.ts';
+import { CONTROLLER_MANAGER } from '../store/field-managers.ts';
 import { clone, deepEqual } from '../store/objects.ts';
 import type { Store, StorePlugin } from '../store/store.ts';
 import type { KubeObject, ResourceType } from '../store/types.ts';
-import { podContainers, podIsTerminal, podLimits, podRequests } from '../resources/podResources.ts';
+import { podContainers, podIsTerminal, podLimits, podRequests } from '../resources/pod-resources.ts';
 import { formatMilli, parseMilli, quantityFormat } from '../resources/quantity.ts';
 
 interface QuotaSpec {

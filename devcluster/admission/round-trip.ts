@@ -1,13 +1,13 @@
 // The typed round trip a real API server puts every built-in object through before defaulting:
-// fields of omitEmpty.ts at their zero value (or null) are not stored. Server-side apply still
+// fields of omit-empty.ts at their zero value (or null) are not stored. Server-side apply still
 // records them in the applier's managedFields, from the configuration as sent, as the real
 // server does; and an apply that differs from the stored object only by them writes nothing.
 import { BUILTINS } from '../store/builtins.ts';
 import { isPlainObject } from '../store/objects.ts';
 import type { StorePlugin } from '../store/store.ts';
 import type { ResourceType } from '../store/types.ts';
-import { OMIT_EMPTY } from './omitEmpty.ts';
-import type { StructShape } from './omitEmpty.ts';
+import { OMIT_EMPTY } from './omit-empty.ts';
+import type { StructShape } from './omit-empty.ts';
 
 const BUILTIN_TYPES = new Set<ResourceType>(Object.values(BUILTINS));
 

@@ -1,7 +1,7 @@
 // StorageObjectInUseProtection, the admission plugin a real API server runs by default: every new
 // PersistentVolumeClaim gets the `kubernetes.io/pvc-protection` finalizer and every new
 // PersistentVolume `kubernetes.io/pv-protection`, so neither goes while in use. Kube-controller-
-// manager removes them (devcluster/sim/storageProtection.ts). The simulation installs this plugin
+// manager removes them (devcluster/sim/storage-protection.ts). The simulation installs this plugin
 // with the controllers that lift it, so a store without them deletes claims at once.
 import { BUILTINS } from '../store/builtins.ts';
 import type { StorePlugin } from '../store/store.ts';

@@ -3,7 +3,7 @@
 // strategy and claim templates, and the status each starts with.
 import { isPlainObject } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
-import { defaultPodSpec } from './podDefaults.ts';
+import { defaultPodSpec } from './pod-defaults.ts';
 
 type Obj = Record<string, unknown>;
 

@@ -3,7 +3,7 @@
 // way on the devcluster as on a real control plane.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestInfo } from './requestInfo.ts';
+import type { RequestInfo } from './request-info.ts';
 import type { UserInfo } from '../auth/identity.ts';
 
 /** Appends one audit.k8s.io/v1 Event per completed request to a file. */

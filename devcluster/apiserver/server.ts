@@ -9,23 +9,23 @@ import type { TokenIdentity, UserInfo } from '../auth/identity.ts';
 import { authorize, forbiddenMessage } from '../auth/rbac.ts';
 import type { Attributes } from '../auth/rbac.ts';
 import type { CustomResourceRegistry } from '../crd/registry.ts';
-import type { SemanticsFor } from '../patch/managedFields.ts';
+import type { SemanticsFor } from '../patch/managed-fields.ts';
 import { ApiError, methodNotAllowed } from '../store/errors.ts';
 import type { Store } from '../store/store.ts';
 import type { KubeObject } from '../store/types.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION, servedVersions } from './discovery.ts';
-import { AuditLog } from './auditLog.ts';
+import { AuditLog } from './audit-log.ts';
 import type { FaultInjector } from './faults.ts';
 import { readBody, representation } from './negotiation.ts';
 import { openapiV2, openapiV3, openapiV3Index } from './openapi.ts';
 import { decodeProtobufObject, isProtobuf } from './protobuf.ts';
-import { parseRequest } from './requestInfo.ts';
-import type { RequestInfo } from './requestInfo.ts';
+import { parseRequest } from './request-info.ts';
+import type { RequestInfo } from './request-info.ts';
 import { apiVersionAt, create, getOne, list, patch, printerFor, remove, removeCollection, update } from './resources.ts';
 import type { Reply, ResourceContext } from './resources.ts';
 import { statusOf } from './status.ts';
 import { toTable } from './tables.ts';
-import { serveWatch } from './watchStream.ts';
+import { serveWatch } from './watch-stream.ts';
 
 /** How the HTTP server is set up. */
 export interface ApiServerOptions {

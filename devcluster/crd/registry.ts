@@ -3,7 +3,7 @@
 // is defaulted, pruned and validated against its version's schema and rules.
 import { BUILTINS } from '../store/builtins.ts';
 import { badRequest, invalid } from '../store/errors.ts';
-import { APISERVER_MANAGER } from '../store/fieldManagers.ts';
+import { APISERVER_MANAGER } from '../store/field-managers.ts';
 import type { StatusCause } from '../store/errors.ts';
 import { clone, deepEqual } from '../store/objects.ts';
 import type { AdmissionContext, CommittedChange, Store, StorePlugin } from '../store/store.ts';

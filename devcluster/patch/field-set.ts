@@ -2,7 +2,7 @@
 // sets by value, atomic lists, maps and structs whole), convertible to and from the `fieldsV1`
 // wire format.
 import { clone, deepEqual, isPlainObject } from '../store/objects.ts';
-import type { ListSemantics, ListSemanticsOf } from './listSemantics.ts';
+import type { ListSemantics, ListSemanticsOf } from './list-semantics.ts';
 
 /** One path element: `f:<field>`, `k:<json of merge keys>`, `v:<json value>` or `.` (the item itself). */
 export type PathElement = string;

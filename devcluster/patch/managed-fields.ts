@@ -3,9 +3,9 @@
 import { clone, deepEqual, isPlainObject } from '../store/objects.ts';
 import type { FieldTracker } from '../store/store.ts';
 import type { KubeObject, ResourceType } from '../store/types.ts';
-import { fieldValuesOf, fromFieldsV1, toFieldsV1 } from './fieldSet.ts';
-import type { FieldSet } from './fieldSet.ts';
-import type { ListSemanticsOf } from './listSemantics.ts';
+import { fieldValuesOf, fromFieldsV1, toFieldsV1 } from './field-set.ts';
+import type { FieldSet } from './field-set.ts';
+import type { ListSemanticsOf } from './list-semantics.ts';
 
 /** One `managedFields` entry, as on the wire. */
 export interface ManagedFieldsEntry {

@@ -5,9 +5,9 @@ import { ApiError, badRequest, notFound, staleConflict } from '../store/errors.t
 import { clone, deepEqual, isPlainObject } from '../store/objects.ts';
 import type { Store, WriteOptions } from '../store/store.ts';
 import type { KubeObject, ResourceType } from '../store/types.ts';
-import { displayPath, fieldsOf, mergeApplied, removeAt, valueAt } from './fieldSet.ts';
-import { managedTime, readManagedFields, writeManagedFields } from './managedFields.ts';
-import type { ManagedFieldsEntry, OwnedFields, SemanticsFor } from './managedFields.ts';
+import { displayPath, fieldsOf, mergeApplied, removeAt, valueAt } from './field-set.ts';
+import { managedTime, readManagedFields, writeManagedFields } from './managed-fields.ts';
+import type { ManagedFieldsEntry, OwnedFields, SemanticsFor } from './managed-fields.ts';
 
 /** Options of one apply request. */
 export interface ApplyOptions extends WriteOptions {
@@ -113,7 +113,7 @@ export function serverSideApply(
   for (const path of dropped.sort((a, b) => b.length - a.length)) removeAt(merged, path, sem);
   const unchangedSet = mine !== undefined && mine.set.size === applied.size && [...applied].every((k) => mine.set.has(k));
   // As on the real server, "changed" is decided before the typed round trip: an applied zero
-  // value that is not stored (admission/omitEmpty.ts) counts, so the applier's entry gets a new
+  // value that is not stored (admission/omit-empty.ts) counts, so the applier's entry gets a new
   // time and the object is written again whenever that time, to the second, has moved on.
   const unchanged = unchangedSet && deepEqual(withoutManagedFields(merged), withoutManagedFields(current));
   if (unchanged) return { object: store.get(rt, namespace, name) ?? clone(current), created: false };

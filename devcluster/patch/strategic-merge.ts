@@ -2,7 +2,7 @@
 // item by item, `$patch: delete|replace` directives, and `$deleteFromPrimitiveList`. Directives
 // `$setElementOrder` and `$retainKeys` are accepted and ignored.
 import { clone, isPlainObject } from '../store/objects.ts';
-import type { ListSemanticsOf } from './listSemantics.ts';
+import type { ListSemanticsOf } from './list-semantics.ts';
 
 function sameKey(a: Record<string, unknown>, b: Record<string, unknown>, keys: string[]): boolean {
   return keys.every((k) => a[k] === b[k] || (a[k] === undefined && b[k] === undefined));

@@ -2,7 +2,7 @@
 // the current one scaled to spec.replicas and older ones to 0 (a simplified rollout: no surge
 // steps), old ones pruned past revisionHistoryLimit, and the Deployment's status rolled up.
 import { BUILTINS } from '../store/builtins.ts';
-import { CONTROLLER_MANAGER } from '../store/fieldManagers.ts';
+import { CONTROLLER_MANAGER } from '../store/field-managers.ts';
 import { deepEqual } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
 import { byController, enqueueOwnersOf } from './cache.ts';

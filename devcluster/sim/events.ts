@@ -2,7 +2,7 @@
 // show them. Repeats of the same event are folded into one with a count, as client-go's recorder does.
 import type { Store } from '../store/store.ts';
 import { BUILTINS } from '../store/builtins.ts';
-import { CONTROLLER_MANAGER, KUBELET_MANAGER, SCHEDULER_MANAGER } from '../store/fieldManagers.ts';
+import { CONTROLLER_MANAGER, KUBELET_MANAGER, SCHEDULER_MANAGER } from '../store/field-managers.ts';
 import type { KubeObject } from '../store/types.ts';
 
 const REMEMBERED = 4096;

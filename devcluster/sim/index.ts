@@ -1,8 +1,8 @@
 // The simulated cluster, in the spirit of kwok: nodes, a scheduler, a kubelet per node and the
 // workload controllers, all in-process against the devcluster's store.
 import pino from 'pino';
-import { defaultStorageClass } from '../admission/defaultStorageClass.ts';
-import { storageProtection } from '../admission/storageProtection.ts';
+import { defaultStorageClass } from '../admission/default-storage-class.ts';
+import { storageProtection } from '../admission/storage-protection.ts';
 import { BUILTINS } from '../store/builtins.ts';
 import { ApiError } from '../store/errors.ts';
 import type { Store } from '../store/store.ts';
@@ -16,7 +16,7 @@ import { JobController } from './job.ts';
 import { ReplicaSetController } from './replicaset.ts';
 import { Scheduler } from './scheduler.ts';
 import { StatefulSetController } from './statefulset.ts';
-import { StorageProtection } from './storageProtection.ts';
+import { StorageProtection } from './storage-protection.ts';
 import { VolumeBinder } from './volumes.ts';
 
 export { DEFAULT_SITE_NODES, loadNodeSpecs, parseNodeSpecs, siteNodes, InvalidNodesFileError, type NodeSpec } from './nodes.ts';

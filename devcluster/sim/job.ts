@@ -4,7 +4,7 @@
 // Its status has the 1.23 shape: Complete or Failed (with lastProbeTime), no SuccessCriteriaMet,
 // FailureTarget, terminating or uncountedTerminatedPods (those came with later releases).
 import { BUILTINS } from '../store/builtins.ts';
-import { CONTROLLER_MANAGER } from '../store/fieldManagers.ts';
+import { CONTROLLER_MANAGER } from '../store/field-managers.ts';
 import { ApiError } from '../store/errors.ts';
 import { deepEqual } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';

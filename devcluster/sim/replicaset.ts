@@ -2,7 +2,7 @@
 // least useful surplus first, and reports replicas, ready and available counts.
 import { deepEqual } from '../store/objects.ts';
 import { BUILTINS } from '../store/builtins.ts';
-import { CONTROLLER_MANAGER } from '../store/fieldManagers.ts';
+import { CONTROLLER_MANAGER } from '../store/field-managers.ts';
 import { ApiError } from '../store/errors.ts';
 import type { KubeObject } from '../store/types.ts';
 import { enqueueOwnersOf, keyOf } from './cache.ts';

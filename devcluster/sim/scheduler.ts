@@ -3,7 +3,7 @@
 // of changes and tries only pending pods; pods that fit nowhere wait until a node, a volume claim
 // or a freed pod changes the picture.
 import { BUILTINS } from '../store/builtins.ts';
-import { SCHEDULER_MANAGER } from '../store/fieldManagers.ts';
+import { SCHEDULER_MANAGER } from '../store/field-managers.ts';
 import type { KubeObject } from '../store/types.ts';
 import { keyOf, type ChangeType } from './cache.ts';
 import type { SimContext } from './context.ts';
@@ -15,7 +15,7 @@ import {
 } from './predicates.ts';
 import { addAmounts, parseResourceList, type ResourceAmounts } from '../resources/quantity.ts';
 import { WorkQueue } from './queue.ts';
-import { podRequests, type PodResourcesSpec } from '../resources/podResources.ts';
+import { podRequests, type PodResourcesSpec } from '../resources/pod-resources.ts';
 import type { NodeSelectorTerm } from '../store/selectors.ts';
 
 /** The name pods use in spec.schedulerName to ask for this scheduler (also the default). */

@@ -3,7 +3,7 @@
 // retention policy says Delete), OrderedReady or Parallel management, rolling updates by
 // revision from the highest ordinal down, and the set's status.
 import { BUILTINS } from '../store/builtins.ts';
-import { CONTROLLER_MANAGER } from '../store/fieldManagers.ts';
+import { CONTROLLER_MANAGER } from '../store/field-managers.ts';
 import { ApiError } from '../store/errors.ts';
 import { deepEqual } from '../store/objects.ts';
 import type { KubeObject, OwnerReference } from '../store/types.ts';

@@ -1,9 +1,9 @@
 // Kube-controller-manager's pvc-protection and pv-protection controllers: a claim being deleted
 // loses its protection finalizer once no pod that is not finished uses it, and a volume being
 // deleted once it is no longer Bound; then the store finishes the deletion.
-import { PV_PROTECTION, PVC_PROTECTION } from '../admission/storageProtection.ts';
+import { PV_PROTECTION, PVC_PROTECTION } from '../admission/storage-protection.ts';
 import { BUILTINS } from '../store/builtins.ts';
-import { CONTROLLER_MANAGER } from '../store/fieldManagers.ts';
+import { CONTROLLER_MANAGER } from '../store/field-managers.ts';
 import type { KubeObject } from '../store/types.ts';
 import { keyOf } from './cache.ts';
 import type { SimContext } from './context.ts';

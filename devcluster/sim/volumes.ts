@@ -2,14 +2,14 @@
 // smallest Available volume that matches it (class, access modes, capacity, volume mode,
 // selector, or a pre-bound volumeName/claimRef), or else a volume is provisioned for it when its
 // class is not "" (every class is provisionable here; a claim gets `standard`, the default class,
-// at creation when it names none: admission/defaultStorageClass.ts). A volume whose claim is gone
+// at creation when it names none: admission/default-storage-class.ts). A volume whose claim is gone
 // is Released, or deleted when its policy is Delete.
 // As kube-controller-manager does, binding writes the claim's uid into the volume's claimRef; a
 // bound claim whose volume then names no uid of its (someone re-applied claimRef without it) is
 // Lost for good, with a ClaimMisbound event, and the volume is Available again.
-import { DEFAULT_STORAGE_CLASS } from '../admission/defaultStorageClass.ts';
+import { DEFAULT_STORAGE_CLASS } from '../admission/default-storage-class.ts';
 import { BUILTINS } from '../store/builtins.ts';
-import { CONTROLLER_MANAGER } from '../store/fieldManagers.ts';
+import { CONTROLLER_MANAGER } from '../store/field-managers.ts';
 import { deepEqual } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
 import { keyOf } from './cache.ts';

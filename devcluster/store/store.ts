@@ -4,7 +4,7 @@
 // namespace lifecycle, a bounded watch history, and admission plugins (defaults, quota, CRDs).
 import { randomUUID } from 'node:crypto';
 import { BUILTINS, INITIAL_NAMESPACES } from './builtins.ts';
-import { CONTROLLER_MANAGER } from './fieldManagers.ts';
+import { CONTROLLER_MANAGER } from './field-managers.ts';
 import { ApiError, alreadyExists, badRequest, forbidden, invalid, notFound, staleConflict } from './errors.ts';
 import type { StatusCause } from './errors.ts';
 import { WatchHistory } from './history.ts';

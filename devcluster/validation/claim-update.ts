@@ -2,15 +2,15 @@
 // spec is fixed at creation, except that `volumeName` may be set once while empty (the binder
 // does it) and a Bound claim's `resources.requests.storage` may change, though never shrink.
 // `volumeMode` is reported a second time under the path `volumeMode` (sic). Whether a claim may
-// grow at all is decided afterwards by admission (admission/claimResize.ts).
+// grow at all is decided afterwards by admission (admission/claim-resize.ts).
 import type { StatusCause } from '../store/errors.ts';
 import { clone, isPlainObject } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
 import { compareQuantities } from '../resources/quantity.ts';
-import { FIELD_IMMUTABLE, fieldForbidden, fieldInvalid } from './fieldErrors.ts';
-import { fieldDiff } from './fieldDiff.ts';
-import { goScalar } from './goValues.ts';
-import { semanticEqual } from './semanticEqual.ts';
+import { FIELD_IMMUTABLE, fieldForbidden, fieldInvalid } from './field-errors.ts';
+import { fieldDiff } from './field-diff.ts';
+import { goScalar } from './go-values.ts';
+import { semanticEqual } from './semantic-equal.ts';
 
 type Obj = Record<string, unknown>;
 

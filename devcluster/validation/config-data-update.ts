@@ -4,8 +4,8 @@
 import type { StatusCause } from '../store/errors.ts';
 import { deepEqual } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
-import { FIELD_IMMUTABLE, fieldForbidden, fieldInvalid } from './fieldErrors.ts';
-import { goScalar } from './goValues.ts';
+import { FIELD_IMMUTABLE, fieldForbidden, fieldInvalid } from './field-errors.ts';
+import { goScalar } from './go-values.ts';
 
 const WHEN_IMMUTABLE = 'field is immutable when `immutable` is set';
 

@@ -2,7 +2,7 @@
 // prints go-cmp's report of the internal struct, which go-cmp words differently from run to run
 // on purpose (so no client can parse it); the devcluster keeps its frame and lists the fields
 // that changed, with their values as JSON.
-import { semanticEqual } from './semanticEqual.ts';
+import { semanticEqual } from './semantic-equal.ts';
 
 /**
  * `\n  <type>{\n- \t<Field>: <old>\n+ \t<Field>: <new>\n  }\n` for every field of `fields`

@@ -1,6 +1,6 @@
 // The causes a kube-apiserver validation failure lists, worded as apimachinery's field.Error
 // words them: `Invalid value: <value>: <detail>`, `Forbidden: <detail>`, `Required value`.
-// Values are already printed the Go way (goValues.ts); `invalid()` in store/errors.ts prefixes
+// Values are already printed the Go way (go-values.ts); `invalid()` in store/errors.ts prefixes
 // each with its field in the Status message.
 import type { StatusCause } from '../store/errors.ts';
 

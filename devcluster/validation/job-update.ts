@@ -11,9 +11,9 @@ import { clone, isPlainObject } from '../store/objects.ts';
 import { labelSelectorMatches } from '../store/selectors.ts';
 import type { LabelSelector } from '../store/selectors.ts';
 import type { KubeObject } from '../store/types.ts';
-import { FIELD_IMMUTABLE, fieldInvalid, fieldRequired } from './fieldErrors.ts';
-import { goDump, goLabelSelector, goScalar, goStringMap } from './goValues.ts';
-import { semanticEqual } from './semanticEqual.ts';
+import { FIELD_IMMUTABLE, fieldInvalid, fieldRequired } from './field-errors.ts';
+import { goDump, goLabelSelector, goScalar, goStringMap } from './go-values.ts';
+import { semanticEqual } from './semantic-equal.ts';
 
 type Obj = Record<string, unknown>;
 

@@ -3,8 +3,8 @@
 import type { StatusCause } from '../store/errors.ts';
 import { isPlainObject } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
-import { FIELD_IMMUTABLE, fieldInvalid } from './fieldErrors.ts';
-import { goStrings } from './goValues.ts';
+import { FIELD_IMMUTABLE, fieldInvalid } from './field-errors.ts';
+import { goStrings } from './go-values.ts';
 
 function scopesOf(quota: KubeObject): unknown {
   return isPlainObject(quota.spec) ? quota.spec.scopes : undefined;

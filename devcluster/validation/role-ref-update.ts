@@ -3,8 +3,8 @@
 import type { StatusCause } from '../store/errors.ts';
 import { deepEqual } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
-import { fieldInvalid } from './fieldErrors.ts';
-import { goRoleRef } from './goValues.ts';
+import { fieldInvalid } from './field-errors.ts';
+import { goRoleRef } from './go-values.ts';
 
 /** The causes a 1.23 server gives for updating `old` to `binding`; empty when it allows the update. */
 export function roleRefUpdateErrors(binding: KubeObject, old: KubeObject): StatusCause[] {

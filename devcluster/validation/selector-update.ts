@@ -3,9 +3,9 @@
 import type { StatusCause } from '../store/errors.ts';
 import { isPlainObject } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
-import { FIELD_IMMUTABLE, fieldInvalid } from './fieldErrors.ts';
-import { goLabelSelector } from './goValues.ts';
-import { semanticEqual } from './semanticEqual.ts';
+import { FIELD_IMMUTABLE, fieldInvalid } from './field-errors.ts';
+import { goLabelSelector } from './go-values.ts';
+import { semanticEqual } from './semantic-equal.ts';
 
 /** The causes a 1.23 server gives for updating `old` to `workload`; empty when it allows the update. */
 export function selectorUpdateErrors(workload: KubeObject, old: KubeObject): StatusCause[] {

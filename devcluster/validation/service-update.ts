@@ -2,12 +2,12 @@
 // allocated or set to None, never changes (`spec.clusterIPs[0]`, whichever of clusterIP and
 // clusterIPs was written); clusterIPs must start with clusterIP; an ExternalName Service has no
 // cluster IP. The type may change: to ExternalName the server drops the cluster IP it allocated
-// (admission/serviceDefaults.ts), from it a new one is allocated.
+// (admission/service-defaults.ts), from it a new one is allocated.
 import type { StatusCause } from '../store/errors.ts';
 import { isPlainObject } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
-import { fieldForbidden, fieldInvalid } from './fieldErrors.ts';
-import { goStrings } from './goValues.ts';
+import { fieldForbidden, fieldInvalid } from './field-errors.ts';
+import { goStrings } from './go-values.ts';
 
 type Obj = Record<string, unknown>;
 

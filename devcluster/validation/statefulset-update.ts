@@ -5,8 +5,8 @@
 import type { StatusCause } from '../store/errors.ts';
 import { isPlainObject } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
-import { fieldForbidden } from './fieldErrors.ts';
-import { semanticEqual } from './semanticEqual.ts';
+import { fieldForbidden } from './field-errors.ts';
+import { semanticEqual } from './semantic-equal.ts';
 
 const MUTABLE = ['replicas', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds'];
 

@@ -9,16 +9,16 @@ import { invalid } from '../store/errors.ts';
 import type { StatusCause } from '../store/errors.ts';
 import type { StorePlugin } from '../store/store.ts';
 import type { KubeObject, ResourceType } from '../store/types.ts';
-import { claimUpdateErrors } from './claimUpdate.ts';
-import { configMapUpdateErrors, secretUpdateErrors } from './configDataUpdate.ts';
-import { jobUpdateErrors } from './jobUpdate.ts';
-import { quotaUpdateErrors } from './quotaUpdate.ts';
-import { roleRefUpdateErrors } from './roleRefUpdate.ts';
-import { runtimeClassUpdateErrors } from './runtimeClassUpdate.ts';
-import { selectorUpdateErrors } from './selectorUpdate.ts';
-import { serviceUpdateErrors } from './serviceUpdate.ts';
-import { statefulSetUpdateErrors } from './statefulSetUpdate.ts';
-import { volumeUpdateErrors } from './volumeUpdate.ts';
+import { claimUpdateErrors } from './claim-update.ts';
+import { configMapUpdateErrors, secretUpdateErrors } from './config-data-update.ts';
+import { jobUpdateErrors } from './job-update.ts';
+import { quotaUpdateErrors } from './quota-update.ts';
+import { roleRefUpdateErrors } from './role-ref-update.ts';
+import { runtimeClassUpdateErrors } from './runtime-class-update.ts';
+import { selectorUpdateErrors } from './selector-update.ts';
+import { serviceUpdateErrors } from './service-update.ts';
+import { statefulSetUpdateErrors } from './statefulset-update.ts';
+import { volumeUpdateErrors } from './volume-update.ts';
 
 type UpdateRule = (next: KubeObject, old: KubeObject) => StatusCause[];
 

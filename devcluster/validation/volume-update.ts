@@ -6,10 +6,10 @@
 import type { StatusCause } from '../store/errors.ts';
 import { isPlainObject } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
-import { FIELD_IMMUTABLE, fieldForbidden, fieldInvalid } from './fieldErrors.ts';
-import { fieldDiff } from './fieldDiff.ts';
-import { GO_NULL, goDump, goScalar } from './goValues.ts';
-import { semanticEqual } from './semanticEqual.ts';
+import { FIELD_IMMUTABLE, fieldForbidden, fieldInvalid } from './field-errors.ts';
+import { fieldDiff } from './field-diff.ts';
+import { GO_NULL, goDump, goScalar } from './go-values.ts';
+import { semanticEqual } from './semantic-equal.ts';
 
 type Obj = Record<string, unknown>;
 

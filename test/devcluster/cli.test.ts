@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
-const cli = join(import.meta.dirname, '..', '..', 'operator', 'cli.ts');
+const cli = join(import.meta.dirname, '..', '..', 'cli', 'main.ts');
 const dirs: string[] = [];
 const children: ChildProcessWithoutNullStreams[] = [];
 

@@ -2,7 +2,7 @@
 // with --show-managed-fields): its controllers as kube-controller-manager, the node agent as
 // kubelet, the scheduler's own writes as kube-scheduler, and a binding under no manager at all.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createStore } from '../../devcluster/createStore.ts';
+import { createStore } from '../../devcluster/create-store.ts';
 import { startSimulation, type Simulation } from '../../devcluster/sim/index.ts';
 import { BUILTINS } from '../../devcluster/store/builtins.ts';
 import type { Store } from '../../devcluster/store/store.ts';

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createStore } from '../../devcluster/createStore.ts';
+import { createStore } from '../../devcluster/create-store.ts';
 import { BUILTINS } from '../../devcluster/store/builtins.ts';
 import type { Store } from '../../devcluster/store/store.ts';
 import type { KubeObject, ResourceType } from '../../devcluster/store/types.ts';

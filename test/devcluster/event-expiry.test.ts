@@ -2,10 +2,10 @@
 // so long runs of the devcluster do not pile up events.
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createStore } from '../../devcluster/createStore.ts';
+import { createStore } from '../../devcluster/create-store.ts';
 import { startDevCluster, type DevCluster } from '../../devcluster/index.ts';
 import { BUILTINS } from '../../devcluster/store/builtins.ts';
-import { EventExpiry } from '../../devcluster/store/eventExpiry.ts';
+import { EventExpiry } from '../../devcluster/store/event-expiry.ts';
 import type { Store } from '../../devcluster/store/store.ts';
 import type { KubeObject } from '../../devcluster/store/types.ts';
 

@@ -2,8 +2,8 @@
 // `kubectl apply --server-side` and `--show-managed-fields`): atomic structs and maps are owned
 // and replaced whole, port keys carry their default protocol, empty keyed lists own nothing.
 import { describe, expect, it } from 'vitest';
-import { createStore } from '../../devcluster/createStore.ts';
-import { serverSideApply } from '../../devcluster/patch/serverSideApply.ts';
+import { createStore } from '../../devcluster/create-store.ts';
+import { serverSideApply } from '../../devcluster/patch/server-side-apply.ts';
 import { BUILTINS } from '../../devcluster/store/builtins.ts';
 import type { KubeObject } from '../../devcluster/store/types.ts';
 import { apiError } from './api-error.ts';

@@ -1,12 +1,12 @@
 // Patch types and server-side apply at the store level: JSON patch with test, strategic merge by
 // merge key, and apply's field ownership, conflicts, force, removal and no-op applies.
 import { describe, expect, it } from 'vitest';
-import { createStore } from '../../devcluster/createStore.ts';
-import { applyJsonPatch } from '../../devcluster/patch/jsonPatch.ts';
-import { builtinListSemantics } from '../../devcluster/patch/listSemantics.ts';
-import { applyMergePatch } from '../../devcluster/patch/mergePatch.ts';
-import { serverSideApply } from '../../devcluster/patch/serverSideApply.ts';
-import { applyStrategicMergePatch } from '../../devcluster/patch/strategicMerge.ts';
+import { createStore } from '../../devcluster/create-store.ts';
+import { applyJsonPatch } from '../../devcluster/patch/json-patch.ts';
+import { builtinListSemantics } from '../../devcluster/patch/list-semantics.ts';
+import { applyMergePatch } from '../../devcluster/patch/merge-patch.ts';
+import { serverSideApply } from '../../devcluster/patch/server-side-apply.ts';
+import { applyStrategicMergePatch } from '../../devcluster/patch/strategic-merge.ts';
 import { BUILTINS } from '../../devcluster/store/builtins.ts';
 import { apiError } from './api-error.ts';
 

@@ -3,9 +3,9 @@
 // binding writes uid and resourceVersion and takes claimRef whole; re-applying claimRef without
 // the uid conflicts, and forced it unbinds for good: the claim is Lost (ClaimMisbound).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createStore } from '../../devcluster/createStore.ts';
-import type { SemanticsFor } from '../../devcluster/patch/managedFields.ts';
-import { serverSideApply } from '../../devcluster/patch/serverSideApply.ts';
+import { createStore } from '../../devcluster/create-store.ts';
+import type { SemanticsFor } from '../../devcluster/patch/managed-fields.ts';
+import { serverSideApply } from '../../devcluster/patch/server-side-apply.ts';
 import { startSimulation, type Simulation } from '../../devcluster/sim/index.ts';
 import { BUILTINS } from '../../devcluster/store/builtins.ts';
 import type { Store } from '../../devcluster/store/store.ts';

@@ -5,7 +5,7 @@ import {
 } from '../../devcluster/sim/predicates.ts';
 import { QuantityParseError } from '../../api/quantity.ts';
 import { parseMilli, parseResourceList } from '../../devcluster/resources/quantity.ts';
-import { podRequests } from '../../devcluster/resources/podResources.ts';
+import { podRequests } from '../../devcluster/resources/pod-resources.ts';
 import { labelSelectorMatches, nodeSelectorTermMatches, requirementMatches } from '../../devcluster/store/selectors.ts';
 
 const GPU_TAINT: Taint = { key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' };

@@ -2,7 +2,7 @@
 // protection finalizer, a claim deleted while a running pod uses it stays Terminating until the
 // pod is gone, and a bound volume deleted stays until its claim is gone.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createStore } from '../../devcluster/createStore.ts';
+import { createStore } from '../../devcluster/create-store.ts';
 import { startSimulation, type Simulation } from '../../devcluster/sim/index.ts';
 import { BUILTINS } from '../../devcluster/store/builtins.ts';
 import type { Store } from '../../devcluster/store/store.ts';

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createStore } from '../../devcluster/createStore.ts';
+import { createStore } from '../../devcluster/create-store.ts';
 import { BUILTINS } from '../../devcluster/store/builtins.ts';
 import { FilePersistence } from '../../devcluster/store/persistence.ts';
 import { parseQuantity } from '../../api/quantity.ts';

@@ -3,8 +3,8 @@
 // theirs, the applier's managedFields still name what it sent, and an apply carrying such a
 // zero value is written again (only the applier's time changes) once a second has passed.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createStore } from '../../devcluster/createStore.ts';
-import { serverSideApply } from '../../devcluster/patch/serverSideApply.ts';
+import { createStore } from '../../devcluster/create-store.ts';
+import { serverSideApply } from '../../devcluster/patch/server-side-apply.ts';
 import { BUILTINS } from '../../devcluster/store/builtins.ts';
 import type { KubeObject, ResourceType } from '../../devcluster/store/types.ts';
 

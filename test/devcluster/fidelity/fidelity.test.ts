@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevCluster } from '../../../devcluster/index.ts';
 import type { DevCluster } from '../../../devcluster/index.ts';
-import { dryRunApply, fidelityObjects } from './dryRun.ts';
-import type { Answer } from './dryRun.ts';
+import { dryRunApply, fidelityObjects } from './dry-run.ts';
+import type { Answer } from './dry-run.ts';
 
 const recorded = JSON.parse(readFileSync(join(import.meta.dirname, 'recorded.json'), 'utf8')) as { server: string; answers: Answer[] };
 

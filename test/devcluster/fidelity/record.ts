@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { dryRunApply } from './dryRun.ts';
+import { dryRunApply } from './dry-run.ts';
 
 const kubeconfigPath = process.argv[2];
 if (kubeconfigPath === undefined) {

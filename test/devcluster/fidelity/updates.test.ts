@@ -1,7 +1,7 @@
 // The devcluster refuses the updates a real API server refuses, with the same answer. Every
 // change of updates.yaml is sent (dry run) as an update, each patch type, a server-side apply and
 // to the status subresource, and the answer must equal what a 1.23 server answered to the same
-// request (recordedUpdates.json, written by recordUpdates.ts): the code, and for a refusal its
+// request (recorded-updates.json, written by record-updates.ts): the code, and for a refusal its
 // reason, message and causes. Re-record after changing updates.yaml.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import type { DevCluster } from '../../../devcluster/index.ts';
 import { sendUpdates, updateSubjects, verbsFor } from './updates.ts';
 import type { UpdateAnswer } from './updates.ts';
 
-const recorded = JSON.parse(readFileSync(join(import.meta.dirname, 'recordedUpdates.json'), 'utf8')) as { server: string; answers: UpdateAnswer[] };
+const recorded = JSON.parse(readFileSync(join(import.meta.dirname, 'recorded-updates.json'), 'utf8')) as { server: string; answers: UpdateAnswer[] };
 
 let dc: DevCluster;
 let answers: UpdateAnswer[];

@@ -1,12 +1,12 @@
 // Asks an API server which changes of updates.yaml it refuses: creates each subject's objects for
 // real (server-side apply as sde-operator), waits for the phase the subject names, then sends
 // every change as a dry run in each way a client can write it. Used on the devcluster by the
-// update fidelity test and on a real cluster by recordUpdates.ts.
+// update fidelity test and on a real cluster by record-updates.ts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { applyMergePatch } from '../../../devcluster/patch/mergePatch.ts';
+import { applyMergePatch } from '../../../devcluster/patch/merge-patch.ts';
 import { objectPath, send } from './request.ts';
 
 /** The namespace every namespaced object of updates.yaml lives in. */
