@@ -1,15 +1,15 @@
 // Enclave: one approved project's sandpit at one site (cluster-scoped; becomes one namespace).
 import { z } from 'zod';
 import { cidr } from './cidr.ts';
-import {
-  API_VERSION, conditions, dnsLabel, duration, gpuProduct, labelValue, objectMeta, podGpus, quantity, timestamp,
-  unique, withRules,
-} from './meta.ts';
+import { API_VERSION, conditions, dnsLabel, gpuProduct, labelValue, objectMeta, podGpus, quantity, timestamp, unique, withRules } from './meta.ts';
+import { duration } from './duration.ts';
 
 export const MEMBER_ROLES = ['researcher', 'lead', 'data-manager', 'output-checker'] as const;
 /** Roles whose holders get a workspace (and may run federated jobs). */
 export const WORKSPACE_ROLES: readonly MemberRole[] = ['researcher', 'lead', 'data-manager'];
 export const TOOLS = ['jupyterlab', 'rstudio', 'vscode'] as const;
+/** The tool a workspace runs when it names none. */
+export const DEFAULT_TOOL = 'jupyterlab' satisfies (typeof TOOLS)[number];
 
 export type MemberRole = (typeof MEMBER_ROLES)[number];
 export type Tool = (typeof TOOLS)[number];
@@ -132,7 +132,7 @@ const workspaceResources = z.object({
 
 const autoProvision = z
   .object({
-    tool: z.enum(TOOLS).default('jupyterlab').describe('Tool of each member\'s workspace.'),
+    tool: z.enum(TOOLS).default(DEFAULT_TOOL).describe('Tool of each member\'s workspace.'),
     image: z.string().min(1).max(512).optional().describe('Image; the site\'s default image for the tool when omitted.'),
     resources: workspaceResources.prefault({}).describe('Resources of each auto-provisioned workspace.'),
     storage: z.object({ home: quantity('Size of the home volume.').default('20Gi') }).prefault({}).describe('Storage of each auto-provisioned workspace.'),
@@ -222,14 +222,3 @@ export function enclaveNamespace(enclaveName: string): string {
   return `${NAMESPACE_PREFIX}${enclaveName}`;
 }
 
-/** The end the spec states: the latest of expiresAt and every extension's until (the record may hold it shorter: api/access-record.ts). */
-export function effectiveExpiry(spec: Pick<EnclaveSpec, 'access'>): Date {
-  const ends = [spec.access.expiresAt, ...spec.access.extensions.map((e) => e.until)].map((t) => Date.parse(t));
-  return new Date(Math.max(...ends));
-}
-
-/** True while members may use the enclave: after validFrom (if any) and before the effective expiry. */
-export function accessActive(spec: Pick<EnclaveSpec, 'access'>, now: Date): boolean {
-  const from = spec.access.validFrom === undefined ? -Infinity : Date.parse(spec.access.validFrom);
-  return now.getTime() >= from && now.getTime() < effectiveExpiry(spec).getTime();
-}

@@ -44,14 +44,6 @@ export function timestamp(description: string) {
     .describe(description);
 }
 
-/** A Go-style duration ("30m", "8h", "1h30m"), as Kubernetes tools write them. */
-export function duration(description: string) {
-  return z
-    .string()
-    .regex(/^([0-9]+(h|m|s))+$/, { message: 'must be a duration such as "30m", "8h" or "1h30m"' })
-    .describe(description);
-}
-
 /** The number of NVIDIA GPUs a single pod may ask for: a DGX A100 node has eight. */
 export const podGpus = z
   .int()

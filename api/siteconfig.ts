@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import { cidr } from './cidr.ts';
 import { checkCatalogueServices, datasetCatalogue, SERVICE_KINDS } from './dataset-catalogue.ts';
-import { API_VERSION, dnsLabel, duration, gpuProduct } from './meta.ts';
+import { API_VERSION, dnsLabel, gpuProduct } from './meta.ts';
+import { duration } from './duration.ts';
 import { checkMirrorIndexes, mirrorIndexes, oneMirrorPerEcosystem } from './package-mirror.ts';
 
 const port = z.object({

@@ -1,13 +1,14 @@
 // Workspace: a researcher's JupyterLab, RStudio or VS Code server inside an enclave's namespace.
 import { z } from 'zod';
-import { TOOLS } from './enclave.ts';
-import { API_VERSION, conditions, dnsLabel, duration, gpuProduct, objectMeta, podGpus, quantity, unique } from './meta.ts';
+import { DEFAULT_TOOL, TOOLS } from './enclave.ts';
+import { API_VERSION, conditions, dnsLabel, gpuProduct, objectMeta, podGpus, quantity, unique } from './meta.ts';
+import { duration } from './duration.ts';
 import type { SiteConfig } from './siteconfig.ts';
 
 /** Workspace.spec: what the researcher asked for; the operator checks it against the enclave. */
 export const workspaceSpec = z.object({
   owner: z.string().min(1).max(253).describe('The researcher it belongs to: a user named as a member of the enclave, with a role that may run workspaces.'),
-  tool: z.enum(TOOLS).default('jupyterlab').describe('jupyterlab, rstudio or vscode.'),
+  tool: z.enum(TOOLS).default(DEFAULT_TOOL).describe('jupyterlab, rstudio or vscode.'),
   image: z.string().min(1).max(512).optional().describe('Container image; must match the enclave\'s allowed images. The site\'s default image for the tool when omitted.'),
   resources: z
     .object({

@@ -2,7 +2,8 @@
 // platform engineers to review before applying and for GitOps.
 import { Command } from 'commander';
 import { toYaml } from '../api/yaml.ts';
-import { accessActive, enclaveNamespace } from '../api/enclave.ts';
+import { accessActive } from '../api/access.ts';
+import { enclaveNamespace } from '../api/enclave.ts';
 import type { Enclave } from '../api/enclave.ts';
 import type { FederatedJob } from '../api/federatedjob.ts';
 import { checkDocument, formatProblem } from '../api/problems.ts';
@@ -132,7 +133,7 @@ function run(opts: RenderOpts): void {
   const thisSite = opts.site ?? site.site;
   if (thisSite !== site.site) throw new RenderInputError(`expected --site to be the site configuration's site "${site.site}"; found "${thisSite}"`);
   const now = new Date();
-  const active = (e: Enclave): boolean => (opts.active ? true : opts.inactive ? false : accessActive(e.spec, now));
+  const active = (e: Enclave): boolean => (opts.active ? true : opts.inactive ? false : accessActive(e.spec.access, now));
   const result = renderAll(site, thisSite, active, input.enclaves, input.workspaces, input.jobs);
   if (result.problems.length > 0) {
     fail(result.problems);

@@ -3,7 +3,8 @@
 // the enclaves' specs name. The expectation is written here from the meaning of the member roles
 // in the API (api/enclave.ts), not read from the Roles the constructs render, so a Role that grants
 // too much or too little shows up as a difference.
-import { accessActive, enclaveNamespace, MEMBER_ROLES, WORKSPACE_ROLES } from '../api/enclave.ts';
+import { accessActive } from '../api/access.ts';
+import { enclaveNamespace, MEMBER_ROLES, WORKSPACE_ROLES } from '../api/enclave.ts';
 import type { EnclaveSpec, MemberRole } from '../api/enclave.ts';
 import { GROUP } from '../api/meta.ts';
 
@@ -146,7 +147,7 @@ export interface EnclaveAccess {
  * herself, a group member as a user who belongs to that group only (as `--as-group` would).
  */
 export function subjectsOf(enclave: EnclaveAccess, now: Date): AccessSubject[] {
-  const active = accessActive(enclave.spec, now);
+  const active = accessActive(enclave.spec.access, now);
   const members = enclave.spec.members.map((m): AccessSubject => m.user !== undefined
     ? { label: `${m.role} ${m.user} of ${enclave.name}`, user: m.user, groups: ['system:authenticated'], role: m.role, enclave: enclave.name, active }
     : { label: `${m.role} group ${m.group} of ${enclave.name}`, user: `a-member-of:${m.group}`, groups: [m.group ?? '', 'system:authenticated'], role: m.role, enclave: enclave.name, active });

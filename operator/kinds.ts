@@ -1,6 +1,7 @@
 // The resource types the operator's controllers watch: the sde.london kinds, and the built-in
 // kinds it renders, each cached only as far as the operator needs (its own objects).
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { KINDS } from '../api/crd.ts';
 import { API_VERSION } from '../api/meta.ts';
 import { ENCLAVE, MANAGED_BY, MANAGER, selectorString } from '../api/labels.ts';
 import { Kinds, resourceType } from './runtime/index.ts';
@@ -38,11 +39,18 @@ export function volumeView(volume: Volume): Volume {
   } as Volume;
 }
 
+/** The resource type of one of the API's kinds, from its definition (api/crd.ts: the one table of the kinds). */
+function sdeKind(kind: string): WatchedType {
+  const definition = KINDS.find((k) => k.kind === kind);
+  if (definition === undefined) throw new Error(`expected ${kind} among the API's kinds, but it is not`);
+  return resourceType(API_VERSION, definition.kind, definition.plural, definition.scope === 'Namespaced');
+}
+
 /** The three custom resources of the API. */
 export const SdeKinds = Object.freeze({
-  Enclave: resourceType(API_VERSION, 'Enclave', 'enclaves', false),
-  Workspace: resourceType(API_VERSION, 'Workspace', 'workspaces', true),
-  FederatedJob: resourceType(API_VERSION, 'FederatedJob', 'federatedjobs', true),
+  Enclave: sdeKind('Enclave'),
+  Workspace: sdeKind('Workspace'),
+  FederatedJob: sdeKind('FederatedJob'),
 });
 
 /**

@@ -2,7 +2,8 @@
 // the admission webhooks and the network peers it talks to. The Helm chart's values.yaml mirrors
 // this shape key for key.
 import { z } from 'zod';
-import { dnsLabel, duration, quantity } from '../../api/meta.ts';
+import { dnsLabel, quantity } from '../../api/meta.ts';
+import { duration } from '../../api/duration.ts';
 
 const cidr = z
   .string()

@@ -2,9 +2,9 @@
 // access, package-mirror configuration, dataset volumes and auto-provisioned workspaces, and the
 // status that reports them.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { appendToRecord } from '../../api/access-record.ts';
-import type { AccessRecordEntry } from '../../api/access-record.ts';
-import { enclave as enclaveSchema, enclaveNamespace, enclaveStatus } from '../../api/enclave.ts';
+import { appendToRecord } from '../../api/access.ts';
+import type { AccessRecordEntry } from '../../api/access.ts';
+import { DEFAULT_TOOL, enclave as enclaveSchema, enclaveNamespace, enclaveStatus } from '../../api/enclave.ts';
 import { ACCESS_CHANGED_BY } from '../../api/labels.ts';
 import type { Enclave } from '../../api/enclave.ts';
 import type { SiteConfig } from '../../api/siteconfig.ts';
@@ -16,9 +16,11 @@ import { findCondition, formatConditionTime, setConditions, summarizeReady } fro
 import type { Condition, ConditionUpdate, ControllerOptions, ReconcileContext, ReconcileResult } from '../runtime/index.ts';
 import { RenderMemo, renderInputs } from '../render-memo.ts';
 import { appliedCondition, applyOrReport, checkSpec, recordFixedAtCreation, refusalFromFindings, refuse } from '../spec.ts';
-import { accessState, durationMs, liveAccessState, wakeAtNextChange } from './access.ts';
+import { accessState, liveAccessState } from '../../api/access.ts';
+import type { AccessState } from '../../api/access.ts';
+import { durationMs } from '../../api/duration.ts';
+import { revokeMembers, wakeAtNextChange } from '../access.ts';
 import { enclaveNameOf } from './lookup.ts';
-import type { AccessState } from './access.ts';
 
 /** What the Enclave controller needs besides the runtime: the site, and a clock tests can move. */
 export interface EnclaveControllerOptions {
@@ -133,12 +135,6 @@ async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControlle
   return wake;
 }
 
-/** Deletes every member RoleBinding of the enclave (one request); true when there were any. */
-async function revokeMembers(ctx: ReconcileContext, name: string, namespace: string): Promise<boolean> {
-  const revoked = await ctx.prune({ selector: enclaveChildrenSelector(name), keep: [], types: [Owned.RoleBinding], namespace, collections: [Owned.RoleBinding] });
-  return revoked.deleted.length > 0;
-}
-
 function enclaveConditions(previous: readonly Condition[] | undefined, access: AccessState, now: Date, generation: number | undefined, applied: ConditionUpdate): Condition[] {
   const updates: ConditionUpdate[] = [
     { type: 'SpecValid', status: 'True', reason: 'Valid', message: 'the spec passed the schema and the site rules' },
@@ -213,7 +209,7 @@ function withoutShadowedWorkspaces(ctx: ReconcileContext, desired: KubernetesObj
     const spec = (o as { spec?: { owner?: string; tool?: string } }).spec;
     return !ctx.cache(SdeKinds.Workspace).list({ namespace: o.metadata?.namespace ?? '' }).some((w) => {
       const ws = w as { metadata?: { labels?: Record<string, string> }; spec?: { owner?: string; tool?: string } };
-      return ws.metadata?.labels?.[AUTO_PROVISIONED] !== 'true' && ws.spec?.owner === spec?.owner && (ws.spec?.tool ?? 'jupyterlab') === (spec?.tool ?? 'jupyterlab');
+      return ws.metadata?.labels?.[AUTO_PROVISIONED] !== 'true' && ws.spec?.owner === spec?.owner && (ws.spec?.tool ?? DEFAULT_TOOL) === (spec?.tool ?? DEFAULT_TOOL);
     });
   });
 }

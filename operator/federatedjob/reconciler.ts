@@ -7,7 +7,7 @@ import { renderFederatedJob } from '../../constructs/index.ts';
 import { federatedJobNames } from '../../constructs/federatedjob.ts';
 import { FEDERATED_JOB, federatedJobChildrenSelector } from '../../constructs/labels.ts';
 import { checkFederatedJob } from '../../policy/index.ts';
-import { wakeAtNextChange } from '../enclave/access.ts';
+import { wakeAtNextChange } from '../access.ts';
 import { enclaveChangeMattersToWorkloads, keyFromLabel, keysInEnclave } from '../enclave/lookup.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, formatConditionTime, setConditions } from '../runtime/index.ts';

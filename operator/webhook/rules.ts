@@ -1,7 +1,7 @@
 // What the admission webhooks decide (Five Safes "safe people"): authors act for themselves, who
 // submitted a federated job and who changed an enclave's access come from the request, and the
 // access record only grows. Pure: a request, the enclave and the site in, a decision out.
-import { accessChangeProblems } from '../../api/access-record.ts';
+import { accessChangeProblems } from '../../api/access.ts';
 import { enclaveSpec } from '../../api/enclave.ts';
 import type { Enclave } from '../../api/enclave.ts';
 import { ACCESS_CHANGED_BY, SUBMITTED_BY } from '../../api/labels.ts';

@@ -9,7 +9,7 @@ import { WORKSPACE, workspaceChildrenSelector } from '../../constructs/labels.ts
 import { homeClaimName } from '../../constructs/workspace.ts';
 import { TOOL_PORTS } from '../../constructs/tools.ts';
 import { checkWorkspace } from '../../policy/index.ts';
-import { wakeAtNextChange } from '../enclave/access.ts';
+import { wakeAtNextChange } from '../access.ts';
 import { enclaveChangeMattersToWorkloads, keyFromLabel, keysInEnclave } from '../enclave/lookup.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, setConditions, summarizeReady } from '../runtime/index.ts';

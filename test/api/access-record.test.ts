@@ -1,6 +1,6 @@
 // The access record is append-only and bounds access: table-driven over the rules of issue 17.
 import { describe, expect, it } from 'vitest';
-import { accessChangeProblems, appendToRecord, endInForce } from '../../api/access-record.ts';
+import { accessChangeProblems, appendToRecord, endInForce } from '../../api/access.ts';
 
 const granted = { until: '2028-06-30T00:00:00Z', justification: 'Reviewer revisions', approvedBy: 'UCLH DAC' };
 const access = (changes: Partial<{ validFrom: string; expiresAt: string; extensions: typeof granted[] }> = {}) => ({ validFrom: '2026-01-01T00:00:00Z', expiresAt: '2027-12-31T23:59:59Z', extensions: [], ...changes });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { accessState, durationMs } from '../../operator/enclave/access.ts';
+import { accessState } from '../../api/access.ts';
+import { durationMs } from '../../api/duration.ts';
 
 const access = (validFrom: string | undefined, expiresAt: string, extensions: string[] = []) => ({
   validFrom, expiresAt, extensions: extensions.map((until) => ({ until, justification: 'j', approvedBy: 'a' })),

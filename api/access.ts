@@ -1,7 +1,10 @@
-// The access record (Five Safes "safe people"): what the data access committee approved, and each
-// extension of it, kept in the Enclave's status with who recorded it and when. It only grows, and
-// the end of access in force never passes the latest end it holds.
-import { effectiveExpiry } from './enclave.ts';
+// Time-limited access (Five Safes "safe people"), the one home of "access ends on time" as a rule:
+// the access period a spec states, the access record (what the data access committee approved and
+// each extension, kept in the Enclave's status with who recorded it and when: it only grows, and
+// the end in force never passes the latest end it holds), and where access stands at an instant and
+// when that next changes, so reconcilers set a timer instead of polling. Pure; the operator's side
+// (waking, revoking, stopping) is operator/access.ts.
+import { enclaveSpec, enclaveStatus } from './enclave.ts';
 import type { EnclaveSpec } from './enclave.ts';
 
 type Access = EnclaveSpec['access'];
@@ -21,6 +24,12 @@ export interface AccessRecordEntry {
 export interface AccessChangeProblem {
   field: string;
   message: string;
+}
+
+/** The end the spec states: the latest of expiresAt and every extension's until (the record may hold it shorter: {@link endInForce}). */
+export function effectiveExpiry(spec: Pick<EnclaveSpec, 'access'>): Date {
+  const ends = [spec.access.expiresAt, ...spec.access.extensions.map((e) => e.until)].map((t) => Date.parse(t));
+  return new Date(Math.max(...ends));
 }
 
 const sameExtension = (a: Pick<Extension, 'until' | 'justification' | 'approvedBy'>, b: Pick<Extension, 'until' | 'justification' | 'approvedBy'>): boolean =>
@@ -89,4 +98,57 @@ export function accessChangeProblems(before: Access, after: Access): AccessChang
     } else end = new Date(Date.parse(extension.until));
   });
   return problems;
+}
+
+/** Why access is or is not in force. */
+export type AccessReason = 'Active' | 'NotYetValid' | 'Expired';
+
+/** The access state at one instant. */
+export interface AccessState {
+  active: boolean;
+  reason: AccessReason;
+  effectiveExpiresAt: Date;
+  /** True within `warnBeforeMs` of the effective expiry while access is active. */
+  expiringSoon: boolean;
+  /** The next instant at which any of the above changes; undefined once expired for good. */
+  nextChange: Date | undefined;
+}
+
+/**
+ * Access at `now` under `access` and the access record (`recorded`, the Enclave's
+ * status.accessHistory): the end in force never passes the record's latest end
+ * (`endInForce`). `warnBeforeMs` is how long before expiry members are warned.
+ */
+export function accessState(access: EnclaveSpec['access'], recorded: readonly AccessRecordEntry[] | undefined, now: Date, warnBeforeMs: number): AccessState {
+  const t = now.getTime();
+  const from = access.validFrom === undefined ? undefined : Date.parse(access.validFrom);
+  const end = endInForce(access, recorded);
+  const warnAt = end.getTime() - warnBeforeMs;
+  if (from !== undefined && t < from) {
+    return { active: false, reason: 'NotYetValid', effectiveExpiresAt: end, expiringSoon: false, nextChange: new Date(from) };
+  }
+  if (t >= end.getTime()) {
+    return { active: false, reason: 'Expired', effectiveExpiresAt: end, expiringSoon: false, nextChange: undefined };
+  }
+  const expiringSoon = t >= warnAt;
+  return { active: true, reason: 'Active', effectiveExpiresAt: end, expiringSoon, nextChange: new Date(expiringSoon ? end.getTime() : warnAt) };
+}
+
+/**
+ * Access of a live Enclave read from its `spec.access` and its recorded `status.accessHistory`
+ * alone, so its clock runs even when another part of the spec fails the schema (stored under an
+ * older, looser CRD, say): an invalid dataset must not keep members in past their end. Undefined
+ * when the access block itself is unreadable; an unreadable record counts as none.
+ */
+export function liveAccessState(live: unknown, now: Date, warnBeforeMs: number): AccessState | undefined {
+  const object = live as { spec?: { access?: unknown }; status?: { accessHistory?: unknown } } | undefined;
+  const parsed = enclaveSpec.shape.access.safeParse(object?.spec?.access);
+  if (!parsed.success) return undefined;
+  const recorded = enclaveStatus.shape.accessHistory.safeParse(object?.status?.accessHistory);
+  return accessState(parsed.data, recorded.success ? recorded.data : undefined, now, warnBeforeMs);
+}
+
+/** True while members may use the enclave by its spec alone: after validFrom (if any) and before the end it states. */
+export function accessActive(access: EnclaveSpec['access'], now: Date): boolean {
+  return accessState(access, undefined, now, 0).active;
 }
