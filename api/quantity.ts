@@ -25,9 +25,3 @@ export function parseQuantity(q: string | number): number {
   if (suffix in DECIMAL) return num * (DECIMAL[suffix] ?? 1);
   return num * 10 ** Number(suffix.slice(1));
 }
-
-/** True when the value is a quantity (a finite number, or a string in quantity syntax). */
-export function isQuantity(q: unknown): boolean {
-  if (typeof q === 'number') return Number.isFinite(q);
-  return typeof q === 'string' && PATTERN.test(q.trim());
-}
