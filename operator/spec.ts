@@ -4,7 +4,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { z } from 'zod';
 import { problemsFromIssues } from '../api/problems.ts';
 import type { Finding } from '../policy/index.ts';
-import { ApplyError, findCondition, OwnerConflictError, setConditions, shareObject, statusCodeOf } from './runtime/index.ts';
+import { ApplyError, findCondition, isTransientStatus, OwnerConflictError, setConditions, shareObject, statusCodeOf } from './runtime/index.ts';
 import type { ApplyResult, Condition, ConditionUpdate, ReconcileContext } from './runtime/index.ts';
 
 /**
@@ -100,7 +100,7 @@ export async function refuse(ctx: ReconcileContext, refusal: Refusal, options: {
 }
 
 function isTransient(code: number | undefined): boolean {
-  return code === undefined || code === 409 || code === 429 || code >= 500;
+  return code === undefined || code === 409 || isTransientStatus(code);
 }
 
 /**

@@ -88,6 +88,18 @@ export function statusCodeOf(error: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * The answers that say the API server (or a proxy in front of it) is busy or briefly failing,
+ * not that the request is wrong: 429, 500, 502, 503 and 504. The same request may succeed if
+ * sent again; any other answer will not change by waiting.
+ */
+export const TRANSIENT_STATUS_CODES: readonly number[] = Object.freeze([429, 500, 502, 503, 504]);
+
+/** True for one of the {@link TRANSIENT_STATUS_CODES}; false for any other code, or none. */
+export function isTransientStatus(code: number | undefined): boolean {
+  return code !== undefined && TRANSIENT_STATUS_CODES.includes(code);
+}
+
 /** True when the API server said the object does not exist (404). */
 export function isNotFound(error: unknown): boolean {
   return statusCodeOf(error) === 404;

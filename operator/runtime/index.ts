@@ -4,7 +4,7 @@ export { Backoff, backoffDelay, type BackoffOptions } from './backoff.ts';
 export { compareResourceVersions, shareObject, type CacheEvent, type ObjectCache } from './cache.ts';
 export { findCondition, formatConditionTime, isConditionTrue, setCondition, setConditions, summarizeReady, InvalidConditionReasonError, type Condition, type ConditionUpdate } from './conditions.ts';
 export { Controller, statusOnlyChange, type Changes, type ControllerOptions, type ReconcileContext, type Reconciler, type WatchSpec } from './controller.ts';
-export { isConflict, isNotFound, statusCodeOf, KubeApiError, LeadershipLostError, TerminalError } from './errors.ts';
+export { isConflict, isNotFound, isTransientStatus, statusCodeOf, KubeApiError, LeadershipLostError, TerminalError, TRANSIENT_STATUS_CODES } from './errors.ts';
 export { EventRecorder, type EventInput } from './events.ts';
 export { addFinalizer, CLEANUP_FINALIZER, hasFinalizer, isDeleting, removeFinalizer } from './finalizers.ts';
 export { fixedFieldsDiffer, leaveHandedOverFields } from './handover.ts';

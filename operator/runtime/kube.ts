@@ -14,7 +14,7 @@ import {
   type RequestContext,
 } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isNotFound, KubeApiError, retryAfterMsOf, statusCodeOf } from './errors.ts';
+import { isNotFound, isTransientStatus, KubeApiError, retryAfterMsOf, statusCodeOf } from './errors.ts';
 import { openWatch, undiciHttpLibrary, USER_AGENT } from './http.ts';
 import { FIELD_MANAGER } from './labels.ts';
 import type { OperatorMetrics } from './metrics.ts';
@@ -139,10 +139,9 @@ class RawObjectApi extends KubernetesObjectApi {
   }
 }
 
-// Answers worth one more try at once (the API server is busy or briefly failing): a few quick,
-// jittered retries keep one flaky response from failing a whole reconcile. Longer outages still
-// surface as errors, for the work queue's per-key backoff.
-const TRANSIENT_STATUS = new Set([429, 500, 502, 503, 504]);
+// A transient answer (the API server is busy or briefly failing) is worth one more try at once:
+// a few quick, jittered retries keep one flaky response from failing a whole reconcile. Longer
+// outages still surface as errors, for the work queue's per-key backoff.
 const QUICK_RETRIES = 3;
 const QUICK_RETRY_BASE_MS = 50;
 const QUICK_RETRY_MAX_MS = 1_000;
@@ -230,7 +229,7 @@ export class KubeClient {
         return await send();
       } catch (error) {
         const code = statusCodeOf(error);
-        if (attempt >= QUICK_RETRIES || code === undefined || !TRANSIENT_STATUS.has(code)) throw error;
+        if (attempt >= QUICK_RETRIES || !isTransientStatus(code)) throw error;
         this.#connection.metrics?.apiRetries.inc({ verb, code: String(code) });
         const jittered = QUICK_RETRY_BASE_MS * 2 ** attempt * (0.5 + Math.random());
         await sleep(Math.min(QUICK_RETRY_MAX_MS, retryAfterMsOf(error) ?? jittered));

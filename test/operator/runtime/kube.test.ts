@@ -1,4 +1,5 @@
-// The client's connection handling: requests share pooled connections instead of one each.
+// The client's connection handling: requests share pooled connections instead of one each, and a
+// transient answer is tried again at once.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -9,14 +10,22 @@ import { Kinds } from '../../../operator/runtime/resources.ts';
 let server: Server;
 let connections: number;
 let requests: number;
+/** Status codes to answer the next requests with, before answering 200 again. */
+let failures: number[];
 let kubeConfig: KubeConfig;
 
 beforeEach(async () => {
   connections = 0;
   requests = 0;
+  failures = [];
   // The smallest API server that answers a GET of a Namespace; it counts TCP connections.
   server = createServer((request, response) => {
     requests += 1;
+    const failure = failures.shift();
+    if (failure !== undefined) {
+      response.writeHead(failure, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: failure, message: 'injected' }));
+      return;
+    }
     const name = decodeURIComponent(request.url?.split('?')[0]?.split('/').pop() ?? '');
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
   });
@@ -61,5 +70,32 @@ describe('KubeClient connections', () => {
     expect(authorization).toBe('Bearer t');
     expect(client.kubeConfig).not.toBe(kubeConfig);
     expect(client.kubeConfig.getCurrentCluster()?.server).toBe(kubeConfig.getCurrentCluster()?.server);
+  });
+});
+
+describe('KubeClient quick retries', () => {
+  it.each([
+    [[503], 2],
+    [[429, 500], 3],
+    [[502, 504, 503], 4],
+  ])('tries again at once after the transient answers %j (%i requests)', async (answers, expected) => {
+    failures = [...answers];
+    const client = new KubeClient(kubeConfig);
+    expect((await client.get(Kinds.Namespace, 'sandpit-a'))?.metadata?.name).toBe('sandpit-a');
+    expect(requests).toBe(expected);
+  });
+
+  it.each([[403], [422], [501]])('gives up on the first %i: waiting will not change it', async (code) => {
+    failures = [code];
+    const client = new KubeClient(kubeConfig);
+    await expect(client.get(Kinds.Namespace, 'sandpit-a')).rejects.toMatchObject({ statusCode: code });
+    expect(requests).toBe(1);
+  });
+
+  it('gives up after three quick retries', async () => {
+    failures = [503, 503, 503, 503, 503];
+    const client = new KubeClient(kubeConfig);
+    await expect(client.get(Kinds.Namespace, 'sandpit-a')).rejects.toMatchObject({ statusCode: 503 });
+    expect(requests).toBe(4);
   });
 });
