@@ -1,4 +1,5 @@
-// Exponential backoff with jitter, shared by the work queue (per key) and the watch supervisor.
+// Retry delays, all computed here: exponential backoff with jitter (the work queue per key, the
+// watch supervisor, the client's quick retries) and the jittered period of leader election.
 
 /** Tuning of an exponential backoff: the first delay, the cap, and the share of each delay that is random. */
 export interface BackoffOptions {
@@ -18,6 +19,14 @@ export function backoffDelay(attempt: number, options: BackoffOptions, random: (
   const jitter = Math.min(1, Math.max(0, options.jitter ?? 0.5));
   const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(attempt, 52));
   return Math.max(0, ceiling * (1 - jitter * random()));
+}
+
+/**
+ * `periodMs` lengthened by up to `jitter` of itself (client-go's wait.Jitter): drawn uniformly
+ * from [periodMs, (1 + jitter) * periodMs], so replicas started together do not act in step.
+ */
+export function jitteredPeriod(periodMs: number, jitter: number, random: () => number = Math.random): number {
+  return periodMs * (1 + Math.max(0, jitter) * random());
 }
 
 /** Counts consecutive failures of one thing and hands out the next delay; `reset()` after a success. */

@@ -1,6 +1,6 @@
 // The controller runtime's public surface: what reconcilers and the CLI import.
 export { applyAll, containsDesired, desiredHash, isUpToDate, kindRank, withDesiredHash, ApplyError, KIND_ORDER, OwnerConflictError, type ApplyOptions, type ApplyResult } from './apply.ts';
-export { Backoff, backoffDelay, type BackoffOptions } from './backoff.ts';
+export { Backoff, backoffDelay, jitteredPeriod, type BackoffOptions } from './backoff.ts';
 export { compareResourceVersions, shareObject, type CacheEvent, type ObjectCache } from './cache.ts';
 export { findCondition, formatConditionTime, isConditionTrue, setCondition, setConditions, summarizeReady, InvalidConditionReasonError, type Condition, type ConditionUpdate } from './conditions.ts';
 export { Controller, statusOnlyChange, type Changes, type ControllerOptions, type ReconcileContext, type Reconciler, type WatchSpec } from './controller.ts';

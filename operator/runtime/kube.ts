@@ -14,6 +14,7 @@ import {
   type RequestContext,
 } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import { isNotFound, isTransientStatus, KubeApiError, retryAfterMsOf, statusCodeOf } from './errors.ts';
 import { openWatch, undiciHttpLibrary, USER_AGENT } from './http.ts';
 import { FIELD_MANAGER } from './labels.ts';
@@ -143,8 +144,8 @@ class RawObjectApi extends KubernetesObjectApi {
 // a few quick, jittered retries keep one flaky response from failing a whole reconcile. Longer
 // outages still surface as errors, for the work queue's per-key backoff.
 const QUICK_RETRIES = 3;
-const QUICK_RETRY_BASE_MS = 50;
-const QUICK_RETRY_MAX_MS = 1_000;
+// 25 to 75 ms before the first retry, 50 to 150 before the second, 100 to 300 before the third.
+const QUICK_RETRY_BACKOFF: BackoffOptions = { baseMs: 75, maxMs: 1_000, jitter: 2 / 3 };
 
 /**
  * The operator's typed door to the API server. Reads (list, get, watch) return raw JSON; writes
@@ -219,7 +220,7 @@ export class KubeClient {
 
   /**
    * Runs one idempotent request (a read, an apply, a delete, a whole-status patch), retrying it up
-   * to QUICK_RETRIES times on a transient answer (429, 5xx) after a short jittered pause, or the
+   * to QUICK_RETRIES times on a transient answer (see isTransientStatus) after a short jittered pause, or the
    * server's Retry-After when it gave one (at most a second). Each attempt is counted.
    */
   async #request<T>(verb: string, kind: string, send: () => Promise<T>): Promise<T> {
@@ -231,8 +232,7 @@ export class KubeClient {
         const code = statusCodeOf(error);
         if (attempt >= QUICK_RETRIES || !isTransientStatus(code)) throw error;
         this.#connection.metrics?.apiRetries.inc({ verb, code: String(code) });
-        const jittered = QUICK_RETRY_BASE_MS * 2 ** attempt * (0.5 + Math.random());
-        await sleep(Math.min(QUICK_RETRY_MAX_MS, retryAfterMsOf(error) ?? jittered));
+        await sleep(Math.min(QUICK_RETRY_BACKOFF.maxMs, retryAfterMsOf(error) ?? backoffDelay(attempt, QUICK_RETRY_BACKOFF)));
         if (WRITE_VERBS.includes(verb)) this.assertMayWrite();
       }
     }

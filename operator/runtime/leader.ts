@@ -1,6 +1,7 @@
 // Leader election on a coordination.k8s.io/v1 Lease: one active replica, a standby ready to take over.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
+import { jitteredPeriod } from './backoff.ts';
 import { isConflict, isNotFound, LeadershipLostError } from './errors.ts';
 import type { KubeClient } from './kube.ts';
 import type { Logger } from './logger.ts';
@@ -75,7 +76,7 @@ export class LeaderElector {
         return this.#leadership.signal;
       }
       try {
-        await sleep(retryPeriodMs * (1 + 0.2 * Math.random()), undefined, { signal: this.#stop.signal });
+        await sleep(jitteredPeriod(retryPeriodMs, 0.2), undefined, { signal: this.#stop.signal });
       } catch {
         break;
       }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Backoff, backoffDelay } from '../../../operator/runtime/backoff.ts';
+import { Backoff, backoffDelay, jitteredPeriod } from '../../../operator/runtime/backoff.ts';
 
 describe('backoffDelay', () => {
   it('stays within [(1 - jitter) · min(max, base · 2^n), min(max, base · 2^n)]', () => {
@@ -17,6 +17,18 @@ describe('backoffDelay', () => {
   it('spreads retries of different replicas apart (jitter is really random)', () => {
     const delays = new Set(Array.from({ length: 20 }, () => backoffDelay(3, { baseMs: 100, maxMs: 10_000 })));
     expect(delays.size).toBeGreaterThan(1);
+  });
+});
+
+describe('jitteredPeriod', () => {
+  it('stays within [period, (1 + jitter) · period]', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 600_000 }), fc.double({ min: 0, max: 2, noNaN: true }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (periodMs, jitter, random) => {
+        const delay = jitteredPeriod(periodMs, jitter, () => random);
+        expect(delay).toBeGreaterThanOrEqual(periodMs);
+        expect(delay).toBeLessThanOrEqual((1 + jitter) * periodMs + 1e-9);
+      }),
+    );
   });
 });
 
