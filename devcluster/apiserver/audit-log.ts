@@ -8,10 +8,10 @@ import type { UserInfo } from '../auth/identity.ts';
 
 /** Appends one audit.k8s.io/v1 Event per completed request to a file. */
 export class AuditLog {
-  private readonly stream: WriteStream;
+  readonly #stream: WriteStream;
 
   constructor(path: string) {
-    this.stream = createWriteStream(path, { flags: 'a' });
+    this.#stream = createWriteStream(path, { flags: 'a' });
   }
 
   /**
@@ -47,12 +47,12 @@ export class AuditLog {
         requestReceivedTimestamp: received,
         stageTimestamp: new Date().toISOString(),
       };
-      this.stream.write(`${JSON.stringify(event)}\n`);
+      this.#stream.write(`${JSON.stringify(event)}\n`);
     });
   }
 
   /** Flushes and closes the file. */
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.stream.end(() => resolve()));
+    await new Promise<void>((resolve) => this.#stream.end(() => resolve()));
   }
 }

@@ -15,60 +15,60 @@ export interface RequestFaults {
 
 /** Breaks the devcluster on purpose; every method takes effect at once and is safe to call anytime. */
 export class FaultInjector {
-  private faults: RequestFaults = { rate: 0 };
-  private failNextCount = 0;
-  private failNextStatus: 500 | 429 = 500;
-  private readonly watches = new Set<() => void>();
-  private readonly store: Store;
-  private readonly random: () => number;
+  #faults: RequestFaults = { rate: 0 };
+  #failNextCount = 0;
+  #failNextStatus: 500 | 429 = 500;
+  readonly #watches = new Set<() => void>();
+  readonly #store: Store;
+  readonly #random: () => number;
 
   constructor(store: Store, random: () => number = Math.random) {
-    this.store = store;
-    this.random = random;
+    this.#store = store;
+    this.#random = random;
   }
 
   /** Fails a fraction of subsequent resource requests (discovery and OpenAPI are spared). */
   failRequests(faults: RequestFaults): void {
-    this.faults = { ...faults };
+    this.#faults = { ...faults };
   }
 
   /** Fails exactly the next `count` resource requests. */
   failNext(count: number, status: 500 | 429 = 500): void {
-    this.failNextCount = count;
-    this.failNextStatus = status;
+    this.#failNextCount = count;
+    this.#failNextStatus = status;
   }
 
   /** Stops failing requests. */
   clear(): void {
-    this.faults = { rate: 0 };
-    this.failNextCount = 0;
+    this.#faults = { rate: 0 };
+    this.#failNextCount = 0;
   }
 
   /** Closes every open watch stream, as a load balancer or API server restart would; returns how many. */
   dropWatches(): number {
-    const n = this.watches.size;
-    for (const close of [...this.watches]) close();
-    this.watches.clear();
+    const n = this.#watches.size;
+    for (const close of [...this.#watches]) close();
+    this.#watches.clear();
     return n;
   }
 
   /** Compacts history: every later watch from an older resourceVersion gets 410 Gone. */
   forceGone(): void {
-    this.store.compactHistory();
+    this.#store.compactHistory();
   }
 
   /** The error to answer this request with, if any (used by the HTTP server). */
   failure(): ApiError | undefined {
     let status: 500 | 429 | undefined;
-    if (this.failNextCount > 0) {
-      this.failNextCount -= 1;
-      status = this.failNextStatus;
-    } else if (this.faults.rate > 0 && this.random() < this.faults.rate) {
-      status = this.faults.status ?? 500;
+    if (this.#failNextCount > 0) {
+      this.#failNextCount -= 1;
+      status = this.#failNextStatus;
+    } else if (this.#faults.rate > 0 && this.#random() < this.#faults.rate) {
+      status = this.#faults.status ?? 500;
     }
     if (status === undefined) return undefined;
     if (status === 429) {
-      const retry = this.faults.retryAfterSeconds ?? 1;
+      const retry = this.#faults.retryAfterSeconds ?? 1;
       return new ApiError(429, 'TooManyRequests', 'the server has received too many requests and has asked us to try again later (injected fault)', { retryAfterSeconds: retry });
     }
     return new ApiError(500, 'InternalError', 'Internal error occurred: injected fault');
@@ -76,14 +76,14 @@ export class FaultInjector {
 
   /** Registers an open watch so dropWatches can close it; returns the deregistration. */
   trackWatch(close: () => void): () => void {
-    this.watches.add(close);
+    this.#watches.add(close);
     return () => {
-      this.watches.delete(close);
+      this.#watches.delete(close);
     };
   }
 
   /** Number of watches open now. */
   openWatches(): number {
-    return this.watches.size;
+    return this.#watches.size;
   }
 }

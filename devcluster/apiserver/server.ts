@@ -43,62 +43,62 @@ const ALLOWED_VERBS = new Set(['get', 'list', 'watch', 'create', 'update', 'patc
 
 /** The running HTTP server; `close` ends every watch and connection. */
 export class ApiServer {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  private readonly authenticator: TokenAuthenticator | undefined;
-  private address = '';
-  private readonly store: Store;
-  private readonly crds: CustomResourceRegistry;
-  private readonly semanticsFor: SemanticsFor;
-  private readonly faults: FaultInjector;
-  private readonly opts: ApiServerOptions;
-  private readonly audit: AuditLog | undefined;
+  #server: Server | undefined;
+  readonly #sockets = new Set<Socket>();
+  readonly #authenticator: TokenAuthenticator | undefined;
+  #address = '';
+  readonly #store: Store;
+  readonly #crds: CustomResourceRegistry;
+  readonly #semanticsFor: SemanticsFor;
+  readonly #faults: FaultInjector;
+  readonly #opts: ApiServerOptions;
+  readonly #audit: AuditLog | undefined;
 
   constructor(store: Store, crds: CustomResourceRegistry, semanticsFor: SemanticsFor, faults: FaultInjector, opts: ApiServerOptions = {}) {
-    this.store = store;
-    this.crds = crds;
-    this.semanticsFor = semanticsFor;
-    this.faults = faults;
-    this.opts = opts;
-    this.authenticator = opts.tokens ? new TokenAuthenticator(opts.tokens) : undefined;
-    this.audit = opts.auditLog ? new AuditLog(opts.auditLog) : undefined;
+    this.#store = store;
+    this.#crds = crds;
+    this.#semanticsFor = semanticsFor;
+    this.#faults = faults;
+    this.#opts = opts;
+    this.#authenticator = opts.tokens ? new TokenAuthenticator(opts.tokens) : undefined;
+    this.#audit = opts.auditLog ? new AuditLog(opts.auditLog) : undefined;
   }
 
   /** Starts listening on 127.0.0.1; resolves to the base URL. */
   async listen(): Promise<string> {
     const server = createServer((req, res) => {
-      void this.handle(req, res);
+      void this.#handle(req, res);
     });
     server.keepAliveTimeout = 5_000;
     server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
+      this.#sockets.add(s);
+      s.on('close', () => this.#sockets.delete(s));
     });
-    this.server = server;
+    this.#server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.opts.port ?? 0, '127.0.0.1', () => resolve());
+      server.listen(this.#opts.port ?? 0, '127.0.0.1', () => resolve());
     });
     const addr = server.address();
     const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-    this.address = `127.0.0.1:${port}`;
-    return `http://${this.address}`;
+    this.#address = `127.0.0.1:${port}`;
+    return `http://${this.#address}`;
   }
 
   /** Stops accepting, closes every watch and socket, and resolves once the server is closed. */
   async close(): Promise<void> {
-    const server = this.server;
+    const server = this.#server;
     if (!server) return;
-    this.server = undefined;
-    this.faults.dropWatches();
+    this.#server = undefined;
+    this.#faults.dropWatches();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const s of this.sockets) s.destroy();
+    for (const s of this.#sockets) s.destroy();
     server.closeAllConnections();
     await closed;
-    await this.audit?.close();
+    await this.#audit?.close();
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const raw = req.method === 'GET' || req.method === 'HEAD' ? Buffer.alloc(0) : await readBody(req);
       let body = raw.toString('utf8');
@@ -109,40 +109,40 @@ export class ApiServer {
       const info = parseRequest(req);
       // Logged however the request ends, with the user once (if ever) authenticated.
       const seen: { user?: UserInfo } = {};
-      this.audit?.record(req, res, info, () => seen.user);
-      const user = this.authenticate(req);
+      this.#audit?.record(req, res, info, () => seen.user);
+      const user = this.#authenticate(req);
       seen.user = user;
       if (!info.isResource) {
-        this.reply(res, this.nonResource(info));
+        this.#reply(res, this.#nonResource(info));
         return;
       }
-      const failure = this.faults.failure();
+      const failure = this.#faults.failure();
       if (failure) throw failure;
-      const rt = this.store.resourceType(info.group, info.resource);
+      const rt = this.#store.resourceType(info.group, info.resource);
       if (!rt || !servedVersions(rt).includes(info.version)) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
       if (!ALLOWED_VERBS.has(info.verb) || !(rt.verbs ?? [...ALLOWED_VERBS]).includes(info.verb)) throw methodNotAllowed(info.verb, rt);
-      this.authorizeRequest(user, info);
-      const ctx: ResourceContext = { store: this.store, crds: this.crds, semanticsFor: this.semanticsFor, req, info, rt, user, body };
+      this.#authorizeRequest(user, info);
+      const ctx: ResourceContext = { store: this.#store, crds: this.#crds, semanticsFor: this.#semanticsFor, req, info, rt, user, body };
       if (info.verb === 'watch') {
-        this.watch(ctx, req, res);
+        this.#watch(ctx, req, res);
         return;
       }
-      this.reply(res, this.dispatch(ctx));
+      this.#reply(res, this.#dispatch(ctx));
     } catch (err) {
       const { code, body, retryAfter } = statusOf(err);
       if (code >= 500 && !(err instanceof ApiError)) console.error('devcluster: internal error', err);
       const headers: Record<string, string> = {};
       if (retryAfter !== undefined) headers['Retry-After'] = String(retryAfter);
-      this.send(res, code, body, headers);
+      this.#send(res, code, body, headers);
     }
   }
 
-  private authenticate(req: IncomingMessage): UserInfo {
-    const user = this.authenticator ? this.authenticator.authenticate(req.headers.authorization) : ADMIN;
+  #authenticate(req: IncomingMessage): UserInfo {
+    const user = this.#authenticator ? this.#authenticator.authenticate(req.headers.authorization) : ADMIN;
     if (!user) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
     const as = req.headers['impersonate-user'];
     if (typeof as !== 'string' || as === '') return user;
-    const allowed = user === ADMIN || authorize(this.store, user, { verb: 'impersonate', resourceRequest: true, apiGroup: '', resource: 'users', name: as }).allowed;
+    const allowed = user === ADMIN || authorize(this.#store, user, { verb: 'impersonate', resourceRequest: true, apiGroup: '', resource: 'users', name: as }).allowed;
     if (!allowed) {
       throw new ApiError(403, 'Forbidden', `users "${as}" is forbidden: User "${user.username}" cannot impersonate resource "users" in API group "" at the cluster scope`);
     }
@@ -151,7 +151,7 @@ export class ApiServer {
     return { username: as, groups: [...new Set([...groups, 'system:authenticated'])] };
   }
 
-  private authorizeRequest(user: UserInfo, info: RequestInfo): void {
+  #authorizeRequest(user: UserInfo, info: RequestInfo): void {
     if (user === ADMIN) return;
     if (info.group === 'authorization.k8s.io' && info.resource === 'selfsubjectaccessreviews') return;
     const attrs: Attributes = { verb: info.verb, resourceRequest: true, apiGroup: info.group, resource: info.resource };
@@ -159,11 +159,11 @@ export class ApiServer {
     if (info.namespace !== undefined) attrs.namespace = info.namespace;
     if (info.name !== undefined) attrs.name = info.name;
     if (info.resource === 'namespaces' && info.name !== undefined) attrs.namespace = info.name;
-    const decision = authorize(this.store, user, attrs);
+    const decision = authorize(this.#store, user, attrs);
     if (!decision.allowed) throw new ApiError(403, 'Forbidden', forbiddenMessage(user, attrs), { details: { ...(info.name ? { name: info.name } : {}), group: info.group, kind: info.resource } });
   }
 
-  private dispatch(c: ResourceContext): Reply {
+  #dispatch(c: ResourceContext): Reply {
     switch (c.info.verb) {
       case 'get':
         return getOne(c);
@@ -184,11 +184,11 @@ export class ApiServer {
     }
   }
 
-  private watch(c: ResourceContext, req: IncomingMessage, res: ServerResponse): void {
+  #watch(c: ResourceContext, req: IncomingMessage, res: ServerResponse): void {
     const q = c.info.query;
     const asTable = representation(req.headers.accept) === 'table';
     const apiVersion = apiVersionAt(c.rt, c.info.version);
-    const printer = asTable ? printerFor(this.crds, c.rt, c.info.version) : undefined;
+    const printer = asTable ? printerFor(this.#crds, c.rt, c.info.version) : undefined;
     const render = (obj: KubeObject): unknown => {
       const versioned = obj.apiVersion === apiVersion ? obj : { ...obj, apiVersion };
       return printer ? toTable(printer, [versioned], { resourceVersion: obj.metadata.resourceVersion }, q.get('includeObject')) : versioned;
@@ -199,7 +199,7 @@ export class ApiServer {
       apiVersion,
       allowBookmarks: q.get('allowWatchBookmarks') === 'true',
       sendInitialEvents: q.get('sendInitialEvents') === 'true',
-      bookmarkIntervalMs: this.opts.bookmarkIntervalMs,
+      bookmarkIntervalMs: this.#opts.bookmarkIntervalMs,
       render,
     };
     if (c.info.namespace !== undefined) w.namespace = c.info.namespace;
@@ -211,49 +211,49 @@ export class ApiServer {
     const rv = q.get('resourceVersion');
     if (rv !== null) w.resourceVersion = rv;
     if (timeout !== null) w.timeoutSeconds = Number(timeout);
-    serveWatch(this.store, this.faults, req, res, w, !asTable && servedVersions(c.rt).length === 1);
+    serveWatch(this.#store, this.#faults, req, res, w, !asTable && servedVersions(c.rt).length === 1);
   }
 
-  private nonResource(info: RequestInfo): Reply {
+  #nonResource(info: RequestInfo): Reply {
     const p = info.path;
     if (info.verb !== 'get' && info.verb !== 'head') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on ${p}`);
     if (p === '/version') return { code: 200, body: SERVER_VERSION };
     if (p === '/healthz' || p === '/readyz' || p === '/livez') return { code: 200, body: undefined, text: 'ok' };
-    if (p === '/api') return { code: 200, body: apiVersions(this.address) };
-    if (p === '/apis') return { code: 200, body: apiGroupList(this.store) };
-    if (p === '/openapi/v2') return { code: 200, body: openapiV2(this.store, this.crds) };
-    if (p === '/openapi/v3') return { code: 200, body: openapiV3Index(this.store, this.crds) };
+    if (p === '/api') return { code: 200, body: apiVersions(this.#address) };
+    if (p === '/apis') return { code: 200, body: apiGroupList(this.#store) };
+    if (p === '/openapi/v2') return { code: 200, body: openapiV2(this.#store, this.#crds) };
+    if (p === '/openapi/v3') return { code: 200, body: openapiV3Index(this.#store, this.#crds) };
     const v3 = /^\/openapi\/v3\/(?:api\/([^/]+)|apis\/([^/]+)\/([^/]+))$/.exec(p);
     if (v3) {
-      const doc = v3[1] !== undefined ? openapiV3(this.store, this.crds, '', v3[1]) : openapiV3(this.store, this.crds, v3[2] ?? '', v3[3] ?? '');
+      const doc = v3[1] !== undefined ? openapiV3(this.#store, this.#crds, '', v3[1]) : openapiV3(this.#store, this.#crds, v3[2] ?? '', v3[3] ?? '');
       if (doc) return { code: 200, body: doc };
     }
     const parts = p.split('/').filter((x) => x !== '');
     if (parts[0] === 'api' && parts.length === 2) {
-      const doc = apiResourceList(this.store, '', parts[1] ?? '');
+      const doc = apiResourceList(this.#store, '', parts[1] ?? '');
       if (doc) return { code: 200, body: doc };
     }
     if (parts[0] === 'apis' && parts.length === 2) {
-      const doc = apiGroup(this.store, parts[1] ?? '');
+      const doc = apiGroup(this.#store, parts[1] ?? '');
       if (doc) return { code: 200, body: doc };
     }
     if (parts[0] === 'apis' && parts.length === 3) {
-      const doc = apiResourceList(this.store, parts[1] ?? '', parts[2] ?? '');
+      const doc = apiResourceList(this.#store, parts[1] ?? '', parts[2] ?? '');
       if (doc) return { code: 200, body: doc };
     }
     throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
   }
 
-  private reply(res: ServerResponse, r: Reply): void {
+  #reply(res: ServerResponse, r: Reply): void {
     if (r.text !== undefined) {
       res.writeHead(r.code, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end(r.text);
       return;
     }
-    this.send(res, r.code, r.body, {});
+    this.#send(res, r.code, r.body, {});
   }
 
-  private send(res: ServerResponse, code: number, body: unknown, headers: Record<string, string>): void {
+  #send(res: ServerResponse, code: number, body: unknown, headers: Record<string, string>): void {
     if (res.headersSent) {
       res.end();
       return;

@@ -52,19 +52,19 @@ export function readTokenFile(path: string): TokenIdentity[] {
 
 /** Maps bearer tokens to identities; unknown or missing tokens authenticate no one. */
 export class TokenAuthenticator {
-  private readonly byToken = new Map<string, UserInfo>();
+  readonly #byToken = new Map<string, UserInfo>();
 
   constructor(tokens: TokenIdentity[]) {
     for (const t of tokens) {
       const u: UserInfo = { username: t.user, groups: [...new Set([...(t.groups ?? []), 'system:authenticated'])] };
       if (t.uid) u.uid = t.uid;
-      this.byToken.set(t.token, u);
+      this.#byToken.set(t.token, u);
     }
   }
 
   /** The identity of an `Authorization: Bearer <token>` header, or undefined. */
   authenticate(header: string | undefined): UserInfo | undefined {
     const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-    return m ? this.byToken.get(m[1] ?? '') : undefined;
+    return m ? this.#byToken.get(m[1] ?? '') : undefined;
   }
 }

@@ -99,11 +99,11 @@ function resourceTypeOfCrd(crd: KubeObject): ResourceType {
 /** Serves established CRDs and validates their objects; one instance per store. */
 export class CustomResourceRegistry implements StorePlugin {
   readonly name = 'custom-resources';
-  private readonly crds = new Map<string, KubeObject>();
+  readonly #crds = new Map<string, KubeObject>();
 
   /** The stored CRD serving group/resource, if any. */
   definition(group: string, resource: string): KubeObject | undefined {
-    return this.crds.get(`${group}/${resource}`);
+    return this.#crds.get(`${group}/${resource}`);
   }
 
   /** The schema of one served version of group/resource. */
@@ -114,7 +114,7 @@ export class CustomResourceRegistry implements StorePlugin {
 
   /** Every established CRD. */
   definitions(): KubeObject[] {
-    return [...this.crds.values()];
+    return [...this.#crds.values()];
   }
 
   admit(obj: KubeObject, ctx: AdmissionContext): void {
@@ -125,7 +125,7 @@ export class CustomResourceRegistry implements StorePlugin {
       if (ctx.operation === 'CREATE') obj.status = { conditions: [], acceptedNames: { plural: '', kind: '' }, storedVersions: [] };
       return;
     }
-    const crd = this.crds.get(`${ctx.rt.group}/${ctx.rt.resource}`);
+    const crd = this.#crds.get(`${ctx.rt.group}/${ctx.rt.resource}`);
     if (!crd) return;
     const version = obj.apiVersion.split('/')[1] ?? ctx.rt.version;
     const schema = this.schemaFor(ctx.rt.group, ctx.rt.resource, version) ?? this.schemaFor(ctx.rt.group, ctx.rt.resource, ctx.rt.version);
@@ -151,21 +151,21 @@ export class CustomResourceRegistry implements StorePlugin {
     const spec = specOf(crd);
     const key = `${spec.group}/${spec.names.plural}`;
     if (change.type === 'DELETED') {
-      this.crds.delete(key);
+      this.#crds.delete(key);
       store.unregisterType(spec.group, spec.names.plural);
       return;
     }
     const previous = change.previous ? specOf(change.previous) : undefined;
     if (previous && `${previous.group}/${previous.names.plural}` !== key) {
-      this.crds.delete(`${previous.group}/${previous.names.plural}`);
+      this.#crds.delete(`${previous.group}/${previous.names.plural}`);
       store.unregisterType(previous.group, previous.names.plural);
     }
-    this.crds.set(key, crd);
+    this.#crds.set(key, crd);
     store.registerType(resourceTypeOfCrd(crd));
-    this.establish(store, crd);
+    this.#establish(store, crd);
   }
 
-  private establish(store: Store, crd: KubeObject): void {
+  #establish(store: Store, crd: KubeObject): void {
     const spec = specOf(crd);
     const status = (crd.status ?? {}) as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] };
     const acceptedNames = {

@@ -75,10 +75,10 @@ export function writeManagedFields(owned: ReadonlyArray<{ entry: ManagedFieldsEn
 
 /** Tracks ownership for ordinary writes: changed fields move to the writer's Update entry. */
 export class ManagedFieldsTracker implements FieldTracker {
-  private readonly semanticsFor: SemanticsFor;
+  readonly #semanticsFor: SemanticsFor;
 
   constructor(semanticsFor: SemanticsFor) {
-    this.semanticsFor = semanticsFor;
+    this.#semanticsFor = semanticsFor;
   }
 
   track(rt: ResourceType, previous: KubeObject | undefined, next: KubeObject, manager: string, subresource: 'status' | undefined): void {
@@ -89,7 +89,7 @@ export class ManagedFieldsTracker implements FieldTracker {
       else delete next.metadata.managedFields;
       return;
     }
-    const sem = this.semanticsFor(rt, next.apiVersion);
+    const sem = this.#semanticsFor(rt, next.apiVersion);
     const scope = subresource === 'status' ? 'status' : rt.statusSubresource ? 'main' : undefined;
     // Each path with its value, in one walk per object (looking every path up from the root
     // again was a fifth of the devcluster's CPU under the operator's status writes).

@@ -59,25 +59,25 @@ export const byController: IndexFunction = (object) => {
  */
 export class ObjectCache {
   readonly rt: ResourceType;
-  private readonly store: Store;
-  private readonly objects = new Map<string, KubeObject>();
-  private readonly indexes = new Map<string, { of: IndexFunction; entries: Map<string, Map<string, KubeObject>> }>();
-  private readonly handlers: ChangeHandler[] = [];
-  private unsubscribe: (() => void) | undefined;
+  readonly #store: Store;
+  readonly #objects = new Map<string, KubeObject>();
+  readonly #indexes = new Map<string, { of: IndexFunction; entries: Map<string, Map<string, KubeObject>> }>();
+  readonly #handlers: ChangeHandler[] = [];
+  #unsubscribe: (() => void) | undefined;
 
   constructor(store: Store, rt: ResourceType) {
-    this.store = store;
+    this.#store = store;
     this.rt = rt;
   }
 
   /** Files every object under the values `of` returns; add indexes before start(). */
   addIndex(name: string, of: IndexFunction): void {
-    this.indexes.set(name, { of, entries: new Map() });
+    this.#indexes.set(name, { of, entries: new Map() });
   }
 
   /** Registers a handler; handlers added before start() also see the initial objects as ADDED. */
   onChange(handler: ChangeHandler): void {
-    this.handlers.push(handler);
+    this.#handlers.push(handler);
   }
 
   /**
@@ -87,52 +87,52 @@ export class ObjectCache {
    * of every object was most of the simulation's cost.
    */
   start(): void {
-    this.unsubscribe = this.store.watch(this.rt, {}, (type, object) => {
-      if (type !== 'BOOKMARK') this.apply(type, object);
+    this.#unsubscribe = this.#store.watch(this.rt, {}, (type, object) => {
+      if (type !== 'BOOKMARK') this.#apply(type, object);
     });
   }
 
   /** Stops following the store. */
   stop(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
   }
 
   /** The cached object, or undefined. */
   get(key: string): KubeObject | undefined {
-    return this.objects.get(key);
+    return this.#objects.get(key);
   }
 
   /** Every cached object, in insertion order. */
   values(): IterableIterator<KubeObject> {
-    return this.objects.values();
+    return this.#objects.values();
   }
 
   /** The objects filed under `value` in the named index. */
   indexed(name: string, value: string): KubeObject[] {
-    const entries = this.indexes.get(name)?.entries.get(value);
+    const entries = this.#indexes.get(name)?.entries.get(value);
     return entries === undefined ? [] : [...entries.values()];
   }
 
   /** How many objects are cached. */
   get size(): number {
-    return this.objects.size;
+    return this.#objects.size;
   }
 
-  private apply(type: ChangeType, object: KubeObject): void {
+  #apply(type: ChangeType, object: KubeObject): void {
     const key = keyOf(object);
-    const previous = this.objects.get(key);
-    if (previous !== undefined) this.unindex(key, previous);
-    if (type === 'DELETED') this.objects.delete(key);
+    const previous = this.#objects.get(key);
+    if (previous !== undefined) this.#unindex(key, previous);
+    if (type === 'DELETED') this.#objects.delete(key);
     else {
-      this.objects.set(key, object);
-      this.index(key, object);
+      this.#objects.set(key, object);
+      this.#index(key, object);
     }
-    for (const handler of this.handlers) handler(type, object, previous);
+    for (const handler of this.#handlers) handler(type, object, previous);
   }
 
-  private index(key: string, object: KubeObject): void {
-    for (const { of, entries } of this.indexes.values()) {
+  #index(key: string, object: KubeObject): void {
+    for (const { of, entries } of this.#indexes.values()) {
       for (const value of of(object)) {
         let bucket = entries.get(value);
         if (bucket === undefined) entries.set(value, (bucket = new Map()));
@@ -141,8 +141,8 @@ export class ObjectCache {
     }
   }
 
-  private unindex(key: string, object: KubeObject): void {
-    for (const { of, entries } of this.indexes.values()) {
+  #unindex(key: string, object: KubeObject): void {
+    for (const { of, entries } of this.#indexes.values()) {
       for (const value of of(object)) {
         const bucket = entries.get(value);
         bucket?.delete(key);

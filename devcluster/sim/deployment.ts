@@ -28,63 +28,63 @@ interface ReplicaSetStatus { replicas?: number; readyReplicas?: number; availabl
 
 /** Rolls each Deployment's template out through ReplicaSets. */
 export class DeploymentController {
-  private readonly ctx: SimContext;
-  private readonly queue: WorkQueue;
+  readonly #ctx: SimContext;
+  readonly #queue: WorkQueue;
 
   constructor(ctx: SimContext) {
-    this.ctx = ctx;
-    this.queue = new WorkQueue(COMPONENT, (key) => this.sync(key), ctx.report);
-    enqueueOwnersOf(ctx.caches.deployments, ctx.caches.replicasets, 'Deployment', (key) => this.queue.add(key));
+    this.#ctx = ctx;
+    this.#queue = new WorkQueue(COMPONENT, (key) => this.#sync(key), ctx.report);
+    enqueueOwnersOf(ctx.caches.deployments, ctx.caches.replicasets, 'Deployment', (key) => this.#queue.add(key));
   }
 
   /** Stops the controller. */
   stop(): void {
-    this.queue.stop();
+    this.#queue.stop();
   }
 
-  private sync(key: string): void {
-    const deployment = this.ctx.caches.deployments.get(key);
+  #sync(key: string): void {
+    const deployment = this.#ctx.caches.deployments.get(key);
     if (deployment === undefined || deployment.metadata.deletionTimestamp !== undefined) return;
     const spec = (deployment.spec ?? {}) as DeploymentSpec;
-    const owned = this.ctx.caches.replicasets.indexed(BY_CONTROLLER, deployment.metadata.uid ?? '');
+    const owned = this.#ctx.caches.replicasets.indexed(BY_CONTROLLER, deployment.metadata.uid ?? '');
     const hash = templateHash(spec.template ?? {});
-    let current = owned.find((rs) => rs.metadata.labels?.[HASH_LABEL] === hash) ?? this.adopt(deployment, spec, hash);
+    let current = owned.find((rs) => rs.metadata.labels?.[HASH_LABEL] === hash) ?? this.#adopt(deployment, spec, hash);
     let created = false;
     if (!spec.paused) {
       if (current === undefined) {
-        current = this.createReplicaSet(deployment, spec, hash, nextRevision(owned));
+        current = this.#createReplicaSet(deployment, spec, hash, nextRevision(owned));
         created = true;
       } else {
-        this.scale(deployment, current, spec.replicas ?? 1, isLatest(current, owned) ? undefined : nextRevision(owned));
+        this.#scale(deployment, current, spec.replicas ?? 1, isLatest(current, owned) ? undefined : nextRevision(owned));
       }
-      for (const old of owned) if (old !== current && replicasOf(old) > 0) this.scale(deployment, old, 0);
-      this.prune(deployment, spec, current);
+      for (const old of owned) if (old !== current && replicasOf(old) > 0) this.#scale(deployment, old, 0);
+      this.#prune(deployment, spec, current);
     }
-    this.writeStatus(key, spec, hash, created);
+    this.#writeStatus(key, spec, hash, created);
   }
 
   /**
    * Takes over this template's ReplicaSet when it was orphaned (`--cascade=orphan`), which would
    * otherwise block creating it again under the same name.
    */
-  private adopt(deployment: KubeObject, spec: DeploymentSpec, hash: string): KubeObject | undefined {
+  #adopt(deployment: KubeObject, spec: DeploymentSpec, hash: string): KubeObject | undefined {
     const key = `${deployment.metadata.namespace ?? 'default'}/${deployment.metadata.name}-${hash}`;
-    const orphan = this.ctx.caches.replicasets.get(key);
+    const orphan = this.#ctx.caches.replicasets.get(key);
     if (orphan === undefined || orphan.metadata.deletionTimestamp !== undefined || byController(orphan).length > 0) return undefined;
     if (!labelSelectorMatches(spec.selector, orphan.metadata.labels)) return undefined;
     const next = structuredClone(orphan);
     next.metadata.ownerReferences = [...(next.metadata.ownerReferences ?? []), controllerRef(deployment)];
-    this.ctx.store.update(BUILTINS.replicasets, next, { fieldManager: CONTROLLER_MANAGER });
-    return this.ctx.caches.replicasets.get(key);
+    this.#ctx.store.update(BUILTINS.replicasets, next, { fieldManager: CONTROLLER_MANAGER });
+    return this.#ctx.caches.replicasets.get(key);
   }
 
-  private createReplicaSet(deployment: KubeObject, spec: DeploymentSpec, hash: string, revision: number): KubeObject {
+  #createReplicaSet(deployment: KubeObject, spec: DeploymentSpec, hash: string, revision: number): KubeObject {
     const template = structuredClone(spec.template ?? {});
     template.metadata = { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), [HASH_LABEL]: hash } };
     const selector = structuredClone(spec.selector ?? {});
     selector.matchLabels = { ...(selector.matchLabels ?? {}), [HASH_LABEL]: hash };
     const name = `${deployment.metadata.name}-${hash}`;
-    const rs = this.ctx.store.create(BUILTINS.replicasets, {
+    const rs = this.#ctx.store.create(BUILTINS.replicasets, {
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',
       metadata: {
@@ -96,11 +96,11 @@ export class DeploymentController {
       },
       spec: { replicas: spec.replicas ?? 1, selector, template },
     }, { fieldManager: CONTROLLER_MANAGER });
-    this.ctx.events.record(COMPONENT, deployment, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${name} from 0 to ${spec.replicas ?? 1}`);
+    this.#ctx.events.record(COMPONENT, deployment, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${name} from 0 to ${spec.replicas ?? 1}`);
     return rs;
   }
 
-  private scale(deployment: KubeObject, rs: KubeObject, replicas: number, revision?: number): void {
+  #scale(deployment: KubeObject, rs: KubeObject, replicas: number, revision?: number): void {
     const from = replicasOf(rs);
     if (from === replicas && revision === undefined) return;
     const next = structuredClone(rs);
@@ -109,28 +109,28 @@ export class DeploymentController {
     if (revision !== undefined || replicas > 0) {
       next.metadata.annotations = { ...(next.metadata.annotations ?? {}), ...replicaAnnotations(dspec, revision ?? Number(rs.metadata.annotations?.[REVISION] ?? 1)) };
     }
-    this.ctx.store.update(BUILTINS.replicasets, next, { fieldManager: CONTROLLER_MANAGER });
+    this.#ctx.store.update(BUILTINS.replicasets, next, { fieldManager: CONTROLLER_MANAGER });
     if (from !== replicas) {
       const verb = replicas > from ? 'up' : 'down';
-      this.ctx.events.record(COMPONENT, deployment, 'Normal', 'ScalingReplicaSet', `Scaled ${verb} replica set ${rs.metadata.name} from ${from} to ${replicas}`);
+      this.#ctx.events.record(COMPONENT, deployment, 'Normal', 'ScalingReplicaSet', `Scaled ${verb} replica set ${rs.metadata.name} from ${from} to ${replicas}`);
     }
   }
 
   /** Deletes the oldest idle ReplicaSets beyond revisionHistoryLimit. */
-  private prune(deployment: KubeObject, spec: DeploymentSpec, current: KubeObject): void {
+  #prune(deployment: KubeObject, spec: DeploymentSpec, current: KubeObject): void {
     const limit = spec.revisionHistoryLimit ?? 10;
-    const idle = this.ctx.caches.replicasets.indexed(BY_CONTROLLER, deployment.metadata.uid ?? '')
+    const idle = this.#ctx.caches.replicasets.indexed(BY_CONTROLLER, deployment.metadata.uid ?? '')
       .filter((rs) => rs.metadata.uid !== current.metadata.uid && replicasOf(rs) === 0 && ((rs.status ?? {}) as ReplicaSetStatus).replicas === 0)
       .sort((a, b) => revisionOf(a) - revisionOf(b));
     for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) {
-      this.ctx.store.delete(BUILTINS.replicasets, rs.metadata.namespace, rs.metadata.name);
+      this.#ctx.store.delete(BUILTINS.replicasets, rs.metadata.namespace, rs.metadata.name);
     }
   }
 
-  private writeStatus(key: string, spec: DeploymentSpec, hash: string, created: boolean): void {
-    const deployment = this.ctx.caches.deployments.get(key);
+  #writeStatus(key: string, spec: DeploymentSpec, hash: string, created: boolean): void {
+    const deployment = this.#ctx.caches.deployments.get(key);
     if (deployment === undefined) return;
-    const owned = this.ctx.caches.replicasets.indexed(BY_CONTROLLER, deployment.metadata.uid ?? '');
+    const owned = this.#ctx.caches.replicasets.indexed(BY_CONTROLLER, deployment.metadata.uid ?? '');
     const current = owned.find((rs) => rs.metadata.labels?.[HASH_LABEL] === hash);
     const sum = (field: keyof ReplicaSetStatus) => owned.reduce((n, rs) => n + (((rs.status ?? {}) as ReplicaSetStatus)[field] ?? 0), 0);
     const wanted = spec.replicas ?? 1;
@@ -165,7 +165,7 @@ export class DeploymentController {
       conditions,
     };
     if (deepEqual(old, status)) return;
-    this.ctx.store.update(BUILTINS.deployments, { ...deployment, status }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
+    this.#ctx.store.update(BUILTINS.deployments, { ...deployment, status }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
   }
 }
 

@@ -15,34 +15,34 @@ function managerOf(component: string): string {
 
 /** Records core/v1 Events about objects on behalf of one component (default-scheduler, kubelet...). */
 export class EventRecorder {
-  private readonly store: Store;
-  private readonly enabled: boolean;
-  private readonly seen = new Map<string, { namespace: string; name: string }>();
-  private sequence = 0;
+  readonly #store: Store;
+  readonly #enabled: boolean;
+  readonly #seen = new Map<string, { namespace: string; name: string }>();
+  #sequence = 0;
 
   constructor(store: Store, enabled: boolean) {
-    this.store = store;
-    this.enabled = enabled;
+    this.#store = store;
+    this.#enabled = enabled;
   }
 
   /** Records (or counts again) an event; never throws, since events are best effort. */
   record(component: string, about: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, host?: string): void {
-    if (!this.enabled) return;
+    if (!this.#enabled) return;
     const namespace = about.metadata.namespace ?? 'default';
     const at = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     const identity = `${component}|${about.metadata.uid ?? about.metadata.name}|${type}|${reason}|${message}`;
     try {
-      const earlier = this.seen.get(identity);
-      const existing = earlier && this.store.peek(BUILTINS.events, earlier.namespace, earlier.name);
+      const earlier = this.#seen.get(identity);
+      const existing = earlier && this.#store.peek(BUILTINS.events, earlier.namespace, earlier.name);
       if (existing) {
         const next = structuredClone(existing);
         next.count = ((existing.count as number | undefined) ?? 1) + 1;
         next.lastTimestamp = at;
-        this.store.update(BUILTINS.events, next, { fieldManager: managerOf(component) });
+        this.#store.update(BUILTINS.events, next, { fieldManager: managerOf(component) });
         return;
       }
-      const name = `${about.metadata.name}.${(BigInt(Date.now()) * 1_000_000n + BigInt(this.sequence++ % 1_000_000)).toString(16)}`;
-      this.store.create(BUILTINS.events, {
+      const name = `${about.metadata.name}.${(BigInt(Date.now()) * 1_000_000n + BigInt(this.#sequence++ % 1_000_000)).toString(16)}`;
+      this.#store.create(BUILTINS.events, {
         apiVersion: 'v1',
         kind: 'Event',
         metadata: { name, namespace },
@@ -56,8 +56,8 @@ export class EventRecorder {
         firstTimestamp: at, lastTimestamp: at, count: 1,
         reportingComponent: component, reportingInstance: host ?? '',
       }, { fieldManager: managerOf(component) });
-      this.seen.set(identity, { namespace, name });
-      if (this.seen.size > REMEMBERED) this.seen.delete(this.seen.keys().next().value as string);
+      this.#seen.set(identity, { namespace, name });
+      if (this.#seen.size > REMEMBERED) this.#seen.delete(this.#seen.keys().next().value as string);
     } catch {
       // Events are best effort, as in client-go: a namespace being deleted must not stall a controller.
     }

@@ -33,26 +33,26 @@ interface JobStatus { startTime?: string; completionTime?: string; succeeded?: n
 
 /** Runs each Job's pods to completion or failure. */
 export class JobController {
-  private readonly ctx: SimContext;
-  private readonly queue: WorkQueue;
+  readonly #ctx: SimContext;
+  readonly #queue: WorkQueue;
 
   constructor(ctx: SimContext) {
-    this.ctx = ctx;
-    this.queue = new WorkQueue(COMPONENT, (key) => this.sync(key), ctx.report);
-    enqueueOwnersOf(ctx.caches.jobs, ctx.caches.pods, 'Job', (key) => this.queue.add(key));
+    this.#ctx = ctx;
+    this.#queue = new WorkQueue(COMPONENT, (key) => this.#sync(key), ctx.report);
+    enqueueOwnersOf(ctx.caches.jobs, ctx.caches.pods, 'Job', (key) => this.#queue.add(key));
   }
 
   /** Stops the controller and its deadline and TTL timers. */
   stop(): void {
-    this.queue.stop();
+    this.#queue.stop();
   }
 
-  private sync(key: string): void {
-    const job = this.ctx.caches.jobs.get(key);
+  #sync(key: string): void {
+    const job = this.#ctx.caches.jobs.get(key);
     if (job === undefined || job.metadata.deletionTimestamp !== undefined) return;
     const spec = (job.spec ?? {}) as JobSpec;
     const old = (job.status ?? {}) as Record<string, unknown> & JobStatus;
-    const pods = this.ctx.caches.pods.indexed(BY_CONTROLLER, job.metadata.uid ?? '');
+    const pods = this.#ctx.caches.pods.indexed(BY_CONTROLLER, job.metadata.uid ?? '');
     const active = pods.filter(isPodActive);
     const succeededPods = pods.filter((pod) => podPhase(pod) === 'Succeeded');
     const succeeded = Math.max(old.succeeded ?? 0, succeededPods.length);
@@ -65,18 +65,18 @@ export class JobController {
     const finished = conditions.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
 
     if (finished) {
-      for (const pod of active) this.deletePod(job, pod);
-      this.expireAfterTtl(job, spec, old);
+      for (const pod of active) this.#deletePod(job, pod);
+      this.#expireAfterTtl(job, spec, old);
     } else if (spec.suspend) {
-      for (const pod of active) this.deletePod(job, pod);
+      for (const pod of active) this.#deletePod(job, pod);
       if (!conditions.some((c) => c.type === 'Suspended' && c.status === 'True')) {
         conditions = withCondition(conditions, { type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended', lastProbeTime: timestamp() });
-        this.ctx.events.record(COMPONENT, job, 'Normal', 'Suspended', 'Job suspended');
+        this.#ctx.events.record(COMPONENT, job, 'Normal', 'Suspended', 'Job suspended');
       }
     } else {
       if (conditions.some((c) => c.type === 'Suspended' && c.status === 'True')) {
         conditions = withCondition(conditions, { type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed', lastProbeTime: timestamp() });
-        this.ctx.events.record(COMPONENT, job, 'Normal', 'Resumed', 'Job resumed');
+        this.#ctx.events.record(COMPONENT, job, 'Normal', 'Resumed', 'Job resumed');
         startTime = undefined;
       }
       startTime ??= timestamp();
@@ -89,25 +89,25 @@ export class JobController {
         ? { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }
         : deadlineLeft <= 0 ? { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' } : undefined;
       if (failure !== undefined) {
-        for (const pod of active) this.deletePod(job, pod);
+        for (const pod of active) this.#deletePod(job, pod);
         failed += active.length;
         conditions = withCondition(conditions, { type: 'Failed', status: 'True', ...failure, lastProbeTime: timestamp() });
-        this.ctx.events.record(COMPONENT, job, 'Warning', failure.reason, failure.message);
+        this.#ctx.events.record(COMPONENT, job, 'Warning', failure.reason, failure.message);
       } else if (complete) {
-        for (const pod of active) this.deletePod(job, pod);
+        for (const pod of active) this.#deletePod(job, pod);
         conditions = withCondition(conditions, { type: 'Complete', status: 'True', lastProbeTime: timestamp() });
         completionTime = timestamp();
-        this.ctx.events.record(COMPONENT, job, 'Normal', 'Completed', 'Job completed');
+        this.#ctx.events.record(COMPONENT, job, 'Normal', 'Completed', 'Job completed');
       } else {
-        this.runPods(job, spec, active, succeeded, doneIndexes);
-        if (Number.isFinite(deadlineLeft)) this.queue.addAfter(key, deadlineLeft + 5);
+        this.#runPods(job, spec, active, succeeded, doneIndexes);
+        if (Number.isFinite(deadlineLeft)) this.#queue.addAfter(key, deadlineLeft + 5);
       }
     }
-    this.writeStatus(key, old, { startTime, completionTime, succeeded, failed, conditions, indexed, doneIndexes });
+    this.#writeStatus(key, old, { startTime, completionTime, succeeded, failed, conditions, indexed, doneIndexes });
   }
 
   /** Creates or deletes pods so that the right number run now. */
-  private runPods(job: KubeObject, spec: JobSpec, active: KubeObject[], succeeded: number, doneIndexes: Set<number>): void {
+  #runPods(job: KubeObject, spec: JobSpec, active: KubeObject[], succeeded: number, doneIndexes: Set<number>): void {
     const parallelism = spec.parallelism ?? 1;
     if (spec.completionMode === 'Indexed') {
       const running = new Set(active.map(indexOf));
@@ -115,20 +115,20 @@ export class JobController {
       for (let i = 0; i < (spec.completions ?? 1) && missing.length + active.length < parallelism; i += 1) {
         if (!doneIndexes.has(i) && !running.has(i)) missing.push(i);
       }
-      for (const index of missing) if (!this.createPod(job, spec, index)) return;
+      for (const index of missing) if (!this.#createPod(job, spec, index)) return;
       return;
     }
     const wanted = spec.completions === undefined
       ? (succeeded > 0 ? 0 : parallelism)
       : Math.max(0, Math.min(parallelism, spec.completions - succeeded));
     if (active.length > wanted) {
-      for (const pod of [...active].sort(deletionOrder).slice(0, active.length - wanted)) this.deletePod(job, pod);
+      for (const pod of [...active].sort(deletionOrder).slice(0, active.length - wanted)) this.#deletePod(job, pod);
     }
-    for (let i = active.length; i < wanted; i += 1) if (!this.createPod(job, spec, undefined)) return;
+    for (let i = active.length; i < wanted; i += 1) if (!this.#createPod(job, spec, undefined)) return;
   }
 
   /** Creates one pod; false when admission refused it (quota), to retry later. */
-  private createPod(job: KubeObject, spec: JobSpec, index: number | undefined): boolean {
+  #createPod(job: KubeObject, spec: JobSpec, index: number | undefined): boolean {
     const name = generatedName(index === undefined ? `${job.metadata.name}-` : `${job.metadata.name}-${index}-`);
     const pod = podFromTemplate(job, spec.template, name);
     const uid = job.metadata.uid ?? '';
@@ -142,38 +142,38 @@ export class JobController {
     const podSpec = pod.spec as Record<string, unknown>;
     podSpec.restartPolicy ??= 'Never';
     try {
-      this.ctx.store.create(BUILTINS.pods, pod, { fieldManager: CONTROLLER_MANAGER });
+      this.#ctx.store.create(BUILTINS.pods, pod, { fieldManager: CONTROLLER_MANAGER });
     } catch (error) {
       if (!(error instanceof ApiError) || error.code === 409) throw error;
-      this.ctx.events.record(COMPONENT, job, 'Warning', 'FailedCreate', `Error creating: ${error.message}`);
-      this.queue.addAfter(keyOf(job), RETRY_MS);
+      this.#ctx.events.record(COMPONENT, job, 'Warning', 'FailedCreate', `Error creating: ${error.message}`);
+      this.#queue.addAfter(keyOf(job), RETRY_MS);
       return false;
     }
-    this.ctx.events.record(COMPONENT, job, 'Normal', 'SuccessfulCreate', `Created pod: ${name}`);
+    this.#ctx.events.record(COMPONENT, job, 'Normal', 'SuccessfulCreate', `Created pod: ${name}`);
     return true;
   }
 
-  private deletePod(job: KubeObject, pod: KubeObject): void {
-    this.ctx.store.delete(BUILTINS.pods, pod.metadata.namespace, pod.metadata.name);
-    this.ctx.events.record(COMPONENT, job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
+  #deletePod(job: KubeObject, pod: KubeObject): void {
+    this.#ctx.store.delete(BUILTINS.pods, pod.metadata.namespace, pod.metadata.name);
+    this.#ctx.events.record(COMPONENT, job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
   }
 
   /** Deletes a finished Job (and, in the foreground, its pods) once its TTL has passed. */
-  private expireAfterTtl(job: KubeObject, spec: JobSpec, status: JobStatus): void {
+  #expireAfterTtl(job: KubeObject, spec: JobSpec, status: JobStatus): void {
     if (spec.ttlSecondsAfterFinished === undefined) return;
     const finishedAt = status.completionTime ?? status.conditions?.find((c) => c.type === 'Failed')?.lastTransitionTime;
     const left = Date.parse(finishedAt ?? '') + spec.ttlSecondsAfterFinished * 1000 - Date.now();
-    if (left > 0) return this.queue.addAfter(keyOf(job), left + 5);
-    this.ctx.store.delete(BUILTINS.jobs, job.metadata.namespace, job.metadata.name, { propagationPolicy: 'Foreground' });
+    if (left > 0) return this.#queue.addAfter(keyOf(job), left + 5);
+    this.#ctx.store.delete(BUILTINS.jobs, job.metadata.namespace, job.metadata.name, { propagationPolicy: 'Foreground' });
   }
 
-  private writeStatus(key: string, old: Record<string, unknown>, next: {
+  #writeStatus(key: string, old: Record<string, unknown>, next: {
     startTime: string | undefined; completionTime: string | undefined; succeeded: number; failed: number;
     conditions: Condition[]; indexed: boolean; doneIndexes: Set<number>;
   }): void {
-    const job = this.ctx.caches.jobs.get(key);
+    const job = this.#ctx.caches.jobs.get(key);
     if (job === undefined) return;
-    const pods = this.ctx.caches.pods.indexed(BY_CONTROLLER, job.metadata.uid ?? '');
+    const pods = this.#ctx.caches.pods.indexed(BY_CONTROLLER, job.metadata.uid ?? '');
     const active = pods.filter(isPodActive);
     const status: Record<string, unknown> = {
       ...(next.startTime !== undefined ? { startTime: next.startTime } : {}),
@@ -186,7 +186,7 @@ export class JobController {
       ...(next.conditions.length > 0 ? { conditions: next.conditions } : {}),
     };
     if (deepEqual(old, status)) return;
-    this.ctx.store.update(BUILTINS.jobs, { ...job, status }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
+    this.#ctx.store.update(BUILTINS.jobs, { ...job, status }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
   }
 }
 

@@ -44,78 +44,78 @@ function readiness(conditions: Condition[] | undefined, ready: boolean, unready:
 
 /** Runs pods on simulated nodes; see the module comment. */
 export class Kubelet {
-  private readonly ctx: SimContext;
-  private readonly jobRunMillis: number;
-  private readonly queue: WorkQueue;
-  private readonly startedAt = new Map<string, number>();
-  private readonly nextIp = new Map<string, number>();
-  private readonly ipsInUse = new Map<string, Set<string>>();
-  private readonly ipOf = new Map<string, { node: string; ip: string }>();
-  private readonly removedNodes = new Set<string>();
+  readonly #ctx: SimContext;
+  readonly #jobRunMillis: number;
+  readonly #queue: WorkQueue;
+  readonly #startedAt = new Map<string, number>();
+  readonly #nextIp = new Map<string, number>();
+  readonly #ipsInUse = new Map<string, Set<string>>();
+  readonly #ipOf = new Map<string, { node: string; ip: string }>();
+  readonly #removedNodes = new Set<string>();
 
   constructor(ctx: SimContext, jobRunMillis: number) {
-    this.ctx = ctx;
-    this.jobRunMillis = jobRunMillis;
-    this.queue = new WorkQueue('kubelet', (key) => this.sync(key), ctx.report);
-    ctx.caches.pods.onChange((type, pod) => this.onPod(type, pod));
+    this.#ctx = ctx;
+    this.#jobRunMillis = jobRunMillis;
+    this.#queue = new WorkQueue('kubelet', (key) => this.#sync(key), ctx.report);
+    ctx.caches.pods.onChange((type, pod) => this.#onPod(type, pod));
     ctx.caches.nodes.onChange((type, node) => {
-      if (type === 'DELETED') this.removedNodes.add(node.metadata.name);
-      else this.removedNodes.delete(node.metadata.name);
-      if (type !== 'MODIFIED') for (const pod of ctx.caches.pods.indexed(BY_NODE, node.metadata.name)) this.queue.add(keyOf(pod));
+      if (type === 'DELETED') this.#removedNodes.add(node.metadata.name);
+      else this.#removedNodes.delete(node.metadata.name);
+      if (type !== 'MODIFIED') for (const pod of ctx.caches.pods.indexed(BY_NODE, node.metadata.name)) this.#queue.add(keyOf(pod));
     });
   }
 
   /** Holds every pod where it is (no starts, no completions) until resume(). */
   pause(): void {
-    this.queue.pause();
+    this.#queue.pause();
   }
 
   /** Lets pods start and finish again, catching up on what happened while paused. */
   resume(): void {
-    this.queue.resume();
+    this.#queue.resume();
   }
 
   /** Stops the kubelet and its run-time timers. */
   stop(): void {
-    this.queue.stop();
+    this.#queue.stop();
   }
 
-  private onPod(type: ChangeType, pod: KubeObject): void {
+  #onPod(type: ChangeType, pod: KubeObject): void {
     const key = keyOf(pod);
-    this.trackIp(type, key, pod);
+    this.#trackIp(type, key, pod);
     if (type === 'DELETED') {
-      this.startedAt.delete(key);
+      this.#startedAt.delete(key);
       return;
     }
-    if (podNodeName(pod) !== undefined) this.queue.add(key);
+    if (podNodeName(pod) !== undefined) this.#queue.add(key);
   }
 
-  private sync(key: string): void {
-    const pod = this.ctx.caches.pods.get(key);
+  #sync(key: string): void {
+    const pod = this.#ctx.caches.pods.get(key);
     if (pod === undefined) return;
     const nodeName = podNodeName(pod);
-    const node = nodeName === undefined ? undefined : this.ctx.caches.nodes.get(nodeName);
+    const node = nodeName === undefined ? undefined : this.#ctx.caches.nodes.get(nodeName);
     if (node === undefined) {
       // The pod garbage collector's job: pods bound to a node that was removed go too.
-      if (nodeName !== undefined && this.removedNodes.has(nodeName)) this.ctx.store.delete(BUILTINS.pods, pod.metadata.namespace, pod.metadata.name);
+      if (nodeName !== undefined && this.#removedNodes.has(nodeName)) this.#ctx.store.delete(BUILTINS.pods, pod.metadata.namespace, pod.metadata.name);
       return;
     }
     const phase = podPhase(pod);
-    if (pod.metadata.deletionTimestamp !== undefined) return this.terminate(pod, phase);
-    if (phase === 'Pending') return this.start(pod, node);
+    if (pod.metadata.deletionTimestamp !== undefined) return this.#terminate(pod, phase);
+    if (phase === 'Pending') return this.#start(pod, node);
     if (phase !== 'Running') return;
-    const runMillis = this.runMillis(pod);
+    const runMillis = this.#runMillis(pod);
     if (runMillis === undefined) return;
     const backingOff = containerStatuses(pod)[0]?.state?.waiting?.reason === CRASH_LOOP;
-    const left = this.since(pod) + runMillis - Date.now();
-    if (left > 0) return this.queue.addAfter(key, left);
-    if (backingOff) return this.restartAfterBackOff(pod, runMillis);
-    this.exit(pod, runMillis);
+    const left = this.#since(pod) + runMillis - Date.now();
+    if (left > 0) return this.#queue.addAfter(key, left);
+    if (backingOff) return this.#restartAfterBackOff(pod, runMillis);
+    this.#exit(pod, runMillis);
   }
 
   /** When the pod's containers last started or crashed (kept in memory; else read from status). */
-  private since(pod: KubeObject): number {
-    const known = this.startedAt.get(keyOf(pod));
+  #since(pod: KubeObject): number {
+    const known = this.#startedAt.get(keyOf(pod));
     if (known !== undefined) return known;
     const first = containerStatuses(pod)[0];
     const recorded = Date.parse(first?.state?.running?.startedAt ?? first?.lastState?.terminated?.finishedAt
@@ -128,10 +128,10 @@ export class Kubelet {
    * annotated to fail); otherwise its containers restart, at once after exit 0, or after a
    * back-off as long as the run time after a failure (CrashLoopBackOff, not Ready).
    */
-  private exit(pod: KubeObject, runMillis: number): void {
+  #exit(pod: KubeObject, runMillis: number): void {
     const failed = pod.metadata.annotations?.[FAIL_ANNOTATION] === 'true';
     const policy = ((pod.spec ?? {}) as PodSpec).restartPolicy ?? 'Always';
-    if (policy === 'Never' || (policy === 'OnFailure' && !failed)) return this.finish(pod, failed);
+    if (policy === 'Never' || (policy === 'OnFailure' && !failed)) return this.#finish(pod, failed);
     const at = timestamp();
     const status = { ...((pod.status ?? {}) as Record<string, unknown>) };
     status.containerStatuses = containerStatuses(pod).map((c) => ({
@@ -143,37 +143,37 @@ export class Kubelet {
         : { ready: true, started: true, state: { running: { startedAt: at } } }),
     }));
     if (failed) status.conditions = readiness(status.conditions as Condition[] | undefined, false, containerStatuses(pod).map((c) => c.name));
-    this.startedAt.set(keyOf(pod), Date.now());
-    this.ctx.store.update(BUILTINS.pods, { ...pod, status }, { subresource: 'status', fieldManager: COMPONENT });
-    this.queue.addAfter(keyOf(pod), runMillis);
+    this.#startedAt.set(keyOf(pod), Date.now());
+    this.#ctx.store.update(BUILTINS.pods, { ...pod, status }, { subresource: 'status', fieldManager: COMPONENT });
+    this.#queue.addAfter(keyOf(pod), runMillis);
   }
 
-  private restartAfterBackOff(pod: KubeObject, runMillis: number): void {
+  #restartAfterBackOff(pod: KubeObject, runMillis: number): void {
     const at = timestamp();
     const status = { ...((pod.status ?? {}) as Record<string, unknown>) };
     status.containerStatuses = containerStatuses(pod).map((c) => ({ ...c, ready: true, started: true, state: { running: { startedAt: at } } }));
     status.conditions = readiness(status.conditions as Condition[] | undefined, true, []);
-    this.startedAt.set(keyOf(pod), Date.now());
-    this.ctx.store.update(BUILTINS.pods, { ...pod, status }, { subresource: 'status', fieldManager: COMPONENT });
-    this.queue.addAfter(keyOf(pod), runMillis);
+    this.#startedAt.set(keyOf(pod), Date.now());
+    this.#ctx.store.update(BUILTINS.pods, { ...pod, status }, { subresource: 'status', fieldManager: COMPONENT });
+    this.#queue.addAfter(keyOf(pod), runMillis);
   }
 
   /** How long the pod runs, or undefined for a pod that runs until deleted. */
-  private runMillis(pod: KubeObject): number | undefined {
+  #runMillis(pod: KubeObject): number | undefined {
     const annotations = pod.metadata.annotations ?? {};
     const seconds = Number(annotations[RUN_SECONDS_ANNOTATION]);
     if (annotations[RUN_SECONDS_ANNOTATION] !== undefined && Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
     const ownedByJob = pod.metadata.ownerReferences?.some((ref) => ref.controller === true && ref.kind === 'Job') ?? false;
-    return ownedByJob || annotations[FAIL_ANNOTATION] !== undefined ? this.jobRunMillis : undefined;
+    return ownedByJob || annotations[FAIL_ANNOTATION] !== undefined ? this.#jobRunMillis : undefined;
   }
 
-  private start(pod: KubeObject, node: KubeObject): void {
+  #start(pod: KubeObject, node: KubeObject): void {
     const at = timestamp();
     const spec = (pod.spec ?? {}) as PodSpec;
     const status = { ...((pod.status ?? {}) as Record<string, unknown>) };
     const hostIP = (node.status as { addresses?: { type: string; address: string }[] } | undefined)
       ?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '10.0.0.1';
-    const podIP = spec.hostNetwork === true ? hostIP : this.allocateIp(node);
+    const podIP = spec.hostNetwork === true ? hostIP : this.#allocateIp(node);
     const earlier = (status.conditions as Condition[] | undefined) ?? [];
     const conditions = ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']
       .map((type) => withCondition(earlier, { type, status: 'True', lastProbeTime: null }).find((c) => c.type === type) as Condition);
@@ -190,25 +190,25 @@ export class Kubelet {
         state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: at, finishedAt: at, containerID: containerIdentity(pod, c).containerID } },
       }));
     }
-    this.startedAt.set(keyOf(pod), Date.now());
-    this.ctx.store.update(BUILTINS.pods, { ...pod, status }, { subresource: 'status', fieldManager: COMPONENT });
-    const runMillis = this.runMillis(pod);
-    if (runMillis !== undefined) this.queue.addAfter(keyOf(pod), runMillis);
+    this.#startedAt.set(keyOf(pod), Date.now());
+    this.#ctx.store.update(BUILTINS.pods, { ...pod, status }, { subresource: 'status', fieldManager: COMPONENT });
+    const runMillis = this.#runMillis(pod);
+    if (runMillis !== undefined) this.#queue.addAfter(keyOf(pod), runMillis);
   }
 
   /**
    * A pod being deleted: its containers stop (SIGTERM honoured, exit 0). Once nothing holds it
    * (no finalizers) the kubelet confirms the deletion, as its final zero-grace delete does.
    */
-  private terminate(pod: KubeObject, phase: string): void {
+  #terminate(pod: KubeObject, phase: string): void {
     if ((pod.metadata.finalizers ?? []).length === 0) {
-      this.ctx.store.delete(BUILTINS.pods, pod.metadata.namespace, pod.metadata.name);
+      this.#ctx.store.delete(BUILTINS.pods, pod.metadata.namespace, pod.metadata.name);
       return;
     }
-    if (phase === 'Running') this.finish(pod, false);
+    if (phase === 'Running') this.#finish(pod, false);
   }
 
-  private finish(pod: KubeObject, failed: boolean): void {
+  #finish(pod: KubeObject, failed: boolean): void {
     const at = timestamp();
     const spec = (pod.spec ?? {}) as PodSpec;
     const status = { ...((pod.status ?? {}) as Record<string, unknown>) };
@@ -230,39 +230,39 @@ export class Kubelet {
         };
       }),
     });
-    this.startedAt.delete(keyOf(pod));
-    this.ctx.store.update(BUILTINS.pods, { ...pod, status }, { subresource: 'status', fieldManager: COMPONENT });
+    this.#startedAt.delete(keyOf(pod));
+    this.#ctx.store.update(BUILTINS.pods, { ...pod, status }, { subresource: 'status', fieldManager: COMPONENT });
   }
 
   /** Keeps the set of addresses held by each node's live pods current. */
-  private trackIp(type: ChangeType, key: string, pod: KubeObject): void {
-    const held = this.ipOf.get(key);
+  #trackIp(type: ChangeType, key: string, pod: KubeObject): void {
+    const held = this.#ipOf.get(key);
     const node = podNodeName(pod);
     const ip = (pod.status as { podIP?: string } | undefined)?.podIP;
     const holds = type !== 'DELETED' && node !== undefined && ip !== undefined && !['Succeeded', 'Failed'].includes(podPhase(pod));
     if (held !== undefined && (!holds || held.ip !== ip || held.node !== node)) {
-      this.ipsInUse.get(held.node)?.delete(held.ip);
-      this.ipOf.delete(key);
+      this.#ipsInUse.get(held.node)?.delete(held.ip);
+      this.#ipOf.delete(key);
     }
-    if (holds && this.ipOf.get(key) === undefined) {
-      let ips = this.ipsInUse.get(node);
-      if (ips === undefined) this.ipsInUse.set(node, (ips = new Set()));
+    if (holds && this.#ipOf.get(key) === undefined) {
+      let ips = this.#ipsInUse.get(node);
+      if (ips === undefined) this.#ipsInUse.set(node, (ips = new Set()));
       ips.add(ip);
-      this.ipOf.set(key, { node, ip });
+      this.#ipOf.set(key, { node, ip });
     }
   }
 
   /** The next free address in the node's pod CIDR (a /24 here), skipping addresses in use. */
-  private allocateIp(node: KubeObject): string {
+  #allocateIp(node: KubeObject): string {
     const cidr = (node.spec as { podCIDR?: string } | undefined)?.podCIDR ?? '10.244.0.0/24';
     const prefix = cidr.split('/')[0]?.split('.').slice(0, 3).join('.') ?? '10.244.0';
-    const inUse = this.ipsInUse.get(node.metadata.name) ?? new Set<string>();
-    let next = this.nextIp.get(node.metadata.name) ?? 2;
+    const inUse = this.#ipsInUse.get(node.metadata.name) ?? new Set<string>();
+    let next = this.#nextIp.get(node.metadata.name) ?? 2;
     for (let tries = 0; tries < 253; tries += 1) {
       const candidate = `${prefix}.${next}`;
       next = next >= 254 ? 2 : next + 1;
       if (!inUse.has(candidate)) {
-        this.nextIp.set(node.metadata.name, next);
+        this.#nextIp.set(node.metadata.name, next);
         return candidate;
       }
     }

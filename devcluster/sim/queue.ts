@@ -15,83 +15,83 @@ const MAX_DELAY_MS = 5_000;
 /** Keys waiting to be reconciled; a key is never reconciled twice in one pass. */
 export class WorkQueue {
   readonly name: string;
-  private readonly reconcile: Reconciler;
-  private readonly report: ErrorReporter;
-  private dirty = new Set<string>();
-  private immediate: ReturnType<typeof setImmediate> | undefined;
-  private readonly timers = new Map<string, { due: number; timer: ReturnType<typeof setTimeout> }>();
-  private readonly failures = new Map<string, number>();
-  private stopped = false;
-  private paused = false;
+  readonly #reconcile: Reconciler;
+  readonly #report: ErrorReporter;
+  #dirty = new Set<string>();
+  #immediate: ReturnType<typeof setImmediate> | undefined;
+  readonly #timers = new Map<string, { due: number; timer: ReturnType<typeof setTimeout> }>();
+  readonly #failures = new Map<string, number>();
+  #stopped = false;
+  #paused = false;
 
   constructor(name: string, reconcile: Reconciler, report: ErrorReporter) {
     this.name = name;
-    this.reconcile = reconcile;
-    this.report = report;
+    this.#reconcile = reconcile;
+    this.#report = report;
   }
 
   /** Reconciles `key` on the next turn of the event loop (once, however often it is added). */
   add(key: string): void {
-    if (this.stopped) return;
-    this.dirty.add(key);
-    if (this.immediate === undefined && !this.paused) this.immediate = setImmediate(() => this.flush());
+    if (this.#stopped) return;
+    this.#dirty.add(key);
+    if (this.#immediate === undefined && !this.#paused) this.#immediate = setImmediate(() => this.#flush());
   }
 
   /** Reconciles `key` after `ms`; an earlier pending delay for the same key wins. */
   addAfter(key: string, ms: number): void {
-    if (this.stopped) return;
+    if (this.#stopped) return;
     if (ms <= 0) return this.add(key);
     const due = Date.now() + ms;
-    const pending = this.timers.get(key);
+    const pending = this.#timers.get(key);
     if (pending !== undefined && pending.due <= due) return;
     if (pending !== undefined) clearTimeout(pending.timer);
     const timer = setTimeout(() => {
-      this.timers.delete(key);
+      this.#timers.delete(key);
       this.add(key);
     }, ms);
-    this.timers.set(key, { due, timer });
+    this.#timers.set(key, { due, timer });
   }
 
   /** Holds reconciles until resume(); keys added meanwhile are kept. */
   pause(): void {
-    this.paused = true;
-    if (this.immediate !== undefined) clearImmediate(this.immediate);
-    this.immediate = undefined;
+    this.#paused = true;
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    this.#immediate = undefined;
   }
 
   /** Runs what accumulated while paused. */
   resume(): void {
-    this.paused = false;
-    if (this.dirty.size > 0 && this.immediate === undefined) this.immediate = setImmediate(() => this.flush());
+    this.#paused = false;
+    if (this.#dirty.size > 0 && this.#immediate === undefined) this.#immediate = setImmediate(() => this.#flush());
   }
 
   /** Drops every pending key and timer; later adds are ignored. */
   stop(): void {
-    this.stopped = true;
-    if (this.immediate !== undefined) clearImmediate(this.immediate);
-    this.immediate = undefined;
-    for (const { timer } of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
-    this.dirty.clear();
+    this.#stopped = true;
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    this.#immediate = undefined;
+    for (const { timer } of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+    this.#dirty.clear();
   }
 
-  private flush(): void {
-    this.immediate = undefined;
-    const keys = this.dirty;
-    this.dirty = new Set();
+  #flush(): void {
+    this.#immediate = undefined;
+    const keys = this.#dirty;
+    this.#dirty = new Set();
     for (const key of keys) {
-      if (this.stopped || this.paused) {
-        this.dirty.add(key);
+      if (this.#stopped || this.#paused) {
+        this.#dirty.add(key);
         continue;
       }
       try {
-        this.reconcile(key);
-        this.failures.delete(key);
+        this.#reconcile(key);
+        this.#failures.delete(key);
       } catch (error) {
-        const failures = (this.failures.get(key) ?? 0) + 1;
-        this.failures.set(key, failures);
+        const failures = (this.#failures.get(key) ?? 0) + 1;
+        this.#failures.set(key, failures);
         const race = error instanceof ApiError && (error.code === 404 || error.code === 409);
-        if (!race) this.report(this.name, key, error);
+        if (!race) this.#report(this.name, key, error);
         this.addAfter(key, Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (failures - 1)));
       }
     }

@@ -23,75 +23,75 @@ interface ReplicaSetSpec { replicas?: number; minReadySeconds?: number; selector
 
 /** Keeps each ReplicaSet's pods at its replica count. */
 export class ReplicaSetController {
-  private readonly ctx: SimContext;
-  private readonly queue: WorkQueue;
+  readonly #ctx: SimContext;
+  readonly #queue: WorkQueue;
 
   constructor(ctx: SimContext) {
-    this.ctx = ctx;
-    this.queue = new WorkQueue(COMPONENT, (key) => this.sync(key), ctx.report);
-    enqueueOwnersOf(ctx.caches.replicasets, ctx.caches.pods, 'ReplicaSet', (key) => this.queue.add(key));
+    this.#ctx = ctx;
+    this.#queue = new WorkQueue(COMPONENT, (key) => this.#sync(key), ctx.report);
+    enqueueOwnersOf(ctx.caches.replicasets, ctx.caches.pods, 'ReplicaSet', (key) => this.#queue.add(key));
   }
 
   /** Stops the controller and its timers. */
   stop(): void {
-    this.queue.stop();
+    this.#queue.stop();
   }
 
-  private sync(key: string): void {
-    const rs = this.ctx.caches.replicasets.get(key);
+  #sync(key: string): void {
+    const rs = this.#ctx.caches.replicasets.get(key);
     if (rs === undefined || rs.metadata.deletionTimestamp !== undefined) return;
     const spec = (rs.spec ?? {}) as ReplicaSetSpec;
     const uid = rs.metadata.uid ?? '';
     const wanted = spec.replicas ?? 1;
-    if (this.ctx.caches.pods.indexed(BY_CONTROLLER, uid).filter(isPodActive).length < wanted) this.adoptOrphans(rs, spec);
-    const owned = this.ctx.caches.pods.indexed(BY_CONTROLLER, uid);
+    if (this.#ctx.caches.pods.indexed(BY_CONTROLLER, uid).filter(isPodActive).length < wanted) this.#adoptOrphans(rs, spec);
+    const owned = this.#ctx.caches.pods.indexed(BY_CONTROLLER, uid);
     const active = owned.filter(isPodActive);
     let failure: string | undefined;
     if (active.length < wanted) {
-      failure = this.createPods(rs, spec, Math.min(BURST, wanted - active.length));
+      failure = this.#createPods(rs, spec, Math.min(BURST, wanted - active.length));
     } else if (active.length > wanted) {
       for (const pod of [...active].sort(deletionOrder).slice(0, active.length - wanted)) {
-        this.ctx.store.delete(BUILTINS.pods, pod.metadata.namespace, pod.metadata.name);
-        this.ctx.events.record(COMPONENT, rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
+        this.#ctx.store.delete(BUILTINS.pods, pod.metadata.namespace, pod.metadata.name);
+        this.#ctx.events.record(COMPONENT, rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
       }
     }
-    this.writeStatus(key, spec, failure);
+    this.#writeStatus(key, spec, failure);
   }
 
   /** Takes over active pods without a controller that the selector matches, as the real controller adopts. */
-  private adoptOrphans(rs: KubeObject, spec: ReplicaSetSpec): void {
+  #adoptOrphans(rs: KubeObject, spec: ReplicaSetSpec): void {
     if (spec.selector === undefined) return;
-    for (const orphan of this.ctx.caches.pods.indexed(ORPHANS, rs.metadata.namespace ?? 'default')) {
+    for (const orphan of this.#ctx.caches.pods.indexed(ORPHANS, rs.metadata.namespace ?? 'default')) {
       if (!isPodActive(orphan) || !labelSelectorMatches(spec.selector, orphan.metadata.labels)) continue;
       const next = structuredClone(orphan);
       next.metadata.ownerReferences = [...(next.metadata.ownerReferences ?? []), controllerRef(rs)];
-      this.ctx.store.update(BUILTINS.pods, next, { fieldManager: CONTROLLER_MANAGER });
+      this.#ctx.store.update(BUILTINS.pods, next, { fieldManager: CONTROLLER_MANAGER });
     }
   }
 
   /** Creates pods; returns the admission failure message when one was refused (quota...). */
-  private createPods(rs: KubeObject, spec: ReplicaSetSpec, count: number): string | undefined {
+  #createPods(rs: KubeObject, spec: ReplicaSetSpec, count: number): string | undefined {
     for (let i = 0; i < count; i += 1) {
       const pod = podFromTemplate(rs, spec.template, generatedName(`${rs.metadata.name}-`));
       try {
-        this.ctx.store.create(BUILTINS.pods, pod, { fieldManager: CONTROLLER_MANAGER });
+        this.#ctx.store.create(BUILTINS.pods, pod, { fieldManager: CONTROLLER_MANAGER });
       } catch (error) {
         if (!(error instanceof ApiError) || error.code === 409) throw error;
-        this.ctx.events.record(COMPONENT, rs, 'Warning', 'FailedCreate', `Error creating: ${error.message}`);
-        this.queue.addAfter(keyOf(rs), QUOTA_RETRY_MS);
+        this.#ctx.events.record(COMPONENT, rs, 'Warning', 'FailedCreate', `Error creating: ${error.message}`);
+        this.#queue.addAfter(keyOf(rs), QUOTA_RETRY_MS);
         return error.message;
       }
-      this.ctx.events.record(COMPONENT, rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
+      this.#ctx.events.record(COMPONENT, rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
     }
     return undefined;
   }
 
-  private writeStatus(key: string, spec: ReplicaSetSpec, failure: string | undefined): void {
-    const rs = this.ctx.caches.replicasets.get(key);
+  #writeStatus(key: string, spec: ReplicaSetSpec, failure: string | undefined): void {
+    const rs = this.#ctx.caches.replicasets.get(key);
     if (rs === undefined) return;
-    const active = this.ctx.caches.pods.indexed(BY_CONTROLLER, rs.metadata.uid ?? '').filter(isPodActive);
+    const active = this.#ctx.caches.pods.indexed(BY_CONTROLLER, rs.metadata.uid ?? '').filter(isPodActive);
     const ready = active.filter(isPodReady);
-    const available = ready.filter((pod) => this.availableNow(rs, pod, spec.minReadySeconds ?? 0));
+    const available = ready.filter((pod) => this.#availableNow(rs, pod, spec.minReadySeconds ?? 0));
     const templateLabels = spec.template?.metadata?.labels ?? {};
     const old = (rs.status ?? {}) as Record<string, unknown> & { conditions?: Condition[] };
     const conditions = failure === undefined
@@ -106,16 +106,16 @@ export class ReplicaSetController {
       ...(conditions.length > 0 ? { conditions } : {}),
     };
     if (deepEqual(old, status)) return;
-    this.ctx.store.update(BUILTINS.replicasets, { ...rs, status }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
+    this.#ctx.store.update(BUILTINS.replicasets, { ...rs, status }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
   }
 
   /** Ready for minReadySeconds; when not yet, checks again once it will be. */
-  private availableNow(rs: KubeObject, pod: KubeObject, minReadySeconds: number): boolean {
+  #availableNow(rs: KubeObject, pod: KubeObject, minReadySeconds: number): boolean {
     if (minReadySeconds <= 0) return true;
     const since = Date.parse(podCondition(pod, 'Ready')?.lastTransitionTime ?? '');
     const left = (Number.isNaN(since) ? 0 : since) + minReadySeconds * 1000 - Date.now();
     if (left <= 0) return true;
-    this.queue.addAfter(keyOf(rs), left + 5);
+    this.#queue.addAfter(keyOf(rs), left + 5);
     return false;
   }
 }

@@ -36,112 +36,112 @@ interface NodeUsage { requested: ResourceAmounts; podCount: number }
 
 /** Binds pods to simulated nodes; see the module comment for when it runs. */
 export class Scheduler {
-  private readonly ctx: SimContext;
-  private readonly scoring: ScoringStrategy;
-  private readonly queue: WorkQueue;
-  private readonly usage = new Map<string, NodeUsage>();
-  private readonly counted = new Map<string, { node: string; requests: ResourceAmounts }>();
-  private readonly pending = new Set<string>();
-  private readonly parked = new Map<string, string>();
-  private readonly claimWaiters = new Map<string, Set<string>>();
+  readonly #ctx: SimContext;
+  readonly #scoring: ScoringStrategy;
+  readonly #queue: WorkQueue;
+  readonly #usage = new Map<string, NodeUsage>();
+  readonly #counted = new Map<string, { node: string; requests: ResourceAmounts }>();
+  readonly #pending = new Set<string>();
+  readonly #parked = new Map<string, string>();
+  readonly #claimWaiters = new Map<string, Set<string>>();
 
   constructor(ctx: SimContext, scoring: ScoringStrategy) {
-    this.ctx = ctx;
-    this.scoring = scoring;
-    this.queue = new WorkQueue('scheduler', () => this.pass(), ctx.report);
-    ctx.caches.pods.onChange((type, pod) => this.onPod(type, pod));
-    ctx.caches.nodes.onChange(() => this.unpark());
-    ctx.caches.persistentvolumeclaims.onChange((_type, claim) => this.onClaim(keyOf(claim)));
+    this.#ctx = ctx;
+    this.#scoring = scoring;
+    this.#queue = new WorkQueue('scheduler', () => this.#pass(), ctx.report);
+    ctx.caches.pods.onChange((type, pod) => this.#onPod(type, pod));
+    ctx.caches.nodes.onChange(() => this.#unpark());
+    ctx.caches.persistentvolumeclaims.onChange((_type, claim) => this.#onClaim(keyOf(claim)));
   }
 
   /** Stops scheduling; pending work is dropped. */
   stop(): void {
-    this.queue.stop();
+    this.#queue.stop();
   }
 
-  private onPod(type: ChangeType, pod: KubeObject): void {
+  #onPod(type: ChangeType, pod: KubeObject): void {
     const key = keyOf(pod);
     const node = podNodeName(pod);
     const counts = type !== 'DELETED' && node !== undefined && !isPodTerminal(pod);
-    const before = this.counted.get(key);
+    const before = this.#counted.get(key);
     if (before !== undefined && (!counts || before.node !== node)) {
-      this.account(before.node, before.requests, -1);
-      this.counted.delete(key);
-      this.unpark();
+      this.#account(before.node, before.requests, -1);
+      this.#counted.delete(key);
+      this.#unpark();
     }
     if (counts && (before === undefined || before.node !== node)) {
       const requests = safeRequests(pod) ?? new Map();
-      this.account(node, requests, 1);
-      this.counted.set(key, { node, requests });
+      this.#account(node, requests, 1);
+      this.#counted.set(key, { node, requests });
     }
     if (type === 'DELETED' || !wantsScheduling(pod)) {
-      this.pending.delete(key);
-      this.parked.delete(key);
+      this.#pending.delete(key);
+      this.#parked.delete(key);
       for (const volume of (pod.spec as PodSpec | undefined)?.volumes ?? []) {
         const claimName = volume.persistentVolumeClaim?.claimName;
-        if (claimName !== undefined) this.claimWaiters.get(`${pod.metadata.namespace ?? 'default'}/${claimName}`)?.delete(key);
+        if (claimName !== undefined) this.#claimWaiters.get(`${pod.metadata.namespace ?? 'default'}/${claimName}`)?.delete(key);
       }
       return;
     }
-    if (this.parked.get(key) === signature(pod)) return;
-    this.parked.delete(key);
-    this.pending.add(key);
-    this.queue.add(PASS);
+    if (this.#parked.get(key) === signature(pod)) return;
+    this.#parked.delete(key);
+    this.#pending.add(key);
+    this.#queue.add(PASS);
   }
 
   /** A claim changed: only the pods that were waiting for it can now be placed. */
-  private onClaim(claimKey: string): void {
-    const waiters = this.claimWaiters.get(claimKey);
+  #onClaim(claimKey: string): void {
+    const waiters = this.#claimWaiters.get(claimKey);
     if (waiters === undefined) return;
-    this.claimWaiters.delete(claimKey);
+    this.#claimWaiters.delete(claimKey);
     for (const key of waiters) {
-      if (!this.parked.delete(key)) continue;
-      this.pending.add(key);
-      this.queue.add(PASS);
+      if (!this.#parked.delete(key)) continue;
+      this.#pending.add(key);
+      this.#queue.add(PASS);
     }
   }
 
-  private account(node: string, requests: ResourceAmounts, sign: 1 | -1): void {
-    let usage = this.usage.get(node);
-    if (usage === undefined) this.usage.set(node, (usage = { requested: new Map(), podCount: 0 }));
+  #account(node: string, requests: ResourceAmounts, sign: 1 | -1): void {
+    let usage = this.#usage.get(node);
+    if (usage === undefined) this.#usage.set(node, (usage = { requested: new Map(), podCount: 0 }));
     addAmounts(usage.requested, requests, sign);
     usage.podCount += sign;
   }
 
-  private unpark(): void {
-    if (this.parked.size === 0) return;
-    for (const key of this.parked.keys()) this.pending.add(key);
-    this.parked.clear();
-    this.queue.add(PASS);
+  #unpark(): void {
+    if (this.#parked.size === 0) return;
+    for (const key of this.#parked.keys()) this.#pending.add(key);
+    this.#parked.clear();
+    this.#queue.add(PASS);
   }
 
-  private pass(): void {
-    if (this.pending.size === 0) return;
-    const nodes = this.nodeStates();
+  #pass(): void {
+    if (this.#pending.size === 0) return;
+    const nodes = this.#nodeStates();
     let failure: unknown;
-    for (const key of [...this.pending]) {
-      this.pending.delete(key);
-      const pod = this.ctx.caches.pods.get(key);
+    for (const key of [...this.#pending]) {
+      this.#pending.delete(key);
+      const pod = this.#ctx.caches.pods.get(key);
       if (pod === undefined || !wantsScheduling(pod)) continue;
       try {
-        this.schedule(pod, nodes);
+        this.#schedule(pod, nodes);
       } catch (error) {
         // One pod's failed write must not starve the others; it stays pending for the retry.
-        this.pending.add(key);
+        this.#pending.add(key);
         failure ??= error;
       }
     }
     if (failure !== undefined) throw failure;
   }
 
-  private schedule(pod: KubeObject, nodes: NodeState[]): void {
+  #schedule(pod: KubeObject, nodes: NodeState[]): void {
     if (((pod.spec as PodSpec | undefined)?.schedulingGates ?? []).length > 0) {
-      return this.park(pod, 'Scheduling is blocked due to non-empty scheduling gates', 'SchedulingGated');
+      return this.#park(pod, 'Scheduling is blocked due to non-empty scheduling gates', 'SchedulingGated');
     }
-    const volumeProblem = this.waitForClaims(pod);
-    if (volumeProblem !== undefined) return this.park(pod, preFilterMessage(nodes.length, volumeProblem));
+    const volumeProblem = this.#waitForClaims(pod);
+    if (volumeProblem !== undefined) return this.#park(pod, preFilterMessage(nodes.length, volumeProblem));
     const needs = podNeeds(pod);
-    if (needs === undefined) return this.park(pod, preFilterMessage(nodes.length, 'pod has an invalid resource quantity'));
+    if (needs === undefined) return this.#park(pod, preFilterMessage(nodes.length, 'pod has an invalid resource quantity'));
     const failures: FilterFailure[] = [];
     let best: NodeState | undefined;
     let bestScore = -1;
@@ -151,18 +151,18 @@ export class Scheduler {
         failures.push(failure);
         continue;
       }
-      const score = scoreNode(needs, node, this.scoring);
+      const score = scoreNode(needs, node, this.#scoring);
       if (score > bestScore) [best, bestScore] = [node, score];
     }
-    if (best === undefined) return this.park(pod, unschedulableMessage(nodes.length, failures));
-    this.bind(pod, best);
-    const usage = this.usage.get(best.name);
+    if (best === undefined) return this.#park(pod, unschedulableMessage(nodes.length, failures));
+    this.#bind(pod, best);
+    const usage = this.#usage.get(best.name);
     if (usage !== undefined) [best.requested, best.podCount] = [usage.requested, usage.podCount];
   }
 
-  private nodeStates(): NodeState[] {
+  #nodeStates(): NodeState[] {
     const states: NodeState[] = [];
-    for (const node of this.ctx.caches.nodes.values()) {
+    for (const node of this.#ctx.caches.nodes.values()) {
       if (node.metadata.deletionTimestamp !== undefined) continue;
       const spec = (node.spec ?? {}) as { taints?: Taint[]; unschedulable?: boolean };
       const status = (node.status ?? {}) as { allocatable?: Record<string, string>; conditions?: Condition[] };
@@ -177,7 +177,7 @@ export class Scheduler {
       } catch {
         allocatable = new Map();
       }
-      const usage = this.usage.get(node.metadata.name);
+      const usage = this.#usage.get(node.metadata.name);
       states.push({
         name: node.metadata.name,
         labels: node.metadata.labels ?? {},
@@ -195,20 +195,20 @@ export class Scheduler {
    * The VolumeBinding pre-filter: every claim the pod mounts must exist and be bound. When one is
    * not, the pod waits for that claim to change (and is told why).
    */
-  private waitForClaims(pod: KubeObject): string | undefined {
+  #waitForClaims(pod: KubeObject): string | undefined {
     let problem: string | undefined;
     for (const volume of (pod.spec as PodSpec | undefined)?.volumes ?? []) {
       const claimName = volume.persistentVolumeClaim?.claimName;
       if (claimName === undefined) continue;
       const claimKey = `${pod.metadata.namespace ?? 'default'}/${claimName}`;
-      const claim = this.ctx.caches.persistentvolumeclaims.get(claimKey);
+      const claim = this.#ctx.caches.persistentvolumeclaims.get(claimKey);
       let why: string | undefined;
       if (claim === undefined) why = `persistentvolumeclaim "${claimName}" not found`;
       else if (claim.metadata.deletionTimestamp !== undefined) why = `persistentvolumeclaim "${claimName}" is being deleted`;
       else if ((claim.status as { phase?: string } | undefined)?.phase !== 'Bound') why = 'pod has unbound immediate PersistentVolumeClaims';
       if (why === undefined) continue;
-      let waiters = this.claimWaiters.get(claimKey);
-      if (waiters === undefined) this.claimWaiters.set(claimKey, (waiters = new Set()));
+      let waiters = this.#claimWaiters.get(claimKey);
+      if (waiters === undefined) this.#claimWaiters.set(claimKey, (waiters = new Set()));
       waiters.add(keyOf(pod));
       if (problem === undefined || why.startsWith('persistentvolumeclaim')) problem = why;
     }
@@ -216,32 +216,32 @@ export class Scheduler {
   }
 
   // A binding (pods/binding) sets the node and PodScheduled without touching managedFields.
-  private bind(pod: KubeObject, node: NodeState): void {
+  #bind(pod: KubeObject, node: NodeState): void {
     const binding = structuredClone(pod);
     (binding.spec as PodSpec).nodeName = node.name;
-    this.ctx.store.update(BUILTINS.pods, binding, { managedFieldsSet: true });
-    const bound = this.ctx.caches.pods.get(keyOf(pod));
+    this.#ctx.store.update(BUILTINS.pods, binding, { managedFieldsSet: true });
+    const bound = this.#ctx.caches.pods.get(keyOf(pod));
     if (bound !== undefined) {
       const status = { ...((bound.status ?? {}) as Record<string, unknown>) };
       status.phase = podPhase(bound);
       status.conditions = withCondition(status.conditions as Condition[] | undefined, { type: 'PodScheduled', status: 'True', lastProbeTime: null });
-      this.ctx.store.update(BUILTINS.pods, { ...bound, status }, { subresource: 'status', managedFieldsSet: true });
+      this.#ctx.store.update(BUILTINS.pods, { ...bound, status }, { subresource: 'status', managedFieldsSet: true });
     }
-    this.ctx.events.record(SCHEDULER_NAME, pod, 'Normal', 'Scheduled',
+    this.#ctx.events.record(SCHEDULER_NAME, pod, 'Normal', 'Scheduled',
       `Successfully assigned ${pod.metadata.namespace ?? 'default'}/${pod.metadata.name} to ${node.name}`);
   }
 
   /** Leaves the pod Pending with the reason, until something that could change the answer changes. */
-  private park(pod: KubeObject, message: string, reason: 'Unschedulable' | 'SchedulingGated' = 'Unschedulable'): void {
-    this.parked.set(keyOf(pod), signature(pod));
+  #park(pod: KubeObject, message: string, reason: 'Unschedulable' | 'SchedulingGated' = 'Unschedulable'): void {
+    this.#parked.set(keyOf(pod), signature(pod));
     const current = podCondition(pod, 'PodScheduled');
     if (current?.status !== 'False' || current.reason !== reason || current.message !== message) {
       const status: Record<string, unknown> = { ...((pod.status ?? {}) as Record<string, unknown>), phase: 'Pending' };
       status.conditions = withCondition(status.conditions as Condition[] | undefined, {
         type: 'PodScheduled', status: 'False', reason, message, lastProbeTime: null,
       });
-      this.ctx.store.update(BUILTINS.pods, { ...pod, status }, { subresource: 'status', fieldManager: SCHEDULER_MANAGER });
-      if (reason === 'Unschedulable') this.ctx.events.record(SCHEDULER_NAME, pod, 'Warning', 'FailedScheduling', message);
+      this.#ctx.store.update(BUILTINS.pods, { ...pod, status }, { subresource: 'status', fieldManager: SCHEDULER_MANAGER });
+      if (reason === 'Unschedulable') this.#ctx.events.record(SCHEDULER_NAME, pod, 'Warning', 'FailedScheduling', message);
     }
   }
 }

@@ -35,22 +35,22 @@ interface StatefulSetStatus { currentRevision?: string; updateRevision?: string 
 
 /** Keeps each StatefulSet's ordinal pods and their claims. */
 export class StatefulSetController {
-  private readonly ctx: SimContext;
-  private readonly queue: WorkQueue;
+  readonly #ctx: SimContext;
+  readonly #queue: WorkQueue;
 
   constructor(ctx: SimContext) {
-    this.ctx = ctx;
-    this.queue = new WorkQueue(COMPONENT, (key) => this.sync(key), ctx.report);
-    enqueueOwnersOf(ctx.caches.statefulsets, ctx.caches.pods, 'StatefulSet', (key) => this.queue.add(key));
+    this.#ctx = ctx;
+    this.#queue = new WorkQueue(COMPONENT, (key) => this.#sync(key), ctx.report);
+    enqueueOwnersOf(ctx.caches.statefulsets, ctx.caches.pods, 'StatefulSet', (key) => this.#queue.add(key));
   }
 
   /** Stops the controller. */
   stop(): void {
-    this.queue.stop();
+    this.#queue.stop();
   }
 
-  private sync(key: string): void {
-    const set = this.ctx.caches.statefulsets.get(key);
+  #sync(key: string): void {
+    const set = this.#ctx.caches.statefulsets.get(key);
     if (set === undefined || set.metadata.deletionTimestamp !== undefined) return;
     const spec = (set.spec ?? {}) as StatefulSetSpec;
     const name = set.metadata.name;
@@ -59,14 +59,14 @@ export class StatefulSetController {
     const revision = `${name}-${templateHash(spec.template ?? {})}`;
     const ordered = spec.podManagementPolicy !== 'Parallel';
     const pods = new Map<number, KubeObject>();
-    for (const pod of this.ctx.caches.pods.indexed(BY_CONTROLLER, set.metadata.uid ?? '')) {
+    for (const pod of this.#ctx.caches.pods.indexed(BY_CONTROLLER, set.metadata.uid ?? '')) {
       const ordinal = ordinalOf(name, pod.metadata.name);
       if (ordinal !== undefined) pods.set(ordinal, pod);
     }
     const wanted = (ordinal: number) => ordinal >= start && ordinal < start + replicas;
     for (let ordinal = start; ordinal < start + replicas; ordinal += 1) {
       if (!pods.has(ordinal)) {
-        const adopted = this.adopt(set, spec, ordinal);
+        const adopted = this.#adopt(set, spec, ordinal);
         if (adopted !== undefined) pods.set(ordinal, adopted);
       }
     }
@@ -74,74 +74,74 @@ export class StatefulSetController {
     for (let ordinal = start; ordinal < start + replicas; ordinal += 1) {
       const pod = pods.get(ordinal);
       if (pod !== undefined && isPodTerminal(pod) && pod.metadata.deletionTimestamp === undefined) {
-        this.deletePod(set, pod);
-        if (ordered) return this.writeStatus(key, revision);
+        this.#deletePod(set, pod);
+        if (ordered) return this.#writeStatus(key, revision);
         continue;
       }
       if (pod === undefined) {
-        if (!this.tryCreatePod(set, spec, ordinal, revision)) return this.writeStatus(key, revision);
-        if (ordered) return this.writeStatus(key, revision);
+        if (!this.#tryCreatePod(set, spec, ordinal, revision)) return this.#writeStatus(key, revision);
+        if (ordered) return this.#writeStatus(key, revision);
         continue;
       }
-      if (ordered && !isPodReady(pod)) return this.writeStatus(key, revision);
+      if (ordered && !isPodReady(pod)) return this.#writeStatus(key, revision);
     }
 
     const surplus = [...pods.entries()].filter(([ordinal]) => !wanted(ordinal)).sort(([a], [b]) => b - a);
     for (const [ordinal, pod] of surplus) {
-      if (pod.metadata.deletionTimestamp === undefined) this.deletePod(set, pod);
-      if (spec.persistentVolumeClaimRetentionPolicy?.whenScaled === 'Delete') this.deleteClaims(set, spec, ordinal);
-      if (ordered) return this.writeStatus(key, revision);
+      if (pod.metadata.deletionTimestamp === undefined) this.#deletePod(set, pod);
+      if (spec.persistentVolumeClaimRetentionPolicy?.whenScaled === 'Delete') this.#deleteClaims(set, spec, ordinal);
+      if (ordered) return this.#writeStatus(key, revision);
     }
 
-    if (spec.updateStrategy?.type !== 'OnDelete') this.rollOne(set, spec, pods, revision, start, replicas);
-    this.writeStatus(key, revision);
+    if (spec.updateStrategy?.type !== 'OnDelete') this.#rollOne(set, spec, pods, revision, start, replicas);
+    this.#writeStatus(key, revision);
   }
 
   /**
    * Takes over an orphaned pod of this ordinal whose labels the selector matches (left behind by
    * a `--cascade=orphan` delete), as the real controller adopts rather than recreates.
    */
-  private adopt(set: KubeObject, spec: StatefulSetSpec, ordinal: number): KubeObject | undefined {
+  #adopt(set: KubeObject, spec: StatefulSetSpec, ordinal: number): KubeObject | undefined {
     const key = `${set.metadata.namespace ?? 'default'}/${set.metadata.name}-${ordinal}`;
-    const orphan = this.ctx.caches.pods.get(key);
+    const orphan = this.#ctx.caches.pods.get(key);
     if (orphan === undefined || orphan.metadata.ownerReferences?.some((ref) => ref.controller === true)) return undefined;
     if (orphan.metadata.deletionTimestamp !== undefined || !labelSelectorMatches(spec.selector, orphan.metadata.labels)) return undefined;
     const next = structuredClone(orphan);
     next.metadata.ownerReferences = [...(next.metadata.ownerReferences ?? []), controllerRef(set)];
-    this.ctx.store.update(BUILTINS.pods, next, { fieldManager: CONTROLLER_MANAGER });
-    return this.ctx.caches.pods.get(key);
+    this.#ctx.store.update(BUILTINS.pods, next, { fieldManager: CONTROLLER_MANAGER });
+    return this.#ctx.caches.pods.get(key);
   }
 
   /** Replaces the highest-ordinal pod on an older revision, once every pod is ready. */
-  private rollOne(set: KubeObject, spec: StatefulSetSpec, pods: Map<number, KubeObject>, revision: string, start: number, replicas: number): void {
+  #rollOne(set: KubeObject, spec: StatefulSetSpec, pods: Map<number, KubeObject>, revision: string, start: number, replicas: number): void {
     const partition = spec.updateStrategy?.rollingUpdate?.partition ?? 0;
     const inRange = [...pods.entries()].filter(([ordinal]) => ordinal >= start && ordinal < start + replicas);
     if (inRange.some(([, pod]) => !isPodReady(pod) || pod.metadata.deletionTimestamp !== undefined)) return;
     const outdated = inRange
       .filter(([ordinal, pod]) => ordinal >= partition && pod.metadata.labels?.[REVISION_LABEL] !== revision)
       .sort(([a], [b]) => b - a)[0];
-    if (outdated !== undefined) this.deletePod(set, outdated[1]);
+    if (outdated !== undefined) this.#deletePod(set, outdated[1]);
   }
 
   /** Creates the pod (and its claims); false when admission refused it (quota), to retry later. */
-  private tryCreatePod(set: KubeObject, spec: StatefulSetSpec, ordinal: number, revision: string): boolean {
+  #tryCreatePod(set: KubeObject, spec: StatefulSetSpec, ordinal: number, revision: string): boolean {
     try {
-      this.createPod(set, spec, ordinal, revision);
+      this.#createPod(set, spec, ordinal, revision);
       return true;
     } catch (error) {
       if (!(error instanceof ApiError) || error.code !== 403) throw error;
-      this.ctx.events.record(COMPONENT, set, 'Warning', 'FailedCreate',
+      this.#ctx.events.record(COMPONENT, set, 'Warning', 'FailedCreate',
         `create Pod ${set.metadata.name}-${ordinal} in StatefulSet ${set.metadata.name} failed error: ${error.message}`);
-      this.queue.addAfter(keyOf(set), RETRY_MS);
+      this.#queue.addAfter(keyOf(set), RETRY_MS);
       return false;
     }
   }
 
-  private createPod(set: KubeObject, spec: StatefulSetSpec, ordinal: number, revision: string): void {
+  #createPod(set: KubeObject, spec: StatefulSetSpec, ordinal: number, revision: string): void {
     const podName = `${set.metadata.name}-${ordinal}`;
     const volumes = ((structuredClone(spec.template?.spec?.volumes) ?? []) as { name: string }[]);
     for (const template of spec.volumeClaimTemplates ?? []) {
-      const claimName = this.ensureClaim(set, spec, template, ordinal);
+      const claimName = this.#ensureClaim(set, spec, template, ordinal);
       const volume = { name: template.metadata?.name ?? 'data', persistentVolumeClaim: { claimName } };
       const at = volumes.findIndex((v) => v.name === volume.name);
       if (at >= 0) volumes[at] = volume;
@@ -158,15 +158,15 @@ export class StatefulSetController {
     podSpec.hostname = podName;
     if (spec.serviceName) podSpec.subdomain = spec.serviceName;
     if (volumes.length > 0) podSpec.volumes = volumes;
-    this.ctx.store.create(BUILTINS.pods, pod, { fieldManager: CONTROLLER_MANAGER });
-    this.ctx.events.record(COMPONENT, set, 'Normal', 'SuccessfulCreate', `create Pod ${podName} in StatefulSet ${set.metadata.name} successful`);
+    this.#ctx.store.create(BUILTINS.pods, pod, { fieldManager: CONTROLLER_MANAGER });
+    this.#ctx.events.record(COMPONENT, set, 'Normal', 'SuccessfulCreate', `create Pod ${podName} in StatefulSet ${set.metadata.name} successful`);
   }
 
   /** Creates the ordinal's claim unless it exists; returns its name. */
-  private ensureClaim(set: KubeObject, spec: StatefulSetSpec, template: ClaimTemplate, ordinal: number): string {
+  #ensureClaim(set: KubeObject, spec: StatefulSetSpec, template: ClaimTemplate, ordinal: number): string {
     const claimName = `${template.metadata?.name ?? 'data'}-${set.metadata.name}-${ordinal}`;
     const namespace = set.metadata.namespace ?? 'default';
-    if (this.ctx.caches.persistentvolumeclaims.get(`${namespace}/${claimName}`) !== undefined) return claimName;
+    if (this.#ctx.caches.persistentvolumeclaims.get(`${namespace}/${claimName}`) !== undefined) return claimName;
     const metadata: KubeObject['metadata'] = {
       name: claimName,
       namespace,
@@ -177,29 +177,29 @@ export class StatefulSetController {
       const owner: OwnerReference = { apiVersion: set.apiVersion, kind: set.kind, name: set.metadata.name, uid: set.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
       metadata.ownerReferences = [owner];
     }
-    this.ctx.store.create(BUILTINS.persistentvolumeclaims, {
+    this.#ctx.store.create(BUILTINS.persistentvolumeclaims, {
       apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata, spec: structuredClone(template.spec ?? {}),
     }, { fieldManager: CONTROLLER_MANAGER });
-    this.ctx.events.record(COMPONENT, set, 'Normal', 'SuccessfulCreate', `create Claim ${claimName} Pod ${set.metadata.name}-${ordinal} in StatefulSet ${set.metadata.name} success`);
+    this.#ctx.events.record(COMPONENT, set, 'Normal', 'SuccessfulCreate', `create Claim ${claimName} Pod ${set.metadata.name}-${ordinal} in StatefulSet ${set.metadata.name} success`);
     return claimName;
   }
 
-  private deleteClaims(set: KubeObject, spec: StatefulSetSpec, ordinal: number): void {
+  #deleteClaims(set: KubeObject, spec: StatefulSetSpec, ordinal: number): void {
     for (const template of spec.volumeClaimTemplates ?? []) {
-      this.ctx.store.delete(BUILTINS.persistentvolumeclaims, set.metadata.namespace, `${template.metadata?.name ?? 'data'}-${set.metadata.name}-${ordinal}`);
+      this.#ctx.store.delete(BUILTINS.persistentvolumeclaims, set.metadata.namespace, `${template.metadata?.name ?? 'data'}-${set.metadata.name}-${ordinal}`);
     }
   }
 
-  private deletePod(set: KubeObject, pod: KubeObject): void {
-    this.ctx.store.delete(BUILTINS.pods, pod.metadata.namespace, pod.metadata.name);
-    this.ctx.events.record(COMPONENT, set, 'Normal', 'SuccessfulDelete', `delete Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful`);
+  #deletePod(set: KubeObject, pod: KubeObject): void {
+    this.#ctx.store.delete(BUILTINS.pods, pod.metadata.namespace, pod.metadata.name);
+    this.#ctx.events.record(COMPONENT, set, 'Normal', 'SuccessfulDelete', `delete Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful`);
   }
 
-  private writeStatus(key: string, revision: string): void {
-    const set = this.ctx.caches.statefulsets.get(key);
+  #writeStatus(key: string, revision: string): void {
+    const set = this.#ctx.caches.statefulsets.get(key);
     if (set === undefined) return;
     const old = (set.status ?? {}) as Record<string, unknown> & StatefulSetStatus;
-    const pods = this.ctx.caches.pods.indexed(BY_CONTROLLER, set.metadata.uid ?? '')
+    const pods = this.#ctx.caches.pods.indexed(BY_CONTROLLER, set.metadata.uid ?? '')
       .filter((pod) => ordinalOf(set.metadata.name, pod.metadata.name) !== undefined && pod.metadata.deletionTimestamp === undefined);
     const ready = pods.filter(isPodReady).length;
     const updated = pods.filter((pod) => pod.metadata.labels?.[REVISION_LABEL] === revision).length;
@@ -219,7 +219,7 @@ export class StatefulSetController {
       collisionCount: 0,
     };
     if (deepEqual(old, status)) return;
-    this.ctx.store.update(BUILTINS.statefulsets, { ...set, status }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
+    this.#ctx.store.update(BUILTINS.statefulsets, { ...set, status }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
   }
 }
 

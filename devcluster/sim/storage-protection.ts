@@ -21,50 +21,50 @@ function claimsOf(pod: KubeObject): string[] {
 
 /** Releases claims and volumes held only by their protection finalizer. */
 export class StorageProtection {
-  private readonly ctx: SimContext;
-  private readonly claims: WorkQueue;
-  private readonly volumes: WorkQueue;
+  readonly #ctx: SimContext;
+  readonly #claims: WorkQueue;
+  readonly #volumes: WorkQueue;
 
   constructor(ctx: SimContext) {
-    this.ctx = ctx;
-    this.claims = new WorkQueue('pvc-protection', (key) => this.syncClaim(key), ctx.report);
-    this.volumes = new WorkQueue('pv-protection', (name) => this.syncVolume(name), ctx.report);
+    this.#ctx = ctx;
+    this.#claims = new WorkQueue('pvc-protection', (key) => this.#syncClaim(key), ctx.report);
+    this.#volumes = new WorkQueue('pv-protection', (name) => this.#syncVolume(name), ctx.report);
     ctx.caches.persistentvolumeclaims.onChange((type, claim) => {
-      if (type !== 'DELETED' && claim.metadata.deletionTimestamp !== undefined) this.claims.add(keyOf(claim));
+      if (type !== 'DELETED' && claim.metadata.deletionTimestamp !== undefined) this.#claims.add(keyOf(claim));
     });
     ctx.caches.pods.onChange((type, pod) => {
-      if (type === 'DELETED' || isPodTerminal(pod)) for (const key of claimsOf(pod)) this.claims.add(key);
+      if (type === 'DELETED' || isPodTerminal(pod)) for (const key of claimsOf(pod)) this.#claims.add(key);
     });
     ctx.caches.persistentvolumes.onChange((type, volume) => {
-      if (type !== 'DELETED' && volume.metadata.deletionTimestamp !== undefined) this.volumes.add(volume.metadata.name);
+      if (type !== 'DELETED' && volume.metadata.deletionTimestamp !== undefined) this.#volumes.add(volume.metadata.name);
     });
   }
 
   /** Stops releasing. */
   stop(): void {
-    this.claims.stop();
-    this.volumes.stop();
+    this.#claims.stop();
+    this.#volumes.stop();
   }
 
-  private syncClaim(key: string): void {
-    const claim = this.ctx.caches.persistentvolumeclaims.get(key);
+  #syncClaim(key: string): void {
+    const claim = this.#ctx.caches.persistentvolumeclaims.get(key);
     if (claim?.metadata.deletionTimestamp === undefined || !(claim.metadata.finalizers ?? []).includes(PVC_PROTECTION)) return;
-    for (const pod of this.ctx.caches.pods.values()) {
+    for (const pod of this.#ctx.caches.pods.values()) {
       if (pod.metadata.namespace === claim.metadata.namespace && !isPodTerminal(pod) && claimsOf(pod).includes(key)) return;
     }
-    this.release(BUILTINS.persistentvolumeclaims, claim, PVC_PROTECTION);
+    this.#release(BUILTINS.persistentvolumeclaims, claim, PVC_PROTECTION);
   }
 
-  private syncVolume(name: string): void {
-    const volume = this.ctx.caches.persistentvolumes.get(name);
+  #syncVolume(name: string): void {
+    const volume = this.#ctx.caches.persistentvolumes.get(name);
     if (volume?.metadata.deletionTimestamp === undefined || !(volume.metadata.finalizers ?? []).includes(PV_PROTECTION)) return;
     if ((volume.status as { phase?: string } | undefined)?.phase === 'Bound') return;
-    this.release(BUILTINS.persistentvolumes, volume, PV_PROTECTION);
+    this.#release(BUILTINS.persistentvolumes, volume, PV_PROTECTION);
   }
 
-  private release(rt: typeof BUILTINS.persistentvolumes | typeof BUILTINS.persistentvolumeclaims, object: KubeObject, finalizer: string): void {
+  #release(rt: typeof BUILTINS.persistentvolumes | typeof BUILTINS.persistentvolumeclaims, object: KubeObject, finalizer: string): void {
     const next = structuredClone(object);
     next.metadata.finalizers = (next.metadata.finalizers ?? []).filter((f) => f !== finalizer);
-    this.ctx.store.update(rt, next, { fieldManager: CONTROLLER_MANAGER });
+    this.#ctx.store.update(rt, next, { fieldManager: CONTROLLER_MANAGER });
   }
 }

@@ -40,101 +40,101 @@ interface VolumeSpec {
 
 /** Binds claims to volumes and provisions volumes on demand. */
 export class VolumeBinder {
-  private readonly ctx: SimContext;
-  private readonly claims: WorkQueue;
-  private readonly volumes: WorkQueue;
-  private readonly pendingClaims = new Set<string>();
+  readonly #ctx: SimContext;
+  readonly #claims: WorkQueue;
+  readonly #volumes: WorkQueue;
+  readonly #pendingClaims = new Set<string>();
 
   constructor(ctx: SimContext) {
-    this.ctx = ctx;
-    this.claims = new WorkQueue(`${COMPONENT}/claims`, (key) => this.syncClaim(key), ctx.report);
-    this.volumes = new WorkQueue(`${COMPONENT}/volumes`, (name) => this.syncVolume(name), ctx.report);
+    this.#ctx = ctx;
+    this.#claims = new WorkQueue(`${COMPONENT}/claims`, (key) => this.#syncClaim(key), ctx.report);
+    this.#volumes = new WorkQueue(`${COMPONENT}/volumes`, (name) => this.#syncVolume(name), ctx.report);
     ctx.caches.persistentvolumeclaims.onChange((type, claim) => {
       const key = keyOf(claim);
       if (type === 'DELETED') {
-        this.pendingClaims.delete(key);
-        for (const pv of ctx.caches.persistentvolumes.indexed(BY_CLAIM, key)) this.volumes.add(pv.metadata.name);
+        this.#pendingClaims.delete(key);
+        for (const pv of ctx.caches.persistentvolumes.indexed(BY_CLAIM, key)) this.#volumes.add(pv.metadata.name);
         return;
       }
-      if (!bindCompleted(claim)) this.pendingClaims.add(key);
-      else this.pendingClaims.delete(key);
-      this.claims.add(key);
+      if (!bindCompleted(claim)) this.#pendingClaims.add(key);
+      else this.#pendingClaims.delete(key);
+      this.#claims.add(key);
     });
     ctx.caches.persistentvolumes.onChange((type, pv) => {
-      if (type !== 'DELETED') this.volumes.add(pv.metadata.name);
+      if (type !== 'DELETED') this.#volumes.add(pv.metadata.name);
       const ref = (pv.spec as VolumeSpec | undefined)?.claimRef;
-      if (ref?.name !== undefined) this.claims.add(`${ref.namespace ?? 'default'}/${ref.name}`);
-      if (type !== 'DELETED' && isFree(pv)) for (const key of this.pendingClaims) this.claims.add(key);
+      if (ref?.name !== undefined) this.#claims.add(`${ref.namespace ?? 'default'}/${ref.name}`);
+      if (type !== 'DELETED' && isFree(pv)) for (const key of this.#pendingClaims) this.#claims.add(key);
     });
   }
 
   /** Stops binding. */
   stop(): void {
-    this.claims.stop();
-    this.volumes.stop();
+    this.#claims.stop();
+    this.#volumes.stop();
   }
 
-  private syncClaim(key: string): void {
-    const claim = this.ctx.caches.persistentvolumeclaims.get(key);
+  #syncClaim(key: string): void {
+    const claim = this.#ctx.caches.persistentvolumeclaims.get(key);
     if (claim === undefined || claim.metadata.deletionTimestamp !== undefined) return;
     const spec = (claim.spec ?? {}) as ClaimSpec;
     if (bindCompleted(claim)) {
-      this.syncBoundClaim(claim, spec);
+      this.#syncBoundClaim(claim, spec);
       return;
     }
-    const volume = this.findVolume(claim, spec) ?? this.provision(claim, spec);
+    const volume = this.#findVolume(claim, spec) ?? this.#provision(claim, spec);
     if (volume === undefined) return;
-    this.bind(claim, spec, volume);
+    this.#bind(claim, spec, volume);
   }
 
   /** A claim bound once stays with its volume, is bound again to one that lost its claimRef, or is Lost (a terminal phase). */
-  private syncBoundClaim(claim: KubeObject, spec: ClaimSpec): void {
+  #syncBoundClaim(claim: KubeObject, spec: ClaimSpec): void {
     if (spec.volumeName === undefined) {
-      this.loseClaim(claim, 'ClaimLost', 'Bound claim has lost reference to PersistentVolume. Data on the volume is lost!');
+      this.#loseClaim(claim, 'ClaimLost', 'Bound claim has lost reference to PersistentVolume. Data on the volume is lost!');
       return;
     }
-    const volume = this.ctx.caches.persistentvolumes.get(spec.volumeName);
+    const volume = this.#ctx.caches.persistentvolumes.get(spec.volumeName);
     if (volume === undefined) {
-      this.loseClaim(claim, 'ClaimLost', 'Bound claim has lost its PersistentVolume. Data on the volume is lost!');
+      this.#loseClaim(claim, 'ClaimLost', 'Bound claim has lost its PersistentVolume. Data on the volume is lost!');
       return;
     }
     const ref = (volume.spec as VolumeSpec).claimRef;
-    if (ref === undefined || ref.uid === claim.metadata.uid) this.bind(claim, spec, volume);
-    else this.loseClaim(claim, 'ClaimMisbound', 'Two claims are bound to the same volume, this one is bound incorrectly');
+    if (ref === undefined || ref.uid === claim.metadata.uid) this.#bind(claim, spec, volume);
+    else this.#loseClaim(claim, 'ClaimMisbound', 'Two claims are bound to the same volume, this one is bound incorrectly');
   }
 
-  private loseClaim(claim: KubeObject, reason: string, message: string): void {
+  #loseClaim(claim: KubeObject, reason: string, message: string): void {
     if (phaseOf(claim) === 'Lost') return;
-    this.writeClaimStatus(claim, { phase: 'Lost' });
-    this.ctx.events.record(COMPONENT, claim, 'Warning', reason, message);
+    this.#writeClaimStatus(claim, { phase: 'Lost' });
+    this.#ctx.events.record(COMPONENT, claim, 'Warning', reason, message);
   }
 
   /** The smallest Available volume that satisfies the claim, or its pre-bound one. */
-  private findVolume(claim: KubeObject, spec: ClaimSpec): KubeObject | undefined {
+  #findVolume(claim: KubeObject, spec: ClaimSpec): KubeObject | undefined {
     const key = keyOf(claim);
-    const preBound = this.ctx.caches.persistentvolumes.indexed(BY_CLAIM, key)
+    const preBound = this.#ctx.caches.persistentvolumes.indexed(BY_CLAIM, key)
       .find((pv) => { const ref = (pv.spec as VolumeSpec).claimRef; return ref?.uid === undefined || ref.uid === claim.metadata.uid; });
     if (preBound !== undefined && volumeFits(preBound, claim, spec)) return preBound;
     if (spec.volumeName) {
-      const named = this.ctx.caches.persistentvolumes.get(spec.volumeName);
+      const named = this.#ctx.caches.persistentvolumes.get(spec.volumeName);
       return named !== undefined && (named.spec as VolumeSpec).claimRef === undefined && volumeFits(named, claim, spec) ? named : undefined;
     }
     const classes = spec.storageClassName === undefined ? [DEFAULT_STORAGE_CLASS, ''] : [spec.storageClassName];
     let best: KubeObject | undefined;
-    for (const pv of classes.flatMap((c) => this.ctx.caches.persistentvolumes.indexed(BY_FREE_CLASS, c))) {
+    for (const pv of classes.flatMap((c) => this.#ctx.caches.persistentvolumes.indexed(BY_FREE_CLASS, c))) {
       if (!volumeFits(pv, claim, spec)) continue;
       if (best === undefined || storageOf(pv) < storageOf(best)) best = pv;
     }
     return best;
   }
 
-  private provision(claim: KubeObject, spec: ClaimSpec): KubeObject | undefined {
+  #provision(claim: KubeObject, spec: ClaimSpec): KubeObject | undefined {
     const storageClass = spec.storageClassName ?? DEFAULT_STORAGE_CLASS;
     if (storageClass === '' || spec.volumeName) return undefined;
     const name = `pvc-${claim.metadata.uid ?? claim.metadata.name}`;
-    const existing = this.ctx.caches.persistentvolumes.get(name);
+    const existing = this.#ctx.caches.persistentvolumes.get(name);
     if (existing !== undefined) return existing;
-    const pv = this.ctx.store.create(BUILTINS.persistentvolumes, {
+    const pv = this.#ctx.store.create(BUILTINS.persistentvolumes, {
       apiVersion: 'v1',
       kind: 'PersistentVolume',
       metadata: { name, annotations: { 'pv.kubernetes.io/provisioned-by': PROVISIONER } },
@@ -148,11 +148,11 @@ export class VolumeBinder {
         hostPath: { path: `/var/lib/devcluster/volumes/${name}`, type: 'DirectoryOrCreate' },
       },
     }, { fieldManager: CONTROLLER_MANAGER });
-    this.ctx.events.record(COMPONENT, claim, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${name}`);
+    this.#ctx.events.record(COMPONENT, claim, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${name}`);
     return pv;
   }
 
-  private bind(claim: KubeObject, spec: ClaimSpec, volume: KubeObject): void {
+  #bind(claim: KubeObject, spec: ClaimSpec, volume: KubeObject): void {
     const pvSpec = volume.spec as VolumeSpec;
     if (pvSpec.claimRef?.uid !== claim.metadata.uid) {
       const next = structuredClone(volume);
@@ -160,11 +160,11 @@ export class VolumeBinder {
       // A volume pre-bound to this claim (claimRef naming it, without uid) was bound by its author.
       const preBound = pvSpec.claimRef?.name === claim.metadata.name && pvSpec.claimRef.namespace === claim.metadata.namespace;
       if (!preBound) next.metadata.annotations = { ...(next.metadata.annotations ?? {}), 'pv.kubernetes.io/bound-by-controller': 'yes' };
-      this.ctx.store.update(BUILTINS.persistentvolumes, next, { fieldManager: CONTROLLER_MANAGER });
+      this.#ctx.store.update(BUILTINS.persistentvolumes, next, { fieldManager: CONTROLLER_MANAGER });
     }
-    const bound = this.ctx.caches.persistentvolumes.get(volume.metadata.name);
+    const bound = this.#ctx.caches.persistentvolumes.get(volume.metadata.name);
     if (bound !== undefined && phaseOf(bound) !== 'Bound') {
-      this.ctx.store.update(BUILTINS.persistentvolumes, { ...bound, status: { phase: 'Bound' } }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
+      this.#ctx.store.update(BUILTINS.persistentvolumes, { ...bound, status: { phase: 'Bound' } }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
     }
     const nextClaim = structuredClone(claim);
     const claimSpec = nextClaim.spec as ClaimSpec;
@@ -176,37 +176,37 @@ export class VolumeBinder {
       ...(volume.metadata.annotations?.['pv.kubernetes.io/provisioned-by'] === PROVISIONER
         ? { 'volume.kubernetes.io/storage-provisioner': PROVISIONER, 'volume.beta.kubernetes.io/storage-provisioner': PROVISIONER } : {}),
     };
-    this.ctx.store.update(BUILTINS.persistentvolumeclaims, nextClaim, { fieldManager: CONTROLLER_MANAGER });
-    const updated = this.ctx.caches.persistentvolumeclaims.get(keyOf(claim));
+    this.#ctx.store.update(BUILTINS.persistentvolumeclaims, nextClaim, { fieldManager: CONTROLLER_MANAGER });
+    const updated = this.#ctx.caches.persistentvolumeclaims.get(keyOf(claim));
     if (updated !== undefined) {
-      this.writeClaimStatus(updated, { phase: 'Bound', accessModes: pvSpec.accessModes ?? [], capacity: { ...(pvSpec.capacity ?? {}) } });
+      this.#writeClaimStatus(updated, { phase: 'Bound', accessModes: pvSpec.accessModes ?? [], capacity: { ...(pvSpec.capacity ?? {}) } });
     }
   }
 
-  private writeClaimStatus(claim: KubeObject, status: Record<string, unknown>): void {
+  #writeClaimStatus(claim: KubeObject, status: Record<string, unknown>): void {
     if (deepEqual(claim.status, status)) return;
-    this.ctx.store.update(BUILTINS.persistentvolumeclaims, { ...claim, status }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
+    this.#ctx.store.update(BUILTINS.persistentvolumeclaims, { ...claim, status }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
   }
 
   /** A volume whose claim is gone is Released (Retain) or deleted (Delete); an unclaimed one is Available. */
-  private syncVolume(name: string): void {
-    const pv = this.ctx.caches.persistentvolumes.get(name);
+  #syncVolume(name: string): void {
+    const pv = this.#ctx.caches.persistentvolumes.get(name);
     if (pv === undefined) return;
     const spec = (pv.spec ?? {}) as VolumeSpec;
     const ref = spec.claimRef;
     let phase = 'Available';
     if (ref?.name !== undefined && ref.uid !== undefined) {
-      const claim = this.ctx.caches.persistentvolumeclaims.get(`${ref.namespace ?? 'default'}/${ref.name}`);
+      const claim = this.#ctx.caches.persistentvolumeclaims.get(`${ref.namespace ?? 'default'}/${ref.name}`);
       if (claim?.metadata.uid === ref.uid) return;
       phase = 'Released';
       // Released first, then reclaimed: a volume still Bound keeps its pv-protection finalizer.
       if (spec.persistentVolumeReclaimPolicy === 'Delete' && phaseOf(pv) === 'Released' && pv.metadata.deletionTimestamp === undefined) {
-        this.ctx.store.delete(BUILTINS.persistentvolumes, undefined, name);
+        this.#ctx.store.delete(BUILTINS.persistentvolumes, undefined, name);
         return;
       }
     }
     if (phaseOf(pv) === phase) return;
-    this.ctx.store.update(BUILTINS.persistentvolumes, { ...pv, status: { ...((pv.status ?? {}) as object), phase } }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
+    this.#ctx.store.update(BUILTINS.persistentvolumes, { ...pv, status: { ...((pv.status ?? {}) as object), phase } }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
   }
 }
 

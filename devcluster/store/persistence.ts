@@ -13,20 +13,20 @@ export class DataFileError extends Error {
  * about a tenth of the time saving); `flush` saves now.
  */
 export class FilePersistence {
-  private timer: NodeJS.Timeout | undefined;
-  private lastFlushMs = 0;
-  private readonly unsubscribe: () => void;
-  private readonly file: string;
-  private readonly store: Store;
+  #timer: NodeJS.Timeout | undefined;
+  #lastFlushMs = 0;
+  readonly #unsubscribe: () => void;
+  readonly #file: string;
+  readonly #store: Store;
 
   constructor(store: Store, file: string, delayMs = 200) {
-    this.store = store;
-    this.file = file;
-    this.unsubscribe = store.onWrite(() => {
-      this.timer ??= setTimeout(() => {
-        this.timer = undefined;
+    this.#store = store;
+    this.#file = file;
+    this.#unsubscribe = store.onWrite(() => {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
         this.flush();
-      }, Math.max(delayMs, this.lastFlushMs * 10));
+      }, Math.max(delayMs, this.#lastFlushMs * 10));
     });
   }
 
@@ -49,17 +49,17 @@ export class FilePersistence {
   /** Writes the snapshot now (atomically: temp file then rename). */
   flush(): void {
     const started = performance.now();
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.store.snapshot()));
-    renameSync(tmp, this.file);
-    this.lastFlushMs = performance.now() - started;
+    const tmp = `${this.#file}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.#store.snapshot()));
+    renameSync(tmp, this.#file);
+    this.#lastFlushMs = performance.now() - started;
   }
 
   /** Stops listening and writes a final snapshot. */
   close(): void {
-    this.unsubscribe();
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.#unsubscribe();
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.flush();
   }
 }

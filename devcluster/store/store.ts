@@ -121,30 +121,30 @@ function apiGroupOf(apiVersion: string): string {
 
 /** The in-memory store; every method is synchronous and every write is committed atomically. */
 export class Store {
-  private rv = 0;
-  private readonly types = new Map<string, ResourceType>();
-  private readonly kinds = new Map<string, ResourceType>();
-  private readonly data = new Map<string, Map<string, Map<string, KubeObject>>>();
-  private readonly byUid = new Map<string, { rt: ResourceType; ns: string; name: string }>();
-  private readonly dependents = new Map<string, Set<string>>();
-  private readonly nsCounts = new Map<string, number>();
-  private readonly history: WatchHistory;
-  private readonly listeners = new Map<string, Set<Listener>>();
-  private readonly rawListeners = new Map<string, Set<RawListener>>();
-  private readonly plugins: StorePlugin[];
-  private readonly now: () => Date;
-  private readonly onListenerError: (err: unknown, change: StoreEvent) => void;
-  private readonly pending: HistoryEntry[] = [];
-  private dispatching = false;
-  private writeHooks: (() => void)[] = [];
+  #rv = 0;
+  readonly #types = new Map<string, ResourceType>();
+  readonly #kinds = new Map<string, ResourceType>();
+  readonly #data = new Map<string, Map<string, Map<string, KubeObject>>>();
+  readonly #byUid = new Map<string, { rt: ResourceType; ns: string; name: string }>();
+  readonly #dependents = new Map<string, Set<string>>();
+  readonly #nsCounts = new Map<string, number>();
+  readonly #history: WatchHistory;
+  readonly #listeners = new Map<string, Set<Listener>>();
+  readonly #rawListeners = new Map<string, Set<RawListener>>();
+  readonly #plugins: StorePlugin[];
+  readonly #now: () => Date;
+  readonly #onListenerError: (err: unknown, change: StoreEvent) => void;
+  readonly #pending: HistoryEntry[] = [];
+  #dispatching = false;
+  #writeHooks: (() => void)[] = [];
   /** Set by the server-side-apply module to keep managedFields current on every write. */
   fieldTracker: FieldTracker | undefined;
 
   constructor(opts: StoreOptions = {}) {
-    this.history = new WatchHistory(opts.historySize ?? 50_000);
-    this.plugins = [...(opts.plugins ?? [])];
-    this.now = opts.now ?? (() => new Date());
-    this.onListenerError = opts.onListenerError ?? ((err, change) => console.error(`devcluster: a listener failed on ${change.type} ${change.resource.resource}/${change.object.metadata.name}:`, err));
+    this.#history = new WatchHistory(opts.historySize ?? 50_000);
+    this.#plugins = [...(opts.plugins ?? [])];
+    this.#now = opts.now ?? (() => new Date());
+    this.#onListenerError = opts.onListenerError ?? ((err, change) => console.error(`devcluster: a listener failed on ${change.type} ${change.resource.resource}/${change.object.metadata.name}:`, err));
     for (const rt of Object.values(BUILTINS)) this.registerType(rt);
     for (const name of INITIAL_NAMESPACES) {
       this.create(BUILTINS.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
@@ -153,18 +153,18 @@ export class Store {
 
   /** Adds an admission/after-commit plugin (plugins run in the order added); returns its removal. */
   use(plugin: StorePlugin): () => void {
-    this.plugins.push(plugin);
+    this.#plugins.push(plugin);
     return () => {
-      const at = this.plugins.indexOf(plugin);
-      if (at >= 0) this.plugins.splice(at, 1);
+      const at = this.#plugins.indexOf(plugin);
+      if (at >= 0) this.#plugins.splice(at, 1);
     };
   }
 
   /** Calls `hook` after every committed write (persistence uses it to schedule a save). */
   onWrite(hook: () => void): () => void {
-    this.writeHooks.push(hook);
+    this.#writeHooks.push(hook);
     return () => {
-      this.writeHooks = this.writeHooks.filter((h) => h !== hook);
+      this.#writeHooks = this.#writeHooks.filter((h) => h !== hook);
     };
   }
 
@@ -173,40 +173,40 @@ export class Store {
   /** Serves a resource type (built-ins at start, CRDs once established). */
   registerType(rt: ResourceType): void {
     const key = typeKeyOf(rt);
-    const storageKey = this.storageKey(rt);
-    this.types.set(key, rt);
-    this.kinds.set(`${rt.group}/${rt.kind}`, rt);
-    if (!this.data.has(storageKey)) this.data.set(storageKey, new Map());
+    const storageKey = this.#storageKey(rt);
+    this.#types.set(key, rt);
+    this.#kinds.set(`${rt.group}/${rt.kind}`, rt);
+    if (!this.#data.has(storageKey)) this.#data.set(storageKey, new Map());
   }
 
   /** Stops serving a resource type and forgets its objects (a CRD was deleted). */
   unregisterType(group: string, resource: string): void {
-    const rt = this.types.get(`${group}/${resource}`);
+    const rt = this.#types.get(`${group}/${resource}`);
     if (!rt) return;
-    for (const obj of this.scan(rt, {})) this.removeNow(rt, obj, 'Background');
-    this.types.delete(typeKeyOf(rt));
-    this.kinds.delete(`${rt.group}/${rt.kind}`);
-    this.data.delete(this.storageKey(rt));
+    for (const obj of this.scan(rt, {})) this.#removeNow(rt, obj, 'Background');
+    this.#types.delete(typeKeyOf(rt));
+    this.#kinds.delete(`${rt.group}/${rt.kind}`);
+    this.#data.delete(this.#storageKey(rt));
   }
 
   /** Resource types known now (built-ins plus established CRDs). */
   resourceType(group: string, resource: string): ResourceType | undefined {
-    return this.types.get(`${group}/${resource}`);
+    return this.#types.get(`${group}/${resource}`);
   }
 
   /** The resource type serving `kind` in `apiVersion`'s group. */
   resourceTypeForKind(apiVersion: string, kind: string): ResourceType | undefined {
-    return this.kinds.get(`${apiGroupOf(apiVersion)}/${kind}`);
+    return this.#kinds.get(`${apiGroupOf(apiVersion)}/${kind}`);
   }
 
   /** Every served resource type. */
   resourceTypes(): ResourceType[] {
-    return [...this.types.values()];
+    return [...this.#types.values()];
   }
 
   /** The current value of the resourceVersion counter. */
   currentResourceVersion(): string {
-    return String(this.rv);
+    return String(this.#rv);
   }
 
   // ---- reads ----------------------------------------------------------------------------------
@@ -214,23 +214,23 @@ export class Store {
   /** Deep copies; never the stored object. */
   get(rt: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
     const obj = this.peek(rt, namespace, name);
-    return obj === undefined ? undefined : this.present(rt, clone(obj));
+    return obj === undefined ? undefined : this.#present(rt, clone(obj));
   }
 
   /** The stored object itself, for serialising without a copy; callers must not mutate it. */
   peek(rt: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
-    return this.data.get(this.storageKey(rt))?.get(rt.namespaced ? (namespace ?? '') : '')?.get(name);
+    return this.#data.get(this.#storageKey(rt))?.get(rt.namespaced ? (namespace ?? '') : '')?.get(name);
   }
 
   /** Deep copies of every matching object, sorted by namespace and name. */
   list(rt: ResourceType, opts: ListOptions = {}): { items: KubeObject[]; resourceVersion: string } {
-    return { items: this.scan(rt, opts).map((o) => this.present(rt, clone(o))), resourceVersion: String(this.rv) };
+    return { items: this.scan(rt, opts).map((o) => this.#present(rt, clone(o))), resourceVersion: String(this.#rv) };
   }
 
   /** One page of matching stored objects (not copies), with a continue token for the next. */
   listPage(rt: ResourceType, opts: ListOptions & { limit?: number; continue?: string } = {}): ListPage {
     let items = this.scan(rt, opts);
-    const rv = String(this.rv);
+    const rv = String(this.#rv);
     if (opts.continue !== undefined && opts.continue !== '') {
       let after: [string, string];
       try {
@@ -260,7 +260,7 @@ export class Store {
 
   /** Stored objects (not copies) matching the options, sorted by namespace then name. */
   scan(rt: ResourceType, opts: ListOptions): KubeObject[] {
-    const byNs = this.data.get(this.storageKey(rt));
+    const byNs = this.#data.get(this.#storageKey(rt));
     if (!byNs) return [];
     const labelMatch = parseLabelSelector(opts.labelSelector);
     const fieldMatch = parseFieldSelector(opts.fieldSelector);
@@ -273,7 +273,7 @@ export class Store {
       const candidates = onlyName === undefined ? objs.values() : [objs.get(onlyName)].filter((o) => o !== undefined);
       const inNs: KubeObject[] = [];
       for (const obj of candidates) {
-        const view = this.present(rt, obj);
+        const view = this.#present(rt, obj);
         if (labelMatch(obj.metadata.labels) && fieldMatch(view)) inNs.push(view);
       }
       inNs.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
@@ -284,12 +284,12 @@ export class Store {
 
   /** Number of objects stored in a namespace (any type). */
   countInNamespace(ns: string): number {
-    return this.nsCounts.get(ns) ?? 0;
+    return this.#nsCounts.get(ns) ?? 0;
   }
 
   /** The object with this uid, if it still exists (stored, not a copy). */
   byUID(uid: string): { rt: ResourceType; object: KubeObject } | undefined {
-    const at = this.byUid.get(uid);
+    const at = this.#byUid.get(uid);
     if (!at) return undefined;
     const object = this.peek(at.rt, at.ns, at.name);
     return object === undefined ? undefined : { rt: at.rt, object };
@@ -299,12 +299,12 @@ export class Store {
 
   /** Full create path: defaults, validation, admission (quota...), uid, rv, generation. Throws ApiError. */
   create(rt: ResourceType, obj: KubeObject, opts: WriteOptions = {}): KubeObject {
-    const next = this.normaliseIncoming(rt, clone(obj));
+    const next = this.#normaliseIncoming(rt, clone(obj));
     const meta = next.metadata;
     if ((meta.name ?? '') === '' && typeof meta.generateName === 'string' && meta.generateName !== '') {
       meta.name = `${meta.generateName}${randomSuffix()}`;
     }
-    this.validateName(rt, next);
+    this.#validateName(rt, next);
     const ns = rt.namespaced ? (meta.namespace ?? 'default') : '';
     if (rt.namespaced) {
       meta.namespace = ns;
@@ -323,18 +323,18 @@ export class Store {
     const ctx: AdmissionContext = { store: this, rt, operation: 'CREATE' };
     if (opts.fieldManager !== undefined) ctx.fieldManager = opts.fieldManager;
     if (opts.fieldValidation !== undefined) ctx.fieldValidation = opts.fieldValidation;
-    for (const p of this.plugins) p.admit?.(next, ctx);
+    for (const p of this.#plugins) p.admit?.(next, ctx);
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     delete meta.resourceVersion;
-    meta.creationTimestamp = this.timestamp();
+    meta.creationTimestamp = this.#timestamp();
     if (rt.generation === false) delete meta.generation;
     else meta.generation = 1;
     if (!opts.managedFieldsSet) this.fieldTracker?.track(rt, undefined, next, opts.fieldManager ?? 'unknown', undefined);
-    if (opts.dryRun) return this.present(rt, clone(next));
-    this.commit(rt, 'ADDED', next, undefined);
+    if (opts.dryRun) return this.#present(rt, clone(next));
+    this.#commit(rt, 'ADDED', next, undefined);
     this.collectOrphans(next, rt);
-    return this.present(rt, clone(next));
+    return this.#present(rt, clone(next));
   }
 
   /** Optimistic concurrency when obj.metadata.resourceVersion is set (409 on stale). */
@@ -343,25 +343,25 @@ export class Store {
     obj: KubeObject,
     opts: WriteOptions & { subresource?: 'status' } = {},
   ): KubeObject {
-    const incoming = this.normaliseIncoming(rt, clone(obj));
+    const incoming = this.#normaliseIncoming(rt, clone(obj));
     const ns = rt.namespaced ? (incoming.metadata.namespace ?? 'default') : '';
     const name = incoming.metadata.name;
     const old = this.peek(rt, ns, name);
     if (!old) throw notFound(rt, name);
     const sentRv = incoming.metadata.resourceVersion;
     if (sentRv !== undefined && sentRv !== '' && sentRv !== old.metadata.resourceVersion) throw staleConflict(rt, name);
-    const next = this.mergeForUpdate(rt, this.toStorage(rt, old), incoming, opts.subresource);
+    const next = this.#mergeForUpdate(rt, this.#toStorage(rt, old), incoming, opts.subresource);
     this.admitUpdate(rt, old, next, opts);
     return this.writeUpdate(rt, old, next, opts);
   }
 
   /** Runs the admission plugins for an update of `old` to `next` (defaulting may change `next`). */
   admitUpdate(rt: ResourceType, old: KubeObject, next: KubeObject, opts: WriteOptions & { subresource?: 'status' } = {}): void {
-    const ctx: AdmissionContext = { store: this, rt, operation: 'UPDATE', old: this.toStorage(rt, old) };
+    const ctx: AdmissionContext = { store: this, rt, operation: 'UPDATE', old: this.#toStorage(rt, old) };
     if (opts.subresource !== undefined) ctx.subresource = opts.subresource;
     if (opts.fieldManager !== undefined) ctx.fieldManager = opts.fieldManager;
     if (opts.fieldValidation !== undefined) ctx.fieldValidation = opts.fieldValidation;
-    for (const p of this.plugins) p.admit?.(next, ctx);
+    for (const p of this.#plugins) p.admit?.(next, ctx);
   }
 
   /**
@@ -374,18 +374,18 @@ export class Store {
     next: KubeObject,
     opts: WriteOptions & { subresource?: 'status' } = {},
   ): KubeObject {
-    const stored = this.toStorage(rt, old);
+    const stored = this.#toStorage(rt, old);
     if (!opts.managedFieldsSet) this.fieldTracker?.track(rt, stored, next, opts.fieldManager ?? 'unknown', opts.subresource);
     next.metadata.resourceVersion = stored.metadata.resourceVersion;
-    if (rt.generation !== false && this.specChanged(rt, stored, next)) next.metadata.generation = (stored.metadata.generation ?? 1) + 1;
-    if (deepEqual(stored, next)) return this.present(rt, clone(stored));
-    if (opts.dryRun) return this.present(rt, clone(next));
+    if (rt.generation !== false && this.#specChanged(rt, stored, next)) next.metadata.generation = (stored.metadata.generation ?? 1) + 1;
+    if (deepEqual(stored, next)) return this.#present(rt, clone(stored));
+    if (opts.dryRun) return this.#present(rt, clone(next));
     if (next.metadata.deletionTimestamp !== undefined && (next.metadata.finalizers ?? []).length === 0) {
-      this.removeNow(rt, next, 'Background');
-      return this.present(rt, clone(next));
+      this.#removeNow(rt, next, 'Background');
+      return this.#present(rt, clone(next));
     }
-    this.commit(rt, 'MODIFIED', next, stored);
-    return this.present(rt, clone(next));
+    this.#commit(rt, 'MODIFIED', next, stored);
+    return this.#present(rt, clone(next));
   }
 
   /** Honours finalizers (sets deletionTimestamp) and propagationPolicy; returns what was deleted/marked. */
@@ -398,7 +398,7 @@ export class Store {
     const ns = rt.namespaced ? (namespace ?? 'default') : '';
     const current = this.peek(rt, ns, name);
     if (!current) return undefined;
-    const stored = this.toStorage(rt, current);
+    const stored = this.#toStorage(rt, current);
     const pre = opts.preconditions;
     if (pre?.uid !== undefined && pre.uid !== stored.metadata.uid) {
       throw new ApiError(409, 'Conflict', `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${stored.metadata.uid}`);
@@ -406,31 +406,31 @@ export class Store {
     if (pre?.resourceVersion !== undefined && pre.resourceVersion !== stored.metadata.resourceVersion) {
       throw staleConflict(rt, name);
     }
-    if (opts.dryRun) return this.present(rt, clone(stored));
+    if (opts.dryRun) return this.#present(rt, clone(stored));
     const policy = opts.propagationPolicy ?? 'Background';
-    if (policy === 'Orphan') this.orphanDependents(stored.metadata.uid ?? '');
+    if (policy === 'Orphan') this.#orphanDependents(stored.metadata.uid ?? '');
     const finalizers = [...(stored.metadata.finalizers ?? [])];
-    const hasDependents = (this.dependents.get(stored.metadata.uid ?? '')?.size ?? 0) > 0;
+    const hasDependents = (this.#dependents.get(stored.metadata.uid ?? '')?.size ?? 0) > 0;
     if (policy === 'Foreground' && hasDependents && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
     const isNamespace = rt === BUILTINS.namespaces;
     if (finalizers.length === 0 && !(isNamespace && this.countInNamespace(name) > 0)) {
-      this.removeNow(rt, stored, policy);
-      return this.present(rt, clone(stored));
+      this.#removeNow(rt, stored, policy);
+      return this.#present(rt, clone(stored));
     }
     if (stored.metadata.deletionTimestamp !== undefined && deepEqual(finalizers, stored.metadata.finalizers ?? [])) {
-      return this.present(rt, clone(stored));
+      return this.#present(rt, clone(stored));
     }
     const marked = clone(stored);
-    marked.metadata.deletionTimestamp = stored.metadata.deletionTimestamp ?? this.timestamp();
+    marked.metadata.deletionTimestamp = stored.metadata.deletionTimestamp ?? this.#timestamp();
     marked.metadata.deletionGracePeriodSeconds = 0;
     if (finalizers.length > 0) marked.metadata.finalizers = finalizers;
     if (isNamespace) {
       marked.status = { ...((marked.status as Record<string, unknown> | undefined) ?? {}), phase: 'Terminating' };
     }
-    this.commit(rt, 'MODIFIED', marked, stored);
-    if (isNamespace) this.deleteNamespaceContents(name);
-    if (finalizers.includes('foregroundDeletion')) this.deleteDependents(stored.metadata.uid ?? '', 'Foreground');
-    return this.present(rt, clone(marked));
+    this.#commit(rt, 'MODIFIED', marked, stored);
+    if (isNamespace) this.#deleteNamespaceContents(name);
+    if (finalizers.includes('foregroundDeletion')) this.#deleteDependents(stored.metadata.uid ?? '', 'Foreground');
+    return this.#present(rt, clone(marked));
   }
 
   /** Deletes every matching object (each honouring its own finalizers); returns what was deleted/marked. */
@@ -448,8 +448,8 @@ export class Store {
   /** Synchronous in-process subscription to every committed change of one type (or all when rt is undefined). */
   subscribe(rt: ResourceType | undefined, onEvent: (ev: StoreEvent) => void): () => void {
     const key = rt === undefined ? '*' : typeKeyOf(rt);
-    const set = this.listeners.get(key) ?? new Set();
-    this.listeners.set(key, set);
+    const set = this.#listeners.get(key) ?? new Set();
+    this.#listeners.set(key, set);
     const wrapped: Listener = (ev) => onEvent(ev);
     set.add(wrapped);
     return () => {
@@ -473,9 +473,9 @@ export class Store {
     const matches = (o: KubeObject | undefined): boolean =>
       o !== undefined && (ns === undefined || o.metadata.namespace === ns) && labelMatch(o.metadata.labels) && fieldMatch(o);
     const deliver = (entry: HistoryEntry): void => {
-      const obj = this.present(rt, entry.object);
+      const obj = this.#present(rt, entry.object);
       const now = matches(obj);
-      const before = entry.previous === undefined ? false : matches(this.present(rt, entry.previous));
+      const before = entry.previous === undefined ? false : matches(this.#present(rt, entry.previous));
       if (entry.type === 'MODIFIED' && !now && before) onEvent('DELETED', obj);
       else if (entry.type === 'MODIFIED' && now && !before) onEvent('ADDED', obj);
       else if (now) onEvent(entry.type, obj);
@@ -486,12 +486,12 @@ export class Store {
     } else {
       const from = Number(rvText);
       if (!Number.isInteger(from) || from < 0) throw badRequest(`invalid resourceVersion "${rvText}": expected a non-negative integer`);
-      const key = this.storageKey(rt);
-      for (const entry of this.history.since(from, key)) if (entry.typeKey === key) deliver(entry);
+      const key = this.#storageKey(rt);
+      for (const entry of this.#history.since(from, key)) if (entry.typeKey === key) deliver(entry);
     }
-    const key = this.storageKey(rt);
-    const set = this.rawListeners.get(key) ?? new Set();
-    this.rawListeners.set(key, set);
+    const key = this.#storageKey(rt);
+    const set = this.#rawListeners.get(key) ?? new Set();
+    this.#rawListeners.set(key, set);
     set.add(deliver);
     return () => {
       set.delete(deliver);
@@ -500,7 +500,7 @@ export class Store {
 
   /** Forgets the watch history up to now: every watch from an older resourceVersion gets 410. */
   compactHistory(): void {
-    this.history.compact(this.rv);
+    this.#history.compact(this.#rv);
   }
 
   // ---- persistence ----------------------------------------------------------------------------
@@ -508,18 +508,18 @@ export class Store {
   /** Every stored object with its type, for saving to a file. */
   snapshot(): { resourceVersion: number; objects: { group: string; resource: string; object: KubeObject }[] } {
     const objects: { group: string; resource: string; object: KubeObject }[] = [];
-    const crds = this.types.get(typeKeyOf(BUILTINS.customresourcedefinitions));
-    const ordered = [...this.types.values()].sort((a, b) => (a === crds ? -1 : b === crds ? 1 : 0));
+    const crds = this.#types.get(typeKeyOf(BUILTINS.customresourcedefinitions));
+    const ordered = [...this.#types.values()].sort((a, b) => (a === crds ? -1 : b === crds ? 1 : 0));
     const seen = new Set<string>();
     for (const rt of ordered) {
-      const key = this.storageKey(rt);
+      const key = this.#storageKey(rt);
       if (seen.has(key)) continue;
       seen.add(key);
-      for (const byName of this.data.get(key)?.values() ?? []) {
+      for (const byName of this.#data.get(key)?.values() ?? []) {
         for (const object of byName.values()) objects.push({ group: rt.group, resource: rt.resource, object });
       }
     }
-    return { resourceVersion: this.rv, objects };
+    return { resourceVersion: this.#rv, objects };
   }
 
   /**
@@ -527,28 +527,28 @@ export class Store {
    * watchers see them; the counter continues from the saved resourceVersion.
    */
   restore(snap: { resourceVersion: number; objects: { group: string; resource: string; object: KubeObject }[] }): void {
-    this.rv = Math.max(this.rv, snap.resourceVersion);
+    this.#rv = Math.max(this.#rv, snap.resourceVersion);
     for (const { group, resource, object } of snap.objects) {
-      const rt = this.types.get(`${group}/${resource}`);
+      const rt = this.#types.get(`${group}/${resource}`);
       if (!rt) continue;
       const ns = rt.namespaced ? (object.metadata.namespace ?? '') : '';
       const existing = this.peek(rt, ns, object.metadata.name);
-      if (existing) this.unindex(rt, existing);
-      this.index(rt, object);
-      this.enqueue({ rv: Number(object.metadata.resourceVersion ?? 0), typeKey: this.storageKey(rt), type: 'ADDED', resource: rt, object });
-      this.drain();
+      if (existing) this.#unindex(rt, existing);
+      this.#index(rt, object);
+      this.#enqueue({ rv: Number(object.metadata.resourceVersion ?? 0), typeKey: this.#storageKey(rt), type: 'ADDED', resource: rt, object });
+      this.#drain();
     }
-    this.history.compact(this.rv);
+    this.#history.compact(this.#rv);
   }
 
   // ---- internals ------------------------------------------------------------------------------
 
-  private storageKey(rt: ResourceType): string {
+  #storageKey(rt: ResourceType): string {
     return rt.group === 'events.k8s.io' && rt.resource === 'events' ? '/events' : typeKeyOf(rt);
   }
 
   /** Converts a stored object to the shape of the type it is read through (events.k8s.io views). */
-  private present(rt: ResourceType, obj: KubeObject): KubeObject {
+  #present(rt: ResourceType, obj: KubeObject): KubeObject {
     if (rt.group === 'events.k8s.io') return coreEventToV1(obj);
     if (rt.group !== '' && obj.apiVersion !== apiVersionOf(rt)) {
       return { ...obj, apiVersion: apiVersionOf(rt) };
@@ -556,20 +556,20 @@ export class Store {
     return obj;
   }
 
-  private toStorage(rt: ResourceType, obj: KubeObject): KubeObject {
+  #toStorage(rt: ResourceType, obj: KubeObject): KubeObject {
     return rt.group === 'events.k8s.io' && obj.apiVersion === 'events.k8s.io/v1' ? v1EventToCore(obj) : obj;
   }
 
-  private normaliseIncoming(rt: ResourceType, obj: KubeObject): KubeObject {
+  #normaliseIncoming(rt: ResourceType, obj: KubeObject): KubeObject {
     if (typeof obj !== 'object' || obj === null) throw badRequest('the request body must be a JSON object');
     if (typeof obj.metadata !== 'object' || obj.metadata === null) obj.metadata = { name: '' };
-    const converted = this.toStorage(rt, obj);
+    const converted = this.#toStorage(rt, obj);
     converted.apiVersion = rt.group === 'events.k8s.io' ? 'v1' : (converted.apiVersion ?? apiVersionOf(rt));
     converted.kind = rt.kind;
     return converted;
   }
 
-  private validateName(rt: ResourceType, obj: KubeObject): void {
+  #validateName(rt: ResourceType, obj: KubeObject): void {
     const name = obj.metadata.name;
     const causes: StatusCause[] = [];
     if (typeof name !== 'string' || name === '') {
@@ -581,7 +581,7 @@ export class Store {
     if (causes.length > 0) throw invalid(rt, typeof name === 'string' ? name : '', causes);
   }
 
-  private mergeForUpdate(rt: ResourceType, old: KubeObject, incoming: KubeObject, subresource: 'status' | undefined): KubeObject {
+  #mergeForUpdate(rt: ResourceType, old: KubeObject, incoming: KubeObject, subresource: 'status' | undefined): KubeObject {
     let next: KubeObject;
     if (subresource === 'status') {
       next = clone(old);
@@ -610,7 +610,7 @@ export class Store {
     return next;
   }
 
-  private specChanged(rt: ResourceType, old: KubeObject, next: KubeObject): boolean {
+  #specChanged(rt: ResourceType, old: KubeObject, next: KubeObject): boolean {
     const keys = new Set([...Object.keys(old), ...Object.keys(next)]);
     for (const k of keys) {
       if (SYSTEM_FIELDS.includes(k) && !(k === 'status' && !rt.statusSubresource)) continue;
@@ -619,17 +619,17 @@ export class Store {
     return false;
   }
 
-  private timestamp(): string {
-    return this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  #timestamp(): string {
+    return this.#now().toISOString().replace(/\.\d{3}Z$/, 'Z');
   }
 
-  private index(rt: ResourceType, obj: KubeObject): void {
+  #index(rt: ResourceType, obj: KubeObject): void {
     const ns = rt.namespaced ? (obj.metadata.namespace ?? '') : '';
-    const key = this.storageKey(rt);
-    let byNs = this.data.get(key);
+    const key = this.#storageKey(rt);
+    let byNs = this.#data.get(key);
     if (!byNs) {
       byNs = new Map();
-      this.data.set(key, byNs);
+      this.#data.set(key, byNs);
     }
     let byName = byNs.get(ns);
     if (!byName) {
@@ -638,55 +638,55 @@ export class Store {
     }
     const existed = byName.has(obj.metadata.name);
     byName.set(obj.metadata.name, obj);
-    if (!existed && ns !== '') this.nsCounts.set(ns, (this.nsCounts.get(ns) ?? 0) + 1);
+    if (!existed && ns !== '') this.#nsCounts.set(ns, (this.#nsCounts.get(ns) ?? 0) + 1);
     const uid = obj.metadata.uid ?? '';
-    this.byUid.set(uid, { rt, ns, name: obj.metadata.name });
+    this.#byUid.set(uid, { rt, ns, name: obj.metadata.name });
     for (const ref of obj.metadata.ownerReferences ?? []) {
-      const set = this.dependents.get(ref.uid) ?? new Set();
+      const set = this.#dependents.get(ref.uid) ?? new Set();
       set.add(uid);
-      this.dependents.set(ref.uid, set);
+      this.#dependents.set(ref.uid, set);
     }
   }
 
-  private unindex(rt: ResourceType, obj: KubeObject): void {
+  #unindex(rt: ResourceType, obj: KubeObject): void {
     const ns = rt.namespaced ? (obj.metadata.namespace ?? '') : '';
-    const byName = this.data.get(this.storageKey(rt))?.get(ns);
+    const byName = this.#data.get(this.#storageKey(rt))?.get(ns);
     if (byName?.delete(obj.metadata.name) && ns !== '') {
-      const n = (this.nsCounts.get(ns) ?? 1) - 1;
-      if (n <= 0) this.nsCounts.delete(ns);
-      else this.nsCounts.set(ns, n);
+      const n = (this.#nsCounts.get(ns) ?? 1) - 1;
+      if (n <= 0) this.#nsCounts.delete(ns);
+      else this.#nsCounts.set(ns, n);
     }
     const uid = obj.metadata.uid ?? '';
-    this.byUid.delete(uid);
+    this.#byUid.delete(uid);
     for (const ref of obj.metadata.ownerReferences ?? []) {
-      const set = this.dependents.get(ref.uid);
+      const set = this.#dependents.get(ref.uid);
       set?.delete(uid);
-      if (set?.size === 0) this.dependents.delete(ref.uid);
+      if (set?.size === 0) this.#dependents.delete(ref.uid);
     }
   }
 
-  private commit(rt: ResourceType, type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject, previous: KubeObject | undefined): void {
-    this.rv += 1;
-    obj.metadata.resourceVersion = String(this.rv);
-    if (previous) this.unindex(rt, previous);
-    if (type !== 'DELETED') this.index(rt, obj);
-    const entry: HistoryEntry = { rv: this.rv, typeKey: this.storageKey(rt), type, resource: rt, object: obj };
+  #commit(rt: ResourceType, type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject, previous: KubeObject | undefined): void {
+    this.#rv += 1;
+    obj.metadata.resourceVersion = String(this.#rv);
+    if (previous) this.#unindex(rt, previous);
+    if (type !== 'DELETED') this.#index(rt, obj);
+    const entry: HistoryEntry = { rv: this.#rv, typeKey: this.#storageKey(rt), type, resource: rt, object: obj };
     if (previous) entry.previous = previous;
-    this.history.record(entry);
-    this.enqueue(entry);
-    this.drain();
+    this.#history.record(entry);
+    this.#enqueue(entry);
+    this.#drain();
   }
 
-  private enqueue(entry: HistoryEntry): void {
-    this.pending.push(entry);
+  #enqueue(entry: HistoryEntry): void {
+    this.#pending.push(entry);
   }
 
   /** Delivers queued changes in resourceVersion order; re-entrant writes from listeners queue behind. */
-  private drain(): void {
-    if (this.dispatching) return;
-    this.dispatching = true;
+  #drain(): void {
+    if (this.#dispatching) return;
+    this.#dispatching = true;
     try {
-      for (let entry = this.pending.shift(); entry !== undefined; entry = this.pending.shift()) {
+      for (let entry = this.#pending.shift(); entry !== undefined; entry = this.#pending.shift()) {
         const change: CommittedChange = { type: entry.type as CommittedChange['type'], rt: entry.resource, object: entry.object };
         if (entry.previous) change.previous = entry.previous;
         // The change is committed: a failing listener must neither undo it nor fail the writer.
@@ -694,39 +694,39 @@ export class Store {
           try {
             fn();
           } catch (err) {
-            this.onListenerError(err, { type: entry.type, resource: entry.resource, object: entry.object });
+            this.#onListenerError(err, { type: entry.type, resource: entry.resource, object: entry.object });
           }
         };
-        for (const p of this.plugins) if (p.afterCommit) guarded(() => p.afterCommit?.(change, this));
-        for (const l of this.rawListeners.get(entry.typeKey) ?? []) guarded(() => l(entry));
-        const listeners = [...(this.listeners.get(typeKeyOf(entry.resource)) ?? []), ...(this.listeners.get('*') ?? [])];
+        for (const p of this.#plugins) if (p.afterCommit) guarded(() => p.afterCommit?.(change, this));
+        for (const l of this.#rawListeners.get(entry.typeKey) ?? []) guarded(() => l(entry));
+        const listeners = [...(this.#listeners.get(typeKeyOf(entry.resource)) ?? []), ...(this.#listeners.get('*') ?? [])];
         for (const l of listeners) guarded(() => l({ type: entry.type, resource: entry.resource, object: clone(entry.object) }));
-        for (const hook of this.writeHooks) guarded(hook);
+        for (const hook of this.#writeHooks) guarded(hook);
       }
     } finally {
-      this.dispatching = false;
+      this.#dispatching = false;
     }
   }
 
   /** Removes an object now, then runs the garbage collector and namespace finalisation. */
-  private removeNow(rt: ResourceType, obj: KubeObject, policy: PropagationPolicy): void {
+  #removeNow(rt: ResourceType, obj: KubeObject, policy: PropagationPolicy): void {
     const ns = rt.namespaced ? (obj.metadata.namespace ?? '') : '';
     const stored = this.peek(rt, ns, obj.metadata.name);
     if (!stored) return;
     const gone = clone(obj);
-    this.commit(rt, 'DELETED', gone, stored);
+    this.#commit(rt, 'DELETED', gone, stored);
     const uid = stored.metadata.uid ?? '';
-    if (policy !== 'Orphan') this.deleteDependents(uid, policy === 'Foreground' ? 'Foreground' : 'Background');
-    for (const ref of stored.metadata.ownerReferences ?? []) this.releaseForegroundOwner(ref);
-    if (ns !== '') this.finishNamespaceIfEmpty(ns);
+    if (policy !== 'Orphan') this.#deleteDependents(uid, policy === 'Foreground' ? 'Foreground' : 'Background');
+    for (const ref of stored.metadata.ownerReferences ?? []) this.#releaseForegroundOwner(ref);
+    if (ns !== '') this.#finishNamespaceIfEmpty(ns);
   }
 
-  private deleteDependents(ownerUid: string, policy: PropagationPolicy): void {
-    for (const depUid of [...(this.dependents.get(ownerUid) ?? [])]) {
+  #deleteDependents(ownerUid: string, policy: PropagationPolicy): void {
+    for (const depUid of [...(this.#dependents.get(ownerUid) ?? [])]) {
       const dep = this.byUID(depUid);
       if (!dep) continue;
       const liveOwners = (dep.object.metadata.ownerReferences ?? []).filter(
-        (r) => r.uid !== ownerUid && this.byUid.has(r.uid) && this.byUID(r.uid)?.object.metadata.deletionTimestamp === undefined,
+        (r) => r.uid !== ownerUid && this.#byUid.has(r.uid) && this.byUID(r.uid)?.object.metadata.deletionTimestamp === undefined,
       );
       if (liveOwners.length > 0) {
         const next = clone(dep.object);
@@ -738,19 +738,19 @@ export class Store {
     }
   }
 
-  private releaseForegroundOwner(ref: OwnerReference): void {
+  #releaseForegroundOwner(ref: OwnerReference): void {
     const owner = this.byUID(ref.uid);
     if (!owner || owner.object.metadata.deletionTimestamp === undefined) return;
     if (!(owner.object.metadata.finalizers ?? []).includes('foregroundDeletion')) return;
-    if ((this.dependents.get(ref.uid)?.size ?? 0) > 0) return;
+    if ((this.#dependents.get(ref.uid)?.size ?? 0) > 0) return;
     const next = clone(owner.object);
     next.metadata.finalizers = (next.metadata.finalizers ?? []).filter((f) => f !== 'foregroundDeletion');
     if (next.metadata.finalizers.length === 0) delete next.metadata.finalizers;
     this.writeUpdate(owner.rt, owner.object, next, { fieldManager: CONTROLLER_MANAGER });
   }
 
-  private orphanDependents(ownerUid: string): void {
-    for (const depUid of [...(this.dependents.get(ownerUid) ?? [])]) {
+  #orphanDependents(ownerUid: string): void {
+    for (const depUid of [...(this.#dependents.get(ownerUid) ?? [])]) {
       const dep = this.byUID(depUid);
       if (!dep) continue;
       const next = clone(dep.object);
@@ -760,33 +760,33 @@ export class Store {
     }
   }
 
-  private deleteNamespaceContents(ns: string): void {
-    for (const rt of [...this.types.values()]) {
+  #deleteNamespaceContents(ns: string): void {
+    for (const rt of [...this.#types.values()]) {
       if (!rt.namespaced || rt.group === 'events.k8s.io') continue;
-      for (const obj of this.data.get(this.storageKey(rt))?.get(ns)?.values() ?? []) {
+      for (const obj of this.#data.get(this.#storageKey(rt))?.get(ns)?.values() ?? []) {
         if (obj.metadata.deletionTimestamp === undefined) this.delete(rt, ns, obj.metadata.name, { propagationPolicy: 'Background' });
       }
     }
-    this.finishNamespaceIfEmpty(ns);
+    this.#finishNamespaceIfEmpty(ns);
   }
 
-  private finishNamespaceIfEmpty(ns: string): void {
+  #finishNamespaceIfEmpty(ns: string): void {
     const namespace = this.peek(BUILTINS.namespaces, undefined, ns);
     if (!namespace || namespace.metadata.deletionTimestamp === undefined) return;
     if (this.countInNamespace(ns) > 0) return;
     if ((namespace.metadata.finalizers ?? []).length > 0) return;
-    this.removeNow(BUILTINS.namespaces, namespace, 'Background');
+    this.#removeNow(BUILTINS.namespaces, namespace, 'Background');
   }
 
   /** Deletes, in the background, objects none of whose owners exist any more. */
   collectOrphans(obj: KubeObject, rt: ResourceType): void {
     const refs = obj.metadata.ownerReferences ?? [];
     if (refs.length === 0) return;
-    if (refs.some((r) => this.byUid.has(r.uid))) return;
+    if (refs.some((r) => this.#byUid.has(r.uid))) return;
     setImmediate(() => {
       const current = this.peek(rt, obj.metadata.namespace, obj.metadata.name);
       if (!current || current.metadata.uid !== obj.metadata.uid) return;
-      if ((current.metadata.ownerReferences ?? []).some((r) => this.byUid.has(r.uid))) return;
+      if ((current.metadata.ownerReferences ?? []).some((r) => this.#byUid.has(r.uid))) return;
       this.delete(rt, current.metadata.namespace, current.metadata.name, { propagationPolicy: 'Background' });
     });
   }
