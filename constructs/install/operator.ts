@@ -2,7 +2,7 @@
 // the site configuration, the Deployment, the metrics Service, the public data use register's
 // Service, policy and Ingress, the admission webhooks' Service and configurations, and
 // (optionally) a ServiceMonitor.
-// The Helm chart's templates produce these same objects; test/chart keeps the two in step.
+// The Helm chart's templates are generated from these same functions (chart/).
 import { ApiObject, App, Chart } from 'cdk8s';
 import { toYaml } from '../../api/yaml.ts';
 import type { SiteConfig } from '../../api/siteconfig.ts';
@@ -51,7 +51,14 @@ export const RESTRICTED_NAMESPACE_LABELS: Readonly<Record<string, string>> = Obj
  * A site that provides its own certificate gets the configurations here, with its caBundle.
  */
 export function renderOperatorInstall(site: SiteConfig, input: OperatorInstallInput = {}): KubeObject[] {
-  const options = parseInstallOptions(input);
+  return renderInstall(site, parseInstallOptions(input));
+}
+
+/**
+ * {@link renderOperatorInstall} for options already validated, or standing in for Helm values:
+ * the chart generator (chart/tree.ts) passes placeholders that no validation would accept.
+ */
+export function renderInstall(site: SiteConfig, options: OperatorInstallOptions): KubeObject[] {
   const chart = new Chart(new App(), 'sde-operator-install', { disableResourceNameHashes: true });
   const add = (id: string, object: KubeObject): void => {
     new ApiObject(chart, id, object);

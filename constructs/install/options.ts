@@ -1,6 +1,7 @@
 // How the operator is installed at a site: image, replicas, resources, leader election, metrics,
-// the admission webhooks and the network peers it talks to. The Helm chart's values.yaml mirrors
-// this shape key for key.
+// the admission webhooks and the network peers it talks to. The Helm chart's values.yaml and
+// values.schema.json are generated from this schema (chart/): its defaults, descriptions and,
+// where JSON Schema can say it, its cross-field rules (each refinement's `meta` beside it).
 import { z } from 'zod';
 import { dnsLabel, quantity } from '../../api/meta.ts';
 import { duration } from '../../api/duration.ts';
@@ -35,7 +36,7 @@ export const operatorInstallOptions = z
       })
       .strict()
       .prefault({}),
-    replicas: z.int().min(1).max(5).default(2).describe('One leads, the rest stand by.'),
+    replicas: z.int().min(1).max(5).default(2).describe('One leads, the rest stand by; more than one needs leader election.'),
     resources: z
       .object({ requests: resourceList, limits: resourceList })
       .strict()
@@ -108,7 +109,8 @@ export const operatorInstallOptions = z
           .refine((c) => c.generate === (c.caBundle === ''), {
             message: 'caBundle is the CA of a certificate the site provides: set it with generate: false, and leave it "" with generate: true',
             path: ['caBundle'],
-          }),
+          })
+          .meta({ if: { properties: { generate: { const: true } } }, then: { properties: { caBundle: { const: '' } } }, else: { properties: { caBundle: { type: 'string', minLength: 1 } } } }),
       })
       .strict()
       .prefault({})
@@ -120,12 +122,12 @@ export const operatorInstallOptions = z
       })
       .strict()
       .prefault({})
-      .describe('Where the Kubernetes API server answers, after the Service is resolved: narrow cidrs to its endpoints.'),
+      .describe('Where the Kubernetes API server answers, as network policies see it (its endpoints, after the Service is resolved): narrow cidrs to its addresses, which may also call the admission webhooks.'),
     serviceMonitor: z
       .object({ enabled: z.boolean().default(false), interval: duration('Scrape interval.').default('30s') })
       .strict()
       .prefault({})
-      .describe('A Prometheus Operator ServiceMonitor for the metrics Service.'),
+      .describe('A Prometheus Operator ServiceMonitor for the metrics Service (needs the Prometheus Operator\'s CRD).'),
   })
   .strict()
   .refine((o) => o.replicas === 1 || o.leaderElection.enabled, {
@@ -139,7 +141,9 @@ export const operatorInstallOptions = z
   .refine((o) => !o.webhook.enabled || (o.webhook.port !== o.metrics.port && o.webhook.port !== o.register.port), {
     message: 'the webhooks need a port of their own: only the API server may reach it',
     path: ['webhook', 'port'],
-  });
+  })
+  // The first rule, for JSON Schema; the two on ports compare two values, which draft 7 cannot.
+  .meta({ if: { required: ['leaderElection'], properties: { leaderElection: { type: 'object', required: ['enabled'], properties: { enabled: { const: false } } } } }, then: { properties: { replicas: { const: 1 } } } });
 
 /** Install options as a caller writes them (any field may be left out). */
 export type OperatorInstallInput = z.input<typeof operatorInstallOptions>;
