@@ -1,7 +1,7 @@
 // The register's own listener, the only one the site's public ingress reaches: it serves the
 // register and nothing else of the operator (no metrics, no health, no API).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOn } from '../runtime/index.ts';
 import type { Listener, Logger } from '../runtime/index.ts';
 import { registerCsv } from './csv.ts';
 import { REGISTER_PAGE_CSP, registerHtml } from './html.ts';
@@ -42,25 +42,16 @@ export class RegisterServer implements Listener {
   }
 
   /** Starts listening; resolves with the bound port (useful with port 0). */
-  async listen(): Promise<number> {
-    const server = createServer((request, response) => this.#handle(request, response));
-    this.#server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.#options.port, this.#options.host ?? '0.0.0.0', () => resolve());
-    });
-    return (server.address() as AddressInfo).port;
+  listen(): Promise<number> {
+    this.#server = createServer((request, response) => this.#handle(request, response));
+    return listenOn(this.#server, this.#options.port, this.#options.host);
   }
 
   /** Stops listening and closes open connections; resolves when closed. */
   async close(): Promise<void> {
     const server = this.#server;
-    if (!server) return;
     this.#server = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeServer(server);
   }
 
   #handle(request: IncomingMessage, response: ServerResponse): void {

@@ -1,6 +1,6 @@
 // The operator's HTTP endpoints: liveness, readiness, Prometheus metrics, and routes the reconcilers add.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOn, type Listener } from './listener.ts';
 import type { Logger } from './logger.ts';
 import type { OperatorMetrics } from './metrics.ts';
 
@@ -27,7 +27,7 @@ export interface HealthServerOptions {
  * says so, else 503 with the reasons), `GET /metrics` (Prometheus text) and any route added with
  * `addRoute` (exact path match; the query string is in `url`). Unknown paths get 404.
  */
-export class HealthServer {
+export class HealthServer implements Listener {
   readonly #options: HealthServerOptions;
   readonly #routes = new Map<string, RouteHandler>();
   #server: Server | undefined;
@@ -42,25 +42,16 @@ export class HealthServer {
   }
 
   /** Starts listening; resolves with the bound port (useful with port 0). */
-  async listen(): Promise<number> {
-    const server = createServer((request, response) => void this.#handle(request, response));
-    this.#server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.#options.port, this.#options.host ?? '0.0.0.0', () => resolve());
-    });
-    return (server.address() as AddressInfo).port;
+  listen(): Promise<number> {
+    this.#server = createServer((request, response) => void this.#handle(request, response));
+    return listenOn(this.#server, this.#options.port, this.#options.host);
   }
 
   /** Stops listening and closes idle and open connections; resolves when closed. */
   async close(): Promise<void> {
     const server = this.#server;
-    if (!server) return;
     this.#server = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeServer(server);
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -9,6 +9,7 @@ import { EventRecorder, type EventRecorderOptions } from './events.ts';
 import { HealthServer, type Readiness, type RouteHandler } from './health.ts';
 import { KubeClient, loadKubeConfig } from './kube.ts';
 import { LeaderElector, type LeaderElectionOptions } from './leader.ts';
+import type { Listener } from './listener.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { OperatorMetrics } from './metrics.ts';
 import { Reflector, type ReflectorOptions } from './reflector.ts';
@@ -28,13 +29,6 @@ export interface ManagerOptions {
   watch?: Partial<Pick<ReflectorOptions, 'resyncMs' | 'watchdogMs' | 'pageSize' | 'backoff' | 'watchTimeoutSeconds'>>;
   /** Event aggregation tuning. */
   events?: Partial<Pick<EventRecorderOptions, 'aggregateWindowMs' | 'minUpdateIntervalMs' | 'reportingInstance'>>;
-}
-
-/** An HTTP server besides the health server (the public data use register): opened by `start()`, closed on shutdown. */
-export interface Listener {
-  /** Starts listening; resolves with the bound port. */
-  listen(): Promise<number>;
-  close(): Promise<void>;
 }
 
 /**
@@ -104,7 +98,7 @@ export class Manager {
     this.#health?.addRoute(method, path, handler);
   }
 
-  /** Adds a listener opened with the health server and closed with it; must be called before `start()`. */
+  /** Adds a listener (the data use register, the admission webhooks) opened with the health server and closed with it; must be called before `start()`. */
   addListener(name: string, listener: Listener): void {
     if (this.#started) throw new Error(`expected listeners to be added before the manager starts, but "${name}" came after`);
     this.#listeners.set(name, { listener });

@@ -2,9 +2,9 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Logger } from '../runtime/index.ts';
+import { closeServer, listenOn } from '../runtime/index.ts';
+import type { Listener, Logger } from '../runtime/index.ts';
 import { reviewResponse } from './review.ts';
 import type { AdmissionRequest, Decision } from './review.ts';
 
@@ -36,7 +36,7 @@ export interface WebhookServerOptions {
  * is refused with the reason rather than allowed. A certificate rotated in `certDir` is taken up
  * without a restart.
  */
-export class WebhookServer {
+export class WebhookServer implements Listener {
   readonly #options: WebhookServerOptions;
   #server: Server | undefined;
   #watched: string | undefined;
@@ -50,10 +50,7 @@ export class WebhookServer {
     const { certDir } = this.#options;
     const server = createServer({ ...readPair(certDir), minVersion: 'TLSv1.2' }, (request, response) => void this.#handle(request, response));
     this.#server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.#options.port, this.#options.host ?? '0.0.0.0', () => resolve());
-    });
+    const port = await listenOn(server, this.#options.port, this.#options.host);
     const certFile = join(certDir, 'tls.crt');
     this.#watched = certFile;
     watchFile(certFile, { interval: CERT_POLL_MS, persistent: false }, () => {
@@ -64,19 +61,15 @@ export class WebhookServer {
         this.#options.logger?.warn({ err: error, certDir }, 'webhook certificate could not be reloaded; serving the previous one');
       }
     });
-    return (server.address() as AddressInfo).port;
+    return port;
   }
 
   /** Stops listening and closes open connections. */
   async close(): Promise<void> {
     if (this.#watched) unwatchFile(this.#watched);
     const server = this.#server;
-    if (!server) return;
     this.#server = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeServer(server);
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
