@@ -14,13 +14,15 @@ import type { NodeSpec, Simulation } from './sim/index.ts';
 import type { ScoringStrategy } from './sim/predicates.ts';
 import { DEFAULT_EVENT_TTL_MS, EventExpiry } from './store/event-expiry.ts';
 import { FilePersistence } from './store/persistence.ts';
-import type { Store } from './store/store.ts';
+import type { ClusterStore } from './store/cluster-store.ts';
 
 export { FaultInjector } from './apiserver/faults.ts';
 export type { RequestFaults } from './apiserver/faults.ts';
 export type { TokenIdentity } from './auth/identity.ts';
 export { readTokenFile } from './auth/identity.ts';
-export { Store } from './store/store.ts';
+export { ClusterStore } from './store/cluster-store.ts';
+/** ClusterStore's former name, kept for code outside devcluster/ that still imports it (bench/lib/fleet-state.ts). */
+export { ClusterStore as Store } from './store/cluster-store.ts';
 export { BUILTINS } from './store/builtins.ts';
 export { ApiError } from './store/errors.ts';
 export type { KubeObject, ResourceType, StoreEvent } from './store/types.ts';
@@ -63,7 +65,7 @@ export interface DevCluster {
   url: string;
   port: number;
   kubeconfigPath: string;
-  store: Store;
+  store: ClusterStore;
   crds: CustomResourceRegistry;
   faults: FaultInjector;
   /** Present when the simulated cluster runs. */

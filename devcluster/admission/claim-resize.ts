@@ -7,7 +7,7 @@
 import { BUILTINS } from '../store/builtins.ts';
 import { forbidden } from '../store/errors.ts';
 import { isPlainObject } from '../store/objects.ts';
-import type { StorePlugin } from '../store/store.ts';
+import type { StorePlugin } from '../store/cluster-store.ts';
 import type { KubeObject } from '../store/types.ts';
 import { compareQuantities } from '../resources/quantity.ts';
 import { requestedStorage } from '../validation/claim-update.ts';

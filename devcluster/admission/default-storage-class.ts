@@ -5,7 +5,7 @@
 // provides the storage classes, installs this plugin with them.
 import { BUILTINS } from '../store/builtins.ts';
 import { isPlainObject } from '../store/objects.ts';
-import type { StorePlugin } from '../store/store.ts';
+import type { StorePlugin } from '../store/cluster-store.ts';
 
 /** The simulated site's default StorageClass, as `standard` is on the shared control plane. */
 export const DEFAULT_STORAGE_CLASS = 'standard';

@@ -4,7 +4,7 @@
 // files of their own.
 import { BUILTINS } from '../store/builtins.ts';
 import { isPlainObject } from '../store/objects.ts';
-import type { AdmissionContext, StorePlugin } from '../store/store.ts';
+import type { AdmissionContext, StorePlugin } from '../store/cluster-store.ts';
 import type { KubeObject } from '../store/types.ts';
 import { defaultPodOnly, defaultPodSpec, qosClass } from './pod-defaults.ts';
 import { defaultService } from './service-defaults.ts';

@@ -2,7 +2,7 @@
 // pod creation (so pods without requests still count against quota) and enforces `max`.
 import { BUILTINS } from '../store/builtins.ts';
 import { forbidden } from '../store/errors.ts';
-import type { StorePlugin } from '../store/store.ts';
+import type { StorePlugin } from '../store/cluster-store.ts';
 import { podContainers } from '../resources/pod-resources.ts';
 import { compareQuantities } from '../resources/quantity.ts';
 

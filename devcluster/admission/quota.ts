@@ -4,7 +4,7 @@ import { BUILTINS } from '../store/builtins.ts';
 import { forbidden } from '../store/errors.ts';
 import { CONTROLLER_MANAGER } from '../store/field-managers.ts';
 import { clone, deepEqual } from '../store/objects.ts';
-import type { Store, StorePlugin } from '../store/store.ts';
+import type { ClusterStore, StorePlugin } from '../store/cluster-store.ts';
 import type { KubeObject, ResourceType } from '../store/types.ts';
 import { podContainers, podIsTerminal, podLimits, podRequests } from '../resources/pod-resources.ts';
 import { formatMilli, parseMilli, quantityFormat } from '../resources/quantity.ts';
@@ -23,7 +23,7 @@ const COUNTED_CORE: Record<string, ResourceType> = {
 };
 
 /** The resource type a `count/<resource>[.<group>]` or bare count key counts, if any. */
-function countedType(store: Store, key: string): ResourceType | undefined {
+function countedType(store: ClusterStore, key: string): ResourceType | undefined {
   if (key in COUNTED_CORE) return COUNTED_CORE[key];
   if (!key.startsWith('count/')) return undefined;
   const rest = key.slice('count/'.length);
@@ -46,12 +46,12 @@ function podResourceOf(key: string): { from: 'requests' | 'limits'; name: string
 }
 
 /** Whether some evaluator counts this quota key (the real server reports only those in `used`). */
-function isEvaluated(store: Store, key: string): boolean {
+function isEvaluated(store: ClusterStore, key: string): boolean {
   return countedType(store, key) !== undefined || key === 'requests.storage' || podResourceOf(key) !== undefined;
 }
 
 /** What one object contributes to each quota key it touches, in milli-units. */
-function usageOf(store: Store, rt: ResourceType, obj: KubeObject, keys: string[]): Map<string, number> {
+function usageOf(store: ClusterStore, rt: ResourceType, obj: KubeObject, keys: string[]): Map<string, number> {
   const out = new Map<string, number>();
   if (rt === BUILTINS.pods && podIsTerminal(obj)) return out;
   const requests = rt === BUILTINS.pods ? podRequests(obj.spec ?? {}) : new Map<string, number>();
@@ -79,7 +79,7 @@ function formatFor(hard: Record<string, string>, key: string, value: number): st
 }
 
 /** Current usage of one quota, computed from the namespace's objects. */
-function computeQuotaUsed(store: Store, quota: KubeObject): Record<string, string> {
+function computeQuotaUsed(store: ClusterStore, quota: KubeObject): Record<string, string> {
   const hard = (quota.spec as QuotaSpec | undefined)?.hard ?? {};
   const keys = Object.keys(hard).filter((k) => isEvaluated(store, k));
   const ns = quota.metadata.namespace ?? 'default';
@@ -108,7 +108,7 @@ function missingCompute(obj: KubeObject, keys: string[]): string[] {
   return out;
 }
 
-function admitAgainstQuotas(store: Store, rt: ResourceType, obj: KubeObject): void {
+function admitAgainstQuotas(store: ClusterStore, rt: ResourceType, obj: KubeObject): void {
   const ns = obj.metadata.namespace ?? 'default';
   for (const quota of store.scan(BUILTINS.resourcequotas, { namespace: ns })) {
     const hard = (quota.spec as QuotaSpec | undefined)?.hard ?? {};
@@ -137,11 +137,11 @@ function admitAgainstQuotas(store: Store, rt: ResourceType, obj: KubeObject): vo
   }
 }
 
-function refreshQuotas(store: Store, ns: string): void {
+function refreshQuotas(store: ClusterStore, ns: string): void {
   for (const quota of store.scan(BUILTINS.resourcequotas, { namespace: ns })) refreshQuota(store, quota);
 }
 
-function refreshQuota(store: Store, quota: KubeObject): void {
+function refreshQuota(store: ClusterStore, quota: KubeObject): void {
   const hard = (quota.spec as QuotaSpec | undefined)?.hard ?? {};
   const status = { hard: clone(hard), used: computeQuotaUsed(store, quota) };
   if (deepEqual(quota.status, status) || quota.metadata.deletionTimestamp !== undefined) return;

@@ -4,7 +4,7 @@
 // server does; and an apply that differs from the stored object only by them writes nothing.
 import { BUILTINS } from '../store/builtins.ts';
 import { isPlainObject } from '../store/objects.ts';
-import type { StorePlugin } from '../store/store.ts';
+import type { StorePlugin } from '../store/cluster-store.ts';
 import type { ResourceType } from '../store/types.ts';
 import { OMIT_EMPTY } from './omit-empty.ts';
 import type { StructShape } from './omit-empty.ts';

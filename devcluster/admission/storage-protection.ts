@@ -4,7 +4,7 @@
 // manager removes them (devcluster/sim/storage-protection.ts). The simulation installs this plugin
 // with the controllers that lift it, so a store without them deletes claims at once.
 import { BUILTINS } from '../store/builtins.ts';
-import type { StorePlugin } from '../store/store.ts';
+import type { StorePlugin } from '../store/cluster-store.ts';
 
 /** The finalizer that holds a claim some pod still uses. */
 export const PVC_PROTECTION = 'kubernetes.io/pvc-protection';

@@ -1,7 +1,7 @@
 // Discovery documents kubectl and client libraries read: /version, /api, /apis and the resource
 // lists of each group version, with verbs, short names, categories and subresources.
 import { ALL_VERBS } from '../store/builtins.ts';
-import type { Store } from '../store/store.ts';
+import type { ClusterStore } from '../store/cluster-store.ts';
 import type { ResourceType } from '../store/types.ts';
 
 /** The Kubernetes version the devcluster reports. */
@@ -36,7 +36,7 @@ export function servedVersions(rt: ResourceType): string[] {
 }
 
 /** Resource types served at one group version. */
-export function typesAt(store: Store, group: string, version: string): ResourceType[] {
+export function typesAt(store: ClusterStore, group: string, version: string): ResourceType[] {
   return store.resourceTypes().filter((rt) => rt.group === group && servedVersions(rt).includes(version));
 }
 
@@ -46,7 +46,7 @@ export function apiVersions(serverAddress: string): Record<string, unknown> {
 }
 
 /** `/apis`: every named group with its versions and preferred version. */
-export function apiGroupList(store: Store): Record<string, unknown> {
+export function apiGroupList(store: ClusterStore): Record<string, unknown> {
   const groups = new Map<string, { preferred: string; versions: Set<string> }>();
   for (const rt of store.resourceTypes()) {
     if (rt.group === '') continue;
@@ -68,14 +68,14 @@ export function apiGroupList(store: Store): Record<string, unknown> {
 }
 
 /** `/apis/<group>`: one group. */
-export function apiGroup(store: Store, group: string): Record<string, unknown> | undefined {
+export function apiGroup(store: ClusterStore, group: string): Record<string, unknown> | undefined {
   const list = apiGroupList(store).groups as { name: string }[];
   const g = list.find((x) => x.name === group);
   return g ? { kind: 'APIGroup', apiVersion: 'v1', ...g } : undefined;
 }
 
 /** `/api/v1` or `/apis/<group>/<version>`: the resources served there. */
-export function apiResourceList(store: Store, group: string, version: string): Record<string, unknown> | undefined {
+export function apiResourceList(store: ClusterStore, group: string, version: string): Record<string, unknown> | undefined {
   const types = typesAt(store, group, version);
   if (types.length === 0) return undefined;
   const resources: Record<string, unknown>[] = [];

@@ -1,7 +1,7 @@
 // Fault injection for chaos tests: answer a fraction of requests with 500 or 429 (Retry-After),
 // drop every open watch, or compact the watch history so older resourceVersions get 410 Gone.
 import { ApiError } from '../store/errors.ts';
-import type { Store } from '../store/store.ts';
+import type { ClusterStore } from '../store/cluster-store.ts';
 
 /** How requests should fail. */
 export interface RequestFaults {
@@ -19,10 +19,10 @@ export class FaultInjector {
   #failNextCount = 0;
   #failNextStatus: 500 | 429 = 500;
   readonly #watches = new Set<() => void>();
-  readonly #store: Store;
+  readonly #store: ClusterStore;
   readonly #random: () => number;
 
-  constructor(store: Store, random: () => number = Math.random) {
+  constructor(store: ClusterStore, random: () => number = Math.random) {
     this.#store = store;
     this.#random = random;
   }

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { CustomResourceRegistry, CrdSpec } from '../crd/registry.ts';
 import type { JSONSchemaProps } from '../crd/schema.ts';
-import type { Store } from '../store/store.ts';
+import type { ClusterStore } from '../store/cluster-store.ts';
 import type { ResourceType } from '../store/types.ts';
 import { servedVersions } from './discovery.ts';
 
@@ -108,7 +108,7 @@ function pathsFor(rt: ResourceType, version: string, ref: string): Record<string
 }
 
 /** The v3 document of one group version, or undefined when nothing is served there. */
-export function openapiV3(store: Store, crds: CustomResourceRegistry, group: string, version: string): Record<string, unknown> | undefined {
+export function openapiV3(store: ClusterStore, crds: CustomResourceRegistry, group: string, version: string): Record<string, unknown> | undefined {
   const types = store.resourceTypes().filter((rt) => rt.group === group && servedVersions(rt).includes(version));
   if (types.length === 0) return undefined;
   const schemas: Record<string, unknown> = { [OBJECT_META]: OBJECT_META_SCHEMA };
@@ -128,7 +128,7 @@ function docHash(doc: unknown): string {
 }
 
 /** `/openapi/v3`: the index of group-version documents. */
-export function openapiV3Index(store: Store, crds: CustomResourceRegistry): Record<string, unknown> {
+export function openapiV3Index(store: ClusterStore, crds: CustomResourceRegistry): Record<string, unknown> {
   const gvs = new Set<string>();
   for (const rt of store.resourceTypes()) for (const v of servedVersions(rt)) gvs.add(rt.group === '' ? `api/${v}` : `apis/${rt.group}/${v}`);
   const paths: Record<string, unknown> = {};
@@ -141,7 +141,7 @@ export function openapiV3Index(store: Store, crds: CustomResourceRegistry): Reco
 }
 
 /** `/openapi/v2`: every kind's schema as swagger 2.0 definitions. */
-export function openapiV2(store: Store, crds: CustomResourceRegistry): Record<string, unknown> {
+export function openapiV2(store: ClusterStore, crds: CustomResourceRegistry): Record<string, unknown> {
   const definitions: Record<string, unknown> = { [OBJECT_META]: OBJECT_META_SCHEMA };
   for (const rt of store.resourceTypes()) {
     for (const v of servedVersions(rt)) definitions[schemaName(rt, v)] = kindSchema(rt, v, crds, '#/definitions/');

@@ -14,7 +14,7 @@ import { applyStrategicMergePatch } from '../patch/strategic-merge.ts';
 import { BUILTINS } from '../store/builtins.ts';
 import { ApiError, badRequest, methodNotAllowed, notFound } from '../store/errors.ts';
 import { clone, isPlainObject } from '../store/objects.ts';
-import type { FieldValidation, PropagationPolicy, Store } from '../store/store.ts';
+import type { FieldValidation, PropagationPolicy, ClusterStore } from '../store/cluster-store.ts';
 import type { KubeObject, ResourceType } from '../store/types.ts';
 import { parseBody, representation } from './negotiation.ts';
 import type { RequestInfo } from './request-info.ts';
@@ -30,7 +30,7 @@ export interface Reply {
 
 /** Everything a resource handler needs. */
 export interface ResourceContext {
-  store: Store;
+  store: ClusterStore;
   crds: CustomResourceRegistry;
   semanticsFor: SemanticsFor;
   req: IncomingMessage;
@@ -135,7 +135,7 @@ export function getOne(c: ResourceContext): Reply {
 /** GET of a collection, paged with limit/continue, as a List or a Table. */
 export function list(c: ResourceContext): Reply {
   const q = c.info.query;
-  const opts: Parameters<Store['listPage']>[1] = {};
+  const opts: Parameters<ClusterStore['listPage']>[1] = {};
   if (c.info.namespace !== undefined) opts.namespace = c.info.namespace;
   const ls = q.get('labelSelector');
   if (ls) opts.labelSelector = ls;
@@ -302,7 +302,7 @@ export function remove(c: ResourceContext): Reply {
 
 /** DELETE of a collection (with label/field selectors). */
 export function removeCollection(c: ResourceContext): Reply {
-  const opts: Parameters<Store['deleteCollection']>[1] = {};
+  const opts: Parameters<ClusterStore['deleteCollection']>[1] = {};
   if (c.info.namespace !== undefined) opts.namespace = c.info.namespace;
   const ls = c.info.query.get('labelSelector');
   if (ls) opts.labelSelector = ls;

@@ -11,7 +11,7 @@ import type { Attributes } from '../auth/rbac.ts';
 import type { CustomResourceRegistry } from '../crd/registry.ts';
 import type { SemanticsFor } from '../patch/managed-fields.ts';
 import { ApiError, methodNotAllowed } from '../store/errors.ts';
-import type { Store } from '../store/store.ts';
+import type { ClusterStore } from '../store/cluster-store.ts';
 import type { KubeObject } from '../store/types.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION, servedVersions } from './discovery.ts';
 import { AuditLog } from './audit-log.ts';
@@ -47,14 +47,14 @@ export class ApiServer {
   readonly #sockets = new Set<Socket>();
   readonly #authenticator: TokenAuthenticator | undefined;
   #address = '';
-  readonly #store: Store;
+  readonly #store: ClusterStore;
   readonly #crds: CustomResourceRegistry;
   readonly #semanticsFor: SemanticsFor;
   readonly #faults: FaultInjector;
   readonly #opts: ApiServerOptions;
   readonly #audit: AuditLog | undefined;
 
-  constructor(store: Store, crds: CustomResourceRegistry, semanticsFor: SemanticsFor, faults: FaultInjector, opts: ApiServerOptions = {}) {
+  constructor(store: ClusterStore, crds: CustomResourceRegistry, semanticsFor: SemanticsFor, faults: FaultInjector, opts: ApiServerOptions = {}) {
     this.#store = store;
     this.#crds = crds;
     this.#semanticsFor = semanticsFor;

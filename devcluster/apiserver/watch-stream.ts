@@ -1,7 +1,7 @@
 // Watch responses: chunked JSON lines of {type, object}, from a resourceVersion or with the
 // current objects first, optional bookmarks, timeoutSeconds, and 410 Gone as an ERROR event.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Store } from '../store/store.ts';
+import type { ClusterStore } from '../store/cluster-store.ts';
 import type { KubeObject, ResourceType, WatchEventType } from '../store/types.ts';
 import type { FaultInjector } from './faults.ts';
 import { statusOf } from './status.ts';
@@ -41,7 +41,7 @@ function line(type: WatchEventType, obj: KubeObject, render: (o: KubeObject) => 
 const BOOKMARK_BEFORE_TIMEOUT_S = 2;
 
 /** Streams a watch until the client goes away, the timeout passes, or faults drop it. */
-export function serveWatch(store: Store, faults: FaultInjector, req: IncomingMessage, res: ServerResponse, w: WatchRequest, cacheable: boolean): void {
+export function serveWatch(store: ClusterStore, faults: FaultInjector, req: IncomingMessage, res: ServerResponse, w: WatchRequest, cacheable: boolean): void {
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
   res.flushHeaders();
   let closed = false;
@@ -82,7 +82,7 @@ export function serveWatch(store: Store, faults: FaultInjector, req: IncomingMes
   };
   const initial = w.sendInitialEvents || w.resourceVersion === undefined || w.resourceVersion === '' || w.resourceVersion === '0';
   try {
-    const opts: Parameters<Store['watch']>[1] = {};
+    const opts: Parameters<ClusterStore['watch']>[1] = {};
     if (w.namespace !== undefined) opts.namespace = w.namespace;
     if (w.labelSelector !== undefined) opts.labelSelector = w.labelSelector;
     if (w.fieldSelector !== undefined) opts.fieldSelector = w.fieldSelector;

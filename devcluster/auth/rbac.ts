@@ -2,7 +2,7 @@
 // accounts as subjects, verbs, API groups, resources and subresources (`pods/log`), resourceNames,
 // and non-resource URLs. `system:masters` may do anything, as on a real cluster.
 import { BUILTINS } from '../store/builtins.ts';
-import type { Store } from '../store/store.ts';
+import type { ClusterStore } from '../store/cluster-store.ts';
 import type { KubeObject } from '../store/types.ts';
 import type { UserInfo } from './identity.ts';
 
@@ -64,7 +64,7 @@ function ruleAllows(rule: PolicyRule, a: Attributes): boolean {
   return true;
 }
 
-function rulesOf(store: Store, roleRef: { kind?: string; name?: string } | undefined, ns: string | undefined): PolicyRule[] {
+function rulesOf(store: ClusterStore, roleRef: { kind?: string; name?: string } | undefined, ns: string | undefined): PolicyRule[] {
   if (!roleRef?.name) return [];
   const role: KubeObject | undefined =
     roleRef.kind === 'ClusterRole' ? store.peek(BUILTINS.clusterroles, undefined, roleRef.name) : store.peek(BUILTINS.roles, ns, roleRef.name);
@@ -79,7 +79,7 @@ function describe(user: UserInfo, a: Attributes): string {
 }
 
 /** Decides a request against the RBAC objects in the store. */
-export function authorize(store: Store, user: UserInfo, a: Attributes): Decision {
+export function authorize(store: ClusterStore, user: UserInfo, a: Attributes): Decision {
   if (user.groups.includes('system:masters')) return { allowed: true, reason: 'member of system:masters' };
   for (const crb of store.scan(BUILTINS.clusterrolebindings, {})) {
     const subjects = (crb.subjects as Subject[] | undefined) ?? [];

@@ -6,7 +6,7 @@ import { badRequest, invalid } from '../store/errors.ts';
 import { APISERVER_MANAGER } from '../store/field-managers.ts';
 import type { StatusCause } from '../store/errors.ts';
 import { clone, deepEqual } from '../store/objects.ts';
-import type { AdmissionContext, CommittedChange, Store, StorePlugin } from '../store/store.ts';
+import type { AdmissionContext, CommittedChange, ClusterStore, StorePlugin } from '../store/cluster-store.ts';
 import type { KubeObject, ResourceType } from '../store/types.ts';
 import { checkSchemaRules, evaluateRules } from './cel.ts';
 import { applyDefaults, prune, validateSchema } from './schema.ts';
@@ -145,7 +145,7 @@ export class CustomResourceRegistry implements StorePlugin {
     if (causes.length > 0) throw invalid(ctx.rt, obj.metadata.name, causes);
   }
 
-  afterCommit(change: CommittedChange, store: Store): void {
+  afterCommit(change: CommittedChange, store: ClusterStore): void {
     if (change.rt !== BUILTINS.customresourcedefinitions) return;
     const crd = change.object;
     const spec = specOf(crd);
@@ -165,7 +165,7 @@ export class CustomResourceRegistry implements StorePlugin {
     this.#establish(store, crd);
   }
 
-  #establish(store: Store, crd: KubeObject): void {
+  #establish(store: ClusterStore, crd: KubeObject): void {
     const spec = specOf(crd);
     const status = (crd.status ?? {}) as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] };
     const acceptedNames = {

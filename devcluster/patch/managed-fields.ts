@@ -1,7 +1,7 @@
 // Field ownership in `metadata.managedFields`: which manager set which field, kept current on
 // every ordinary write (operation Update), as the real server's field manager does.
 import { clone, deepEqual, isPlainObject } from '../store/objects.ts';
-import type { FieldTracker } from '../store/store.ts';
+import type { FieldTracker } from '../store/cluster-store.ts';
 import type { KubeObject, ResourceType } from '../store/types.ts';
 import { fieldValuesOf, fromFieldsV1, toFieldsV1 } from './field-set.ts';
 import type { FieldSet } from './field-set.ts';

@@ -3,7 +3,7 @@
 // fields the manager stopped applying that no one else owns, and writes nothing when nothing changed.
 import { ApiError, badRequest, notFound, staleConflict } from '../store/errors.ts';
 import { clone, deepEqual, isPlainObject } from '../store/objects.ts';
-import type { Store, WriteOptions } from '../store/store.ts';
+import type { ClusterStore, WriteOptions } from '../store/cluster-store.ts';
 import type { KubeObject, ResourceType } from '../store/types.ts';
 import { displayPath, fieldsOf, mergeApplied, removeAt, valueAt } from './field-set.ts';
 import { managedTime, readManagedFields, writeManagedFields } from './managed-fields.ts';
@@ -42,7 +42,7 @@ function conflictError(rt: ResourceType, name: string, conflicts: { owner: Owned
  * returns the stored result and whether it was created.
  */
 export function serverSideApply(
-  store: Store,
+  store: ClusterStore,
   semanticsFor: SemanticsFor,
   rt: ResourceType,
   namespace: string | undefined,

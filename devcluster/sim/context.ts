@@ -1,29 +1,29 @@
-// What the simulated components share: the store, one cache per watched resource type (so each
-// store event is copied once, not once per component), the event recorder and error reporting.
+// What the simulated components share: the store, one informer per watched resource type (so each
+// store event is handled once, not once per component), the event recorder and error reporting.
 import { BUILTINS } from '../store/builtins.ts';
-import type { Store } from '../store/store.ts';
+import type { ClusterStore } from '../store/cluster-store.ts';
 import type { KubeObject } from '../store/types.ts';
-import { byController, ObjectCache } from './cache.ts';
+import { byController, Informer } from './informer.ts';
 import { EventRecorder } from './events.ts';
 import { podNodeName } from './pods.ts';
-import type { ErrorReporter } from './queue.ts';
+import type { ErrorReporter } from './sync-queue.ts';
 
-/** The caches of every resource type the simulation reads. */
-export interface SimCaches {
-  nodes: ObjectCache;
-  pods: ObjectCache;
-  persistentvolumeclaims: ObjectCache;
-  persistentvolumes: ObjectCache;
-  replicasets: ObjectCache;
-  deployments: ObjectCache;
-  statefulsets: ObjectCache;
-  jobs: ObjectCache;
+/** The informers of every resource type the simulation reads. */
+export interface SimInformers {
+  nodes: Informer;
+  pods: Informer;
+  persistentvolumeclaims: Informer;
+  persistentvolumes: Informer;
+  replicasets: Informer;
+  deployments: Informer;
+  statefulsets: Informer;
+  jobs: Informer;
 }
 
 /** Shared by every simulated component. */
 export interface SimContext {
-  store: Store;
-  caches: SimCaches;
+  store: ClusterStore;
+  informers: SimInformers;
   events: EventRecorder;
   report: ErrorReporter;
 }
@@ -52,28 +52,28 @@ function freeClassOf(pv: KubeObject): readonly string[] {
   return free ? [(pv.spec as { storageClassName?: string } | undefined)?.storageClassName ?? ''] : [];
 }
 
-/** Creates the caches with their indexes; the caller registers handlers, then starts them. */
-export function createContext(store: Store, report: ErrorReporter, recordEvents: boolean): SimContext {
-  const cache = (rt: (typeof BUILTINS)[keyof typeof BUILTINS]) => new ObjectCache(store, rt);
-  const caches: SimCaches = {
-    nodes: cache(BUILTINS.nodes),
-    pods: cache(BUILTINS.pods),
-    persistentvolumeclaims: cache(BUILTINS.persistentvolumeclaims),
-    persistentvolumes: cache(BUILTINS.persistentvolumes),
-    replicasets: cache(BUILTINS.replicasets),
-    deployments: cache(BUILTINS.deployments),
-    statefulsets: cache(BUILTINS.statefulsets),
-    jobs: cache(BUILTINS.jobs),
+/** Creates the informers with their indexes; the caller registers handlers, then starts them. */
+export function createContext(store: ClusterStore, report: ErrorReporter, recordEvents: boolean): SimContext {
+  const informer = (rt: (typeof BUILTINS)[keyof typeof BUILTINS]) => new Informer(store, rt);
+  const informers: SimInformers = {
+    nodes: informer(BUILTINS.nodes),
+    pods: informer(BUILTINS.pods),
+    persistentvolumeclaims: informer(BUILTINS.persistentvolumeclaims),
+    persistentvolumes: informer(BUILTINS.persistentvolumes),
+    replicasets: informer(BUILTINS.replicasets),
+    deployments: informer(BUILTINS.deployments),
+    statefulsets: informer(BUILTINS.statefulsets),
+    jobs: informer(BUILTINS.jobs),
   };
-  caches.pods.addIndex(BY_NODE, (pod) => {
+  informers.pods.addIndex(BY_NODE, (pod) => {
     const node = podNodeName(pod);
     return node === undefined ? [] : [node];
   });
-  for (const owned of [caches.pods, caches.replicasets]) {
+  for (const owned of [informers.pods, informers.replicasets]) {
     owned.addIndex(BY_CONTROLLER, byController);
     owned.addIndex(ORPHANS, (object) => (byController(object).length === 0 ? [object.metadata.namespace ?? 'default'] : []));
   }
-  caches.persistentvolumes.addIndex(BY_CLAIM, claimOf);
-  caches.persistentvolumes.addIndex(BY_FREE_CLASS, freeClassOf);
-  return { store, caches, events: new EventRecorder(store, recordEvents), report };
+  informers.persistentvolumes.addIndex(BY_CLAIM, claimOf);
+  informers.persistentvolumes.addIndex(BY_FREE_CLASS, freeClassOf);
+  return { store, informers, events: new EventRecorder(store, recordEvents), report };
 }

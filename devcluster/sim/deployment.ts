@@ -5,10 +5,10 @@ import { BUILTINS } from '../store/builtins.ts';
 import { CONTROLLER_MANAGER } from '../store/field-managers.ts';
 import { deepEqual } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
-import { byController, enqueueOwnersOf } from './cache.ts';
+import { byController, enqueueOwnersOf } from './informer.ts';
 import { BY_CONTROLLER, type SimContext } from './context.ts';
 import { controllerRef, templateHash, withCondition, type Condition } from './ownership.ts';
-import { WorkQueue } from './queue.ts';
+import { SyncQueue } from './sync-queue.ts';
 import type { PodTemplate } from './replicaset.ts';
 import { labelSelectorMatches, type LabelSelector } from '../store/selectors.ts';
 
@@ -29,12 +29,12 @@ interface ReplicaSetStatus { replicas?: number; readyReplicas?: number; availabl
 /** Rolls each Deployment's template out through ReplicaSets. */
 export class DeploymentController {
   readonly #ctx: SimContext;
-  readonly #queue: WorkQueue;
+  readonly #queue: SyncQueue;
 
   constructor(ctx: SimContext) {
     this.#ctx = ctx;
-    this.#queue = new WorkQueue(COMPONENT, (key) => this.#sync(key), ctx.report);
-    enqueueOwnersOf(ctx.caches.deployments, ctx.caches.replicasets, 'Deployment', (key) => this.#queue.add(key));
+    this.#queue = new SyncQueue(COMPONENT, (key) => this.#sync(key), ctx.report);
+    enqueueOwnersOf(ctx.informers.deployments, ctx.informers.replicasets, 'Deployment', (key) => this.#queue.add(key));
   }
 
   /** Stops the controller. */
@@ -43,10 +43,10 @@ export class DeploymentController {
   }
 
   #sync(key: string): void {
-    const deployment = this.#ctx.caches.deployments.get(key);
+    const deployment = this.#ctx.informers.deployments.get(key);
     if (deployment === undefined || deployment.metadata.deletionTimestamp !== undefined) return;
     const spec = (deployment.spec ?? {}) as DeploymentSpec;
-    const owned = this.#ctx.caches.replicasets.indexed(BY_CONTROLLER, deployment.metadata.uid ?? '');
+    const owned = this.#ctx.informers.replicasets.indexed(BY_CONTROLLER, deployment.metadata.uid ?? '');
     const hash = templateHash(spec.template ?? {});
     let current = owned.find((rs) => rs.metadata.labels?.[HASH_LABEL] === hash) ?? this.#adopt(deployment, spec, hash);
     let created = false;
@@ -69,13 +69,13 @@ export class DeploymentController {
    */
   #adopt(deployment: KubeObject, spec: DeploymentSpec, hash: string): KubeObject | undefined {
     const key = `${deployment.metadata.namespace ?? 'default'}/${deployment.metadata.name}-${hash}`;
-    const orphan = this.#ctx.caches.replicasets.get(key);
+    const orphan = this.#ctx.informers.replicasets.get(key);
     if (orphan === undefined || orphan.metadata.deletionTimestamp !== undefined || byController(orphan).length > 0) return undefined;
     if (!labelSelectorMatches(spec.selector, orphan.metadata.labels)) return undefined;
     const next = structuredClone(orphan);
     next.metadata.ownerReferences = [...(next.metadata.ownerReferences ?? []), controllerRef(deployment)];
     this.#ctx.store.update(BUILTINS.replicasets, next, { fieldManager: CONTROLLER_MANAGER });
-    return this.#ctx.caches.replicasets.get(key);
+    return this.#ctx.informers.replicasets.get(key);
   }
 
   #createReplicaSet(deployment: KubeObject, spec: DeploymentSpec, hash: string, revision: number): KubeObject {
@@ -119,7 +119,7 @@ export class DeploymentController {
   /** Deletes the oldest idle ReplicaSets beyond revisionHistoryLimit. */
   #prune(deployment: KubeObject, spec: DeploymentSpec, current: KubeObject): void {
     const limit = spec.revisionHistoryLimit ?? 10;
-    const idle = this.#ctx.caches.replicasets.indexed(BY_CONTROLLER, deployment.metadata.uid ?? '')
+    const idle = this.#ctx.informers.replicasets.indexed(BY_CONTROLLER, deployment.metadata.uid ?? '')
       .filter((rs) => rs.metadata.uid !== current.metadata.uid && replicasOf(rs) === 0 && ((rs.status ?? {}) as ReplicaSetStatus).replicas === 0)
       .sort((a, b) => revisionOf(a) - revisionOf(b));
     for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) {
@@ -128,9 +128,9 @@ export class DeploymentController {
   }
 
   #writeStatus(key: string, spec: DeploymentSpec, hash: string, created: boolean): void {
-    const deployment = this.#ctx.caches.deployments.get(key);
+    const deployment = this.#ctx.informers.deployments.get(key);
     if (deployment === undefined) return;
-    const owned = this.#ctx.caches.replicasets.indexed(BY_CONTROLLER, deployment.metadata.uid ?? '');
+    const owned = this.#ctx.informers.replicasets.indexed(BY_CONTROLLER, deployment.metadata.uid ?? '');
     const current = owned.find((rs) => rs.metadata.labels?.[HASH_LABEL] === hash);
     const sum = (field: keyof ReplicaSetStatus) => owned.reduce((n, rs) => n + (((rs.status ?? {}) as ReplicaSetStatus)[field] ?? 0), 0);
     const wanted = spec.replicas ?? 1;

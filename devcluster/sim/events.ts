@@ -1,6 +1,6 @@
 // Kubernetes Events from the simulated components, as `kubectl describe` and `kubectl get events`
 // show them. Repeats of the same event are folded into one with a count, as client-go's recorder does.
-import type { Store } from '../store/store.ts';
+import type { ClusterStore } from '../store/cluster-store.ts';
 import { BUILTINS } from '../store/builtins.ts';
 import { CONTROLLER_MANAGER, KUBELET_MANAGER, SCHEDULER_MANAGER } from '../store/field-managers.ts';
 import type { KubeObject } from '../store/types.ts';
@@ -15,12 +15,12 @@ function managerOf(component: string): string {
 
 /** Records core/v1 Events about objects on behalf of one component (default-scheduler, kubelet...). */
 export class EventRecorder {
-  readonly #store: Store;
+  readonly #store: ClusterStore;
   readonly #enabled: boolean;
   readonly #seen = new Map<string, { namespace: string; name: string }>();
   #sequence = 0;
 
-  constructor(store: Store, enabled: boolean) {
+  constructor(store: ClusterStore, enabled: boolean) {
     this.#store = store;
     this.#enabled = enabled;
   }

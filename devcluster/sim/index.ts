@@ -5,12 +5,12 @@ import { defaultStorageClass } from '../admission/default-storage-class.ts';
 import { storageProtection } from '../admission/storage-protection.ts';
 import { BUILTINS } from '../store/builtins.ts';
 import { ApiError } from '../store/errors.ts';
-import type { Store } from '../store/store.ts';
-import { createContext, type SimCaches } from './context.ts';
+import type { ClusterStore } from '../store/cluster-store.ts';
+import { createContext, type SimInformers } from './context.ts';
 import { Kubelet } from './kubelet.ts';
 import { DEFAULT_SITE_NODES, NODE_LEASE_NAMESPACE, nodeLease, nodeObject, type NodeSpec } from './nodes.ts';
 import type { ScoringStrategy } from './predicates.ts';
-import type { ErrorReporter } from './queue.ts';
+import type { ErrorReporter } from './sync-queue.ts';
 import { DeploymentController } from './deployment.ts';
 import { JobController } from './job.ts';
 import { ReplicaSetController } from './replicaset.ts';
@@ -50,7 +50,7 @@ export interface Simulation {
  * Registers the nodes (those already in the store are kept as they are) and starts the scheduler,
  * kubelet and controllers. Everything is driven by store subscriptions; nothing polls.
  */
-export function startSimulation(store: Store, opts: SimulationOptions = {}): Simulation {
+export function startSimulation(store: ClusterStore, opts: SimulationOptions = {}): Simulation {
   const report = opts.onError ?? defaultReporter();
   const ctx = createContext(store, report, opts.events ?? true);
   registerNodes(store, opts.nodes ?? DEFAULT_SITE_NODES);
@@ -61,21 +61,21 @@ export function startSimulation(store: Store, opts: SimulationOptions = {}): Sim
     new StatefulSetController(ctx), new JobController(ctx), new StorageProtection(ctx),
   ];
   const withoutPlugins = [store.use(defaultStorageClass()), store.use(storageProtection())];
-  const caches = Object.values(ctx.caches) as SimCaches[keyof SimCaches][];
-  for (const cache of caches) cache.start();
+  const informers = Object.values(ctx.informers) as SimInformers[keyof SimInformers][];
+  for (const informer of informers) informer.start();
   return {
     pauseKubelet: () => kubelet.pause(),
     resumeKubelet: () => kubelet.resume(),
     stop: async () => {
       for (const remove of withoutPlugins) remove();
-      for (const cache of caches) cache.stop();
+      for (const informer of informers) informer.stop();
       for (const controller of controllers) controller.stop();
     },
   };
 }
 
 /** Creates each node (Ready) and its heartbeat Lease in kube-node-lease, unless already there. */
-function registerNodes(store: Store, nodes: readonly NodeSpec[]): void {
+function registerNodes(store: ClusterStore, nodes: readonly NodeSpec[]): void {
   nodes.forEach((spec, index) => {
     ignoreExisting(() => {
       if (store.peek(BUILTINS.nodes, undefined, spec.name) !== undefined) return;

@@ -8,11 +8,11 @@ import { CONTROLLER_MANAGER } from '../store/field-managers.ts';
 import { ApiError } from '../store/errors.ts';
 import { deepEqual } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
-import { enqueueOwnersOf, keyOf } from './cache.ts';
+import { enqueueOwnersOf, keyOf } from './informer.ts';
 import { BY_CONTROLLER, type SimContext } from './context.ts';
 import { generatedName, timestamp, withCondition, type Condition } from './ownership.ts';
 import { deletionOrder, isPodActive, isPodReady, podPhase } from './pods.ts';
-import { WorkQueue } from './queue.ts';
+import { SyncQueue } from './sync-queue.ts';
 import { podFromTemplate, type PodTemplate } from './replicaset.ts';
 
 const COMPONENT = 'job-controller';
@@ -34,12 +34,12 @@ interface JobStatus { startTime?: string; completionTime?: string; succeeded?: n
 /** Runs each Job's pods to completion or failure. */
 export class JobController {
   readonly #ctx: SimContext;
-  readonly #queue: WorkQueue;
+  readonly #queue: SyncQueue;
 
   constructor(ctx: SimContext) {
     this.#ctx = ctx;
-    this.#queue = new WorkQueue(COMPONENT, (key) => this.#sync(key), ctx.report);
-    enqueueOwnersOf(ctx.caches.jobs, ctx.caches.pods, 'Job', (key) => this.#queue.add(key));
+    this.#queue = new SyncQueue(COMPONENT, (key) => this.#sync(key), ctx.report);
+    enqueueOwnersOf(ctx.informers.jobs, ctx.informers.pods, 'Job', (key) => this.#queue.add(key));
   }
 
   /** Stops the controller and its deadline and TTL timers. */
@@ -48,11 +48,11 @@ export class JobController {
   }
 
   #sync(key: string): void {
-    const job = this.#ctx.caches.jobs.get(key);
+    const job = this.#ctx.informers.jobs.get(key);
     if (job === undefined || job.metadata.deletionTimestamp !== undefined) return;
     const spec = (job.spec ?? {}) as JobSpec;
     const old = (job.status ?? {}) as Record<string, unknown> & JobStatus;
-    const pods = this.#ctx.caches.pods.indexed(BY_CONTROLLER, job.metadata.uid ?? '');
+    const pods = this.#ctx.informers.pods.indexed(BY_CONTROLLER, job.metadata.uid ?? '');
     const active = pods.filter(isPodActive);
     const succeededPods = pods.filter((pod) => podPhase(pod) === 'Succeeded');
     const succeeded = Math.max(old.succeeded ?? 0, succeededPods.length);
@@ -171,9 +171,9 @@ export class JobController {
     startTime: string | undefined; completionTime: string | undefined; succeeded: number; failed: number;
     conditions: Condition[]; indexed: boolean; doneIndexes: Set<number>;
   }): void {
-    const job = this.#ctx.caches.jobs.get(key);
+    const job = this.#ctx.informers.jobs.get(key);
     if (job === undefined) return;
-    const pods = this.#ctx.caches.pods.indexed(BY_CONTROLLER, job.metadata.uid ?? '');
+    const pods = this.#ctx.informers.pods.indexed(BY_CONTROLLER, job.metadata.uid ?? '');
     const active = pods.filter(isPodActive);
     const status: Record<string, unknown> = {
       ...(next.startTime !== undefined ? { startTime: next.startTime } : {}),

@@ -4,11 +4,11 @@
 import { createHash } from 'node:crypto';
 import { BUILTINS } from '../store/builtins.ts';
 import type { KubeObject } from '../store/types.ts';
-import { keyOf, type ChangeType } from './cache.ts';
+import { keyOf, type ChangeType } from './informer.ts';
 import { BY_NODE, type SimContext } from './context.ts';
 import { timestamp, withCondition, type Condition } from './ownership.ts';
 import { podNodeName, podPhase } from './pods.ts';
-import { WorkQueue } from './queue.ts';
+import { SyncQueue } from './sync-queue.ts';
 
 /** Annotation: seconds a pod runs before it completes (overrides `jobRunMillis`). */
 export const RUN_SECONDS_ANNOTATION = 'devcluster.sde.london/run-seconds';
@@ -46,7 +46,7 @@ function readiness(conditions: Condition[] | undefined, ready: boolean, unready:
 export class Kubelet {
   readonly #ctx: SimContext;
   readonly #jobRunMillis: number;
-  readonly #queue: WorkQueue;
+  readonly #queue: SyncQueue;
   readonly #startedAt = new Map<string, number>();
   readonly #nextIp = new Map<string, number>();
   readonly #ipsInUse = new Map<string, Set<string>>();
@@ -56,12 +56,12 @@ export class Kubelet {
   constructor(ctx: SimContext, jobRunMillis: number) {
     this.#ctx = ctx;
     this.#jobRunMillis = jobRunMillis;
-    this.#queue = new WorkQueue('kubelet', (key) => this.#sync(key), ctx.report);
-    ctx.caches.pods.onChange((type, pod) => this.#onPod(type, pod));
-    ctx.caches.nodes.onChange((type, node) => {
+    this.#queue = new SyncQueue('kubelet', (key) => this.#sync(key), ctx.report);
+    ctx.informers.pods.onChange((type, pod) => this.#onPod(type, pod));
+    ctx.informers.nodes.onChange((type, node) => {
       if (type === 'DELETED') this.#removedNodes.add(node.metadata.name);
       else this.#removedNodes.delete(node.metadata.name);
-      if (type !== 'MODIFIED') for (const pod of ctx.caches.pods.indexed(BY_NODE, node.metadata.name)) this.#queue.add(keyOf(pod));
+      if (type !== 'MODIFIED') for (const pod of ctx.informers.pods.indexed(BY_NODE, node.metadata.name)) this.#queue.add(keyOf(pod));
     });
   }
 
@@ -91,10 +91,10 @@ export class Kubelet {
   }
 
   #sync(key: string): void {
-    const pod = this.#ctx.caches.pods.get(key);
+    const pod = this.#ctx.informers.pods.get(key);
     if (pod === undefined) return;
     const nodeName = podNodeName(pod);
-    const node = nodeName === undefined ? undefined : this.#ctx.caches.nodes.get(nodeName);
+    const node = nodeName === undefined ? undefined : this.#ctx.informers.nodes.get(nodeName);
     if (node === undefined) {
       // The pod garbage collector's job: pods bound to a node that was removed go too.
       if (nodeName !== undefined && this.#removedNodes.has(nodeName)) this.#ctx.store.delete(BUILTINS.pods, pod.metadata.namespace, pod.metadata.name);

@@ -5,11 +5,11 @@ import { BUILTINS } from '../store/builtins.ts';
 import { CONTROLLER_MANAGER } from '../store/field-managers.ts';
 import { ApiError } from '../store/errors.ts';
 import type { KubeObject } from '../store/types.ts';
-import { enqueueOwnersOf, keyOf } from './cache.ts';
+import { enqueueOwnersOf, keyOf } from './informer.ts';
 import { BY_CONTROLLER, ORPHANS, type SimContext } from './context.ts';
 import { controllerRef, generatedName, withCondition, withoutCondition, type Condition } from './ownership.ts';
 import { deletionOrder, isPodActive, isPodReady, podCondition } from './pods.ts';
-import { WorkQueue } from './queue.ts';
+import { SyncQueue } from './sync-queue.ts';
 import { labelSelectorMatches, type LabelSelector } from '../store/selectors.ts';
 
 const COMPONENT = 'replicaset-controller';
@@ -24,12 +24,12 @@ interface ReplicaSetSpec { replicas?: number; minReadySeconds?: number; selector
 /** Keeps each ReplicaSet's pods at its replica count. */
 export class ReplicaSetController {
   readonly #ctx: SimContext;
-  readonly #queue: WorkQueue;
+  readonly #queue: SyncQueue;
 
   constructor(ctx: SimContext) {
     this.#ctx = ctx;
-    this.#queue = new WorkQueue(COMPONENT, (key) => this.#sync(key), ctx.report);
-    enqueueOwnersOf(ctx.caches.replicasets, ctx.caches.pods, 'ReplicaSet', (key) => this.#queue.add(key));
+    this.#queue = new SyncQueue(COMPONENT, (key) => this.#sync(key), ctx.report);
+    enqueueOwnersOf(ctx.informers.replicasets, ctx.informers.pods, 'ReplicaSet', (key) => this.#queue.add(key));
   }
 
   /** Stops the controller and its timers. */
@@ -38,13 +38,13 @@ export class ReplicaSetController {
   }
 
   #sync(key: string): void {
-    const rs = this.#ctx.caches.replicasets.get(key);
+    const rs = this.#ctx.informers.replicasets.get(key);
     if (rs === undefined || rs.metadata.deletionTimestamp !== undefined) return;
     const spec = (rs.spec ?? {}) as ReplicaSetSpec;
     const uid = rs.metadata.uid ?? '';
     const wanted = spec.replicas ?? 1;
-    if (this.#ctx.caches.pods.indexed(BY_CONTROLLER, uid).filter(isPodActive).length < wanted) this.#adoptOrphans(rs, spec);
-    const owned = this.#ctx.caches.pods.indexed(BY_CONTROLLER, uid);
+    if (this.#ctx.informers.pods.indexed(BY_CONTROLLER, uid).filter(isPodActive).length < wanted) this.#adoptOrphans(rs, spec);
+    const owned = this.#ctx.informers.pods.indexed(BY_CONTROLLER, uid);
     const active = owned.filter(isPodActive);
     let failure: string | undefined;
     if (active.length < wanted) {
@@ -61,7 +61,7 @@ export class ReplicaSetController {
   /** Takes over active pods without a controller that the selector matches, as the real controller adopts. */
   #adoptOrphans(rs: KubeObject, spec: ReplicaSetSpec): void {
     if (spec.selector === undefined) return;
-    for (const orphan of this.#ctx.caches.pods.indexed(ORPHANS, rs.metadata.namespace ?? 'default')) {
+    for (const orphan of this.#ctx.informers.pods.indexed(ORPHANS, rs.metadata.namespace ?? 'default')) {
       if (!isPodActive(orphan) || !labelSelectorMatches(spec.selector, orphan.metadata.labels)) continue;
       const next = structuredClone(orphan);
       next.metadata.ownerReferences = [...(next.metadata.ownerReferences ?? []), controllerRef(rs)];
@@ -87,9 +87,9 @@ export class ReplicaSetController {
   }
 
   #writeStatus(key: string, spec: ReplicaSetSpec, failure: string | undefined): void {
-    const rs = this.#ctx.caches.replicasets.get(key);
+    const rs = this.#ctx.informers.replicasets.get(key);
     if (rs === undefined) return;
-    const active = this.#ctx.caches.pods.indexed(BY_CONTROLLER, rs.metadata.uid ?? '').filter(isPodActive);
+    const active = this.#ctx.informers.pods.indexed(BY_CONTROLLER, rs.metadata.uid ?? '').filter(isPodActive);
     const ready = active.filter(isPodReady);
     const available = ready.filter((pod) => this.#availableNow(rs, pod, spec.minReadySeconds ?? 0));
     const templateLabels = spec.template?.metadata?.labels ?? {};

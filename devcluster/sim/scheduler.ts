@@ -5,7 +5,7 @@
 import { BUILTINS } from '../store/builtins.ts';
 import { SCHEDULER_MANAGER } from '../store/field-managers.ts';
 import type { KubeObject } from '../store/types.ts';
-import { keyOf, type ChangeType } from './cache.ts';
+import { keyOf, type ChangeType } from './informer.ts';
 import type { SimContext } from './context.ts';
 import { withCondition, type Condition } from './ownership.ts';
 import { isPodTerminal, podCondition, podNodeName, podPhase } from './pods.ts';
@@ -14,7 +14,7 @@ import {
   type FilterFailure, type NodeState, type PodNeeds, type ScoringStrategy, type Taint, type Toleration,
 } from './predicates.ts';
 import { addAmounts, parseResourceList, type ResourceAmounts } from '../resources/quantity.ts';
-import { WorkQueue } from './queue.ts';
+import { SyncQueue } from './sync-queue.ts';
 import { podRequests, type PodResourcesSpec } from '../resources/pod-resources.ts';
 import type { NodeSelectorTerm } from '../store/selectors.ts';
 
@@ -38,7 +38,7 @@ interface NodeUsage { requested: ResourceAmounts; podCount: number }
 export class Scheduler {
   readonly #ctx: SimContext;
   readonly #scoring: ScoringStrategy;
-  readonly #queue: WorkQueue;
+  readonly #queue: SyncQueue;
   readonly #usage = new Map<string, NodeUsage>();
   readonly #counted = new Map<string, { node: string; requests: ResourceAmounts }>();
   readonly #pending = new Set<string>();
@@ -48,10 +48,10 @@ export class Scheduler {
   constructor(ctx: SimContext, scoring: ScoringStrategy) {
     this.#ctx = ctx;
     this.#scoring = scoring;
-    this.#queue = new WorkQueue('scheduler', () => this.#pass(), ctx.report);
-    ctx.caches.pods.onChange((type, pod) => this.#onPod(type, pod));
-    ctx.caches.nodes.onChange(() => this.#unpark());
-    ctx.caches.persistentvolumeclaims.onChange((_type, claim) => this.#onClaim(keyOf(claim)));
+    this.#queue = new SyncQueue('scheduler', () => this.#pass(), ctx.report);
+    ctx.informers.pods.onChange((type, pod) => this.#onPod(type, pod));
+    ctx.informers.nodes.onChange(() => this.#unpark());
+    ctx.informers.persistentvolumeclaims.onChange((_type, claim) => this.#onClaim(keyOf(claim)));
   }
 
   /** Stops scheduling; pending work is dropped. */
@@ -121,7 +121,7 @@ export class Scheduler {
     let failure: unknown;
     for (const key of [...this.#pending]) {
       this.#pending.delete(key);
-      const pod = this.#ctx.caches.pods.get(key);
+      const pod = this.#ctx.informers.pods.get(key);
       if (pod === undefined || !wantsScheduling(pod)) continue;
       try {
         this.#schedule(pod, nodes);
@@ -162,7 +162,7 @@ export class Scheduler {
 
   #nodeStates(): NodeState[] {
     const states: NodeState[] = [];
-    for (const node of this.#ctx.caches.nodes.values()) {
+    for (const node of this.#ctx.informers.nodes.values()) {
       if (node.metadata.deletionTimestamp !== undefined) continue;
       const spec = (node.spec ?? {}) as { taints?: Taint[]; unschedulable?: boolean };
       const status = (node.status ?? {}) as { allocatable?: Record<string, string>; conditions?: Condition[] };
@@ -201,7 +201,7 @@ export class Scheduler {
       const claimName = volume.persistentVolumeClaim?.claimName;
       if (claimName === undefined) continue;
       const claimKey = `${pod.metadata.namespace ?? 'default'}/${claimName}`;
-      const claim = this.#ctx.caches.persistentvolumeclaims.get(claimKey);
+      const claim = this.#ctx.informers.persistentvolumeclaims.get(claimKey);
       let why: string | undefined;
       if (claim === undefined) why = `persistentvolumeclaim "${claimName}" not found`;
       else if (claim.metadata.deletionTimestamp !== undefined) why = `persistentvolumeclaim "${claimName}" is being deleted`;
@@ -220,7 +220,7 @@ export class Scheduler {
     const binding = structuredClone(pod);
     (binding.spec as PodSpec).nodeName = node.name;
     this.#ctx.store.update(BUILTINS.pods, binding, { managedFieldsSet: true });
-    const bound = this.#ctx.caches.pods.get(keyOf(pod));
+    const bound = this.#ctx.informers.pods.get(keyOf(pod));
     if (bound !== undefined) {
       const status = { ...((bound.status ?? {}) as Record<string, unknown>) };
       status.phase = podPhase(bound);

@@ -7,11 +7,11 @@ import { CONTROLLER_MANAGER } from '../store/field-managers.ts';
 import { ApiError } from '../store/errors.ts';
 import { deepEqual } from '../store/objects.ts';
 import type { KubeObject, OwnerReference } from '../store/types.ts';
-import { enqueueOwnersOf, keyOf } from './cache.ts';
+import { enqueueOwnersOf, keyOf } from './informer.ts';
 import { BY_CONTROLLER, type SimContext } from './context.ts';
 import { controllerRef, templateHash } from './ownership.ts';
 import { isPodReady, isPodTerminal } from './pods.ts';
-import { WorkQueue } from './queue.ts';
+import { SyncQueue } from './sync-queue.ts';
 import { podFromTemplate, type PodTemplate } from './replicaset.ts';
 import { labelSelectorMatches, type LabelSelector } from '../store/selectors.ts';
 
@@ -36,12 +36,12 @@ interface StatefulSetStatus { currentRevision?: string; updateRevision?: string 
 /** Keeps each StatefulSet's ordinal pods and their claims. */
 export class StatefulSetController {
   readonly #ctx: SimContext;
-  readonly #queue: WorkQueue;
+  readonly #queue: SyncQueue;
 
   constructor(ctx: SimContext) {
     this.#ctx = ctx;
-    this.#queue = new WorkQueue(COMPONENT, (key) => this.#sync(key), ctx.report);
-    enqueueOwnersOf(ctx.caches.statefulsets, ctx.caches.pods, 'StatefulSet', (key) => this.#queue.add(key));
+    this.#queue = new SyncQueue(COMPONENT, (key) => this.#sync(key), ctx.report);
+    enqueueOwnersOf(ctx.informers.statefulsets, ctx.informers.pods, 'StatefulSet', (key) => this.#queue.add(key));
   }
 
   /** Stops the controller. */
@@ -50,7 +50,7 @@ export class StatefulSetController {
   }
 
   #sync(key: string): void {
-    const set = this.#ctx.caches.statefulsets.get(key);
+    const set = this.#ctx.informers.statefulsets.get(key);
     if (set === undefined || set.metadata.deletionTimestamp !== undefined) return;
     const spec = (set.spec ?? {}) as StatefulSetSpec;
     const name = set.metadata.name;
@@ -59,7 +59,7 @@ export class StatefulSetController {
     const revision = `${name}-${templateHash(spec.template ?? {})}`;
     const ordered = spec.podManagementPolicy !== 'Parallel';
     const pods = new Map<number, KubeObject>();
-    for (const pod of this.#ctx.caches.pods.indexed(BY_CONTROLLER, set.metadata.uid ?? '')) {
+    for (const pod of this.#ctx.informers.pods.indexed(BY_CONTROLLER, set.metadata.uid ?? '')) {
       const ordinal = ordinalOf(name, pod.metadata.name);
       if (ordinal !== undefined) pods.set(ordinal, pod);
     }
@@ -103,13 +103,13 @@ export class StatefulSetController {
    */
   #adopt(set: KubeObject, spec: StatefulSetSpec, ordinal: number): KubeObject | undefined {
     const key = `${set.metadata.namespace ?? 'default'}/${set.metadata.name}-${ordinal}`;
-    const orphan = this.#ctx.caches.pods.get(key);
+    const orphan = this.#ctx.informers.pods.get(key);
     if (orphan === undefined || orphan.metadata.ownerReferences?.some((ref) => ref.controller === true)) return undefined;
     if (orphan.metadata.deletionTimestamp !== undefined || !labelSelectorMatches(spec.selector, orphan.metadata.labels)) return undefined;
     const next = structuredClone(orphan);
     next.metadata.ownerReferences = [...(next.metadata.ownerReferences ?? []), controllerRef(set)];
     this.#ctx.store.update(BUILTINS.pods, next, { fieldManager: CONTROLLER_MANAGER });
-    return this.#ctx.caches.pods.get(key);
+    return this.#ctx.informers.pods.get(key);
   }
 
   /** Replaces the highest-ordinal pod on an older revision, once every pod is ready. */
@@ -166,7 +166,7 @@ export class StatefulSetController {
   #ensureClaim(set: KubeObject, spec: StatefulSetSpec, template: ClaimTemplate, ordinal: number): string {
     const claimName = `${template.metadata?.name ?? 'data'}-${set.metadata.name}-${ordinal}`;
     const namespace = set.metadata.namespace ?? 'default';
-    if (this.#ctx.caches.persistentvolumeclaims.get(`${namespace}/${claimName}`) !== undefined) return claimName;
+    if (this.#ctx.informers.persistentvolumeclaims.get(`${namespace}/${claimName}`) !== undefined) return claimName;
     const metadata: KubeObject['metadata'] = {
       name: claimName,
       namespace,
@@ -196,10 +196,10 @@ export class StatefulSetController {
   }
 
   #writeStatus(key: string, revision: string): void {
-    const set = this.#ctx.caches.statefulsets.get(key);
+    const set = this.#ctx.informers.statefulsets.get(key);
     if (set === undefined) return;
     const old = (set.status ?? {}) as Record<string, unknown> & StatefulSetStatus;
-    const pods = this.#ctx.caches.pods.indexed(BY_CONTROLLER, set.metadata.uid ?? '')
+    const pods = this.#ctx.informers.pods.indexed(BY_CONTROLLER, set.metadata.uid ?? '')
       .filter((pod) => ordinalOf(set.metadata.name, pod.metadata.name) !== undefined && pod.metadata.deletionTimestamp === undefined);
     const ready = pods.filter(isPodReady).length;
     const updated = pods.filter((pod) => pod.metadata.labels?.[REVISION_LABEL] === revision).length;

@@ -5,10 +5,10 @@ import { PV_PROTECTION, PVC_PROTECTION } from '../admission/storage-protection.t
 import { BUILTINS } from '../store/builtins.ts';
 import { CONTROLLER_MANAGER } from '../store/field-managers.ts';
 import type { KubeObject } from '../store/types.ts';
-import { keyOf } from './cache.ts';
+import { keyOf } from './informer.ts';
 import type { SimContext } from './context.ts';
 import { isPodTerminal } from './pods.ts';
-import { WorkQueue } from './queue.ts';
+import { SyncQueue } from './sync-queue.ts';
 
 interface PodVolumes {
   volumes?: { persistentVolumeClaim?: { claimName?: string } }[];
@@ -22,20 +22,20 @@ function claimsOf(pod: KubeObject): string[] {
 /** Releases claims and volumes held only by their protection finalizer. */
 export class StorageProtection {
   readonly #ctx: SimContext;
-  readonly #claims: WorkQueue;
-  readonly #volumes: WorkQueue;
+  readonly #claims: SyncQueue;
+  readonly #volumes: SyncQueue;
 
   constructor(ctx: SimContext) {
     this.#ctx = ctx;
-    this.#claims = new WorkQueue('pvc-protection', (key) => this.#syncClaim(key), ctx.report);
-    this.#volumes = new WorkQueue('pv-protection', (name) => this.#syncVolume(name), ctx.report);
-    ctx.caches.persistentvolumeclaims.onChange((type, claim) => {
+    this.#claims = new SyncQueue('pvc-protection', (key) => this.#syncClaim(key), ctx.report);
+    this.#volumes = new SyncQueue('pv-protection', (name) => this.#syncVolume(name), ctx.report);
+    ctx.informers.persistentvolumeclaims.onChange((type, claim) => {
       if (type !== 'DELETED' && claim.metadata.deletionTimestamp !== undefined) this.#claims.add(keyOf(claim));
     });
-    ctx.caches.pods.onChange((type, pod) => {
+    ctx.informers.pods.onChange((type, pod) => {
       if (type === 'DELETED' || isPodTerminal(pod)) for (const key of claimsOf(pod)) this.#claims.add(key);
     });
-    ctx.caches.persistentvolumes.onChange((type, volume) => {
+    ctx.informers.persistentvolumes.onChange((type, volume) => {
       if (type !== 'DELETED' && volume.metadata.deletionTimestamp !== undefined) this.#volumes.add(volume.metadata.name);
     });
   }
@@ -47,16 +47,16 @@ export class StorageProtection {
   }
 
   #syncClaim(key: string): void {
-    const claim = this.#ctx.caches.persistentvolumeclaims.get(key);
+    const claim = this.#ctx.informers.persistentvolumeclaims.get(key);
     if (claim?.metadata.deletionTimestamp === undefined || !(claim.metadata.finalizers ?? []).includes(PVC_PROTECTION)) return;
-    for (const pod of this.#ctx.caches.pods.values()) {
+    for (const pod of this.#ctx.informers.pods.values()) {
       if (pod.metadata.namespace === claim.metadata.namespace && !isPodTerminal(pod) && claimsOf(pod).includes(key)) return;
     }
     this.#release(BUILTINS.persistentvolumeclaims, claim, PVC_PROTECTION);
   }
 
   #syncVolume(name: string): void {
-    const volume = this.#ctx.caches.persistentvolumes.get(name);
+    const volume = this.#ctx.informers.persistentvolumes.get(name);
     if (volume?.metadata.deletionTimestamp === undefined || !(volume.metadata.finalizers ?? []).includes(PV_PROTECTION)) return;
     if ((volume.status as { phase?: string } | undefined)?.phase === 'Bound') return;
     this.#release(BUILTINS.persistentvolumes, volume, PV_PROTECTION);

@@ -12,10 +12,10 @@ import { BUILTINS } from '../store/builtins.ts';
 import { CONTROLLER_MANAGER } from '../store/field-managers.ts';
 import { deepEqual } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
-import { keyOf } from './cache.ts';
+import { keyOf } from './informer.ts';
 import { BY_CLAIM, BY_FREE_CLASS, type SimContext } from './context.ts';
 import { parseMilli } from '../resources/quantity.ts';
-import { WorkQueue } from './queue.ts';
+import { SyncQueue } from './sync-queue.ts';
 import { labelSelectorMatches, type LabelSelector } from '../store/selectors.ts';
 
 const COMPONENT = 'persistentvolume-controller';
@@ -41,26 +41,26 @@ interface VolumeSpec {
 /** Binds claims to volumes and provisions volumes on demand. */
 export class VolumeBinder {
   readonly #ctx: SimContext;
-  readonly #claims: WorkQueue;
-  readonly #volumes: WorkQueue;
+  readonly #claims: SyncQueue;
+  readonly #volumes: SyncQueue;
   readonly #pendingClaims = new Set<string>();
 
   constructor(ctx: SimContext) {
     this.#ctx = ctx;
-    this.#claims = new WorkQueue(`${COMPONENT}/claims`, (key) => this.#syncClaim(key), ctx.report);
-    this.#volumes = new WorkQueue(`${COMPONENT}/volumes`, (name) => this.#syncVolume(name), ctx.report);
-    ctx.caches.persistentvolumeclaims.onChange((type, claim) => {
+    this.#claims = new SyncQueue(`${COMPONENT}/claims`, (key) => this.#syncClaim(key), ctx.report);
+    this.#volumes = new SyncQueue(`${COMPONENT}/volumes`, (name) => this.#syncVolume(name), ctx.report);
+    ctx.informers.persistentvolumeclaims.onChange((type, claim) => {
       const key = keyOf(claim);
       if (type === 'DELETED') {
         this.#pendingClaims.delete(key);
-        for (const pv of ctx.caches.persistentvolumes.indexed(BY_CLAIM, key)) this.#volumes.add(pv.metadata.name);
+        for (const pv of ctx.informers.persistentvolumes.indexed(BY_CLAIM, key)) this.#volumes.add(pv.metadata.name);
         return;
       }
       if (!bindCompleted(claim)) this.#pendingClaims.add(key);
       else this.#pendingClaims.delete(key);
       this.#claims.add(key);
     });
-    ctx.caches.persistentvolumes.onChange((type, pv) => {
+    ctx.informers.persistentvolumes.onChange((type, pv) => {
       if (type !== 'DELETED') this.#volumes.add(pv.metadata.name);
       const ref = (pv.spec as VolumeSpec | undefined)?.claimRef;
       if (ref?.name !== undefined) this.#claims.add(`${ref.namespace ?? 'default'}/${ref.name}`);
@@ -75,7 +75,7 @@ export class VolumeBinder {
   }
 
   #syncClaim(key: string): void {
-    const claim = this.#ctx.caches.persistentvolumeclaims.get(key);
+    const claim = this.#ctx.informers.persistentvolumeclaims.get(key);
     if (claim === undefined || claim.metadata.deletionTimestamp !== undefined) return;
     const spec = (claim.spec ?? {}) as ClaimSpec;
     if (bindCompleted(claim)) {
@@ -93,7 +93,7 @@ export class VolumeBinder {
       this.#loseClaim(claim, 'ClaimLost', 'Bound claim has lost reference to PersistentVolume. Data on the volume is lost!');
       return;
     }
-    const volume = this.#ctx.caches.persistentvolumes.get(spec.volumeName);
+    const volume = this.#ctx.informers.persistentvolumes.get(spec.volumeName);
     if (volume === undefined) {
       this.#loseClaim(claim, 'ClaimLost', 'Bound claim has lost its PersistentVolume. Data on the volume is lost!');
       return;
@@ -112,16 +112,16 @@ export class VolumeBinder {
   /** The smallest Available volume that satisfies the claim, or its pre-bound one. */
   #findVolume(claim: KubeObject, spec: ClaimSpec): KubeObject | undefined {
     const key = keyOf(claim);
-    const preBound = this.#ctx.caches.persistentvolumes.indexed(BY_CLAIM, key)
+    const preBound = this.#ctx.informers.persistentvolumes.indexed(BY_CLAIM, key)
       .find((pv) => { const ref = (pv.spec as VolumeSpec).claimRef; return ref?.uid === undefined || ref.uid === claim.metadata.uid; });
     if (preBound !== undefined && volumeFits(preBound, claim, spec)) return preBound;
     if (spec.volumeName) {
-      const named = this.#ctx.caches.persistentvolumes.get(spec.volumeName);
+      const named = this.#ctx.informers.persistentvolumes.get(spec.volumeName);
       return named !== undefined && (named.spec as VolumeSpec).claimRef === undefined && volumeFits(named, claim, spec) ? named : undefined;
     }
     const classes = spec.storageClassName === undefined ? [DEFAULT_STORAGE_CLASS, ''] : [spec.storageClassName];
     let best: KubeObject | undefined;
-    for (const pv of classes.flatMap((c) => this.#ctx.caches.persistentvolumes.indexed(BY_FREE_CLASS, c))) {
+    for (const pv of classes.flatMap((c) => this.#ctx.informers.persistentvolumes.indexed(BY_FREE_CLASS, c))) {
       if (!volumeFits(pv, claim, spec)) continue;
       if (best === undefined || storageOf(pv) < storageOf(best)) best = pv;
     }
@@ -132,7 +132,7 @@ export class VolumeBinder {
     const storageClass = spec.storageClassName ?? DEFAULT_STORAGE_CLASS;
     if (storageClass === '' || spec.volumeName) return undefined;
     const name = `pvc-${claim.metadata.uid ?? claim.metadata.name}`;
-    const existing = this.#ctx.caches.persistentvolumes.get(name);
+    const existing = this.#ctx.informers.persistentvolumes.get(name);
     if (existing !== undefined) return existing;
     const pv = this.#ctx.store.create(BUILTINS.persistentvolumes, {
       apiVersion: 'v1',
@@ -162,7 +162,7 @@ export class VolumeBinder {
       if (!preBound) next.metadata.annotations = { ...(next.metadata.annotations ?? {}), 'pv.kubernetes.io/bound-by-controller': 'yes' };
       this.#ctx.store.update(BUILTINS.persistentvolumes, next, { fieldManager: CONTROLLER_MANAGER });
     }
-    const bound = this.#ctx.caches.persistentvolumes.get(volume.metadata.name);
+    const bound = this.#ctx.informers.persistentvolumes.get(volume.metadata.name);
     if (bound !== undefined && phaseOf(bound) !== 'Bound') {
       this.#ctx.store.update(BUILTINS.persistentvolumes, { ...bound, status: { phase: 'Bound' } }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
     }
@@ -177,7 +177,7 @@ export class VolumeBinder {
         ? { 'volume.kubernetes.io/storage-provisioner': PROVISIONER, 'volume.beta.kubernetes.io/storage-provisioner': PROVISIONER } : {}),
     };
     this.#ctx.store.update(BUILTINS.persistentvolumeclaims, nextClaim, { fieldManager: CONTROLLER_MANAGER });
-    const updated = this.#ctx.caches.persistentvolumeclaims.get(keyOf(claim));
+    const updated = this.#ctx.informers.persistentvolumeclaims.get(keyOf(claim));
     if (updated !== undefined) {
       this.#writeClaimStatus(updated, { phase: 'Bound', accessModes: pvSpec.accessModes ?? [], capacity: { ...(pvSpec.capacity ?? {}) } });
     }
@@ -190,13 +190,13 @@ export class VolumeBinder {
 
   /** A volume whose claim is gone is Released (Retain) or deleted (Delete); an unclaimed one is Available. */
   #syncVolume(name: string): void {
-    const pv = this.#ctx.caches.persistentvolumes.get(name);
+    const pv = this.#ctx.informers.persistentvolumes.get(name);
     if (pv === undefined) return;
     const spec = (pv.spec ?? {}) as VolumeSpec;
     const ref = spec.claimRef;
     let phase = 'Available';
     if (ref?.name !== undefined && ref.uid !== undefined) {
-      const claim = this.#ctx.caches.persistentvolumeclaims.get(`${ref.namespace ?? 'default'}/${ref.name}`);
+      const claim = this.#ctx.informers.persistentvolumeclaims.get(`${ref.namespace ?? 'default'}/${ref.name}`);
       if (claim?.metadata.uid === ref.uid) return;
       phase = 'Released';
       // Released first, then reclaimed: a volume still Bound keeps its pv-protection finalizer.

@@ -1,7 +1,7 @@
 // Events expire as the real API server has etcd expire them: a lease of `--event-ttl` (1 h by
 // default) from each write, so a long-running cluster does not pile up events.
 import { BUILTINS } from './builtins.ts';
-import type { Store } from './store.ts';
+import type { ClusterStore } from './cluster-store.ts';
 import type { KubeObject } from './types.ts';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -14,7 +14,7 @@ export const DEFAULT_EVENT_TTL_MS = 60 * 60 * 1000;
  * for the earliest expiry: with one TTL for all, expiries are in write order.
  */
 export class EventExpiry {
-  readonly #store: Store;
+  readonly #store: ClusterStore;
   readonly #ttlMs: number;
   readonly #now: () => number;
   // namespace/name → expiry (ms since epoch), in expiry order: a rewrite moves a key to the end.
@@ -22,7 +22,7 @@ export class EventExpiry {
   readonly #unsubscribe: (() => void)[];
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(store: Store, ttlMs: number = DEFAULT_EVENT_TTL_MS, now: () => number = Date.now) {
+  constructor(store: ClusterStore, ttlMs: number = DEFAULT_EVENT_TTL_MS, now: () => number = Date.now) {
     this.#store = store;
     this.#ttlMs = ttlMs;
     this.#now = now;

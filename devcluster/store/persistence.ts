@@ -1,7 +1,7 @@
 // Optional file persistence: the whole store as one JSON file, written atomically shortly after
 // changes and on stop, and loaded on start so a restarted devcluster keeps its objects.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { Store } from './store.ts';
+import type { ClusterStore } from './cluster-store.ts';
 
 /** The data file exists but is not a snapshot this devcluster wrote. */
 export class DataFileError extends Error {
@@ -17,9 +17,9 @@ export class FilePersistence {
   #lastFlushMs = 0;
   readonly #unsubscribe: () => void;
   readonly #file: string;
-  readonly #store: Store;
+  readonly #store: ClusterStore;
 
-  constructor(store: Store, file: string, delayMs = 200) {
+  constructor(store: ClusterStore, file: string, delayMs = 200) {
     this.#store = store;
     this.#file = file;
     this.#unsubscribe = store.onWrite(() => {
@@ -31,7 +31,7 @@ export class FilePersistence {
   }
 
   /** Loads `file` into the store if it exists; throws DataFileError if it is unreadable. */
-  static load(store: Store, file: string): void {
+  static load(store: ClusterStore, file: string): void {
     if (!existsSync(file)) return;
     let snap: unknown;
     try {
@@ -43,7 +43,7 @@ export class FilePersistence {
     if (typeof s.resourceVersion !== 'number' || !Array.isArray(s.objects)) {
       throw new DataFileError(`data file ${file}: expected { resourceVersion, objects }, found another JSON shape`);
     }
-    store.restore(snap as Parameters<Store['restore']>[0]);
+    store.restore(snap as Parameters<ClusterStore['restore']>[0]);
   }
 
   /** Writes the snapshot now (atomically: temp file then rename). */

@@ -7,7 +7,7 @@
 import { BUILTINS } from '../store/builtins.ts';
 import { invalid } from '../store/errors.ts';
 import type { StatusCause } from '../store/errors.ts';
-import type { StorePlugin } from '../store/store.ts';
+import type { StorePlugin } from '../store/cluster-store.ts';
 import type { KubeObject, ResourceType } from '../store/types.ts';
 import { claimUpdateErrors } from './claim-update.ts';
 import { configMapUpdateErrors, secretUpdateErrors } from './config-data-update.ts';

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createStore } from '../../devcluster/create-store.ts';
 import { startSimulation, type Simulation } from '../../devcluster/sim/index.ts';
 import { BUILTINS } from '../../devcluster/store/builtins.ts';
-import type { Store } from '../../devcluster/store/store.ts';
+import type { ClusterStore } from '../../devcluster/store/cluster-store.ts';
 import type { KubeObject } from '../../devcluster/store/types.ts';
 
 const NS = 'default';
@@ -15,7 +15,7 @@ function managers(obj: KubeObject | undefined): string[] {
 }
 
 describe('field managers of the simulated control plane', () => {
-  let store: Store;
+  let store: ClusterStore;
   let sim: Simulation;
 
   beforeEach(() => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createStore } from '../../devcluster/create-store.ts';
 import { BUILTINS } from '../../devcluster/store/builtins.ts';
-import type { Store } from '../../devcluster/store/store.ts';
+import type { ClusterStore } from '../../devcluster/store/cluster-store.ts';
 import type { KubeObject, ResourceType } from '../../devcluster/store/types.ts';
 import { apiError } from './api-error.ts';
 
@@ -61,7 +61,7 @@ function gadgetCrd(schema: unknown = GADGET_SCHEMA): KubeObject {
   };
 }
 
-function setup(): { store: Store; gadgets: ResourceType } {
+function setup(): { store: ClusterStore; gadgets: ResourceType } {
   const { store } = createStore();
   store.create(BUILTINS.customresourcedefinitions, gadgetCrd());
   return { store, gadgets: store.resourceType('example.com', 'gadgets')! };

@@ -6,7 +6,7 @@ import { createStore } from '../../devcluster/create-store.ts';
 import { startDevCluster, type DevCluster } from '../../devcluster/index.ts';
 import { BUILTINS } from '../../devcluster/store/builtins.ts';
 import { EventExpiry } from '../../devcluster/store/event-expiry.ts';
-import type { Store } from '../../devcluster/store/store.ts';
+import type { ClusterStore } from '../../devcluster/store/cluster-store.ts';
 import type { KubeObject } from '../../devcluster/store/types.ts';
 
 function event(name: string, count = 1): KubeObject {
@@ -16,7 +16,7 @@ function event(name: string, count = 1): KubeObject {
   };
 }
 
-function names(store: Store): string[] {
+function names(store: ClusterStore): string[] {
   return store.scan(BUILTINS.events, { namespace: 'sde-events' }).map((e) => e.metadata.name);
 }
 

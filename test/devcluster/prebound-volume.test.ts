@@ -8,7 +8,7 @@ import type { SemanticsFor } from '../../devcluster/patch/managed-fields.ts';
 import { serverSideApply } from '../../devcluster/patch/server-side-apply.ts';
 import { startSimulation, type Simulation } from '../../devcluster/sim/index.ts';
 import { BUILTINS } from '../../devcluster/store/builtins.ts';
-import type { Store } from '../../devcluster/store/store.ts';
+import type { ClusterStore } from '../../devcluster/store/cluster-store.ts';
 import type { KubeObject } from '../../devcluster/store/types.ts';
 import { apiError } from './api-error.ts';
 
@@ -29,7 +29,7 @@ const claim = {
 };
 
 describe('a pre-bound PersistentVolume under the PV controller', () => {
-  let store: Store;
+  let store: ClusterStore;
   let semanticsFor: SemanticsFor;
   let sim: Simulation;
   const pv = () => store.get(BUILTINS.persistentvolumes, undefined, 'sde-a.curated');

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BUILTINS } from '../../devcluster/store/builtins.ts';
-import { Store } from '../../devcluster/store/store.ts';
+import { ClusterStore } from '../../devcluster/store/cluster-store.ts';
 import type { KubeObject } from '../../devcluster/store/types.ts';
 import { startSimulation, type Simulation } from '../../devcluster/sim/index.ts';
 
@@ -23,14 +23,14 @@ function plainPod(name: string): KubeObject {
 }
 
 describe('simulated scheduler and kubelet (in-process)', () => {
-  let store: Store;
+  let store: ClusterStore;
   let sim: Simulation;
   const pod = (name: string) => store.get(BUILTINS.pods, 'default', name);
   const nodeOf = (name: string) => (pod(name)?.spec as { nodeName?: string } | undefined)?.nodeName;
   const phaseOf = (name: string) => (pod(name)?.status as { phase?: string } | undefined)?.phase;
 
   beforeEach(() => {
-    store = new Store();
+    store = new ClusterStore();
     sim = startSimulation(store, { onError: (c, k, e) => { throw new Error(`${c} ${k}: ${String(e)}`); } });
   });
   afterEach(async () => {
@@ -57,7 +57,7 @@ describe('simulated scheduler and kubelet (in-process)', () => {
 
   it('bin-packs eight GPU pods onto one node with MostAllocated scoring', async () => {
     await sim.stop();
-    store = new Store();
+    store = new ClusterStore();
     sim = startSimulation(store, { scoring: 'MostAllocated' });
     for (let i = 1; i <= 9; i += 1) store.create(BUILTINS.pods, gpuPod(`gpu-${i}`, 1, { nodeSelector: A100 }));
     await vi.waitFor(() => expect(phaseOf('gpu-9')).toBe('Running'));

@@ -1,19 +1,19 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BUILTINS } from '../../devcluster/store/builtins.ts';
 import { ApiError } from '../../devcluster/store/errors.ts';
-import { Store } from '../../devcluster/store/store.ts';
-import { byController, ObjectCache } from '../../devcluster/sim/cache.ts';
+import { ClusterStore } from '../../devcluster/store/cluster-store.ts';
+import { byController, Informer } from '../../devcluster/sim/informer.ts';
 import { indexRanges } from '../../devcluster/sim/job.ts';
 import { canonicalJson, generatedName, templateHash, withCondition } from '../../devcluster/sim/ownership.ts';
-import { WorkQueue } from '../../devcluster/sim/queue.ts';
+import { SyncQueue } from '../../devcluster/sim/sync-queue.ts';
 
-describe('work queue', () => {
-  let queue: WorkQueue | undefined;
+describe('sync queue', () => {
+  let queue: SyncQueue | undefined;
   afterEach(() => queue?.stop());
 
   it('reconciles a key added many times in one burst once', async () => {
     const seen: string[] = [];
-    queue = new WorkQueue('test', (key) => seen.push(key), () => undefined);
+    queue = new SyncQueue('test', (key) => seen.push(key), () => undefined);
     for (let i = 0; i < 100; i += 1) queue.add(i % 2 === 0 ? 'a' : 'b');
     await vi.waitFor(() => expect(seen).toEqual(['a', 'b']));
   });
@@ -21,7 +21,7 @@ describe('work queue', () => {
   it('retries a failing key with backoff, reporting failures that are not races', async () => {
     const reported: unknown[] = [];
     let calls = 0;
-    queue = new WorkQueue('test', () => {
+    queue = new SyncQueue('test', () => {
       calls += 1;
       if (calls === 1) throw new ApiError(409, 'Conflict', 'stale');
       if (calls === 2) throw new Error('boom');
@@ -33,7 +33,7 @@ describe('work queue', () => {
 
   it('pause holds keys until resume, and stop drops pending timers', async () => {
     const seen: string[] = [];
-    queue = new WorkQueue('test', (key) => seen.push(key), () => undefined);
+    queue = new SyncQueue('test', (key) => seen.push(key), () => undefined);
     queue.pause();
     queue.add('held');
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -47,10 +47,10 @@ describe('work queue', () => {
   });
 });
 
-describe('object cache', () => {
+describe('informer', () => {
   it('follows the store and indexes objects by their controlling owner', () => {
-    const store = new Store();
-    const cache = new ObjectCache(store, BUILTINS.configmaps);
+    const store = new ClusterStore();
+    const cache = new Informer(store, BUILTINS.configmaps);
     cache.addIndex('owner', byController);
     const changes: string[] = [];
     cache.onChange((type, object) => changes.push(`${type} ${object.metadata.name}`));

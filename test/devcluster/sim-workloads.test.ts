@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { builtinDefaults } from '../../devcluster/admission/defaults.ts';
 import { BUILTINS } from '../../devcluster/store/builtins.ts';
-import { Store } from '../../devcluster/store/store.ts';
+import { ClusterStore } from '../../devcluster/store/cluster-store.ts';
 import type { KubeObject } from '../../devcluster/store/types.ts';
 import { startSimulation, type Simulation } from '../../devcluster/sim/index.ts';
 
@@ -35,7 +35,7 @@ function job(name: string, spec: Record<string, unknown>, annotations: Record<st
 }
 
 describe('simulated workload controllers (in-process)', () => {
-  let store: Store;
+  let store: ClusterStore;
   let sim: Simulation;
   const get = (rt: (typeof BUILTINS)[keyof typeof BUILTINS], name: string) => store.get(rt, NS, name);
   const statusOf = (rt: (typeof BUILTINS)[keyof typeof BUILTINS], name: string) => (get(rt, name)?.status ?? {}) as Record<string, unknown>;
@@ -44,7 +44,7 @@ describe('simulated workload controllers (in-process)', () => {
     Object.fromEntries(((statusOf(rt, name).conditions ?? []) as { type: string; status: string; reason?: string }[]).map((c) => [c.type, `${c.status}/${c.reason ?? ''}`]));
 
   beforeEach(() => {
-    store = new Store({ plugins: [builtinDefaults()] });
+    store = new ClusterStore({ plugins: [builtinDefaults()] });
     sim = startSimulation(store, { jobRunMillis: 20, onError: (c, k, e) => { throw new Error(`${c} ${k}: ${String(e)}`); } });
   });
   afterEach(async () => {

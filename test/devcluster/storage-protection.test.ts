@@ -5,12 +5,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createStore } from '../../devcluster/create-store.ts';
 import { startSimulation, type Simulation } from '../../devcluster/sim/index.ts';
 import { BUILTINS } from '../../devcluster/store/builtins.ts';
-import type { Store } from '../../devcluster/store/store.ts';
+import type { ClusterStore } from '../../devcluster/store/cluster-store.ts';
 
 const NS = 'default';
 
 describe('storage object in use protection', () => {
-  let store: Store;
+  let store: ClusterStore;
   let sim: Simulation;
   const claim = () => store.get(BUILTINS.persistentvolumeclaims, NS, 'home');
 

@@ -10,7 +10,7 @@ import { BUILTINS } from '../../devcluster/store/builtins.ts';
 import { FilePersistence } from '../../devcluster/store/persistence.ts';
 import { parseQuantity } from '../../api/quantity.ts';
 import { formatMilli } from '../../devcluster/resources/quantity.ts';
-import type { Store } from '../../devcluster/store/store.ts';
+import type { ClusterStore } from '../../devcluster/store/cluster-store.ts';
 import type { KubeObject } from '../../devcluster/store/types.ts';
 import { apiError } from './api-error.ts';
 
@@ -22,7 +22,7 @@ function pod(name: string, ns: string, resources: Record<string, unknown> = {}, 
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels }, spec: { containers: [{ name: 'main', image: 'busybox', resources }] } };
 }
 
-function ns(store: Store, name: string): void {
+function ns(store: ClusterStore, name: string): void {
   store.create(BUILTINS.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 }
 
@@ -139,7 +139,7 @@ describe('deletion', () => {
     expect(store.get(BUILTINS.configmaps, 'default', 'f')).toBeUndefined();
   });
 
-  function ownerAndChild(store: Store): { owner: KubeObject } {
+  function ownerAndChild(store: ClusterStore): { owner: KubeObject } {
     const owner = store.create(BUILTINS.configmaps, cm('owner'));
     const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
     store.create(BUILTINS.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'child', namespace: 'default', ownerReferences: [ref] } });

@@ -18,7 +18,7 @@ export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';
 
 /** What an admission plugin is told about the write it is admitting. */
 export interface AdmissionContext {
-  store: Store;
+  store: ClusterStore;
   rt: ResourceType;
   operation: 'CREATE' | 'UPDATE';
   old?: KubeObject;
@@ -55,7 +55,7 @@ export interface CommittedChange {
 export interface StorePlugin {
   readonly name: string;
   admit?(obj: KubeObject, ctx: AdmissionContext): void;
-  afterCommit?(change: CommittedChange, store: Store): void;
+  afterCommit?(change: CommittedChange, store: ClusterStore): void;
 }
 
 /** Options for list and watch. */
@@ -119,8 +119,8 @@ function apiGroupOf(apiVersion: string): string {
   return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
 
-/** The in-memory store; every method is synchronous and every write is committed atomically. */
-export class Store {
+/** The whole cluster's state, as kube-apiserver's storage holds it (not a cache of it); every method is synchronous and every write is committed atomically. */
+export class ClusterStore {
   #rv = 0;
   readonly #types = new Map<string, ResourceType>();
   readonly #kinds = new Map<string, ResourceType>();

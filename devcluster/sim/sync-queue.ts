@@ -1,21 +1,22 @@
-// A deduplicating work queue in the controller-runtime mould: keys added during a burst of store
-// events are reconciled once, on the next turn of the event loop; failures are retried with
-// per-key exponential backoff; delayed keys use timers that stop() clears.
+// The queue in front of each simulated controller's sync handler, as kube-controller-manager's
+// controllers have one: keys added during a burst of store events are synced once, on the next
+// turn of the event loop; failures are retried with per-key exponential backoff; delayed keys use
+// timers that stop() clears.
 import { clearImmediate, clearTimeout, setImmediate, setTimeout } from 'node:timers';
 import { ApiError } from '../store/errors.ts';
 
-/** Reconciles one key; throws to be retried with backoff. */
-export type Reconciler = (key: string) => void;
+/** Syncs one key, as a kube-controller-manager controller's syncHandler; throws to be retried with backoff. */
+export type SyncHandler = (key: string) => void;
 /** Told about failures that are not ordinary races (404/409), which are retried silently. */
 export type ErrorReporter = (controller: string, key: string, error: unknown) => void;
 
 const BASE_DELAY_MS = 5;
 const MAX_DELAY_MS = 5_000;
 
-/** Keys waiting to be reconciled; a key is never reconciled twice in one pass. */
-export class WorkQueue {
+/** Keys waiting for a simulated controller's sync; a key is never synced twice in one pass. */
+export class SyncQueue {
   readonly name: string;
-  readonly #reconcile: Reconciler;
+  readonly #sync: SyncHandler;
   readonly #report: ErrorReporter;
   #dirty = new Set<string>();
   #immediate: ReturnType<typeof setImmediate> | undefined;
@@ -24,20 +25,20 @@ export class WorkQueue {
   #stopped = false;
   #paused = false;
 
-  constructor(name: string, reconcile: Reconciler, report: ErrorReporter) {
+  constructor(name: string, sync: SyncHandler, report: ErrorReporter) {
     this.name = name;
-    this.#reconcile = reconcile;
+    this.#sync = sync;
     this.#report = report;
   }
 
-  /** Reconciles `key` on the next turn of the event loop (once, however often it is added). */
+  /** Syncs `key` on the next turn of the event loop (once, however often it is added). */
   add(key: string): void {
     if (this.#stopped) return;
     this.#dirty.add(key);
     if (this.#immediate === undefined && !this.#paused) this.#immediate = setImmediate(() => this.#flush());
   }
 
-  /** Reconciles `key` after `ms`; an earlier pending delay for the same key wins. */
+  /** Syncs `key` after `ms`; an earlier pending delay for the same key wins. */
   addAfter(key: string, ms: number): void {
     if (this.#stopped) return;
     if (ms <= 0) return this.add(key);
@@ -52,7 +53,7 @@ export class WorkQueue {
     this.#timers.set(key, { due, timer });
   }
 
-  /** Holds reconciles until resume(); keys added meanwhile are kept. */
+  /** Holds syncs until resume(); keys added meanwhile are kept. */
   pause(): void {
     this.#paused = true;
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
@@ -85,7 +86,7 @@ export class WorkQueue {
         continue;
       }
       try {
-        this.#reconcile(key);
+        this.#sync(key);
         this.#failures.delete(key);
       } catch (error) {
         const failures = (this.#failures.get(key) ?? 0) + 1;

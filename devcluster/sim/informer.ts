@@ -1,7 +1,8 @@
-// An informer for the in-process store: a local copy of one resource type kept current by a
-// synchronous subscription, with secondary indexes (owner, node, claim) so controllers never scan
-// every object to find the few they care about.
-import type { Store } from '../store/store.ts';
+// The simulated controllers' informers, as client-go's shared index informers serve
+// kube-controller-manager: a local copy of one resource type kept current by a synchronous watch
+// of the in-process store, with secondary indexes (owner, node, claim) so controllers never scan
+// every object to find the few they care about, and change handlers that enqueue work.
+import type { ClusterStore } from '../store/cluster-store.ts';
 import type { KubeObject, ResourceType } from '../store/types.ts';
 
 /** What changed; `previous` is the cached object before a MODIFIED or DELETED. */
@@ -37,7 +38,7 @@ export function controllerKey(object: KubeObject, kind: string): string | undefi
  * Wires a controller as controller-runtime's `For(owner).Owns(owned)` does: `enqueue` gets the key
  * of every owner added or changed, and of the `kind` owner controlling any owned object that changes.
  */
-export function enqueueOwnersOf(owners: ObjectCache, owned: ObjectCache, kind: string, enqueue: (key: string) => void): void {
+export function enqueueOwnersOf(owners: Informer, owned: Informer, kind: string, enqueue: (key: string) => void): void {
   owners.onChange((type, owner) => {
     if (type !== 'DELETED') enqueue(keyOf(owner));
   });
@@ -57,15 +58,15 @@ export const byController: IndexFunction = (object) => {
  * The cached objects of one resource type. Objects handed out are the cache's own copies: they
  * never change in place (a change replaces them), and callers must clone before editing.
  */
-export class ObjectCache {
+export class Informer {
   readonly rt: ResourceType;
-  readonly #store: Store;
+  readonly #store: ClusterStore;
   readonly #objects = new Map<string, KubeObject>();
   readonly #indexes = new Map<string, { of: IndexFunction; entries: Map<string, Map<string, KubeObject>> }>();
   readonly #handlers: ChangeHandler[] = [];
   #unsubscribe: (() => void) | undefined;
 
-  constructor(store: Store, rt: ResourceType) {
+  constructor(store: ClusterStore, rt: ResourceType) {
     this.#store = store;
     this.rt = rt;
   }
