@@ -3,12 +3,9 @@
 // values.schema.json are generated from this schema (chart/): its defaults, descriptions and,
 // where JSON Schema can say it, its cross-field rules (each refinement's `meta` beside it).
 import { z } from 'zod';
-import { dnsLabel, quantity } from '../../api/meta.ts';
+import { cidr } from '../../api/cidr.ts';
 import { duration } from '../../api/duration.ts';
-
-const cidr = z
-  .string()
-  .regex(/^([0-9]{1,3}\.){3}[0-9]{1,3}\/([0-9]|[12][0-9]|3[0-2])$/, { message: 'must be an IPv4 CIDR such as "10.0.0.1/32"' });
+import { dnsLabel, quantity } from '../../api/meta.ts';
 
 // A DNS name as a host, IngressClass or Secret takes it (lower-case labels joined by dots), or "" for none.
 const dnsNameOrNone = z
