@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { siteConfig } from '../api/siteconfig.ts';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import { API_VERSION } from '../api/meta.ts';
+import { USER_AGENT } from '../operator/identity.ts';
 import { createOperator, DEFAULT_CONCURRENCY } from '../operator/operator.ts';
 import { REGISTER_LISTENER, REGISTER_PORT } from '../operator/register/index.ts';
 import { createLogger, KubeClient, loadKubeConfig } from '../operator/runtime/index.ts';
@@ -77,7 +78,7 @@ export function runCommand(): Command {
       try {
         const kubeConfig = loadKubeConfig(flags.kubeconfig ? { kubeconfigPath: flags.kubeconfig } : {});
         const site = siteFor(flags);
-        const server = await requireSupportedServer(new KubeClient(kubeConfig));
+        const server = await requireSupportedServer(new KubeClient(kubeConfig, { userAgent: USER_AGENT }));
         logger.info({ kubernetes: `${server.major}.${server.minor}` }, 'API server version supported');
         const operator = createOperator({
           site,

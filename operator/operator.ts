@@ -4,6 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import { enclaveController } from './enclave/reconciler.ts';
 import { federatedJobController } from './federatedjob/reconciler.ts';
+import { OPERATOR_IDENTITY } from './identity.ts';
 import { addRegister } from './register/index.ts';
 import type { RegisterOptions } from './register/index.ts';
 import { Manager } from './runtime/index.ts';
@@ -42,6 +43,7 @@ export const DEFAULT_CONCURRENCY = 8;
 /** Builds (does not start) the operator for a site: `await op.start()`, later `await op.stop()`. */
 export function createOperator(options: OperatorOptions): Manager {
   const manager = new Manager({
+    ...OPERATOR_IDENTITY,
     ...(options.kubeConfig ? { kubeConfig: options.kubeConfig } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     health: options.port === false ? false : { port: options.port ?? 8080, ...(options.host ? { host: options.host } : {}) },

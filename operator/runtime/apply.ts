@@ -3,8 +3,13 @@ import { createHash } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeClient } from './kube.ts';
 import { fixedFieldsDiffer, leaveHandedOverFields } from './handover.ts';
-import { APPLIED_HASH_ANNOTATION, FIELD_MANAGER } from './labels.ts';
 import { identityOf } from './resources.ts';
+
+/**
+ * Hash of the last applied desired state, on every object applied, so a field dropped from the
+ * desired state still causes a write.
+ */
+export const APPLIED_HASH_ANNOTATION = 'sde.london/applied-hash';
 
 /**
  * Apply order by kind: the namespace and its guard rails (quota, limits, default-deny network
@@ -76,7 +81,7 @@ function ownerConflict(live: Readonly<KubernetesObject> | undefined, desired: Ku
 
 /** Options of {@link applyAll}. */
 export interface ApplyOptions {
-  /** Default {@link FIELD_MANAGER}; keep one manager for everything the operator writes. */
+  /** Default the client's; keep one manager for everything the operator writes. */
   fieldManager?: string;
   /** Default true: take over fields another manager set, so the operator's state wins. */
   force?: boolean;
@@ -228,7 +233,7 @@ export async function applyAll(client: KubeClient, desired: readonly KubernetesO
         }
         try {
           const sent = withDesiredHash(leaveHandedOverFields(object, live), hash);
-          const stored = await client.apply(sent, { fieldManager: options.fieldManager ?? FIELD_MANAGER, force: options.force ?? true });
+          const stored = await client.apply(sent, { ...(options.fieldManager ? { fieldManager: options.fieldManager } : {}), force: options.force ?? true });
           const resourceVersion = stored.metadata?.resourceVersion ?? '';
           if (live !== undefined && resourceVersion !== '' && resourceVersion === live.metadata?.resourceVersion) {
             // A no-op on the server: no watch event follows, and none must be waited for.

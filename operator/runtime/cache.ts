@@ -1,6 +1,6 @@
 // The read-only object cache a reflector fills: lookups, indexes and "has it caught up with my write?".
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { matchesLabels, type LabelSelector } from './labels.ts';
+import { matchesLabels, type LabelSelector } from './label-selector.ts';
 import { objectKey, type WatchedType } from './resources.ts';
 
 /** A change the cache applied, as handed to subscribers; objects are frozen. */

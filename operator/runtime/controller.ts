@@ -6,14 +6,13 @@ import { isNotFound } from './errors.ts';
 import type { BackoffOptions } from './backoff.ts';
 import type { CacheEvent, ObjectCache } from './cache.ts';
 import type { EventInput, EventRecorder } from './events.ts';
-import { addFinalizer, CLEANUP_FINALIZER, removeFinalizer } from './finalizers.ts';
+import { addFinalizer, removeFinalizer } from './finalizers.ts';
 import { jsonEqual } from './json-equal.ts';
 import type { KubeClient } from './kube.ts';
-import { MANAGED_BY, MANAGER } from '../../api/labels.ts';
-import type { LabelSelector } from './labels.ts';
+import type { LabelSelector } from './label-selector.ts';
 import type { Logger } from './logger.ts';
 import type { OperatorMetrics } from './metrics.ts';
-import { prune, type PruneResult } from './prune.ts';
+import { prune, type PruneProtection, type PruneResult } from './prune.ts';
 import { groupOf, identityOf, objectKey, parseKey, typeId, type ResourceType, type WatchedType } from './resources.ts';
 import { patchStatusIfChanged, type StatusPatchResult } from './status.ts';
 import { WorkQueue, type ReconcileResult } from './workqueue.ts';
@@ -44,7 +43,7 @@ export interface ReconcileContext {
   apply(desired: readonly KubernetesObject[], options?: Omit<ApplyOptions, 'live'>): Promise<ApplyResult>;
   /**
    * Deletes children of the owned kinds (or `types`) that carry `selector` and are not in `keep`
-   * (objects or identities); protected data volumes are never deleted (see `prune`). The next
+   * (objects or identities); what the manager protects is never deleted (see `prune`). The next
    * reconcile of this key waits until the caches show the deletions.
    */
   prune(options: { selector: LabelSelector; keep: Iterable<KubernetesObject | string>; types?: readonly ResourceType[]; namespace?: string; collections?: readonly ResourceType[] }): Promise<PruneResult>;
@@ -59,12 +58,12 @@ export interface ReconcileContext {
   /** Records a Kubernetes Event about `object` (default: the primary): queued and written in the background, aggregated; never throws. */
   recordEvent(event: EventInput, object?: Readonly<KubernetesObject>): Promise<void>;
   /**
-   * Adds a finalizer (default `sde.london/cleanup`) to the primary if missing, with a JSON Patch
-   * `test`+`add`; call it before any side effect that needs cleanup. True when it wrote.
+   * Adds `finalizer` to the primary if missing, with a JSON Patch `test`+`add`; call it before
+   * any side effect that needs cleanup. True when it wrote.
    */
-  addFinalizer(finalizer?: string): Promise<boolean>;
-  /** Removes the finalizer from the primary (JSON Patch `test`+`remove`) once cleanup is done. True when it wrote. */
-  removeFinalizer(finalizer?: string): Promise<boolean>;
+  addFinalizer(finalizer: string): Promise<boolean>;
+  /** Removes `finalizer` from the primary (JSON Patch `test`+`remove`) once cleanup is done. True when it wrote. */
+  removeFinalizer(finalizer: string): Promise<boolean>;
 }
 
 /** A reconcile: level-triggered, idempotent, told only the key (never which event happened). */
@@ -150,6 +149,10 @@ export interface ControllerRuntime {
   events: EventRecorder;
   /** The shared cache of a type, started on demand. */
   cacheFor(type: WatchedType): ObjectCache;
+  /** The label (and its value) on every object the operator manages, counted per owned kind in `sde_objects_managed`. */
+  managedBy?: { label: string; value: string };
+  /** What `prune` never deletes. */
+  protectFromPrune: PruneProtection;
 }
 
 // Own writes whose watch echo has not come back yet, at most this many; past it they are forgotten
@@ -235,7 +238,8 @@ export class Controller {
     );
     for (const type of options.owns ?? []) {
       const cache = runtime.cacheFor(type);
-      runtime.metrics.watchManaged(type.kind, () => cache.countLabelled(MANAGED_BY, MANAGER));
+      const { managedBy } = runtime;
+      if (managedBy) runtime.metrics.watchManaged(type.kind, () => cache.countLabelled(managedBy.label, managedBy.value));
       this.#unsubscribe.push(
         cache.subscribe((event) => {
           const keys = this.#ownerKeysOf(event);
@@ -430,7 +434,7 @@ export class Controller {
         const identities = new Set<string>();
         for (const entry of keep) identities.add(typeof entry === 'string' ? entry : identityOf(entry));
         const caches = types.map((type) => context.cache(type));
-        const result = await prune(client, { selector, keep: identities, caches, ...(inNamespace !== undefined ? { namespace: inNamespace } : {}), ...(collections ? { collections } : {}) });
+        const result = await prune(client, { selector, protect: runtime.protectFromPrune, keep: identities, caches, ...(inNamespace !== undefined ? { namespace: inNamespace } : {}), ...(collections ? { collections } : {}) });
         for (const object of result.deletedObjects) {
           const cache = cacheOf(object);
           if (!cache) continue;
@@ -439,7 +443,7 @@ export class Controller {
         }
         // No follow-up either: the reconcile that pruned already reported the state without them.
         if (result.deleted.length > 0) log.info({ deleted: result.deleted }, 'pruned');
-        if (result.protected.length > 0) log.info({ protected: result.protected }, 'kept protected data objects that are no longer rendered');
+        if (result.protected.length > 0) log.info({ protected: result.protected }, 'kept protected objects that are no longer rendered');
         return result;
       }),
       patchStatus: (status) => this.#writingFor(key, async () => {
@@ -456,13 +460,13 @@ export class Controller {
         if (result.written) this.#rememberWrite(key, primaryCache, result.resourceVersion, live as KubernetesObject);
         return result;
       }),
-      addFinalizer: (finalizer = CLEANUP_FINALIZER) => this.#writingFor(key, async () => {
+      addFinalizer: (finalizer) => this.#writingFor(key, async () => {
         const live = context.primary();
         const stored = live ? await addFinalizer(client, primary, live, finalizer) : undefined;
         this.#rememberWrite(key, primaryCache, stored?.metadata?.resourceVersion, stored);
         return stored !== undefined;
       }),
-      removeFinalizer: (finalizer = CLEANUP_FINALIZER) => this.#writingFor(key, async () => {
+      removeFinalizer: (finalizer) => this.#writingFor(key, async () => {
         const live = context.primary();
         const stored = live ? await removeFinalizer(client, primary, live, finalizer) : undefined;
         this.#rememberWrite(key, primaryCache, stored?.metadata?.resourceVersion, stored);

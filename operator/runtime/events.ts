@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { PatchStrategy, setHeaderOptions, type CoreV1Event, type KubernetesObject } from '@kubernetes/client-node';
 import type { KubeClient } from './kube.ts';
-import { FIELD_MANAGER } from './labels.ts';
 import type { Logger } from './logger.ts';
 
 /** One event to record about an object. `reason` is CamelCase from a closed set (Provisioned, Expired…). */
@@ -18,7 +17,7 @@ export interface EventInput {
 /** Options of an {@link EventRecorder}. */
 export interface EventRecorderOptions {
   client: KubeClient;
-  /** `reportingComponent` / `source.component`; default `sde-operator`. */
+  /** `reportingComponent` / `source.component`; default the client's field manager. */
   reportingController?: string;
   /** `reportingInstance`; default the host name (the pod name in a cluster). */
   reportingInstance?: string;
@@ -47,7 +46,7 @@ const MAX_QUEUED = 1000;
 
 /**
  * Writes core/v1 Events with reason, message, type, involvedObject and reporting controller
- * `sde-operator`. The same (object, type, reason, message) repeated within the aggregation window
+ * (default the client's field manager). The same (object, type, reason, message) repeated within the aggregation window
  * becomes one Event whose `count` and `lastTimestamp` grow, written at most once per
  * `minUpdateIntervalMs`, so a flapping condition costs a bounded number of writes. Recording
  * never throws: a failed write is logged, since events are advisory.
@@ -113,7 +112,7 @@ export class EventRecorder {
         series.lastWritten = now.getTime();
         client.count('patch', 'Event');
         await client.core.patchNamespacedEvent(
-          { name: series.name, namespace: series.namespace, body: { count: series.count, lastTimestamp: now.toISOString() }, fieldManager: FIELD_MANAGER },
+          { name: series.name, namespace: series.namespace, body: { count: series.count, lastTimestamp: now.toISOString() }, fieldManager: client.fieldManager },
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
         );
         return;
@@ -138,15 +137,15 @@ export class EventRecorder {
         count: 1,
         firstTimestamp: now,
         lastTimestamp: now,
-        source: { component: this.#options.reportingController ?? FIELD_MANAGER },
-        reportingComponent: this.#options.reportingController ?? FIELD_MANAGER,
+        source: { component: this.#options.reportingController ?? client.fieldManager },
+        reportingComponent: this.#options.reportingController ?? client.fieldManager,
         reportingInstance: this.#options.reportingInstance ?? hostname(),
       };
       this.#series.delete(key);
       this.#series.set(key, { name, namespace, count: 1, firstSeen: now.getTime(), lastWritten: now.getTime() });
       if (this.#series.size > MAX_SERIES) this.#series.delete(this.#series.keys().next().value as string);
       client.count('create', 'Event');
-      await client.core.createNamespacedEvent({ namespace, body, fieldManager: FIELD_MANAGER });
+      await client.core.createNamespacedEvent({ namespace, body, fieldManager: client.fieldManager });
     } catch (error) {
       logger?.warn({ err: error, reason: event.reason, object: `${involved.namespace ?? ''}/${involved.name ?? ''}` }, 'could not record event');
     }

@@ -3,11 +3,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { JsonPatchOperation, KubeClient } from './kube.ts';
 import type { ResourceType } from './resources.ts';
 
-/** The operator's finalizer on Enclaves (and anything else whose cleanup must run before it goes). */
-export const CLEANUP_FINALIZER = 'sde.london/cleanup';
-
-/** True when the object carries `finalizer`. */
-export function hasFinalizer(object: Readonly<KubernetesObject>, finalizer: string): boolean {
+function hasFinalizer(object: Readonly<KubernetesObject>, finalizer: string): boolean {
   return object.metadata?.finalizers?.includes(finalizer) ?? false;
 }
 

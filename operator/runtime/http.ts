@@ -3,13 +3,6 @@ import { HttpMethod, RequestContext, ResponseContext, wrapHttpLibrary, type Http
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { KubeApiError } from './errors.ts';
-import packageJson from '../../package.json' with { type: 'json' };
-
-/**
- * Sent on every request the operator makes (applies, patches, reads, watches, Events, the Lease),
- * so the API server's audit log can tell the operator's writes from anyone else's.
- */
-export const USER_AGENT = `sde-operator/${packageJson.version} (node ${process.version})`;
 
 /**
  * client-node's requests sent with undici's `request()` instead of its `fetch()`. client-node
@@ -21,7 +14,7 @@ export const USER_AGENT = `sde-operator/${packageJson.version} (node ${process.v
  * before client-node sees the response, so no connection waits on a body it leaves unread (its
  * generated APIs do not read a 401's). Every request carries `userAgent`.
  */
-export function undiciHttpLibrary(userAgent: string = USER_AGENT): HttpLibrary {
+export function undiciHttpLibrary(userAgent: string): HttpLibrary {
   return wrapHttpLibrary({ send: (context) => send(context, userAgent) });
 }
 
@@ -58,8 +51,7 @@ export interface WatchRequest {
   query: Record<string, string | number | boolean | undefined>;
   /** Ends the watch with a `TimeoutError` when the stream is silent this long (bookmarks count). */
   inactivityMs: number;
-  /** Default {@link USER_AGENT}. */
-  userAgent?: string;
+  userAgent: string;
   onLine(line: WatchLine): void;
   /** Called once: with nothing when the server closed the stream, else with why it ended. */
   onDone(error: unknown): void;
@@ -96,7 +88,7 @@ export async function openWatch(kubeConfig: KubeConfig, watch: WatchRequest): Pr
   controller.signal.addEventListener('abort', () => (ended = true), { once: true });
   request(url, {
     method: 'GET',
-    headers: { ...context.getHeaders(), accept: 'application/json', 'User-Agent': watch.userAgent ?? USER_AGENT },
+    headers: { ...context.getHeaders(), accept: 'application/json', 'User-Agent': watch.userAgent },
     dispatcher: context.getDispatcher(),
     signal: controller.signal,
     headersTimeout: watch.inactivityMs,

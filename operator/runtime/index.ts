@@ -1,23 +1,23 @@
 // The controller runtime's public surface: what reconcilers and the CLI import.
-export { applyAll, containsDesired, desiredHash, isUpToDate, kindRank, withDesiredHash, ApplyError, KIND_ORDER, OwnerConflictError, type ApplyOptions, type ApplyResult } from './apply.ts';
+export { applyAll, containsDesired, desiredHash, isUpToDate, kindRank, withDesiredHash, APPLIED_HASH_ANNOTATION, ApplyError, KIND_ORDER, OwnerConflictError, type ApplyOptions, type ApplyResult } from './apply.ts';
 export { Backoff, backoffDelay, jitteredPeriod, type BackoffOptions } from './backoff.ts';
 export { compareResourceVersions, shareObject, type CacheEvent, type ObjectCache } from './cache.ts';
 export { findCondition, formatConditionTime, isConditionTrue, setCondition, setConditions, summarizeReady, InvalidConditionReasonError, type Condition, type ConditionUpdate } from './conditions.ts';
 export { Controller, statusOnlyChange, type Changes, type ControllerOptions, type ReconcileContext, type Reconciler, type WatchSpec } from './controller.ts';
 export { isConflict, isNotFound, isTransientStatus, statusCodeOf, KubeApiError, LeadershipLostError, TerminalError, TRANSIENT_STATUS_CODES } from './errors.ts';
 export { EventRecorder, type EventInput } from './events.ts';
-export { addFinalizer, CLEANUP_FINALIZER, hasFinalizer, isDeleting, removeFinalizer } from './finalizers.ts';
+export { addFinalizer, isDeleting, removeFinalizer } from './finalizers.ts';
 export { fixedFieldsDiffer, leaveHandedOverFields } from './handover.ts';
 export { HealthServer, type Readiness, type RouteHandler } from './health.ts';
 export { jsonEqual } from './json-equal.ts';
-export { KubeClient, KubeConfigError, loadKubeConfig, WRITE_VERBS, type JsonPatchOperation, type ListPage } from './kube.ts';
-export { APPLIED_HASH_ANNOTATION, FIELD_MANAGER, matchesLabels, type LabelSelector } from './labels.ts';
+export { DEFAULT_FIELD_MANAGER, DEFAULT_USER_AGENT, KubeClient, KubeConfigError, loadKubeConfig, WRITE_VERBS, type JsonPatchOperation, type KubeClientOptions, type ListPage } from './kube.ts';
+export { matchesLabels, selectorString, type LabelSelector } from './label-selector.ts';
 export { LeaderElector, type LeaderElectionOptions } from './leader.ts';
 export { closeServer, listenOn, type Listener } from './listener.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { Manager, type ManagerOptions } from './manager.ts';
 export { OperatorMetrics } from './metrics.ts';
-export { isProtectedFromPrune, prune, PROTECTED_KINDS, UnsafePruneError, type PruneResult } from './prune.ts';
+export { prune, UnsafePruneError, type PruneProtection, type PruneResult } from './prune.ts';
 export { Reflector, type RestartReason } from './reflector.ts';
 export { collectionPath, identityOf, Kinds, objectKey, parseKey, resourceType, typeId, type ResourceType, type WatchedType } from './resources.ts';
 export { patchStatusIfChanged, statusEqual, type StatusPatchResult } from './status.ts';

@@ -16,8 +16,7 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import { isNotFound, isTransientStatus, KubeApiError, retryAfterMsOf, statusCodeOf } from './errors.ts';
-import { openWatch, undiciHttpLibrary, USER_AGENT } from './http.ts';
-import { FIELD_MANAGER } from './labels.ts';
+import { openWatch, undiciHttpLibrary } from './http.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { collectionPath, type ResourceType } from './resources.ts';
 
@@ -148,9 +147,28 @@ const QUICK_RETRIES = 3;
 const QUICK_RETRY_BACKOFF: BackoffOptions = { baseMs: 75, maxMs: 1_000, jitter: 2 / 3 };
 
 /**
+ * What a client made without names of its own says it is: the field manager of its writes and
+ * the User-Agent of its requests. An operator passes its own (see `ManagerOptions`), so that the
+ * API server's managed fields and audit log tell its writes from anyone else's.
+ */
+export const DEFAULT_FIELD_MANAGER = 'operator-runtime';
+export const DEFAULT_USER_AGENT = `operator-runtime (node ${process.version})`;
+
+/** How a {@link KubeClient} names itself, counts its requests and stops writing. */
+export interface KubeClientOptions {
+  metrics?: OperatorMetrics;
+  /** Writes throw once it aborts. */
+  signal?: AbortSignal;
+  /** The field manager of every apply, patch and status patch that names none; default {@link DEFAULT_FIELD_MANAGER}. */
+  fieldManager?: string;
+  /** Sent on every request, so the API server's audit log names the writer; default {@link DEFAULT_USER_AGENT}. */
+  userAgent?: string;
+}
+
+/**
  * The operator's typed door to the API server. Reads (list, get, watch) return raw JSON; writes
  * (server-side apply, delete, status merge patch) go through client-node's generic and generated
- * APIs with the field manager {@link FIELD_MANAGER}. Every request is counted in
+ * APIs with the client's field manager. Every request is counted in
  * `sde_api_requests_total{verb,kind}` and in {@link KubeClient.requests}, so tests and
  * benchmarks can assert "no writes". A view made by {@link KubeClient.guardedBy} refuses writes
  * once its signal aborts (a replica that lost its lease must stop writing at once).
@@ -160,11 +178,11 @@ export class KubeClient {
   readonly #signal: AbortSignal | undefined;
 
   /**
-   * A client for `source`; given another KubeClient, shares its connections and request counters.
-   * `userAgent` (default {@link USER_AGENT}) names every request in the API server's audit log.
+   * A client for `source`; given another KubeClient, shares its connections, names and request
+   * counters (only `signal` applies then).
    */
-  constructor(source: KubeConfig | KubeClient, options: { metrics?: OperatorMetrics; signal?: AbortSignal; userAgent?: string } = {}) {
-    this.#connection = source instanceof KubeClient ? source.#connection : connect(source, options.metrics, options.userAgent ?? USER_AGENT);
+  constructor(source: KubeConfig | KubeClient, options: KubeClientOptions = {}) {
+    this.#connection = source instanceof KubeClient ? source.#connection : connect(source, options);
     this.#signal = options.signal;
   }
 
@@ -175,6 +193,11 @@ export class KubeClient {
 
   get kubeConfig(): KubeConfig {
     return this.#connection.kubeConfig;
+  }
+
+  /** The field manager of this client's writes (those that name no other). */
+  get fieldManager(): string {
+    return this.#connection.fieldManager;
   }
 
   /** client-node's generic object API (discovery-based URLs), for what the methods here do not cover. */
@@ -302,13 +325,13 @@ export class KubeClient {
   }
 
   /**
-   * Server-side applies `object` (force, our field manager) on the URL `KubernetesObjectApi`
+   * Server-side applies `object` (force, the client's field manager unless given another) on the URL `KubernetesObjectApi`
    * derives from discovery, with the body sent as given (see RawObjectApi); returns what the
    * server stored (raw JSON).
    */
   async apply<T extends KubernetesObject>(object: T, options: { fieldManager?: string; force?: boolean } = {}): Promise<T> {
     this.assertMayWrite();
-    return (await this.#request('apply', object.kind ?? '', () => this.#connection.raw.applyJson(object, options.fieldManager ?? FIELD_MANAGER, options.force ?? true))) as T;
+    return (await this.#request('apply', object.kind ?? '', () => this.#connection.raw.applyJson(object, options.fieldManager ?? this.fieldManager, options.force ?? true))) as T;
   }
 
   /** Deletes `object` with background propagation; false when it was already gone. */
@@ -346,7 +369,7 @@ export class KubeClient {
     this.count('patch', type.kind);
     const path = `${collectionPath(type, namespace)}/${encodeURIComponent(name)}`;
     const what = `JSON-patch ${type.kind} ${namespace ? `${namespace}/` : ''}${name}`;
-    return (await this.#connection.raw.requestJson(HttpMethod.PATCH, path, { fieldManager: FIELD_MANAGER }, what, { text: JSON.stringify(operations), contentType: PatchStrategy.JsonPatch })) as KubernetesObject;
+    return (await this.#connection.raw.requestJson(HttpMethod.PATCH, path, { fieldManager: this.fieldManager }, what, { text: JSON.stringify(operations), contentType: PatchStrategy.JsonPatch })) as KubernetesObject;
   }
 
   /**
@@ -360,7 +383,7 @@ export class KubeClient {
     const path = `${collectionPath(type, namespace)}/${encodeURIComponent(name)}/status`;
     const what = `patch the status of ${type.kind} ${namespace ? `${namespace}/` : ''}${name}`;
     return (await this.#request('patchStatus', type.kind, () =>
-      this.#connection.raw.requestJson(HttpMethod.PATCH, path, { fieldManager: FIELD_MANAGER }, what, { text: JSON.stringify({ status }), contentType: PatchStrategy.MergePatch }),
+      this.#connection.raw.requestJson(HttpMethod.PATCH, path, { fieldManager: this.fieldManager }, what, { text: JSON.stringify({ status }), contentType: PatchStrategy.MergePatch }),
     )) as KubernetesObject;
   }
 }
@@ -370,6 +393,7 @@ export const WRITE_VERBS: readonly string[] = Object.freeze(['apply', 'delete', 
 
 interface Connection {
   kubeConfig: KubeConfig;
+  fieldManager: string;
   userAgent: string;
   raw: RawObjectApi;
   customObjects: CustomObjectsApi;
@@ -379,12 +403,13 @@ interface Connection {
   metrics: OperatorMetrics | undefined;
 }
 
-function connect(source: KubeConfig, metrics: OperatorMetrics | undefined, userAgent: string): Connection {
+function connect(source: KubeConfig, options: KubeClientOptions): Connection {
+  const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
   const kubeConfig = new PooledKubeConfig(source);
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster) throw new KubeConfigError('expected a kubeconfig with a current cluster, but found none');
   // What KubeConfig.makeApiClient builds, with undici's request() as the HTTP library (see http.ts),
-  // which also names the operator in every request's User-Agent.
+  // which also puts the client's name in every request's User-Agent.
   const configuration = createConfiguration({
     baseServer: new ServerConfiguration(cluster.server, {}),
     authMethods: { default: kubeConfig },
@@ -395,12 +420,13 @@ function connect(source: KubeConfig, metrics: OperatorMetrics | undefined, userA
   (raw as unknown as { setDefaultNamespace(config: KubeConfig): void }).setDefaultNamespace(kubeConfig);
   return {
     kubeConfig,
+    fieldManager: options.fieldManager ?? DEFAULT_FIELD_MANAGER,
     userAgent,
     raw,
     customObjects: new CustomObjectsApi(configuration),
     coordination: new CoordinationV1Api(configuration),
     core: new CoreV1Api(configuration),
     requests: new Map(),
-    metrics,
+    metrics: options.metrics,
   };
 }

@@ -12,11 +12,26 @@ import { LeaderElector, type LeaderElectionOptions } from './leader.ts';
 import type { Listener } from './listener.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { OperatorMetrics } from './metrics.ts';
+import type { PruneProtection } from './prune.ts';
 import { Reflector, type ReflectorOptions } from './reflector.ts';
 import { typeId, type WatchedType } from './resources.ts';
 
-/** Options of a {@link Manager}. Everything has a production default; tests shorten the timings. */
+/**
+ * Options of a {@link Manager}. The operator says who it is and what it must never delete;
+ * everything else has a production default, and tests shorten the timings.
+ */
 export interface ManagerOptions {
+  /**
+   * The field manager of every apply and patch the operator makes, the reporting component of
+   * its Events and the start of its leader Lease's default name.
+   */
+  fieldManager: string;
+  /** Sent on every request, so the API server's audit log names the operator; default the client's (`DEFAULT_USER_AGENT`). */
+  userAgent?: string;
+  /** The label (and its value) on every object the operator manages: `sde_objects_managed{kind}` counts them; none when omitted. */
+  managedBy?: { label: string; value: string };
+  /** What pruning never deletes, whatever its labels (research data): see `ReconcileContext.prune`. */
+  protectFromPrune: PruneProtection;
   /** Cluster access; default {@link loadKubeConfig} (KUBECONFIG, in-cluster, ~/.kube/config). */
   kubeConfig?: KubeConfig;
   logger?: Logger;
@@ -61,11 +76,11 @@ export class Manager {
   #stopped: Promise<void> | undefined;
   #settle!: { resolve: () => void; reject: (error: unknown) => void };
 
-  constructor(options: ManagerOptions = {}) {
+  constructor(options: ManagerOptions) {
     this.#options = options;
     this.logger = options.logger ?? createLogger();
     this.metrics = options.metrics ?? new OperatorMetrics({ defaultMetrics: true });
-    this.client = new KubeClient(options.kubeConfig ?? loadKubeConfig(), { metrics: this.metrics });
+    this.client = new KubeClient(options.kubeConfig ?? loadKubeConfig(), { metrics: this.metrics, fieldManager: options.fieldManager, ...(options.userAgent ? { userAgent: options.userAgent } : {}) });
     this.events = new EventRecorder({ client: this.client, logger: this.logger, ...options.events });
     this.done = new Promise<void>((resolve, reject) => (this.#settle = { resolve, reject }));
     this.done.catch(() => undefined);
@@ -74,7 +89,7 @@ export class Manager {
     }
     if (options.leaderElection) {
       this.#elector = new LeaderElector({
-        name: 'sde-operator-leader',
+        name: `${options.fieldManager}-leader`,
         identity: `${hostname()}-${randomBytes(4).toString('hex')}`,
         ...options.leaderElection,
         client: this.client,
@@ -88,7 +103,8 @@ export class Manager {
   add(controller: Controller | ControllerOptions): Controller {
     if (this.#started) throw new Error(`expected controllers to be added before the manager starts, but "${controller instanceof Controller ? controller.name : controller.name}" came after`);
     const instance = controller instanceof Controller ? controller : new Controller(controller);
-    instance.attach({ client: this.client, metrics: this.metrics, logger: this.logger, events: this.events, cacheFor: (type) => this.cacheFor(type) });
+    const { managedBy, protectFromPrune } = this.#options;
+    instance.attach({ client: this.client, metrics: this.metrics, logger: this.logger, events: this.events, cacheFor: (type) => this.cacheFor(type), ...(managedBy ? { managedBy } : {}), protectFromPrune });
     this.#controllers.push(instance);
     return instance;
   }

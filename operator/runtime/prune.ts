@@ -1,27 +1,19 @@
-// Deleting children that are no longer rendered, by label, with research data out of reach.
+// Deleting children that are no longer rendered, by label, with what the operator protects out of reach.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ObjectCache } from './cache.ts';
 import type { KubeClient } from './kube.ts';
-import { DATA } from '../../api/labels.ts';
-import { selectorString } from '../../api/labels.ts';
-import type { LabelSelector } from './labels.ts';
+import { selectorString, type LabelSelector } from './label-selector.ts';
 import { identityOf, typeId, type ResourceType } from './resources.ts';
 
-/** Kinds pruning never deletes, whatever their labels: dataset PersistentVolumes are not the operator's to destroy. */
-export const PROTECTED_KINDS: readonly string[] = Object.freeze(['PersistentVolume']);
-
-/**
- * True when pruning must leave `object` alone: its kind is in {@link PROTECTED_KINDS}, or it is
- * labelled `sde.london/data: "true"` (a PersistentVolumeClaim, or anything else, holding research data).
- */
-export function isProtectedFromPrune(object: Readonly<KubernetesObject>): boolean {
-  return PROTECTED_KINDS.includes(object.kind ?? '') || object.metadata?.labels?.[DATA] === 'true';
-}
+/** What pruning must never delete, whatever its labels (the operator's research data): true to keep `object`. */
+export type PruneProtection = (object: Readonly<KubernetesObject>) => boolean;
 
 /** Options of {@link prune}. */
 export interface PruneOptions {
   /** Labels every candidate carries (e.g. `{ 'sde.london/enclave': name }`); must not be empty. */
   selector: LabelSelector;
+  /** Candidates it holds are never deleted, only reported in `protected`. */
+  protect: PruneProtection;
   /** Identities ({@link identityOf}) of the objects still desired: these stay. */
   keep: ReadonlySet<string>;
   /** The kinds to look through, each with its cache (from a controller's `owns`). */
@@ -69,7 +61,7 @@ export async function prune(client: KubeClient, options: PruneOptions): Promise<
     for (const object of matching) {
       const identity = identityOf(object);
       if (options.keep.has(identity) || object.metadata?.deletionTimestamp) continue;
-      if (isProtectedFromPrune(object)) result.protected.push(identity);
+      if (options.protect(object)) result.protected.push(identity);
       else mine.push(object);
     }
     const whole = options.namespace !== undefined && mine.length > 1 && mine.length === matching.length && (options.collections ?? []).some((type) => typeId(type) === typeId(cache.type));

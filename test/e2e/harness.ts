@@ -11,7 +11,7 @@ import { atLeast, parseKubernetesVersion, type KubernetesVersion } from '../../a
 import { API_VERSION } from '../../api/meta.ts';
 import { SdeKinds } from '../../operator/kinds.ts';
 import { KubeClient, Kinds, resourceType, type ResourceType } from '../../operator/runtime/index.ts';
-import { USER_AGENT } from '../../operator/runtime/http.ts';
+import { USER_AGENT } from '../../operator/identity.ts';
 
 export const kubeconfigPath = process.env.KUBECONFIG;
 export const auditLogPath = process.env.SDE_AUDIT_LOG !== undefined && existsSync(process.env.SDE_AUDIT_LOG) ? process.env.SDE_AUDIT_LOG : undefined;

@@ -12,7 +12,7 @@ import { renderEnclave, renderFederatedJob, renderWorkspace } from '../../constr
 import { OPERATOR_RULES, missingPermissions, type PolicyRule } from '../../constructs/install/rbac.ts';
 import { ROLE_RULES } from '../../constructs/rbac.ts';
 import { Kinds } from '../../operator/runtime/resources.ts';
-import { PROTECTED_KINDS } from '../../operator/runtime/prune.ts';
+import { PROTECTED_KINDS } from '../../operator/identity.ts';
 
 const example = (file: string): unknown => parse(readFileSync(new URL(`../../examples/${file}`, import.meta.url), 'utf8'));
 const site = siteConfig.parse(example('site-uclh.yaml'));

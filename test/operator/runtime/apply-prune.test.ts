@@ -4,7 +4,6 @@ import type { ApplyError} from '../../../operator/runtime/apply.ts';
 import { applyAll, containsDesired, desiredHash, isUpToDate, kindRank, OwnerConflictError, withDesiredHash } from '../../../operator/runtime/apply.ts';
 import type { KubeClient } from '../../../operator/runtime/kube.ts';
 import { fixedFieldsDiffer, leaveHandedOverFields } from '../../../operator/runtime/handover.ts';
-import { isProtectedFromPrune, PROTECTED_KINDS } from '../../../operator/runtime/prune.ts';
 
 const policy = {
   apiVersion: 'networking.k8s.io/v1',
@@ -181,25 +180,5 @@ describe('apply: is the live object already as desired?', () => {
     expect(ordered.slice(0, 3)).toEqual(['Namespace', 'ResourceQuota', 'NetworkPolicy']);
     expect(ordered.indexOf('NetworkPolicy')).toBeLessThan(ordered.indexOf('StatefulSet'));
     expect(ordered.indexOf('NetworkPolicy')).toBeLessThan(ordered.indexOf('Deployment'));
-  });
-});
-
-describe('prune: protected data', () => {
-  const object = (kind: string, labels: Record<string, string> = {}): KubernetesObject => ({ apiVersion: 'v1', kind, metadata: { name: 'x', labels } });
-
-  it('names PersistentVolume as a protected kind', () => {
-    expect(PROTECTED_KINDS).toContain('PersistentVolume');
-  });
-
-  it.each([
-    ['a dataset PersistentVolume', object('PersistentVolume', { 'sde.london/enclave': 'a' }), true],
-    ['an unlabelled PersistentVolume', object('PersistentVolume'), true],
-    ['a PVC marked as data', object('PersistentVolumeClaim', { 'sde.london/data': 'true' }), true],
-    ['a home PVC not marked as data', object('PersistentVolumeClaim', { 'sde.london/enclave': 'a' }), false],
-    ['a PVC with data=false', object('PersistentVolumeClaim', { 'sde.london/data': 'false' }), false],
-    ['a StatefulSet', object('StatefulSet', { 'sde.london/enclave': 'a' }), false],
-    ['a RoleBinding', object('RoleBinding'), false],
-  ])('%s is protected: %s', (_name, candidate, expected) => {
-    expect(isProtectedFromPrune(candidate)).toBe(expected);
   });
 });

@@ -5,7 +5,7 @@ import { KubeClient } from '../../../operator/runtime/kube.ts';
 import type { Manager } from '../../../operator/runtime/manager.ts';
 import { Kinds, resourceType } from '../../../operator/runtime/resources.ts';
 import { startFakeCluster, TestKinds, type FakeCluster } from './fake-apiserver.ts';
-import { enclave, enclaveController, enclaveReconciler, testManager, userClient, startTestCluster, type TestCluster, type TestEnclave } from './harness.ts';
+import { enclave, enclaveController, enclaveReconciler, testManager, userClient, startTestCluster, TEST_DATA_LABEL, TEST_FIELD_MANAGER, type TestCluster, type TestEnclave } from './harness.ts';
 
 const waitUntil = (assertion: () => void | Promise<void>): Promise<void> => vi.waitFor(assertion, { timeout: 10_000, interval: 25 });
 
@@ -159,7 +159,7 @@ describe('Controller and Manager over HTTP', () => {
     const manager = await start();
     await waitUntil(async () => expect(await user.get(Kinds.ConfigMap, 'drop', 'sandpit-prune-me')).toBeDefined());
     const labels = { 'sde.london/enclave': 'prune-me' };
-    await user.apply({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'dataset-omop', namespace: 'sandpit-prune-me', labels: { ...labels, 'sde.london/data': 'true' } }, spec: {} } as KubernetesObject);
+    await user.apply({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'dataset-omop', namespace: 'sandpit-prune-me', labels: { ...labels, [TEST_DATA_LABEL]: 'true' } }, spec: {} } as KubernetesObject);
     await user.apply({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'omop-cdm-v5', labels }, spec: {} } as KubernetesObject);
     await user.apply(enclave('prune-me', ['keep']));
     await waitUntil(async () => expect(await user.get(Kinds.ConfigMap, 'drop', 'sandpit-prune-me')).toBeUndefined());
@@ -315,7 +315,7 @@ describe('Controller and Manager over HTTP', () => {
     for (let i = 0; i < 5; i += 1) await manager.events.record(object!, { type: 'Warning', reason: 'QuotaExceeded', message: 'gpus 12 > 8' });
     const page = await user.list(Kinds.Event, { namespace: 'default' });
     expect(page.items).toHaveLength(1);
-    expect(page.items[0]).toMatchObject({ reason: 'QuotaExceeded', type: 'Warning', count: 1, reportingComponent: 'sde-operator', involvedObject: { kind: 'Enclave', name: 'events' } });
+    expect(page.items[0]).toMatchObject({ reason: 'QuotaExceeded', type: 'Warning', count: 1, reportingComponent: TEST_FIELD_MANAGER, involvedObject: { kind: 'Enclave', name: 'events' } });
     expect(manager.client.requests.get('create')).toBe(1);
     expect(manager.client.requests.get('patch') ?? 0).toBe(0);
   });

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventRecorder } from '../../../operator/runtime/events.ts';
 import { KubeClient, loadKubeConfig } from '../../../operator/runtime/kube.ts';
 import { Kinds } from '../../../operator/runtime/resources.ts';
-import { startTestCluster, type TestCluster } from './harness.ts';
+import { startTestCluster, TEST_FIELD_MANAGER, type TestCluster } from './harness.ts';
 
 
 const workspace: KubernetesObject = { apiVersion: 'sde.london/v1alpha1', kind: 'Workspace', metadata: { name: 'alice-jupyter', namespace: 'sandpit-a', uid: 'uid-ws' } };
@@ -15,7 +15,7 @@ describe('EventRecorder over HTTP', () => {
 
   beforeEach(async () => {
     cluster = await startTestCluster();
-    client = new KubeClient(loadKubeConfig({ kubeconfigPath: cluster.kubeconfigPath }));
+    client = new KubeClient(loadKubeConfig({ kubeconfigPath: cluster.kubeconfigPath }), { fieldManager: TEST_FIELD_MANAGER });
     await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sandpit-a' } });
   });
 
@@ -34,7 +34,7 @@ describe('EventRecorder over HTTP', () => {
     const events = (await client.list(Kinds.Event, { namespace: 'sandpit-a' })).items as Array<KubernetesObject & Record<string, unknown>>;
     expect(events).toHaveLength(2);
     const unschedulable = events.find((event) => event.reason === 'Unschedulable');
-    expect(unschedulable).toMatchObject({ type: 'Warning', count: 3, reportingComponent: 'sde-operator', reportingInstance: 'operator-0', involvedObject: { kind: 'Workspace', name: 'alice-jupyter', namespace: 'sandpit-a', uid: 'uid-ws' } });
+    expect(unschedulable).toMatchObject({ type: 'Warning', count: 3, reportingComponent: TEST_FIELD_MANAGER, reportingInstance: 'operator-0', involvedObject: { kind: 'Workspace', name: 'alice-jupyter', namespace: 'sandpit-a', uid: 'uid-ws' } });
     expect(unschedulable?.lastTimestamp).toBe('2026-11-27T09:00:02.000Z');
   });
 

@@ -1,10 +1,12 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { addFinalizer, CLEANUP_FINALIZER, isDeleting, removeFinalizer } from '../../../operator/runtime/finalizers.ts';
+import { addFinalizer, isDeleting, removeFinalizer } from '../../../operator/runtime/finalizers.ts';
 import type { KubeClient } from '../../../operator/runtime/kube.ts';
 import type { Manager } from '../../../operator/runtime/manager.ts';
 import { TestKinds } from './fake-apiserver.ts';
 import { enclave, enclaveController, startTestCluster, testManager, userClient, type TestCluster } from './harness.ts';
+
+const CLEANUP_FINALIZER = 'runtime.test.sde.london/cleanup';
 
 const waitUntil = (assertion: () => void | Promise<void>): Promise<void> => vi.waitFor(assertion, { timeout: 10_000, interval: 25 });
 
@@ -34,10 +36,10 @@ describe('finalizers over HTTP', () => {
         if (!object) return;
         if (isDeleting(object)) {
           cleanedUp.push(key);
-          await context.removeFinalizer();
+          await context.removeFinalizer(CLEANUP_FINALIZER);
           return;
         }
-        await context.addFinalizer();
+        await context.addFinalizer(CLEANUP_FINALIZER);
       }),
     );
     await manager.start();

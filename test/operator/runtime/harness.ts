@@ -4,7 +4,7 @@ import { startDevCluster } from '../../../devcluster/index.ts';
 import type { ControllerOptions, Reconciler } from '../../../operator/runtime/controller.ts';
 import { setConditions, type Condition } from '../../../operator/runtime/conditions.ts';
 import { KubeClient, loadKubeConfig } from '../../../operator/runtime/kube.ts';
-import { ENCLAVE, MANAGED_BY, MANAGER } from '../../../api/labels.ts';
+import { ENCLAVE, MANAGED_BY } from '../../../api/labels.ts';
 import { createLogger } from '../../../operator/runtime/logger.ts';
 import { Manager, type ManagerOptions } from '../../../operator/runtime/manager.ts';
 import { OperatorMetrics } from '../../../operator/runtime/metrics.ts';
@@ -62,6 +62,18 @@ export async function installTestCrds(kubeconfigPath: string): Promise<void> {
   }
 }
 
+/** The test operator's field manager: its own, not the SDE operator's (the runtime is given it). */
+export const TEST_FIELD_MANAGER = 'runtime-test';
+/** Objects labelled `<this>: "true"` hold the test's "research data": pruning never deletes them. */
+export const TEST_DATA_LABEL = 'runtime.test.sde.london/data';
+
+/** What the test operator tells the runtime about itself, as the SDE operator does with its own. */
+export const TEST_IDENTITY = {
+  fieldManager: TEST_FIELD_MANAGER,
+  managedBy: { label: MANAGED_BY, value: TEST_FIELD_MANAGER },
+  protectFromPrune: (object: Readonly<KubernetesObject>): boolean => object.kind === 'PersistentVolume' || object.metadata?.labels?.[TEST_DATA_LABEL] === 'true',
+} satisfies Partial<ManagerOptions>;
+
 export interface TestEnclave extends KubernetesObject {
   spec: { configMaps: string[]; claims?: string[] };
   status?: { phase?: string; conditions?: Condition[] };
@@ -77,7 +89,7 @@ export function render(object: Readonly<KubernetesObject>): KubernetesObject[] {
   const name = object.metadata?.name ?? '';
   const spec = (object as TestEnclave).spec;
   const namespace = `sandpit-${name}`;
-  const labels = { [ENCLAVE]: name, [MANAGED_BY]: MANAGER };
+  const labels = { [ENCLAVE]: name, [MANAGED_BY]: TEST_FIELD_MANAGER };
   const owner = { apiVersion: object.apiVersion ?? '', kind: object.kind ?? '', name, uid: object.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true };
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels, ownerReferences: [owner] } },
@@ -122,6 +134,7 @@ export function enclaveController(reconcile: Reconciler, extra: Partial<Controll
 /** A manager on `kubeconfigPath` with short timings, quiet logs, its own metrics and an ephemeral health port. */
 export function testManager(kubeconfigPath: string, options: Partial<ManagerOptions> = {}): Manager {
   return new Manager({
+    ...TEST_IDENTITY,
     kubeConfig: loadKubeConfig({ kubeconfigPath }),
     logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     metrics: new OperatorMetrics(),

@@ -9,7 +9,7 @@ import { identityOf, Kinds } from '../../../operator/runtime/resources.ts';
 import { userClient } from './harness.ts';
 
 const NS = 'sde-collection';
-const selector = { 'sde.london/enclave': 'collection', 'app.kubernetes.io/managed-by': 'sde-operator' };
+const selector = { 'sde.london/enclave': 'collection', 'app.kubernetes.io/managed-by': 'runtime-test' };
 const binding = (name: string): KubernetesObject => ({
   apiVersion: 'rbac.authorization.k8s.io/v1',
   kind: 'RoleBinding',
@@ -42,7 +42,7 @@ describe('prune with collections', () => {
   it('deletes every matching object with one request when none is kept', async () => {
     for (const name of ['alice', 'bob', 'carol']) await client.apply(binding(name), { fieldManager: 'test' });
     const before = client.requests.get('delete') ?? 0;
-    const result = await prune(client, { selector, keep: new Set(), caches: [await cached()], namespace: NS, collections: [Kinds.RoleBinding] });
+    const result = await prune(client, { selector, protect: () => false, keep: new Set(), caches: [await cached()], namespace: NS, collections: [Kinds.RoleBinding] });
     expect(result.deleted.sort()).toEqual(['alice', 'bob', 'carol'].map((name) => identityOf(binding(name))).sort());
     expect(client.requests.get('deletecollection')).toBe(1);
     expect(client.requests.get('delete') ?? 0).toBe(before);
@@ -52,7 +52,7 @@ describe('prune with collections', () => {
   it('deletes one by one when some are kept, so the kept ones stay', async () => {
     for (const name of ['alice', 'bob', 'carol']) await client.apply(binding(name), { fieldManager: 'test' });
     const collectionsBefore = client.requests.get('deletecollection') ?? 0;
-    const result = await prune(client, { selector, keep: new Set([identityOf(binding('bob'))]), caches: [await cached()], namespace: NS, collections: [Kinds.RoleBinding] });
+    const result = await prune(client, { selector, protect: () => false, keep: new Set([identityOf(binding('bob'))]), caches: [await cached()], namespace: NS, collections: [Kinds.RoleBinding] });
     expect(result.deleted.sort()).toEqual([identityOf(binding('alice')), identityOf(binding('carol'))]);
     expect(client.requests.get('deletecollection') ?? 0).toBe(collectionsBefore);
     expect((await client.list(Kinds.RoleBinding, { namespace: NS })).items.map((o) => o.metadata?.name)).toEqual(['bob']);

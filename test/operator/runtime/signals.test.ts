@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KubeClient } from '../../../operator/runtime/kube.ts';
 import { Kinds } from '../../../operator/runtime/resources.ts';
-import { startTestCluster, userClient, type TestCluster } from './harness.ts';
+import { startTestCluster, TEST_FIELD_MANAGER, userClient, type TestCluster } from './harness.ts';
 
 const child = fileURLToPath(new URL('./fixtures/operator-process.ts', import.meta.url));
 
@@ -32,13 +32,13 @@ describe('an operator process', () => {
       process_.once('exit', (code) => reject(new Error(`expected the operator to lead, but it exited with ${code}`)));
     });
     await leading;
-    const lease = (await user.get(Kinds.Lease, 'sde-operator-leader', 'sde-system')) as { spec?: { holderIdentity?: string } };
+    const lease = (await user.get(Kinds.Lease, `${TEST_FIELD_MANAGER}-leader`, 'sde-system')) as { spec?: { holderIdentity?: string } };
     expect(lease.spec?.holderIdentity).toBe('replica-signal');
     const exited = new Promise<number | null>((resolve) => process_.once('exit', (code) => resolve(code)));
     process_.kill(signal);
     expect(await exited).toBe(0);
     expect(output).toContain('stopped');
-    const released = (await user.get(Kinds.Lease, 'sde-operator-leader', 'sde-system')) as { spec?: { holderIdentity?: string } };
+    const released = (await user.get(Kinds.Lease, `${TEST_FIELD_MANAGER}-leader`, 'sde-system')) as { spec?: { holderIdentity?: string } };
     expect(released.spec?.holderIdentity).toBeUndefined();
   });
 });
