@@ -2,6 +2,7 @@
 // changes and on stop, and loaded on start so a restarted devcluster keeps its objects.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { ClusterStore } from './cluster-store.ts';
+import type { Snapshot } from './snapshot.ts';
 
 /** The data file exists but is not a snapshot this devcluster wrote. */
 export class DataFileError extends Error {
@@ -43,7 +44,7 @@ export class FilePersistence {
     if (typeof s.resourceVersion !== 'number' || !Array.isArray(s.objects)) {
       throw new DataFileError(`data file ${file}: expected { resourceVersion, objects }, found another JSON shape`);
     }
-    store.restore(snap as Parameters<ClusterStore['restore']>[0]);
+    store.restore(snap as Snapshot);
   }
 
   /** Writes the snapshot now (atomically: temp file then rename). */
