@@ -3,8 +3,9 @@ export { applyAll, containsDesired, desiredHash, isUpToDate, kindRank, withDesir
 export { Backoff, backoffDelay, jitteredPeriod, type BackoffOptions } from './backoff.ts';
 export { compareResourceVersions, shareObject, type CacheEvent, type ObjectCache } from './cache.ts';
 export { findCondition, formatConditionTime, isConditionTrue, setCondition, setConditions, summarizeReady, InvalidConditionReasonError, type Condition, type ConditionUpdate } from './conditions.ts';
-export { Controller, statusOnlyChange, type Changes, type ControllerOptions, type ReconcileContext, type Reconciler, type WatchSpec } from './controller.ts';
+export { Controller, type ControllerOptions, type Reconciler, type WatchSpec } from './controller.ts';
 export { isConflict, isNotFound, isTransientStatus, statusCodeOf, KubeApiError, LeadershipLostError, TerminalError, TRANSIENT_STATUS_CODES } from './errors.ts';
+export { statusOnlyChange, type Changes } from './event-mapping.ts';
 export { EventRecorder, type EventInput } from './events.ts';
 export { addFinalizer, isDeleting, removeFinalizer } from './finalizers.ts';
 export { fixedFieldsDiffer, leaveHandedOverFields } from './handover.ts';
@@ -18,6 +19,7 @@ export { createLogger, type Logger } from './logger.ts';
 export { Manager, type ManagerOptions } from './manager.ts';
 export { OperatorMetrics } from './metrics.ts';
 export { prune, UnsafePruneError, type PruneProtection, type PruneResult } from './prune.ts';
+export type { ReconcileContext } from './reconcile-context.ts';
 export { Reflector, type RestartReason } from './reflector.ts';
 export { collectionPath, identityOf, Kinds, objectKey, parseKey, resourceType, typeId, type ResourceType, type WatchedType } from './resources.ts';
 export { patchStatusIfChanged, statusEqual, type StatusPatchResult } from './status.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jsonEqual } from '../../../operator/runtime/json-equal.ts';
-import { statusOnlyChange } from '../../../operator/runtime/controller.ts';
+import { statusOnlyChange } from '../../../operator/runtime/event-mapping.ts';
 
 describe('jsonEqual: the runtime\'s one deep equality', () => {
   const shared = { matchLabels: { app: 'jupyter' } };

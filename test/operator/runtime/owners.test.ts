@@ -1,19 +1,18 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { Controller } from '../../../operator/runtime/controller.ts';
+import { ownerKeys } from '../../../operator/runtime/event-mapping.ts';
 import { ENCLAVE } from '../../../api/labels.ts';
 import { resourceType } from '../../../operator/runtime/resources.ts';
 
 const Enclave = resourceType('sde.london/v1alpha1', 'Enclave', 'enclaves', false);
 const Workspace = resourceType('sde.london/v1alpha1', 'Workspace', 'workspaces', true);
-const reconcile = async (): Promise<void> => undefined;
 
 const child = (metadata: KubernetesObject['metadata']): KubernetesObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata });
 const ref = (kind: string, name: string, controller: boolean, apiVersion = 'sde.london/v1alpha1') => ({ apiVersion, kind, name, uid: `uid-${name}`, controller });
 
-describe('Controller.ownerKeys: which primary a changed child belongs to', () => {
-  const enclaves = new Controller({ name: 'enclave', primary: Enclave, ownerLabel: ENCLAVE, reconcile });
-  const workspaces = new Controller({ name: 'workspace', primary: Workspace, reconcile });
+describe('ownerKeys: which primary a changed child belongs to', () => {
+  const enclaves = { primary: Enclave, ownerLabel: ENCLAVE };
+  const workspaces = { primary: Workspace, ownerLabel: undefined };
 
   it.each([
     ['a controller owner reference', enclaves, child({ name: 'ns', ownerReferences: [ref('Enclave', 'omop-42', true)] }), ['omop-42']],
@@ -24,6 +23,6 @@ describe('Controller.ownerKeys: which primary a changed child belongs to', () =>
     ['a namespaced owner: key is namespace/name', workspaces, child({ name: 'alice-home', namespace: 'sandpit-a', ownerReferences: [ref('Workspace', 'alice-jupyter', true)] }), ['sandpit-a/alice-jupyter']],
     ['a label the workspace controller does not use (ignored)', workspaces, child({ name: 'x', namespace: 'sandpit-a', labels: { [ENCLAVE]: 'a' } }), []],
   ])('maps %s', (_name, controller, object, keys) => {
-    expect(controller.ownerKeys(object)).toEqual(keys);
+    expect(ownerKeys(controller.primary, controller.ownerLabel, object)).toEqual(keys);
   });
 });
