@@ -3,6 +3,8 @@
 // turn of the event loop; failures are retried with per-key exponential backoff; delayed keys use
 // timers that stop() clears.
 import { clearImmediate, clearTimeout, setImmediate, setTimeout } from 'node:timers';
+import { backoffDelay } from '../../operator/runtime/backoff.ts';
+import type { BackoffOptions } from '../../operator/runtime/backoff.ts';
 import { ApiError } from '../store/errors.ts';
 
 /** Syncs one key, as a kube-controller-manager controller's syncHandler; throws to be retried with backoff. */
@@ -10,8 +12,9 @@ export type SyncHandler = (key: string) => void;
 /** Told about failures that are not ordinary races (404/409), which are retried silently. */
 export type ErrorReporter = (controller: string, key: string, error: unknown) => void;
 
-const BASE_DELAY_MS = 5;
-const MAX_DELAY_MS = 5_000;
+// The operator's formula with the simulation's figures: 5 ms doubling to 5 s, without jitter (one
+// simulated controller of each kind, so nothing to spread out, and retries tests can predict).
+const BACKOFF: BackoffOptions = { baseMs: 5, maxMs: 5_000, jitter: 0 };
 
 /** Keys waiting for a simulated controller's sync; a key is never synced twice in one pass. */
 export class SyncQueue {
@@ -93,7 +96,7 @@ export class SyncQueue {
         this.#failures.set(key, failures);
         const race = error instanceof ApiError && (error.code === 404 || error.code === 409);
         if (!race) this.#report(this.name, key, error);
-        this.addAfter(key, Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (failures - 1)));
+        this.addAfter(key, backoffDelay(failures - 1, BACKOFF));
       }
     }
   }
