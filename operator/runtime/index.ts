@@ -1,7 +1,7 @@
 // The controller runtime's public surface: what reconcilers and the CLI import.
 export { applyAll, containsDesired, desiredHash, isUpToDate, kindRank, withDesiredHash, APPLIED_HASH_ANNOTATION, ApplyError, KIND_ORDER, OwnerConflictError, type ApplyOptions, type ApplyResult } from './apply.ts';
 export { Backoff, backoffDelay, jitteredPeriod, type BackoffOptions } from './backoff.ts';
-export { compareResourceVersions, shareObject, type CacheEvent, type ObjectCache } from './cache.ts';
+export { compareResourceVersions, type CacheEvent, type ObjectCache } from './cache.ts';
 export { findCondition, formatConditionTime, isConditionTrue, setCondition, setConditions, summarizeReady, InvalidConditionReasonError, type Condition, type ConditionUpdate } from './conditions.ts';
 export { Controller, type ControllerOptions, type Reconciler, type WatchSpec } from './controller.ts';
 export { isConflict, isNotFound, isTransientStatus, statusCodeOf, KubeApiError, LeadershipLostError, TerminalError, TRANSIENT_STATUS_CODES } from './errors.ts';
@@ -23,4 +23,5 @@ export type { ReconcileContext } from './reconcile-context.ts';
 export { Reflector, type RestartReason } from './reflector.ts';
 export { collectionPath, identityOf, Kinds, objectKey, parseKey, resourceType, typeId, type ResourceType, type WatchedType } from './resources.ts';
 export { patchStatusIfChanged, statusEqual, type StatusPatchResult } from './status.ts';
+export { shareObject } from './share-object.ts';
 export { WorkQueue, type Outcome, type ReconcileResult, type WorkQueueOptions } from './workqueue.ts';
