@@ -3,13 +3,13 @@
 // steps), old ones pruned past revisionHistoryLimit, and the Deployment's status rolled up.
 import { BUILTINS } from '../store/builtins.ts';
 import { CONTROLLER_MANAGER } from '../store/field-managers.ts';
-import { deepEqual } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
-import { byController, enqueueOwnersOf } from './informer.ts';
+import { byController } from './informer.ts';
 import { BY_CONTROLLER, type SimContext } from './context.ts';
+import { adopt, ownerSyncQueue, writeStatus } from './owner-controller.ts';
 import { controllerRef, templateHash, withCondition, type Condition } from './ownership.ts';
-import { SyncQueue } from './sync-queue.ts';
-import type { PodTemplate } from './replicaset.ts';
+import type { PodTemplate } from './pod-control.ts';
+import type { SyncQueue } from './sync-queue.ts';
 import { labelSelectorMatches, type LabelSelector } from '../store/selectors.ts';
 
 const COMPONENT = 'deployment-controller';
@@ -33,8 +33,7 @@ export class DeploymentController {
 
   constructor(ctx: SimContext) {
     this.#ctx = ctx;
-    this.#queue = new SyncQueue(COMPONENT, (key) => this.#sync(key), ctx.report);
-    enqueueOwnersOf(ctx.informers.deployments, ctx.informers.replicasets, 'Deployment', (key) => this.#queue.add(key));
+    this.#queue = ownerSyncQueue(ctx, COMPONENT, ctx.informers.deployments, ctx.informers.replicasets, 'Deployment', (deployment, key) => this.#sync(deployment, key));
   }
 
   /** Stops the controller. */
@@ -42,9 +41,7 @@ export class DeploymentController {
     this.#queue.stop();
   }
 
-  #sync(key: string): void {
-    const deployment = this.#ctx.informers.deployments.get(key);
-    if (deployment === undefined || deployment.metadata.deletionTimestamp !== undefined) return;
+  #sync(deployment: KubeObject, key: string): void {
     const spec = (deployment.spec ?? {}) as DeploymentSpec;
     const owned = this.#ctx.informers.replicasets.indexed(BY_CONTROLLER, deployment.metadata.uid ?? '');
     const hash = templateHash(spec.template ?? {});
@@ -72,9 +69,7 @@ export class DeploymentController {
     const orphan = this.#ctx.informers.replicasets.get(key);
     if (orphan === undefined || orphan.metadata.deletionTimestamp !== undefined || byController(orphan).length > 0) return undefined;
     if (!labelSelectorMatches(spec.selector, orphan.metadata.labels)) return undefined;
-    const next = structuredClone(orphan);
-    next.metadata.ownerReferences = [...(next.metadata.ownerReferences ?? []), controllerRef(deployment)];
-    this.#ctx.store.update(BUILTINS.replicasets, next, { fieldManager: CONTROLLER_MANAGER });
+    adopt(this.#ctx.store, BUILTINS.replicasets, orphan, deployment);
     return this.#ctx.informers.replicasets.get(key);
   }
 
@@ -164,8 +159,7 @@ export class DeploymentController {
       ...(Math.max(0, replicas - available) > 0 ? { unavailableReplicas: Math.max(0, replicas - available) } : {}),
       conditions,
     };
-    if (deepEqual(old, status)) return;
-    this.#ctx.store.update(BUILTINS.deployments, { ...deployment, status }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
+    writeStatus(this.#ctx.store, BUILTINS.deployments, deployment, status);
   }
 }
 

@@ -12,40 +12,14 @@ export type ChangeHandler = (type: ChangeType, object: KubeObject, previous: Kub
 /** Maps an object to the index values it is filed under. */
 export type IndexFunction = (object: KubeObject) => readonly string[];
 
-/** `namespace/name`, or `name` for cluster-scoped objects: the work-queue key of an object. */
+/** `namespace/name`, or `name` for cluster-scoped objects: the sync-queue key of an object. */
 export function keyOf(object: KubeObject): string {
   return object.metadata.namespace ? `${object.metadata.namespace}/${object.metadata.name}` : object.metadata.name;
-}
-
-/** Splits a key made by keyOf back into namespace (undefined when cluster-scoped) and name. */
-export function splitKey(key: string): { namespace: string | undefined; name: string } {
-  const slash = key.indexOf('/');
-  return slash < 0 ? { namespace: undefined, name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
 /** The uid of the object's controlling owner, if it has one. */
 function controllerUid(object: KubeObject): string | undefined {
   return object.metadata.ownerReferences?.find((ref) => ref.controller === true)?.uid;
-}
-
-/** The `namespace/name` key of the object's controlling owner when it is of `kind`. */
-export function controllerKey(object: KubeObject, kind: string): string | undefined {
-  const ref = object.metadata.ownerReferences?.find((r) => r.controller === true);
-  return ref?.kind === kind ? `${object.metadata.namespace ?? 'default'}/${ref.name}` : undefined;
-}
-
-/**
- * Wires a controller as controller-runtime's `For(owner).Owns(owned)` does: `enqueue` gets the key
- * of every owner added or changed, and of the `kind` owner controlling any owned object that changes.
- */
-export function enqueueOwnersOf(owners: Informer, owned: Informer, kind: string, enqueue: (key: string) => void): void {
-  owners.onChange((type, owner) => {
-    if (type !== 'DELETED') enqueue(keyOf(owner));
-  });
-  owned.onChange((_type, object) => {
-    const owner = controllerKey(object, kind);
-    if (owner !== undefined) enqueue(owner);
-  });
 }
 
 /** Index of objects by their controlling owner's uid. */

@@ -4,16 +4,14 @@
 // Its status has the 1.23 shape: Complete or Failed (with lastProbeTime), no SuccessCriteriaMet,
 // FailureTarget, terminating or uncountedTerminatedPods (those came with later releases).
 import { BUILTINS } from '../store/builtins.ts';
-import { CONTROLLER_MANAGER } from '../store/field-managers.ts';
-import { ApiError } from '../store/errors.ts';
-import { deepEqual } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
-import { enqueueOwnersOf, keyOf } from './informer.ts';
+import { keyOf } from './informer.ts';
 import { BY_CONTROLLER, type SimContext } from './context.ts';
+import { ownerSyncQueue, writeStatus } from './owner-controller.ts';
 import { generatedName, timestamp, withCondition, type Condition } from './ownership.ts';
+import { PodControl, podFromTemplate, type PodTemplate } from './pod-control.ts';
 import { deletionOrder, isPodActive, isPodReady, podPhase } from './pods.ts';
-import { SyncQueue } from './sync-queue.ts';
-import { podFromTemplate, type PodTemplate } from './replicaset.ts';
+import type { SyncQueue } from './sync-queue.ts';
 
 const COMPONENT = 'job-controller';
 const INDEX = 'batch.kubernetes.io/job-completion-index';
@@ -35,11 +33,12 @@ interface JobStatus { startTime?: string; completionTime?: string; succeeded?: n
 export class JobController {
   readonly #ctx: SimContext;
   readonly #queue: SyncQueue;
+  readonly #pods: PodControl;
 
   constructor(ctx: SimContext) {
     this.#ctx = ctx;
-    this.#queue = new SyncQueue(COMPONENT, (key) => this.#sync(key), ctx.report);
-    enqueueOwnersOf(ctx.informers.jobs, ctx.informers.pods, 'Job', (key) => this.#queue.add(key));
+    this.#pods = new PodControl(ctx, COMPONENT);
+    this.#queue = ownerSyncQueue(ctx, COMPONENT, ctx.informers.jobs, ctx.informers.pods, 'Job', (job, key) => this.#sync(job, key));
   }
 
   /** Stops the controller and its deadline and TTL timers. */
@@ -47,9 +46,7 @@ export class JobController {
     this.#queue.stop();
   }
 
-  #sync(key: string): void {
-    const job = this.#ctx.informers.jobs.get(key);
-    if (job === undefined || job.metadata.deletionTimestamp !== undefined) return;
+  #sync(job: KubeObject, key: string): void {
     const spec = (job.spec ?? {}) as JobSpec;
     const old = (job.status ?? {}) as Record<string, unknown> & JobStatus;
     const pods = this.#ctx.informers.pods.indexed(BY_CONTROLLER, job.metadata.uid ?? '');
@@ -65,10 +62,10 @@ export class JobController {
     const finished = conditions.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
 
     if (finished) {
-      for (const pod of active) this.#deletePod(job, pod);
+      for (const pod of active) this.#pods.delete(job, pod);
       this.#expireAfterTtl(job, spec, old);
     } else if (spec.suspend) {
-      for (const pod of active) this.#deletePod(job, pod);
+      for (const pod of active) this.#pods.delete(job, pod);
       if (!conditions.some((c) => c.type === 'Suspended' && c.status === 'True')) {
         conditions = withCondition(conditions, { type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended', lastProbeTime: timestamp() });
         this.#ctx.events.record(COMPONENT, job, 'Normal', 'Suspended', 'Job suspended');
@@ -89,12 +86,12 @@ export class JobController {
         ? { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }
         : deadlineLeft <= 0 ? { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' } : undefined;
       if (failure !== undefined) {
-        for (const pod of active) this.#deletePod(job, pod);
+        for (const pod of active) this.#pods.delete(job, pod);
         failed += active.length;
         conditions = withCondition(conditions, { type: 'Failed', status: 'True', ...failure, lastProbeTime: timestamp() });
         this.#ctx.events.record(COMPONENT, job, 'Warning', failure.reason, failure.message);
       } else if (complete) {
-        for (const pod of active) this.#deletePod(job, pod);
+        for (const pod of active) this.#pods.delete(job, pod);
         conditions = withCondition(conditions, { type: 'Complete', status: 'True', lastProbeTime: timestamp() });
         completionTime = timestamp();
         this.#ctx.events.record(COMPONENT, job, 'Normal', 'Completed', 'Job completed');
@@ -103,7 +100,7 @@ export class JobController {
         if (Number.isFinite(deadlineLeft)) this.#queue.addAfter(key, deadlineLeft + 5);
       }
     }
-    this.#writeStatus(key, old, { startTime, completionTime, succeeded, failed, conditions, indexed, doneIndexes });
+    this.#writeStatus(key, { startTime, completionTime, succeeded, failed, conditions, indexed, doneIndexes });
   }
 
   /** Creates or deletes pods so that the right number run now. */
@@ -122,7 +119,7 @@ export class JobController {
       ? (succeeded > 0 ? 0 : parallelism)
       : Math.max(0, Math.min(parallelism, spec.completions - succeeded));
     if (active.length > wanted) {
-      for (const pod of [...active].sort(deletionOrder).slice(0, active.length - wanted)) this.#deletePod(job, pod);
+      for (const pod of [...active].sort(deletionOrder).slice(0, active.length - wanted)) this.#pods.delete(job, pod);
     }
     for (let i = active.length; i < wanted; i += 1) if (!this.#createPod(job, spec, undefined)) return;
   }
@@ -141,21 +138,9 @@ export class JobController {
     if (index !== undefined) pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), [INDEX]: String(index) };
     const podSpec = pod.spec as Record<string, unknown>;
     podSpec.restartPolicy ??= 'Never';
-    try {
-      this.#ctx.store.create(BUILTINS.pods, pod, { fieldManager: CONTROLLER_MANAGER });
-    } catch (error) {
-      if (!(error instanceof ApiError) || error.code === 409) throw error;
-      this.#ctx.events.record(COMPONENT, job, 'Warning', 'FailedCreate', `Error creating: ${error.message}`);
-      this.#queue.addAfter(keyOf(job), RETRY_MS);
-      return false;
-    }
-    this.#ctx.events.record(COMPONENT, job, 'Normal', 'SuccessfulCreate', `Created pod: ${name}`);
-    return true;
-  }
-
-  #deletePod(job: KubeObject, pod: KubeObject): void {
-    this.#ctx.store.delete(BUILTINS.pods, pod.metadata.namespace, pod.metadata.name);
-    this.#ctx.events.record(COMPONENT, job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
+    if (this.#pods.create(job, pod) === undefined) return true;
+    this.#queue.addAfter(keyOf(job), RETRY_MS);
+    return false;
   }
 
   /** Deletes a finished Job (and, in the foreground, its pods) once its TTL has passed. */
@@ -167,7 +152,7 @@ export class JobController {
     this.#ctx.store.delete(BUILTINS.jobs, job.metadata.namespace, job.metadata.name, { propagationPolicy: 'Foreground' });
   }
 
-  #writeStatus(key: string, old: Record<string, unknown>, next: {
+  #writeStatus(key: string, next: {
     startTime: string | undefined; completionTime: string | undefined; succeeded: number; failed: number;
     conditions: Condition[]; indexed: boolean; doneIndexes: Set<number>;
   }): void {
@@ -185,8 +170,7 @@ export class JobController {
       ...(next.indexed ? { completedIndexes: indexRanges([...next.doneIndexes]) } : {}),
       ...(next.conditions.length > 0 ? { conditions: next.conditions } : {}),
     };
-    if (deepEqual(old, status)) return;
-    this.#ctx.store.update(BUILTINS.jobs, { ...job, status }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
+    writeStatus(this.#ctx.store, BUILTINS.jobs, job, status);
   }
 }
 

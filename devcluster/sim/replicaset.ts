@@ -1,23 +1,19 @@
 // The ReplicaSet controller: keeps spec.replicas active pods from the template, deleting the
 // least useful surplus first, and reports replicas, ready and available counts.
-import { deepEqual } from '../store/objects.ts';
 import { BUILTINS } from '../store/builtins.ts';
-import { CONTROLLER_MANAGER } from '../store/field-managers.ts';
-import { ApiError } from '../store/errors.ts';
 import type { KubeObject } from '../store/types.ts';
-import { enqueueOwnersOf, keyOf } from './informer.ts';
+import { keyOf } from './informer.ts';
 import { BY_CONTROLLER, ORPHANS, type SimContext } from './context.ts';
-import { controllerRef, generatedName, withCondition, withoutCondition, type Condition } from './ownership.ts';
+import { adopt, ownerSyncQueue, writeStatus } from './owner-controller.ts';
+import { generatedName, withCondition, withoutCondition, type Condition } from './ownership.ts';
+import { PodControl, podFromTemplate, type PodTemplate } from './pod-control.ts';
 import { deletionOrder, isPodActive, isPodReady, podCondition } from './pods.ts';
-import { SyncQueue } from './sync-queue.ts';
+import type { SyncQueue } from './sync-queue.ts';
 import { labelSelectorMatches, type LabelSelector } from '../store/selectors.ts';
 
 const COMPONENT = 'replicaset-controller';
 const BURST = 500;
 const QUOTA_RETRY_MS = 1_000;
-
-/** A pod template: metadata (labels, annotations) and a pod spec. */
-export interface PodTemplate { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown> }
 
 interface ReplicaSetSpec { replicas?: number; minReadySeconds?: number; selector?: LabelSelector; template?: PodTemplate }
 
@@ -25,11 +21,12 @@ interface ReplicaSetSpec { replicas?: number; minReadySeconds?: number; selector
 export class ReplicaSetController {
   readonly #ctx: SimContext;
   readonly #queue: SyncQueue;
+  readonly #pods: PodControl;
 
   constructor(ctx: SimContext) {
     this.#ctx = ctx;
-    this.#queue = new SyncQueue(COMPONENT, (key) => this.#sync(key), ctx.report);
-    enqueueOwnersOf(ctx.informers.replicasets, ctx.informers.pods, 'ReplicaSet', (key) => this.#queue.add(key));
+    this.#pods = new PodControl(ctx, COMPONENT);
+    this.#queue = ownerSyncQueue(ctx, COMPONENT, ctx.informers.replicasets, ctx.informers.pods, 'ReplicaSet', (rs, key) => this.#sync(rs, key));
   }
 
   /** Stops the controller and its timers. */
@@ -37,9 +34,7 @@ export class ReplicaSetController {
     this.#queue.stop();
   }
 
-  #sync(key: string): void {
-    const rs = this.#ctx.informers.replicasets.get(key);
-    if (rs === undefined || rs.metadata.deletionTimestamp !== undefined) return;
+  #sync(rs: KubeObject, key: string): void {
     const spec = (rs.spec ?? {}) as ReplicaSetSpec;
     const uid = rs.metadata.uid ?? '';
     const wanted = spec.replicas ?? 1;
@@ -50,10 +45,7 @@ export class ReplicaSetController {
     if (active.length < wanted) {
       failure = this.#createPods(rs, spec, Math.min(BURST, wanted - active.length));
     } else if (active.length > wanted) {
-      for (const pod of [...active].sort(deletionOrder).slice(0, active.length - wanted)) {
-        this.#ctx.store.delete(BUILTINS.pods, pod.metadata.namespace, pod.metadata.name);
-        this.#ctx.events.record(COMPONENT, rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
-      }
+      for (const pod of [...active].sort(deletionOrder).slice(0, active.length - wanted)) this.#pods.delete(rs, pod);
     }
     this.#writeStatus(key, spec, failure);
   }
@@ -62,26 +54,18 @@ export class ReplicaSetController {
   #adoptOrphans(rs: KubeObject, spec: ReplicaSetSpec): void {
     if (spec.selector === undefined) return;
     for (const orphan of this.#ctx.informers.pods.indexed(ORPHANS, rs.metadata.namespace ?? 'default')) {
-      if (!isPodActive(orphan) || !labelSelectorMatches(spec.selector, orphan.metadata.labels)) continue;
-      const next = structuredClone(orphan);
-      next.metadata.ownerReferences = [...(next.metadata.ownerReferences ?? []), controllerRef(rs)];
-      this.#ctx.store.update(BUILTINS.pods, next, { fieldManager: CONTROLLER_MANAGER });
+      if (isPodActive(orphan) && labelSelectorMatches(spec.selector, orphan.metadata.labels)) adopt(this.#ctx.store, BUILTINS.pods, orphan, rs);
     }
   }
 
   /** Creates pods; returns the admission failure message when one was refused (quota...). */
   #createPods(rs: KubeObject, spec: ReplicaSetSpec, count: number): string | undefined {
     for (let i = 0; i < count; i += 1) {
-      const pod = podFromTemplate(rs, spec.template, generatedName(`${rs.metadata.name}-`));
-      try {
-        this.#ctx.store.create(BUILTINS.pods, pod, { fieldManager: CONTROLLER_MANAGER });
-      } catch (error) {
-        if (!(error instanceof ApiError) || error.code === 409) throw error;
-        this.#ctx.events.record(COMPONENT, rs, 'Warning', 'FailedCreate', `Error creating: ${error.message}`);
+      const refused = this.#pods.create(rs, podFromTemplate(rs, spec.template, generatedName(`${rs.metadata.name}-`)));
+      if (refused !== undefined) {
         this.#queue.addAfter(keyOf(rs), QUOTA_RETRY_MS);
-        return error.message;
+        return refused;
       }
-      this.#ctx.events.record(COMPONENT, rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
     }
     return undefined;
   }
@@ -105,8 +89,7 @@ export class ReplicaSetController {
       observedGeneration: rs.metadata.generation ?? 1,
       ...(conditions.length > 0 ? { conditions } : {}),
     };
-    if (deepEqual(old, status)) return;
-    this.#ctx.store.update(BUILTINS.replicasets, { ...rs, status }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
+    writeStatus(this.#ctx.store, BUILTINS.replicasets, rs, status);
   }
 
   /** Ready for minReadySeconds; when not yet, checks again once it will be. */
@@ -118,16 +101,4 @@ export class ReplicaSetController {
     this.#queue.addAfter(keyOf(rs), left + 5);
     return false;
   }
-}
-
-/** A new pod from a controller's template, owned by the controller. */
-export function podFromTemplate(owner: KubeObject, template: PodTemplate | undefined, name: string): KubeObject {
-  const metadata: KubeObject['metadata'] = {
-    name,
-    namespace: owner.metadata.namespace ?? 'default',
-    labels: { ...(template?.metadata?.labels ?? {}) },
-    ownerReferences: [controllerRef(owner)],
-  };
-  if (template?.metadata?.annotations) metadata.annotations = { ...template.metadata.annotations };
-  return { apiVersion: 'v1', kind: 'Pod', metadata, spec: structuredClone(template?.spec ?? {}) };
 }

@@ -5,14 +5,14 @@
 import { BUILTINS } from '../store/builtins.ts';
 import { CONTROLLER_MANAGER } from '../store/field-managers.ts';
 import { ApiError } from '../store/errors.ts';
-import { deepEqual } from '../store/objects.ts';
-import type { KubeObject, OwnerReference } from '../store/types.ts';
-import { enqueueOwnersOf, keyOf } from './informer.ts';
+import type { KubeObject } from '../store/types.ts';
+import { keyOf } from './informer.ts';
 import { BY_CONTROLLER, type SimContext } from './context.ts';
+import { adopt, ownerSyncQueue, writeStatus } from './owner-controller.ts';
 import { controllerRef, templateHash } from './ownership.ts';
+import { podFromTemplate, type PodTemplate } from './pod-control.ts';
 import { isPodReady, isPodTerminal } from './pods.ts';
-import { SyncQueue } from './sync-queue.ts';
-import { podFromTemplate, type PodTemplate } from './replicaset.ts';
+import type { SyncQueue } from './sync-queue.ts';
 import { labelSelectorMatches, type LabelSelector } from '../store/selectors.ts';
 
 const COMPONENT = 'statefulset-controller';
@@ -40,8 +40,7 @@ export class StatefulSetController {
 
   constructor(ctx: SimContext) {
     this.#ctx = ctx;
-    this.#queue = new SyncQueue(COMPONENT, (key) => this.#sync(key), ctx.report);
-    enqueueOwnersOf(ctx.informers.statefulsets, ctx.informers.pods, 'StatefulSet', (key) => this.#queue.add(key));
+    this.#queue = ownerSyncQueue(ctx, COMPONENT, ctx.informers.statefulsets, ctx.informers.pods, 'StatefulSet', (set, key) => this.#sync(set, key));
   }
 
   /** Stops the controller. */
@@ -49,9 +48,7 @@ export class StatefulSetController {
     this.#queue.stop();
   }
 
-  #sync(key: string): void {
-    const set = this.#ctx.informers.statefulsets.get(key);
-    if (set === undefined || set.metadata.deletionTimestamp !== undefined) return;
+  #sync(set: KubeObject, key: string): void {
     const spec = (set.spec ?? {}) as StatefulSetSpec;
     const name = set.metadata.name;
     const start = spec.ordinals?.start ?? 0;
@@ -106,9 +103,7 @@ export class StatefulSetController {
     const orphan = this.#ctx.informers.pods.get(key);
     if (orphan === undefined || orphan.metadata.ownerReferences?.some((ref) => ref.controller === true)) return undefined;
     if (orphan.metadata.deletionTimestamp !== undefined || !labelSelectorMatches(spec.selector, orphan.metadata.labels)) return undefined;
-    const next = structuredClone(orphan);
-    next.metadata.ownerReferences = [...(next.metadata.ownerReferences ?? []), controllerRef(set)];
-    this.#ctx.store.update(BUILTINS.pods, next, { fieldManager: CONTROLLER_MANAGER });
+    adopt(this.#ctx.store, BUILTINS.pods, orphan, set);
     return this.#ctx.informers.pods.get(key);
   }
 
@@ -173,10 +168,7 @@ export class StatefulSetController {
       labels: { ...(template.metadata?.labels ?? {}), ...(spec.selector?.matchLabels ?? {}) },
     };
     if (template.metadata?.annotations) metadata.annotations = { ...template.metadata.annotations };
-    if (spec.persistentVolumeClaimRetentionPolicy?.whenDeleted === 'Delete') {
-      const owner: OwnerReference = { apiVersion: set.apiVersion, kind: set.kind, name: set.metadata.name, uid: set.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
-      metadata.ownerReferences = [owner];
-    }
+    if (spec.persistentVolumeClaimRetentionPolicy?.whenDeleted === 'Delete') metadata.ownerReferences = [controllerRef(set)];
     this.#ctx.store.create(BUILTINS.persistentvolumeclaims, {
       apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata, spec: structuredClone(template.spec ?? {}),
     }, { fieldManager: CONTROLLER_MANAGER });
@@ -218,8 +210,7 @@ export class StatefulSetController {
       updateRevision: revision,
       collisionCount: 0,
     };
-    if (deepEqual(old, status)) return;
-    this.#ctx.store.update(BUILTINS.statefulsets, { ...set, status }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
+    writeStatus(this.#ctx.store, BUILTINS.statefulsets, set, status);
   }
 }
 

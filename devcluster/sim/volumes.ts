@@ -10,10 +10,10 @@
 import { DEFAULT_STORAGE_CLASS } from '../admission/default-storage-class.ts';
 import { BUILTINS } from '../store/builtins.ts';
 import { CONTROLLER_MANAGER } from '../store/field-managers.ts';
-import { deepEqual } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
 import { keyOf } from './informer.ts';
 import { BY_CLAIM, BY_FREE_CLASS, type SimContext } from './context.ts';
+import { writeStatus } from './owner-controller.ts';
 import { parseMilli } from '../resources/quantity.ts';
 import { SyncQueue } from './sync-queue.ts';
 import { labelSelectorMatches, type LabelSelector } from '../store/selectors.ts';
@@ -184,8 +184,7 @@ export class VolumeBinder {
   }
 
   #writeClaimStatus(claim: KubeObject, status: Record<string, unknown>): void {
-    if (deepEqual(claim.status, status)) return;
-    this.#ctx.store.update(BUILTINS.persistentvolumeclaims, { ...claim, status }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
+    writeStatus(this.#ctx.store, BUILTINS.persistentvolumeclaims, claim, status);
   }
 
   /** A volume whose claim is gone is Released (Retain) or deleted (Delete); an unclaimed one is Available. */

@@ -11,7 +11,7 @@ describe('sync queue', () => {
   let queue: SyncQueue | undefined;
   afterEach(() => queue?.stop());
 
-  it('reconciles a key added many times in one burst once', async () => {
+  it('syncs a key added many times in one burst once', async () => {
     const seen: string[] = [];
     queue = new SyncQueue('test', (key) => seen.push(key), () => undefined);
     for (let i = 0; i < 100; i += 1) queue.add(i % 2 === 0 ? 'a' : 'b');
