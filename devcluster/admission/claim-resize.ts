@@ -6,21 +6,15 @@
 // `standard` is.
 import { BUILTINS } from '../store/builtins.ts';
 import { forbidden } from '../store/errors.ts';
-import { isPlainObject } from '../store/objects.ts';
+import { asObject } from '../store/objects.ts';
 import type { StorePlugin } from '../store/cluster-store.ts';
 import type { KubeObject } from '../store/types.ts';
 import { compareQuantities } from '../resources/quantity.ts';
 import { requestedStorage } from '../validation/claim-update.ts';
 
-type Obj = Record<string, unknown>;
-
-function specOf(claim: KubeObject): Obj {
-  return isPlainObject(claim.spec) ? claim.spec : {};
-}
-
 function grows(claim: KubeObject, old: KubeObject): boolean {
-  const size = requestedStorage(specOf(claim));
-  const before = requestedStorage(specOf(old));
+  const size = requestedStorage(asObject(claim.spec));
+  const before = requestedStorage(asObject(old.spec));
   if (size === undefined || before === undefined) return false;
   try {
     return compareQuantities(size, before) > 0;
@@ -30,7 +24,7 @@ function grows(claim: KubeObject, old: KubeObject): boolean {
 }
 
 function storageClassOf(claim: KubeObject): string {
-  const name = specOf(claim).storageClassName;
+  const name = asObject(claim.spec).storageClassName;
   return typeof name === 'string' ? name : '';
 }
 
@@ -41,7 +35,7 @@ export function claimResize(): StorePlugin {
     admit(obj, ctx) {
       if (ctx.rt !== BUILTINS.persistentvolumeclaims || ctx.operation !== 'UPDATE' || ctx.subresource !== undefined || ctx.old === undefined) return;
       if (!grows(obj, ctx.old)) return;
-      const phase = isPlainObject(ctx.old.status) ? ctx.old.status.phase : undefined;
+      const phase = asObject(ctx.old.status).phase;
       if (phase !== 'Bound') throw forbidden(ctx.rt, obj.metadata.name, 'Only bound persistent volume claims can be expanded');
       const storageClass = storageClassOf(obj);
       if (storageClass === '' || storageClass !== storageClassOf(ctx.old)) {

@@ -4,7 +4,7 @@
 // not: a claim's spec is fixed once created (validation/claim-update.ts). The simulation, which
 // provides the storage classes, installs this plugin with them.
 import { BUILTINS } from '../store/builtins.ts';
-import { isPlainObject } from '../store/objects.ts';
+import { ensureObject } from '../store/objects.ts';
 import type { StorePlugin } from '../store/cluster-store.ts';
 
 /** The simulated site's default StorageClass, as `standard` is on the shared control plane. */
@@ -16,8 +16,7 @@ export function defaultStorageClass(): StorePlugin {
     name: 'default-storage-class',
     admit(obj, ctx) {
       if (ctx.operation !== 'CREATE' || ctx.rt !== BUILTINS.persistentvolumeclaims) return;
-      if (!isPlainObject(obj.spec)) obj.spec = {};
-      (obj.spec as Record<string, unknown>).storageClassName ??= DEFAULT_STORAGE_CLASS;
+      ensureObject(obj, 'spec').storageClassName ??= DEFAULT_STORAGE_CLASS;
     },
   };
 }

@@ -3,29 +3,19 @@
 // clients read back and what the simulated cluster relies on. Pods, Services and workloads have
 // files of their own.
 import { BUILTINS } from '../store/builtins.ts';
-import { isPlainObject } from '../store/objects.ts';
+import { ensureObject, isPlainObject, objectsIn } from '../store/objects.ts';
 import type { AdmissionContext, StorePlugin } from '../store/cluster-store.ts';
-import type { KubeObject } from '../store/types.ts';
+import type { KubeObject, ResourceType } from '../store/types.ts';
 import { defaultPodOnly, defaultPodSpec, qosClass } from './pod-defaults.ts';
 import { defaultService } from './service-defaults.ts';
 import { defaultDeployment, defaultJob, defaultReplicaSet, defaultStatefulSet } from './workload-defaults.ts';
 
-type Obj = Record<string, unknown>;
-
-function section(obj: KubeObject, key: string): Obj {
-  const cur = (obj as Obj)[key];
-  if (isPlainObject(cur)) return cur;
-  const fresh: Obj = {};
-  (obj as Obj)[key] = fresh;
-  return fresh;
-}
-
 function defaultPod(pod: KubeObject, ctx: AdmissionContext): void {
-  const spec = section(pod, 'spec');
+  const spec = ensureObject(pod, 'spec');
   defaultPodSpec(spec);
   defaultPodOnly(spec);
   if (ctx.operation === 'CREATE') {
-    const status = section(pod, 'status');
+    const status = ensureObject(pod, 'status');
     status.phase ??= 'Pending';
     status.qosClass = qosClass(spec);
   }
@@ -35,29 +25,29 @@ function defaultPod(pod: KubeObject, ctx: AdmissionContext): void {
 // otherwise. 1.23 also always stores an empty status (the field left the API in later releases).
 function defaultNetworkPolicy(policy: KubeObject): void {
   policy.status ??= {};
-  const spec = section(policy, 'spec');
-  const egress = Array.isArray(spec.egress) ? spec.egress.filter(isPlainObject) : [];
-  const ingress = Array.isArray(spec.ingress) ? spec.ingress.filter(isPlainObject) : [];
+  const spec = ensureObject(policy, 'spec');
+  const egress = objectsIn(spec.egress);
+  const ingress = objectsIn(spec.ingress);
   if (!Array.isArray(spec.policyTypes) || spec.policyTypes.length === 0) spec.policyTypes = egress.length > 0 ? ['Ingress', 'Egress'] : ['Ingress'];
   for (const rule of [...ingress, ...egress]) {
-    for (const port of Array.isArray(rule.ports) ? rule.ports.filter(isPlainObject) : []) port.protocol ??= 'TCP';
+    for (const port of objectsIn(rule.ports)) port.protocol ??= 'TCP';
   }
 }
 
 function defaultVolume(volume: KubeObject, ctx: AdmissionContext): void {
-  const spec = section(volume, 'spec');
+  const spec = ensureObject(volume, 'spec');
   spec.persistentVolumeReclaimPolicy ??= 'Retain';
   spec.volumeMode ??= 'Filesystem';
   const hostPath = spec.hostPath;
   if (isPlainObject(hostPath)) hostPath.type ??= '';
   // Pending until the PV controller has looked at it (the simulation makes it Available).
-  if (ctx.operation === 'CREATE') section(volume, 'status').phase ??= 'Pending';
+  if (ctx.operation === 'CREATE') ensureObject(volume, 'status').phase ??= 'Pending';
 }
 
 function defaultNamespace(namespace: KubeObject, ctx: AdmissionContext): void {
   namespace.metadata.labels = { ...(namespace.metadata.labels ?? {}), 'kubernetes.io/metadata.name': namespace.metadata.name };
-  section(namespace, 'spec').finalizers ??= ['kubernetes'];
-  if (ctx.operation === 'CREATE') section(namespace, 'status').phase ??= 'Active';
+  ensureObject(namespace, 'spec').finalizers ??= ['kubernetes'];
+  if (ctx.operation === 'CREATE') ensureObject(namespace, 'status').phase ??= 'Active';
 }
 
 function defaultSecret(secret: KubeObject): void {
@@ -71,52 +61,33 @@ function defaultSecret(secret: KubeObject): void {
   secret.type ??= 'Opaque';
 }
 
+function defaultClaim(claim: KubeObject, ctx: AdmissionContext): void {
+  ensureObject(claim, 'spec').volumeMode ??= 'Filesystem';
+  if (ctx.operation === 'CREATE') ensureObject(claim, 'status').phase ??= 'Pending';
+}
+
+// Each built-in kind's defaulting; kinds not listed are stored as sent.
+const DEFAULTS = new Map<ResourceType, (obj: KubeObject, ctx: AdmissionContext) => void>([
+  [BUILTINS.pods, defaultPod],
+  [BUILTINS.namespaces, defaultNamespace],
+  [BUILTINS.secrets, defaultSecret],
+  [BUILTINS.persistentvolumeclaims, defaultClaim],
+  [BUILTINS.persistentvolumes, defaultVolume],
+  [BUILTINS.services, (service, ctx) => defaultService(service, ctx.old)],
+  [BUILTINS.networkpolicies, defaultNetworkPolicy],
+  [BUILTINS.deployments, (deployment, ctx) => defaultDeployment(deployment, ctx.operation === 'CREATE')],
+  [BUILTINS.statefulsets, (statefulSet, ctx) => defaultStatefulSet(statefulSet, ctx.operation === 'CREATE')],
+  [BUILTINS.replicasets, (replicaSet, ctx) => defaultReplicaSet(replicaSet, ctx.operation === 'CREATE')],
+  [BUILTINS.jobs, (job, ctx) => defaultJob(job, ctx.operation === 'CREATE')],
+]);
+
 /** Built-in defaulting, as a store plugin; runs after the typed round trip, before validation and quota. */
 export function builtinDefaults(): StorePlugin {
   return {
     name: 'builtin-defaults',
     admit(obj, ctx) {
       if (ctx.subresource === 'status') return;
-      const creating = ctx.operation === 'CREATE';
-      switch (ctx.rt) {
-        case BUILTINS.pods:
-          defaultPod(obj, ctx);
-          break;
-        case BUILTINS.namespaces:
-          defaultNamespace(obj, ctx);
-          break;
-        case BUILTINS.secrets:
-          defaultSecret(obj);
-          break;
-        case BUILTINS.persistentvolumeclaims: {
-          section(obj, 'spec').volumeMode ??= 'Filesystem';
-          if (creating) section(obj, 'status').phase ??= 'Pending';
-          break;
-        }
-        case BUILTINS.persistentvolumes:
-          defaultVolume(obj, ctx);
-          break;
-        case BUILTINS.services:
-          defaultService(obj, ctx.old);
-          break;
-        case BUILTINS.networkpolicies:
-          defaultNetworkPolicy(obj);
-          break;
-        case BUILTINS.deployments:
-          defaultDeployment(obj, creating);
-          break;
-        case BUILTINS.statefulsets:
-          defaultStatefulSet(obj, creating);
-          break;
-        case BUILTINS.replicasets:
-          defaultReplicaSet(obj, creating);
-          break;
-        case BUILTINS.jobs:
-          defaultJob(obj, creating);
-          break;
-        default:
-          break;
-      }
+      DEFAULTS.get(ctx.rt)?.(obj, ctx);
     },
   };
 }

@@ -3,13 +3,9 @@
 // and the admission plugins ServiceAccount, Priority and DefaultTolerationSeconds). Each was read
 // back from a 1.23 server; what it stores is what controllers and `kubectl get -o yaml` see.
 import { parseMilli } from '../resources/quantity.ts';
-import { isPlainObject } from '../store/objects.ts';
+import { isPlainObject, objectsIn } from '../store/objects.ts';
 
 type Obj = Record<string, unknown>;
-
-function objects(value: unknown): Obj[] {
-  return Array.isArray(value) ? value.filter(isPlainObject) : [];
-}
 
 function child(obj: Obj, key: string): Obj | undefined {
   const value = obj[key];
@@ -42,7 +38,7 @@ function defaultContainer(container: Obj): void {
   container.terminationMessagePolicy ??= 'File';
   container.imagePullPolicy ??= pullPolicyFor(container.image);
   container.resources ??= {};
-  for (const port of objects(container.ports)) port.protocol ??= 'TCP';
+  for (const port of objectsIn(container.ports)) port.protocol ??= 'TCP';
   for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) defaultProbe(child(container, probe));
 }
 
@@ -51,7 +47,7 @@ function defaultVolume(volume: Obj): void {
     const at = child(volume, source);
     if (at !== undefined) at.defaultMode ??= 420;
   }
-  for (const item of objects(child(volume, 'downwardAPI')?.items)) {
+  for (const item of objectsIn(child(volume, 'downwardAPI')?.items)) {
     const fieldRef = child(item, 'fieldRef');
     if (fieldRef !== undefined) fieldRef.apiVersion ??= 'v1';
   }
@@ -68,8 +64,8 @@ export function defaultPodSpec(spec: Obj): void {
   spec.securityContext ??= {};
   if (spec.serviceAccountName === undefined && spec.serviceAccount !== undefined) spec.serviceAccountName = spec.serviceAccount;
   if (spec.serviceAccountName !== undefined) spec.serviceAccount = spec.serviceAccountName;
-  for (const container of [...objects(spec.containers), ...objects(spec.initContainers)]) defaultContainer(container);
-  for (const volume of objects(spec.volumes)) defaultVolume(volume);
+  for (const container of [...objectsIn(spec.containers), ...objectsIn(spec.initContainers)]) defaultContainer(container);
+  for (const volume of objectsIn(spec.volumes)) defaultVolume(volume);
 }
 
 const NOT_READY_TOLERATIONS = [
@@ -79,7 +75,7 @@ const NOT_READY_TOLERATIONS = [
 
 /** What only a Pod gets: requests from limits, service links, its service account, priority, the not-ready tolerations. */
 export function defaultPodOnly(spec: Obj): void {
-  for (const container of [...objects(spec.containers), ...objects(spec.initContainers)]) {
+  for (const container of [...objectsIn(spec.containers), ...objectsIn(spec.initContainers)]) {
     const resources = child(container, 'resources');
     const limits = resources === undefined ? undefined : child(resources, 'limits');
     if (resources === undefined || limits === undefined) continue;
@@ -92,7 +88,7 @@ export function defaultPodOnly(spec: Obj): void {
   spec.serviceAccount = spec.serviceAccountName;
   if (spec.priorityClassName === undefined) spec.priority ??= 0;
   spec.preemptionPolicy ??= 'PreemptLowerPriority';
-  const tolerations = objects(spec.tolerations);
+  const tolerations = objectsIn(spec.tolerations);
   const tolerates = (t: Obj): boolean => tolerations.some((o) => (o.key === undefined || o.key === t.key) && (o.effect === undefined || o.effect === 'NoExecute'));
   const missing = NOT_READY_TOLERATIONS.filter((t) => !tolerates(t));
   if (missing.length > 0) spec.tolerations = [...tolerations, ...missing.map((t) => ({ ...t }))];
@@ -102,7 +98,7 @@ export function defaultPodOnly(spec: Obj): void {
 export function qosClass(spec: Obj): 'Guaranteed' | 'Burstable' | 'BestEffort' {
   let any = false;
   let guaranteed = true;
-  for (const container of [...objects(spec.containers), ...objects(spec.initContainers)]) {
+  for (const container of [...objectsIn(spec.containers), ...objectsIn(spec.initContainers)]) {
     const resources = child(container, 'resources') ?? {};
     const requests = child(resources, 'requests') ?? {};
     const limits = child(resources, 'limits') ?? {};

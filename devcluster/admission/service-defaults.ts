@@ -3,7 +3,7 @@
 // internal traffic policy, each port's protocol and target port, and an empty load-balancer status.
 // Checked on a 1.23 server for ClusterIP, headless and ExternalName Services, and for updates
 // that change the type or write one of clusterIP and clusterIPs.
-import { deepEqual, isPlainObject } from '../store/objects.ts';
+import { deepEqual, ensureObject, objectsIn } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
 
 type Obj = Record<string, unknown>;
@@ -35,8 +35,7 @@ function dropClusterFields(spec: Obj, before: Obj): void {
 
 /** Defaults `service` in place; `old` is the stored Service on an update. */
 export function defaultService(service: KubeObject, old: KubeObject | undefined): void {
-  if (!isPlainObject(service.spec)) service.spec = {};
-  const spec = service.spec as Obj;
+  const spec = ensureObject(service, 'spec');
   const before = (old?.spec ?? {}) as Obj;
   spec.type ??= 'ClusterIP';
   spec.sessionAffinity ??= 'None';
@@ -51,7 +50,7 @@ export function defaultService(service: KubeObject, old: KubeObject | undefined)
     spec.ipFamilyPolicy ??= 'SingleStack';
     spec.internalTrafficPolicy ??= 'Cluster';
   }
-  for (const port of Array.isArray(spec.ports) ? spec.ports.filter(isPlainObject) : []) {
+  for (const port of objectsIn(spec.ports)) {
     port.protocol ??= 'TCP';
     port.targetPort ??= port.port;
   }

@@ -1,22 +1,14 @@
 // Defaults of the apps/v1 and batch/v1 workloads as a 1.23 API server stores them (read back
 // there): their pod templates, a Job's generated selector and labels, a StatefulSet's update
 // strategy and claim templates, and the status each starts with.
-import { isPlainObject } from '../store/objects.ts';
+import { asObject, ensureObject, isPlainObject, objectsIn } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
 import { defaultPodSpec } from './pod-defaults.ts';
 
 type Obj = Record<string, unknown>;
 
-function sub(obj: Obj, key: string): Obj {
-  const cur = obj[key];
-  if (isPlainObject(cur)) return cur;
-  const fresh: Obj = {};
-  obj[key] = fresh;
-  return fresh;
-}
-
 function defaultTemplate(spec: Obj): void {
-  defaultPodSpec(sub(sub(spec, 'template'), 'spec'));
+  defaultPodSpec(ensureObject(ensureObject(spec, 'template'), 'spec'));
 }
 
 /**
@@ -25,7 +17,7 @@ function defaultTemplate(spec: Obj): void {
  * labels on the Job itself when it has none.
  */
 export function defaultJob(job: KubeObject, creating: boolean): void {
-  const spec = sub(job as Obj, 'spec');
+  const spec = ensureObject(job as Obj, 'spec');
   defaultTemplate(spec);
   if (spec.completions === undefined && spec.parallelism === undefined) {
     spec.completions = 1;
@@ -39,23 +31,23 @@ export function defaultJob(job: KubeObject, creating: boolean): void {
   const uid = job.metadata.uid ?? '';
   if (spec.manualSelector !== true) {
     spec.selector = { matchLabels: { 'controller-uid': uid } };
-    const metadata = sub(sub(spec, 'template'), 'metadata');
-    metadata.labels = { ...(isPlainObject(metadata.labels) ? metadata.labels : {}), 'controller-uid': uid, 'job-name': job.metadata.name };
+    const metadata = ensureObject(ensureObject(spec, 'template'), 'metadata');
+    metadata.labels = { ...asObject(metadata.labels), 'controller-uid': uid, 'job-name': job.metadata.name };
   }
-  const templateLabels = (sub(sub(spec, 'template'), 'metadata').labels ?? {}) as Record<string, string>;
+  const templateLabels = (ensureObject(ensureObject(spec, 'template'), 'metadata').labels ?? {}) as Record<string, string>;
   if (Object.keys(job.metadata.labels ?? {}).length === 0 && Object.keys(templateLabels).length > 0) job.metadata.labels = { ...templateLabels };
   job.status = {};
 }
 
 /** A Deployment: apps/v1 SetDefaults_Deployment (`kubectl rollout` reads the strategy and deadline). */
 export function defaultDeployment(deployment: KubeObject, creating: boolean): void {
-  const spec = sub(deployment as Obj, 'spec');
+  const spec = ensureObject(deployment as Obj, 'spec');
   spec.replicas ??= 1;
   defaultTemplate(spec);
-  const strategy = sub(spec, 'strategy');
+  const strategy = ensureObject(spec, 'strategy');
   strategy.type ??= 'RollingUpdate';
   if (strategy.type === 'RollingUpdate') {
-    const rollingUpdate = sub(strategy, 'rollingUpdate');
+    const rollingUpdate = ensureObject(strategy, 'rollingUpdate');
     rollingUpdate.maxUnavailable ??= '25%';
     rollingUpdate.maxSurge ??= '25%';
   }
@@ -66,7 +58,7 @@ export function defaultDeployment(deployment: KubeObject, creating: boolean): vo
 
 /** A ReplicaSet: its replicas and pod template. */
 export function defaultReplicaSet(replicaSet: KubeObject, creating: boolean): void {
-  const spec = sub(replicaSet as Obj, 'spec');
+  const spec = ensureObject(replicaSet as Obj, 'spec');
   spec.replicas ??= 1;
   defaultTemplate(spec);
   if (creating) replicaSet.status = { replicas: 0 };
@@ -78,21 +70,21 @@ export function defaultReplicaSet(replicaSet: KubeObject, creating: boolean): vo
  * limit, and claim templates shaped as claims (kind, volumeMode, Pending status).
  */
 export function defaultStatefulSet(statefulSet: KubeObject, creating: boolean): void {
-  const spec = sub(statefulSet as Obj, 'spec');
+  const spec = ensureObject(statefulSet as Obj, 'spec');
   spec.replicas ??= 1;
   defaultTemplate(spec);
-  const strategy = sub(spec, 'updateStrategy');
+  const strategy = ensureObject(spec, 'updateStrategy');
   if (strategy.type === undefined) {
     strategy.type = 'RollingUpdate';
-    sub(strategy, 'rollingUpdate');
+    ensureObject(strategy, 'rollingUpdate');
   }
   if (strategy.type === 'RollingUpdate' && isPlainObject(strategy.rollingUpdate)) strategy.rollingUpdate.partition ??= 0;
   spec.podManagementPolicy ??= 'OrderedReady';
   spec.revisionHistoryLimit ??= 10;
-  for (const claim of Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates.filter(isPlainObject) : []) {
+  for (const claim of objectsIn(spec.volumeClaimTemplates)) {
     claim.apiVersion ??= 'v1';
     claim.kind ??= 'PersistentVolumeClaim';
-    sub(claim, 'spec').volumeMode ??= 'Filesystem';
+    ensureObject(claim, 'spec').volumeMode ??= 'Filesystem';
     claim.status ??= { phase: 'Pending' };
   }
   if (creating) statefulSet.status = { replicas: 0, availableReplicas: 0 };

@@ -13,7 +13,7 @@ import { serverSideApply } from '../patch/server-side-apply.ts';
 import { applyStrategicMergePatch } from '../patch/strategic-merge.ts';
 import { BUILTINS } from '../store/builtins.ts';
 import { ApiError, badRequest, methodNotAllowed, notFound } from '../store/errors.ts';
-import { clone, isPlainObject } from '../store/objects.ts';
+import { asObject, clone, isPlainObject } from '../store/objects.ts';
 import type { ClusterStore, FieldValidation } from '../store/cluster-store.ts';
 import type { PropagationPolicy } from '../store/garbage-collector.ts';
 import type { KubeObject, ResourceType } from '../store/types.ts';
@@ -277,7 +277,7 @@ export function patch(c: ResourceContext): Reply {
 function deleteOptions(c: ResourceContext): { propagationPolicy?: PropagationPolicy; preconditions?: { uid?: string; resourceVersion?: string }; dryRun?: boolean } {
   const body = parseBody(c.body, c.req.headers['content-type']);
   const out: { propagationPolicy?: PropagationPolicy; preconditions?: { uid?: string; resourceVersion?: string }; dryRun?: boolean } = {};
-  const fromBody = isPlainObject(body) ? body : {};
+  const fromBody = asObject(body);
   const policy = (fromBody.propagationPolicy as string | undefined) ?? c.info.query.get('propagationPolicy') ?? undefined;
   if (fromBody.orphanDependents === true) out.propagationPolicy = 'Orphan';
   if (policy !== undefined) {

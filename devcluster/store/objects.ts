@@ -1,4 +1,5 @@
-// Small pure helpers over plain JSON objects: deep equality, deep copy, and generated names.
+// Small helpers over plain JSON objects: deep equality, deep copy, reading and filling in nested
+// objects, and generated names.
 
 /** Deep structural equality of JSON values (key order does not matter). */
 export function deepEqual(a: unknown, b: unknown): boolean {
@@ -28,6 +29,25 @@ export function clone<T>(v: T): T {
 /** True for a plain (non-array, non-null) object. */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `v` when it is a plain object, else an empty one: for reading fields of a value that may be absent or malformed. */
+export function asObject(v: unknown): Record<string, unknown> {
+  return isPlainObject(v) ? v : {};
+}
+
+/** The plain objects of a list (none when `v` is not a list). */
+export function objectsIn(v: unknown): Record<string, unknown>[] {
+  return Array.isArray(v) ? v.filter(isPlainObject) : [];
+}
+
+/** The plain object at `parent[key]`, put there empty first when absent or not an object: for filling in defaults. */
+export function ensureObject(parent: Record<string, unknown>, key: string): Record<string, unknown> {
+  const current = parent[key];
+  if (isPlainObject(current)) return current;
+  const fresh: Record<string, unknown> = {};
+  parent[key] = fresh;
+  return fresh;
 }
 
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';

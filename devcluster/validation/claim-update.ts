@@ -4,7 +4,7 @@
 // `volumeMode` is reported a second time under the path `volumeMode` (sic). Whether a claim may
 // grow at all is decided afterwards by admission (admission/claim-resize.ts).
 import type { StatusCause } from '../store/errors.ts';
-import { clone, isPlainObject } from '../store/objects.ts';
+import { asObject, clone, isPlainObject } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
 import { compareQuantities } from '../resources/quantity.ts';
 import { FIELD_IMMUTABLE, fieldForbidden, fieldInvalid } from './field-errors.ts';
@@ -26,13 +26,9 @@ const CLAIM_SPEC_FIELDS = [
   ['dataSourceRef', 'DataSourceRef'],
 ] as const;
 
-function obj(value: unknown): Obj {
-  return isPlainObject(value) ? value : {};
-}
-
 /** The requested storage of a claim spec, if any. */
 export function requestedStorage(spec: Obj): string | number | undefined {
-  const storage = obj(obj(spec.resources).requests).storage;
+  const storage = asObject(asObject(spec.resources).requests).storage;
   return typeof storage === 'string' || typeof storage === 'number' ? storage : undefined;
 }
 
@@ -47,13 +43,13 @@ function smaller(size: string | number | undefined, than: string | number | unde
 
 /** The causes a 1.23 server gives for updating `old` to `claim`; empty when it allows the update. */
 export function claimUpdateErrors(claim: KubeObject, old: KubeObject): StatusCause[] {
-  const spec = obj(claim.spec);
-  const oldSpec = obj(old.spec);
+  const spec = asObject(claim.spec);
+  const oldSpec = asObject(old.spec);
   const next = clone(spec);
   const before = clone(oldSpec);
   if (typeof oldSpec.volumeName !== 'string' || oldSpec.volumeName === '') before.volumeName = next.volumeName;
-  const requests = obj(next.resources).requests;
-  if (obj(claim.status).phase === 'Bound' && isPlainObject(requests)) requests.storage = requestedStorage(oldSpec);
+  const requests = asObject(next.resources).requests;
+  if (asObject(claim.status).phase === 'Bound' && isPlainObject(requests)) requests.storage = requestedStorage(oldSpec);
   const errors: StatusCause[] = [];
   if (!semanticEqual(next, before)) {
     errors.push(fieldForbidden('spec', `spec is immutable after creation except resources.requests for bound claims${fieldDiff('core.PersistentVolumeClaimSpec', CLAIM_SPEC_FIELDS, before, next)}`));

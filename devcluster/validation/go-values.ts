@@ -3,7 +3,7 @@
 // type (map keys sorted, nil slices as `[]T(nil)`). A nil pointer prints as "null". The pod
 // template and a volume's node affinity are dumped with pointer addresses and every defaulted
 // field there; the devcluster names their type and abbreviates the body.
-import { isPlainObject } from '../store/objects.ts';
+import { asObject, isPlainObject } from '../store/objects.ts';
 
 /** What field.Error prints for a nil pointer. */
 export const GO_NULL = '"null"';
@@ -56,7 +56,7 @@ export function goLabelSelector(selector: unknown): string {
 
 /** An rbac.RoleRef as %#v prints it. */
 export function goRoleRef(roleRef: unknown): string {
-  const ref = isPlainObject(roleRef) ? roleRef : {};
+  const ref = asObject(roleRef);
   return `rbac.RoleRef{APIGroup:${goQuote(String(ref.apiGroup ?? ''))}, Kind:${goQuote(String(ref.kind ?? ''))}, Name:${goQuote(String(ref.name ?? ''))}}`;
 }
 

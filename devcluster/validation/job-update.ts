@@ -7,7 +7,7 @@
 // template's labels and, unless `manualSelector` is set, stay the generated `controller-uid`/
 // `job-name` one, with those labels on the template.
 import type { StatusCause } from '../store/errors.ts';
-import { clone, isPlainObject } from '../store/objects.ts';
+import { asObject, clone, isPlainObject } from '../store/objects.ts';
 import { labelSelectorMatches } from '../store/selectors.ts';
 import type { LabelSelector } from '../store/selectors.ts';
 import type { KubeObject } from '../store/types.ts';
@@ -17,15 +17,11 @@ import { semanticEqual } from './semantic-equal.ts';
 
 type Obj = Record<string, unknown>;
 
-function obj(value: unknown): Obj {
-  return isPlainObject(value) ? value : {};
-}
-
 // ValidateGeneratedSelector: the labels the API server generated at creation must still be there.
 function generatedSelectorErrors(job: KubeObject, spec: Obj): StatusCause[] {
   if (spec.manualSelector === true || !isPlainObject(spec.selector)) return [];
   const expected: Record<string, string> = { 'controller-uid': job.metadata.uid ?? '', 'job-name': job.metadata.name };
-  const labels = obj(obj(obj(spec.template).metadata).labels);
+  const labels = asObject(asObject(asObject(spec.template).metadata).labels);
   const errors: StatusCause[] = [];
   for (const [key, value] of Object.entries(expected)) {
     const field = `spec.template.metadata.labels[${key}]`;
@@ -38,9 +34,9 @@ function generatedSelectorErrors(job: KubeObject, spec: Obj): StatusCause[] {
 
 // ValidateJobSpec on the selector: there is one, and it selects the template's labels.
 function selectorErrors(spec: Obj): StatusCause[] {
-  const labels = obj(obj(spec.template).metadata).labels;
+  const labels = asObject(asObject(spec.template).metadata).labels;
   const errors = isPlainObject(spec.selector) ? [] : [fieldRequired('spec.selector')];
-  const selects = isPlainObject(spec.selector) && labelSelectorMatches(spec.selector as LabelSelector, isPlainObject(labels) ? (labels as Record<string, string>) : {});
+  const selects = isPlainObject(spec.selector) && labelSelectorMatches(spec.selector as LabelSelector, asObject(labels) as Record<string, string>);
   if (!selects) errors.push(fieldInvalid('spec.template.metadata.labels', goStringMap(labels), '`selector` does not match template `labels`'));
   return errors;
 }
@@ -49,12 +45,12 @@ function selectorErrors(spec: Obj): StatusCause[] {
 function templateToCompare(oldTemplate: Obj, template: Obj, schedulingMutable: boolean): Obj {
   if (!schedulingMutable) return oldTemplate;
   const out = clone(oldTemplate);
-  const meta = (out.metadata = { ...obj(out.metadata) }) as Obj;
-  const newMeta = obj(template.metadata);
+  const meta = (out.metadata = { ...asObject(out.metadata) }) as Obj;
+  const newMeta = asObject(template.metadata);
   meta.labels = newMeta.labels;
   meta.annotations = newMeta.annotations;
-  const podSpec = (out.spec = { ...obj(out.spec) }) as Obj;
-  const newPodSpec = obj(template.spec);
+  const podSpec = (out.spec = { ...asObject(out.spec) }) as Obj;
+  const newPodSpec = asObject(template.spec);
   podSpec.nodeSelector = newPodSpec.nodeSelector;
   podSpec.tolerations = newPodSpec.tolerations;
   // Node affinity may change, be added or be dropped; pod (anti-)affinity may not.
@@ -71,15 +67,15 @@ function templateToCompare(oldTemplate: Obj, template: Obj, schedulingMutable: b
 
 /** The causes a 1.23 server gives for updating `old` to `job`; empty when it allows the update. */
 export function jobUpdateErrors(job: KubeObject, old: KubeObject): StatusCause[] {
-  const spec = obj(job.spec);
-  const oldSpec = obj(old.spec);
+  const spec = asObject(job.spec);
+  const oldSpec = asObject(old.spec);
   // The real strategy validates the new spec twice (ValidateJob, then again in ValidateJobUpdate),
   // so its causes come twice; the message names each once.
   const errors = [...generatedSelectorErrors(job, spec), ...selectorErrors(spec), ...selectorErrors(spec)];
   if (!semanticEqual(spec.completions, oldSpec.completions)) errors.push(fieldInvalid('spec.completions', goScalar(spec.completions), FIELD_IMMUTABLE));
   if (!semanticEqual(spec.selector, oldSpec.selector)) errors.push(fieldInvalid('spec.selector', goLabelSelector(spec.selector), FIELD_IMMUTABLE));
-  const neverStarted = oldSpec.suspend === true && obj(old.status).startTime === undefined;
-  if (!semanticEqual(obj(spec.template), templateToCompare(obj(oldSpec.template), obj(spec.template), neverStarted))) {
+  const neverStarted = oldSpec.suspend === true && asObject(old.status).startTime === undefined;
+  if (!semanticEqual(asObject(spec.template), templateToCompare(asObject(oldSpec.template), asObject(spec.template), neverStarted))) {
     errors.push(fieldInvalid('spec.template', goDump('core.PodTemplateSpec'), FIELD_IMMUTABLE));
   }
   if (!semanticEqual(spec.completionMode, oldSpec.completionMode)) errors.push(fieldInvalid('spec.completionMode', goScalar(spec.completionMode), FIELD_IMMUTABLE));

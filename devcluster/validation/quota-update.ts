@@ -1,13 +1,13 @@
 // What a 1.23 API server refuses in an update of a ResourceQuota (checked on 1.23): another set of
 // `scopes` (adding, removing or replacing one). `hard` and `scopeSelector` may change.
 import type { StatusCause } from '../store/errors.ts';
-import { isPlainObject } from '../store/objects.ts';
+import { asObject } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
 import { FIELD_IMMUTABLE, fieldInvalid } from './field-errors.ts';
 import { goStrings } from './go-values.ts';
 
 function scopesOf(quota: KubeObject): unknown {
-  return isPlainObject(quota.spec) ? quota.spec.scopes : undefined;
+  return asObject(quota.spec).scopes;
 }
 
 /** The causes a 1.23 server gives for updating `old` to `quota`; empty when it allows the update. */

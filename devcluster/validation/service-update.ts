@@ -4,17 +4,15 @@
 // cluster IP. The type may change: to ExternalName the server drops the cluster IP it allocated
 // (admission/service-defaults.ts), from it a new one is allocated.
 import type { StatusCause } from '../store/errors.ts';
-import { isPlainObject } from '../store/objects.ts';
+import { asObject } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
 import { fieldForbidden, fieldInvalid } from './field-errors.ts';
 import { goStrings } from './go-values.ts';
 
-type Obj = Record<string, unknown>;
-
 /** The causes a 1.23 server gives for updating `old` to `service`; empty when it allows the update. */
 export function serviceUpdateErrors(service: KubeObject, old: KubeObject): StatusCause[] {
-  const spec: Obj = isPlainObject(service.spec) ? service.spec : {};
-  const oldSpec: Obj = isPlainObject(old.spec) ? old.spec : {};
+  const spec = asObject(service.spec);
+  const oldSpec = asObject(old.spec);
   const clusterIPs = Array.isArray(spec.clusterIPs) ? spec.clusterIPs : [];
   const errors: StatusCause[] = [];
   const externalName = spec.type === 'ExternalName';

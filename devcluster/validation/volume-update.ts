@@ -4,7 +4,7 @@
 // storage class, mount options and claimRef may change; a CSI volume may gain a
 // controllerExpandSecretRef.
 import type { StatusCause } from '../store/errors.ts';
-import { isPlainObject } from '../store/objects.ts';
+import { asObject, isPlainObject } from '../store/objects.ts';
 import type { KubeObject } from '../store/types.ts';
 import { FIELD_IMMUTABLE, fieldForbidden, fieldInvalid } from './field-errors.ts';
 import { fieldDiff } from './field-diff.ts';
@@ -39,18 +39,14 @@ const VOLUME_SOURCES = [
   ['csi', 'CSI'],
 ] as const;
 
-function obj(value: unknown): Obj {
-  return isPlainObject(value) ? value : {};
-}
-
 function sourceOf(spec: Obj): Obj {
   return Object.fromEntries(VOLUME_SOURCES.filter(([key]) => spec[key] !== undefined).map(([key]) => [key, spec[key]]));
 }
 
 /** The causes a 1.23 server gives for updating `old` to `volume`; empty when it allows the update. */
 export function volumeUpdateErrors(volume: KubeObject, old: KubeObject): StatusCause[] {
-  const spec = obj(volume.spec);
-  const oldSpec = obj(old.spec);
+  const spec = asObject(volume.spec);
+  const oldSpec = asObject(old.spec);
   const source = sourceOf(spec);
   const oldSource = sourceOf(oldSpec);
   const csi = source.csi;
