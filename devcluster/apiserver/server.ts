@@ -10,6 +10,7 @@ import { authorize, forbiddenMessage } from '../auth/rbac.ts';
 import type { Attributes } from '../auth/rbac.ts';
 import type { CustomResourceRegistry } from '../crd/registry.ts';
 import type { SemanticsFor } from '../patch/managed-fields.ts';
+import { ALL_VERBS } from '../store/builtins.ts';
 import { ApiError, methodNotAllowed } from '../store/errors.ts';
 import type { ClusterStore } from '../store/cluster-store.ts';
 import type { KubeObject } from '../store/types.ts';
@@ -39,7 +40,16 @@ export interface ApiServerOptions {
   auditLog?: string;
 }
 
-const ALLOWED_VERBS = new Set(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection']);
+// Each verb on a resource but watch (a stream, served apart) and its handler.
+const VERB_HANDLERS = new Map<string, (c: ResourceContext) => Reply>([
+  ['get', getOne],
+  ['list', list],
+  ['create', create],
+  ['update', update],
+  ['patch', patch],
+  ['delete', remove],
+  ['deletecollection', removeCollection],
+]);
 
 /** The running HTTP server; `close` ends every watch and connection. */
 export class ApiServer {
@@ -120,7 +130,7 @@ export class ApiServer {
       if (failure) throw failure;
       const rt = this.#store.resourceType(info.group, info.resource);
       if (!rt || !servedVersions(rt).includes(info.version)) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-      if (!ALLOWED_VERBS.has(info.verb) || !(rt.verbs ?? [...ALLOWED_VERBS]).includes(info.verb)) throw methodNotAllowed(info.verb, rt);
+      if (!(rt.verbs ?? ALL_VERBS).includes(info.verb)) throw methodNotAllowed(info.verb, rt);
       this.#authorizeRequest(user, info);
       const ctx: ResourceContext = { store: this.#store, crds: this.#crds, semanticsFor: this.#semanticsFor, req, info, rt, user, body };
       if (info.verb === 'watch') {
@@ -164,24 +174,9 @@ export class ApiServer {
   }
 
   #dispatch(c: ResourceContext): Reply {
-    switch (c.info.verb) {
-      case 'get':
-        return getOne(c);
-      case 'list':
-        return list(c);
-      case 'create':
-        return create(c);
-      case 'update':
-        return update(c);
-      case 'patch':
-        return patch(c);
-      case 'delete':
-        return remove(c);
-      case 'deletecollection':
-        return removeCollection(c);
-      default:
-        throw methodNotAllowed(c.info.verb, c.rt);
-    }
+    const handler = VERB_HANDLERS.get(c.info.verb);
+    if (handler === undefined) throw methodNotAllowed(c.info.verb, c.rt);
+    return handler(c);
   }
 
   #watch(c: ResourceContext, req: IncomingMessage, res: ServerResponse): void {
