@@ -4,8 +4,8 @@ import { TerminalError } from '../../../operator/runtime/errors.ts';
 import { KubeClient } from '../../../operator/runtime/kube.ts';
 import type { Manager } from '../../../operator/runtime/manager.ts';
 import { Kinds, resourceType } from '../../../operator/runtime/resources.ts';
-import { startFakeCluster, TestKinds, type FakeCluster } from './fake-apiserver.ts';
-import { enclave, enclaveController, enclaveReconciler, testManager, userClient, startTestCluster, TEST_DATA_LABEL, TEST_FIELD_MANAGER, type TestCluster, type TestEnclave } from './harness.ts';
+import { enclave, enclaveController, enclaveReconciler, testManager, userClient, startTestCluster, TEST_DATA_LABEL, TEST_FIELD_MANAGER, TestKinds, type TestCluster, type TestEnclave } from './harness.ts';
+import { startWatchProxy, type WatchProxy } from './watch-proxy.ts';
 
 const waitUntil = (assertion: () => void | Promise<void>): Promise<void> => vi.waitFor(assertion, { timeout: 10_000, interval: 25 });
 
@@ -13,18 +13,19 @@ describe('Controller and Manager over HTTP', () => {
   let cluster: TestCluster;
   let user: KubeClient;
   let managers: Manager[];
-  let fakes: FakeCluster[];
+  let proxies: WatchProxy[];
 
   beforeEach(async () => {
     cluster = await startTestCluster();
     user = userClient(cluster.kubeconfigPath);
     managers = [];
-    fakes = [];
+    proxies = [];
   });
 
   afterEach(async () => {
     await Promise.all(managers.map((manager) => manager.stop()));
-    await Promise.all([cluster, ...fakes].map((server) => server.stop()));
+    await Promise.all(proxies.map((proxy) => proxy.stop()));
+    await cluster.stop();
   });
 
   const start = async (reconcile = enclaveReconciler(), kubeconfigPath = cluster.kubeconfigPath): Promise<Manager> => {
@@ -171,12 +172,11 @@ describe('Controller and Manager over HTTP', () => {
   });
 
   it('never reconciles a key from a cache older than its own last write', async () => {
-    // Needs watch events that lag behind write responses, as on a busy API server: the fake can delay them.
-    const fake = await startFakeCluster();
-    fakes.push(fake);
-    const fakeUser = userClient(fake.kubeconfigPath);
-    await fakeUser.apply(enclave('fresh', ['a', 'b', 'c']));
-    fake.faults.watchLatencyMs = 100;
+    // Watch events that lag 100 ms behind the answers to writes, as on a busy API server.
+    const proxy = await startWatchProxy(cluster);
+    proxies.push(proxy);
+    proxy.latencyMs = 100;
+    await user.apply(enclave('fresh', ['a', 'b', 'c']));
     const written = new Map<string, string>();
     const stale: string[] = [];
     let rounds = 0;
@@ -195,7 +195,7 @@ describe('Controller and Manager over HTTP', () => {
       const result = await context.apply(desired);
       for (const entry of result.written) written.set(entry.object.metadata?.name ?? '', entry.resourceVersion);
       return rounds < 5 ? { requeueAfter: 0 } : undefined;
-    }, fake.kubeconfigPath);
+    }, proxy.kubeconfigPath);
     await waitUntil(() => expect(rounds).toBe(5));
     expect(stale).toEqual([]);
     expect(manager.client.requests.get('apply')).toBe(16);
@@ -288,11 +288,6 @@ describe('Controller and Manager over HTTP', () => {
     const notReady = await fetch(`${base}/readyz`);
     expect(notReady.status).toBe(503);
     expect(await notReady.text()).toContain('cache federatedjobs not synced');
-    if (cluster.server !== 'devcluster') {
-      await manager.stop();
-      await starting;
-      return;
-    }
     await user.apply({
       apiVersion: 'apiextensions.k8s.io/v1',
       kind: 'CustomResourceDefinition',

@@ -3,8 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { addFinalizer, isDeleting, removeFinalizer } from '../../../operator/runtime/finalizers.ts';
 import type { KubeClient } from '../../../operator/runtime/kube.ts';
 import type { Manager } from '../../../operator/runtime/manager.ts';
-import { TestKinds } from './fake-apiserver.ts';
-import { enclave, enclaveController, startTestCluster, testManager, userClient, type TestCluster } from './harness.ts';
+import { enclave, enclaveController, startTestCluster, testManager, TestKinds, userClient, type TestCluster } from './harness.ts';
 
 const CLEANUP_FINALIZER = 'runtime.test.sde.london/cleanup';
 

@@ -1,6 +1,7 @@
-// Shared set-up for the runtime's protocol tests: a cluster over HTTP, a test Enclave reconciler, and managers.
+// Shared set-up for the runtime's protocol tests: the project's dev cluster over HTTP, a test
+// Enclave reconciler, and managers.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { startDevCluster } from '../../../devcluster/index.ts';
+import { startDevCluster, type DevCluster, type DevClusterOptions } from '../../../devcluster/index.ts';
 import type { ControllerOptions, Reconciler } from '../../../operator/runtime/controller.ts';
 import { setConditions, type Condition } from '../../../operator/runtime/conditions.ts';
 import { KubeClient, loadKubeConfig } from '../../../operator/runtime/kube.ts';
@@ -8,39 +9,22 @@ import { ENCLAVE, MANAGED_BY } from '../../../api/labels.ts';
 import { createLogger } from '../../../operator/runtime/logger.ts';
 import { Manager, type ManagerOptions } from '../../../operator/runtime/manager.ts';
 import { OperatorMetrics } from '../../../operator/runtime/metrics.ts';
-import { Kinds } from '../../../operator/runtime/resources.ts';
-import { startFakeCluster, TestKinds, type FakeFaults } from './fake-apiserver.ts';
+import { Kinds, resourceType } from '../../../operator/runtime/resources.ts';
 
-/** The faults both the dev cluster and the fake offer. */
-export type ClusterFaults = Pick<FakeFaults, 'dropWatches' | 'forceGone' | 'failRequests' | 'clear' | 'openWatches'>;
+/** Test custom resources, shaped like the operator's. */
+export const TestKinds = {
+  Enclave: resourceType('runtime.test.sde.london/v1alpha1', 'Enclave', 'enclaves', false),
+  Workspace: resourceType('runtime.test.sde.london/v1alpha1', 'Workspace', 'workspaces', true),
+};
 
-/** An API server over HTTP for a test: the project's dev cluster when it can be started, else the fake. */
-export interface TestCluster {
-  server: 'devcluster' | 'fake';
-  url: string;
-  kubeconfigPath: string;
-  faults: ClusterFaults;
-  stop(): Promise<void>;
-}
+/** An API server over HTTP for a test: the project's dev cluster, with its fault injection. */
+export type TestCluster = DevCluster;
 
-/**
- * Starts the project's dev cluster (no simulated nodes; the test CRDs installed) unless
- * `SDE_RUNTIME_TEST_SERVER=fake`, in which case the small fake API server stands in.
- */
-export async function startTestCluster(): Promise<TestCluster> {
-  if (process.env.SDE_RUNTIME_TEST_SERVER !== 'fake') {
-    const cluster = await startDevCluster({ simulate: false });
-    await installTestCrds(cluster.kubeconfigPath);
-    return { server: 'devcluster', url: cluster.url, kubeconfigPath: cluster.kubeconfigPath, faults: cluster.faults, stop: () => cluster.stop() };
-  }
-  const fake = await startFakeCluster();
-  return {
-    server: 'fake',
-    url: fake.url,
-    kubeconfigPath: fake.kubeconfigPath,
-    faults: fake.faults,
-    stop: () => fake.stop(),
-  };
+/** Starts the project's dev cluster with no simulated nodes and the test CRDs installed. */
+export async function startTestCluster(options: DevClusterOptions = {}): Promise<TestCluster> {
+  const cluster = await startDevCluster({ simulate: false, ...options });
+  await installTestCrds(cluster.kubeconfigPath);
+  return cluster;
 }
 
 /** Installs the test kinds' CRDs (schemaless, with a status subresource) on a dev cluster. */

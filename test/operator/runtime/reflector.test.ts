@@ -4,8 +4,8 @@ import { KubeClient, loadKubeConfig } from '../../../operator/runtime/kube.ts';
 import { OperatorMetrics } from '../../../operator/runtime/metrics.ts';
 import { Reflector, type ReflectorOptions } from '../../../operator/runtime/reflector.ts';
 import { Kinds } from '../../../operator/runtime/resources.ts';
-import { startFakeCluster } from './fake-apiserver.ts';
 import { startTestCluster, type TestCluster } from './harness.ts';
+import { startWatchProxy } from './watch-proxy.ts';
 
 const configMap = (name: string, data: Record<string, string> = { tier: 'gpu' }): KubernetesObject & { data: Record<string, string> } => ({
   apiVersion: 'v1',
@@ -103,22 +103,26 @@ describe('Reflector over HTTP', () => {
   });
 
   it('restarts a watch that went quiet, while bookmarks keep a quiet watch alive', async () => {
-    // Needs a server whose bookmarks can be switched off: the fake, whatever the suite runs on.
-    const fake = await startFakeCluster();
-    const fakeClient = new KubeClient(loadKubeConfig({ kubeconfigPath: fake.kubeconfigPath }));
-    const reflector = new Reflector({ client: fakeClient, type: Kinds.ConfigMap, backoff: { baseMs: 20, maxMs: 200 }, resyncMs: 0, watchdogMs: 600 });
+    // A server that sends a bookmark every 200 ms, and a path to it that can stall: the
+    // connection stays open but nothing more arrives, as when a network path breaks half-way.
+    const bookmarking = await startTestCluster({ bookmarkIntervalMs: 200 });
+    const proxy = await startWatchProxy(bookmarking);
+    const quietClient = new KubeClient(loadKubeConfig({ kubeconfigPath: proxy.kubeconfigPath }));
+    await quietClient.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sandpit-a' } });
+    const reflector = new Reflector({ client: quietClient, type: Kinds.ConfigMap, backoff: { baseMs: 20, maxMs: 200 }, resyncMs: 0, watchdogMs: 600 });
     try {
       reflector.start();
       await reflector.cache.whenSynced();
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       expect(reflector.restarts.get('watchdog') ?? 0).toBe(0);
-      fake.faults.bookmarks = false;
+      expect(proxy.stallWatches()).toBe(1);
       await waitUntil(() => expect(reflector.restarts.get('watchdog')).toBeGreaterThanOrEqual(1));
-      await fakeClient.apply(configMap('after-watchdog'));
+      await quietClient.apply(configMap('after-watchdog'));
       await waitUntil(() => expect(reflector.cache.get('after-watchdog', 'sandpit-a')).toBeDefined());
     } finally {
       await reflector.stop();
-      await fake.stop();
+      await proxy.stop();
+      await bookmarking.stop();
     }
   });
 

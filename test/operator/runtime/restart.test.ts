@@ -5,8 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startDevCluster, type DevCluster } from '../../../devcluster/index.ts';
 import type { Manager } from '../../../operator/runtime/manager.ts';
 import { Kinds } from '../../../operator/runtime/resources.ts';
-import { TestKinds } from './fake-apiserver.ts';
-import { enclave, enclaveController, enclaveReconciler, installTestCrds, testManager, userClient } from './harness.ts';
+import { enclave, enclaveController, enclaveReconciler, installTestCrds, testManager, TestKinds, userClient } from './harness.ts';
 
 const waitUntil = (assertion: () => void | Promise<void>): Promise<void> => vi.waitFor(assertion, { timeout: 15_000, interval: 50 });
 
