@@ -8,6 +8,7 @@ import type { StatusCause } from '../store/errors.ts';
 import { clone, deepEqual } from '../store/objects.ts';
 import type { CommittedChange } from '../store/change-fan-out.ts';
 import type { AdmissionContext, ClusterStore, StorePlugin } from '../store/cluster-store.ts';
+import { timestamp } from '../store/timestamps.ts';
 import type { KubeObject, ResourceType } from '../store/types.ts';
 import { checkSchemaRules, evaluateRules } from './cel.ts';
 import { applyDefaults, prune, validateSchema } from './schema.ts';
@@ -177,7 +178,7 @@ export class CustomResourceRegistry implements StorePlugin {
       ...(spec.names.shortNames ? { shortNames: spec.names.shortNames } : {}),
       ...(spec.names.categories ? { categories: spec.names.categories } : {}),
     };
-    const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const at = timestamp();
     const keep = (type: string): string => status.conditions?.find((c) => c.type === type && c.status === 'True')?.lastTransitionTime ?? at;
     const next = {
       conditions: [

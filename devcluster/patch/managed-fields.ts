@@ -2,6 +2,7 @@
 // every ordinary write (operation Update), as the real server's field manager does.
 import { clone, deepEqual, isPlainObject } from '../store/objects.ts';
 import type { FieldTracker } from '../store/cluster-store.ts';
+import { timestamp } from '../store/timestamps.ts';
 import type { KubeObject, ResourceType } from '../store/types.ts';
 import { fieldValuesOf, fromFieldsV1, toFieldsV1 } from './field-set.ts';
 import type { FieldSet } from './field-set.ts';
@@ -26,11 +27,6 @@ export interface OwnedFields {
 
 /** Gives the list semantics of a resource type (built-in merge keys or CRD schema). */
 export type SemanticsFor = (rt: ResourceType, apiVersion: string) => ListSemanticsOf;
-
-/** The current time as managedFields records it. */
-export function managedTime(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** Parses an object's managedFields; malformed entries are dropped. */
 export function readManagedFields(obj: KubeObject | undefined): OwnedFields[] {
@@ -119,10 +115,10 @@ export class ManagedFieldsTracker implements FieldTracker {
     if (mine) {
       const set = mine.set ?? fromFieldsV1(mine.entry.fieldsV1);
       // Taking any field is a change of this manager's: its entry gets the time of it.
-      if (changed.size > 0) mine.entry = { ...mine.entry, time: managedTime(), apiVersion: next.apiVersion };
+      if (changed.size > 0) mine.entry = { ...mine.entry, time: timestamp(), apiVersion: next.apiVersion };
       mine.set = new Set([...set, ...changed]);
     } else if (changed.size > 0) {
-      const entry: ManagedFieldsEntry = { manager, operation: 'Update', apiVersion: next.apiVersion, time: managedTime(), fieldsType: 'FieldsV1', fieldsV1: {} };
+      const entry: ManagedFieldsEntry = { manager, operation: 'Update', apiVersion: next.apiVersion, time: timestamp(), fieldsType: 'FieldsV1', fieldsV1: {} };
       if (subresource) entry.subresource = subresource;
       owned.push({ entry, set: changed });
     }

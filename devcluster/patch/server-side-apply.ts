@@ -5,8 +5,9 @@ import { ApiError, badRequest, notFound, staleConflict } from '../store/errors.t
 import { clone, deepEqual, isPlainObject } from '../store/objects.ts';
 import type { ClusterStore, WriteOptions } from '../store/cluster-store.ts';
 import type { KubeObject, ResourceType } from '../store/types.ts';
+import { timestamp } from '../store/timestamps.ts';
 import { displayPath, fieldsOf, mergeApplied, removeAt, valueAt } from './field-set.ts';
-import { managedTime, readManagedFields, writeManagedFields } from './managed-fields.ts';
+import { readManagedFields, writeManagedFields } from './managed-fields.ts';
 import type { ManagedFieldsEntry, OwnedFields, SemanticsFor } from './managed-fields.ts';
 
 /** Options of one apply request. */
@@ -86,7 +87,7 @@ export function serverSideApply(
   const current = store.peek(rt, namespace, name);
   if (!current) {
     if (opts.subresource === 'status') throw notFound(rt, name);
-    cfg.metadata.managedFields = writeManagedFields([{ entry: entryFor(managedTime()), set: applied }]);
+    cfg.metadata.managedFields = writeManagedFields([{ entry: entryFor(timestamp()), set: applied }]);
     return { object: store.create(rt, cfg, { ...opts, managedFieldsSet: true }), created: true };
   }
   if (sentRv !== undefined && sentRv !== current.metadata.resourceVersion) throw staleConflict(rt, name);
@@ -117,7 +118,7 @@ export function serverSideApply(
   // time and the object is written again whenever that time, to the second, has moved on.
   const unchanged = unchangedSet && deepEqual(withoutManagedFields(merged), withoutManagedFields(current));
   if (unchanged) return { object: store.get(rt, namespace, name) ?? clone(current), created: false };
-  const nextMine: OwnedFields = { entry: entryFor(managedTime()), set: applied };
+  const nextMine: OwnedFields = { entry: entryFor(timestamp()), set: applied };
   const nextOwned = mine ? owned.map((o) => (o === mine ? nextMine : o)) : [...owned, nextMine];
   merged.metadata.managedFields = writeManagedFields(nextOwned);
   const writeOpts = { ...opts, managedFieldsSet: true };

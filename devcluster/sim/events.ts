@@ -2,6 +2,7 @@
 // show them. Repeats of the same event are folded into one with a count, as client-go's recorder does.
 import type { ClusterStore } from '../store/cluster-store.ts';
 import { BUILTINS } from '../store/builtins.ts';
+import { timestamp } from '../store/timestamps.ts';
 import { CONTROLLER_MANAGER, KUBELET_MANAGER, SCHEDULER_MANAGER } from '../store/field-managers.ts';
 import type { KubeObject } from '../store/types.ts';
 
@@ -29,7 +30,7 @@ export class EventRecorder {
   record(component: string, about: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, host?: string): void {
     if (!this.#enabled) return;
     const namespace = about.metadata.namespace ?? 'default';
-    const at = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const at = timestamp();
     const identity = `${component}|${about.metadata.uid ?? about.metadata.name}|${type}|${reason}|${message}`;
     try {
       const earlier = this.#seen.get(identity);

@@ -4,11 +4,12 @@
 // Its status has the 1.23 shape: Complete or Failed (with lastProbeTime), no SuccessCriteriaMet,
 // FailureTarget, terminating or uncountedTerminatedPods (those came with later releases).
 import { BUILTINS } from '../store/builtins.ts';
+import { timestamp } from '../store/timestamps.ts';
 import type { KubeObject } from '../store/types.ts';
 import { keyOf } from './informer.ts';
 import { BY_CONTROLLER, type SimContext } from './context.ts';
 import { ownerSyncQueue, writeStatus } from './owner-controller.ts';
-import { generatedName, timestamp, withCondition, type Condition } from './ownership.ts';
+import { generatedName, withCondition, type Condition } from './ownership.ts';
 import { PodControl, podFromTemplate, type PodTemplate } from './pod-control.ts';
 import { deletionOrder, isPodActive, isPodReady, podPhase } from './pods.ts';
 import type { SyncQueue } from './sync-queue.ts';

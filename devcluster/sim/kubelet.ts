@@ -3,10 +3,11 @@
 // finishes after its run time, Succeeded, or Failed when annotated to fail.
 import { createHash } from 'node:crypto';
 import { BUILTINS } from '../store/builtins.ts';
+import { timestamp } from '../store/timestamps.ts';
 import type { KubeObject } from '../store/types.ts';
 import { keyOf, type ChangeType } from './informer.ts';
 import { BY_NODE, type SimContext } from './context.ts';
-import { timestamp, withCondition, type Condition } from './ownership.ts';
+import { withCondition, type Condition } from './ownership.ts';
 import { podNodeName, podPhase } from './pods.ts';
 import { SyncQueue } from './sync-queue.ts';
 

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { timestamp } from '../store/timestamps.ts';
 import type { KubeObject } from '../store/types.ts';
 
 const quantity = z.union([z.string().min(1), z.number().nonnegative()]).transform(String);
@@ -118,7 +119,7 @@ export async function loadNodeSpecs(path: string): Promise<NodeSpec[]> {
 
 /** The Ready Node object for a spec; `index` gives it stable addresses (10.0.0.x, pod CIDR 10.244.x.0/24). */
 export function nodeObject(spec: NodeSpec, index: number, now = new Date()): KubeObject {
-  const at = now.toISOString().replace(/\.\d+Z$/, 'Z');
+  const at = timestamp(now);
   const condition = (type: string, status: string, reason: string, message: string) =>
     ({ type, status, reason, message, lastHeartbeatTime: at, lastTransitionTime: at });
   const resources = { ...spec.allocatable } as Record<string, string>;

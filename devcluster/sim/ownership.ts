@@ -1,6 +1,7 @@
 // What every workload controller shares: owner references to its children, names for them, a
 // stable hash of a pod template, and Kubernetes-shaped status conditions.
 import { randomSuffix } from '../store/objects.ts';
+import { timestamp } from '../store/timestamps.ts';
 import type { KubeObject, OwnerReference } from '../store/types.ts';
 
 /** The ownerReference a controller puts on each child (controller: true, blockOwnerDeletion: true). */
@@ -73,11 +74,6 @@ export interface Condition {
   lastTransitionTime?: string;
   lastUpdateTime?: string;
   lastProbeTime?: string | null;
-}
-
-/** Now, as the API server writes timestamps (seconds precision, UTC). */
-export function timestamp(at = new Date()): string {
-  return at.toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
 /**

@@ -21,6 +21,7 @@ import { clone, deepEqual, randomSuffix } from './objects.ts';
 import { snapshotOf } from './snapshot.ts';
 import type { Snapshot } from './snapshot.ts';
 import { ObjectStorage } from './storage.ts';
+import { timestamp } from './timestamps.ts';
 import { TypeRegistry, typeKeyOf } from './type-registry.ts';
 import type { KubeObject, ResourceType, StoreEvent, WatchEventType } from './types.ts';
 import { mergeForUpdate, specChanged } from './update-merge.ts';
@@ -211,7 +212,7 @@ export class ClusterStore {
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     delete meta.resourceVersion;
-    meta.creationTimestamp = this.#timestamp();
+    meta.creationTimestamp = timestamp(this.#now());
     if (rt.generation === false) delete meta.generation;
     else meta.generation = 1;
     if (!opts.managedFieldsSet) this.fieldTracker?.track(rt, undefined, next, opts.fieldManager ?? 'unknown', undefined);
@@ -303,7 +304,7 @@ export class ClusterStore {
       return asServed(rt, clone(stored));
     }
     const marked = clone(stored);
-    marked.metadata.deletionTimestamp = stored.metadata.deletionTimestamp ?? this.#timestamp();
+    marked.metadata.deletionTimestamp = stored.metadata.deletionTimestamp ?? timestamp(this.#now());
     marked.metadata.deletionGracePeriodSeconds = 0;
     if (finalizers.length > 0) marked.metadata.finalizers = finalizers;
     if (isNamespace) {
@@ -400,10 +401,6 @@ export class ClusterStore {
     converted.apiVersion = rt.group === 'events.k8s.io' ? 'v1' : (converted.apiVersion ?? apiVersionOf(rt));
     converted.kind = rt.kind;
     return converted;
-  }
-
-  #timestamp(): string {
-    return this.#now().toISOString().replace(/\.\d{3}Z$/, 'Z');
   }
 
   #commit(rt: ResourceType, type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject, previous: KubeObject | undefined): void {
