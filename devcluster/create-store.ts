@@ -1,7 +1,8 @@
-// Assembles a ClusterStore with the admission plugins of a real API server, in the order it runs them:
-// the typed round trip of built-in kinds, built-in defaulting, LimitRange, the registry's update
-// validation of built-in kinds, CRD schemas and rules, then PersistentVolumeClaimResize and
-// ResourceQuota. (Storage object protection comes with the simulation, which lifts it.)
+// Assembles a ClusterStore with the admission plugins of a real API server, in the order it runs
+// them: the typed round trip of built-in kinds, built-in defaulting, LimitRange, the registry's
+// update validation of built-in kinds, CRD schemas and rules, then PersistentVolumeClaimResize and
+// ResourceQuota. (DefaultStorageClass and storage object protection come with the simulation,
+// which provides the storage classes and lifts the protection.)
 import { claimResize } from './admission/claim-resize.ts';
 import { builtinDefaults } from './admission/defaults.ts';
 import { limitRanger } from './admission/limit-range.ts';

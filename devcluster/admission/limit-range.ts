@@ -1,5 +1,5 @@
 // LimitRange admission: fills container requests and limits from the namespace's LimitRanges at
-// pod creation (so pods without requests still count against quota) and enforces `max`.
+// pod creation (so pods without requests still count against quota) and enforces `max` and `min`.
 import { BUILTINS } from '../store/builtins.ts';
 import { forbidden } from '../store/errors.ts';
 import type { StorePlugin } from '../store/cluster-store.ts';

@@ -36,7 +36,7 @@ export function servedVersions(rt: ResourceType): string[] {
 }
 
 /** Resource types served at one group version. */
-export function typesAt(store: ClusterStore, group: string, version: string): ResourceType[] {
+function typesAt(store: ClusterStore, group: string, version: string): ResourceType[] {
   return store.resourceTypes().filter((rt) => rt.group === group && servedVersions(rt).includes(version));
 }
 

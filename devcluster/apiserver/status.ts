@@ -1,4 +1,4 @@
-// Kubernetes `Status` objects for failures (and the occasional success), as clients expect them.
+// Kubernetes `Status` objects for failures, as clients expect them.
 import { ApiError } from '../store/errors.ts';
 
 /** A `Status` failure body for an error; unknown errors become 500 InternalError. */

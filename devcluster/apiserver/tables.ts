@@ -91,7 +91,7 @@ function initReason(pod: KubeObject, status: PodStatus): string | undefined {
 }
 
 /** The STATUS kubectl's pod printer shows: Completed, Error, CrashLoopBackOff, Init:0/1, Terminating, or the phase. */
-export function podStatusReason(pod: KubeObject): { reason: string; readyContainers: number; restarts: number } {
+function podStatusReason(pod: KubeObject): { reason: string; readyContainers: number; restarts: number } {
   const status = (pod.status ?? {}) as PodStatus;
   let reason = status.reason ?? status.phase ?? 'Unknown';
   const initializing = initReason(pod, status);

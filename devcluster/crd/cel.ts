@@ -26,7 +26,7 @@ export class RuleCompileError extends Error {
  * Compiles and type-checks an expression once (cached): unknown functions, type errors and a
  * result of the wrong type (`bool` for rules, `string` for messages) throw RuleCompileError.
  */
-export function compileRule(rule: string, resultType: 'bool' | 'string' = 'bool'): Program {
+function compileRule(rule: string, resultType: 'bool' | 'string' = 'bool'): Program {
   const cached = programs.get(rule);
   if (cached) return cached;
   let program: Program;

@@ -114,11 +114,6 @@ export class CustomResourceRegistry implements StorePlugin {
     return crd ? specOf(crd).versions.find((v) => v.name === version)?.schema?.openAPIV3Schema : undefined;
   }
 
-  /** Every established CRD. */
-  definitions(): KubeObject[] {
-    return [...this.#crds.values()];
-  }
-
   admit(obj: KubeObject, ctx: AdmissionContext): void {
     if (ctx.rt === BUILTINS.customresourcedefinitions) {
       if (ctx.subresource === 'status') return;

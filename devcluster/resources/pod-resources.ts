@@ -31,7 +31,7 @@ export function podContainers(pod: KubeObject): { containers: ContainerLike[]; i
 }
 
 /** A container's requests, where a resource with only a limit requests its limit (API defaulting). */
-export function containerRequests(container: ContainerLike): ResourceAmounts {
+function containerRequests(container: ContainerLike): ResourceAmounts {
   const requests = parseResourceList(container.resources?.requests);
   for (const [name, limit] of parseResourceList(container.resources?.limits)) {
     if (!requests.has(name)) requests.set(name, limit);

@@ -89,11 +89,6 @@ export class Informer {
     return entries === undefined ? [] : [...entries.values()];
   }
 
-  /** How many objects are cached. */
-  get size(): number {
-    return this.#objects.size;
-  }
-
   #apply(type: ChangeType, object: KubeObject): void {
     const key = keyOf(object);
     const previous = this.#objects.get(key);

@@ -1,5 +1,5 @@
-// What every workload controller shares: owner references to its children, names for them, a
-// stable hash of a pod template, and Kubernetes-shaped status conditions.
+// Owner references from a controller to its children, generated names for them, a stable hash of
+// a pod template, and Kubernetes-shaped status conditions (the kubelet's and scheduler's too).
 import { randomSuffix } from '../store/objects.ts';
 import { timestamp } from '../store/timestamps.ts';
 import type { KubeObject, OwnerReference } from '../store/types.ts';

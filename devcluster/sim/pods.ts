@@ -1,4 +1,5 @@
-// Pod state as the controllers read it: ready, terminal, active, owned.
+// Pod state as the simulated components read it: phase and conditions, ready, terminal, active,
+// its node, and the order in which a controller deletes surplus pods.
 import type { KubeObject } from '../store/types.ts';
 import type { Condition } from './ownership.ts';
 

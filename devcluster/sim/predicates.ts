@@ -52,14 +52,14 @@ export function firstUntoleratedTaint(taints: Taint[], tolerations: Toleration[]
 }
 
 /** NodeAffinity: nodeSelector labels all match and, when given, any one required term matches. */
-export function matchesNodeAffinity(pod: PodNeeds, node: Pick<NodeState, 'name' | 'labels'>): boolean {
+function matchesNodeAffinity(pod: PodNeeds, node: Pick<NodeState, 'name' | 'labels'>): boolean {
   for (const [key, value] of Object.entries(pod.nodeSelector)) if (node.labels[key] !== value) return false;
   const terms = pod.requiredNodeSelectorTerms;
   return terms === undefined || terms.some((term) => nodeSelectorTermMatches(term, node));
 }
 
 /** NodeResourcesFit: "Too many pods" and one "Insufficient <resource>" per resource short. */
-export function insufficientResources(pod: PodNeeds, node: NodeState): string[] {
+function insufficientResources(pod: PodNeeds, node: NodeState): string[] {
   const reasons: string[] = [];
   if (node.podCount + 1 > Math.floor((node.allocatable.get(POD_SLOTS) ?? 0) / 1000)) reasons.push('Too many pods');
   const names = [...pod.requests.keys()].filter((name) => name !== POD_SLOTS).sort(resourceOrder);

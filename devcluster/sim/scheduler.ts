@@ -19,7 +19,7 @@ import { podRequests, type PodResourcesSpec } from '../resources/pod-resources.t
 import type { NodeSelectorTerm } from '../store/selectors.ts';
 
 /** The name pods use in spec.schedulerName to ask for this scheduler (also the default). */
-export const SCHEDULER_NAME = 'default-scheduler';
+const SCHEDULER_NAME = 'default-scheduler';
 const PASS = 'pass';
 
 interface PodSpec extends PodResourcesSpec {

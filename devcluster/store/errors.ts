@@ -36,7 +36,7 @@ export class ApiError extends Error {
 }
 
 /** `pods "x"` or `enclaves.sde.london "x"`, as the real server names an object in messages. */
-export function qualifiedName(rt: ResourceType, name: string): string {
+function qualifiedName(rt: ResourceType, name: string): string {
   const res = rt.group === '' ? rt.resource : `${rt.resource}.${rt.group}`;
   return `${res} "${name}"`;
 }

@@ -9,7 +9,7 @@ import { asObject, isPlainObject } from '../store/objects.ts';
 export const GO_NULL = '"null"';
 
 /** A string as Go's %q quotes it. */
-export function goQuote(text: string): string {
+function goQuote(text: string): string {
   let out = '"';
   for (const ch of text) {
     const code = ch.codePointAt(0) ?? 0;
