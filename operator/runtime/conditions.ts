@@ -34,11 +34,6 @@ export function findCondition(conditions: readonly Condition[] | undefined, type
   return conditions?.find((condition) => condition.type === type);
 }
 
-/** True when the condition of `type` is present with status `True`. */
-export function isConditionTrue(conditions: readonly Condition[] | undefined, type: string): boolean {
-  return findCondition(conditions, type)?.status === 'True';
-}
-
 /**
  * Returns a new list with `update` set: its `lastTransitionTime` is kept from the existing condition
  * unless `status` flips (or the condition is new), then it becomes `now`. Order is stable; the input

@@ -1,11 +1,8 @@
-// The operator's HTTP endpoints: liveness, readiness, Prometheus metrics, and routes the reconcilers add.
+// The operator's health endpoints: liveness, readiness and Prometheus metrics.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { closeServer, listenOn, type Listener } from './listener.ts';
 import type { Logger } from './logger.ts';
 import type { OperatorMetrics } from './metrics.ts';
-
-/** Handles one request on an extra route; a thrown error becomes a 500. */
-export type RouteHandler = (request: IncomingMessage, response: ServerResponse, url: URL) => void | Promise<void>;
 
 /** Why the operator is or is not ready; `reasons` names what it still waits for. */
 export interface Readiness {
@@ -24,21 +21,16 @@ export interface HealthServerOptions {
 
 /**
  * Serves `GET /healthz` (200 while the process runs), `GET /readyz` (200 only when `readiness()`
- * says so, else 503 with the reasons), `GET /metrics` (Prometheus text) and any route added with
- * `addRoute` (exact path match; the query string is in `url`). Unknown paths get 404.
+ * says so, else 503 with the reasons) and `GET /metrics` (Prometheus text); anything else gets
+ * 404. Other endpoints get listeners of their own (`Manager.addListener`), so that what is
+ * public never shares a port with the metrics.
  */
 export class HealthServer implements Listener {
   readonly #options: HealthServerOptions;
-  readonly #routes = new Map<string, RouteHandler>();
   #server: Server | undefined;
 
   constructor(options: HealthServerOptions) {
     this.#options = options;
-  }
-
-  /** Adds `method path` (e.g. `GET /register`); replaces an earlier handler for the same route. */
-  addRoute(method: string, path: string, handler: RouteHandler): void {
-    this.#routes.set(`${method.toUpperCase()} ${path}`, handler);
   }
 
   /** Starts listening; resolves with the bound port (useful with port 0). */
@@ -67,9 +59,7 @@ export class HealthServer implements Listener {
         const { registry } = this.#options.metrics;
         return send(response, 200, await registry.metrics(), registry.contentType);
       }
-      const handler = this.#routes.get(`${method} ${url.pathname}`);
-      if (!handler) return send(response, 404, `no route for ${method} ${url.pathname}\n`);
-      await handler(request, response, url);
+      return send(response, 404, `no route for ${method} ${url.pathname}\n`);
     } catch (error) {
       this.#options.logger?.error({ err: error, path: url.pathname }, 'HTTP handler failed');
       if (!response.headersSent) send(response, 500, 'internal error\n');

@@ -2,14 +2,14 @@
 export { applyAll, containsDesired, desiredHash, isUpToDate, kindRank, withDesiredHash, APPLIED_HASH_ANNOTATION, ApplyError, KIND_ORDER, OwnerConflictError, type ApplyOptions, type ApplyResult } from './apply.ts';
 export { Backoff, backoffDelay, jitteredPeriod, type BackoffOptions } from './backoff.ts';
 export { compareResourceVersions, type CacheEvent, type ObjectCache } from './cache.ts';
-export { findCondition, formatConditionTime, isConditionTrue, setCondition, setConditions, summarizeReady, InvalidConditionReasonError, type Condition, type ConditionUpdate } from './conditions.ts';
+export { findCondition, formatConditionTime, setCondition, setConditions, summarizeReady, InvalidConditionReasonError, type Condition, type ConditionUpdate } from './conditions.ts';
 export { Controller, type ControllerOptions, type Reconciler, type WatchSpec } from './controller.ts';
 export { isConflict, isNotFound, isTransientStatus, statusCodeOf, KubeApiError, LeadershipLostError, TerminalError, TRANSIENT_STATUS_CODES } from './errors.ts';
 export { statusOnlyChange, type Changes } from './event-mapping.ts';
 export { EventRecorder, type EventInput } from './events.ts';
 export { addFinalizer, isDeleting, removeFinalizer } from './finalizers.ts';
 export { fixedFieldsDiffer, leaveHandedOverFields } from './handover.ts';
-export { HealthServer, type Readiness, type RouteHandler } from './health.ts';
+export { HealthServer, type Readiness } from './health.ts';
 export { jsonEqual } from './json-equal.ts';
 export { DEFAULT_FIELD_MANAGER, DEFAULT_USER_AGENT, KubeClient, KubeConfigError, loadKubeConfig, WRITE_VERBS, type JsonPatchOperation, type KubeClientOptions, type ListPage } from './kube.ts';
 export { matchesLabels, selectorString, type LabelSelector } from './label-selector.ts';

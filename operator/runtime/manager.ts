@@ -6,7 +6,7 @@ import type { ObjectCache } from './cache.ts';
 import { Controller, type ControllerOptions } from './controller.ts';
 import { LeadershipLostError } from './errors.ts';
 import { EventRecorder, type EventRecorderOptions } from './events.ts';
-import { HealthServer, type Readiness, type RouteHandler } from './health.ts';
+import { HealthServer, type Readiness } from './health.ts';
 import { KubeClient, loadKubeConfig } from './kube.ts';
 import { LeaderElector, type LeaderElectionOptions } from './leader.ts';
 import type { Listener } from './listener.ts';
@@ -107,11 +107,6 @@ export class Manager {
     instance.attach({ client: this.client, metrics: this.metrics, logger: this.logger, events: this.events, cacheFor: (type) => this.cacheFor(type), ...(managedBy ? { managedBy } : {}), protectFromPrune });
     this.#controllers.push(instance);
     return instance;
-  }
-
-  /** Adds an HTTP route to the health server (e.g. `GET /register`); see {@link HealthServer.addRoute}. */
-  addRoute(method: string, path: string, handler: RouteHandler): void {
-    this.#health?.addRoute(method, path, handler);
   }
 
   /** Adds a listener (the data use register, the admission webhooks) opened with the health server and closed with it; must be called before `start()`. */

@@ -59,12 +59,6 @@ export function groupOf(apiVersion: string): string {
   return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
 
-/** The version part of an apiVersion. */
-export function versionOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf('/');
-  return slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
-}
-
 /** The collection URL path of a type, optionally in one namespace (ignored for cluster-scoped types). */
 export function collectionPath(type: ResourceType, namespace?: string): string {
   const root = type.apiVersion.includes('/') ? `/apis/${type.apiVersion}` : `/api/${type.apiVersion}`;

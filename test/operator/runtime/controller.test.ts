@@ -1,7 +1,9 @@
+import { createServer, type Server } from 'node:http';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TerminalError } from '../../../operator/runtime/errors.ts';
 import { KubeClient } from '../../../operator/runtime/kube.ts';
+import { closeServer, listenOn } from '../../../operator/runtime/listener.ts';
 import type { Manager } from '../../../operator/runtime/manager.ts';
 import { Kinds, resourceType } from '../../../operator/runtime/resources.ts';
 import { enclave, enclaveController, enclaveReconciler, testManager, userClient, startTestCluster, TEST_DATA_LABEL, TEST_FIELD_MANAGER, TestKinds, type TestCluster, type TestEnclave } from './harness.ts';
@@ -251,21 +253,26 @@ describe('Controller and Manager over HTTP', () => {
     expect(calls[1]! - calls[0]!).toBeGreaterThanOrEqual(290);
   });
 
-  it('serves /healthz, /readyz after sync, /metrics and extra routes', async () => {
+  it('serves /healthz, /readyz after sync and /metrics, and opens and closes an added listener with them', async () => {
     await user.apply(enclave('observed', ['settings']));
     const manager = testManager(cluster.kubeconfigPath);
     managers.push(manager);
     manager.add(enclaveController(enclaveReconciler()));
-    manager.addRoute('GET', '/register', (_request, response, url) => {
-      response.writeHead(200, { 'Content-Type': 'application/json' });
-      response.end(JSON.stringify({ format: url.searchParams.get('format') ?? 'json', enclaves: manager.cacheFor(TestKinds.Enclave).size }));
+    // A listener of its own, as the data use register has: it serves what the cache holds.
+    let server: Server | undefined;
+    manager.addListener('listing', {
+      listen: () => {
+        server = createServer((_request, response) => response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ enclaves: manager.cacheFor(TestKinds.Enclave).size })));
+        return listenOn(server, 0, '127.0.0.1');
+      },
+      close: () => closeServer(server),
     });
     manager.metrics.enclavesExpiring.set(3);
     await manager.start();
     const base = `http://127.0.0.1:${manager.port}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
-    expect(await (await fetch(`${base}/register?format=csv`)).json()).toEqual({ format: 'csv', enclaves: 1 });
+    expect(await (await fetch(`http://127.0.0.1:${manager.portOf('listing')}/`)).json()).toEqual({ enclaves: 1 });
     await waitUntil(async () => expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/sde_reconcile_total\{controller="enclave",result="success"\} [1-9]/));
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('sde_reconcile_duration_seconds_bucket');
@@ -274,6 +281,8 @@ describe('Controller and Manager over HTTP', () => {
     expect(metrics).toContain('sde_enclaves_expiring 3');
     expect(metrics).toContain('sde_watch_events_total');
     expect((await fetch(`${base}/nope`)).status).toBe(404);
+    await manager.stop();
+    expect(server?.listening).toBe(false);
   });
 
   it('is not ready until every cache has synced (here: until the CRD exists)', async () => {
