@@ -3,27 +3,13 @@
 // with dryRun=All, and the answer must equal what a 1.23 server answered to the same request
 // (recorded.json, written by record.ts): defaults, unstored zero values, generation, status and
 // the applier's managedFields. Re-record after changing objects.yaml.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevCluster } from '../../../devcluster/index.ts';
-import type { DevCluster } from '../../../devcluster/index.ts';
+import { describe, expect, it } from 'vitest';
 import { dryRunApply, fidelityObjects } from './dry-run.ts';
 import type { Answer } from './dry-run.ts';
+import { devclusterAnswers, readRecording } from './recording.ts';
 
-const recorded = JSON.parse(readFileSync(join(import.meta.dirname, 'recorded.json'), 'utf8')) as { server: string; answers: Answer[] };
-
-let dc: DevCluster;
-let answers: Answer[];
-
-beforeAll(async () => {
-  dc = await startDevCluster({ events: false });
-  answers = await dryRunApply(dc.kubeconfigPath);
-});
-
-afterAll(async () => {
-  await dc.stop();
-});
+const recorded = readRecording<Answer>('recorded.json');
+const answers = devclusterAnswers(dryRunApply);
 
 describe(`the devcluster stores objects as ${recorded.server} does`, () => {
   it('has a recorded answer for every object sent', () => {
@@ -31,6 +17,6 @@ describe(`the devcluster stores objects as ${recorded.server} does`, () => {
   });
 
   it.each(recorded.answers.map((answer, index) => ({ answer, index, what: `${answer.kind}/${answer.name}` })))('stores $what as recorded', ({ answer, index }) => {
-    expect(answers[index]?.stored).toEqual(answer.stored);
+    expect(answers()[index]?.stored).toEqual(answer.stored);
   });
 });

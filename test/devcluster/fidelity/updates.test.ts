@@ -3,27 +3,13 @@
 // to the status subresource, and the answer must equal what a 1.23 server answered to the same
 // request (recorded-updates.json, written by record-updates.ts): the code, and for a refusal its
 // reason, message and causes. Re-record after changing updates.yaml.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevCluster } from '../../../devcluster/index.ts';
-import type { DevCluster } from '../../../devcluster/index.ts';
+import { describe, expect, it } from 'vitest';
+import { devclusterAnswers, readRecording } from './recording.ts';
 import { sendUpdates, updateSubjects, verbsFor } from './updates.ts';
 import type { UpdateAnswer } from './updates.ts';
 
-const recorded = JSON.parse(readFileSync(join(import.meta.dirname, 'recorded-updates.json'), 'utf8')) as { server: string; answers: UpdateAnswer[] };
-
-let dc: DevCluster;
-let answers: UpdateAnswer[];
-
-beforeAll(async () => {
-  dc = await startDevCluster({ events: false });
-  answers = await sendUpdates(dc.kubeconfigPath);
-});
-
-afterAll(async () => {
-  await dc.stop();
-});
+const recorded = readRecording<UpdateAnswer>('recorded-updates.json');
+const answers = devclusterAnswers(sendUpdates);
 
 describe(`the devcluster refuses the updates ${recorded.server} refuses`, () => {
   it('has a recorded answer for every change sent', () => {
@@ -32,6 +18,6 @@ describe(`the devcluster refuses the updates ${recorded.server} refuses`, () => 
   });
 
   it.each(recorded.answers.map((answer, index) => ({ answer, index, what: `${answer.subject}: ${answer.change} by ${answer.verb}` })))('answers $what as recorded', ({ answer, index }) => {
-    expect(answers[index]).toEqual(answer);
+    expect(answers()[index]).toEqual(answer);
   });
 });
