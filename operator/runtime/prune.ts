@@ -12,7 +12,7 @@ export type PruneProtection = (object: Readonly<KubernetesObject>) => boolean;
 export interface PruneOptions {
   /** Labels every candidate carries (e.g. `{ 'sde.london/enclave': name }`); must not be empty. */
   selector: LabelSelector;
-  /** Candidates it holds are never deleted, only reported in `protected`. */
+  /** A candidate for which this is true is never deleted, only reported in `protected`. */
   protect: PruneProtection;
   /** Identities ({@link identityOf}) of the objects still desired: these stay. */
   keep: ReadonlySet<string>;

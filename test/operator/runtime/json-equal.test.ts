@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { jsonEqual } from '../../../operator/runtime/json-equal.ts';
-import { statusOnlyChange } from '../../../operator/runtime/event-mapping.ts';
 
 describe('jsonEqual: the runtime\'s one deep equality', () => {
   const shared = { matchLabels: { app: 'jupyter' } };
@@ -17,22 +16,5 @@ describe('jsonEqual: the runtime\'s one deep equality', () => {
   ])('%s', (_case, a, b, expected) => {
     expect(jsonEqual(a, b)).toBe(expected);
     expect(jsonEqual(b, a)).toBe(expected);
-  });
-});
-
-describe('statusOnlyChange: which watch events a controller may ignore', () => {
-  const before = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'home', resourceVersion: '1', labels: { a: 'b' } }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } }, status: { phase: 'Pending' } };
-  it.each([
-    ['only the status and resourceVersion changed', { ...before, metadata: { ...before.metadata, resourceVersion: '2' }, status: { phase: 'Bound' } }, true],
-    ['the spec changed', { ...before, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } } } }, false],
-    ['a label changed', { ...before, metadata: { ...before.metadata, labels: { a: 'c' } } }, false],
-    ['the spec was rewritten with its keys in another order', { ...before, metadata: { ...before.metadata, resourceVersion: '2' }, spec: { resources: { requests: { storage: '1Gi' } }, accessModes: ['ReadWriteOnce'] }, status: { phase: 'Bound' } }, true],
-  ])('%s: %s', (_case, after, expected) => {
-    expect(statusOnlyChange({ type: 'MODIFIED', object: after, previous: before })).toBe(expected);
-  });
-
-  it('an ADDED or DELETED event is never status only', () => {
-    expect(statusOnlyChange({ type: 'ADDED', object: before })).toBe(false);
-    expect(statusOnlyChange({ type: 'DELETED', object: before, previous: before })).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
+// Which primaries a watch event reconciles: owners found from a changed child, and changes confined to status.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { ownerKeys } from '../../../operator/runtime/event-mapping.ts';
+import { ownerKeys, statusOnlyChange } from '../../../operator/runtime/event-mapping.ts';
 import { ENCLAVE } from '../../../api/labels.ts';
 import { resourceType } from '../../../operator/runtime/resources.ts';
 
@@ -24,5 +25,22 @@ describe('ownerKeys: which primary a changed child belongs to', () => {
     ['a label the workspace controller does not use (ignored)', workspaces, child({ name: 'x', namespace: 'sandpit-a', labels: { [ENCLAVE]: 'a' } }), []],
   ])('maps %s', (_name, controller, object, keys) => {
     expect(ownerKeys(controller.primary, controller.ownerLabel, object)).toEqual(keys);
+  });
+});
+
+describe('statusOnlyChange: which watch events a controller may ignore', () => {
+  const before = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'home', resourceVersion: '1', labels: { a: 'b' } }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } }, status: { phase: 'Pending' } };
+  it.each([
+    ['only the status and resourceVersion changed', { ...before, metadata: { ...before.metadata, resourceVersion: '2' }, status: { phase: 'Bound' } }, true],
+    ['the spec changed', { ...before, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } } } }, false],
+    ['a label changed', { ...before, metadata: { ...before.metadata, labels: { a: 'c' } } }, false],
+    ['the spec was rewritten with its keys in another order', { ...before, metadata: { ...before.metadata, resourceVersion: '2' }, spec: { resources: { requests: { storage: '1Gi' } }, accessModes: ['ReadWriteOnce'] }, status: { phase: 'Bound' } }, true],
+  ])('%s: %s', (_case, after, expected) => {
+    expect(statusOnlyChange({ type: 'MODIFIED', object: after, previous: before })).toBe(expected);
+  });
+
+  it('an ADDED or DELETED event is never status only', () => {
+    expect(statusOnlyChange({ type: 'ADDED', object: before })).toBe(false);
+    expect(statusOnlyChange({ type: 'DELETED', object: before, previous: before })).toBe(false);
   });
 });
