@@ -27,7 +27,3 @@ export const SUBMITTED_BY = 'sde.london/submitted-by';
 export const MANAGER = 'sde-operator';
 export const PRODUCT = 'sde-enclave-operator';
 
-/** A selector as the `labelSelector` query parameter of a Kubernetes list call writes it (`a=b,c=d`). */
-export function selectorString(selector: Readonly<Record<string, string>>): string {
-  return Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
-}

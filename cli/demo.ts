@@ -11,7 +11,7 @@ import { allCustomResourceDefinitions } from '../api/crd.ts';
 import { startDevCluster } from '../devcluster/index.ts';
 import { SdeKinds } from '../operator/kinds.ts';
 import { createOperator } from '../operator/operator.ts';
-import { REGISTER_LISTENER } from '../operator/register/index.ts';
+import { REGISTER_LISTENER } from '../operator/data-use-register/index.ts';
 import { createLogger, KubeClient } from '../operator/runtime/index.ts';
 import { loadSiteConfig } from '../operator/site-config.ts';
 

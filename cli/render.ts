@@ -16,6 +16,7 @@ import { renderEnclave } from '../constructs/enclave.ts';
 import { renderFederatedJob } from '../constructs/federatedjob.ts';
 import type { KubeObject } from '../constructs/objects.ts';
 import { renderWorkspace } from '../constructs/workspace.ts';
+import { kindRank } from '../operator/runtime/index.ts';
 import { readManifests } from './manifests.ts';
 
 /** Raised when the render command cannot start: no or several site configurations, conflicting flags. */
@@ -139,7 +140,10 @@ function run(opts: RenderOpts): void {
     fail(result.problems);
     return;
   }
-  process.stdout.write(result.objects.map((o) => toYaml(o)).join('---\n'));
+  // In the order the operator applies them (namespace, quota and network policies before any
+  // workload), so `kubectl apply -f` of the output is deny-first too.
+  const ordered = result.objects.map((o, i) => ({ o, i })).sort((a, b) => kindRank(a.o) - kindRank(b.o) || a.i - b.i).map(({ o }) => o);
+  process.stdout.write(ordered.map((o) => toYaml(o)).join('---\n'));
   if (input.skipped > 0) console.error(`${input.skipped} other Kubernetes document(s) not rendered`);
 }
 

@@ -5,7 +5,7 @@ import type { SiteConfig } from '../api/siteconfig.ts';
 import { API_VERSION } from '../api/meta.ts';
 import { USER_AGENT } from '../operator/identity.ts';
 import { createOperator, DEFAULT_CONCURRENCY } from '../operator/operator.ts';
-import { REGISTER_LISTENER, REGISTER_PORT } from '../operator/register/index.ts';
+import { REGISTER_LISTENER, REGISTER_PORT } from '../operator/data-use-register/index.ts';
 import { createLogger, KubeClient, loadKubeConfig } from '../operator/runtime/index.ts';
 import { requireSupportedServer, UnsupportedKubernetesError } from '../operator/server-version.ts';
 import { WEBHOOK_LISTENER, WEBHOOK_PORT } from '../operator/webhook/index.ts';

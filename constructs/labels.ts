@@ -2,9 +2,8 @@
 // One module so the renderer, the operator's pruner and the reports agree on every key.
 import type { Enclave } from '../api/enclave.ts';
 
-import {
-  APP_NAME, AUTO_PROVISIONED, COMPONENT, DATA, ENCLAVE, FEDERATED_JOB, MANAGED_BY, MANAGER, PART_OF, PRODUCT, PROJECT, SITE, WORKSPACE, selectorString,
-} from '../api/labels.ts';
+import { APP_NAME, AUTO_PROVISIONED, COMPONENT, DATA, ENCLAVE, FEDERATED_JOB, MANAGED_BY, MANAGER, PART_OF, PRODUCT, PROJECT, SITE, WORKSPACE } from '../api/labels.ts';
+import { selectorString } from '../api/selectors.ts';
 
 export { APP_NAME, AUTO_PROVISIONED, COMPONENT, DATA, ENCLAVE, FEDERATED_JOB, MANAGED_BY, MANAGER, PART_OF, PRODUCT, PROJECT, SITE, WORKSPACE, selectorString };
 

@@ -49,10 +49,6 @@ export function ownerReferences(owner: Owner): OwnerReference[] | undefined {
   return [{ apiVersion: API_VERSION, kind: owner.kind, name: owner.metadata.name, uid, controller: true, blockOwnerDeletion: true }];
 }
 
-// Objects are applied in this order: the namespace, then its network policies (deny first),
-// then everything else, so no workload ever exists in an enclave before its isolation does.
-const APPLY_RANK: Record<string, number> = { Namespace: 0, NetworkPolicy: 1 };
-
 /**
  * An object as the API server stores it where cdk8s-plus writes a zero value the server drops: a
  * Service's empty `externalIPs` (a non-pointer omitempty field; sent anyway, it makes every apply
@@ -66,18 +62,14 @@ function asStored(object: KubeObject): KubeObject {
 }
 
 /**
- * Builds the constructs into a fresh cdk8s chart and returns its objects in apply order:
- * Namespace, NetworkPolicies, then the rest in the order they were built.
+ * Builds the constructs into a fresh cdk8s chart and returns its objects in the order they were
+ * built. The order they reach a server in is the applier's (the operator runtime's apply ranks).
  */
 export function synthesize(build: (chart: Construct) => void): KubeObject[] {
   const app = new App();
   const chart = new Chart(app, 'sde', { disableResourceNameHashes: true });
   build(chart);
-  const objects = (chart.toJson() as KubeObject[]).map(asStored);
-  return objects
-    .map((o, i) => ({ o, i, rank: APPLY_RANK[o.kind] ?? 2 }))
-    .sort((a, b) => a.rank - b.rank || a.i - b.i)
-    .map(({ o }) => o);
+  return (chart.toJson() as KubeObject[]).map(asStored);
 }
 
 function sortedKeys(value: unknown): unknown {

@@ -21,8 +21,6 @@ export type { RequestFaults } from './apiserver/faults.ts';
 export type { TokenIdentity } from './auth/identity.ts';
 export { readTokenFile } from './auth/identity.ts';
 export { ClusterStore } from './store/cluster-store.ts';
-/** ClusterStore's former name, kept for code outside devcluster/ that still imports it (bench/lib/fleet-state.ts). */
-export { ClusterStore as Store } from './store/cluster-store.ts';
 export { BUILTINS } from './store/builtins.ts';
 export { ApiError } from './store/errors.ts';
 export type { KubeObject, ResourceType, StoreEvent } from './store/types.ts';

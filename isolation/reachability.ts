@@ -4,7 +4,7 @@
 // needs both the source's egress and the destination's ingress to allow it.
 import { cidrContains } from '../api/cidr.ts';
 import type { NetworkPolicyObject, PolicyPeer, PolicyPort } from './policy-types.ts';
-import { selectorMatches } from './selector.ts';
+import { labelSelectorMatches } from '../api/selectors.ts';
 
 /** A namespace and its labels (kubernetes.io/metadata.name is implied). */
 export interface NamespaceModel {
@@ -78,12 +78,12 @@ function peerMatches(model: ClusterModel, policyNamespace: string, peer: PolicyP
   if (!('pod' in other)) return false;
   const pod = other.pod;
   if (peer.namespaceSelector === undefined && pod.namespace !== policyNamespace) return false;
-  if (peer.namespaceSelector !== undefined && !selectorMatches(peer.namespaceSelector, namespaceLabels(model, pod.namespace))) return false;
-  return selectorMatches(peer.podSelector, pod.labels);
+  if (peer.namespaceSelector !== undefined && !labelSelectorMatches(peer.namespaceSelector, namespaceLabels(model, pod.namespace))) return false;
+  return labelSelectorMatches(peer.podSelector, pod.labels);
 }
 
 function selecting(model: ClusterModel, pod: PodModel, type: 'Ingress' | 'Egress'): NetworkPolicyObject[] {
-  return model.policies.filter((p) => (p.metadata.namespace ?? '') === pod.namespace && policyTypes(p).includes(type) && selectorMatches(p.spec.podSelector, pod.labels));
+  return model.policies.filter((p) => (p.metadata.namespace ?? '') === pod.namespace && policyTypes(p).includes(type) && labelSelectorMatches(p.spec.podSelector, pod.labels));
 }
 
 /** True when the pod's egress policies let it open a connection to the destination on the probe's port. */

@@ -13,8 +13,9 @@ import { gpuQuotaRefusal } from './gpu-budget.ts';
 import { SdeKinds } from './kinds.ts';
 import { isNotFound } from './runtime/index.ts';
 import type { JsonPatchOperation, LabelSelector, ReconcileContext, ResourceType } from './runtime/index.ts';
-import { checkSpec, refusalFromFindings, refuse } from './spec.ts';
-import type { Refusal } from './spec.ts';
+import { checkSpec, refusalFromFindings } from './spec-check.ts';
+import { refuse } from './report.ts';
+import type { Refusal } from './spec-check.ts';
 
 /** What a workload kind contributes to its admission: its schema, its site rules, its GPUs, its running children. */
 export interface WorkloadRules<T> {

@@ -1,7 +1,7 @@
 // The enclave's GPU quota, shared first come, first served among its workspaces and jobs, so
 // a request over what is left becomes a clear QuotaExceeded condition instead of a silent Pending.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { Refusal } from './spec.ts';
+import type { Refusal } from './spec-check.ts';
 
 interface GpuConsumer {
   kind?: string;

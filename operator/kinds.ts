@@ -3,7 +3,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { KINDS } from '../api/crd.ts';
 import { API_VERSION } from '../api/meta.ts';
-import { ENCLAVE, MANAGED_BY, MANAGER, selectorString } from '../api/labels.ts';
+import { ENCLAVE, MANAGED_BY, MANAGER } from '../api/labels.ts';
+import { selectorString } from '../api/selectors.ts';
 import { Kinds, resourceType } from './runtime/index.ts';
 import type { WatchedType } from './runtime/index.ts';
 

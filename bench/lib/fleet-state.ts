@@ -9,7 +9,7 @@ import { renderEnclave, renderWorkspace } from '../../constructs/index.ts';
 import { SdeKinds } from '../../operator/kinds.ts';
 import { containsDesired, identityOf, Kinds } from '../../operator/runtime/index.ts';
 import type { ResourceType , KubeClient } from '../../operator/runtime/index.ts';
-import type { Store } from '../../devcluster/index.ts';
+import type { ClusterStore } from '../../devcluster/index.ts';
 
 /** How the live site differs from the render of its custom resources. */
 export interface FleetDiff {
@@ -81,7 +81,7 @@ function stripForCompare(o: KubernetesObject): KubernetesObject {
 }
 
 /** Counts deletions in an in-process devcluster: operator-labelled objects and every PersistentVolume. */
-export function watchDeletions(store: Store): { readonly labelled: string[]; readonly volumes: string[]; close(): void } {
+export function watchDeletions(store: ClusterStore): { readonly labelled: string[]; readonly volumes: string[]; close(): void } {
   const labelled: string[] = [];
   const volumes: string[] = [];
   const close = store.subscribe(undefined, (event) => {

@@ -3,7 +3,8 @@
 import { BUILTINS } from '../store/builtins.ts';
 import { forbidden } from '../store/errors.ts';
 import { CONTROLLER_MANAGER } from '../store/field-managers.ts';
-import { clone, deepEqual } from '../store/objects.ts';
+import { clone } from '../store/objects.ts';
+import { jsonEqual } from '../../operator/runtime/json-equal.ts';
 import type { ClusterStore, StorePlugin } from '../store/cluster-store.ts';
 import type { KubeObject, ResourceType } from '../store/types.ts';
 import { podContainers, podIsTerminal, podLimits, podRequests } from '../resources/pod-resources.ts';
@@ -144,7 +145,7 @@ function refreshQuotas(store: ClusterStore, ns: string): void {
 function refreshQuota(store: ClusterStore, quota: KubeObject): void {
   const hard = (quota.spec as QuotaSpec | undefined)?.hard ?? {};
   const status = { hard: clone(hard), used: computeQuotaUsed(store, quota) };
-  if (deepEqual(quota.status, status) || quota.metadata.deletionTimestamp !== undefined) return;
+  if (jsonEqual(quota.status, status) || quota.metadata.deletionTimestamp !== undefined) return;
   const next = clone(quota);
   next.status = status;
   store.update(BUILTINS.resourcequotas, next, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });

@@ -3,7 +3,8 @@
 // internal traffic policy, each port's protocol and target port, and an empty load-balancer status.
 // Checked on a 1.23 server for ClusterIP, headless and ExternalName Services, and for updates
 // that change the type or write one of clusterIP and clusterIPs.
-import { deepEqual, ensureObject, objectsIn } from '../store/objects.ts';
+import { ensureObject, objectsIn } from '../store/objects.ts';
+import { jsonEqual } from '../../operator/runtime/json-equal.ts';
 import type { KubeObject } from '../store/types.ts';
 
 type Obj = Record<string, unknown>;
@@ -18,7 +19,7 @@ function nextClusterIP(): string {
 // An update that writes only clusterIP (an older client's way) means clusterIPs too: they follow
 // it, or go with it.
 function followClusterIP(spec: Obj, before: Obj): void {
-  if (spec.clusterIP === before.clusterIP || !deepEqual(spec.clusterIPs, before.clusterIPs)) return;
+  if (spec.clusterIP === before.clusterIP || !jsonEqual(spec.clusterIPs, before.clusterIPs)) return;
   if (typeof spec.clusterIP === 'string' && spec.clusterIP !== '') spec.clusterIPs = [spec.clusterIP];
   else delete spec.clusterIPs;
 }
@@ -26,11 +27,11 @@ function followClusterIP(spec: Obj, before: Obj): void {
 // Becoming an ExternalName Service, it loses the cluster IP fields the server filled in, unless
 // the update itself sets them (then validation refuses it).
 function dropClusterFields(spec: Obj, before: Obj): void {
-  if (spec.clusterIP === before.clusterIP && deepEqual(spec.clusterIPs, before.clusterIPs)) {
+  if (spec.clusterIP === before.clusterIP && jsonEqual(spec.clusterIPs, before.clusterIPs)) {
     delete spec.clusterIP;
     delete spec.clusterIPs;
   }
-  for (const field of ['ipFamilies', 'ipFamilyPolicy', 'internalTrafficPolicy']) if (deepEqual(spec[field], before[field])) delete spec[field];
+  for (const field of ['ipFamilies', 'ipFamilyPolicy', 'internalTrafficPolicy']) if (jsonEqual(spec[field], before[field])) delete spec[field];
 }
 
 /** Defaults `service` in place; `old` is the stored Service on an update. */

@@ -5,7 +5,8 @@ import { BUILTINS } from '../store/builtins.ts';
 import { badRequest, invalid } from '../store/errors.ts';
 import { APISERVER_MANAGER } from '../store/field-managers.ts';
 import type { StatusCause } from '../store/errors.ts';
-import { clone, deepEqual } from '../store/objects.ts';
+import { clone } from '../store/objects.ts';
+import { jsonEqual } from '../../operator/runtime/json-equal.ts';
 import type { CommittedChange } from '../store/change-fan-out.ts';
 import type { AdmissionContext, ClusterStore, StorePlugin } from '../store/cluster-store.ts';
 import { timestamp } from '../store/timestamps.ts';
@@ -183,7 +184,7 @@ export class CustomResourceRegistry implements StorePlugin {
       acceptedNames,
       storedVersions: [...new Set([...((crd.status as { storedVersions?: string[] } | undefined)?.storedVersions ?? []), ...spec.versions.filter((v) => v.storage).map((v) => v.name)])],
     };
-    if (deepEqual(crd.status, next)) return;
+    if (jsonEqual(crd.status, next)) return;
     const updated = clone(crd);
     updated.status = next;
     store.update(BUILTINS.customresourcedefinitions, updated, { subresource: 'status', fieldManager: APISERVER_MANAGER });

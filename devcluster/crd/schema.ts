@@ -1,7 +1,8 @@
 // Structural OpenAPI v3 schemas of CustomResourceDefinitions: defaulting, pruning of unknown
 // fields and validation, with field paths and messages in the real API server's words.
 import type { StatusCause } from '../store/errors.ts';
-import { clone, deepEqual, isPlainObject } from '../store/objects.ts';
+import { clone, isPlainObject } from '../store/objects.ts';
+import { jsonEqual } from '../../operator/runtime/json-equal.ts';
 
 /** The parts of a CRD's JSONSchemaProps the devcluster understands. */
 export interface JSONSchemaProps {
@@ -160,7 +161,7 @@ function walk(v: unknown, schema: JSONSchemaProps | undefined, path: string, cau
     causes.push(invalidValue(path, v, `must be of type ${schema['x-kubernetes-int-or-string'] ? 'int-or-string' : schema.type}: "${typeOf(v)}"`));
     return;
   }
-  if (schema.enum && !schema.enum.some((e) => deepEqual(e, v))) {
+  if (schema.enum && !schema.enum.some((e) => jsonEqual(e, v))) {
     causes.push({
       field: path,
       reason: 'FieldValueNotSupported',
@@ -227,7 +228,7 @@ function walkArray(v: unknown[], schema: JSONSchemaProps, path: string, causes: 
   const listType = schema['x-kubernetes-list-type'];
   if (listType === 'set') {
     v.forEach((item, i) => {
-      if (v.findIndex((o) => deepEqual(o, item)) < i) {
+      if (v.findIndex((o) => jsonEqual(o, item)) < i) {
         causes.push({ field: `${path}[${i}]`, reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(item)}` });
       }
     });

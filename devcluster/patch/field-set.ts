@@ -1,7 +1,8 @@
 // Field sets as server-side apply sees them: every leaf path of an object (lists by merge key,
 // sets by value, atomic lists, maps and structs whole), convertible to and from the `fieldsV1`
 // wire format.
-import { clone, deepEqual, isPlainObject } from '../store/objects.ts';
+import { clone, isPlainObject } from '../store/objects.ts';
+import { jsonEqual } from '../../operator/runtime/json-equal.ts';
 import type { ListSemantics, ListSemanticsOf } from './list-semantics.ts';
 
 /** One path element: `f:<field>`, `k:<json of merge keys>`, `v:<json value>` or `.` (the item itself). */
@@ -110,10 +111,10 @@ export function valueAt(obj: unknown, path: PathElement[], sem?: ListSemanticsOf
       const want = JSON.parse(el.slice(2)) as Record<string, unknown>;
       const s = sem?.(names);
       const keyOf = (i: Record<string, unknown>): Record<string, unknown> => (s?.type === 'map' ? { ...s.keyDefaults, ...i } : i);
-      cur = Array.isArray(cur) ? cur.find((i) => isPlainObject(i) && Object.entries(want).every(([k, v]) => deepEqual(keyOf(i)[k], v))) : undefined;
+      cur = Array.isArray(cur) ? cur.find((i) => isPlainObject(i) && Object.entries(want).every(([k, v]) => jsonEqual(keyOf(i)[k], v))) : undefined;
     } else if (el.startsWith('v:')) {
       const want = JSON.parse(el.slice(2)) as unknown;
-      cur = Array.isArray(cur) ? cur.find((i) => deepEqual(i, want)) : undefined;
+      cur = Array.isArray(cur) ? cur.find((i) => jsonEqual(i, want)) : undefined;
     } else return undefined;
   }
   return cur;
@@ -199,14 +200,14 @@ function mergeInto(target: unknown, config: unknown, names: string[], sem: ListS
       for (const item of config) {
         if (!isPlainObject(item)) continue;
         const key = keyValues(item, s);
-        const at = target.findIndex((o) => isPlainObject(o) && deepEqual(keyValues(o, s), key));
+        const at = target.findIndex((o) => isPlainObject(o) && jsonEqual(keyValues(o, s), key));
         if (at >= 0) target[at] = mergeInto(target[at], item, names, sem);
         else target.push(clone(item));
       }
       return target;
     }
     if (s.type === 'set' && Array.isArray(target)) {
-      for (const v of config) if (!target.some((o) => deepEqual(o, v))) target.push(clone(v));
+      for (const v of config) if (!target.some((o) => jsonEqual(o, v))) target.push(clone(v));
       return target;
     }
   }

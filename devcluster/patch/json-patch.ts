@@ -1,6 +1,7 @@
 // JSON patch (RFC 6902): add, remove, replace, move, copy and test, applied to a copy.
 import { ApiError } from '../store/errors.ts';
-import { clone, deepEqual, isPlainObject } from '../store/objects.ts';
+import { clone, isPlainObject } from '../store/objects.ts';
+import { jsonEqual } from '../../operator/runtime/json-equal.ts';
 
 /** One JSON patch operation. */
 export interface JsonPatchOperation {
@@ -79,7 +80,7 @@ function testValue(doc: unknown, pointer: string, expected: unknown): void {
     if (isPlainObject(parent) && (!Object.hasOwn(parent, key) || parent[key] === null)) return;
   }
   const actual = getAt(doc, pointer);
-  if (!deepEqual(actual, expected)) {
+  if (!jsonEqual(actual, expected)) {
     throw fail(`the server rejected our request due to an error in our request: testing value ${pointer} failed: expected ${JSON.stringify(expected)}, found ${JSON.stringify(actual)}`);
   }
 }

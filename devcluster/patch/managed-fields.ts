@@ -1,6 +1,7 @@
 // Field ownership in `metadata.managedFields`: which manager set which field, kept current on
 // every ordinary write (operation Update), as the real server's field manager does.
-import { clone, deepEqual, isPlainObject } from '../store/objects.ts';
+import { clone, isPlainObject } from '../store/objects.ts';
+import { jsonEqual } from '../../operator/runtime/json-equal.ts';
 import type { FieldTracker } from '../store/cluster-store.ts';
 import { timestamp } from '../store/timestamps.ts';
 import type { KubeObject, ResourceType } from '../store/types.ts';
@@ -79,7 +80,7 @@ export class ManagedFieldsTracker implements FieldTracker {
 
   track(rt: ResourceType, previous: KubeObject | undefined, next: KubeObject, manager: string, subresource: 'status' | undefined): void {
     const given = next.metadata.managedFields;
-    if (previous !== undefined && given !== undefined && !deepEqual(given, previous.metadata.managedFields)) {
+    if (previous !== undefined && given !== undefined && !jsonEqual(given, previous.metadata.managedFields)) {
       const kept = (Array.isArray(given) ? given : []).filter((e) => typeof e === 'object' && e !== null && Object.keys(e).length > 0);
       if (kept.length > 0) next.metadata.managedFields = kept;
       else delete next.metadata.managedFields;
@@ -93,7 +94,7 @@ export class ManagedFieldsTracker implements FieldTracker {
     const after = fieldValuesOf(next, sem, scope);
     const changed = new Set<string>();
     for (const [p, value] of after) {
-      if (!before.has(p) || !deepEqual(before.get(p), value)) changed.add(p);
+      if (!before.has(p) || !jsonEqual(before.get(p), value)) changed.add(p);
     }
     const removed = [...before.keys()].filter((p) => !after.has(p));
     if (changed.size === 0 && removed.length === 0) {

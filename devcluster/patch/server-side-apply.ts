@@ -2,7 +2,8 @@
 // take fields another manager set to a different value (409 naming both) unless forced, removes
 // fields the manager stopped applying that no one else owns, and writes nothing when nothing changed.
 import { ApiError, badRequest, notFound, staleConflict } from '../store/errors.ts';
-import { clone, deepEqual, isPlainObject } from '../store/objects.ts';
+import { clone, isPlainObject } from '../store/objects.ts';
+import { jsonEqual } from '../../operator/runtime/json-equal.ts';
 import type { ClusterStore, WriteOptions } from '../store/cluster-store.ts';
 import type { KubeObject, ResourceType } from '../store/types.ts';
 import { timestamp } from '../store/timestamps.ts';
@@ -100,7 +101,7 @@ export function serverSideApply(
       if (!o.set.has(key)) continue;
       const path = JSON.parse(key) as string[];
       if (path[path.length - 1] === '.' || (path[path.length - 1] ?? '').startsWith('v:')) continue;
-      if (deepEqual(valueAt(current, path, sem), valueAt(cfg, path, sem))) continue;
+      if (jsonEqual(valueAt(current, path, sem), valueAt(cfg, path, sem))) continue;
       conflicts.push({ path: displayPath(path), owner: o, key });
     }
   }
@@ -116,7 +117,7 @@ export function serverSideApply(
   // As on the real server, "changed" is decided before the typed round trip: an applied zero
   // value that is not stored (admission/omit-empty.ts) counts, so the applier's entry gets a new
   // time and the object is written again whenever that time, to the second, has moved on.
-  const unchanged = unchangedSet && deepEqual(withoutManagedFields(merged), withoutManagedFields(current));
+  const unchanged = unchangedSet && jsonEqual(withoutManagedFields(merged), withoutManagedFields(current));
   if (unchanged) return { object: store.get(rt, namespace, name) ?? clone(current), created: false };
   const nextMine: OwnedFields = { entry: entryFor(timestamp()), set: applied };
   const nextOwned = mine ? owned.map((o) => (o === mine ? nextMine : o)) : [...owned, nextMine];

@@ -10,7 +10,7 @@ import { adopt, ownerSyncQueue, writeStatus } from './owner-controller.ts';
 import { controllerRef, templateHash, withCondition, type Condition } from './ownership.ts';
 import type { PodTemplate } from './pod-control.ts';
 import type { SyncQueue } from './sync-queue.ts';
-import { labelSelectorMatches, type LabelSelector } from '../store/selectors.ts';
+import { labelSelectorMatches, type LabelSelector } from '../../api/selectors.ts';
 
 const COMPONENT = 'deployment-controller';
 const HASH_LABEL = 'pod-template-hash';

@@ -4,7 +4,7 @@
 // status written only when it changed.
 import type { ClusterStore } from '../store/cluster-store.ts';
 import { CONTROLLER_MANAGER } from '../store/field-managers.ts';
-import { deepEqual } from '../store/objects.ts';
+import { jsonEqual } from '../../operator/runtime/json-equal.ts';
 import type { KubeObject, ResourceType } from '../store/types.ts';
 import type { SimContext } from './context.ts';
 import { keyOf, type Informer } from './informer.ts';
@@ -54,6 +54,6 @@ export function adopt(store: ClusterStore, rt: ResourceType, orphan: KubeObject,
 
 /** Writes `status` through `/status` as kube-controller-manager does, unless the object already has it. */
 export function writeStatus(store: ClusterStore, rt: ResourceType, object: KubeObject, status: Record<string, unknown>): void {
-  if (deepEqual(object.status ?? {}, status)) return;
+  if (jsonEqual(object.status ?? {}, status)) return;
   store.update(rt, { ...object, status }, { subresource: 'status', fieldManager: CONTROLLER_MANAGER });
 }

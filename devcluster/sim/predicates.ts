@@ -1,7 +1,7 @@
 // The scheduler's filter plugins, in kube-scheduler's default order, as pure functions of a pod's
 // needs and a node's state; plus the FitError message the real scheduler writes.
 import type { ResourceAmounts } from '../resources/quantity.ts';
-import { nodeSelectorTermMatches, type NodeSelectorTerm } from '../store/selectors.ts';
+import { nodeSelectorTermMatches, type NodeSelectorTerm } from '../../api/selectors.ts';
 
 /** A core/v1 Taint. */
 export interface Taint { key: string; value?: string; effect: string }

@@ -9,7 +9,7 @@ import { generatedName, withCondition, withoutCondition, type Condition } from '
 import { PodControl, podFromTemplate, type PodTemplate } from './pod-control.ts';
 import { deletionOrder, isPodActive, isPodReady, podCondition } from './pods.ts';
 import type { SyncQueue } from './sync-queue.ts';
-import { labelSelectorMatches, type LabelSelector } from '../store/selectors.ts';
+import { labelSelectorMatches, type LabelSelector } from '../../api/selectors.ts';
 
 const COMPONENT = 'replicaset-controller';
 const BURST = 500;

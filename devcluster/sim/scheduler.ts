@@ -16,7 +16,7 @@ import {
 import { addAmounts, parseResourceList, type ResourceAmounts } from '../resources/quantity.ts';
 import { SyncQueue } from './sync-queue.ts';
 import { podRequests, type PodResourcesSpec } from '../resources/pod-resources.ts';
-import type { NodeSelectorTerm } from '../store/selectors.ts';
+import type { NodeSelectorTerm } from '../../api/selectors.ts';
 
 /** The name pods use in spec.schedulerName to ask for this scheduler (also the default). */
 const SCHEDULER_NAME = 'default-scheduler';

@@ -13,7 +13,7 @@ import { controllerRef, templateHash } from './ownership.ts';
 import { podFromTemplate, type PodTemplate } from './pod-control.ts';
 import { isPodReady, isPodTerminal } from './pods.ts';
 import type { SyncQueue } from './sync-queue.ts';
-import { labelSelectorMatches, type LabelSelector } from '../store/selectors.ts';
+import { labelSelectorMatches, type LabelSelector } from '../../api/selectors.ts';
 
 const COMPONENT = 'statefulset-controller';
 const REVISION_LABEL = 'controller-revision-hash';

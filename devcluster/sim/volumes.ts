@@ -16,7 +16,7 @@ import { BY_CLAIM, BY_FREE_CLASS, type SimContext } from './context.ts';
 import { writeStatus } from './owner-controller.ts';
 import { parseMilli } from '../resources/quantity.ts';
 import { SyncQueue } from './sync-queue.ts';
-import { labelSelectorMatches, type LabelSelector } from '../store/selectors.ts';
+import { labelSelectorMatches, type LabelSelector } from '../../api/selectors.ts';
 
 const COMPONENT = 'persistentvolume-controller';
 const PROVISIONER = 'devcluster.sde.london/simulated';

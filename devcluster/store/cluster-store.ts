@@ -17,7 +17,8 @@ import type { HistoryEntry } from './history.ts';
 import { page, scan } from './listing.ts';
 import type { ListOptions, ListPage, PageOptions } from './listing.ts';
 import { validateName } from './object-names.ts';
-import { clone, deepEqual, randomSuffix } from './objects.ts';
+import { clone, randomSuffix } from './objects.ts';
+import { jsonEqual } from '../../operator/runtime/json-equal.ts';
 import { snapshotOf } from './snapshot.ts';
 import type { Snapshot } from './snapshot.ts';
 import { ObjectStorage } from './storage.ts';
@@ -261,7 +262,7 @@ export class ClusterStore {
     if (!opts.managedFieldsSet) this.fieldTracker?.track(rt, stored, next, opts.fieldManager ?? 'unknown', opts.subresource);
     next.metadata.resourceVersion = stored.metadata.resourceVersion;
     if (rt.generation !== false && specChanged(rt, stored, next)) next.metadata.generation = (stored.metadata.generation ?? 1) + 1;
-    if (deepEqual(stored, next)) return asServed(rt, clone(stored));
+    if (jsonEqual(stored, next)) return asServed(rt, clone(stored));
     if (opts.dryRun) return asServed(rt, clone(next));
     if (next.metadata.deletionTimestamp !== undefined && (next.metadata.finalizers ?? []).length === 0) {
       this.#removeNow(rt, next, 'Background');
@@ -300,7 +301,7 @@ export class ClusterStore {
       this.#removeNow(rt, stored, policy);
       return asServed(rt, clone(stored));
     }
-    if (stored.metadata.deletionTimestamp !== undefined && deepEqual(finalizers, stored.metadata.finalizers ?? [])) {
+    if (stored.metadata.deletionTimestamp !== undefined && jsonEqual(finalizers, stored.metadata.finalizers ?? [])) {
       return asServed(rt, clone(stored));
     }
     const marked = clone(stored);

@@ -1,21 +1,5 @@
-// Small helpers over plain JSON objects: deep equality, deep copy, reading and filling in nested
-// objects, and generated names.
-
-/** Deep structural equality of JSON values (key order does not matter). */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    return a.length === bb.length && a.every((v, i) => deepEqual(v, bb[i]));
-  }
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
-  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
-  return ak.length === bk.length && ak.every((k) => Object.hasOwn(bo, k) && deepEqual(ao[k], bo[k]));
-}
+// Small helpers over plain JSON objects: deep copy, reading and filling in nested objects, and
+// generated names (deep equality is the runtime's jsonEqual).
 
 /** A deep copy of a JSON value (undefined members dropped); much faster than structuredClone for small objects. */
 export function clone<T>(v: T): T {

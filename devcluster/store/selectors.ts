@@ -1,53 +1,9 @@
-// Label selectors, in the string syntax of `?labelSelector=` and as the metav1.LabelSelector and
-// core NodeSelectorTerm objects that workloads, claims and node affinity carry; and field
-// selectors. One evaluator serves the API server's lists and watches and the simulated controllers.
+// The API server's selector parameters: `?labelSelector=` in its string syntax, evaluated by
+// api/selectors.ts (the one home of label selector matching), and `?fieldSelector=`.
+import { labelSelectorMatches } from '../../api/selectors.ts';
+import type { LabelSelectorRequirement } from '../../api/selectors.ts';
 import { badRequest } from './errors.ts';
 import type { KubeObject } from './types.ts';
-
-/** A metav1.LabelSelector requirement (or a NodeSelectorRequirement, which adds Gt and Lt). */
-export interface LabelSelectorRequirement { key: string; operator: string; values?: string[] }
-/** A metav1.LabelSelector. */
-export interface LabelSelector { matchLabels?: Record<string, string>; matchExpressions?: LabelSelectorRequirement[] }
-/** A core/v1 NodeSelectorTerm; its expressions and fields are ANDed. */
-export interface NodeSelectorTerm { matchExpressions?: LabelSelectorRequirement[]; matchFields?: LabelSelectorRequirement[] }
-
-/** Whether one requirement holds for a label set; Gt/Lt compare integers as node affinity does. */
-export function requirementMatches(req: LabelSelectorRequirement, labels: Record<string, string>): boolean {
-  const has = Object.hasOwn(labels, req.key);
-  const value = labels[req.key];
-  const values = req.values ?? [];
-  switch (req.operator) {
-    case 'In': return has && values.includes(value as string);
-    case 'NotIn': return !has || !values.includes(value as string);
-    case 'Exists': return has;
-    case 'DoesNotExist': return !has;
-    case 'Gt':
-    case 'Lt': {
-      if (!has || values.length !== 1) return false;
-      const found = Number.parseInt(value as string, 10);
-      const bound = Number.parseInt(values[0] as string, 10);
-      if (Number.isNaN(found) || Number.isNaN(bound)) return false;
-      return req.operator === 'Gt' ? found > bound : found < bound;
-    }
-    default: return false;
-  }
-}
-
-/** Whether a LabelSelector selects the labels; an empty selector selects everything, as in apps/v1. */
-export function labelSelectorMatches(selector: LabelSelector | undefined, labels: Record<string, string> | undefined): boolean {
-  const have = labels ?? {};
-  for (const [key, value] of Object.entries(selector?.matchLabels ?? {})) if (have[key] !== value) return false;
-  return (selector?.matchExpressions ?? []).every((req) => requirementMatches(req, have));
-}
-
-/** Whether a node matches one term; a term with no requirements matches nothing, as the scheduler has it. */
-export function nodeSelectorTermMatches(term: NodeSelectorTerm, node: { name: string; labels: Record<string, string> }): boolean {
-  const expressions = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (expressions.length === 0 && fields.length === 0) return false;
-  const fieldSet = { 'metadata.name': node.name };
-  return expressions.every((req) => requirementMatches(req, node.labels)) && fields.every((req) => requirementMatches(req, fieldSet));
-}
 
 /** A parsed selector: a conjunction of requirements; the empty selector matches everything. */
 export type Selector = (labels: Record<string, string> | undefined) => boolean;

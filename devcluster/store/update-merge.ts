@@ -3,7 +3,8 @@
 // server-set metadata; a `/status` write changes status alone. And when an update moves
 // metadata.generation: when anything but metadata and status changed (status too, for a type
 // without the subresource).
-import { clone, deepEqual } from './objects.ts';
+import { clone } from './objects.ts';
+import { jsonEqual } from '../../operator/runtime/json-equal.ts';
 import type { KubeObject, ResourceType } from './types.ts';
 
 const SYSTEM_FIELDS = ['apiVersion', 'kind', 'metadata', 'status'];
@@ -43,7 +44,7 @@ export function specChanged(rt: ResourceType, old: KubeObject, next: KubeObject)
   const keys = new Set([...Object.keys(old), ...Object.keys(next)]);
   for (const k of keys) {
     if (SYSTEM_FIELDS.includes(k) && !(k === 'status' && !rt.statusSubresource)) continue;
-    if (!deepEqual(old[k], next[k])) return true;
+    if (!jsonEqual(old[k], next[k])) return true;
   }
   return false;
 }

@@ -2,7 +2,7 @@
 // `immutable: true`, its data (and a ConfigMap's binaryData) and the flag itself are fixed; a
 // Secret's `type` is fixed always. Metadata may still change.
 import type { StatusCause } from '../store/errors.ts';
-import { deepEqual } from '../store/objects.ts';
+import { jsonEqual } from '../../operator/runtime/json-equal.ts';
 import type { KubeObject } from '../store/types.ts';
 import { FIELD_IMMUTABLE, fieldForbidden, fieldInvalid } from './field-errors.ts';
 import { goScalar } from './go-values.ts';
@@ -13,7 +13,7 @@ function frozenDataErrors(next: KubeObject, old: KubeObject, fields: readonly st
   if (old.immutable !== true) return [];
   const errors: StatusCause[] = [];
   if (next.immutable !== true) errors.push(fieldForbidden('immutable', WHEN_IMMUTABLE));
-  for (const field of fields) if (!deepEqual(next[field], old[field])) errors.push(fieldForbidden(field, WHEN_IMMUTABLE));
+  for (const field of fields) if (!jsonEqual(next[field], old[field])) errors.push(fieldForbidden(field, WHEN_IMMUTABLE));
   return errors;
 }
 

@@ -8,8 +8,8 @@
 // `job-name` one, with those labels on the template.
 import type { StatusCause } from '../store/errors.ts';
 import { asObject, clone, isPlainObject } from '../store/objects.ts';
-import { labelSelectorMatches } from '../store/selectors.ts';
-import type { LabelSelector } from '../store/selectors.ts';
+import { labelSelectorMatches } from '../../api/selectors.ts';
+import type { LabelSelector } from '../../api/selectors.ts';
 import type { KubeObject } from '../store/types.ts';
 import { FIELD_IMMUTABLE, fieldInvalid, fieldRequired } from './field-errors.ts';
 import { goDump, goLabelSelector, goScalar, goStringMap } from './go-values.ts';

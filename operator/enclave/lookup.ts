@@ -4,8 +4,8 @@ import { enclave as enclaveSchema, NAMESPACE_PREFIX } from '../../api/enclave.ts
 import type { Enclave } from '../../api/enclave.ts';
 import { statusOnlyChange } from '../runtime/index.ts';
 import type { CacheEvent, ObjectCache } from '../runtime/index.ts';
-import { checkSpec } from '../spec.ts';
-import type { Refusal } from '../spec.ts';
+import { checkSpec } from '../spec-check.ts';
+import type { Refusal } from '../spec-check.ts';
 
 /** The enclave name behind a namespace (`sde-<name>`), or undefined for any other namespace. */
 export function enclaveNameOf(namespace: string | undefined): string | undefined {

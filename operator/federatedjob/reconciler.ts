@@ -13,7 +13,7 @@ import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, formatConditionTime, setConditions } from '../runtime/index.ts';
 import type { Condition, ControllerOptions, ObjectCache, ReconcileContext, ReconcileResult, WatchedType } from '../runtime/index.ts';
 import { admitWorkload } from '../admission.ts';
-import { appliedCondition, applyOrReport, recordFixedAtCreation } from '../spec.ts';
+import { appliedCondition, applyOrReport, recordFixedAtCreation } from '../report.ts';
 
 /** What the FederatedJob controller needs besides the runtime: the site it runs for. */
 export interface FederatedJobControllerOptions {

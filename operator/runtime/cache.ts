@@ -1,6 +1,6 @@
 // The read-only object cache a reflector fills: lookups, indexes and "has it caught up with my write?".
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { matchesLabels, type LabelSelector } from './label-selector.ts';
+import { matchesLabels, type EqualitySelector as LabelSelector } from '../../api/selectors.ts';
 import { objectKey, type WatchedType } from './resources.ts';
 import { shareObject } from './share-object.ts';
 

@@ -2,7 +2,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ObjectCache } from './cache.ts';
 import type { KubeClient } from './kube.ts';
-import { selectorString, type LabelSelector } from './label-selector.ts';
+import { selectorString, type EqualitySelector as LabelSelector } from '../../api/selectors.ts';
 import { identityOf, typeId, type ResourceType } from './resources.ts';
 
 /** What pruning must never delete, whatever its labels (the operator's research data): true to keep `object`. */

@@ -7,7 +7,7 @@ import { isNotFound } from './errors.ts';
 import type { EventInput, EventRecorder } from './events.ts';
 import { addFinalizer, removeFinalizer } from './finalizers.ts';
 import type { KubeClient } from './kube.ts';
-import type { LabelSelector } from './label-selector.ts';
+import type { EqualitySelector as LabelSelector } from '../../api/selectors.ts';
 import type { Logger } from './logger.ts';
 import type { OwnWrites } from './own-writes.ts';
 import { prune, type PruneProtection, type PruneResult } from './prune.ts';

@@ -8,7 +8,7 @@ import { WEBHOOK_PATHS } from '../../constructs/install/webhook.ts';
 import { enclaveNameOf } from '../enclave/lookup.ts';
 import { SdeKinds } from '../kinds.ts';
 import type { Manager, ObjectCache } from '../runtime/index.ts';
-import { checkSpec } from '../spec.ts';
+import { checkSpec } from '../spec-check.ts';
 import type { AdmissionRequest } from './review.ts';
 import { accessRecordKept, federatedJobAuthorship, recordAccessChange, recordSubmitter, workspaceAuthorship } from './rules.ts';
 import type { Trusted } from './rules.ts';

@@ -16,7 +16,7 @@ import { findCondition, setConditions, summarizeReady } from '../runtime/index.t
 import type { Condition, ConditionUpdate, ControllerOptions, ObjectCache, ReconcileContext, ReconcileResult, WatchedType } from '../runtime/index.ts';
 import { admitWorkload } from '../admission.ts';
 import { RenderMemo, renderInputs } from '../render-memo.ts';
-import { appliedCondition, applyOrReport, recordFixedAtCreation } from '../spec.ts';
+import { appliedCondition, applyOrReport, recordFixedAtCreation } from '../report.ts';
 
 /** What the Workspace controller needs besides the runtime. */
 export interface WorkspaceControllerOptions {

@@ -34,13 +34,13 @@ function file(name: string, text: string): string {
 const example = (name: string) => readFileSync(join(root, 'examples', name), 'utf8');
 
 describe.concurrent('sde-operator render', () => {
-  it('renders the examples: the enclave first, its workspaces and this site\'s part of the federated job', async () => {
+  it('renders the examples in apply order: the namespace first, default-deny the first policy, then its workspaces and this site\'s part of the federated job', async () => {
     const r = await cli('-f', 'examples/', '--active');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = docs(r.stdout);
     expect(out[0]).toMatchObject({ kind: 'Namespace', metadata: { name: 'sde-cardiac-mri' } });
-    expect(out[1]).toMatchObject({ kind: 'NetworkPolicy', metadata: { name: 'default-deny' } });
+    expect(out.find((d) => d.kind === 'NetworkPolicy')).toMatchObject({ metadata: { name: 'default-deny' } });
     const names = out.map((d) => `${d.kind}/${d.metadata.name}`);
     expect(names).toContain('StatefulSet/okafor-jupyter');
     expect(names).toContain('StatefulSet/patel-rstudio');

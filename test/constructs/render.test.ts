@@ -239,12 +239,12 @@ describe('renderFederatedJob', () => {
     const job = nvflareJob();
     job.spec.aggregator.site = 'uclh';
     const objects = renderFederatedJob(job, enclave, site, here);
-    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
-      'NetworkPolicy/cardiac-segmentation-fl-participant-egress',
-      'NetworkPolicy/cardiac-segmentation-fl-aggregator-ingress',
-      'Job/cardiac-segmentation-fl-participant',
-      'Service/cardiac-segmentation-fl-aggregator',
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
       'Deployment/cardiac-segmentation-fl-aggregator',
+      'Job/cardiac-segmentation-fl-participant',
+      'NetworkPolicy/cardiac-segmentation-fl-aggregator-ingress',
+      'NetworkPolicy/cardiac-segmentation-fl-participant-egress',
+      'Service/cardiac-segmentation-fl-aggregator',
     ]);
     expect(ofKind(renderFederatedJob(nvflareJob(), enclave, site, here), 'Deployment')).toEqual([]);
   });

@@ -6,7 +6,7 @@ import {
 import { QuantityParseError } from '../../api/quantity.ts';
 import { parseMilli, parseResourceList } from '../../devcluster/resources/quantity.ts';
 import { podRequests } from '../../devcluster/resources/pod-resources.ts';
-import { labelSelectorMatches, nodeSelectorTermMatches, requirementMatches } from '../../devcluster/store/selectors.ts';
+import { labelSelectorMatches, nodeSelectorTermMatches, requirementMatches } from '../../api/selectors.ts';
 
 const GPU_TAINT: Taint = { key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' };
 const GPU_TOLERATION: Toleration = { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' };

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REGISTER_LISTENER } from '../../operator/register/index.ts';
+import { REGISTER_LISTENER } from '../../operator/data-use-register/index.ts';
 import { startTestSite } from './harness.ts';
 import type { TestSite } from './harness.ts';
 import { daysFromNow, memberIdentities, publishedProjects, REGISTER_NAMESPACE, registerEnclave } from './register-fixtures.ts';

@@ -9,7 +9,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderOperatorInstall } from '../../constructs/install/operator.ts';
 import { createOperator } from '../../operator/operator.ts';
-import { REGISTER_LISTENER } from '../../operator/register/index.ts';
+import { REGISTER_LISTENER } from '../../operator/data-use-register/index.ts';
 import { createLogger, Kinds } from '../../operator/runtime/index.ts';
 import type { Manager } from '../../operator/runtime/index.ts';
 import { exampleSite, settled, startTestSite } from './harness.ts';

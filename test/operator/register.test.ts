@@ -5,11 +5,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { enclave, type Enclave } from '../../api/enclave.ts';
-import { RECORD_KEY, recordConfigMap, recordFromConfigMap, recordName, registerRecordType } from '../../operator/register/configmap.ts';
-import { registerCsv } from '../../operator/register/csv.ts';
-import { registerHtml } from '../../operator/register/html.ts';
-import { closedRecord, recordOf, type RegisterRecord } from '../../operator/register/record.ts';
-import { publishRegister, statusAt } from '../../operator/register/register.ts';
+import { RECORD_KEY, recordConfigMap, recordFromConfigMap, recordName, registerRecordType } from '../../operator/data-use-register/configmap.ts';
+import { registerCsv } from '../../operator/data-use-register/csv.ts';
+import { registerHtml } from '../../operator/data-use-register/html.ts';
+import { closedRecord, recordOf, type RegisterRecord } from '../../operator/data-use-register/record.ts';
+import { publishRegister, statusAt } from '../../operator/data-use-register/publish.ts';
 import { desiredHash } from '../../operator/runtime/index.ts';
 
 const base = enclave.parse(parse(readFileSync(new URL('../../examples/enclave-cardiac-mri.yaml', import.meta.url), 'utf8')));

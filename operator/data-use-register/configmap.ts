@@ -3,7 +3,8 @@
 // per enclave keeps each far below a ConfigMap's 1 MiB (a record is at most about 230 KB: 100
 // extensions of 2,000-character justifications).
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { COMPONENT, MANAGED_BY, MANAGER, PART_OF, PRODUCT, PROJECT, SITE, selectorString } from '../../api/labels.ts';
+import { COMPONENT, MANAGED_BY, MANAGER, PART_OF, PRODUCT, PROJECT, SITE } from '../../api/labels.ts';
+import { selectorString } from '../../api/selectors.ts';
 import { Kinds } from '../runtime/index.ts';
 import type { WatchedType } from '../runtime/index.ts';
 import { registerRecord, type RegisterRecord } from './record.ts';

@@ -4,7 +4,7 @@ import type { SiteConfig } from '../../api/siteconfig.ts';
 import type { Manager } from '../runtime/index.ts';
 import { recordFromConfigMap, registerRecordType } from './configmap.ts';
 import { registerController } from './controller.ts';
-import { publishRegister } from './register.ts';
+import { publishRegister } from './publish.ts';
 import { REGISTER_PORT, RegisterServer } from './server.ts';
 
 export { REGISTER_PORT } from './server.ts';

@@ -5,7 +5,7 @@ import { closeServer, listenOn } from '../runtime/index.ts';
 import type { Listener, Logger } from '../runtime/index.ts';
 import { registerCsv } from './csv.ts';
 import { REGISTER_PAGE_CSP, registerHtml } from './html.ts';
-import type { PublishedRegister } from './register.ts';
+import type { PublishedRegister } from './publish.ts';
 
 /** The register's port unless told otherwise: next to the metrics port (8080). */
 export const REGISTER_PORT = 8081;

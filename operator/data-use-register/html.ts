@@ -2,7 +2,7 @@
 // headers with scope), the page's language declared, no script, and readable with its small
 // style sheet switched off. Every text from a spec is escaped.
 import { createHash } from 'node:crypto';
-import type { PublishedRegister, RegisterEntry, RegisterStatus } from './register.ts';
+import type { PublishedRegister, RegisterEntry, RegisterStatus } from './publish.ts';
 
 const STYLE = [
   'body{font-family:system-ui,sans-serif;line-height:1.5;margin:1rem;color:#0b0c0c;background:#fff}',

@@ -1,5 +1,5 @@
 // The register as CSV, for spreadsheets and anyone who collects registers.
-import type { RegisterEntry } from './register.ts';
+import type { RegisterEntry } from './publish.ts';
 
 const COLUMNS = ['projectId', 'title', 'organisation', 'purpose', 'approvedBy', 'site', 'datasets', 'validFrom', 'expiresAt', 'endsAt', 'extensions', 'withdrawnExtensions', 'status', 'closedAt'] as const;
 

@@ -5,7 +5,7 @@ import { enclave as enclaveSchema } from '../../api/enclave.ts';
 import type { SiteConfig } from '../../api/siteconfig.ts';
 import { SdeKinds } from '../kinds.ts';
 import type { ControllerOptions, ReconcileContext, WatchedType } from '../runtime/index.ts';
-import { checkSpec } from '../spec.ts';
+import { checkSpec } from '../spec-check.ts';
 import { recordConfigMap, recordFromConfigMap, REGISTERED_ENCLAVE, registerRecordType } from './configmap.ts';
 import { closedRecord, recordOf } from './record.ts';
 
