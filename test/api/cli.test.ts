@@ -12,6 +12,15 @@ function cli(...args: string[]) {
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
+describe('npx sde-operator', () => {
+  it('runs the clone\'s own command, as the README says (npm install links it: scripts/link-bin.ts)', () => {
+    const run = spawnSync('npx', ['sde-operator', 'validate', '-f', 'examples/'], { cwd: root, encoding: 'utf8' });
+    expect(run.stderr).not.toContain('not found');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^\d+ valid document\(s\), 0 problem\(s\)/m);
+  });
+});
+
 describe('sde-operator validate', () => {
   it('accepts every example', () => {
     const r = cli('validate', '-f', 'examples/');
