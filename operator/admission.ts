@@ -11,7 +11,6 @@ import { durationMs } from '../api/duration.ts';
 import { enclaveNameOf, lookupEnclave } from './enclave/lookup.ts';
 import { gpuQuotaRefusal } from './gpu-budget.ts';
 import { SdeKinds } from './kinds.ts';
-import { isNotFound } from './runtime/index.ts';
 import type { JsonPatchOperation, LabelSelector, ReconcileContext, ResourceType } from './runtime/index.ts';
 import { checkSpec, refusalFromFindings } from './spec-check.ts';
 import { refuse } from './report.ts';
@@ -59,8 +58,9 @@ export async function admitWorkload<T>(ctx: ReconcileContext, live: Readonly<Kub
 
 /**
  * A refused workload is stopped, never left running on its last spec: its StatefulSets and
- * Deployments scaled to zero and its Jobs suspended, each by a JSON patch of that one field
- * (nothing else of them changes, nothing is deleted: home volumes stay). So a member removed
+ * Deployments scaled to zero and its Jobs suspended, each by a JSON patch of that one field,
+ * remembered like every write of the reconcile (nothing else of them changes, nothing is deleted:
+ * home volumes stay; a refused workload has no valid spec to render them from). So a member removed
  * from the enclave, a dataset taken away, an image no longer allowed or an enclave whose access
  * ended stops what was running within one reconcile of the change. The refusal itself is reported
  * after.
@@ -80,13 +80,8 @@ async function stopRefused<T>(ctx: ReconcileContext, live: Readonly<KubernetesOb
     }
   }
   for (const stop of stops) {
-    try {
-      await ctx.client.jsonPatch(stop.type, stop.name, namespace, stop.operations);
-    } catch (error) {
-      // Gone since the cache saw it: nothing of it runs any more.
-      if (isNotFound(error)) continue;
-      throw error;
-    }
+    // Undefined: gone since the cache saw it, so nothing of it runs any more.
+    if ((await ctx.jsonPatch(stop.type, stop.name, stop.operations)) === undefined) continue;
     ctx.log.info({ kind: stop.type.kind, name: stop.name }, 'stopped: this workload is refused');
   }
 }

@@ -6,7 +6,7 @@ import type { ObjectCache } from './cache.ts';
 import { isNotFound } from './errors.ts';
 import type { EventInput, EventRecorder } from './events.ts';
 import { addFinalizer, removeFinalizer } from './finalizers.ts';
-import type { KubeClient } from './kube.ts';
+import type { JsonPatchOperation, KubeClient } from './kube.ts';
 import type { EqualitySelector as LabelSelector } from '../../api/selectors.ts';
 import type { Logger } from './logger.ts';
 import type { OwnWrites } from './own-writes.ts';
@@ -44,6 +44,13 @@ export interface ReconcileContext {
    * reconcile of this key waits until the caches show the deletions.
    */
   prune(options: { selector: LabelSelector; keep: Iterable<KubernetesObject | string>; types?: readonly ResourceType[]; namespace?: string; collections?: readonly ResourceType[] }): Promise<PruneResult>;
+  /**
+   * JSON-patches (RFC 6902) one object of a kind this controller caches, in this key's namespace
+   * unless `namespace` says otherwise; remembered like `apply`. For a change of one field that no
+   * desired state says, such as stopping what a primary with no valid spec still runs (a partial
+   * apply would give up every field it leaves out). Undefined when the object is gone.
+   */
+  jsonPatch(type: ResourceType, name: string, operations: readonly JsonPatchOperation[], namespace?: string): Promise<KubernetesObject | undefined>;
   /** Patches the primary's `/status` only if it changed (see `patchStatusIfChanged`); remembers the write like `apply`. */
   patchStatus(status: object): Promise<StatusPatchResult>;
   /**
@@ -141,6 +148,17 @@ export function reconcileContext(runtime: ContextRuntime, of: ContextOf, run: Co
       if (result.deleted.length > 0) log.info({ deleted: result.deleted }, 'pruned');
       if (result.protected.length > 0) log.info({ protected: result.protected }, 'kept protected objects that are no longer rendered');
       return result;
+    }),
+    jsonPatch: (type, objectName, operations, inNamespace = namespace) => writes.writing(key, async () => {
+      let stored: KubernetesObject;
+      try {
+        stored = await client.jsonPatch(type, objectName, inNamespace, operations);
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+      writes.wrote(key, context.cache(type), stored.metadata?.resourceVersion, stored);
+      return stored;
     }),
     patchStatus: (status) => writes.writing(key, async () => {
       const live = context.primary();

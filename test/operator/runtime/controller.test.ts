@@ -203,6 +203,25 @@ describe('Controller and Manager over HTTP', () => {
     expect(manager.client.requests.get('apply')).toBe(16);
   });
 
+  it('remembers a JSON patch like an apply: the next reconcile sees it, and its echo reconciles nothing', async () => {
+    // Watch events 100 ms behind the answers: an untracked patch would be read back stale, made again, and its echo reconciled.
+    const proxy = await startWatchProxy(cluster);
+    proxies.push(proxy);
+    proxy.latencyMs = 100;
+    await user.apply(enclave('stopping', ['a']));
+    const reconciled: string[] = [];
+    const base = enclaveReconciler((key) => reconciled.push(key));
+    const manager = await start(async (key, context) => {
+      await base(key, context);
+      const a = context.cache(Kinds.ConfigMap).get('a', 'sandpit-stopping') as { data?: Record<string, string> } | undefined;
+      if (a && a.data?.stopped === undefined) await context.jsonPatch(Kinds.ConfigMap, 'a', [{ op: 'add', path: '/data/stopped', value: 'yes' }], 'sandpit-stopping');
+    }, proxy.kubeconfigPath);
+    await waitUntil(async () => expect(((await user.get(Kinds.ConfigMap, 'a', 'sandpit-stopping')) as { data?: Record<string, string> })?.data?.stopped).toBe('yes'));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(manager.client.requests.get('patch')).toBe(1);
+    expect(reconciled).toEqual(['stopping', 'stopping']);
+  });
+
   it('reconciles the primaries a watched, non-owned object maps to, and shares one watch per kind', async () => {
     await user.apply(enclave('mapped', []));
     const reconciled: string[] = [];
