@@ -7,6 +7,11 @@ export const cidr = z
   .string()
   .regex(/^([0-9]{1,3}\.){3}[0-9]{1,3}\/([0-9]|[12][0-9]|3[0-2])$/, { message: 'must be an IPv4 CIDR such as "10.20.0.0/24"' });
 
+/** An IPv4 address field (`203.0.113.7`), checked by pattern as {@link cidr} is (no JSON Schema `format`, which not every validator knows). */
+export const ipv4Address = z
+  .string()
+  .regex(/^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/, { message: 'must be an IPv4 address such as "203.0.113.7"' });
+
 /** An IPv4 block as a start address and prefix length, both as numbers. */
 export interface Block {
   base: number;

@@ -2,7 +2,7 @@
 // A configuration file kind (like KubeletConfiguration), not a CRD: the stack writes it into a
 // ConfigMap and the operator reads it with --site-config.
 import { z } from 'zod';
-import { cidr } from './cidr.ts';
+import { cidr, ipv4Address } from './cidr.ts';
 import { checkCatalogueServices, datasetCatalogue, SERVICE_KINDS } from './dataset-catalogue.ts';
 import { API_VERSION, dnsLabel, gpuProduct } from './meta.ts';
 import { duration } from './duration.ts';
@@ -100,6 +100,30 @@ export const siteConfigFields = z.object({
     .describe('Default image per tool.'),
   storageClass: z.string().min(1).default('standard').describe('Storage class for home volumes and scratch claims.'),
   groups: z.record(z.string(), z.array(z.string())).optional().describe('Group membership the site can resolve, for auto-provisioning a workspace per user of a member group.'),
+  isolation: z
+    .object({
+      onDrift: z
+        .enum(['report', 'revert'])
+        .default('report')
+        .describe('What the operator does with a foreign object that opens a path or grants a permission beyond an enclave\'s spec: report it (a False condition, a Warning Event, a metric) or also delete it. Its own objects are always put back.'),
+      gateWorkspaces: z.boolean().default(false).describe('Whether workspaces and federated jobs are stopped, and not started, while their enclave\'s NetworkIsolated or AccessIsolated is False.'),
+      period: duration('How often every enclave\'s isolation is evaluated in full, besides on watch events.').default('10m'),
+      probes: z
+        .object({
+          image: z.string().min(1).describe('Image of the probe Job: a shell with nc (BusyBox will do), from the site\'s registries.'),
+          canary: z
+            .object({
+              ip: ipv4Address.describe('An address outside every destination an enclave may reach: the probe expects it closed.'),
+              port: z.int().min(1).max(65535).default(443),
+            })
+            .describe('The address the probe expects to be closed.'),
+          period: duration('How often each enclave is probed.').default('1h'),
+        })
+        .optional()
+        .describe('Probe Jobs that try the network from inside each enclave, on clusters whose CNI enforces NetworkPolicies; none when omitted.'),
+    })
+    .prefault({})
+    .describe('The isolation monitor: each enclave\'s live network policies, Pod Security labels and members\' permissions checked against its spec.'),
   expiryWarning: duration('How long before expiry members are warned (Event and condition).').default('168h'),
 });
 
