@@ -92,6 +92,15 @@ export class Controller {
     return this.#queue?.depth ?? 0;
   }
 
+  /**
+   * Queues `key` from a source the caches do not see (controller-runtime's channel source): a
+   * result worked out apart from the watches, such as an asynchronous check's. Nothing before
+   * the manager has attached the controller.
+   */
+  enqueue(key: string): void {
+    this.#queue?.add(key);
+  }
+
   /** Resolves when the queue has nothing waiting or in flight; for tests. */
   whenIdle(): Promise<void> {
     return this.#queue?.whenIdle() ?? Promise.resolve();
