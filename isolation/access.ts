@@ -191,7 +191,7 @@ export async function reviewAccess(enclaves: readonly EnclaveAccess[], ask: Acce
   const now = options.now ?? new Date();
   const neighbours = Math.min(options.neighbours ?? 3, Math.max(enclaves.length - 1, 0));
   const namespaces = enclaves.map((e) => enclaveNamespace(e.name));
-  const questions: { subject: AccessSubject; probe: AccessProbe; namespace: string | undefined }[] = [];
+  const questions: AccessQuestion[] = [];
   const askAll = (subject: AccessSubject, home: number | undefined): void => {
     const sampled = home === undefined ? namespaces.slice(0, neighbours + 1) : Array.from({ length: neighbours + 1 }, (_, k) => namespaces[(home + k) % namespaces.length]!);
     for (const p of ACCESS_PROBES) {
@@ -205,6 +205,37 @@ export async function reviewAccess(enclaves: readonly EnclaveAccess[], ask: Acce
   });
   askAll(NON_MEMBER, undefined);
 
+  return askQuestions(questions, ask, options.concurrency);
+}
+
+/** One question for the authorizer: who asks, which probe of the catalogue, in which namespace (none: cluster scope). */
+export interface AccessQuestion {
+  subject: AccessSubject;
+  probe: AccessProbe;
+  namespace: string | undefined;
+}
+
+/**
+ * The questions that can find a permission beyond one enclave's spec: the whole catalogue for
+ * each subject its spec names (in its namespace and at cluster scope) and, in its namespace, for
+ * each of `outsiders` (a member of another enclave, a non-member). A question the spec allows is
+ * left out: its answer cannot go beyond the spec.
+ */
+export function enclaveQuestions(enclave: EnclaveAccess, outsiders: readonly AccessSubject[], now: Date): AccessQuestion[] {
+  const namespace = enclaveNamespace(enclave.name);
+  const questions: AccessQuestion[] = [];
+  for (const subject of subjectsOf(enclave, now)) {
+    for (const p of ACCESS_PROBES) {
+      const where = p.cluster === undefined ? namespace : undefined;
+      if (!expectedAccess(subject, p, where)) questions.push({ subject, probe: p, namespace: where });
+    }
+  }
+  for (const subject of outsiders) for (const p of ACCESS_PROBES) if (p.cluster === undefined) questions.push({ subject, probe: p, namespace });
+  return questions;
+}
+
+/** Asks every question, `concurrency` at a time (default 16), and pairs each answer with what the specs expect. */
+export async function askQuestions(questions: readonly AccessQuestion[], ask: AccessAsker, concurrency = 16): Promise<AccessReview[]> {
   const reviews: AccessReview[] = new Array(questions.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -215,7 +246,7 @@ export async function reviewAccess(enclaves: readonly EnclaveAccess[], ask: Acce
       reviews[index] = { subject, attributes, row: p.row, expected: expectedAccess(subject, p, namespace), allowed: await ask(subject, attributes) };
     }
   };
-  await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
+  await Promise.all(Array.from({ length: concurrency }, worker));
   return reviews;
 }
 

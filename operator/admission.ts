@@ -35,7 +35,7 @@ export interface WorkloadRules<T> {
  * site's, or still being provisioned: nothing to report then).
  */
 export async function admitWorkload<T>(ctx: ReconcileContext, live: Readonly<KubernetesObject>, site: SiteConfig, now: Date, rules: WorkloadRules<T>): Promise<{ workload: T; enclave: Enclave; access: AccessState } | undefined> {
-  const lookup = lookupEnclave(ctx.cache(SdeKinds.Enclave), live.metadata?.namespace, site.site);
+  const lookup = lookupEnclave(ctx.cache(SdeKinds.Enclave), live.metadata?.namespace, site.site, site.isolation.gateWorkspaces);
   if (lookup.state === 'other-site' || lookup.state === 'provisioning') return undefined;
   const refused = async (refusal: Refusal, concern?: string): Promise<undefined> => {
     await stopRefused(ctx, live, rules);

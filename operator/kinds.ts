@@ -77,3 +77,14 @@ export const Owned = Object.freeze({
   Pod: Object.freeze({ ...ours(Kinds.Pod), transform: podView }),
   PersistentVolume: Object.freeze({ ...Kinds.PersistentVolume, transform: volumeView }),
 });
+
+/**
+ * Kinds the isolation monitor reads whoever wrote them: an enclave's boundary can be opened by a
+ * NetworkPolicy or a binding the operator never made. Each is a cache of its own beside the
+ * operator's (a kind and its selector make a cache).
+ */
+export const Everyone = Object.freeze({
+  NetworkPolicy: Kinds.NetworkPolicy,
+  RoleBinding: Kinds.RoleBinding,
+  ClusterRoleBinding: Kinds.ClusterRoleBinding,
+});

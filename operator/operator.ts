@@ -12,6 +12,11 @@ import type { Logger, ManagerOptions } from './runtime/index.ts';
 import { addAdmissionWebhook } from './webhook/index.ts';
 import type { WebhookOptions } from './webhook/index.ts';
 import { workspaceController } from './workspace/reconciler.ts';
+import { accessMonitorController, subjectAccessReviews } from './isolation/access-monitor.ts';
+import { IsolationStore } from './isolation/store.ts';
+import { SdeKinds } from './kinds.ts';
+import type { IsolationFinding } from '../isolation/findings.ts';
+import { Gauge } from 'prom-client';
 
 /** How to run the operator for one site. */
 export interface OperatorOptions {
@@ -53,11 +58,28 @@ export function createOperator(options: OperatorOptions): Manager {
   const common = { site: options.site, ...(options.now ? { now: options.now } : {}) };
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const onRender = (controller: string) => (result: 'rendered' | 'reused') => manager.metrics.renders.inc({ controller, result });
-  manager.add({ ...enclaveController({ ...common, onExpiringCount: (n) => manager.metrics.enclavesExpiring.set(n), onRender: onRender('enclave') }), concurrency });
+  const isolation = new IsolationStore();
+  const enclaves = manager.add({ ...enclaveController({ ...common, onExpiringCount: (n) => manager.metrics.enclavesExpiring.set(n), onRender: onRender('enclave'), isolation, onFindings: findingsMetric(manager) }), concurrency });
+  // The checks made apart from the Enclave's reconcile tell it when what they found changes.
+  isolation.onChange((enclave, check) => check !== 'network' && enclaves.enqueue(enclave));
+  manager.add(accessMonitorController({ ...common, store: isolation, ask: subjectAccessReviews(manager.client), enclaveKeys: () => manager.cacheFor(SdeKinds.Enclave).list().map((o) => o.metadata?.name ?? '') }));
   manager.add({ ...workspaceController({ ...common, onRender: onRender('workspace') }, manager), concurrency });
   manager.add({ ...federatedJobController(common, manager), concurrency });
 
   if (options.register) addRegister(manager, options.site, options.register, options.now);
   if (options.webhook) addAdmissionWebhook(manager, options.site, options.webhook);
   return manager;
+}
+
+/** `sde_isolation_findings{enclave,kind}`: what the isolation checks found in each enclave, by kind (0 when nothing). */
+function findingsMetric(manager: Manager): (enclave: string, findings: readonly IsolationFinding[]) => void {
+  const gauge = new Gauge({ name: 'sde_isolation_findings', help: 'Paths and permissions beyond an enclave\'s spec that the isolation monitor found, by kind.', labelNames: ['enclave', 'kind'], registers: [manager.metrics.registry] });
+  const kinds = new Map<string, Set<string>>();
+  return (enclave, findings) => {
+    const counts = new Map<string, number>();
+    for (const f of findings) counts.set(f.kind, (counts.get(f.kind) ?? 0) + 1);
+    for (const kind of kinds.get(enclave) ?? []) if (!counts.has(kind)) gauge.remove({ enclave, kind });
+    for (const [kind, n] of counts) gauge.set({ enclave, kind }, n);
+    kinds.set(enclave, new Set(counts.keys()));
+  };
 }

@@ -4,6 +4,7 @@ import { enclave as enclaveSchema, NAMESPACE_PREFIX } from '../../api/enclave.ts
 import type { Enclave } from '../../api/enclave.ts';
 import { statusOnlyChange } from '../runtime/index.ts';
 import type { CacheEvent, ObjectCache } from '../runtime/index.ts';
+import { ISOLATION_BREACHED } from '../isolation/conditions.ts';
 import { checkSpec } from '../spec-check.ts';
 import type { Refusal } from '../spec-check.ts';
 
@@ -19,8 +20,12 @@ export type EnclaveLookup =
   | { state: 'provisioning' }
   | { state: 'refused'; refusal: Refusal };
 
-/** Finds the enclave whose namespace holds an object of this site: valid, and already isolated by its network policies. */
-export function lookupEnclave(enclaves: ObjectCache, namespace: string | undefined, site: string): EnclaveLookup {
+/**
+ * Finds the enclave whose namespace holds an object of this site: valid, and already isolated by
+ * its network policies. With `gate` (the site's `isolation.gateWorkspaces`), an enclave whose
+ * isolation checks found a path or a permission beyond its spec refuses its workloads until restored.
+ */
+export function lookupEnclave(enclaves: ObjectCache, namespace: string | undefined, site: string, gate = false): EnclaveLookup {
   const name = enclaveNameOf(namespace);
   const live = name === undefined ? undefined : enclaves.get(name);
   if (live === undefined) {
@@ -30,7 +35,12 @@ export function lookupEnclave(enclaves: ObjectCache, namespace: string | undefin
   const checked = checkSpec(enclaveSchema, live);
   if (!checked.ok) return { state: 'refused', refusal: { reason: 'EnclaveInvalid', message: `Enclave ${name} is invalid: ${checked.refusal.message}` } };
   // Deny first: no workload before the enclave reports its default-deny policies applied.
-  const conditions = (live as { status?: { conditions?: { type: string; status: string; reason?: string }[] } }).status?.conditions ?? [];
+  const conditions = (live as { status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] } }).status?.conditions ?? [];
+  const breached = conditions.find((c) => (c.type === 'NetworkIsolated' || c.type === 'AccessIsolated') && c.status === 'False' && (ISOLATION_BREACHED as readonly string[]).includes(c.reason ?? ''));
+  if (breached !== undefined) {
+    if (gate) return { state: 'refused', refusal: { reason: 'EnclaveNotIsolated', message: `Enclave ${name}'s isolation is breached, and the site stops workloads until it is restored: ${breached.type} ${breached.reason}: ${breached.message ?? ''}` } };
+    return { state: 'found', enclave: checked.value, live };
+  }
   if (!conditions.some((c) => c.type === 'NetworkIsolated' && c.status === 'True')) {
     const refused = conditions.find((c) => c.type === 'SpecValid' && c.status === 'False');
     // Still being provisioned: wait quietly; the enclave's next status change reconciles us again.
@@ -45,14 +55,14 @@ type Conditions = { status?: { conditions?: { type: string; status: string; reas
 /**
  * True when an enclave's change can matter to the workloads in it: anything but its status, or
  * the parts of its status they read: the conditions {@link lookupEnclave} reads (NetworkIsolated,
- * SpecValid) and the access record (an extension restores access once recorded). Its phase,
+ * AccessIsolated, SpecValid) and the access record (an extension restores access once recorded). Its phase,
  * workspace count, AccessActive or ExpiringSoon do not: a workload works out access itself.
  */
 export function enclaveChangeMattersToWorkloads(event: CacheEvent): boolean {
   if (!statusOnlyChange(event)) return true;
   const gate = (object: Readonly<KubernetesObject> | undefined): string => {
     const status = (object as (Conditions & { status?: { accessHistory?: unknown } }) | undefined)?.status;
-    const conditions = (status?.conditions ?? []).filter((c) => c.type === 'NetworkIsolated' || c.type === 'SpecValid').map((c) => [c.type, c.status, c.reason]);
+    const conditions = (status?.conditions ?? []).filter((c) => c.type === 'NetworkIsolated' || c.type === 'AccessIsolated' || c.type === 'SpecValid').map((c) => [c.type, c.status, c.reason]);
     return JSON.stringify([conditions, status?.accessHistory ?? null]);
   };
   return gate(event.previous) !== gate(event.object);

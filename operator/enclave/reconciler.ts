@@ -22,6 +22,11 @@ import type { AccessState } from '../../api/access.ts';
 import { durationMs } from '../../api/duration.ts';
 import { revokeMembers, wakeAtNextChange } from '../access.ts';
 import { enclaveNameOf } from './lookup.ts';
+import { isolationConditions, reportIsolation, revertForeignPolicies } from '../isolation/conditions.ts';
+import { DEFAULT_CANARY, isOwn, networkFindings, ownBoundaryDrift } from '../isolation/network.ts';
+import type { IsolationStore } from '../isolation/store.ts';
+import type { IsolationFinding } from '../../isolation/findings.ts';
+import { Everyone } from '../kinds.ts';
 
 /** What the Enclave controller needs besides the runtime: the site, and a clock tests can move. */
 export interface EnclaveControllerOptions {
@@ -31,6 +36,10 @@ export interface EnclaveControllerOptions {
   onExpiringCount?: (count: number) => void;
   /** Called after each render: made, or reused because its inputs were unchanged (a metric). */
   onRender?: (result: 'rendered' | 'reused') => void;
+  /** What the isolation checks found; the network check is made here and written to it. */
+  isolation: IsolationStore;
+  /** Called with every finding for an enclave after each of its reconciles (a metric). */
+  onFindings?: (enclave: string, findings: readonly IsolationFinding[]) => void;
 }
 
 /** Concern conditions whose conjunction is Ready. */
@@ -51,7 +60,11 @@ export function enclaveController(options: EnclaveControllerOptions): Controller
     childChanges: 'spec',
     // Every workspace in the namespace, the researchers' own too: the status counts them, and an
     // auto-provisioned one yields to a researcher's own; their status is not the enclave's concern.
-    watches: [{ type: SdeKinds.Workspace, changes: 'spec', mapToKeys: (ws) => [enclaveNameOf(ws.metadata?.namespace)].filter((n): n is string => n !== undefined) }],
+    watches: [
+      { type: SdeKinds.Workspace, changes: 'spec', mapToKeys: (ws) => [enclaveNameOf(ws.metadata?.namespace)].filter((n): n is string => n !== undefined) },
+      // Anyone's NetworkPolicies in an enclave's namespace: one no spec renders may open a path.
+      { type: Everyone.NetworkPolicy, mapToKeys: (p) => (isOwn(p) ? [] : [enclaveNameOf(p.metadata?.namespace)].filter((n): n is string => n !== undefined)) },
+    ],
     reconcile: async (_key, ctx) => {
       const result = await reconcileEnclave(ctx, options, renders, (name, soon) => (soon ? expiring.add(name) : expiring.delete(name)));
       options.onExpiringCount?.(expiring.size);
@@ -73,6 +86,8 @@ async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControlle
   if (live === undefined || live.metadata?.deletionTimestamp) {
     markExpiring(ctx.name, false);
     renders.forget(ctx.key);
+    options.isolation.forget(ctx.name);
+    options.onFindings?.(ctx.name, []);
     return;
   }
   const site = options.site;
@@ -113,13 +128,19 @@ async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControlle
 
   const rendered = renders.render(ctx.key, [renderInputs(enclave), access.active], () => renderEnclave(enclave, site, { accessActive: access.active }));
   const desired = withoutShadowedWorkspaces(ctx, rendered);
+  // The operator's own boundary as the watch last showed it: what the apply below puts back.
+  const putBack = findCondition(live.status?.conditions, 'NetworkIsolated') !== undefined ? ownBoundaryDrift(ctx, namespace) : [];
   const applied = appliedCondition(await applyOrReport(ctx, desired, now), 'a dataset claim keeps the size and source it was created with');
   // Member bindings are the enclave's alone: when none is kept (every member removed), one request
   // deletes them all. At expiry `revokeMembers` above has already done so.
   await ctx.prune({ selector: enclaveChildrenSelector(enclave.metadata.name), keep: [...desired, ...workloadChildren(ctx, namespace)], types: PRUNED, namespace, collections: [Owned.RoleBinding] });
 
+  let network = networkFindings(ctx, namespace, desired, site.isolation.probes?.canary.ip ?? DEFAULT_CANARY);
+  if (site.isolation.onDrift === 'revert') network = await revertForeignPolicies(ctx, network);
+  options.isolation.set(enclave.metadata.name, 'network', network, now);
+  const isolation = isolationConditions(options.isolation.get(enclave.metadata.name));
   const previous = live.status?.conditions;
-  const conditions = enclaveConditions(previous, access, now, generation, applied);
+  const conditions = enclaveConditions(previous, access, now, generation, applied, isolation);
   const workspaces = ctx.cache(SdeKinds.Workspace).list({ namespace }).length;
   const phase = access.reason === 'Expired' ? 'Expired' : access.reason === 'NotYetValid' ? 'Pending' : 'Ready';
   await ctx.patchStatus({
@@ -132,15 +153,18 @@ async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControlle
     conditions,
   });
   await recordTransitions(ctx, live, previous, conditions, access);
+  await reportIsolation(ctx, previous, conditions, putBack);
+  options.onFindings?.(enclave.metadata.name, [...putBack, ...isolation.findings]);
   await recordFixedAtCreation(ctx, previous, applied);
   return wake;
 }
 
-function enclaveConditions(previous: readonly Condition[] | undefined, access: AccessState, now: Date, generation: number | undefined, applied: ConditionUpdate): Condition[] {
+function enclaveConditions(previous: readonly Condition[] | undefined, access: AccessState, now: Date, generation: number | undefined, applied: ConditionUpdate, isolation: { network: ConditionUpdate; access: ConditionUpdate }): Condition[] {
   const updates: ConditionUpdate[] = [
     { type: 'SpecValid', status: 'True', reason: 'Valid', message: 'the spec passed the schema and the site rules' },
     applied,
-    { type: 'NetworkIsolated', status: 'True', reason: 'DefaultDeny', message: 'default-deny ingress and egress, with only the named destinations allowed' },
+    isolation.network,
+    isolation.access,
     accessCondition(access),
     access.expiringSoon
       ? { type: 'ExpiringSoon', status: 'True', reason: 'ExpiringSoon', message: `access ends at ${formatConditionTime(access.effectiveExpiresAt)}; ask the data access committee for an extension` }

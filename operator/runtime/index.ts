@@ -21,7 +21,7 @@ export { OperatorMetrics } from './metrics.ts';
 export { prune, UnsafePruneError, type PruneProtection, type PruneResult } from './prune.ts';
 export type { ReconcileContext } from './reconcile-context.ts';
 export { Reflector, type RestartReason } from './reflector.ts';
-export { collectionPath, identityOf, Kinds, objectKey, parseKey, resourceType, typeId, type ResourceType, type WatchedType } from './resources.ts';
+export { collectionPath, identityOf, Kinds, objectKey, parseKey, resourceType, typeId, watchedTypeId, type ResourceType, type WatchedType } from './resources.ts';
 export { patchStatusIfChanged, statusEqual, type StatusPatchResult } from './status.ts';
 export { shareObject } from './share-object.ts';
 export { WorkQueue, type Outcome, type ReconcileResult, type WorkQueueOptions } from './workqueue.ts';

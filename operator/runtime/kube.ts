@@ -334,6 +334,16 @@ export class KubeClient {
     return (await this.#request('apply', object.kind ?? '', () => this.#connection.raw.applyJson(object, options.fieldManager ?? this.fieldManager, options.force ?? true))) as T;
   }
 
+  /**
+   * Creates `object` (POST to its type's collection) and returns what the server answered; also
+   * how a review such as a SubjectAccessReview is asked (its answer is in the returned status).
+   */
+  async create<T extends KubernetesObject>(type: ResourceType, object: T, namespace?: string): Promise<T> {
+    this.assertMayWrite();
+    const what = `create ${type.kind}${namespace ? ` in ${namespace}` : ''}`;
+    return (await this.#request('create', type.kind, () => this.#connection.raw.requestJson(HttpMethod.POST, collectionPath(type, namespace), {}, what, { text: JSON.stringify(object), contentType: 'application/json' }))) as T;
+  }
+
   /** Deletes `object` with background propagation; false when it was already gone. */
   async delete(object: KubernetesObject): Promise<boolean> {
     this.assertMayWrite();

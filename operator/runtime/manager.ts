@@ -14,7 +14,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { OperatorMetrics } from './metrics.ts';
 import type { PruneProtection } from './prune.ts';
 import { Reflector, type ReflectorOptions } from './reflector.ts';
-import { typeId, type WatchedType } from './resources.ts';
+import { watchedTypeId, type WatchedType } from './resources.ts';
 
 /**
  * Options of a {@link Manager}. The operator says who it is and what it must never delete;
@@ -122,7 +122,7 @@ export class Manager {
 
   /** The shared read-only cache of a type; its watch starts now if the manager is running. */
   cacheFor(type: WatchedType): ObjectCache {
-    const id = `${typeId(type)}|${type.labelSelector ?? ''}|${type.namespace ?? ''}`;
+    const id = watchedTypeId(type);
     let reflector = this.#reflectors.get(id);
     if (!reflector) {
       reflector = new Reflector({ client: this.client, type, metrics: this.metrics, logger: this.logger, ...(type.namespace ? { namespace: type.namespace } : {}), ...this.#options.watch });

@@ -11,7 +11,7 @@ import type { EqualitySelector as LabelSelector } from '../../api/selectors.ts';
 import type { Logger } from './logger.ts';
 import type { OwnWrites } from './own-writes.ts';
 import { prune, type PruneProtection, type PruneResult } from './prune.ts';
-import { identityOf, parseKey, typeId, type ResourceType, type WatchedType } from './resources.ts';
+import { identityOf, parseKey, typeId, watchedTypeId, type ResourceType, type WatchedType } from './resources.ts';
 import { patchStatusIfChanged, type StatusPatchResult } from './status.ts';
 
 /** What a reconcile gets besides its key: reads from the caches and writes that respect the contract. */
@@ -108,9 +108,16 @@ export function reconcileContext(runtime: ContextRuntime, of: ContextOf, run: Co
   const { key, reconcileID, log, signal, writes, queue } = run;
   const { name, namespace } = parseKey(key);
   const client = runtime.client.guardedBy(signal);
+  // A kind may be watched twice, with different selectors (the operator's own NetworkPolicies, and
+  // everyone's): each type reads its own cache, and a kind alone means the first one declared.
   const cacheByType = new Map<string, ObjectCache>();
-  for (const type of [primary, ...owns, ...watches]) cacheByType.set(typeId(type), runtime.cacheFor(type));
-  const cacheOf = (object: KubernetesObject): ObjectCache | undefined => cacheByType.get(typeId({ apiVersion: object.apiVersion ?? 'v1', kind: object.kind ?? '' }));
+  const cacheByKind = new Map<string, ObjectCache>();
+  for (const type of [primary, ...owns, ...watches]) {
+    const cache = runtime.cacheFor(type);
+    cacheByType.set(watchedTypeId(type), cache);
+    if (!cacheByKind.has(typeId(type))) cacheByKind.set(typeId(type), cache);
+  }
+  const cacheOf = (object: KubernetesObject): ObjectCache | undefined => cacheByKind.get(typeId({ apiVersion: object.apiVersion ?? 'v1', kind: object.kind ?? '' }));
   const primaryCache = runtime.cacheFor(primary);
   const context: ReconcileContext = {
     key,
@@ -121,7 +128,7 @@ export function reconcileContext(runtime: ContextRuntime, of: ContextOf, run: Co
     signal,
     client,
     primary: () => primaryCache.get(name, namespace),
-    cache: (type) => cacheByType.get(typeId(type)) ?? runtime.cacheFor(type),
+    cache: (type) => cacheByType.get(watchedTypeId(type)) ?? cacheByKind.get(typeId(type)) ?? runtime.cacheFor(type),
     apply: (desired, options = {}) => writes.writing(key, async () => {
       const result = await applyAll(client, desired, {
         ...options,

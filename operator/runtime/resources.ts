@@ -51,6 +51,7 @@ export const Kinds = Object.freeze({
   StatefulSet: resourceType('apps/v1', 'StatefulSet', 'statefulsets', true),
   Job: resourceType('batch/v1', 'Job', 'jobs', true),
   Lease: resourceType('coordination.k8s.io/v1', 'Lease', 'leases', true),
+  SubjectAccessReview: resourceType('authorization.k8s.io/v1', 'SubjectAccessReview', 'subjectaccessreviews', false),
 });
 
 /** The API group of an apiVersion: `''` for the core group. */
@@ -68,6 +69,11 @@ export function collectionPath(type: ResourceType, namespace?: string): string {
 /** Identifies a type across versions: `group/Kind` (`/Namespace` for the core group). */
 export function typeId(type: Pick<ResourceType, 'apiVersion' | 'kind'>): string {
   return `${groupOf(type.apiVersion)}/${type.kind}`;
+}
+
+/** Identifies a watched type's cache: its kind, label selector and namespace (one cache each). */
+export function watchedTypeId(type: WatchedType): string {
+  return `${typeId(type)}|${type.labelSelector ?? ''}|${type.namespace ?? ''}`;
 }
 
 /** The work-queue key of an object: `namespace/name`, or `name` when cluster-scoped. */

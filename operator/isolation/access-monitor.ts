@@ -1,0 +1,140 @@
+// The access side of the isolation monitor: for each enclave, the catalogue's questions asked of
+// the cluster's authorizer (SubjectAccessReview) for the members its spec names, its workload
+// ServiceAccount, a member of another enclave and a non-member; answers beyond the spec are blamed
+// on the bindings that name the subject. Asked again when a binding that could matter changes,
+// when the enclave's members or access change, and once a period; the results go to the store,
+// and under `onDrift: revert` the foreign bindings blamed are deleted.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { accessActive } from '../../api/access.ts';
+import { enclave as enclaveSchema, enclaveNamespace } from '../../api/enclave.ts';
+import type { Enclave } from '../../api/enclave.ts';
+import { durationMs } from '../../api/duration.ts';
+import type { SiteConfig } from '../../api/siteconfig.ts';
+import { accessDrift, askQuestions, enclaveQuestions, NON_MEMBER, subjectsOf } from '../../isolation/index.ts';
+import type { AccessAsker, AccessSubject, BindingView, IsolationFinding } from '../../isolation/index.ts';
+import { enclaveNameOf } from '../enclave/lookup.ts';
+import { Everyone, SdeKinds } from '../kinds.ts';
+import { Kinds } from '../runtime/index.ts';
+import type { ControllerOptions, KubeClient, ReconcileContext, ReconcileResult } from '../runtime/index.ts';
+import { isOwn } from './network.ts';
+import type { IsolationStore } from './store.ts';
+
+/** What the access monitor needs: the site, where findings go, how to ask the authorizer, a clock. */
+export interface AccessMonitorOptions {
+  site: SiteConfig;
+  store: IsolationStore;
+  ask: AccessAsker;
+  now?: () => Date;
+  /** Keys of every enclave (a ClusterRoleBinding can concern any of them). */
+  enclaveKeys: () => string[];
+}
+
+/** An {@link AccessAsker} that posts a SubjectAccessReview through the operator's client (its User-Agent, its request counts). */
+export function subjectAccessReviews(client: KubeClient): AccessAsker {
+  return async (subject, attributes) => {
+    const review = await client.create(Kinds.SubjectAccessReview, {
+      apiVersion: Kinds.SubjectAccessReview.apiVersion,
+      kind: Kinds.SubjectAccessReview.kind,
+      spec: { user: subject.user, groups: subject.groups, resourceAttributes: attributes },
+    } as KubernetesObject);
+    return (review as { status?: { allowed?: boolean } }).status?.allowed === true;
+  };
+}
+
+/** Changes closer together than this are asked about once. */
+const DEBOUNCE_MS = 1_000;
+
+type Binding = KubernetesObject & { subjects?: { kind: string; name: string; namespace?: string }[] };
+
+/** The access monitor's controller options (`manager.add(accessMonitorController(...))`). */
+export function accessMonitorController(options: AccessMonitorOptions): ControllerOptions {
+  const asked = new Map<string, { fingerprint: string; at: number }>();
+  return {
+    name: 'isolation',
+    primary: SdeKinds.Enclave,
+    watches: [
+      { type: Everyone.RoleBinding, mapToKeys: (binding) => [enclaveNameOf(binding.metadata?.namespace)].filter((n): n is string => n !== undefined) },
+      { type: Everyone.ClusterRoleBinding, mapToKeys: () => options.enclaveKeys() },
+    ],
+    // Each enclave is asked about on its own, a few at a time: the authorizer answers every question.
+    concurrency: 2,
+    reconcile: (key, ctx) => checkAccess(key, ctx, options, asked),
+  };
+}
+
+async function checkAccess(key: string, ctx: ReconcileContext, options: AccessMonitorOptions, asked: Map<string, { fingerprint: string; at: number }>): Promise<ReconcileResult> {
+  const live = ctx.primary();
+  const period = durationMs(options.site.isolation.period);
+  if (live === undefined || live.metadata?.deletionTimestamp || (live as { spec?: { site?: unknown } }).spec?.site !== options.site.site) {
+    asked.delete(key);
+    options.store.forget(key);
+    return;
+  }
+  const parsed = enclaveSchema.safeParse(live);
+  // An invalid spec names no members to ask about; the Enclave controller reports it.
+  if (!parsed.success) return;
+  const enclave = parsed.data;
+  const now = options.now?.() ?? new Date();
+  const namespace = enclaveNamespace(enclave.metadata.name);
+  const bindings = bindingsInForce(ctx, namespace);
+  const outsiders = [outsiderOf(ctx, enclave, now), NON_MEMBER].filter((s): s is AccessSubject => s !== undefined);
+  const fingerprint = JSON.stringify([enclave.spec.members, accessActive(enclave.spec.access, now), outsiders.map((s) => s.user), bindings.map((b) => [b.kind, b.namespace, b.name, b.subjects, (b as { version?: string }).version])]);
+  const last = asked.get(key);
+  const since = last === undefined ? Infinity : Date.now() - last.at;
+  if (last?.fingerprint === fingerprint && since < period) return { requeueAfter: period - since };
+  if (since < DEBOUNCE_MS) return { requeueAfter: DEBOUNCE_MS - since };
+
+  const reviews = await askQuestions(enclaveQuestions({ name: enclave.metadata.name, spec: enclave.spec }, outsiders, now), options.ask, 8);
+  asked.set(key, { fingerprint, at: Date.now() });
+  let findings: IsolationFinding[] = accessDrift(reviews, bindings);
+  if (options.site.isolation.onDrift === 'revert') findings = await revert(ctx, findings, bindings);
+  options.store.set(key, 'access', findings, now);
+  return { requeueAfter: period };
+}
+
+/** The RoleBindings of the enclave's namespace and every ClusterRoleBinding, as blame reads them. */
+function bindingsInForce(ctx: ReconcileContext, namespace: string): (BindingView & { version?: string })[] {
+  const view = (kind: BindingView['kind'], o: Readonly<Binding>): BindingView & { version?: string } => ({
+    kind,
+    name: o.metadata?.name ?? '',
+    ...(o.metadata?.namespace ? { namespace: o.metadata.namespace } : {}),
+    subjects: o.subjects ?? [],
+    own: isOwn(o),
+    ...(o.metadata?.resourceVersion ? { version: o.metadata.resourceVersion } : {}),
+  });
+  const roleBindings = ctx.cache(Everyone.RoleBinding).list({ namespace }) as Readonly<Binding>[];
+  const clusterBindings = ctx.cache(Everyone.ClusterRoleBinding).list() as Readonly<Binding>[];
+  return [...roleBindings.map((o) => view('RoleBinding', o)), ...clusterBindings.map((o) => view('ClusterRoleBinding', o))];
+}
+
+/** A member of another enclave of this site (the next by name that has one), asked about this enclave's namespace. */
+function outsiderOf(ctx: ReconcileContext, enclave: Enclave, now: Date): AccessSubject | undefined {
+  const name = enclave.metadata.name;
+  const sameSite = (ctx.cache(SdeKinds.Enclave).list() as Readonly<KubernetesObject>[])
+    .filter((o) => o.metadata?.name !== name && (o as { spec?: { site?: unknown } }).spec?.site === enclave.spec.site)
+    .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+  const others = [...sameSite.filter((o) => (o.metadata?.name ?? '') > name), ...sameSite.filter((o) => (o.metadata?.name ?? '') < name)];
+  for (const other of others) {
+    const parsed = enclaveSchema.safeParse(other);
+    if (!parsed.success) continue;
+    const member = subjectsOf({ name: parsed.data.metadata.name, spec: parsed.data.spec }, now).find((s) => s.role !== undefined);
+    if (member) return { ...member, label: `${member.label} (another enclave)` };
+  }
+  return undefined;
+}
+
+/** Deletes the foreign RoleBindings blamed (the site asked for revert), each with a Warning Event; returns the findings left (ClusterRoleBindings, the operator's own bindings, which the Enclave controller puts back, and permissions no binding explains). */
+async function revert(ctx: ReconcileContext, findings: IsolationFinding[], bindings: readonly BindingView[]): Promise<IsolationFinding[]> {
+  const out: IsolationFinding[] = [];
+  for (const finding of findings) {
+    const binding = bindings.find((b) => `${b.kind} ${b.namespace ? `${b.namespace}/` : ''}${b.name}` === finding.object);
+    // A ClusterRoleBinding is reported, never deleted: the operator holds no write on cluster-wide bindings.
+    if (binding === undefined || binding.own || binding.kind !== 'RoleBinding') {
+      out.push(finding);
+      continue;
+    }
+    await ctx.client.delete({ apiVersion: Everyone.RoleBinding.apiVersion, kind: Everyone.RoleBinding.kind, metadata: { name: binding.name, ...(binding.namespace ? { namespace: binding.namespace } : {}) } });
+    await ctx.recordEvent({ type: 'Warning', reason: 'IsolationReverted', message: `deleted ${finding.object}: ${finding.path}` });
+  }
+  return out;
+}

@@ -1,0 +1,151 @@
+// The isolation monitor on the local Kubernetes with the real operator (issue 19): each drift is
+// planted by hand and found with the object named; removing it restores the condition; report-only
+// never deletes, revert does; the operator's own boundary objects are put back and the drift is
+// reported; with gateWorkspaces a workspace stops while its enclave's isolation is breached.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { siteConfig } from '../../api/siteconfig.ts';
+import type { SiteConfig } from '../../api/siteconfig.ts';
+import { conditionOf, example, exampleSite, startTestSite } from './harness.ts';
+import type { TestSite } from './harness.ts';
+
+const SDE = 'sde.london/v1alpha1';
+const NS = 'sde-cardiac-mri';
+type Condition = { status: string; reason: string; message: string };
+
+const allowAllEgress = (name: string): KubernetesObject => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'NetworkPolicy',
+  metadata: { name, namespace: NS },
+  spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }] },
+} as KubernetesObject);
+
+const secretsForResearcher: KubernetesObject[] = [
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'read-secrets', namespace: NS }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] }] } as KubernetesObject,
+  {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 'helpful-admin', namespace: NS },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-secrets' },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'm.okafor@ucl.ac.uk' }],
+  } as KubernetesObject,
+];
+
+describe('the isolation monitor', () => {
+  let site: TestSite | undefined;
+  afterEach(async () => {
+    await site?.close();
+    site = undefined;
+  });
+
+  const condition = async (type: string): Promise<Condition | undefined> => conditionOf(await site!.get(SDE, 'Enclave', 'cardiac-mri'), type);
+  const until = (what: string, test: (c: Condition | undefined) => boolean, type: string): Promise<Condition> =>
+    site!.waitFor(what, async () => {
+      const c = await condition(type);
+      return test(c) && c;
+    });
+  const events = async (reason: string): Promise<string[]> => {
+    const list = (await site!.client.list({ apiVersion: 'v1', kind: 'Event', plural: 'events', namespaced: true })).items as Array<{ reason?: string; message?: string; involvedObject?: { name?: string } }>;
+    return list.filter((e) => e.reason === reason && e.involvedObject?.name === 'cardiac-mri').map((e) => e.message ?? '');
+  };
+
+  async function provisioned(isolation: Partial<SiteConfig['isolation']> = {}): Promise<TestSite> {
+    site = await startTestSite({ site: siteConfig.parse({ ...exampleSite, isolation: { ...exampleSite.isolation, ...isolation } }) });
+    await site.startOperator();
+    await site.apply(example('enclave-cardiac-mri.yaml'));
+    await until('NetworkIsolated True', (c) => c?.status === 'True', 'NetworkIsolated');
+    await until('AccessIsolated True', (c) => c?.status === 'True', 'AccessIsolated');
+    return site;
+  }
+
+  it('reports a foreign NetworkPolicy that opens egress, names it, never deletes it, and is True again once it goes', async () => {
+    await provisioned();
+    await site!.apply([allowAllEgress('open-egress')]);
+    const breached = await until('NetworkIsolated False', (c) => c?.status === 'False', 'NetworkIsolated');
+    expect(breached.reason).toBe('PathBeyondSpec');
+    expect(breached.message).toContain(`NetworkPolicy ${NS}/open-egress`);
+    expect(breached.message).toMatch(/egress from .* to 192\.0\.2\.1/);
+    expect((await events('IsolationBreached')).join('\n')).toContain('open-egress');
+    const metrics = await (await fetch(`http://127.0.0.1:${site!.operator!.port}/metrics`)).text();
+    expect(metrics).toMatch(/sde_isolation_findings\{enclave="cardiac-mri",kind="NetworkPolicy"\} 1/);
+    // Report-only: the policy stays.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await site!.get('networking.k8s.io/v1', 'NetworkPolicy', 'open-egress', NS)).toBeDefined();
+    await site!.client.delete(allowAllEgress('open-egress'));
+    await until('NetworkIsolated True again', (c) => c?.status === 'True', 'NetworkIsolated');
+    expect(await events('IsolationRestored')).not.toHaveLength(0);
+  });
+
+  it('finds nothing in a foreign policy that only narrows what the spec allows', async () => {
+    await provisioned();
+    await site!.apply([{ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'deny-more', namespace: NS }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } } as KubernetesObject]);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await condition('NetworkIsolated'))?.status).toBe('True');
+  });
+
+  it('reverts: with onDrift revert the foreign policy is deleted, with a Warning Event naming it', async () => {
+    await provisioned({ onDrift: 'revert' });
+    await site!.apply([allowAllEgress('open-egress')]);
+    await site!.waitFor('the policy deleted', async () => (await site!.get('networking.k8s.io/v1', 'NetworkPolicy', 'open-egress', NS)) === undefined);
+    await site!.waitFor('the IsolationReverted Event', async () => (await events('IsolationReverted')).some((m) => m.includes(`NetworkPolicy ${NS}/open-egress`)));
+    expect((await condition('NetworkIsolated'))?.status).toBe('True');
+  });
+
+  it('puts back a deleted default-deny and changed Pod Security labels, and says what it found', async () => {
+    await provisioned();
+    await site!.client.delete({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'default-deny', namespace: NS } });
+    await site!.waitFor('default-deny back', async () => site!.get('networking.k8s.io/v1', 'NetworkPolicy', 'default-deny', NS));
+    await site!.waitFor('the drift reported', async () => (await events('IsolationDriftReverted')).some((m) => m.includes(`NetworkPolicy ${NS}/default-deny`)));
+    await site!.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } } as KubernetesObject]);
+    await site!.waitFor('the label drift reported', async () => (await events('IsolationDriftReverted')).some((m) => m.includes(`Namespace ${NS}`) && m.includes('enforce=privileged')));
+    const ns = await site!.waitFor('restricted again', async () => {
+      const live = await site!.get<KubernetesObject>('v1', 'Namespace', NS);
+      return live?.metadata?.labels?.['pod-security.kubernetes.io/enforce'] === 'restricted' && live;
+    });
+    expect(ns.metadata?.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+  });
+
+  it('finds a RoleBinding that grants a member what the spec does not, through the authorizer, and is True again once it goes', async () => {
+    await provisioned();
+    await site!.apply(secretsForResearcher);
+    const breached = await until('AccessIsolated False', (c) => c?.status === 'False', 'AccessIsolated');
+    expect(breached.reason).toBe('PermissionBeyondSpec');
+    expect(breached.message).toContain(`RoleBinding ${NS}/helpful-admin`);
+    expect(breached.message).toMatch(/m\.okafor@ucl\.ac\.uk.* may (get|list) secrets in sde-cardiac-mri/);
+    expect(await site!.get('rbac.authorization.k8s.io/v1', 'RoleBinding', 'helpful-admin', NS)).toBeDefined();
+    await site!.client.delete(secretsForResearcher[1]!);
+    await until('AccessIsolated True again', (c) => c?.status === 'True', 'AccessIsolated');
+  });
+
+  it('finds a ClusterRoleBinding that grants every signed-in user Secrets everywhere, and never deletes it', async () => {
+    await provisioned({ onDrift: 'revert' });
+    await site!.apply([{ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'secrets-reader' }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }] } as KubernetesObject]);
+    await site!.apply([{
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'everyone-reads-secrets' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'secrets-reader' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:authenticated' }],
+    } as KubernetesObject]);
+    const breached = await until('AccessIsolated False', (c) => c?.status === 'False', 'AccessIsolated');
+    expect(breached.message).toContain('ClusterRoleBinding everyone-reads-secrets');
+    // Cluster-wide bindings are reported even under revert: the operator may not write them.
+    expect(await site!.get('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', 'everyone-reads-secrets')).toBeDefined();
+  });
+
+  it('with gateWorkspaces, stops a workspace while the enclave\'s isolation is breached and starts it again once restored', async () => {
+    await provisioned({ gateWorkspaces: true });
+    await site!.apply(example('workspace-rstudio.yaml'));
+    const replicas = async (): Promise<number | undefined> => (await site!.get<{ spec: { replicas: number } }>('apps/v1', 'StatefulSet', 'patel-rstudio', NS))?.spec.replicas;
+    await site!.waitFor('the workspace running', async () => (await replicas()) === 1);
+    await site!.apply([allowAllEgress('open-egress')]);
+    await site!.waitFor('the workspace stopped', async () => (await replicas()) === 0);
+    const ws = await site!.waitFor('the refusal reported', async () => {
+      const w = await site!.get(SDE, 'Workspace', 'patel-rstudio', NS);
+      return conditionOf(w, 'Admitted')?.reason === 'EnclaveNotIsolated' && conditionOf(w, 'Admitted');
+    });
+    expect(ws.message).toContain('open-egress');
+    await site!.client.delete(allowAllEgress('open-egress'));
+    await site!.waitFor('the workspace running again', async () => (await replicas()) === 1);
+  });
+});
