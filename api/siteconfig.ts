@@ -118,6 +118,7 @@ export const siteConfigFields = z.object({
             })
             .describe('The address the probe expects to be closed.'),
           period: duration('How often each enclave is probed.').default('1h'),
+          podAnnotations: labels.default({}).describe('Annotations on each probe pod, such as a sidecar injector\'s opt-out.'),
         })
         .optional()
         .describe('Probe Jobs that try the network from inside each enclave, on clusters whose CNI enforces NetworkPolicies; none when omitted.'),
