@@ -1,6 +1,6 @@
 // The simulated kubelet of every node: a bound pod starts at once (Running, Ready, an IP from the
 // node's pod CIDR); a pod that runs to completion (a Job's, or one annotated with a run time)
-// finishes after its run time, Succeeded, or Failed when annotated to fail.
+// finishes after its run time, Succeeded, or Failed when annotated to fail (or with an exit code).
 import { createHash } from 'node:crypto';
 import { BUILTINS } from '../store/builtins.ts';
 import { timestamp } from '../store/timestamps.ts';
@@ -15,6 +15,13 @@ import { SyncQueue } from './sync-queue.ts';
 export const RUN_SECONDS_ANNOTATION = 'devcluster.sde.london/run-seconds';
 /** Annotation: "true" makes the pod fail (exit code 1) when its run time is over. */
 export const FAIL_ANNOTATION = 'devcluster.sde.london/fail';
+/**
+ * Annotation of the real control plane's stand-in kubelet (`../shared/kubernetes/kubelet`): a
+ * Job's pod ends with this exit code, failed unless it is 0.
+ */
+export const EXIT_CODE_ANNOTATION = 'stand-in.sde.test/exit-code';
+/** Annotation: what the container leaves in its termination message (`/dev/termination-log`). */
+export const TERMINATION_MESSAGE_ANNOTATION = 'devcluster.sde.london/termination-message';
 const COMPONENT = 'kubelet';
 
 interface Container {
@@ -130,15 +137,16 @@ export class Kubelet {
    * back-off as long as the run time after a failure (CrashLoopBackOff, not Ready).
    */
   #exit(pod: KubeObject, runMillis: number): void {
-    const failed = pod.metadata.annotations?.[FAIL_ANNOTATION] === 'true';
+    const exitCode = chosenExitCode(pod);
+    const failed = exitCode !== 0;
     const policy = ((pod.spec ?? {}) as PodSpec).restartPolicy ?? 'Always';
-    if (policy === 'Never' || (policy === 'OnFailure' && !failed)) return this.#finish(pod, failed);
+    if (policy === 'Never' || (policy === 'OnFailure' && !failed)) return this.#finish(pod, exitCode);
     const at = timestamp();
     const status = { ...((pod.status ?? {}) as Record<string, unknown>) };
     status.containerStatuses = containerStatuses(pod).map((c) => ({
       ...c,
       restartCount: (c.restartCount ?? 0) + 1,
-      lastState: { terminated: { exitCode: failed ? 1 : 0, reason: failed ? 'Error' : 'Completed', startedAt: c.state?.running?.startedAt ?? at, finishedAt: at, containerID: c.containerID } },
+      lastState: { terminated: { exitCode, reason: failed ? 'Error' : 'Completed', startedAt: c.state?.running?.startedAt ?? at, finishedAt: at, containerID: c.containerID } },
       ...(failed
         ? { ready: false, started: false, state: { waiting: { reason: CRASH_LOOP, message: `back-off ${Math.ceil(runMillis / 1000)}s restarting failed container=${c.name} pod=${pod.metadata.name}_${pod.metadata.namespace ?? 'default'}(${pod.metadata.uid ?? ''})` } } }
         : { ready: true, started: true, state: { running: { startedAt: at } } }),
@@ -206,10 +214,12 @@ export class Kubelet {
       this.#ctx.store.delete(BUILTINS.pods, pod.metadata.namespace, pod.metadata.name);
       return;
     }
-    if (phase === 'Running') this.#finish(pod, false);
+    if (phase === 'Running') this.#finish(pod, 0);
   }
 
-  #finish(pod: KubeObject, failed: boolean): void {
+  #finish(pod: KubeObject, exitCode: number): void {
+    const failed = exitCode !== 0;
+    const message = pod.metadata.annotations?.[TERMINATION_MESSAGE_ANNOTATION];
     const at = timestamp();
     const spec = (pod.spec ?? {}) as PodSpec;
     const status = { ...((pod.status ?? {}) as Record<string, unknown>) };
@@ -227,7 +237,7 @@ export class Kubelet {
         return {
           ...identity, ready: false, started: false, lastState: {},
           restartCount: containerStatuses(pod).find((status) => status.name === c.name)?.restartCount ?? 0,
-          state: { terminated: { exitCode: failed ? 1 : 0, reason: failed ? 'Error' : 'Completed', startedAt, finishedAt: at, containerID: identity.containerID } },
+          state: { terminated: { exitCode, reason: failed ? 'Error' : 'Completed', ...(message !== undefined ? { message } : {}), startedAt, finishedAt: at, containerID: identity.containerID } },
         };
       }),
     });
@@ -269,6 +279,14 @@ export class Kubelet {
     }
     return `${prefix}.254`;
   }
+}
+
+/** The exit code a pod's containers end with: the stand-in kubelet's annotation, else 1 when annotated to fail, else 0. */
+function chosenExitCode(pod: KubeObject): number {
+  const annotations = pod.metadata.annotations ?? {};
+  const chosen = Number(annotations[EXIT_CODE_ANNOTATION]);
+  if (annotations[EXIT_CODE_ANNOTATION] !== undefined && Number.isInteger(chosen)) return chosen;
+  return annotations[FAIL_ANNOTATION] === 'true' ? 1 : 0;
 }
 
 function containerIdentity(pod: KubeObject, container: Container): { name: string; image: string; imageID: string; containerID: string } {

@@ -266,6 +266,19 @@ describe('simulated workload controllers (in-process)', () => {
     expect(podsOwnedBy(get(BUILTINS.jobs, 'broken')?.metadata.uid)).toHaveLength(3);
   });
 
+  it.each([
+    ['the stand-in kubelet\'s exit code', { 'stand-in.sde.test/exit-code': '11' }, 11, 'Failed', undefined],
+    ['exit code 0 and a termination message', { 'stand-in.sde.test/exit-code': '0', 'devcluster.sde.london/termination-message': 'PASS open mirror' }, 0, 'Succeeded', 'PASS open mirror'],
+  ])('a Job pod ends with %s', async (_what, annotations, exitCode, phase, message) => {
+    store.create(BUILTINS.jobs, job('probe', { backoffLimit: 0 }, annotations));
+    await vi.waitFor(() => expect(Object.keys(conditionsOf(BUILTINS.jobs, 'probe'))).toContain(phase === 'Failed' ? 'Failed' : 'Complete'));
+    const [pod] = podsOwnedBy(get(BUILTINS.jobs, 'probe')?.metadata.uid);
+    const status = pod?.status as { phase: string; containerStatuses: { state: { terminated: { exitCode: number; message?: string } } }[] };
+    expect(status.phase).toBe(phase);
+    expect(status.containerStatuses[0]?.state.terminated.exitCode).toBe(exitCode);
+    expect(status.containerStatuses[0]?.state.terminated.message).toBe(message);
+  });
+
   it('a Job whose pods restart OnFailure fails once the restarts reach backoffLimit', async () => {
     const onFailure = job('restarting', { backoffLimit: 2 }, { 'devcluster.sde.london/fail': 'true' });
     ((onFailure.spec as { template: { spec: { restartPolicy: string } } }).template.spec).restartPolicy = 'OnFailure';
