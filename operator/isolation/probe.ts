@@ -97,9 +97,8 @@ async function reconcileProbe(ctx: ReconcileContext, options: IsolationProbeOpti
   const jobs = (ctx.cache(Owned.Job).list({ namespace, labels: selector }) as ProbeJob[]).slice().sort((a, b) => runOf(a).localeCompare(runOf(b)));
   const current = jobs.find((j) => j.metadata?.name === probeJobName(period.start));
   // A Job runs as first created (its template is fixed then): rendered and applied once per period.
-  if (current === undefined) {
-    await ctx.apply(renderIsolationProbe(enclave, site, { period: period.start, neighbour: await neighbourOf(ctx, name) }));
-  }
+  const created = current === undefined ? renderIsolationProbe(enclave, site, { period: period.start, neighbour: await neighbourOf(ctx, name) }) : [];
+  if (created.length > 0) await ctx.apply(created);
 
   const latest = jobs.filter((j) => finishedAs(j) !== undefined).at(-1);
   if (latest !== undefined && reported.get(name) !== latest.metadata?.uid) {
@@ -109,7 +108,7 @@ async function reconcileProbe(ctx: ReconcileContext, options: IsolationProbeOpti
     ctx.log.info({ job: latest.metadata?.name, findings: findings.length }, 'isolation probe finished');
   }
   // Kept: this period's Job, the last finished one (its result stands until a newer one finishes) and any newer still running.
-  const keep = jobs.filter((j) => j === current || j === latest || (finishedAs(j) === undefined && (latest === undefined || runOf(j) > runOf(latest))));
+  const keep = [...created, ...jobs.filter((j) => j === current || j === latest || (finishedAs(j) === undefined && (latest === undefined || runOf(j) > runOf(latest))))];
   await ctx.prune({ selector, keep, types: [Owned.Job], namespace });
   return { requeueAfter: Math.max(0, period.end.getTime() - now.getTime()) };
 }

@@ -90,6 +90,10 @@ describe('the isolation probe on the local Kubernetes', () => {
     const cleared = await probeResult(started, (f) => f.length === 0);
     expect(cleared.findings).toEqual([]);
     await site.waitFor('only the last Job kept', async () => (await probeJobs()).length === 1);
+    // The run's writes: its Job created once, the last one deleted once.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(site.operator!.client.requests.get('apply')).toBe(1);
+    expect(site.operator!.client.requests.get('delete')).toBe(1);
   }, 90_000);
 
   it('tries a running workspace pod of another enclave as the neighbour, at its address and tool port', async () => {
