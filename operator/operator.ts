@@ -1,5 +1,5 @@
-// The operator as one unit: a manager with the Enclave, Workspace and FederatedJob controllers
-// and, when asked, the public data use register and the admission webhooks. Used by `sde-operator run`, the demo and the tests.
+// The operator as one unit: a manager with the Enclave, Workspace and FederatedJob controllers,
+// the isolation monitor's access checks (and probes, when the site has them) and, when asked, the public data use register and the admission webhooks. Used by `sde-operator run`, the demo and the tests.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { SiteConfig } from '../api/siteconfig.ts';
 import { enclaveController } from './enclave/reconciler.ts';
@@ -13,6 +13,7 @@ import { addAdmissionWebhook } from './webhook/index.ts';
 import type { WebhookOptions } from './webhook/index.ts';
 import { workspaceController } from './workspace/reconciler.ts';
 import { accessMonitorController, subjectAccessReviews } from './isolation/access-monitor.ts';
+import { isolationProbeController } from './isolation/probe.ts';
 import { IsolationStore } from './isolation/store.ts';
 import { SdeKinds } from './kinds.ts';
 import type { IsolationFinding } from '../isolation/findings.ts';
@@ -63,6 +64,8 @@ export function createOperator(options: OperatorOptions): Manager {
   // The checks made apart from the Enclave's reconcile tell it when what they found changes.
   isolation.onChange((enclave, check) => check !== 'network' && enclaves.enqueue(enclave));
   manager.add(accessMonitorController({ ...common, store: isolation, ask: subjectAccessReviews(manager.client), enclaveKeys: () => manager.cacheFor(SdeKinds.Enclave).list().map((o) => o.metadata?.name ?? '') }));
+  // Probe Jobs only where the site's network enforces policies (and names a probe image).
+  if (options.site.isolation.probes) manager.add({ ...isolationProbeController({ ...common, store: isolation }), concurrency });
   manager.add({ ...workspaceController({ ...common, onRender: onRender('workspace') }, manager), concurrency });
   manager.add({ ...federatedJobController(common, manager), concurrency });
 

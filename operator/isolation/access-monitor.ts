@@ -32,7 +32,7 @@ export interface AccessMonitorOptions {
 /** An {@link AccessAsker} that posts a SubjectAccessReview through the operator's client (its User-Agent, its request counts). */
 export function subjectAccessReviews(client: KubeClient): AccessAsker {
   return async (subject, attributes) => {
-    const review = await client.create(Kinds.SubjectAccessReview, {
+    const review = await client.review(Kinds.SubjectAccessReview, {
       apiVersion: Kinds.SubjectAccessReview.apiVersion,
       kind: Kinds.SubjectAccessReview.kind,
       spec: { user: subject.user, groups: subject.groups, resourceAttributes: attributes },

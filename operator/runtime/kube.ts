@@ -335,13 +335,11 @@ export class KubeClient {
   }
 
   /**
-   * Creates `object` (POST to its type's collection) and returns what the server answered; also
-   * how a review such as a SubjectAccessReview is asked (its answer is in the returned status).
+   * Asks a review (a SubjectAccessReview, a TokenReview): a POST that the server answers in the
+   * returned object's status and stores nothing, so it is counted as `review`, not as a write.
    */
-  async create<T extends KubernetesObject>(type: ResourceType, object: T, namespace?: string): Promise<T> {
-    this.assertMayWrite();
-    const what = `create ${type.kind}${namespace ? ` in ${namespace}` : ''}`;
-    return (await this.#request('create', type.kind, () => this.#connection.raw.requestJson(HttpMethod.POST, collectionPath(type, namespace), {}, what, { text: JSON.stringify(object), contentType: 'application/json' }))) as T;
+  async review<T extends KubernetesObject>(type: ResourceType, object: T): Promise<T> {
+    return (await this.#request('review', type.kind, () => this.#connection.raw.requestJson(HttpMethod.POST, collectionPath(type), {}, `ask a ${type.kind}`, { text: JSON.stringify(object), contentType: 'application/json' }))) as T;
   }
 
   /** Deletes `object` with background propagation; false when it was already gone. */

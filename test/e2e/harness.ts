@@ -172,6 +172,8 @@ interface AuditRecord {
 }
 
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+// A review (SubjectAccessReview and the like) is a create that stores nothing: counted with the reads.
+const isWrite = (record: AuditRecord): boolean => WRITE_VERBS.has(record.verb) && !(record.objectRef?.resource ?? '').endsWith('reviews');
 
 /** The operator's requests in the audit log since `mark`, received before `until` (default now): writes and reads by "verb resource[/subresource]". */
 export function operatorRequestsSince(mark: number, until: Date = new Date(), log: string | undefined = auditLogPath): { writes: Record<string, number>; reads: Record<string, number>; writeCount: number; readCount: number } {
@@ -192,9 +194,9 @@ export function operatorRequestsSince(mark: number, until: Date = new Date(), lo
     const record = JSON.parse(line) as AuditRecord;
     if (record.stage !== 'ResponseComplete' || !record.userAgent?.startsWith(agent) || new Date(record.requestReceivedTimestamp) > until) continue;
     const what = `${record.verb} ${record.objectRef?.resource ?? record.verb}${record.objectRef?.subresource ? `/${record.objectRef.subresource}` : ''}`;
-    const bucket = WRITE_VERBS.has(record.verb) ? result.writes : result.reads;
+    const bucket = isWrite(record) ? result.writes : result.reads;
     bucket[what] = (bucket[what] ?? 0) + 1;
-    if (WRITE_VERBS.has(record.verb)) result.writeCount += 1;
+    if (isWrite(record)) result.writeCount += 1;
     else result.readCount += 1;
   }
   return result;

@@ -49,8 +49,8 @@ describe('the isolation monitor', () => {
     return list.filter((e) => e.reason === reason && e.involvedObject?.name === 'cardiac-mri').map((e) => e.message ?? '');
   };
 
-  async function provisioned(isolation: Partial<SiteConfig['isolation']> = {}): Promise<TestSite> {
-    site = await startTestSite({ site: siteConfig.parse({ ...exampleSite, isolation: { ...exampleSite.isolation, ...isolation } }) });
+  async function provisioned(isolation: Partial<SiteConfig['isolation']> = {}, jobRunMillis?: number): Promise<TestSite> {
+    site = await startTestSite({ site: siteConfig.parse({ ...exampleSite, isolation: { ...exampleSite.isolation, ...isolation } }), ...(jobRunMillis ? { cluster: { jobRunMillis } } : {}) });
     await site.startOperator();
     await site.apply(example('enclave-cardiac-mri.yaml'));
     await until('NetworkIsolated True', (c) => c?.status === 'True', 'NetworkIsolated');
@@ -147,5 +147,15 @@ describe('the isolation monitor', () => {
     expect(ws.message).toContain('open-egress');
     await site!.client.delete(allowAllEgress('open-egress'));
     await site!.waitFor('the workspace running again', async () => (await replicas()) === 1);
+  });
+
+  it('turns NetworkIsolated False when the probe Job reaches the canary, naming the Job (the kubelet plays the exit code)', async () => {
+    const probes = { image: 'nexus.sde.uclh.nhs.uk/busybox:1.36', canary: { ip: '203.0.113.7', port: 443 }, period: '1h', podAnnotations: { 'stand-in.sde.test/exit-code': '10' } };
+    await site?.close();
+    site = await startTestSite({ site: siteConfig.parse({ ...exampleSite, isolation: { ...exampleSite.isolation, probes } }), cluster: { jobRunMillis: 300 } });
+    await site.startOperator();
+    await site.apply(example('enclave-cardiac-mri.yaml'));
+    const breached = await until('NetworkIsolated False from the probe', (c) => c?.status === 'False', 'NetworkIsolated');
+    expect(breached.message).toMatch(new RegExp(`Job ${NS}/isolation-probe-[0-9a-f]+: .*203\\.0\\.113\\.7:443`));
   });
 });

@@ -37,10 +37,14 @@ describe('the isolation probe on the local Kubernetes', () => {
   const store = new IsolationStore();
   let clock = new Date('2026-12-03T12:00:00Z');
 
-  /** Starts the operator with the probe controller for `probes` (as operator/operator.ts will add it). */
+  /**
+   * Starts the operator with a probe controller for `probes` that writes to this test's store (the
+   * operator's own, which operator/operator.ts adds for such a site, is left out).
+   */
   async function startWithProbes(probes: SiteConfig): Promise<void> {
     await site!.stopOperator();
-    const operator = createOperator({ site: probes, kubeConfig: site!.kubeConfig, port: false, logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), now: () => clock });
+    const withoutProbes = { ...probes, isolation: { ...probes.isolation, probes: undefined } };
+    const operator = createOperator({ site: withoutProbes, kubeConfig: site!.kubeConfig, port: false, logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), now: () => clock });
     operator.add(isolationProbeController({ site: probes, store, now: () => clock }));
     await operator.start();
     site!.operator = operator;
