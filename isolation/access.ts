@@ -165,7 +165,8 @@ export function expectedAccess(subject: AccessSubject, p: AccessProbe, namespace
   return p.cluster === undefined && namespace === enclaveNamespace(subject.enclave) && p.roles.includes(subject.role);
 }
 
-function attributesOf(p: AccessProbe, namespace: string | undefined, subject: AccessSubject): AccessAttributes {
+/** The request a probe of the catalogue makes for `subject`, in `namespace` (none: cluster scope). */
+export function attributesOf(p: AccessProbe, namespace: string | undefined, subject: AccessSubject): AccessAttributes {
   const attributes: AccessAttributes = { verb: p.verb, group: p.group, resource: p.resource };
   if (p.subresource !== undefined) attributes.subresource = p.subresource;
   if (p.cluster === 'own' && subject.enclave !== undefined) attributes.name = p.resource === 'namespaces' ? enclaveNamespace(subject.enclave) : subject.enclave;

@@ -5,7 +5,7 @@ export type { ClusterModel, Endpoint, Flow, NamespaceModel, PodModel, Probe } fr
 export { namespacesOf, podAddresses, podsOf, policiesOf } from './model.ts';
 export type { NetworkPolicyObject } from './policy-types.ts';
 export { cidrContains, cidrOverlaps, firstAddress, parseCidr } from '../api/cidr.ts';
-export { ACCESS_PROBES, ACCESS_ROWS, askQuestions, enclaveQuestions, expectedAccess, NON_MEMBER, reviewAccess, subjectsOf, summariseAccess } from './access.ts';
+export { ACCESS_PROBES, ACCESS_ROWS, askQuestions, attributesOf, enclaveQuestions, expectedAccess, NON_MEMBER, reviewAccess, subjectsOf, summariseAccess } from './access.ts';
 export type { AccessAsker, AccessAttributes, AccessProbe, AccessQuestion, AccessReview, AccessRow, AccessSubject, AccessSummary, EnclaveAccess, ReviewOptions } from './access.ts';
 export { subjectAccessReviewer } from './authorizer.ts';
 export { defaultDenyDrift, networkDrift, podSecurityDrift } from './drift.ts';
@@ -14,3 +14,5 @@ export { accessDrift, bindsSubject } from './access-drift.ts';
 export type { BindingView } from './access-drift.ts';
 export { describeFindings } from './findings.ts';
 export type { FindingKind, IsolationConcern, IsolationFinding } from './findings.ts';
+export { rbacCouldAllow, ruleCovers } from './rbac-rules.ts';
+export type { BindingWithRole, PolicyRuleView, RulesOf } from './rbac-rules.ts';

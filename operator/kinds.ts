@@ -87,4 +87,6 @@ export const Everyone = Object.freeze({
   NetworkPolicy: Kinds.NetworkPolicy,
   RoleBinding: Kinds.RoleBinding,
   ClusterRoleBinding: Kinds.ClusterRoleBinding,
+  Role: Kinds.Role,
+  ClusterRole: Kinds.ClusterRole,
 });

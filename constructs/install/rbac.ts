@@ -44,10 +44,11 @@ export const OPERATOR_RULES: { readonly cluster: readonly PolicyRule[]; readonly
     // On expiry an enclave's member bindings go in one request (DELETE of the collection, by label).
     { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['deletecollection'] },
     { apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews'], verbs: ['create'] },
-    // The isolation monitor asks the authorizer what members may do and reads every binding that
-    // could grant them more; a cluster-wide one it reports, never deletes.
+    // The isolation monitor reads every binding and role that could grant members more than their
+    // spec, and asks the authorizer about what they could grant; cluster-wide ones it reports, never
+    // changes.
     { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
-    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterrolebindings'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles', 'clusterrolebindings'], verbs: ['get', 'list', 'watch'] },
   ]),
   leaseNamespace: Object.freeze([
     { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },

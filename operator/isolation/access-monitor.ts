@@ -1,17 +1,17 @@
-// The access side of the isolation monitor: for each enclave, the catalogue's questions asked of
-// the cluster's authorizer (SubjectAccessReview) for the members its spec names, its workload
-// ServiceAccount, a member of another enclave and a non-member; answers beyond the spec are blamed
-// on the bindings that name the subject. Asked again when a binding that could matter changes,
+// The access side of the isolation monitor: for each enclave, the catalogue's questions for the
+// members its spec names, its workload ServiceAccount, a member of another enclave and a
+// non-member. Those the spec does not allow and RBAC's rules in force could grant are asked of the
+// cluster's authorizer (SubjectAccessReview); answers beyond the spec are blamed on the bindings
+// that name the subject. Asked again when a binding that could matter changes,
 // when the enclave's members or access change, and once a period; the results go to the store,
 // and under `onDrift: revert` the foreign bindings blamed are deleted.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { accessActive } from '../../api/access.ts';
 import { enclave as enclaveSchema, enclaveNamespace } from '../../api/enclave.ts';
 import type { Enclave } from '../../api/enclave.ts';
 import { durationMs } from '../../api/duration.ts';
 import type { SiteConfig } from '../../api/siteconfig.ts';
-import { accessDrift, askQuestions, enclaveQuestions, NON_MEMBER, subjectsOf } from '../../isolation/index.ts';
-import type { AccessAsker, AccessSubject, BindingView, IsolationFinding } from '../../isolation/index.ts';
+import { accessDrift, askQuestions, attributesOf, enclaveQuestions, NON_MEMBER, rbacCouldAllow, subjectsOf } from '../../isolation/index.ts';
+import type { AccessAsker, AccessSubject, BindingView, BindingWithRole, IsolationFinding, PolicyRuleView, RulesOf } from '../../isolation/index.ts';
 import { enclaveNameOf } from '../enclave/lookup.ts';
 import { Everyone, SdeKinds } from '../kinds.ts';
 import { Kinds } from '../runtime/index.ts';
@@ -44,7 +44,7 @@ export function subjectAccessReviews(client: KubeClient): AccessAsker {
 /** Changes closer together than this are asked about once. */
 const DEBOUNCE_MS = 1_000;
 
-type Binding = KubernetesObject & { subjects?: { kind: string; name: string; namespace?: string }[] };
+type Binding = KubernetesObject & { subjects?: { kind: string; name: string; namespace?: string }[]; roleRef?: { kind?: string; name?: string } };
 
 /** The access monitor's controller options (`manager.add(accessMonitorController(...))`). */
 export function accessMonitorController(options: AccessMonitorOptions): ControllerOptions {
@@ -55,6 +55,8 @@ export function accessMonitorController(options: AccessMonitorOptions): Controll
     watches: [
       { type: Everyone.RoleBinding, mapToKeys: (binding) => [enclaveNameOf(binding.metadata?.namespace)].filter((n): n is string => n !== undefined) },
       { type: Everyone.ClusterRoleBinding, mapToKeys: () => options.enclaveKeys() },
+      { type: Everyone.Role, mapToKeys: (role) => [enclaveNameOf(role.metadata?.namespace)].filter((n): n is string => n !== undefined) },
+      { type: Everyone.ClusterRole, mapToKeys: () => options.enclaveKeys() },
     ],
     // Each enclave is asked about on its own, a few at a time: the authorizer answers every question.
     concurrency: 2,
@@ -78,13 +80,17 @@ async function checkAccess(key: string, ctx: ReconcileContext, options: AccessMo
   const namespace = enclaveNamespace(enclave.metadata.name);
   const bindings = bindingsInForce(ctx, namespace);
   const outsiders = [outsiderOf(ctx, enclave, now), NON_MEMBER].filter((s): s is AccessSubject => s !== undefined);
-  const fingerprint = JSON.stringify([enclave.spec.members, accessActive(enclave.spec.access, now), outsiders.map((s) => s.user), bindings.map((b) => [b.kind, b.namespace, b.name, b.subjects, (b as { version?: string }).version])]);
+  // Only what RBAC's rules could grant is asked: the rest RBAC certainly denies.
+  const rulesOf = rulesFromCaches(ctx);
+  const questions = enclaveQuestions({ name: enclave.metadata.name, spec: enclave.spec }, outsiders, now)
+    .filter((q) => rbacCouldAllow(q.subject, attributesOf(q.probe, q.namespace, q.subject), bindings, rulesOf));
+  const fingerprint = JSON.stringify([questions.map((q) => [q.subject.label, q.probe.verb, q.probe.resource, q.probe.subresource, q.namespace]), bindings.filter((b) => !b.own).map((b) => [b.kind, b.namespace, b.name, b.subjects])]);
   const last = asked.get(key);
   const since = last === undefined ? Infinity : Date.now() - last.at;
   if (last?.fingerprint === fingerprint && since < period) return { requeueAfter: period - since };
   if (since < DEBOUNCE_MS) return { requeueAfter: DEBOUNCE_MS - since };
 
-  const reviews = await askQuestions(enclaveQuestions({ name: enclave.metadata.name, spec: enclave.spec }, outsiders, now), options.ask, 8);
+  const reviews = await askQuestions(questions, options.ask, 8);
   asked.set(key, { fingerprint, at: Date.now() });
   let findings: IsolationFinding[] = accessDrift(reviews, bindings);
   if (options.site.isolation.onDrift === 'revert') findings = await revert(ctx, findings, bindings);
@@ -92,19 +98,27 @@ async function checkAccess(key: string, ctx: ReconcileContext, options: AccessMo
   return { requeueAfter: period };
 }
 
-/** The RoleBindings of the enclave's namespace and every ClusterRoleBinding, as blame reads them. */
-function bindingsInForce(ctx: ReconcileContext, namespace: string): (BindingView & { version?: string })[] {
-  const view = (kind: BindingView['kind'], o: Readonly<Binding>): BindingView & { version?: string } => ({
+/** The RoleBindings of the enclave's namespace and every ClusterRoleBinding, with the roles they grant. */
+function bindingsInForce(ctx: ReconcileContext, namespace: string): BindingWithRole[] {
+  const view = (kind: BindingView['kind'], o: Readonly<Binding>): BindingWithRole => ({
     kind,
     name: o.metadata?.name ?? '',
     ...(o.metadata?.namespace ? { namespace: o.metadata.namespace } : {}),
     subjects: o.subjects ?? [],
     own: isOwn(o),
-    ...(o.metadata?.resourceVersion ? { version: o.metadata.resourceVersion } : {}),
+    roleRef: { kind: o.roleRef?.kind ?? '', name: o.roleRef?.name ?? '' },
   });
   const roleBindings = ctx.cache(Everyone.RoleBinding).list({ namespace }) as Readonly<Binding>[];
   const clusterBindings = ctx.cache(Everyone.ClusterRoleBinding).list() as Readonly<Binding>[];
   return [...roleBindings.map((o) => view('RoleBinding', o)), ...clusterBindings.map((o) => view('ClusterRoleBinding', o))];
+}
+
+/** The rules of Roles and ClusterRoles as the caches hold them. */
+function rulesFromCaches(ctx: ReconcileContext): RulesOf {
+  return (kind, name, namespace) => {
+    const role = ctx.cache(kind === 'Role' ? Everyone.Role : Everyone.ClusterRole).get(name, namespace) as (KubernetesObject & { rules?: PolicyRuleView[] }) | undefined;
+    return role === undefined ? undefined : (role.rules ?? []);
+  };
 }
 
 /** A member of another enclave of this site (the next by name that has one), asked about this enclave's namespace. */

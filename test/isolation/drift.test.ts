@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { enclave as enclaveSchema } from '../../api/enclave.ts';
 import { renderEnclave } from '../../constructs/index.ts';
 import { POD_SECURITY_RESTRICTED } from '../../constructs/labels.ts';
-import { accessDrift, defaultDenyDrift, networkDrift, podSecurityDrift } from '../../isolation/index.ts';
-import type { AccessReview, NetworkPolicyObject } from '../../isolation/index.ts';
+import { accessDrift, defaultDenyDrift, networkDrift, podSecurityDrift, rbacCouldAllow, ruleCovers } from '../../isolation/index.ts';
+import type { AccessReview, NetworkPolicyObject, PolicyRuleView } from '../../isolation/index.ts';
 import { example, exampleSite } from '../operator/harness.ts';
 
 const NS = 'sde-cardiac-mri';
@@ -80,5 +80,33 @@ describe('access drift', () => {
     expect(accessDrift([review(true)], [crb]).map((f) => f.object)).toEqual(['ClusterRoleBinding everyone']);
     expect(accessDrift([review(true)], [])).toEqual([expect.objectContaining({ kind: 'Permission', object: 'm.okafor@ucl.ac.uk' })]);
     expect(accessDrift([review(false)], [crb])).toEqual([]);
+  });
+});
+
+describe('what RBAC could allow', () => {
+  const get = { verb: 'get', group: '', resource: 'secrets', namespace: NS };
+  it('matches rules as RBAC does: wildcards, subresources, resource names', () => {
+    expect(ruleCovers({ verbs: ['get'], apiGroups: [''], resources: ['secrets'] }, get)).toBe(true);
+    expect(ruleCovers({ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, get)).toBe(true);
+    expect(ruleCovers({ verbs: ['list'], apiGroups: [''], resources: ['secrets'] }, get)).toBe(false);
+    expect(ruleCovers({ verbs: ['get'], apiGroups: ['apps'], resources: ['secrets'] }, get)).toBe(false);
+    expect(ruleCovers({ verbs: ['create'], apiGroups: [''], resources: ['pods'] }, { verb: 'create', group: '', resource: 'pods', subresource: 'exec' })).toBe(false);
+    expect(ruleCovers({ verbs: ['create'], apiGroups: [''], resources: ['pods/exec'] }, { verb: 'create', group: '', resource: 'pods', subresource: 'exec' })).toBe(true);
+    expect(ruleCovers({ verbs: ['create'], apiGroups: [''], resources: ['*/exec'] }, { verb: 'create', group: '', resource: 'pods', subresource: 'exec' })).toBe(true);
+    expect(ruleCovers({ verbs: ['get'], apiGroups: [''], resources: ['secrets'], resourceNames: ['kit'] }, get)).toBe(false);
+    expect(ruleCovers({ verbs: ['get'], apiGroups: [''], resources: ['secrets'], resourceNames: ['kit'] }, { ...get, name: 'kit' })).toBe(true);
+  });
+
+  it('could allow only through a binding that names the subject, in force where it asks, to a role that exists', () => {
+    const okafor = { label: 'okafor', user: 'm.okafor@ucl.ac.uk', groups: ['system:authenticated'] };
+    const roles = { 'Role read-secrets': [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'] }], 'ClusterRole basic': [{ verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews'] }] } as Record<string, PolicyRuleView[]>;
+    const rulesOf = (kind: string, name: string) => roles[`${kind} ${name}`];
+    const rb = (namespace: string, user: string, role = 'read-secrets') => ({ kind: 'RoleBinding' as const, name: 'rb', namespace, subjects: [{ kind: 'User', name: user }], own: false, roleRef: { kind: 'Role', name: role } });
+    expect(rbacCouldAllow(okafor, get, [rb(NS, okafor.user)], rulesOf)).toBe(true);
+    expect(rbacCouldAllow(okafor, get, [rb('sde-other', okafor.user)], rulesOf)).toBe(false);
+    expect(rbacCouldAllow(okafor, get, [rb(NS, 'j.patel@ucl.ac.uk')], rulesOf)).toBe(false);
+    expect(rbacCouldAllow(okafor, get, [rb(NS, okafor.user, 'missing')], rulesOf)).toBe(false);
+    const basic = { kind: 'ClusterRoleBinding' as const, name: 'system:basic-user', subjects: [{ kind: 'Group', name: 'system:authenticated' }], own: false, roleRef: { kind: 'ClusterRole', name: 'basic' } };
+    expect(rbacCouldAllow(okafor, get, [basic], rulesOf)).toBe(false);
   });
 });

@@ -107,8 +107,13 @@ describe('the isolation monitor', () => {
 
   it('finds a RoleBinding that grants a member what the spec does not, through the authorizer, and is True again once it goes', async () => {
     await provisioned();
+    // With only the operator's own bindings RBAC could grant nothing beyond the spec: nothing is asked.
+    expect(site!.operator!.client.requests.get('review') ?? 0).toBe(0);
     await site!.apply(secretsForResearcher);
     const breached = await until('AccessIsolated False', (c) => c?.status === 'False', 'AccessIsolated');
+    // What the new binding could grant is asked of the authorizer, not the whole catalogue.
+    expect(site!.operator!.client.requests.get('review')).toBeGreaterThan(0);
+    expect(site!.operator!.client.requests.get('review')).toBeLessThan(20);
     expect(breached.reason).toBe('PermissionBeyondSpec');
     expect(breached.message).toContain(`RoleBinding ${NS}/helpful-admin`);
     expect(breached.message).toMatch(/m\.okafor@ucl\.ac\.uk.* may (get|list) secrets in sde-cardiac-mri/);

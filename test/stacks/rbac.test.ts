@@ -27,9 +27,9 @@ describe('OPERATOR_RULES', () => {
       expect(rule.verbs.some((v) => ['escalate', 'bind', 'impersonate'].includes(v))).toBe(false);
       // Deleting by selector only where it revokes access at once (member bindings), never on data or workloads.
       if (rule.verbs.includes('deletecollection')) expect(rule).toEqual({ apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['deletecollection'] });
-      expect(rule.resources.some((r) => ['secrets', 'pods/exec', 'pods/attach', 'clusterroles'].includes(r))).toBe(false);
-      // Cluster-wide bindings only read (the isolation monitor blames them), never written.
-      if (rule.resources.includes('clusterrolebindings')) expect(rule.verbs).toEqual(['get', 'list', 'watch']);
+      expect(rule.resources.some((r) => ['secrets', 'pods/exec', 'pods/attach'].includes(r))).toBe(false);
+      // Cluster-wide roles and bindings only read (the isolation monitor blames them), never written.
+      if (rule.resources.some((r) => r === 'clusterroles' || r === 'clusterrolebindings')) expect(rule.verbs).toEqual(['get', 'list', 'watch']);
     }
     expect(missingPermissions(held, [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }])).toEqual(['get core/secrets']);
   });
