@@ -2,7 +2,7 @@
 // what the spec allows, each blamed on the bindings that name the subject. The binding that
 // grants too much is what a platform engineer looks at, so a finding names it; when none names
 // the subject, the finding names the subject's permission itself.
-import type { AccessReview, AccessSubject } from './access.ts';
+import type { AccessAttributes, AccessReview, AccessSubject } from './access.ts';
 import type { IsolationFinding } from './findings.ts';
 
 /** A RoleBinding or ClusterRoleBinding as far as blame needs it. */
@@ -29,16 +29,17 @@ export function bindsSubject(binding: BindingView, subject: AccessSubject): bool
 /**
  * One finding per binding that lets a subject beyond the spec (its first such answer, and how many
  * more), foreign bindings blamed before the operator's own. `bindings` are those in force: the
- * ClusterRoleBindings and the RoleBindings of the namespaces asked about.
+ * ClusterRoleBindings and the RoleBindings of the namespaces asked about; `grants` says whether a
+ * binding's role covers a request (by default every binding naming the subject is blamed).
  */
-export function accessDrift(reviews: readonly AccessReview[], bindings: readonly BindingView[]): IsolationFinding[] {
+export function accessDrift<B extends BindingView>(reviews: readonly AccessReview[], bindings: readonly B[], grants: (binding: B, attributes: AccessAttributes) => boolean = () => true): IsolationFinding[] {
   const byObject = new Map<string, { finding: IsolationFinding; more: number }>();
   for (const review of reviews) {
     if (!review.allowed || review.expected) continue;
     const { subject, attributes } = review;
     const where = attributes.namespace === undefined ? 'at cluster scope' : `in ${attributes.namespace}`;
     const what = `${attributes.verb} ${attributes.resource}${attributes.subresource ? `/${attributes.subresource}` : ''}${attributes.name ? ` ${attributes.name}` : ''}`;
-    const inForce = bindings.filter((b) => (b.kind === 'ClusterRoleBinding' || b.namespace === attributes.namespace) && bindsSubject(b, subject));
+    const inForce = bindings.filter((b) => (b.kind === 'ClusterRoleBinding' || b.namespace === attributes.namespace) && bindsSubject(b, subject) && grants(b, attributes));
     const foreign = inForce.filter((b) => !b.own);
     const blamed = foreign.length > 0 ? foreign : inForce;
     const objects = blamed.length > 0 ? blamed.map((b) => ({ kind: b.kind, object: `${b.kind} ${b.namespace ? `${b.namespace}/` : ''}${b.name}` })) : [{ kind: 'Permission' as const, object: `${subject.user}` }];

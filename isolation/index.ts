@@ -14,5 +14,5 @@ export { accessDrift, bindsSubject } from './access-drift.ts';
 export type { BindingView } from './access-drift.ts';
 export { describeFindings } from './findings.ts';
 export type { FindingKind, IsolationConcern, IsolationFinding } from './findings.ts';
-export { rbacCouldAllow, ruleCovers } from './rbac-rules.ts';
+export { bindingGrants, rbacCouldAllow, ruleCovers } from './rbac-rules.ts';
 export type { BindingWithRole, PolicyRuleView, RulesOf } from './rbac-rules.ts';

@@ -34,17 +34,18 @@ export function ruleCovers(rule: PolicyRuleView, attributes: AccessAttributes): 
   return verb && group && resource && names;
 }
 
+/** Whether a binding's role has a rule covering the request (a binding whose role is missing grants nothing, as in RBAC). */
+export function bindingGrants(binding: BindingWithRole, attributes: AccessAttributes, rulesOf: RulesOf): boolean {
+  const kind = binding.roleRef.kind === 'Role' ? 'Role' : 'ClusterRole';
+  const rules = rulesOf(kind, binding.roleRef.name, kind === 'Role' ? binding.namespace : undefined) ?? [];
+  return rules.some((rule) => ruleCovers(rule, attributes));
+}
+
 /**
  * Whether RBAC could allow `subject` the request: some binding in force for its namespace (a
  * RoleBinding there, or any ClusterRoleBinding) names the subject and grants a role with a rule
- * covering it. A binding whose role is missing grants nothing, as in RBAC.
+ * covering it.
  */
 export function rbacCouldAllow(subject: AccessSubject, attributes: AccessAttributes, bindings: readonly BindingWithRole[], rulesOf: RulesOf): boolean {
-  return bindings.some((binding) => {
-    if (binding.kind === 'RoleBinding' && binding.namespace !== attributes.namespace) return false;
-    if (!bindsSubject(binding, subject)) return false;
-    const kind = binding.roleRef.kind === 'Role' ? 'Role' : 'ClusterRole';
-    const rules = rulesOf(kind, binding.roleRef.name, kind === 'Role' ? binding.namespace : undefined) ?? [];
-    return rules.some((rule) => ruleCovers(rule, attributes));
-  });
+  return bindings.some((binding) => (binding.kind === 'ClusterRoleBinding' || binding.namespace === attributes.namespace) && bindsSubject(binding, subject) && bindingGrants(binding, attributes, rulesOf));
 }

@@ -10,7 +10,7 @@ import { enclave as enclaveSchema, enclaveNamespace } from '../../api/enclave.ts
 import type { Enclave } from '../../api/enclave.ts';
 import { durationMs } from '../../api/duration.ts';
 import type { SiteConfig } from '../../api/siteconfig.ts';
-import { accessDrift, askQuestions, attributesOf, enclaveQuestions, NON_MEMBER, rbacCouldAllow, subjectsOf } from '../../isolation/index.ts';
+import { accessDrift, askQuestions, attributesOf, bindingGrants, enclaveQuestions, NON_MEMBER, rbacCouldAllow, subjectsOf } from '../../isolation/index.ts';
 import type { AccessAsker, AccessSubject, BindingView, BindingWithRole, IsolationFinding, PolicyRuleView, RulesOf } from '../../isolation/index.ts';
 import { enclaveNameOf } from '../enclave/lookup.ts';
 import { Everyone, SdeKinds } from '../kinds.ts';
@@ -92,7 +92,7 @@ async function checkAccess(key: string, ctx: ReconcileContext, options: AccessMo
 
   const reviews = await askQuestions(questions, options.ask, 8);
   asked.set(key, { fingerprint, at: Date.now() });
-  let findings: IsolationFinding[] = accessDrift(reviews, bindings);
+  let findings: IsolationFinding[] = accessDrift(reviews, bindings, (binding, attributes) => bindingGrants(binding, attributes, rulesOf));
   if (options.site.isolation.onDrift === 'revert') findings = await revert(ctx, findings, bindings);
   options.store.set(key, 'access', findings, now);
   return { requeueAfter: period };

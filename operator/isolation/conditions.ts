@@ -4,7 +4,7 @@
 import { describeFindings } from '../../isolation/findings.ts';
 import type { IsolationFinding } from '../../isolation/findings.ts';
 import { Everyone } from '../kinds.ts';
-import { findCondition, formatConditionTime } from '../runtime/index.ts';
+import { findCondition } from '../runtime/index.ts';
 import type { Condition, ConditionUpdate, ReconcileContext } from '../runtime/index.ts';
 import type { EnclaveIsolation } from './store.ts';
 
@@ -15,7 +15,7 @@ export const ISOLATION_BREACHED = ['PathBeyondSpec', 'PermissionBeyondSpec'] as 
 export function isolationConditions(results: EnclaveIsolation): { network: ConditionUpdate; access: ConditionUpdate; findings: IsolationFinding[] } {
   const network = [...(results.network?.findings ?? []), ...(results.probe?.findings ?? [])];
   const access = results.access?.findings ?? [];
-  const probed = results.probe ? `; a probe Job found the network as the policies say at ${formatConditionTime(results.probe.at)}` : '';
+  const probed = results.probe ? '; the last probe Job found the network as the policies say' : '';
   return {
     findings: [...network, ...access],
     network: network.length > 0
@@ -25,7 +25,7 @@ export function isolationConditions(results: EnclaveIsolation): { network: Condi
       ? { type: 'AccessIsolated', status: 'Unknown', reason: 'NotYetChecked', message: 'members\' permissions have not been asked of the authorizer yet' }
       : access.length > 0
         ? { type: 'AccessIsolated', status: 'False', reason: 'PermissionBeyondSpec', message: describeFindings(access) }
-        : { type: 'AccessIsolated', status: 'True', reason: 'Verified', message: `the authorizer grants members, the workload account, a member of another enclave and a non-member nothing beyond the spec (asked at ${formatConditionTime(results.access.at)})` },
+        : { type: 'AccessIsolated', status: 'True', reason: 'Verified', message: 'no binding grants the members, the workload account, a member of another enclave or a non-member anything beyond the spec (RBAC\'s rules read; what they could grant asked of the authorizer)' },
   };
 }
 

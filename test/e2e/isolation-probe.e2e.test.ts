@@ -3,7 +3,7 @@
 // controller; the stand-in kubelet (../shared/kubernetes) ends its pod with the exit code the
 // site's probe pod annotation chooses. A probe exiting with the canary's code yields a finding
 // naming the Job and the canary; the next passing probe clears it. The operator runs in-process
-// with the probe controller added (operator/operator.ts adds it once the lead wires it); its
+// with a probe controller of its own (on a site without probes, so operator/operator.ts adds none beside it); its
 // writes are counted from the audit log when SDE_AUDIT_LOG names it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -40,7 +40,9 @@ describe.skipIf(!kubeconfigPath)(`the isolation probe on the cluster in KUBECONF
   async function startWithProbes(exitCode: number): Promise<void> {
     await operator?.stop();
     const site = probeSite(exitCode);
-    operator = createOperator({ site, kubeConfig, port: false, logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), now: () => clock });
+    // The operator's own probe controller is left out (a site without probes); this one writes to the test's store.
+    const withoutProbes = { ...site, isolation: { ...site.isolation, probes: undefined } };
+    operator = createOperator({ site: withoutProbes, kubeConfig, port: false, logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), now: () => clock });
     operator.add(isolationProbeController({ site, store, now: () => clock }));
     await operator.start();
   }

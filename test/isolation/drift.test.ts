@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { enclave as enclaveSchema } from '../../api/enclave.ts';
 import { renderEnclave } from '../../constructs/index.ts';
 import { POD_SECURITY_RESTRICTED } from '../../constructs/labels.ts';
-import { accessDrift, defaultDenyDrift, networkDrift, podSecurityDrift, rbacCouldAllow, ruleCovers } from '../../isolation/index.ts';
+import { accessDrift, bindingGrants, defaultDenyDrift, networkDrift, podSecurityDrift, rbacCouldAllow, ruleCovers } from '../../isolation/index.ts';
 import type { AccessReview, NetworkPolicyObject, PolicyRuleView } from '../../isolation/index.ts';
 import { example, exampleSite } from '../operator/harness.ts';
 
@@ -80,6 +80,14 @@ describe('access drift', () => {
     expect(accessDrift([review(true)], [crb]).map((f) => f.object)).toEqual(['ClusterRoleBinding everyone']);
     expect(accessDrift([review(true)], [])).toEqual([expect.objectContaining({ kind: 'Permission', object: 'm.okafor@ucl.ac.uk' })]);
     expect(accessDrift([review(false)], [crb])).toEqual([]);
+  });
+
+  it('blames only the bindings whose role covers the request, not every binding naming the subject', () => {
+    const basic = { kind: 'ClusterRoleBinding' as const, name: 'system:basic-user', subjects: [{ kind: 'Group', name: 'system:authenticated' }], own: false, roleRef: { kind: 'ClusterRole', name: 'basic' } };
+    const secrets = { kind: 'ClusterRoleBinding' as const, name: 'everyone-reads-secrets', subjects: [{ kind: 'Group', name: 'system:authenticated' }], own: false, roleRef: { kind: 'ClusterRole', name: 'secrets' } };
+    const roles: Record<string, PolicyRuleView[]> = { basic: [{ verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews'] }], secrets: [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'] }] };
+    const rulesOf = (_kind: string, name: string) => roles[name];
+    expect(accessDrift([review(true)], [basic, secrets], (b, a) => bindingGrants(b, a, rulesOf)).map((f) => f.object)).toEqual(['ClusterRoleBinding everyone-reads-secrets']);
   });
 });
 
