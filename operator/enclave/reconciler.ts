@@ -138,8 +138,8 @@ async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControlle
   let network = networkFindings(ctx, namespace, desired, site.isolation.probes?.canary.ip ?? DEFAULT_CANARY);
   if (site.isolation.onDrift === 'revert') network = await revertForeignPolicies(ctx, network);
   options.isolation.set(enclave.metadata.name, 'network', network, now);
-  const isolation = isolationConditions(options.isolation.get(enclave.metadata.name));
   const previous = live.status?.conditions;
+  const isolation = isolationConditions(options.isolation.get(enclave.metadata.name), previous);
   const conditions = enclaveConditions(previous, access, now, generation, applied, isolation);
   const workspaces = ctx.cache(SdeKinds.Workspace).list({ namespace }).length;
   const phase = access.reason === 'Expired' ? 'Expired' : access.reason === 'NotYetValid' ? 'Pending' : 'Ready';

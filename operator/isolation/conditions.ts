@@ -11,21 +11,26 @@ import type { EnclaveIsolation } from './store.ts';
 /** Condition reasons that mean a check found something (as against not yet provisioned). */
 export const ISOLATION_BREACHED = ['PathBeyondSpec', 'PermissionBeyondSpec'] as const;
 
-/** The two isolation conditions from the checks' last results, and every finding behind them. */
-export function isolationConditions(results: EnclaveIsolation): { network: ConditionUpdate; access: ConditionUpdate; findings: IsolationFinding[] } {
+/**
+ * The two isolation conditions from the checks' last results, and every finding behind them.
+ * Until the access check has answered (after a restart, say) the previous AccessIsolated stands,
+ * so a restart writes nothing; it is Unknown only before the first answer.
+ */
+export function isolationConditions(results: EnclaveIsolation, previous: readonly Condition[] | undefined): { network: ConditionUpdate; access: ConditionUpdate; findings: IsolationFinding[] } {
   const network = [...(results.network?.findings ?? []), ...(results.probe?.findings ?? [])];
   const access = results.access?.findings ?? [];
-  const probed = results.probe ? '; the last probe Job found the network as the policies say' : '';
+  const before = findCondition(previous, 'AccessIsolated');
+  const standing: ConditionUpdate | undefined = results.access === undefined && before !== undefined ? { type: 'AccessIsolated', status: before.status, reason: before.reason, message: before.message } : undefined;
   return {
     findings: [...network, ...access],
     network: network.length > 0
       ? { type: 'NetworkIsolated', status: 'False', reason: 'PathBeyondSpec', message: describeFindings(network) }
-      : { type: 'NetworkIsolated', status: 'True', reason: 'DefaultDeny', message: `default-deny ingress and egress, with only the named destinations allowed; no other policy in the namespace opens a path${probed}` },
-    access: results.access === undefined
+      : { type: 'NetworkIsolated', status: 'True', reason: 'DefaultDeny', message: 'default-deny ingress and egress, with only the named destinations allowed; no other policy in the namespace opens a path' },
+    access: standing ?? (results.access === undefined
       ? { type: 'AccessIsolated', status: 'Unknown', reason: 'NotYetChecked', message: 'members\' permissions have not been asked of the authorizer yet' }
       : access.length > 0
         ? { type: 'AccessIsolated', status: 'False', reason: 'PermissionBeyondSpec', message: describeFindings(access) }
-        : { type: 'AccessIsolated', status: 'True', reason: 'Verified', message: 'no binding grants the members, the workload account, a member of another enclave or a non-member anything beyond the spec (RBAC\'s rules read; what they could grant asked of the authorizer)' },
+        : { type: 'AccessIsolated', status: 'True', reason: 'Verified', message: 'no binding grants the members, the workload account, a member of another enclave or a non-member anything beyond the spec (RBAC\'s rules read; what they could grant asked of the authorizer)' }),
   };
 }
 

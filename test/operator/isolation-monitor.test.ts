@@ -76,6 +76,19 @@ describe('the isolation monitor', () => {
     expect(await events('IsolationRestored')).not.toHaveLength(0);
   });
 
+  it('writes nothing when restarted: the conditions stand until the checks answer again, and they answer the same', async () => {
+    await provisioned();
+    // A binding the authorizer must be asked about: its answer comes after the Enclave's first reconcile.
+    await site!.apply(secretsForResearcher);
+    await until('AccessIsolated False', (c) => c?.status === 'False', 'AccessIsolated');
+    await site!.stopOperator();
+    const operator = await site!.startOperator();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(operator.client.requests.get('review')).toBeGreaterThan(0);
+    expect(operator.client.writes).toBe(0);
+    expect((await condition('AccessIsolated'))?.status).toBe('False');
+  });
+
   it('finds nothing in a foreign policy that only narrows what the spec allows', async () => {
     await provisioned();
     await site!.apply([{ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'deny-more', namespace: NS }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } } as KubernetesObject]);
