@@ -156,7 +156,9 @@ async function reconcileEnclave(ctx: ReconcileContext, options: EnclaveControlle
   await reportIsolation(ctx, previous, conditions, putBack);
   options.onFindings?.(enclave.metadata.name, [...putBack, ...isolation.findings]);
   await recordFixedAtCreation(ctx, previous, applied);
-  return wake;
+  // The live boundary is judged again each isolation period even when no watch event came.
+  const period = durationMs(site.isolation.period);
+  return wake !== undefined && wake.requeueAfter < period ? wake : { requeueAfter: period };
 }
 
 function enclaveConditions(previous: readonly Condition[] | undefined, access: AccessState, now: Date, generation: number | undefined, applied: ConditionUpdate, isolation: { network: ConditionUpdate; access: ConditionUpdate }): Condition[] {
