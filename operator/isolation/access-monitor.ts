@@ -80,11 +80,15 @@ async function checkAccess(key: string, ctx: ReconcileContext, options: AccessMo
   const namespace = enclaveNamespace(enclave.metadata.name);
   const bindings = bindingsInForce(ctx, namespace);
   const outsiders = [outsiderOf(ctx, enclave, now), NON_MEMBER].filter((s): s is AccessSubject => s !== undefined);
-  // Only what RBAC's rules could grant is asked: the rest RBAC certainly denies.
+  // Only what a foreign binding's rules could grant is asked: the rest RBAC certainly denies, or
+  // grants through the operator's own bindings, which follow the spec (given at the start of
+  // access, revoked at its end, put back when changed) and are the Enclave controller's to judge.
+  // Judging those here too would race each revocation and report a breach at every expiry.
   const rulesOf = rulesFromCaches(ctx);
+  const foreign = bindings.filter((b) => !b.own);
   const questions = enclaveQuestions({ name: enclave.metadata.name, spec: enclave.spec }, outsiders, now)
-    .filter((q) => rbacCouldAllow(q.subject, attributesOf(q.probe, q.namespace, q.subject), bindings, rulesOf));
-  const fingerprint = JSON.stringify([questions.map((q) => [q.subject.label, q.probe.verb, q.probe.resource, q.probe.subresource, q.namespace]), bindings.filter((b) => !b.own).map((b) => [b.kind, b.namespace, b.name, b.subjects])]);
+    .filter((q) => rbacCouldAllow(q.subject, attributesOf(q.probe, q.namespace, q.subject), foreign, rulesOf));
+  const fingerprint = JSON.stringify([questions.map((q) => [q.subject.label, q.probe.verb, q.probe.resource, q.probe.subresource, q.namespace]), foreign.map((b) => [b.kind, b.namespace, b.name, b.subjects])]);
   const last = asked.get(key);
   const since = last === undefined ? Infinity : Date.now() - last.at;
   if (last?.fingerprint === fingerprint && since < period) return { requeueAfter: period - since };

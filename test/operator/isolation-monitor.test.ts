@@ -6,6 +6,10 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { siteConfig } from '../../api/siteconfig.ts';
 import type { SiteConfig } from '../../api/siteconfig.ts';
+import { OPERATOR_IDENTITY } from '../../operator/identity.ts';
+import { accessMonitorController, subjectAccessReviews } from '../../operator/isolation/access-monitor.ts';
+import { IsolationStore } from '../../operator/isolation/store.ts';
+import { createLogger, Manager } from '../../operator/runtime/index.ts';
 import { conditionOf, example, exampleSite, startTestSite } from './harness.ts';
 import type { TestSite } from './harness.ts';
 
@@ -87,6 +91,25 @@ describe('the isolation monitor', () => {
     expect(operator.client.requests.get('review')).toBeGreaterThan(0);
     expect(operator.client.writes).toBe(0);
     expect((await condition('AccessIsolated'))?.status).toBe('False');
+  });
+
+  it('judges only bindings the operator did not make: its own member bindings, left after access ends, are the Enclave controller\'s to revoke', async () => {
+    await provisioned();
+    await site!.stopOperator();
+    // The access check alone, its clock past the end of access, the member bindings still there.
+    const after = new Date('2031-01-01T00:00:00Z');
+    const store = new IsolationStore();
+    const manager = new Manager({ ...OPERATOR_IDENTITY, kubeConfig: site!.kubeConfig, logger: createLogger({ level: 'silent' }), leaderElection: false, health: false });
+    manager.add(accessMonitorController({ site: exampleSite, store, ask: subjectAccessReviews(manager.client), now: () => after, enclaveKeys: () => ['cardiac-mri'] }));
+    await manager.start();
+    try {
+      const result = await site!.waitFor('the access check', async () => store.get('cardiac-mri').access);
+      expect((await site!.client.list({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', plural: 'rolebindings', namespaced: true }, { namespace: NS })).items.length).toBeGreaterThan(0);
+      expect(result.findings).toEqual([]);
+      expect(manager.client.requests.get('review') ?? 0).toBe(0);
+    } finally {
+      await manager.stop();
+    }
   });
 
   it('finds nothing in a foreign policy that only narrows what the spec allows', async () => {
