@@ -77,8 +77,18 @@ export function cidrOverlaps(a: string, b: string): boolean {
   return x.base < y.base + blockSize(y) && y.base < x.base + blockSize(x);
 }
 
+/** An address (a number, as {@link parseCidr} gives) as dotted text. */
+export function formatAddress(address: number): string {
+  return [24, 16, 8, 0].map((s) => Math.floor(address / 2 ** s) % 256).join('.');
+}
+
 /** The first address of a block as dotted text, e.g. the address a client uses for a /32. */
 export function firstAddress(cidr: string): string {
-  const { base } = parseCidr(cidr);
-  return [24, 16, 8, 0].map((s) => Math.floor(base / 2 ** s) % 256).join('.');
+  return formatAddress(parseCidr(cidr).base);
+}
+
+/** The address just past a block, as dotted text. */
+export function addressAfter(cidr: string): string {
+  const block = parseCidr(cidr);
+  return formatAddress(block.base + blockSize(block));
 }

@@ -3,7 +3,7 @@
 // Security labels. A pod's traffic is governed only by the policies of its own namespace, in both
 // directions, so those are the ones that can open a path into or out of the enclave. A path
 // counts when the live policies allow it and the operator's own policies alone would not.
-import { firstAddress } from '../api/cidr.ts';
+import { addressAfter, firstAddress } from '../api/cidr.ts';
 import type { IsolationFinding } from './findings.ts';
 import type { LabelSelector, NetworkPolicyObject, PolicyPeer, PolicyPort } from './policy-types.ts';
 import { egressAllowed, ingressAllowed } from './reachability.ts';
@@ -123,11 +123,7 @@ function outsideExcepts(cidr: string, except: readonly string[]): string {
   const first = firstAddress(cidr);
   if (except.length === 0) return first;
   // The address just past the first exception's block usually lies outside every exception.
-  const [base, prefix] = except[0]!.split('/');
-  const octets = (base ?? '0.0.0.0').split('.').map(Number);
-  const size = 2 ** (32 - Number(prefix ?? 32));
-  const n = ((octets[0]! * 256 + octets[1]!) * 256 + octets[2]!) * 256 + octets[3]! + size;
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  return addressAfter(except[0]!);
 }
 
 /** Labels that a selector matches: its matchLabels, and for expressions one value that satisfies each. */

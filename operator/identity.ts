@@ -11,6 +11,11 @@ import packageJson from '../package.json' with { type: 'json' };
  */
 export const USER_AGENT = `${MANAGER}/${packageJson.version} (node ${process.version})`;
 
+/** True when `object` carries the operator's managed-by label: the operator made it from a spec. */
+export function isOperatorOwned(object: Readonly<KubernetesObject>): boolean {
+  return object.metadata?.labels?.[MANAGED_BY] === MANAGER;
+}
+
 /** Kinds pruning never deletes, whatever their labels: dataset PersistentVolumes are not the operator's to destroy. */
 export const PROTECTED_KINDS: readonly string[] = Object.freeze(['PersistentVolume']);
 

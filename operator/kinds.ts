@@ -5,6 +5,7 @@ import { KINDS } from '../api/crd.ts';
 import { API_VERSION } from '../api/meta.ts';
 import { ENCLAVE, MANAGED_BY, MANAGER } from '../api/labels.ts';
 import { selectorString } from '../api/selectors.ts';
+import { isOperatorOwned } from './identity.ts';
 import { Kinds, resourceType } from './runtime/index.ts';
 import type { WatchedType } from './runtime/index.ts';
 
@@ -29,7 +30,7 @@ export function podView(pod: Pod): Pod {
  * and the claim it is bound to) — a site's other volumes cost little memory.
  */
 export function volumeView(volume: Volume): Volume {
-  if (volume.metadata?.labels?.[MANAGED_BY] === MANAGER) return volume;
+  if (isOperatorOwned(volume)) return volume;
   const { apiVersion, kind, metadata, spec, status } = volume;
   return {
     apiVersion,

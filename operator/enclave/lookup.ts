@@ -68,6 +68,12 @@ export function enclaveChangeMattersToWorkloads(event: CacheEvent): boolean {
   return gate(event.previous) !== gate(event.object);
 }
 
+/** A watch mapping from an object in an enclave's namespace to that enclave's key (none elsewhere). */
+export function enclaveKeyOf(object: Readonly<KubernetesObject>): string[] {
+  const name = enclaveNameOf(object.metadata?.namespace);
+  return name === undefined ? [] : [name];
+}
+
 /** Keys (`namespace/name`) of every object of `cache` in an enclave's namespace: what to reconcile when the enclave changes. */
 export function keysInEnclave(cache: ObjectCache, enclave: Readonly<KubernetesObject>): string[] {
   const namespace = `${NAMESPACE_PREFIX}${enclave.metadata?.name ?? ''}`;

@@ -21,9 +21,10 @@ import { accessState, liveAccessState } from '../../api/access.ts';
 import type { AccessState } from '../../api/access.ts';
 import { durationMs } from '../../api/duration.ts';
 import { revokeMembers, wakeAtNextChange } from '../access.ts';
-import { enclaveNameOf } from './lookup.ts';
+import { enclaveKeyOf } from './lookup.ts';
 import { isolationConditions, reportIsolation, revertForeignPolicies } from '../isolation/conditions.ts';
-import { DEFAULT_CANARY, isOwn, networkFindings, ownBoundaryDrift } from '../isolation/network.ts';
+import { DEFAULT_CANARY, networkFindings, ownBoundaryDrift } from '../isolation/network.ts';
+import { isOperatorOwned } from '../identity.ts';
 import type { IsolationStore } from '../isolation/store.ts';
 import type { IsolationFinding } from '../../isolation/findings.ts';
 import { Everyone } from '../kinds.ts';
@@ -61,9 +62,9 @@ export function enclaveController(options: EnclaveControllerOptions): Controller
     // Every workspace in the namespace, the researchers' own too: the status counts them, and an
     // auto-provisioned one yields to a researcher's own; their status is not the enclave's concern.
     watches: [
-      { type: SdeKinds.Workspace, changes: 'spec', mapToKeys: (ws) => [enclaveNameOf(ws.metadata?.namespace)].filter((n): n is string => n !== undefined) },
+      { type: SdeKinds.Workspace, changes: 'spec', mapToKeys: enclaveKeyOf },
       // Anyone's NetworkPolicies in an enclave's namespace: one no spec renders may open a path.
-      { type: Everyone.NetworkPolicy, mapToKeys: (p) => (isOwn(p) ? [] : [enclaveNameOf(p.metadata?.namespace)].filter((n): n is string => n !== undefined)) },
+      { type: Everyone.NetworkPolicy, mapToKeys: (p) => (isOperatorOwned(p) ? [] : enclaveKeyOf(p)) },
     ],
     reconcile: async (_key, ctx) => {
       const result = await reconcileEnclave(ctx, options, renders, (name, soon) => (soon ? expiring.add(name) : expiring.delete(name)));

@@ -12,11 +12,12 @@ import { durationMs } from '../../api/duration.ts';
 import type { SiteConfig } from '../../api/siteconfig.ts';
 import { accessDrift, askQuestions, attributesOf, bindingGrants, enclaveQuestions, NON_MEMBER, rbacCouldAllow, subjectsOf } from '../../isolation/index.ts';
 import type { AccessAsker, AccessSubject, BindingView, BindingWithRole, IsolationFinding, PolicyRuleView, RulesOf } from '../../isolation/index.ts';
-import { enclaveNameOf } from '../enclave/lookup.ts';
+import { enclaveKeyOf } from '../enclave/lookup.ts';
+import { isOperatorOwned } from '../identity.ts';
+import { checkSpec } from '../spec-check.ts';
 import { Everyone, SdeKinds } from '../kinds.ts';
 import { Kinds } from '../runtime/index.ts';
 import type { ControllerOptions, KubeClient, ReconcileContext, ReconcileResult } from '../runtime/index.ts';
-import { isOwn } from './network.ts';
 import type { IsolationStore } from './store.ts';
 
 /** What the access monitor needs: the site, where findings go, how to ask the authorizer, a clock. */
@@ -53,9 +54,9 @@ export function accessMonitorController(options: AccessMonitorOptions): Controll
     name: 'isolation',
     primary: SdeKinds.Enclave,
     watches: [
-      { type: Everyone.RoleBinding, mapToKeys: (binding) => [enclaveNameOf(binding.metadata?.namespace)].filter((n): n is string => n !== undefined) },
+      { type: Everyone.RoleBinding, mapToKeys: enclaveKeyOf },
       { type: Everyone.ClusterRoleBinding, mapToKeys: () => options.enclaveKeys() },
-      { type: Everyone.Role, mapToKeys: (role) => [enclaveNameOf(role.metadata?.namespace)].filter((n): n is string => n !== undefined) },
+      { type: Everyone.Role, mapToKeys: enclaveKeyOf },
       { type: Everyone.ClusterRole, mapToKeys: () => options.enclaveKeys() },
     ],
     // Each enclave is asked about on its own, a few at a time: the authorizer answers every question.
@@ -72,10 +73,10 @@ async function checkAccess(key: string, ctx: ReconcileContext, options: AccessMo
     options.store.forget(key);
     return;
   }
-  const parsed = enclaveSchema.safeParse(live);
+  const checked = checkSpec(enclaveSchema, live);
   // An invalid spec names no members to ask about; the Enclave controller reports it.
-  if (!parsed.success) return;
-  const enclave = parsed.data;
+  if (!checked.ok) return;
+  const enclave = checked.value;
   const now = options.now?.() ?? new Date();
   const namespace = enclaveNamespace(enclave.metadata.name);
   const bindings = bindingsInForce(ctx, namespace);
@@ -109,7 +110,7 @@ function bindingsInForce(ctx: ReconcileContext, namespace: string): BindingWithR
     name: o.metadata?.name ?? '',
     ...(o.metadata?.namespace ? { namespace: o.metadata.namespace } : {}),
     subjects: o.subjects ?? [],
-    own: isOwn(o),
+    own: isOperatorOwned(o),
     roleRef: { kind: o.roleRef?.kind ?? '', name: o.roleRef?.name ?? '' },
   });
   const roleBindings = ctx.cache(Everyone.RoleBinding).list({ namespace }) as Readonly<Binding>[];
@@ -133,9 +134,9 @@ function outsiderOf(ctx: ReconcileContext, enclave: Enclave, now: Date): AccessS
     .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
   const others = [...sameSite.filter((o) => (o.metadata?.name ?? '') > name), ...sameSite.filter((o) => (o.metadata?.name ?? '') < name)];
   for (const other of others) {
-    const parsed = enclaveSchema.safeParse(other);
-    if (!parsed.success) continue;
-    const member = subjectsOf({ name: parsed.data.metadata.name, spec: parsed.data.spec }, now).find((s) => s.role !== undefined);
+    const checked = checkSpec(enclaveSchema, other);
+    if (!checked.ok) continue;
+    const member = subjectsOf({ name: checked.value.metadata.name, spec: checked.value.spec }, now).find((s) => s.role !== undefined);
     if (member) return { ...member, label: `${member.label} (another enclave)` };
   }
   return undefined;

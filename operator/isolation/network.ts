@@ -2,22 +2,17 @@
 // policies as just rendered and applied, every other policy live in the namespace, the namespace's
 // Pod Security labels, and the enclave's pods as its workloads' templates label them.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { MANAGED_BY, MANAGER } from '../../api/labels.ts';
 import { POD_SECURITY_RESTRICTED } from '../../constructs/labels.ts';
 import { NETWORK_POLICY_NAMES } from '../../constructs/network.ts';
 import { defaultDenyDrift, networkDrift, podSecurityDrift } from '../../isolation/drift.ts';
 import type { IsolationFinding } from '../../isolation/findings.ts';
 import type { NetworkPolicyObject, PodModel } from '../../isolation/index.ts';
+import { isOperatorOwned } from '../identity.ts';
 import { Everyone, Owned } from '../kinds.ts';
 import type { ReconcileContext } from '../runtime/index.ts';
 
 /** An address no enclave may reach when the site names no canary: TEST-NET-1 (RFC 5737). */
 export const DEFAULT_CANARY = '192.0.2.1';
-
-/** Whether a live object is the operator's own (its managed-by label). */
-export function isOwn(object: Readonly<KubernetesObject>): boolean {
-  return object.metadata?.labels?.[MANAGED_BY] === MANAGER;
-}
 
 /**
  * What the live cluster opens beyond the spec in `namespace`, with the operator's own policies
@@ -25,7 +20,7 @@ export function isOwn(object: Readonly<KubernetesObject>): boolean {
  * as live: paths opened by foreign NetworkPolicies.
  */
 export function networkFindings(ctx: ReconcileContext, namespace: string, desired: readonly KubernetesObject[], canary: string): IsolationFinding[] {
-  const foreign = ctx.cache(Everyone.NetworkPolicy).list({ namespace }).filter((p) => !isOwn(p)) as unknown as NetworkPolicyObject[];
+  const foreign = ctx.cache(Everyone.NetworkPolicy).list({ namespace }).filter((p) => !isOperatorOwned(p)) as unknown as NetworkPolicyObject[];
   if (foreign.length === 0) return [];
   const rendered = desired.filter((o) => o.kind === 'NetworkPolicy' && o.metadata?.namespace === namespace);
   const renderedNames = new Set(rendered.map((o) => o.metadata?.name));
