@@ -114,6 +114,20 @@ export interface RawWatchEvent {
  * model lacks.
  */
 class RawObjectApi extends KubernetesObjectApi {
+  /** Discovery in flight, by apiVersion: a burst of applies of new kinds asks once per group version, not once per apply. */
+  readonly #discovering = new Map<string, Promise<unknown>>();
+
+  override async resource(apiVersion: string, kind: string): ReturnType<KubernetesObjectApi['resource']> {
+    const pending = this.#discovering.get(apiVersion);
+    if (pending !== undefined) {
+      await pending.catch(() => undefined);
+      return super.resource(apiVersion, kind);
+    }
+    const asked = super.resource(apiVersion, kind).finally(() => this.#discovering.delete(apiVersion));
+    this.#discovering.set(apiVersion, asked);
+    return asked;
+  }
+
   async requestJson(method: HttpMethod, path: string, query: Record<string, string | undefined>, what: string, body?: { text: string; contentType: string }): Promise<unknown> {
     const context = this.configuration.baseServer.makeRequestContext(path, method);
     context.setHeaderParam('Accept', 'application/json');

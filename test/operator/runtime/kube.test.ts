@@ -99,3 +99,49 @@ describe('KubeClient quick retries', () => {
     expect(requests).toBe(4);
   });
 });
+
+describe('KubeClient discovery', () => {
+  it('asks discovery once per group version for a burst of applies of new kinds (client-node alone asks once per apply)', async () => {
+    const discovery: string[] = [];
+    const api = createServer((request, response) => {
+      const path = request.url?.split('?')[0] ?? '';
+      if (request.method === 'GET') {
+        discovery.push(path);
+        const resources = [
+          { name: 'roles', singularName: 'role', namespaced: true, kind: 'Role', verbs: ['patch'] },
+          { name: 'rolebindings', singularName: 'rolebinding', namespaced: true, kind: 'RoleBinding', verbs: ['patch'] },
+        ];
+        // Slow enough that every apply of the burst starts before the first answer.
+        setTimeout(() => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'APIResourceList', groupVersion: 'rbac.authorization.k8s.io/v1', resources })), 50);
+        return;
+      }
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end(body));
+    });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    try {
+      const config = new KubeConfig();
+      config.loadFromOptions({
+        clusters: [{ name: 'local', server: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, skipTLSVerify: true }],
+        users: [{ name: 'admin', token: 't' }],
+        contexts: [{ name: 'local', cluster: 'local', user: 'admin', namespace: 'sde-a' }],
+        currentContext: 'local',
+      });
+      const client = new KubeClient(config);
+      const rbac = 'rbac.authorization.k8s.io/v1';
+      const applied = await Promise.all(Array.from({ length: 10 }, (_, i) => [
+        client.apply({ apiVersion: rbac, kind: 'Role', metadata: { name: `r-${i}`, namespace: 'sde-a' } }),
+        client.apply({ apiVersion: rbac, kind: 'RoleBinding', metadata: { name: `b-${i}`, namespace: 'sde-a' } }),
+      ]).flat());
+      expect(applied.map((o) => o.metadata?.name)).toHaveLength(20);
+      expect(discovery).toEqual(['/apis/rbac.authorization.k8s.io/v1']);
+      // Cached from then on.
+      await client.apply({ apiVersion: rbac, kind: 'Role', metadata: { name: 'later', namespace: 'sde-a' } });
+      expect(discovery).toHaveLength(1);
+    } finally {
+      api.closeAllConnections();
+      await new Promise((resolve) => api.close(resolve));
+    }
+  });
+});
