@@ -1,0 +1,81 @@
+// Requests counted from a kube-apiserver audit log (one JSON line per request, Metadata level, as
+// ../shared/kubernetes writes it), by client. The API server's own record, not a client's counters.
+import { createReadStream, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+/** One audit record, as far as the benchmarks read it. */
+interface AuditRecord {
+  stage: string;
+  verb: string;
+  userAgent?: string;
+  stageTimestamp: string;
+  objectRef?: { resource?: string; subresource?: string };
+  responseStatus?: { code?: number };
+}
+
+/** What one client asked of the API server. */
+export interface ClientRequests {
+  reads: number;
+  writes: number;
+  /** By "verb resource[/subresource]". */
+  byRequest: Record<string, number>;
+  /** Objects it created (answers 201), Events left out. */
+  created: number;
+  /** When its last object was created (ms since the epoch); undefined when it created none. */
+  lastCreatedAtMs?: number;
+}
+
+const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+
+/** True for a write; a review (SubjectAccessReview and the like) is a create that stores nothing, so it is a read. */
+export function isWrite(verb: string, resource = ''): boolean {
+  return WRITE_VERBS.has(verb) && !resource.endsWith('reviews');
+}
+
+/**
+ * A client's name in the audit log: the product of its User-Agent (`sde-operator`, `kubectl`,
+ * `kube-scheduler`); for kube-controller-manager, with the controller that asked
+ * (`kube-controller-manager:statefulset-controller`).
+ */
+export function clientOf(userAgent = ''): string {
+  const product = (userAgent.split(' ')[0] ?? '').split('/')[0] || 'unknown';
+  if (product !== 'kube-controller-manager') return product;
+  const controller = userAgent.split(' ').pop()?.split('/').pop();
+  return controller && controller !== userAgent ? `${product}:${controller}` : product;
+}
+
+/** A place in the audit log: requests after it are read by {@link requestsSince}. */
+export function auditMark(log: string): number {
+  return statSync(log).size;
+}
+
+/**
+ * Every request completed after `mark` (and before `until`, by its stage timestamp), by client
+ * ({@link clientOf}).
+ */
+export async function requestsSince(log: string, mark: number, until: Date = new Date()): Promise<Record<string, ClientRequests>> {
+  const byClient: Record<string, ClientRequests> = {};
+  const end = until.getTime();
+  const lines = createInterface({ input: createReadStream(log, { start: mark }), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.startsWith('{')) continue;
+    const record = JSON.parse(line) as AuditRecord;
+    if (record.stage !== 'ResponseComplete') continue;
+    const at = Date.parse(record.stageTimestamp);
+    if (at > end) continue;
+    const client = (byClient[clientOf(record.userAgent)] ??= { reads: 0, writes: 0, byRequest: {}, created: 0 });
+    const resource = record.objectRef?.resource ?? '';
+    const what = `${record.verb} ${resource || record.verb}${record.objectRef?.subresource ? `/${record.objectRef.subresource}` : ''}`;
+    client.byRequest[what] = (client.byRequest[what] ?? 0) + 1;
+    if (!isWrite(record.verb, resource)) {
+      client.reads += 1;
+      continue;
+    }
+    client.writes += 1;
+    if (record.responseStatus?.code === 201 && resource !== 'events') {
+      client.created += 1;
+      client.lastCreatedAtMs = Math.max(client.lastCreatedAtMs ?? 0, at);
+    }
+  }
+  return byClient;
+}

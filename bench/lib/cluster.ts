@@ -1,0 +1,108 @@
+// The cluster a benchmark runs against, fresh for each run where it can be:
+// - `devcluster`: this project's local Kubernetes in a process of its own;
+// - `real`: Kubernetes 1.23's own control plane from ../shared/kubernetes (`up` in a new folder,
+//   `down` after), sized for the fleet, with its audit log;
+// - `kubeconfig`: the cluster in KUBECONFIG, as it is (not fresh; its audit log when
+//   BENCH_AUDIT_LOG names it).
+// The CRDs the server's release accepts are installed before the run.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { allCustomResourceDefinitions } from '../../api/crd.ts';
+import { atLeast, parseKubernetesVersion } from '../../api/kubernetes-version.ts';
+import { KubeClient, resourceType } from '../../operator/runtime/index.ts';
+import { controlPlaneAvailable, startControlPlane, stopControlPlane } from '../../scripts/control-plane.ts';
+import { fleetNodes } from './fleet.ts';
+import { processCpuSeconds, startClusterProcess } from './processes.ts';
+
+export type ClusterKind = 'devcluster' | 'real' | 'kubeconfig';
+
+/** A cluster a benchmark runs against. */
+export interface BenchCluster {
+  kind: ClusterKind;
+  /** Which server it is, for the results: kind and the server's gitVersion. */
+  server: string;
+  kubeconfigPath: string;
+  kubeConfig: KubeConfig;
+  /** The API server's audit log, when there is one to read. */
+  auditLog?: string;
+  /** CPU seconds used so far by each process of the cluster this machine runs (kube-apiserver, etcd, ...). */
+  cpuSeconds(): Record<string, number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The clusters BENCH_CLUSTER names (a comma-separated list of devcluster, real, kubeconfig);
+ * by default the cluster in KUBECONFIG when set, else a devcluster.
+ */
+export function benchClusters(): ClusterKind[] {
+  const named = (process.env.BENCH_CLUSTER ?? (process.env.KUBECONFIG ? 'kubeconfig' : 'devcluster')).split(',').filter(Boolean);
+  for (const kind of named) {
+    if (!['devcluster', 'real', 'kubeconfig'].includes(kind)) throw new Error(`BENCH_CLUSTER: expected devcluster, real or kubeconfig; got ${JSON.stringify(kind)}`);
+    if (kind === 'real' && !controlPlaneAvailable()) throw new Error('BENCH_CLUSTER=real: expected ../shared/kubernetes beside the repository (or SDE_SHARED_KUBERNETES)');
+    if (kind === 'kubeconfig' && !process.env.KUBECONFIG) throw new Error('BENCH_CLUSTER=kubeconfig: expected KUBECONFIG to name a cluster');
+  }
+  return named as ClusterKind[];
+}
+
+/** Pods per stand-in CPU node of the real control plane (64 CPUs, 256 Gi each). */
+const PODS_PER_NODE = 550;
+
+/** The stand-in nodes the real control plane needs for `pods` small workspaces (100m, 256 Mi). */
+export function realNodes(pods: number): { cpuNodes: number; podsPerNode: number } {
+  return { cpuNodes: Math.max(2, Math.ceil((pods * 1.1) / PODS_PER_NODE)), podsPerNode: PODS_PER_NODE };
+}
+
+/** Starts (or, for `kubeconfig`, connects to) a cluster with room for `pods` workspace pods, CRDs installed. */
+export async function startBenchCluster(kind: ClusterKind, pods: number): Promise<BenchCluster> {
+  let cluster: Omit<BenchCluster, 'server' | 'kubeConfig'>;
+  if (kind === 'devcluster') {
+    const child = await startClusterProcess({ nodes: fleetNodes(pods), historySize: 400_000 });
+    const pid = child.child.pid!;
+    cluster = { kind, kubeconfigPath: child.kubeconfigPath, cpuSeconds: () => ({ devcluster: processCpuSeconds(pid) }), stop: () => child.stop() };
+  } else if (kind === 'real') {
+    const dir = mkdtempSync(join(tmpdir(), 'sde-bench-kube-'));
+    const { cpuNodes, podsPerNode } = realNodes(pods);
+    try {
+      const plane = startControlPlane(dir, { SDE_KUBE_CPU: String(cpuNodes), SDE_KUBE_PODS: String(podsPerNode) });
+      cluster = {
+        kind,
+        kubeconfigPath: plane.kubeconfig,
+        auditLog: plane.auditLog,
+        cpuSeconds: () => Object.fromEntries(Object.entries(plane.pids).map(([name, pid]) => [name, processCpuSeconds(pid)])),
+        async stop() {
+          if (stopControlPlane(dir)) rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    } catch (error) {
+      stopControlPlane(dir);
+      throw error;
+    }
+  } else {
+    cluster = { kind, kubeconfigPath: process.env.KUBECONFIG!, ...(process.env.BENCH_AUDIT_LOG ? { auditLog: process.env.BENCH_AUDIT_LOG } : {}), cpuSeconds: () => ({}), stop: async () => undefined };
+  }
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(cluster.kubeconfigPath);
+  const installer = new KubeClient(kubeConfig, { userAgent: 'sde-bench-installer' });
+  const version = await installer.serverVersion();
+  const release = parseKubernetesVersion(version);
+  for (const { crd } of allCustomResourceDefinitions(atLeast(release, 1, 28) ? {} : { kubernetesVersion: release })) await installer.apply(crd as KubernetesObject, { fieldManager: 'sde-bench-installer', force: true });
+  const crdType = resourceType('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions', false);
+  for (const { crd } of allCustomResourceDefinitions()) {
+    const name = (crd.metadata as { name: string }).name;
+    for (let tries = 0; ; tries += 1) {
+      const live = (await installer.get(crdType, name)) as { status?: { conditions?: { type: string; status: string }[] } } | undefined;
+      if (live?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
+      if (tries > 600) throw new Error(`expected CRD ${name} to be Established within 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  return { ...cluster, server: `${kind} ${version.gitVersion ?? ''}`.trim(), kubeConfig };
+}
+
+/** CPU seconds each process used between two readings of {@link BenchCluster.cpuSeconds}. */
+export function cpuBetween(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.keys(after).map((name) => [name, Number(((after[name] ?? 0) - (before[name] ?? 0)).toFixed(2))]));
+}
