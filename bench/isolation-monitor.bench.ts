@@ -165,8 +165,7 @@ async function waitGone(user: KubeClient): Promise<void> {
 
 /** The i-th enclave's RStudio workspace, small: one per enclave fits the real control plane's two CPU nodes (110 pods each) at 200 enclaves. */
 function workspace(i: number): KubernetesObject {
-  const [rstudio] = fleetWorkspaces(i, { prefix: PREFIX, members: 'own' });
-  return { ...rstudio!, spec: { ...rstudio!.spec, resources: { cpu: '100m', memory: '256Mi' } } } as KubernetesObject;
+  return fleetWorkspaces(i, { prefix: PREFIX, members: 'own', workspaceSize: 'small' })[0]!;
 }
 
 async function waitWorkspacesReady(user: KubeClient, count: number): Promise<void> {

@@ -1,191 +1,144 @@
-// The operator under load, against the floor and against kubectl, on a fresh devcluster per run.
-// Sizes come from BENCH_SIZES (default 50,200,1000); BENCH_SKIP may name phases to skip
-// (kubectl, idle, expiry). Prints its figures and writes bench/results/operator.json.
+// The operator under load, against the floor and against kubectl, each on a fresh cluster, on the
+// servers BENCH_CLUSTER names (bench/lib/cluster.ts: `devcluster`, the default without KUBECONFIG;
+// `real`, Kubernetes 1.23's own control plane from ../shared/kubernetes; `kubeconfig`, the
+// cluster in KUBECONFIG). For each size in BENCH_SIZES (default 50,200,1000), with two workspaces
+// per enclave: converge (operator, floor, kubectl one after another), then the operator's idle
+// cost over BENCH_IDLE_S (default 300); then 200 enclaves expiring in the same second. Requests are
+// counted from the API server's audit log by User-Agent where there is one. BENCH_SKIP may name
+// phases to skip (kubectl, idle, expiry). Prints its figures and writes
+// bench/results/operator.json (devcluster) or operator-<cluster>.json.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { allCustomResourceDefinitions } from '../api/crd.ts';
 import { enclave as enclaveSchema } from '../api/enclave.ts';
 import { workspace as workspaceSchema } from '../api/workspace.ts';
 import { renderEnclave, renderWorkspace } from '../constructs/index.ts';
 import { DEFAULT_CONCURRENCY } from '../operator/operator.ts';
 import { applyAll, KubeClient, WRITE_VERBS } from '../operator/runtime/index.ts';
-import { enclaveName, FLEET_SITE, fleetEnclave, fleetNodes, fleetWorkspaces, isReady, ROOT } from './lib/fleet.ts';
-import type { Manifest } from './lib/fleet.ts';
+import { auditMark, requestsSince } from './lib/audit.ts';
+import type { ClientRequests } from './lib/audit.ts';
+import { benchClusters, cpuBetween, realNodes, startBenchCluster } from './lib/cluster.ts';
+import type { BenchCluster, ClusterKind } from './lib/cluster.ts';
+import { enclaveName, FLEET_SITE, fleetEnclave, fleetWorkspaces, isReady, ROOT } from './lib/fleet.ts';
+import type { FleetOptions } from './lib/fleet.ts';
 import { limiter, percentile } from './lib/limit.ts';
 import { SiteObserver } from './lib/observe.ts';
-import { buildOperator, freePort, processCpuSeconds, processMemoryMB, scrapeRequests, startClusterProcess, startOperatorProcess } from './lib/processes.ts';
+import { buildOperator, childrenCpuSeconds, freePort, processCpuSeconds, processMemoryMB, scrapeRequests, startOperatorProcess } from './lib/processes.ts';
 
+const CLUSTERS = benchClusters();
 const SIZES = (process.env.BENCH_SIZES ?? '50,200,1000').split(',').map(Number).filter((n) => n > 0);
 const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
 // The operator's default (`sde-operator run` without --concurrency); BENCH_CONCURRENCY to try others.
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? DEFAULT_CONCURRENCY);
-// The operator runs three controllers of CONCURRENCY each; the floor gets as many workers as the
-// two that converge a fleet (enclave, workspace).
+// The floor: a server-side-apply client with 16 requests in flight (as many as the operator's
+// two controllers that converge a fleet, enclave and workspace, at the default concurrency of 8).
 const FLOOR_WORKERS = 2 * CONCURRENCY;
 const USER_WORKERS = 8;
 const KUBECTL = '/usr/bin/kubectl';
-const KUBECTL_MAX = Number(process.env.BENCH_KUBECTL_MAX ?? 200);
-const CONVERGE_TIMEOUT_MS = 15 * 60_000;
-// How far ahead the expiring enclaves' expiresAt lies: time to converge, idle and hand over first.
-const EXPIRY_LEAD_MS = Number(process.env.BENCH_EXPIRY_LEAD_S ?? 150) * 1000;
+const CONVERGE_TIMEOUT_MS = 30 * 60_000;
+const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 300);
+const EXPIRING = Number(process.env.BENCH_EXPIRING ?? 200);
 const NODE = new URL('node_modules/.bin/node', ROOT).pathname;
 const SITE_FILE = new URL('examples/site-uclh.yaml', ROOT).pathname;
+// Each client's User-Agent, so the audit log tells them apart (the operator's is sde-operator/<version>).
+const AGENT = { user: 'sde-bench-user', floor: 'sde-bench-floor', observer: 'sde-bench-observer' } as const;
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const round = (x: number, digits = 1): number => Number(x.toFixed(digits));
 const log = (line: string): void => console.log(line);
+const sum = (values: Record<string, number>): number => round(Object.values(values).reduce((a, b) => a + b, 0), 2);
+const benchCpuSeconds = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
 
-/** A fresh devcluster in its own process, sized for n enclaves, with the CRDs installed. */
-async function freshSite(n: number) {
-  const cluster = await startClusterProcess({ nodes: fleetNodes(2 * n), historySize: 400_000 });
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(cluster.kubeconfigPath);
-  const user = new KubeClient(kubeConfig);
-  for (const { crd } of allCustomResourceDefinitions()) await user.apply(crd as KubernetesObject, { fieldManager: 'bench-installer', force: true });
-  return { cluster, kubeConfig, user };
+/** The fleet for a cluster: on a real one, small workspaces, so two thousand fit its stand-in nodes. */
+const fleetFor = (kind: ClusterKind): FleetOptions => (kind === 'devcluster' ? {} : { workspaceSize: 'small' });
+
+/** kubectl applies one object at a time: above this N it is skipped (BENCH_KUBECTL_MAX; on the devcluster 200 by default). */
+const kubectlMax = (kind: ClusterKind): number => Number(process.env.BENCH_KUBECTL_MAX ?? (kind === 'devcluster' ? 200 : Infinity));
+
+/** A fresh cluster for n enclaves, its user (who creates the custom resources) and an observer. */
+async function freshSite(kind: ClusterKind, n: number) {
+  const cluster = await startBenchCluster(kind, 2 * n);
+  return { cluster, user: new KubeClient(cluster.kubeConfig, { userAgent: AGENT.user }), observer: new SiteObserver(cluster.kubeConfig, undefined, AGENT.observer) };
 }
 
 /** Creates the fleet as a user would: each Enclave, and its Workspaces once its namespace exists. */
-async function createFleet(user: KubeClient, observer: SiteObserver, n: number, onEnclave?: (stored: KubernetesObject) => Promise<void>, onWorkspace?: (stored: KubernetesObject) => Promise<void>): Promise<void> {
+async function createFleet(user: KubeClient, observer: SiteObserver, n: number, fleet: FleetOptions, onEnclave?: (stored: KubernetesObject) => Promise<void>, onWorkspace?: (stored: KubernetesObject) => Promise<void>): Promise<void> {
   const userSlot = limiter(USER_WORKERS);
   await Promise.all(range(n).map(async (i) => {
     const stored = await userSlot(() => user.apply(fleetEnclave(i), { fieldManager: 'bench-user', force: true }));
     await onEnclave?.(stored);
     await observer.whenExists('Namespace', `sde-${enclaveName(i)}`);
-    for (const ws of fleetWorkspaces(i)) {
+    for (const ws of fleetWorkspaces(i, fleet)) {
       const storedWs = await userSlot(() => user.apply(ws, { fieldManager: 'bench-user', force: true }));
       await onWorkspace?.(storedWs);
     }
   }));
 }
 
-/** CPU seconds used during a converge: by the API server (devcluster process) and by the operator or the floor's client. */
-interface CpuUse { apiServerS: number; clientS: number }
+/** What one contender did in one converge run. */
+interface Converge {
+  n: number;
+  /** From the first create to done: every Enclave and Workspace Ready (operator), every StatefulSet with a ready replica (floor, kubectl). */
+  ms: number;
+  /** From the first create until its last object was created (operator: from the audit log; floor and kubectl: when their last apply returned). */
+  appliedMs?: number;
+  /** The contender's requests by the audit log (undefined without one). */
+  audit?: ClientRequests;
+  /** Its requests by its own count (operator: /metrics; floor: its client), where it has one. */
+  ownCount?: Record<string, number>;
+  /** CPU seconds: the contender's own process, and each process of the cluster. */
+  cpuS: { contender: number; cluster: Record<string, number> };
+  /** Every client's requests by the audit log in the run (reads, writes), for where the load went. */
+  clients?: Record<string, { reads: number; writes: number }>;
+}
 
-interface OperatorRun { n: number; ms: number; requests: Record<string, number>; requestsPerEnclave: number; peakRssMB: number; rssMB: number; objectsManaged: number; cpu: CpuUse }
+async function auditOf(cluster: BenchCluster, mark: number, client: string): Promise<{ audit?: ClientRequests; clients?: Record<string, { reads: number; writes: number }> }> {
+  if (!cluster.auditLog) return {};
+  const byClient = await requestsSince(cluster.auditLog, mark);
+  return { audit: byClient[client] ?? { reads: 0, writes: 0, byRequest: {}, created: 0 }, clients: Object.fromEntries(Object.entries(byClient).map(([name, r]) => [name, { reads: r.reads, writes: r.writes }])) };
+}
 
-const benchCpuSeconds = (): number => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
-};
-
-/** `sde-operator run` in its own process converging n enclaves; requests from its /metrics, memory from /proc. */
-async function operatorRun(n: number): Promise<OperatorRun> {
-  const { cluster, kubeConfig, user } = await freshSite(n);
+/** `sde-operator run` in its own process converging n enclaves; then, unless skipped, its idle cost over IDLE_S. */
+async function operatorRun(kind: ClusterKind, n: number): Promise<{ converge: Converge & { peakRssMB: number; rssMB: number; objectsManaged: number }; idle?: Idle; server: string }> {
+  const { cluster, user, observer } = await freshSite(kind, n);
   const op = await startOperatorProcess(cluster.kubeconfigPath, await freePort(), ['--concurrency', String(CONCURRENCY), '--log-level', 'warn']);
   try {
     const port = await op.started;
-    const observer = new SiteObserver(kubeConfig);
     await observer.start();
     const enclavesReady = observer.tally('Enclave', isReady);
     const workspacesReady = observer.tally('Workspace', isReady);
-    const cpuBefore = { apiServerS: processCpuSeconds(cluster.child.pid!), clientS: processCpuSeconds(op.pid) };
+    const mark = cluster.auditLog ? auditMark(cluster.auditLog) : 0;
+    const cpuBefore = { cluster: cluster.cpuSeconds(), contender: processCpuSeconds(op.pid) };
+    const startedAt = Date.now();
     const start = performance.now();
-    await createFleet(user, observer, n);
+    await createFleet(user, observer, n, fleetFor(kind));
     const ok = await observer.until(() => enclavesReady.count === n && workspacesReady.count === 2 * n, CONVERGE_TIMEOUT_MS);
     const ms = performance.now() - start;
-    const cpu = { apiServerS: round(processCpuSeconds(cluster.child.pid!) - cpuBefore.apiServerS, 2), clientS: round(processCpuSeconds(op.pid) - cpuBefore.clientS, 2) };
+    const cpuS = { contender: round(processCpuSeconds(op.pid) - cpuBefore.contender, 2), cluster: cpuBetween(cpuBefore.cluster, cluster.cpuSeconds()) };
     if (!ok) throw new Error(`operator: expected ${n} enclaves and ${2 * n} workspaces Ready; saw ${enclavesReady.count} and ${workspacesReady.count}`);
-    const requests = await scrapeRequests(port);
+    const ownCount = await scrapeRequests(port);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const objectsManaged = [...metrics.matchAll(/^sde_objects_managed\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    const objectsManaged = [...metrics.matchAll(/^sde_objects_managed\{[^}]*\} (\d+)/gm)].reduce((total, m) => total + Number(m[1]), 0);
     const memory = processMemoryMB(op.pid);
-    await observer.stop();
-    const total = Object.values(requests).reduce((a, b) => a + b, 0);
-    return { n, ms: round(ms, 0), requests, requestsPerEnclave: round(total / n), peakRssMB: round(memory.peakMB), rssMB: round(memory.rssMB), objectsManaged, cpu };
+    const { audit, clients } = await auditOf(cluster, mark, 'sde-operator');
+    const converge = { n, ms: round(ms, 0), ...(audit?.lastCreatedAtMs ? { appliedMs: audit.lastCreatedAtMs - startedAt } : {}), ...(audit ? { audit, clients } : {}), ownCount, cpuS, peakRssMB: round(memory.peakMB), rssMB: round(memory.rssMB), objectsManaged };
+    const idle = SKIP.has('idle') ? undefined : await idleCost(cluster, port, op.pid, n);
+    return { converge, ...(idle ? { idle } : {}), server: cluster.server };
   } finally {
+    await observer.stop();
     await op.kill('SIGTERM');
     await cluster.stop();
   }
 }
 
-/** The floor: the same children, rendered per object and applied with server-side apply through a KubeClient, no operator. */
-async function floorRun(n: number): Promise<{ n: number; ms: number; requests: number; requestsPerEnclave: number; cpu: CpuUse }> {
-  const { cluster, kubeConfig, user } = await freshSite(n);
-  try {
-    const floor = new KubeClient(kubeConfig);
-    const observer = new SiteObserver(kubeConfig);
-    await observer.start();
-    const setsReady = observer.tally('StatefulSet', (s) => ((s as { status?: { readyReplicas?: number } }).status?.readyReplicas ?? 0) >= 1);
-    const slot = limiter(FLOOR_WORKERS);
-    const enclaves = new Map<string, ReturnType<typeof enclaveSchema.parse>>();
-    // The floor's client shares this process with the user and the observer, which the operator run
-    // has too; so "client" CPU here includes them (an upper bound for the floor's own).
-    const cpuBefore = { apiServerS: processCpuSeconds(cluster.child.pid!), clientS: benchCpuSeconds() };
-    const start = performance.now();
-    await createFleet(
-      user,
-      observer,
-      n,
-      async (stored) => {
-        const e = enclaveSchema.parse(stored);
-        enclaves.set(e.metadata.name, e);
-        await slot(() => applyAll(floor, renderEnclave(e, FLEET_SITE, { accessActive: true })));
-      },
-      async (stored) => {
-        const w = workspaceSchema.parse(stored);
-        const e = enclaves.get((w.metadata.namespace ?? '').replace(/^sde-/, ''))!;
-        await slot(() => applyAll(floor, renderWorkspace(w, e, FLEET_SITE, { accessActive: true })));
-      },
-    );
-    const ok = await observer.until(() => setsReady.count === 2 * n, CONVERGE_TIMEOUT_MS);
-    const ms = performance.now() - start;
-    const cpu = { apiServerS: round(processCpuSeconds(cluster.child.pid!) - cpuBefore.apiServerS, 2), clientS: round(benchCpuSeconds() - cpuBefore.clientS, 2) };
-    if (!ok) throw new Error(`floor: expected ${2 * n} ready StatefulSets; saw ${setsReady.count}`);
-    await observer.stop();
-    const requests = [...floor.requests.values()].reduce((a, b) => a + b, 0);
-    return { n, ms: round(ms, 0), requests, requestsPerEnclave: round(requests / n), cpu };
-  } finally {
-    await cluster.stop();
-  }
-}
-
-function kubectl(kubeconfig: string, args: string[], input?: string): string {
-  const run = spawnSync(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { input, encoding: 'utf8', maxBuffer: 1 << 30 });
-  if (run.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${run.stderr}`);
-  return run.stdout;
-}
-
-function render(files: string[]): string {
-  const run = spawnSync(NODE, [BUNDLE, 'render', '--site-config', SITE_FILE, '--active', '-f', ...files], { encoding: 'utf8', maxBuffer: 1 << 30 });
-  if (run.status !== 0) throw new Error(`sde-operator render failed: ${run.stderr}`);
-  return run.stdout;
-}
-
-/** What a user without the operator would do: kubectl apply the resources, `sde-operator render` them (with their uids) and pipe that to `kubectl apply --server-side`. */
-async function kubectlRun(n: number): Promise<{ n: number; ms: number }> {
-  const { cluster, kubeConfig } = await freshSite(n);
-  const dir = mkdtempSync(join(tmpdir(), 'bench-kubectl-'));
-  try {
-    const observer = new SiteObserver(kubeConfig);
-    await observer.start();
-    const setsReady = observer.tally('StatefulSet', (s) => ((s as { status?: { readyReplicas?: number } }).status?.readyReplicas ?? 0) >= 1);
-    const docs = (objects: readonly unknown[]): string => objects.map((o) => stringify(o)).join('---\n');
-    const kc = cluster.kubeconfigPath;
-    const start = performance.now();
-    kubectl(kc, ['apply', '--server-side', '-f', '-'], docs(range(n).map((i) => fleetEnclave(i))));
-    const enclavesFile = join(dir, 'enclaves.yaml');
-    writeFileSync(enclavesFile, docs((JSON.parse(kubectl(kc, ['get', 'enclaves', '-o', 'json'])) as { items: unknown[] }).items));
-    kubectl(kc, ['apply', '--server-side', '-f', '-'], render([enclavesFile]));
-    kubectl(kc, ['apply', '--server-side', '-f', '-'], docs(range(n).flatMap((i) => fleetWorkspaces(i))));
-    const workspacesFile = join(dir, 'workspaces.yaml');
-    writeFileSync(workspacesFile, docs((JSON.parse(kubectl(kc, ['get', 'workspaces', '-A', '-o', 'json'])) as { items: unknown[] }).items));
-    kubectl(kc, ['apply', '--server-side', '-f', '-'], render([enclavesFile, workspacesFile]));
-    const ok = await observer.until(() => setsReady.count === 2 * n, CONVERGE_TIMEOUT_MS);
-    const ms = performance.now() - start;
-    if (!ok) throw new Error(`kubectl: expected ${2 * n} ready StatefulSets; saw ${setsReady.count}`);
-    await observer.stop();
-    return { n, ms: round(ms, 0) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-    await cluster.stop();
-  }
-}
+/** The operator's requests at steady state. */
+interface Idle { n: number; seconds: number; writes: number; readsPerMinute: number; requests: Record<string, number>; source: 'audit log' | '/metrics'; operatorCpuS: number; clusterCpuS: Record<string, number> }
 
 /** Resolves once the operator's request counters have not moved for 2 s. */
 async function settled(port: number): Promise<void> {
@@ -198,120 +151,219 @@ async function settled(port: number): Promise<void> {
   }
 }
 
-/**
- * Idle cost and expiry latency, as a site runs it: the devcluster and `sde-operator run` in
- * processes of their own (counters from its /metrics). n enclaves converge under an operator
- * with `--resync` of `resyncMs`, and three resync periods pass. Then that operator stops and one
- * with the default resync (10 minutes) takes over, as a site runs it (a relist of every kind
- * every 5 s would land in the expiry second by chance), and `expiring` of the enclaves reach
- * expiresAt in the same second.
- */
-async function idleAndExpiry(n: number, expiring: number, resyncMs: number) {
-  const { cluster, kubeConfig, user } = await freshSite(n);
-  const concurrency = ['--concurrency', process.env.BENCH_EXPIRY_CONCURRENCY ?? String(CONCURRENCY), '--log-level', 'warn'];
-  let op = await startOperatorProcess(cluster.kubeconfigPath, await freePort(), [...concurrency, '--resync', String(resyncMs / 1000)]);
-  const observer = new SiteObserver(kubeConfig, ['Enclave', 'Workspace', 'Namespace', 'StatefulSet', 'RoleBinding']);
+/** After converge: IDLE_S seconds at steady state, as a site runs it (default resync); writes and reads from the audit log where there is one. */
+async function idleCost(cluster: BenchCluster, port: number, pid: number, n: number): Promise<Idle> {
+  await settled(port);
+  const mark = cluster.auditLog ? auditMark(cluster.auditLog) : 0;
+  const before = await scrapeRequests(port);
+  const cpuBefore = { operator: processCpuSeconds(pid), cluster: cluster.cpuSeconds() };
+  const start = performance.now();
+  await new Promise((r) => setTimeout(r, IDLE_S * 1000));
+  const minutes = (performance.now() - start) / 60_000;
+  const cpu = { operatorCpuS: round(processCpuSeconds(pid) - cpuBefore.operator, 2), clusterCpuS: cpuBetween(cpuBefore.cluster, cluster.cpuSeconds()) };
+  let idle: Idle;
+  if (cluster.auditLog) {
+    const operator = (await requestsSince(cluster.auditLog, mark))['sde-operator'] ?? { reads: 0, writes: 0, byRequest: {}, created: 0 };
+    idle = { n, seconds: IDLE_S, writes: operator.writes, readsPerMinute: round(operator.reads / minutes), requests: operator.byRequest, source: 'audit log', ...cpu };
+  } else {
+    const after = await scrapeRequests(port);
+    const delta: Record<string, number> = {};
+    for (const verb of new Set([...Object.keys(before), ...Object.keys(after)])) delta[verb] = (after[verb] ?? 0) - (before[verb] ?? 0);
+    const writes = WRITE_VERBS.reduce((total, verb) => total + (delta[verb] ?? 0), 0);
+    const reads = (delta.list ?? 0) + (delta.get ?? 0) + (delta.watch ?? 0);
+    idle = { n, seconds: IDLE_S, writes, readsPerMinute: round(reads / minutes), requests: delta, source: '/metrics', ...cpu };
+  }
+  log(`idle     N=${n}: ${idle.writes} writes, ${idle.readsPerMinute} reads/min over ${IDLE_S} s (${idle.source}: ${JSON.stringify(idle.requests)}); operator CPU ${idle.operatorCpuS} s, cluster CPU ${JSON.stringify(idle.clusterCpuS)}`);
+  return idle;
+}
+
+/** The floor: the same children, rendered per object and server-side applied by a client with FLOOR_WORKERS requests in flight, no operator. */
+async function floorRun(kind: ClusterKind, n: number): Promise<Converge> {
+  const { cluster, user, observer } = await freshSite(kind, n);
   try {
-    let port = await op.started;
+    const floor = new KubeClient(cluster.kubeConfig, { userAgent: AGENT.floor });
+    await observer.start();
+    const setsReady = observer.tally('StatefulSet', (s) => ((s as { status?: { readyReplicas?: number } }).status?.readyReplicas ?? 0) >= 1);
+    const slot = limiter(FLOOR_WORKERS);
+    const enclaves = new Map<string, ReturnType<typeof enclaveSchema.parse>>();
+    let lastApplied = 0;
+    // The floor's client shares this process with the user and the observer, which the operator run
+    // has too; so its CPU here includes them (an upper bound for the floor's own).
+    const mark = cluster.auditLog ? auditMark(cluster.auditLog) : 0;
+    const cpuBefore = { cluster: cluster.cpuSeconds(), contender: benchCpuSeconds() };
+    const start = performance.now();
+    await createFleet(
+      user,
+      observer,
+      n,
+      fleetFor(kind),
+      async (stored) => {
+        const e = enclaveSchema.parse(stored);
+        enclaves.set(e.metadata.name, e);
+        await slot(() => applyAll(floor, renderEnclave(e, FLEET_SITE, { accessActive: true })));
+        lastApplied = performance.now();
+      },
+      async (stored) => {
+        const w = workspaceSchema.parse(stored);
+        const e = enclaves.get((w.metadata.namespace ?? '').replace(/^sde-/, ''))!;
+        await slot(() => applyAll(floor, renderWorkspace(w, e, FLEET_SITE, { accessActive: true })));
+        lastApplied = performance.now();
+      },
+    );
+    const ok = await observer.until(() => setsReady.count === 2 * n, CONVERGE_TIMEOUT_MS);
+    const ms = performance.now() - start;
+    const cpuS = { contender: round(benchCpuSeconds() - cpuBefore.contender, 2), cluster: cpuBetween(cpuBefore.cluster, cluster.cpuSeconds()) };
+    if (!ok) throw new Error(`floor: expected ${2 * n} ready StatefulSets; saw ${setsReady.count}`);
+    return { n, ms: round(ms, 0), appliedMs: round(lastApplied - start, 0), ownCount: Object.fromEntries(floor.requests), cpuS, ...(await auditOf(cluster, mark, AGENT.floor)) };
+  } finally {
+    await observer.stop();
+    await cluster.stop();
+  }
+}
+
+function kubectl(kubeconfig: string, args: string[], input?: string): string {
+  const run = spawnSync(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { input, encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (run.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${run.stderr.slice(0, 2_000)}`);
+  return run.stdout;
+}
+
+function render(files: string[]): string {
+  const run = spawnSync(NODE, [BUNDLE, 'render', '--site-config', SITE_FILE, '--active', '-f', ...files], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (run.status !== 0) throw new Error(`sde-operator render failed: ${run.stderr}`);
+  return run.stdout;
+}
+
+/** What a user without the operator would do: kubectl apply the resources, `sde-operator render` them (with their uids) and pipe that to `kubectl apply --server-side`. */
+async function kubectlRun(kind: ClusterKind, n: number): Promise<Converge> {
+  const { cluster, observer } = await freshSite(kind, n);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-kubectl-'));
+  try {
+    await observer.start();
+    const setsReady = observer.tally('StatefulSet', (s) => ((s as { status?: { readyReplicas?: number } }).status?.readyReplicas ?? 0) >= 1);
+    const docs = (objects: readonly unknown[]): string => objects.map((o) => stringify(o)).join('---\n');
+    const kc = cluster.kubeconfigPath;
+    const mark = cluster.auditLog ? auditMark(cluster.auditLog) : 0;
+    const cpuBefore = { cluster: cluster.cpuSeconds(), contender: childrenCpuSeconds() };
+    const start = performance.now();
+    kubectl(kc, ['apply', '--server-side', '-f', '-'], docs(range(n).map((i) => fleetEnclave(i))));
+    const enclavesFile = join(dir, 'enclaves.yaml');
+    writeFileSync(enclavesFile, docs((JSON.parse(kubectl(kc, ['get', 'enclaves', '-o', 'json'])) as { items: unknown[] }).items));
+    const enclaveChildren = render([enclavesFile]);
+    kubectl(kc, ['apply', '--server-side', '-f', '-'], enclaveChildren);
+    kubectl(kc, ['apply', '--server-side', '-f', '-'], docs(range(n).flatMap((i) => fleetWorkspaces(i, fleetFor(kind)))));
+    const workspacesFile = join(dir, 'workspaces.yaml');
+    writeFileSync(workspacesFile, docs((JSON.parse(kubectl(kc, ['get', 'workspaces', '-A', '-o', 'json'])) as { items: unknown[] }).items));
+    // A workspace renders with its enclave; only what the first apply did not hold goes again (the
+    // PV binder owns a dataset volume's claimRef by now, and applying it again would conflict).
+    const applied = new Set(enclaveChildren.split(/^---$/m).map((d) => d.trim()));
+    kubectl(kc, ['apply', '--server-side', '-f', '-'], render([enclavesFile, workspacesFile]).split(/^---$/m).filter((d) => !applied.has(d.trim())).join('---\n'));
+    const appliedMs = performance.now() - start;
+    const ok = await observer.until(() => setsReady.count === 2 * n, CONVERGE_TIMEOUT_MS);
+    const ms = performance.now() - start;
+    // kubectl and `sde-operator render` ran as children, waited for: their CPU is the children's.
+    const cpuS = { contender: round(childrenCpuSeconds() - cpuBefore.contender, 2), cluster: cpuBetween(cpuBefore.cluster, cluster.cpuSeconds()) };
+    if (!ok) throw new Error(`kubectl: expected ${2 * n} ready StatefulSets; saw ${setsReady.count}`);
+    return { n, ms: round(ms, 0), appliedMs: round(appliedMs, 0), cpuS, ...(await auditOf(cluster, mark, 'kubectl')) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await observer.stop();
+    await cluster.stop();
+  }
+}
+
+/**
+ * Expiry latency, as a site runs it (`sde-operator run` with the default resync): n enclaves
+ * converge, all expiring in the same second (BENCH_EXPIRY_LEAD_S ahead: time to converge and
+ * settle first). Per enclave, from expiresAt until its RoleBindings are gone and both
+ * StatefulSets at 0 replicas (revoked), and until its status says Expired and both Workspaces'
+ * Suspended (reported), seen by an outside watcher.
+ */
+async function expiryRun(kind: ClusterKind, n: number) {
+  const leadMs = Number(process.env.BENCH_EXPIRY_LEAD_S ?? (kind === 'devcluster' ? 150 : 240)) * 1000;
+  const { cluster, user } = await freshSite(kind, n);
+  const op = await startOperatorProcess(cluster.kubeconfigPath, await freePort(), ['--concurrency', process.env.BENCH_EXPIRY_CONCURRENCY ?? String(CONCURRENCY), '--log-level', 'warn']);
+  const observer = new SiteObserver(cluster.kubeConfig, ['Enclave', 'Workspace', 'Namespace', 'StatefulSet', 'RoleBinding'], AGENT.observer);
+  try {
+    const port = await op.started;
     await observer.start();
     const enclavesReady = observer.tally('Enclave', isReady);
     const workspacesReady = observer.tally('Workspace', isReady);
-    // Expiry far enough ahead to converge and idle first, all within the same second.
-    const expiresAtMs = Math.ceil((Date.now() + EXPIRY_LEAD_MS) / 1000) * 1000;
+    const expiresAtMs = Math.ceil((Date.now() + leadMs) / 1000) * 1000;
     const expiresAt = new Date(expiresAtMs).toISOString().replace('.000Z', 'Z');
     const userSlot = limiter(USER_WORKERS);
     await Promise.all(range(n).map(async (i) => {
-      const e: Manifest = i < expiring ? fleetEnclave(i, { expiresAt }) : fleetEnclave(i);
-      await userSlot(() => user.apply(e, { fieldManager: 'bench-user', force: true }));
+      await userSlot(() => user.apply(fleetEnclave(i, { expiresAt }), { fieldManager: 'bench-user', force: true }));
       await observer.whenExists('Namespace', `sde-${enclaveName(i)}`);
-      for (const ws of fleetWorkspaces(i)) await userSlot(() => user.apply(ws, { fieldManager: 'bench-user', force: true }));
+      for (const ws of fleetWorkspaces(i, fleetFor(kind))) await userSlot(() => user.apply(ws, { fieldManager: 'bench-user', force: true }));
     }));
-    if (!(await observer.until(() => enclavesReady.count === n && workspacesReady.count === 2 * n, CONVERGE_TIMEOUT_MS))) throw new Error('idle: fleet did not converge');
+    if (!(await observer.until(() => enclavesReady.count === n && workspacesReady.count === 2 * n, CONVERGE_TIMEOUT_MS))) throw new Error('expiry: fleet did not converge');
     await settled(port);
-    const before = await scrapeRequests(port);
-    const idleStart = performance.now();
-    await new Promise((r) => setTimeout(r, 3 * resyncMs + 500));
-    const after = await scrapeRequests(port);
-    const idleMinutes = (performance.now() - idleStart) / 60_000;
-    const delta: Record<string, number> = {};
-    for (const verb of new Set([...Object.keys(before), ...Object.keys(after)])) delta[verb] = (after[verb] ?? 0) - (before[verb] ?? 0);
-    const writes = WRITE_VERBS.reduce((sum, verb) => sum + (delta[verb] ?? 0), 0);
-    const reads = (delta.list ?? 0) + (delta.get ?? 0) + (delta.watch ?? 0);
-    const idle = { resyncMs, periods: 3, writes, readsPerMinute: round(reads / idleMinutes), requests: delta };
-    log(`idle: ${n} enclaves, 3 resync periods of ${resyncMs} ms: ${writes} writes, ${idle.readsPerMinute} reads/min (${JSON.stringify(delta)})`);
+    if (Date.now() > expiresAtMs - 2_000) throw new Error(`expiry: the fleet took too long to converge; expiresAt passed before measuring (raise BENCH_EXPIRY_LEAD_S from ${leadMs / 1000})`);
 
-    // The site's operator: default resync; it lists, finds everything up to date, and settles.
-    await op.kill('SIGTERM');
-    op = await startOperatorProcess(cluster.kubeconfigPath, await freePort(), concurrency);
-    port = await op.started;
-    await settled(port);
-
-    // Expiry: per expiring enclave, when its RoleBindings are gone and its StatefulSets are at 0 replicas.
-    const expiredAt = new Map<string, number>();
-    const names = range(expiring).map((i) => enclaveName(i));
-    if (Date.now() > expiresAtMs - 2_000) throw new Error('expiry: the fleet took too long to converge; expiresAt passed before measuring');
+    const names = range(n).map((i) => enclaveName(i));
     const revoked = (name: string): boolean => {
       const ns = `sde-${name}`;
       const bindings = observer.cache('RoleBinding').list({ namespace: ns }).filter((b) => b.metadata?.labels?.['app.kubernetes.io/managed-by'] !== undefined);
       const sets = observer.cache('StatefulSet').list({ namespace: ns });
       return bindings.length === 0 && sets.length > 0 && sets.every((s) => (s as { spec?: { replicas?: number } }).spec?.replicas === 0);
     };
-    const requestsBeforeExpiry = await scrapeRequests(port);
-    // Checked per event, for the namespace it touched only (checking all 200 on every event cost
-    // the observer enough CPU to delay its own timestamps on a 2-core machine).
-    const pending = new Set(names);
-    // CPU seconds each process spends from expiresAt until the last enclave is revoked.
-    const cpuNow = () => ({ apiServer: processCpuSeconds(cluster.child.pid!), operator: processCpuSeconds(op.pid), observer: benchCpuSeconds() });
-    let cpuAtExpiry = cpuNow();
-    const cpuTimer = setTimeout(() => (cpuAtExpiry = cpuNow()), expiresAtMs - Date.now());
-    let cpuAtEnd = cpuAtExpiry;
-    // And when the statuses say so: the Enclave Expired, both Workspaces Suspended (the operator
-    // writes every revocation due at once before it reports any).
-    const reportedAt = new Map<string, number>();
-    const unreported = new Set(names);
+    const phase = (o: KubernetesObject | undefined): string | undefined => (o as { status?: { phase?: string } } | undefined)?.status?.phase;
     const reported = (name: string): boolean => {
-      const phase = (o: KubernetesObject | undefined): string | undefined => (o as { status?: { phase?: string } } | undefined)?.status?.phase;
       const workspaces = observer.cache('Workspace').list({ namespace: `sde-${name}` });
       return phase(observer.cache('Enclave').get(name)) === 'Expired' && workspaces.length === 2 && workspaces.every((w) => phase(w) === 'Suspended');
     };
-    const stopReports = (['Enclave', 'Workspace'] as const).map((kind) => observer.cache(kind).subscribe((event) => {
-      const name = kind === 'Enclave' ? event.object.metadata?.name : event.object.metadata?.namespace?.slice(4);
-      if (name === undefined || !unreported.has(name) || Date.now() < expiresAtMs || !reported(name)) return;
-      unreported.delete(name);
-      reportedAt.set(name, Date.now() - expiresAtMs);
-    }));
+    // Checked per event, for the namespace it touched only (checking all of them on every event
+    // cost the observer enough CPU to delay its own timestamps on a 2-core machine).
+    const revokedAt = new Map<string, number>();
+    const reportedAt = new Map<string, number>();
+    const pendingRevoke = new Set(names);
+    const pendingReport = new Set(names);
+    const cpuNow = () => ({ cluster: cluster.cpuSeconds(), operator: processCpuSeconds(op.pid) });
+    let cpuAtExpiry = cpuNow();
+    let markAtExpiry = 0;
+    const atExpiry = setTimeout(() => {
+      cpuAtExpiry = cpuNow();
+      if (cluster.auditLog) markAtExpiry = auditMark(cluster.auditLog);
+    }, expiresAtMs - Date.now());
     const done = await new Promise<boolean>((resolve) => {
-      const check = (ns: string | undefined): void => {
-        const name = ns?.startsWith('sde-') ? ns.slice(4) : undefined;
-        if (name === undefined || !pending.has(name) || Date.now() < expiresAtMs || !revoked(name)) return;
-        pending.delete(name);
-        expiredAt.set(name, Date.now() - expiresAtMs);
-        if (pending.size === 0) finish(true);
+      const see = (name: string | undefined): void => {
+        if (name === undefined || Date.now() < expiresAtMs) return;
+        if (pendingRevoke.has(name) && revoked(name)) {
+          pendingRevoke.delete(name);
+          revokedAt.set(name, Date.now() - expiresAtMs);
+        }
+        if (pendingReport.has(name) && reported(name)) {
+          pendingReport.delete(name);
+          reportedAt.set(name, Date.now() - expiresAtMs);
+        }
+        if (pendingRevoke.size === 0 && pendingReport.size === 0) finish(true);
       };
-      const unsubscribe = (['RoleBinding', 'StatefulSet'] as const).map((kind) => observer.cache(kind).subscribe((event) => check(event.object.metadata?.namespace)));
-      const timer = setTimeout(() => finish(false), expiresAtMs - Date.now() + 60_000);
+      const unsubscribe = (['RoleBinding', 'StatefulSet', 'Enclave', 'Workspace'] as const).map((k) => observer.cache(k).subscribe((event) => {
+        const o = event.object.metadata;
+        see(k === 'Enclave' ? o?.name : o?.namespace?.startsWith('sde-') ? o.namespace.slice(4) : undefined);
+      }));
+      const timer = setTimeout(() => finish(false), expiresAtMs - Date.now() + 120_000);
       function finish(complete: boolean): void {
-        cpuAtEnd = cpuNow();
         clearTimeout(timer);
-        clearTimeout(cpuTimer);
         for (const u of unsubscribe) u();
         resolve(complete);
       }
     });
-    const requestsAfterExpiry = await scrapeRequests(port);
-    await observer.until(() => unreported.size === 0, 60_000);
-    for (const stop of stopReports) stop();
-    const reports = [...reportedAt.values()];
-    const expiryRequests: Record<string, number> = {};
-    for (const verb of Object.keys(requestsAfterExpiry)) expiryRequests[verb] = (requestsAfterExpiry[verb] ?? 0) - (requestsBeforeExpiry[verb] ?? 0);
-    const latencies = [...expiredAt.values()];
-    const expiry = { enclaves: expiring, operatorResync: 'default (600 s)', revoked: latencies.length, complete: done, minMs: Math.min(...latencies), p10Ms: percentile(latencies, 10), p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: Math.max(...latencies), reported: { count: reports.length, p50Ms: percentile(reports, 50), p99Ms: percentile(reports, 99), maxMs: Math.max(...reports) }, requests: expiryRequests, cpuS: {
-      apiServer: round(cpuAtEnd.apiServer - cpuAtExpiry.apiServer, 2),
-      operator: round(cpuAtEnd.operator - cpuAtExpiry.operator, 2),
-      benchObserver: round(cpuAtEnd.observer - cpuAtExpiry.observer, 2),
-    } };
-    log(`expiry: ${expiring} enclaves expiring at ${expiresAt}: min ${expiry.minMs} ms, p10 ${expiry.p10Ms} ms, p50 ${expiry.p50Ms} ms, p99 ${expiry.p99Ms} ms, max ${expiry.maxMs} ms (${latencies.length} revoked); statuses reporting it: p50 ${expiry.reported.p50Ms} ms, p99 ${expiry.reported.p99Ms} ms, max ${expiry.reported.maxMs} ms (${reports.length} reported; requests until then ${JSON.stringify(expiryRequests)}; CPU s until then ${JSON.stringify(expiry.cpuS)})`);
-    return { n, idle, expiry };
+    clearTimeout(atExpiry);
+    const cpuAtEnd = cpuNow();
+    const requests = cluster.auditLog ? (await requestsSince(cluster.auditLog, markAtExpiry))['sde-operator']?.byRequest : await scrapeRequests(port);
+    const stats = (values: number[]) => ({ count: values.length, minMs: Math.min(...values), p50Ms: percentile(values, 50), p99Ms: percentile(values, 99), maxMs: Math.max(...values) });
+    const expiry = {
+      n,
+      expiresAt,
+      complete: done,
+      revoked: stats([...revokedAt.values()]),
+      reported: stats([...reportedAt.values()]),
+      operatorRequests: requests ?? {},
+      cpuS: { operator: round(cpuAtEnd.operator - cpuAtExpiry.operator, 2), cluster: cpuBetween(cpuAtExpiry.cluster, cpuAtEnd.cluster) },
+    };
+    log(`expiry   N=${n} expiring at ${expiresAt}: revoked p50 ${expiry.revoked.p50Ms} ms, p99 ${expiry.revoked.p99Ms} ms, max ${expiry.revoked.maxMs} ms (${expiry.revoked.count}); statuses p50 ${expiry.reported.p50Ms} ms, p99 ${expiry.reported.p99Ms} ms, max ${expiry.reported.maxMs} ms (${expiry.reported.count}); operator requests ${JSON.stringify(expiry.operatorRequests)}; CPU s ${JSON.stringify(expiry.cpuS)}`);
+    return expiry;
   } finally {
     await observer.stop();
     await op.kill('SIGTERM');
@@ -334,89 +386,97 @@ function renderCost(n: number): number {
   return (performance.now() - start) / n;
 }
 
+/** The API server's CPU in a run: kube-apiserver with etcd on a real cluster, the devcluster process otherwise. */
+const apiServerCpu = (cluster: Record<string, number>): number => round((cluster['kube-apiserver'] ?? 0) + (cluster.etcd ?? 0) + (cluster.devcluster ?? 0), 2);
+
 // The image's bundle runs `sde-operator run` and `sde-operator render`, as a site runs them.
 const BUNDLE = await buildOperator();
-
-const results: Record<string, unknown> = {
-  machine: {
-    nproc: cpus().length,
-    cpu: cpus()[0]?.model,
-    memoryGB: round(totalmem() / 2 ** 30),
-    node: process.version,
-    date: new Date().toISOString(),
-    // CPUs each side may use: the API server's (BENCH_CLUSTER_CPUS), and this process's, which the operator inherits.
-    cpusAllowed: { apiServer: process.env.BENCH_CLUSTER_CPUS ?? 'all', benchAndOperator: /^Cpus_allowed_list:\s*(.+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 'unknown' },
-  },
-  method: {
-    operator: `sde-operator run (the image's bundle, dist/sde-operator.mjs) as a child process (--concurrency ${CONCURRENCY}), devcluster in another child process; from the first Enclave create to every Enclave and Workspace Ready=True; requests from its /metrics (sde_api_requests_total), memory from /proc/<pid>/status (VmHWM, VmRSS)`,
-    floor: `the same children rendered by constructs and server-side applied with applyAll through a KubeClient (${FLOOR_WORKERS} at once), no status writes; the same user creates the CRs; until every StatefulSet has a ready replica`,
-    kubectl: 'kubectl apply --server-side of the CRs, kubectl get -o json for their uids, `sde-operator render --active` piped to kubectl apply --server-side; until every StatefulSet has a ready replica',
-  },
-};
-const converge: Record<string, unknown>[] = [];
-results.converge = converge;
-
 const renderMs = renderCost(500);
-results.render = { msPerEnclave: round(renderMs, 3), objects: 'enclave + 2 workspaces' };
 log(`render: ${round(renderMs, 3)} ms per enclave (enclave + 2 workspaces)`);
+const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT.pathname, encoding: 'utf8' }).stdout.trim();
 
-for (const n of SIZES) {
-  const floor = await floorRun(n);
-  log(`floor    N=${n}: ${floor.ms} ms (${round(floor.ms / n, 2)} ms/enclave), ${floor.requestsPerEnclave} requests/enclave, CPU s: API server ${floor.cpu.apiServerS}, floor client + user + observer ${floor.cpu.clientS}`);
-  const op = await operatorRun(n);
-  log(`operator N=${n}: ${op.ms} ms (${round(op.ms / n, 2)} ms/enclave), ${op.requestsPerEnclave} requests/enclave ${JSON.stringify(op.requests)}, peak RSS ${op.peakRssMB} MB, RSS ${op.rssMB} MB, ${op.objectsManaged} objects managed, CPU s: API server ${op.cpu.apiServerS}, operator ${op.cpu.clientS}`);
-  let kube: { n: number; ms: number } | undefined;
-  if (SKIP.has('kubectl')) log('kubectl: skipped (BENCH_SKIP)');
-  else if (n > KUBECTL_MAX) log(`kubectl: skipped at N=${n} (above BENCH_KUBECTL_MAX=${KUBECTL_MAX}; kubectl applies one object at a time)`);
-  else if (!existsSync(KUBECTL)) log(`kubectl: skipped, ${KUBECTL} not found`);
-  else {
-    kube = await kubectlRun(n);
-    log(`kubectl  N=${n}: ${kube.ms} ms (${round(kube.ms / n, 2)} ms/enclave)`);
+for (const kind of CLUSTERS) {
+  const results: Record<string, unknown> = {
+    machine: {
+      nproc: cpus().length,
+      cpu: cpus()[0]?.model,
+      memoryGB: round(totalmem() / 2 ** 30),
+      node: process.version,
+      date: new Date().toISOString(),
+      commit,
+      cpusAllowed: { apiServer: process.env.BENCH_CLUSTER_CPUS ?? 'all', benchAndOperator: /^Cpus_allowed_list:\s*(.+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 'unknown' },
+      ...(kind === 'real' ? { standInNodes: Object.fromEntries(SIZES.map((n) => [n, realNodes(2 * n)])) } : {}),
+    },
+    cluster: kind,
+    method: {
+      operator: `sde-operator run (the image's bundle, dist/sde-operator.mjs) as a child process (--concurrency ${CONCURRENCY}); from the first Enclave create to every Enclave and Workspace Ready=True; requests from the API server's audit log by User-Agent where there is one, and its /metrics; memory from /proc/<pid>/status (VmHWM, VmRSS)`,
+      floor: `the same children rendered by constructs and server-side applied with applyAll through a KubeClient (${FLOOR_WORKERS} at once), no status writes; the same user creates the CRs; until every StatefulSet has a ready replica (appliedMs: until its last apply returned)`,
+      kubectl: 'kubectl apply --server-side of the CRs, kubectl get -o json for their uids, `sde-operator render --active` piped to kubectl apply --server-side; until every StatefulSet has a ready replica (appliedMs: until the last kubectl returned)',
+      idle: `after converge, ${IDLE_S} s at steady state with the default resync`,
+    },
+    render: { msPerEnclave: round(renderMs, 3), objects: 'enclave + 2 workspaces' },
+  };
+  const converge: Record<string, unknown>[] = [];
+  const idle: Idle[] = [];
+  for (const n of SIZES) {
+    const op = await operatorRun(kind, n);
+    results.server = op.server;
+    const o = op.converge;
+    log(`operator N=${n} on ${op.server}: ${o.ms} ms (${round(o.ms / n, 2)} ms/enclave; last object created at ${o.appliedMs ?? '?'} ms), audit ${o.audit ? `${o.audit.reads} reads, ${o.audit.writes} writes (${round(o.audit.writes / n)}/enclave), ${o.audit.created} created` : 'n/a'}, peak RSS ${o.peakRssMB} MB, ${o.objectsManaged} objects managed, CPU s: operator ${o.cpuS.contender}, cluster ${JSON.stringify(o.cpuS.cluster)}`);
+    if (op.idle) idle.push(op.idle);
+    const floor = await floorRun(kind, n);
+    log(`floor    N=${n}: ${floor.ms} ms (${round(floor.ms / n, 2)} ms/enclave; applied in ${floor.appliedMs} ms), audit ${floor.audit ? `${floor.audit.reads} reads, ${floor.audit.writes} writes (${round(floor.audit.writes / n)}/enclave), ${floor.audit.created} created` : 'n/a'}, CPU s: floor + user + observer ${floor.cpuS.contender}, cluster ${JSON.stringify(floor.cpuS.cluster)}`);
+    let kube: Converge | undefined;
+    if (SKIP.has('kubectl')) log('kubectl: skipped (BENCH_SKIP)');
+    else if (n > kubectlMax(kind)) log(`kubectl: skipped at N=${n} (above BENCH_KUBECTL_MAX=${kubectlMax(kind)}; kubectl applies one object at a time)`);
+    else if (!existsSync(KUBECTL)) log(`kubectl: skipped, ${KUBECTL} not found`);
+    else {
+      kube = await kubectlRun(kind, n);
+      log(`kubectl  N=${n}: ${kube.ms} ms (${round(kube.ms / n, 2)} ms/enclave; applied in ${kube.appliedMs} ms), audit ${kube.audit ? `${kube.audit.reads} reads, ${kube.audit.writes} writes, ${kube.audit.created} created` : 'n/a'}, CPU s: kubectl + render ${kube.cpuS.contender}, cluster ${JSON.stringify(kube.cpuS.cluster)}`);
+    }
+    const row = {
+      n,
+      workspaces: 2 * n,
+      operatorMs: o.ms,
+      floorMs: floor.ms,
+      kubectlMs: kube?.ms ?? null,
+      operatorOverFloor: round(o.ms / floor.ms, 2),
+      operatorOverKubectl: kube ? round(o.ms / kube.ms, 2) : null,
+      operatorMsPerEnclave: round(o.ms / n, 2),
+      applied: { operatorMs: o.appliedMs ?? null, floorMs: floor.appliedMs ?? null, kubectlMs: kube?.appliedMs ?? null },
+      audit: { operator: o.audit ?? null, floor: floor.audit ?? null, kubectl: kube?.audit ?? null },
+      auditWritesPerEnclave: { operator: o.audit ? round(o.audit.writes / n) : null, floor: floor.audit ? round(floor.audit.writes / n) : null, kubectl: kube?.audit ? round(kube.audit.writes / n) : null },
+      clients: { operator: o.clients ?? null, floor: floor.clients ?? null, kubectl: kube?.clients ?? null },
+      ownCount: { operator: o.ownCount, floor: floor.ownCount },
+      operatorPeakRssMB: o.peakRssMB,
+      operatorRssMB: o.rssMB,
+      objectsManaged: o.objectsManaged,
+      cpuSeconds: { operator: o.cpuS, floor: floor.cpuS, kubectl: kube?.cpuS ?? null },
+      apiServerCpuS: { operator: apiServerCpu(o.cpuS.cluster), floor: apiServerCpu(floor.cpuS.cluster), kubectl: kube ? apiServerCpu(kube.cpuS.cluster) : null },
+      clusterCpuS: { operator: sum(o.cpuS.cluster), floor: sum(floor.cpuS.cluster), kubectl: kube ? sum(kube.cpuS.cluster) : null },
+    };
+    converge.push(row);
+    log(`ratios   N=${n}: operator/floor ${row.operatorOverFloor}, operator/kubectl ${row.operatorOverKubectl ?? 'n/a'}, API server CPU s (operator / floor / kubectl runs) ${row.apiServerCpuS.operator} / ${row.apiServerCpuS.floor} / ${row.apiServerCpuS.kubectl ?? 'n/a'}`);
   }
-  const row = {
-    n,
-    workspaces: 2 * n,
-    operatorMs: op.ms,
-    floorMs: floor.ms,
-    kubectlMs: kube?.ms ?? null,
-    operatorOverFloor: round(op.ms / floor.ms, 2),
-    operatorOverKubectl: kube ? round(op.ms / kube.ms, 2) : null,
-    operatorMsPerEnclave: round(op.ms / n, 2),
-    operatorRequestsPerEnclave: op.requestsPerEnclave,
-    floorRequestsPerEnclave: floor.requestsPerEnclave,
-    operatorRequests: op.requests,
-    operatorPeakRssMB: op.peakRssMB,
-    operatorRssMB: op.rssMB,
-    objectsManaged: op.objectsManaged,
-    cpuSeconds: { floor: floor.cpu, operator: op.cpu },
-    // The API server runs on one Node thread, and the floor keeps that thread nearly always busy
-    // (it is the floor's bottleneck). With the API server on a core of its own (BENCH_CLUSTER_CPUS),
-    // this ratio is the extra work the operator asks of it (watches, status patches, Events). On
-    // shared cores it also counts the slowdown the operator's own CPU causes the API server.
-    apiServerCpuOperatorOverFloor: round(op.cpu.apiServerS / floor.cpu.apiServerS, 2),
-  };
-  converge.push(row);
-  log(`ratios N=${n}: operator/floor ${row.operatorOverFloor}, operator/kubectl ${row.operatorOverKubectl ?? 'n/a'}, API server CPU operator/floor ${row.apiServerCpuOperatorOverFloor}`);
-}
+  if (converge.length >= 2) {
+    const first = converge[0] as { n: number; operatorMs: number };
+    const last = converge[converge.length - 1] as typeof first;
+    results.scaling = {
+      msPerEnclaveFirstToLast: [round(first.operatorMs / first.n, 2), round(last.operatorMs / last.n, 2)],
+      idleReadsPerMinute: idle.map((i) => [i.n, i.readsPerMinute]),
+    };
+  }
+  if (!SKIP.has('expiry') && EXPIRING > 0) results.expiry = await expiryRun(kind, EXPIRING);
 
-if (converge.length >= 2) {
-  const first = converge[0] as { n: number; operatorMs: number; operatorRssMB: number; objectsManaged: number; operatorRequestsPerEnclave: number };
-  const last = converge[converge.length - 1] as typeof first;
-  results.scaling = {
-    msPerEnclaveFirstToLast: [round(first.operatorMs / first.n, 2), round(last.operatorMs / last.n, 2)],
-    requestsPerEnclaveFirstToLast: [first.operatorRequestsPerEnclave, last.operatorRequestsPerEnclave],
-    rssGrowthMBPer1000Objects: round(((last.operatorRssMB - first.operatorRssMB) / Math.max(1, last.objectsManaged - first.objectsManaged)) * 1000, 1),
-  };
+  mkdirSync(new URL('bench/results/', ROOT), { recursive: true });
+  const out = new URL(`bench/results/${kind === 'devcluster' ? 'operator' : `operator-${kind}`}.json`, ROOT);
+  // Sizes this run did not measure, and an expiry it skipped, are kept from the file's last run
+  // (each such row says where it came from: that run's machine, commit and date).
+  const previous = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { converge?: { n: number }[]; idle?: Idle[]; expiry?: unknown; machine?: unknown }) : {};
+  const kept = <T extends { n: number }>(rows: T[] | undefined): (T & { from: unknown })[] => (rows ?? []).filter((r) => !SIZES.includes(r.n)).map((r) => ({ from: previous.machine, ...r }));
+  results.converge = [...kept(previous.converge), ...converge].sort((a, b) => (a as { n: number }).n - (b as { n: number }).n);
+  results.idle = [...kept(previous.idle), ...idle].sort((a, b) => a.n - b.n);
+  if (results.expiry === undefined && previous.expiry !== undefined) results.expiry = { from: previous.machine, ...(previous.expiry as object) };
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote ${out.pathname}`);
 }
-
-if (!SKIP.has('idle')) {
-  const idleN = Number(process.env.BENCH_IDLE_N ?? 200);
-  const expiring = SKIP.has('expiry') ? 0 : Math.min(idleN, 200);
-  results.idleAndExpiry = await idleAndExpiry(idleN, expiring, 5_000);
-}
-
-mkdirSync(new URL('bench/results/', ROOT), { recursive: true });
-const out = new URL('bench/results/operator.json', ROOT);
-const previous = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>) : {};
-writeFileSync(out, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
-log(`wrote ${out.pathname}`);

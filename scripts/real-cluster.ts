@@ -6,19 +6,17 @@
 //   npm run test:real                        # a fresh control plane in a temporary folder
 //   SDE_KUBE_DIR=/tmp/sde-kube npm run test:real   # reuse (and keep) one running there
 //   npm run test:real -- test/e2e/failover   # only the files matching a filter
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { controlPlaneAvailable, SHARED_KUBERNETES, startControlPlane, stopControlPlane } from './control-plane.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const shared = process.env.SDE_SHARED_KUBERNETES ?? join(root, '..', 'shared', 'kubernetes');
-const up = join(shared, 'up');
-const down = join(shared, 'down');
 
-if (!existsSync(up)) {
-  console.log(`real-cluster tier skipped: no control plane at ${up} (it comes with the project's shared folder beside the repository; \`KUBECONFIG=... npm run test:e2e\` runs the suite against any other cluster)`);
+if (!controlPlaneAvailable()) {
+  console.log(`real-cluster tier skipped: no control plane at ${join(SHARED_KUBERNETES, 'up')} (it comes with the project's shared folder beside the repository; \`KUBECONFIG=... npm run test:e2e\` runs the suite against any other cluster)`);
   process.exit(0);
 }
 
@@ -27,16 +25,14 @@ const keep = process.env.SDE_KUBE_DIR !== undefined;
 const dir = process.env.SDE_KUBE_DIR ?? mkdtempSync(join(tmpdir(), 'sde-kube-tier-'));
 
 function stop(): void {
-  if (keep) return;
-  const result = spawnSync(down, [dir], { stdio: 'inherit' });
-  if (result.status !== 0) console.error(`real-cluster tier: ${down} ${dir} exited ${result.status}`);
-  else rmSync(dir, { recursive: true, force: true });
+  if (!keep && stopControlPlane(dir)) rmSync(dir, { recursive: true, force: true });
 }
 
-const started = spawnSync(up, [dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-const kubeconfig = /KUBECONFIG=(\S+)\s*$/.exec(started.stdout ?? '')?.[1];
-if (started.status !== 0 || kubeconfig === undefined) {
-  console.error(`real-cluster tier: ${up} ${dir} failed (exit ${started.status}): ${started.stdout}`);
+let kubeconfig: string;
+try {
+  kubeconfig = startControlPlane(dir).kubeconfig;
+} catch (error) {
+  console.error(`real-cluster tier: ${(error as Error).message}`);
   stop();
   process.exit(1);
 }

@@ -34,6 +34,12 @@ export interface FleetOptions {
    * `<enclave>-data-managers`, so what one enclave's members may do elsewhere can be asked.
    */
   members?: 'shared' | 'own';
+  /**
+   * `standard` (default): workspaces of 1 CPU and 2 Gi. `small`: 100m and 256 Mi, so that two
+   * thousand fit the real control plane's stand-in nodes (64 CPUs each); what the operator does
+   * is the same.
+   */
+  workspaceSize?: 'standard' | 'small';
 }
 
 /** A member's user name in the i-th enclave of a fleet generated with `members`. */
@@ -61,10 +67,10 @@ export function fleetEnclave(i: number, options: FleetOptions & { expiresAt?: st
   return { apiVersion: doc.apiVersion, kind: 'Enclave', metadata: { name: enclaveName(i, options.prefix) }, spec };
 }
 
-/** The i-th enclave's two workspaces: the lead's RStudio and a researcher's JupyterLab, both CPU-only and small. */
+/** The i-th enclave's two workspaces: the lead's RStudio and a researcher's JupyterLab, both CPU-only. */
 export function fleetWorkspaces(i: number, options: FleetOptions = {}): Manifest[] {
   const namespace = `sde-${enclaveName(i, options.prefix)}`;
-  const resources = { cpu: '1', memory: '2Gi' };
+  const resources = options.workspaceSize === 'small' ? { cpu: '100m', memory: '256Mi' } : { cpu: '1', memory: '2Gi' };
   const storage = { home: '1Gi' };
   return [
     { apiVersion: 'sde.london/v1alpha1', kind: 'Workspace', metadata: { name: 'patel-rstudio', namespace }, spec: { owner: fleetUser('j.patel@ucl.ac.uk', i, options), tool: 'rstudio', resources, storage, datasets: ['omop'] } },

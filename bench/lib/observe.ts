@@ -23,8 +23,8 @@ export class SiteObserver {
   readonly #awaited = new Map<string, (() => void)[]>();
   readonly #subscribed = new Set<ObservedKind>();
 
-  constructor(kubeConfig: KubeConfig, kinds: readonly ObservedKind[] = ['Enclave', 'Workspace', 'Namespace', 'StatefulSet']) {
-    this.client = new KubeClient(kubeConfig);
+  constructor(kubeConfig: KubeConfig, kinds: readonly ObservedKind[] = ['Enclave', 'Workspace', 'Namespace', 'StatefulSet'], userAgent?: string) {
+    this.client = new KubeClient(kubeConfig, userAgent ? { userAgent } : {});
     for (const kind of kinds) {
       this.#reflectors.set(kind, new Reflector({ client: this.client, type: OBSERVED[kind] as WatchedType, backoff: { baseMs: 100, maxMs: 1_000 } }));
     }
