@@ -1,12 +1,12 @@
 // The operator under load, against the floor and against kubectl, each on a fresh cluster, on the
-// servers BENCH_CLUSTER names (bench/lib/cluster.ts: `devcluster`, the default without KUBECONFIG;
-// `real`, Kubernetes 1.23's own control plane from ../shared/kubernetes; `kubeconfig`, the
-// cluster in KUBECONFIG). For each size in BENCH_SIZES (default 50,200,1000), with two workspaces
+// servers BENCH_CLUSTER names (bench/lib/cluster.ts: `devcluster`, the default, or `real`,
+// Kubernetes 1.23's own control plane from ../shared/kubernetes; `real,devcluster` runs both).
+// For each size in BENCH_SIZES (default 50,200,1000), with two workspaces
 // per enclave: converge (operator, floor, kubectl one after another), then the operator's idle
 // cost over BENCH_IDLE_S (default 300); then 200 enclaves expiring in the same second. Requests are
 // counted from the API server's audit log by User-Agent where there is one. BENCH_SKIP may name
 // phases to skip (kubectl, idle, expiry). Prints its figures and writes
-// bench/results/operator.json (devcluster) or operator-<cluster>.json.
+// bench/results/operator.json (devcluster) or operator-real.json.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
@@ -16,9 +16,10 @@ import { stringify } from 'yaml';
 import { enclave as enclaveSchema } from '../api/enclave.ts';
 import { workspace as workspaceSchema } from '../api/workspace.ts';
 import { renderEnclave, renderWorkspace } from '../constructs/index.ts';
+import { parseInstallOptions } from '../constructs/install/options.ts';
 import { DEFAULT_CONCURRENCY } from '../operator/operator.ts';
 import { applyAll, KubeClient, WRITE_VERBS } from '../operator/runtime/index.ts';
-import { auditMark, requestsSince } from './lib/audit.ts';
+import { auditMark, emptyRequests, requestsSince } from './lib/audit.ts';
 import type { ClientRequests } from './lib/audit.ts';
 import { benchClusters, cpuBetween, realNodes, startBenchCluster } from './lib/cluster.ts';
 import type { BenchCluster, ClusterKind } from './lib/cluster.ts';
@@ -56,14 +57,14 @@ const benchCpuSeconds = (): number => {
 };
 
 /** The fleet for a cluster: on a real one, small workspaces, so two thousand fit its stand-in nodes. */
-const fleetFor = (kind: ClusterKind): FleetOptions => (kind === 'devcluster' ? {} : { workspaceSize: 'small' });
+const fleetFor = (kind: ClusterKind): FleetOptions => (kind === 'real' ? { workspaceSize: 'small' } : {});
 
 /** kubectl applies one object at a time: above this N it is skipped (BENCH_KUBECTL_MAX; on the devcluster 200 by default). */
 const kubectlMax = (kind: ClusterKind): number => Number(process.env.BENCH_KUBECTL_MAX ?? (kind === 'devcluster' ? 200 : Infinity));
 
 /** A fresh cluster for n enclaves, its user (who creates the custom resources) and an observer. */
-async function freshSite(kind: ClusterKind, n: number) {
-  const cluster = await startBenchCluster(kind, 2 * n);
+async function freshSite(kind: ClusterKind, n: number, contender: string) {
+  const cluster = await startBenchCluster(kind, 2 * n, `${contender}-${n}`);
   return { cluster, user: new KubeClient(cluster.kubeConfig, { userAgent: AGENT.user }), observer: new SiteObserver(cluster.kubeConfig, undefined, AGENT.observer) };
 }
 
@@ -98,15 +99,19 @@ interface Converge {
   clients?: Record<string, { reads: number; writes: number }>;
 }
 
+// The operator keeps the data use register in its own namespace: a record is not one of the
+// rendered objects the floor applies, so its creation does not count for "applied".
+const OPERATOR_NAMESPACE = parseInstallOptions().namespace;
+
 async function auditOf(cluster: BenchCluster, mark: number, client: string): Promise<{ audit?: ClientRequests; clients?: Record<string, { reads: number; writes: number }> }> {
   if (!cluster.auditLog) return {};
-  const byClient = await requestsSince(cluster.auditLog, mark);
-  return { audit: byClient[client] ?? { reads: 0, writes: 0, byRequest: {}, created: 0 }, clients: Object.fromEntries(Object.entries(byClient).map(([name, r]) => [name, { reads: r.reads, writes: r.writes }])) };
+  const byClient = await requestsSince(cluster.auditLog, mark, { lastCreatedOutside: [OPERATOR_NAMESPACE] });
+  return { audit: byClient[client] ?? emptyRequests(), clients: Object.fromEntries(Object.entries(byClient).map(([name, r]) => [name, { reads: r.reads, writes: r.writes }])) };
 }
 
 /** `sde-operator run` in its own process converging n enclaves; then, unless skipped, its idle cost over IDLE_S. */
 async function operatorRun(kind: ClusterKind, n: number): Promise<{ converge: Converge & { peakRssMB: number; rssMB: number; objectsManaged: number }; idle?: Idle; server: string }> {
-  const { cluster, user, observer } = await freshSite(kind, n);
+  const { cluster, user, observer } = await freshSite(kind, n, 'operator');
   const op = await startOperatorProcess(cluster.kubeconfigPath, await freePort(), ['--concurrency', String(CONCURRENCY), '--log-level', 'warn']);
   try {
     const port = await op.started;
@@ -163,7 +168,7 @@ async function idleCost(cluster: BenchCluster, port: number, pid: number, n: num
   const cpu = { operatorCpuS: round(processCpuSeconds(pid) - cpuBefore.operator, 2), clusterCpuS: cpuBetween(cpuBefore.cluster, cluster.cpuSeconds()) };
   let idle: Idle;
   if (cluster.auditLog) {
-    const operator = (await requestsSince(cluster.auditLog, mark))['sde-operator'] ?? { reads: 0, writes: 0, byRequest: {}, created: 0 };
+    const operator = (await requestsSince(cluster.auditLog, mark))['sde-operator'] ?? emptyRequests();
     idle = { n, seconds: IDLE_S, writes: operator.writes, readsPerMinute: round(operator.reads / minutes), requests: operator.byRequest, source: 'audit log', ...cpu };
   } else {
     const after = await scrapeRequests(port);
@@ -179,7 +184,7 @@ async function idleCost(cluster: BenchCluster, port: number, pid: number, n: num
 
 /** The floor: the same children, rendered per object and server-side applied by a client with FLOOR_WORKERS requests in flight, no operator. */
 async function floorRun(kind: ClusterKind, n: number): Promise<Converge> {
-  const { cluster, user, observer } = await freshSite(kind, n);
+  const { cluster, user, observer } = await freshSite(kind, n, 'floor');
   try {
     const floor = new KubeClient(cluster.kubeConfig, { userAgent: AGENT.floor });
     await observer.start();
@@ -235,7 +240,7 @@ function render(files: string[]): string {
 
 /** What a user without the operator would do: kubectl apply the resources, `sde-operator render` them (with their uids) and pipe that to `kubectl apply --server-side`. */
 async function kubectlRun(kind: ClusterKind, n: number): Promise<Converge> {
-  const { cluster, observer } = await freshSite(kind, n);
+  const { cluster, observer } = await freshSite(kind, n, 'kubectl');
   const dir = mkdtempSync(join(tmpdir(), 'bench-kubectl-'));
   try {
     await observer.start();
@@ -280,7 +285,7 @@ async function kubectlRun(kind: ClusterKind, n: number): Promise<Converge> {
  */
 async function expiryRun(kind: ClusterKind, n: number) {
   const leadMs = Number(process.env.BENCH_EXPIRY_LEAD_S ?? (kind === 'devcluster' ? 150 : 240)) * 1000;
-  const { cluster, user } = await freshSite(kind, n);
+  const { cluster, user } = await freshSite(kind, n, 'expiry');
   const op = await startOperatorProcess(cluster.kubeconfigPath, await freePort(), ['--concurrency', process.env.BENCH_EXPIRY_CONCURRENCY ?? String(CONCURRENCY), '--log-level', 'warn']);
   const observer = new SiteObserver(cluster.kubeConfig, ['Enclave', 'Workspace', 'Namespace', 'StatefulSet', 'RoleBinding'], AGENT.observer);
   try {
@@ -470,12 +475,12 @@ for (const kind of CLUSTERS) {
 
   mkdirSync(new URL('bench/results/', ROOT), { recursive: true });
   const out = new URL(`bench/results/${kind === 'devcluster' ? 'operator' : `operator-${kind}`}.json`, ROOT);
-  // Sizes this run did not measure, and an expiry it skipped, are kept from the file's last run
-  // (each such row says where it came from: that run's machine, commit and date).
+  // What this run did not measure (a size, an idle phase, the expiry) is kept from the file's last
+  // run; each such row says where it came from (that run's machine, commit and date).
   const previous = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { converge?: { n: number }[]; idle?: Idle[]; expiry?: unknown; machine?: unknown }) : {};
-  const kept = <T extends { n: number }>(rows: T[] | undefined): (T & { from: unknown })[] => (rows ?? []).filter((r) => !SIZES.includes(r.n)).map((r) => ({ from: previous.machine, ...r }));
-  results.converge = [...kept(previous.converge), ...converge].sort((a, b) => (a as { n: number }).n - (b as { n: number }).n);
-  results.idle = [...kept(previous.idle), ...idle].sort((a, b) => a.n - b.n);
+  const kept = <T extends { n: number }>(rows: T[] | undefined, measured: readonly { n: number }[]): (T & { from: unknown })[] => (rows ?? []).filter((r) => !measured.some((m) => m.n === r.n)).map((r) => ({ from: previous.machine, ...r }));
+  results.converge = [...kept(previous.converge, converge as { n: number }[]), ...converge].sort((a, b) => (a as { n: number }).n - (b as { n: number }).n);
+  results.idle = [...kept(previous.idle, idle), ...idle].sort((a, b) => a.n - b.n);
   if (results.expiry === undefined && previous.expiry !== undefined) results.expiry = { from: previous.machine, ...(previous.expiry as object) };
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   log(`wrote ${out.pathname}`);

@@ -9,7 +9,7 @@ interface AuditRecord {
   verb: string;
   userAgent?: string;
   stageTimestamp: string;
-  objectRef?: { resource?: string; subresource?: string };
+  objectRef?: { resource?: string; subresource?: string; namespace?: string };
   responseStatus?: { code?: number };
 }
 
@@ -19,10 +19,19 @@ export interface ClientRequests {
   writes: number;
   /** By "verb resource[/subresource]". */
   byRequest: Record<string, number>;
-  /** Objects it created (answers 201), Events left out. */
+  /** Objects it created (answers 201), Events left out, by resource. */
   created: number;
-  /** When its last object was created (ms since the epoch); undefined when it created none. */
+  createdByResource: Record<string, number>;
+  /** When its last object was created (ms since the epoch), outside the namespaces `requestsSince` was told to leave out; undefined when it created none. */
   lastCreatedAtMs?: number;
+}
+
+/** Which requests {@link requestsSince} reads. */
+export interface AuditWindow {
+  /** Only those completed before this (default: now). */
+  until?: Date;
+  /** Objects created in these namespaces do not move `lastCreatedAtMs` (an operator's own records, for example). */
+  lastCreatedOutside?: readonly string[];
 }
 
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
@@ -44,6 +53,11 @@ export function clientOf(userAgent = ''): string {
   return controller && controller !== userAgent ? `${product}:${controller}` : product;
 }
 
+/** A client that asked nothing. */
+export function emptyRequests(): ClientRequests {
+  return { reads: 0, writes: 0, byRequest: {}, created: 0, createdByResource: {} };
+}
+
 /** A place in the audit log: requests after it are read by {@link requestsSince}. */
 export function auditMark(log: string): number {
   return statSync(log).size;
@@ -53,9 +67,10 @@ export function auditMark(log: string): number {
  * Every request completed after `mark` (and before `until`, by its stage timestamp), by client
  * ({@link clientOf}).
  */
-export async function requestsSince(log: string, mark: number, until: Date = new Date()): Promise<Record<string, ClientRequests>> {
+export async function requestsSince(log: string, mark: number, window: AuditWindow = {}): Promise<Record<string, ClientRequests>> {
   const byClient: Record<string, ClientRequests> = {};
-  const end = until.getTime();
+  const end = (window.until ?? new Date()).getTime();
+  const outside = new Set(window.lastCreatedOutside ?? []);
   const lines = createInterface({ input: createReadStream(log, { start: mark }), crlfDelay: Infinity });
   for await (const line of lines) {
     if (!line.startsWith('{')) continue;
@@ -63,7 +78,7 @@ export async function requestsSince(log: string, mark: number, until: Date = new
     if (record.stage !== 'ResponseComplete') continue;
     const at = Date.parse(record.stageTimestamp);
     if (at > end) continue;
-    const client = (byClient[clientOf(record.userAgent)] ??= { reads: 0, writes: 0, byRequest: {}, created: 0 });
+    const client = (byClient[clientOf(record.userAgent)] ??= emptyRequests());
     const resource = record.objectRef?.resource ?? '';
     const what = `${record.verb} ${resource || record.verb}${record.objectRef?.subresource ? `/${record.objectRef.subresource}` : ''}`;
     client.byRequest[what] = (client.byRequest[what] ?? 0) + 1;
@@ -74,7 +89,8 @@ export async function requestsSince(log: string, mark: number, until: Date = new
     client.writes += 1;
     if (record.responseStatus?.code === 201 && resource !== 'events') {
       client.created += 1;
-      client.lastCreatedAtMs = Math.max(client.lastCreatedAtMs ?? 0, at);
+      client.createdByResource[resource] = (client.createdByResource[resource] ?? 0) + 1;
+      if (!outside.has(record.objectRef?.namespace ?? '')) client.lastCreatedAtMs = Math.max(client.lastCreatedAtMs ?? 0, at);
     }
   }
   return byClient;

@@ -1,11 +1,9 @@
-// The cluster a benchmark runs against, fresh for each run where it can be:
+// The cluster a benchmark runs against, fresh for each run:
 // - `devcluster`: this project's local Kubernetes in a process of its own;
 // - `real`: Kubernetes 1.23's own control plane from ../shared/kubernetes (`up` in a new folder,
-//   `down` after), sized for the fleet, with its audit log;
-// - `kubeconfig`: the cluster in KUBECONFIG, as it is (not fresh; its audit log when
-//   BENCH_AUDIT_LOG names it).
+//   `down` after), sized for the fleet, with its audit log.
 // The CRDs the server's release accepts are installed before the run.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -17,7 +15,7 @@ import { controlPlaneAvailable, startControlPlane, stopControlPlane } from '../.
 import { fleetNodes } from './fleet.ts';
 import { processCpuSeconds, startClusterProcess } from './processes.ts';
 
-export type ClusterKind = 'devcluster' | 'real' | 'kubeconfig';
+export type ClusterKind = 'devcluster' | 'real';
 
 /** A cluster a benchmark runs against. */
 export interface BenchCluster {
@@ -33,16 +31,12 @@ export interface BenchCluster {
   stop(): Promise<void>;
 }
 
-/**
- * The clusters BENCH_CLUSTER names (a comma-separated list of devcluster, real, kubeconfig);
- * by default the cluster in KUBECONFIG when set, else a devcluster.
- */
+/** The clusters BENCH_CLUSTER names: a comma-separated list of devcluster (the default) and real. */
 export function benchClusters(): ClusterKind[] {
-  const named = (process.env.BENCH_CLUSTER ?? (process.env.KUBECONFIG ? 'kubeconfig' : 'devcluster')).split(',').filter(Boolean);
+  const named = (process.env.BENCH_CLUSTER ?? 'devcluster').split(',').filter(Boolean);
   for (const kind of named) {
-    if (!['devcluster', 'real', 'kubeconfig'].includes(kind)) throw new Error(`BENCH_CLUSTER: expected devcluster, real or kubeconfig; got ${JSON.stringify(kind)}`);
+    if (kind !== 'devcluster' && kind !== 'real') throw new Error(`BENCH_CLUSTER: expected devcluster or real (each contender gets a fresh cluster, which a cluster in KUBECONFIG cannot give); got ${JSON.stringify(kind)}`);
     if (kind === 'real' && !controlPlaneAvailable()) throw new Error('BENCH_CLUSTER=real: expected ../shared/kubernetes beside the repository (or SDE_SHARED_KUBERNETES)');
-    if (kind === 'kubeconfig' && !process.env.KUBECONFIG) throw new Error('BENCH_CLUSTER=kubeconfig: expected KUBECONFIG to name a cluster');
   }
   return named as ClusterKind[];
 }
@@ -55,14 +49,18 @@ export function realNodes(pods: number): { cpuNodes: number; podsPerNode: number
   return { cpuNodes: Math.max(2, Math.ceil((pods * 1.1) / PODS_PER_NODE)), podsPerNode: PODS_PER_NODE };
 }
 
-/** Starts (or, for `kubeconfig`, connects to) a cluster with room for `pods` workspace pods, CRDs installed. */
-export async function startBenchCluster(kind: ClusterKind, pods: number): Promise<BenchCluster> {
+/**
+ * Starts a fresh cluster with room for `pods` workspace pods, CRDs installed. A real one's audit
+ * log is kept as BENCH_KEEP_AUDIT/<label>.audit.log when that folder is named (for reading a run
+ * again), else removed with the cluster.
+ */
+export async function startBenchCluster(kind: ClusterKind, pods: number, label = 'run'): Promise<BenchCluster> {
   let cluster: Omit<BenchCluster, 'server' | 'kubeConfig'>;
   if (kind === 'devcluster') {
     const child = await startClusterProcess({ nodes: fleetNodes(pods), historySize: 400_000 });
     const pid = child.child.pid!;
     cluster = { kind, kubeconfigPath: child.kubeconfigPath, cpuSeconds: () => ({ devcluster: processCpuSeconds(pid) }), stop: () => child.stop() };
-  } else if (kind === 'real') {
+  } else {
     const dir = mkdtempSync(join(tmpdir(), 'sde-bench-kube-'));
     const { cpuNodes, podsPerNode } = realNodes(pods);
     try {
@@ -73,6 +71,11 @@ export async function startBenchCluster(kind: ClusterKind, pods: number): Promis
         auditLog: plane.auditLog,
         cpuSeconds: () => Object.fromEntries(Object.entries(plane.pids).map(([name, pid]) => [name, processCpuSeconds(pid)])),
         async stop() {
+          const keep = process.env.BENCH_KEEP_AUDIT;
+          if (keep) {
+            mkdirSync(keep, { recursive: true });
+            copyFileSync(plane.auditLog, join(keep, `${label}.audit.log`));
+          }
           if (stopControlPlane(dir)) rmSync(dir, { recursive: true, force: true });
         },
       };
@@ -80,8 +83,6 @@ export async function startBenchCluster(kind: ClusterKind, pods: number): Promis
       stopControlPlane(dir);
       throw error;
     }
-  } else {
-    cluster = { kind, kubeconfigPath: process.env.KUBECONFIG!, ...(process.env.BENCH_AUDIT_LOG ? { auditLog: process.env.BENCH_AUDIT_LOG } : {}), cpuSeconds: () => ({}), stop: async () => undefined };
   }
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(cluster.kubeconfigPath);
