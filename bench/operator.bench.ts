@@ -391,6 +391,30 @@ function renderCost(n: number): number {
   return (performance.now() - start) / n;
 }
 
+/** Where a cluster's results go: bench/results/operator.json (devcluster) or operator-real.json. */
+const resultsFile = (kind: ClusterKind): URL => new URL(`bench/results/${kind === 'devcluster' ? 'operator' : `operator-${kind}`}.json`, ROOT);
+
+/** What the results file held before this run. */
+interface Previous { converge?: { n: number }[]; idle?: Idle[]; expiry?: unknown; machine?: unknown }
+
+/**
+ * Writes the results so far (after each size, so a run cut short keeps what it measured). What
+ * this run did not measure (a size, an idle phase, the expiry) is kept from the file as it was
+ * before the run; each such row says where it came from (that run's machine, commit and date).
+ */
+function save(kind: ClusterKind, previous: Previous, results: Record<string, unknown>, converge: Record<string, unknown>[], idle: Idle[]): void {
+  mkdirSync(new URL('bench/results/', ROOT), { recursive: true });
+  const kept = <T extends { n: number }>(rows: T[] | undefined, measured: readonly { n: number }[]): (T & { from: unknown })[] => (rows ?? []).filter((r) => !measured.some((m) => m.n === r.n)).map((r) => ({ from: previous.machine, ...r }));
+  const written = {
+    ...results,
+    converge: [...kept(previous.converge, converge as { n: number }[]), ...converge].sort((a, b) => (a as { n: number }).n - (b as { n: number }).n),
+    idle: [...kept(previous.idle, idle), ...idle].sort((a, b) => a.n - b.n),
+    ...(results.expiry === undefined && previous.expiry !== undefined ? { expiry: { from: previous.machine, ...(previous.expiry as object) } } : {}),
+  };
+  writeFileSync(resultsFile(kind), `${JSON.stringify(written, null, 2)}\n`);
+  log(`wrote ${resultsFile(kind).pathname}`);
+}
+
 /** The API server's CPU in a run: kube-apiserver with etcd on a real cluster, the devcluster process otherwise. */
 const apiServerCpu = (cluster: Record<string, number>): number => round((cluster['kube-apiserver'] ?? 0) + (cluster.etcd ?? 0) + (cluster.devcluster ?? 0), 2);
 
@@ -401,6 +425,7 @@ log(`render: ${round(renderMs, 3)} ms per enclave (enclave + 2 workspaces)`);
 const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT.pathname, encoding: 'utf8' }).stdout.trim();
 
 for (const kind of CLUSTERS) {
+  const previous: Previous = existsSync(resultsFile(kind)) ? (JSON.parse(readFileSync(resultsFile(kind), 'utf8')) as Previous) : {};
   const results: Record<string, unknown> = {
     machine: {
       nproc: cpus().length,
@@ -461,6 +486,7 @@ for (const kind of CLUSTERS) {
       clusterCpuS: { operator: sum(o.cpuS.cluster), floor: sum(floor.cpuS.cluster), kubectl: kube ? sum(kube.cpuS.cluster) : null },
     };
     converge.push(row);
+    save(kind, previous, results, converge, idle);
     log(`ratios   N=${n}: operator/floor ${row.operatorOverFloor}, operator/kubectl ${row.operatorOverKubectl ?? 'n/a'}, API server CPU s (operator / floor / kubectl runs) ${row.apiServerCpuS.operator} / ${row.apiServerCpuS.floor} / ${row.apiServerCpuS.kubectl ?? 'n/a'}`);
   }
   if (converge.length >= 2) {
@@ -473,15 +499,5 @@ for (const kind of CLUSTERS) {
   }
   if (!SKIP.has('expiry') && EXPIRING > 0) results.expiry = await expiryRun(kind, EXPIRING);
 
-  mkdirSync(new URL('bench/results/', ROOT), { recursive: true });
-  const out = new URL(`bench/results/${kind === 'devcluster' ? 'operator' : `operator-${kind}`}.json`, ROOT);
-  // What this run did not measure (a size, an idle phase, the expiry) is kept from the file's last
-  // run; each such row says where it came from (that run's machine, commit and date).
-  const previous = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { converge?: { n: number }[]; idle?: Idle[]; expiry?: unknown; machine?: unknown }) : {};
-  const kept = <T extends { n: number }>(rows: T[] | undefined, measured: readonly { n: number }[]): (T & { from: unknown })[] => (rows ?? []).filter((r) => !measured.some((m) => m.n === r.n)).map((r) => ({ from: previous.machine, ...r }));
-  results.converge = [...kept(previous.converge, converge as { n: number }[]), ...converge].sort((a, b) => (a as { n: number }).n - (b as { n: number }).n);
-  results.idle = [...kept(previous.idle, idle), ...idle].sort((a, b) => a.n - b.n);
-  if (results.expiry === undefined && previous.expiry !== undefined) results.expiry = { from: previous.machine, ...(previous.expiry as object) };
-  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-  log(`wrote ${out.pathname}`);
+  save(kind, previous, results, converge, idle);
 }

@@ -10,7 +10,7 @@ import { enclave as enclaveSchema, enclaveNamespace } from '../../api/enclave.ts
 import type { Enclave } from '../../api/enclave.ts';
 import { durationMs } from '../../api/duration.ts';
 import type { SiteConfig } from '../../api/siteconfig.ts';
-import { accessDrift, askQuestions, attributesOf, bindingGrants, enclaveQuestions, NON_MEMBER, rbacCouldAllow, subjectsOf } from '../../isolation/index.ts';
+import { accessDrift, askQuestions, attributesOf, bindingGrants, bindsSubject, enclaveQuestions, NON_MEMBER, rbacCouldAllow, subjectsOf } from '../../isolation/index.ts';
 import type { AccessAsker, AccessSubject, BindingView, BindingWithRole, IsolationFinding, PolicyRuleView, RulesOf } from '../../isolation/index.ts';
 import { enclaveKeyOf } from '../enclave/lookup.ts';
 import { isOperatorOwned } from '../identity.ts';
@@ -76,6 +76,10 @@ async function checkAccess(key: string, ctx: ReconcileContext, options: AccessMo
   const checked = checkSpec(enclaveSchema, live);
   // An invalid spec names no members to ask about; the Enclave controller reports it.
   if (!checked.ok) return;
+  // A burst of changes (an enclave's own bindings and roles being made) is judged once, after it.
+  const last = asked.get(key);
+  const since = last === undefined ? Infinity : Date.now() - last.at;
+  if (since < DEBOUNCE_MS) return { requeueAfter: DEBOUNCE_MS - since };
   const enclave = checked.value;
   const now = options.now?.() ?? new Date();
   const namespace = enclaveNamespace(enclave.metadata.name);
@@ -87,13 +91,19 @@ async function checkAccess(key: string, ctx: ReconcileContext, options: AccessMo
   // Judging those here too would race each revocation and report a breach at every expiry.
   const rulesOf = rulesFromCaches(ctx);
   const foreign = bindings.filter((b) => !b.own);
+  // The foreign bindings naming each subject, found once per subject rather than once per
+  // question (a real cluster has dozens of system ClusterRoleBindings, the catalogue hundreds of
+  // questions): most subjects are named by none, and their questions need no rule matching.
+  const naming = new Map<AccessSubject, BindingWithRole[]>();
+  const namingOf = (subject: AccessSubject): BindingWithRole[] => {
+    let found = naming.get(subject);
+    if (found === undefined) naming.set(subject, (found = foreign.filter((b) => bindsSubject(b, subject))));
+    return found;
+  };
   const questions = enclaveQuestions({ name: enclave.metadata.name, spec: enclave.spec }, outsiders, now)
-    .filter((q) => rbacCouldAllow(q.subject, attributesOf(q.probe, q.namespace, q.subject), foreign, rulesOf));
+    .filter((q) => namingOf(q.subject).length > 0 && rbacCouldAllow(q.subject, attributesOf(q.probe, q.namespace, q.subject), namingOf(q.subject), rulesOf));
   const fingerprint = JSON.stringify([questions.map((q) => [q.subject.label, q.probe.verb, q.probe.resource, q.probe.subresource, q.namespace]), foreign.map((b) => [b.kind, b.namespace, b.name, b.subjects])]);
-  const last = asked.get(key);
-  const since = last === undefined ? Infinity : Date.now() - last.at;
   if (last?.fingerprint === fingerprint && since < period) return { requeueAfter: period - since };
-  if (since < DEBOUNCE_MS) return { requeueAfter: DEBOUNCE_MS - since };
 
   const reviews = await askQuestions(questions, options.ask, 8);
   asked.set(key, { fingerprint, at: Date.now() });
@@ -129,17 +139,26 @@ function rulesFromCaches(ctx: ReconcileContext): RulesOf {
 /** A member of another enclave of this site (the next by name that has one), asked about this enclave's namespace. */
 function outsiderOf(ctx: ReconcileContext, enclave: Enclave, now: Date): AccessSubject | undefined {
   const name = enclave.metadata.name;
-  const sameSite = (ctx.cache(SdeKinds.Enclave).list() as Readonly<KubernetesObject>[])
-    .filter((o) => o.metadata?.name !== name && (o as { spec?: { site?: unknown } }).spec?.site === enclave.spec.site)
-    .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
-  const others = [...sameSite.filter((o) => (o.metadata?.name ?? '') > name), ...sameSite.filter((o) => (o.metadata?.name ?? '') < name)];
-  for (const other of others) {
+  // One pass, no sort: this runs for every enclave on every change, so sorting all of them each
+  // time made a site's converge quadratic. The next name after this one wins, else the first.
+  let after: AccessSubject | undefined;
+  let afterName = '';
+  let first: AccessSubject | undefined;
+  let firstName = '';
+  for (const other of ctx.cache(SdeKinds.Enclave).list() as Readonly<KubernetesObject>[]) {
+    const otherName = other.metadata?.name ?? '';
+    if (otherName === name || (other as { spec?: { site?: unknown } }).spec?.site !== enclave.spec.site) continue;
+    const isAfter = otherName > name;
+    if (isAfter ? after !== undefined && otherName >= afterName : first !== undefined && otherName >= firstName) continue;
     const checked = checkSpec(enclaveSchema, other);
     if (!checked.ok) continue;
     const member = subjectsOf({ name: checked.value.metadata.name, spec: checked.value.spec }, now).find((s) => s.role !== undefined);
-    if (member) return { ...member, label: `${member.label} (another enclave)` };
+    if (member === undefined) continue;
+    if (isAfter) [after, afterName] = [member, otherName];
+    else [first, firstName] = [member, otherName];
   }
-  return undefined;
+  const chosen = after ?? first;
+  return chosen === undefined ? undefined : { ...chosen, label: `${chosen.label} (another enclave)` };
 }
 
 /** Deletes the foreign RoleBindings blamed (the site asked for revert), each with a Warning Event; returns the findings left (ClusterRoleBindings, the operator's own bindings, which the Enclave controller puts back, and permissions no binding explains). */
