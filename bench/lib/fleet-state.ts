@@ -29,7 +29,8 @@ async function listAll(client: KubeClient, type: ResourceType, labelSelector?: s
   const out: KubernetesObject[] = [];
   let continueToken: string | undefined;
   do {
-    const page = await client.list(type, { ...(labelSelector ? { labelSelector } : {}), limit: 500, ...(continueToken ? { continueToken } : {}) });
+    // From the watch cache, as the Reflector lists (a paged etcd list with a selector drops objects on kube-apiserver 1.23).
+    const page = await client.list(type, { ...(labelSelector ? { labelSelector } : {}), limit: 500, ...(continueToken ? { continueToken } : { resourceVersion: '0' }) });
     out.push(...page.items);
     continueToken = page.continue;
   } while (continueToken);

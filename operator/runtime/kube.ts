@@ -275,8 +275,11 @@ export class KubeClient {
     }
   }
 
-  /** One page of a list (raw JSON). `limit`/`continueToken` page through large collections. */
-  async list(type: ResourceType, options: { namespace?: string; labelSelector?: string; limit?: number; continueToken?: string } = {}): Promise<ListPage> {
+  /**
+   * One page of a list (raw JSON). `limit`/`continueToken` page through large collections;
+   * `resourceVersion: '0'` lets the API server answer from its watch cache (see the Reflector).
+   */
+  async list(type: ResourceType, options: { namespace?: string; labelSelector?: string; limit?: number; continueToken?: string; resourceVersion?: string } = {}): Promise<ListPage> {
     const body = (await this.#request('list', type.kind, () =>
       this.#connection.raw.requestJson(
         HttpMethod.GET,
@@ -285,6 +288,7 @@ export class KubeClient {
           labelSelector: options.labelSelector,
           limit: options.limit?.toString(),
           continue: options.continueToken,
+          resourceVersion: options.resourceVersion,
         },
         `list ${type.plural}`,
       ),
