@@ -12,6 +12,7 @@ import { API_VERSION } from '../../api/meta.ts';
 import { SdeKinds } from '../../operator/kinds.ts';
 import { KubeClient, Kinds, resourceType, type ResourceType } from '../../operator/runtime/index.ts';
 import { USER_AGENT } from '../../operator/identity.ts';
+import { isWrite } from '../../bench/lib/audit.ts';
 
 export const kubeconfigPath = process.env.KUBECONFIG;
 export const auditLogPath = process.env.SDE_AUDIT_LOG !== undefined && existsSync(process.env.SDE_AUDIT_LOG) ? process.env.SDE_AUDIT_LOG : undefined;
@@ -171,9 +172,6 @@ interface AuditRecord {
   objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
 }
 
-const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
-// A review (SubjectAccessReview and the like) is a create that stores nothing: counted with the reads.
-const isWrite = (record: AuditRecord): boolean => WRITE_VERBS.has(record.verb) && !(record.objectRef?.resource ?? '').endsWith('reviews');
 
 /** The operator's requests in the audit log since `mark`, received before `until` (default now): writes and reads by "verb resource[/subresource]". */
 export function operatorRequestsSince(mark: number, until: Date = new Date(), log: string | undefined = auditLogPath): { writes: Record<string, number>; reads: Record<string, number>; writeCount: number; readCount: number } {
@@ -194,9 +192,10 @@ export function operatorRequestsSince(mark: number, until: Date = new Date(), lo
     const record = JSON.parse(line) as AuditRecord;
     if (record.stage !== 'ResponseComplete' || !record.userAgent?.startsWith(agent) || new Date(record.requestReceivedTimestamp) > until) continue;
     const what = `${record.verb} ${record.objectRef?.resource ?? record.verb}${record.objectRef?.subresource ? `/${record.objectRef.subresource}` : ''}`;
-    const bucket = isWrite(record) ? result.writes : result.reads;
+    const write = isWrite(record.verb, record.objectRef?.resource);
+    const bucket = write ? result.writes : result.reads;
     bucket[what] = (bucket[what] ?? 0) + 1;
-    if (isWrite(record)) result.writeCount += 1;
+    if (write) result.writeCount += 1;
     else result.readCount += 1;
   }
   return result;
