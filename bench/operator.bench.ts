@@ -1,11 +1,12 @@
 // The operator under load, against the floor and against kubectl, each on a fresh cluster, on the
 // servers BENCH_CLUSTER names (bench/lib/cluster.ts: `devcluster`, the default, or `real`,
 // Kubernetes 1.23's own control plane from ../shared/kubernetes; `real,devcluster` runs both).
-// For each size in BENCH_SIZES (default 50,200,1000), with two workspaces
-// per enclave: converge (operator, floor, kubectl one after another), then the operator's idle
-// cost over BENCH_IDLE_S (default 300); then 200 enclaves expiring in the same second. Requests are
-// counted from the API server's audit log by User-Agent where there is one. BENCH_SKIP may name
-// phases to skip (kubectl, idle, expiry). Prints its figures and writes
+// For each size in BENCH_SIZES (default 50,200,1000), with two workspaces per enclave: converge
+// (operator, floor, kubectl one after another); after the operator's converge, its idle cost over
+// BENCH_IDLE_S (default 300) and a restart on the converged site. Then 200 enclaves expiring in
+// the same second, carried out by the operator and by the floor. Requests are counted from the
+// API server's audit log by User-Agent where there is one. BENCH_SKIP may name phases to skip
+// (floor, kubectl, idle, restart, expiry, expiry-floor). Prints its figures and writes
 // bench/results/operator.json (devcluster) or operator-real.json.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,8 @@ import { enclave as enclaveSchema } from '../api/enclave.ts';
 import { workspace as workspaceSchema } from '../api/workspace.ts';
 import { renderEnclave, renderWorkspace } from '../constructs/index.ts';
 import { parseInstallOptions } from '../constructs/install/options.ts';
+import { enclaveChildrenSelector, selectorString } from '../constructs/labels.ts';
+import { Owned, SdeKinds } from '../operator/kinds.ts';
 import { DEFAULT_CONCURRENCY } from '../operator/operator.ts';
 import { applyAll, KubeClient, WRITE_VERBS } from '../operator/runtime/index.ts';
 import { auditMark, emptyRequests, requestsSince } from './lib/audit.ts';
@@ -28,6 +31,7 @@ import type { FleetOptions } from './lib/fleet.ts';
 import { limiter, percentile } from './lib/limit.ts';
 import { SiteObserver } from './lib/observe.ts';
 import { buildOperator, childrenCpuSeconds, freePort, processCpuSeconds, processMemoryMB, scrapeRequests, startOperatorProcess } from './lib/processes.ts';
+import type { OperatorProcess } from './lib/processes.ts';
 
 const CLUSTERS = benchClusters();
 const SIZES = (process.env.BENCH_SIZES ?? '50,200,1000').split(',').map(Number).filter((n) => n > 0);
@@ -110,9 +114,9 @@ async function auditOf(cluster: BenchCluster, mark: number, client: string): Pro
 }
 
 /** `sde-operator run` in its own process converging n enclaves; then, unless skipped, its idle cost over IDLE_S. */
-async function operatorRun(kind: ClusterKind, n: number): Promise<{ converge: Converge & { peakRssMB: number; rssMB: number; objectsManaged: number }; idle?: Idle; server: string }> {
+async function operatorRun(kind: ClusterKind, n: number): Promise<{ converge: Converge & { peakRssMB: number; rssMB: number; objectsManaged: number }; idle?: Idle; restart?: Restart; server: string }> {
   const { cluster, user, observer } = await freshSite(kind, n, 'operator');
-  const op = await startOperatorProcess(cluster.kubeconfigPath, await freePort(), ['--concurrency', String(CONCURRENCY), '--log-level', 'warn']);
+  let op = await startOperatorProcess(cluster.kubeconfigPath, await freePort(), ['--concurrency', String(CONCURRENCY), '--log-level', 'warn']);
   try {
     const port = await op.started;
     await observer.start();
@@ -134,12 +138,48 @@ async function operatorRun(kind: ClusterKind, n: number): Promise<{ converge: Co
     const { audit, clients } = await auditOf(cluster, mark, 'sde-operator');
     const converge = { n, ms: round(ms, 0), ...(audit?.lastCreatedAtMs ? { appliedMs: audit.lastCreatedAtMs - startedAt } : {}), ...(audit ? { audit, clients } : {}), ownCount, cpuS, peakRssMB: round(memory.peakMB), rssMB: round(memory.rssMB), objectsManaged };
     const idle = SKIP.has('idle') ? undefined : await idleCost(cluster, port, op.pid, n);
-    return { converge, ...(idle ? { idle } : {}), server: cluster.server };
+    let restart: Restart | undefined;
+    if (!SKIP.has('restart')) ({ restart, operator: op } = await restartCost(cluster, op, n));
+    return { converge, ...(idle ? { idle } : {}), ...(restart ? { restart } : {}), server: cluster.server };
   } finally {
     await observer.stop();
     await op.kill('SIGTERM');
     await cluster.stop();
   }
+}
+
+/** A new operator process's start on a converged site (an upgrade, a rescheduled pod). */
+interface Restart { n: number; msToSettled: number; peakRssMB: number; firstPeakRssMB: number; rssMB: number; writes: number; reads: number; requests: Record<string, number>; operatorCpuS: number; source: 'audit log' | '/metrics' }
+
+/**
+ * Stops the operator and starts a new one on the converged site, as an upgrade does: every cache
+ * lists every object at once. Until its request counters stand still: its peak RSS (the restart's
+ * high-water mark, where a running operator's relists also land) and what it wrote (0 expected);
+ * and the first process's peak over its converge, idle phase and relists.
+ * Returns the new process, which the caller stops.
+ */
+async function restartCost(cluster: BenchCluster, op: OperatorProcess, n: number): Promise<{ restart: Restart; operator: OperatorProcess }> {
+  const firstPeakRssMB = round(processMemoryMB(op.pid).peakMB);
+  await op.kill('SIGTERM');
+  const mark = cluster.auditLog ? auditMark(cluster.auditLog) : 0;
+  const start = performance.now();
+  const next = await startOperatorProcess(cluster.kubeconfigPath, await freePort(), ['--concurrency', String(CONCURRENCY), '--log-level', 'warn']);
+  const port = await next.started;
+  await settled(port);
+  const msToSettled = round(performance.now() - start - 2_000, 0);
+  const memory = processMemoryMB(next.pid);
+  const operatorCpuS = round(processCpuSeconds(next.pid), 2);
+  let counts: { writes: number; reads: number; requests: Record<string, number>; source: Restart['source'] };
+  if (cluster.auditLog) {
+    const operator = (await requestsSince(cluster.auditLog, mark))['sde-operator'] ?? emptyRequests();
+    counts = { writes: operator.writes, reads: operator.reads, requests: operator.byRequest, source: 'audit log' };
+  } else {
+    const requests = await scrapeRequests(port);
+    counts = { writes: WRITE_VERBS.reduce((total, verb) => total + (requests[verb] ?? 0), 0), reads: (requests.list ?? 0) + (requests.get ?? 0) + (requests.watch ?? 0), requests, source: '/metrics' };
+  }
+  const restart = { n, msToSettled, peakRssMB: round(memory.peakMB), firstPeakRssMB, rssMB: round(memory.rssMB), operatorCpuS, ...counts };
+  log(`restart  N=${n}: settled in ${restart.msToSettled} ms, peak RSS ${restart.peakRssMB} MB (now ${restart.rssMB}; the first process peaked at ${firstPeakRssMB} MB), ${restart.writes} writes, ${restart.reads} reads (${restart.source}: ${JSON.stringify(restart.requests)}), operator CPU ${operatorCpuS} s`);
+  return { restart, operator: next };
 }
 
 /** The operator's requests at steady state. */
@@ -276,18 +316,28 @@ async function kubectlRun(kind: ClusterKind, n: number): Promise<Converge> {
   }
 }
 
+/** Who carries out an expiry: the operator, or the floor (the same writes by a 16-way client, operator stopped). */
+type ExpiryContender = 'operator' | 'floor';
+
 /**
  * Expiry latency, as a site runs it (`sde-operator run` with the default resync): n enclaves
  * converge, all expiring in the same second (BENCH_EXPIRY_LEAD_S ahead: time to converge and
- * settle first). Per enclave, from expiresAt until its RoleBindings are gone and both
- * StatefulSets at 0 replicas (revoked), and until its status says Expired and both Workspaces'
- * Suspended (reported), seen by an outside watcher.
+ * settle first). Per enclave, seen by an outside watcher, from expiresAt until its member
+ * RoleBindings are gone (bindings), until both StatefulSets are at 0 replicas (stopped), and
+ * until its status says Expired and both Workspaces' Suspended (reported).
+ *
+ * The floor runs on the same converged fleet with the operator stopped before expiresAt: at
+ * expiresAt a client with FLOOR_WORKERS requests in flight makes the writes expiry needs and no
+ * more (per enclave a deletecollection of its member bindings and a server-side apply of each
+ * StatefulSet at 0 replicas; then a status patch of each Enclave and Workspace), which is what
+ * this server can do on this machine.
  */
-async function expiryRun(kind: ClusterKind, n: number) {
+async function expiryRun(kind: ClusterKind, n: number, contender: ExpiryContender) {
   const leadMs = Number(process.env.BENCH_EXPIRY_LEAD_S ?? (kind === 'devcluster' ? 150 : 240)) * 1000;
-  const { cluster, user } = await freshSite(kind, n, 'expiry');
+  const { cluster, user } = await freshSite(kind, n, `expiry-${contender}`);
   const op = await startOperatorProcess(cluster.kubeconfigPath, await freePort(), ['--concurrency', process.env.BENCH_EXPIRY_CONCURRENCY ?? String(CONCURRENCY), '--log-level', 'warn']);
   const observer = new SiteObserver(cluster.kubeConfig, ['Enclave', 'Workspace', 'Namespace', 'StatefulSet', 'RoleBinding'], AGENT.observer);
+  let operatorRunning = true;
   try {
     const port = await op.started;
     await observer.start();
@@ -303,45 +353,46 @@ async function expiryRun(kind: ClusterKind, n: number) {
     }));
     if (!(await observer.until(() => enclavesReady.count === n && workspacesReady.count === 2 * n, CONVERGE_TIMEOUT_MS))) throw new Error('expiry: fleet did not converge');
     await settled(port);
+    if (contender === 'floor') {
+      await op.kill('SIGTERM');
+      operatorRunning = false;
+    }
     if (Date.now() > expiresAtMs - 2_000) throw new Error(`expiry: the fleet took too long to converge; expiresAt passed before measuring (raise BENCH_EXPIRY_LEAD_S from ${leadMs / 1000})`);
 
     const names = range(n).map((i) => enclaveName(i));
-    const revoked = (name: string): boolean => {
-      const ns = `sde-${name}`;
-      const bindings = observer.cache('RoleBinding').list({ namespace: ns }).filter((b) => b.metadata?.labels?.['app.kubernetes.io/managed-by'] !== undefined);
-      const sets = observer.cache('StatefulSet').list({ namespace: ns });
-      return bindings.length === 0 && sets.length > 0 && sets.every((s) => (s as { spec?: { replicas?: number } }).spec?.replicas === 0);
+    const bindingsGone = (name: string): boolean => observer.cache('RoleBinding').list({ namespace: `sde-${name}` }).every((b) => b.metadata?.labels?.['app.kubernetes.io/managed-by'] === undefined);
+    const stopped = (name: string): boolean => {
+      const sets = observer.cache('StatefulSet').list({ namespace: `sde-${name}` });
+      return sets.length > 0 && sets.every((s) => (s as { spec?: { replicas?: number } }).spec?.replicas === 0);
     };
     const phase = (o: KubernetesObject | undefined): string | undefined => (o as { status?: { phase?: string } } | undefined)?.status?.phase;
     const reported = (name: string): boolean => {
       const workspaces = observer.cache('Workspace').list({ namespace: `sde-${name}` });
       return phase(observer.cache('Enclave').get(name)) === 'Expired' && workspaces.length === 2 && workspaces.every((w) => phase(w) === 'Suspended');
     };
+    const milestones = { bindings: bindingsGone, stopped, reported } as const;
     // Checked per event, for the namespace it touched only (checking all of them on every event
     // cost the observer enough CPU to delay its own timestamps on a 2-core machine).
-    const revokedAt = new Map<string, number>();
-    const reportedAt = new Map<string, number>();
-    const pendingRevoke = new Set(names);
-    const pendingReport = new Set(names);
-    const cpuNow = () => ({ cluster: cluster.cpuSeconds(), operator: processCpuSeconds(op.pid) });
+    const at = { bindings: new Map<string, number>(), stopped: new Map<string, number>(), reported: new Map<string, number>() };
+    const pending = { bindings: new Set(names), stopped: new Set(names), reported: new Set(names) };
+    const cpuNow = () => ({ cluster: cluster.cpuSeconds(), contender: contender === 'operator' ? processCpuSeconds(op.pid) : benchCpuSeconds() });
     let cpuAtExpiry = cpuNow();
     let markAtExpiry = 0;
     const atExpiry = setTimeout(() => {
       cpuAtExpiry = cpuNow();
       if (cluster.auditLog) markAtExpiry = auditMark(cluster.auditLog);
+      if (contender === 'floor') void floorExpiry(new KubeClient(cluster.kubeConfig, { userAgent: AGENT.floor }), observer, names);
     }, expiresAtMs - Date.now());
     const done = await new Promise<boolean>((resolve) => {
       const see = (name: string | undefined): void => {
         if (name === undefined || Date.now() < expiresAtMs) return;
-        if (pendingRevoke.has(name) && revoked(name)) {
-          pendingRevoke.delete(name);
-          revokedAt.set(name, Date.now() - expiresAtMs);
+        for (const milestone of ['bindings', 'stopped', 'reported'] as const) {
+          if (pending[milestone].has(name) && milestones[milestone](name)) {
+            pending[milestone].delete(name);
+            at[milestone].set(name, Date.now() - expiresAtMs);
+          }
         }
-        if (pendingReport.has(name) && reported(name)) {
-          pendingReport.delete(name);
-          reportedAt.set(name, Date.now() - expiresAtMs);
-        }
-        if (pendingRevoke.size === 0 && pendingReport.size === 0) finish(true);
+        if (Object.values(pending).every((p) => p.size === 0)) finish(true);
       };
       const unsubscribe = (['RoleBinding', 'StatefulSet', 'Enclave', 'Workspace'] as const).map((k) => observer.cache(k).subscribe((event) => {
         const o = event.object.metadata;
@@ -356,24 +407,52 @@ async function expiryRun(kind: ClusterKind, n: number) {
     });
     clearTimeout(atExpiry);
     const cpuAtEnd = cpuNow();
-    const requests = cluster.auditLog ? (await requestsSince(cluster.auditLog, markAtExpiry))['sde-operator']?.byRequest : await scrapeRequests(port);
+    const client = contender === 'operator' ? 'sde-operator' : AGENT.floor;
+    const requests = cluster.auditLog ? (await requestsSince(cluster.auditLog, markAtExpiry))[client]?.byRequest : contender === 'operator' ? await scrapeRequests(port) : undefined;
     const stats = (values: number[]) => ({ count: values.length, minMs: Math.min(...values), p50Ms: percentile(values, 50), p99Ms: percentile(values, 99), maxMs: Math.max(...values) });
+    // Revoked: bindings gone and workspaces stopped, whichever came last.
+    const revoked = names.filter((name) => at.bindings.has(name) && at.stopped.has(name)).map((name) => Math.max(at.bindings.get(name)!, at.stopped.get(name)!));
     const expiry = {
+      contender,
       n,
       expiresAt,
       complete: done,
-      revoked: stats([...revokedAt.values()]),
-      reported: stats([...reportedAt.values()]),
-      operatorRequests: requests ?? {},
-      cpuS: { operator: round(cpuAtEnd.operator - cpuAtExpiry.operator, 2), cluster: cpuBetween(cpuAtExpiry.cluster, cpuAtEnd.cluster) },
+      bindings: stats([...at.bindings.values()]),
+      stopped: stats([...at.stopped.values()]),
+      revoked: stats(revoked),
+      reported: stats([...at.reported.values()]),
+      requests: requests ?? {},
+      cpuS: { contender: round(cpuAtEnd.contender - cpuAtExpiry.contender, 2), cluster: cpuBetween(cpuAtExpiry.cluster, cpuAtEnd.cluster) },
     };
-    log(`expiry   N=${n} expiring at ${expiresAt}: revoked p50 ${expiry.revoked.p50Ms} ms, p99 ${expiry.revoked.p99Ms} ms, max ${expiry.revoked.maxMs} ms (${expiry.revoked.count}); statuses p50 ${expiry.reported.p50Ms} ms, p99 ${expiry.reported.p99Ms} ms, max ${expiry.reported.maxMs} ms (${expiry.reported.count}); operator requests ${JSON.stringify(expiry.operatorRequests)}; CPU s ${JSON.stringify(expiry.cpuS)}`);
+    const line = (s: ReturnType<typeof stats>): string => `p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, max ${s.maxMs} ms (${s.count})`;
+    log(`expiry   ${contender} N=${n} expiring at ${expiresAt}: bindings gone ${line(expiry.bindings)}; workspaces stopped ${line(expiry.stopped)}; revoked ${line(expiry.revoked)}; statuses ${line(expiry.reported)}; requests ${JSON.stringify(expiry.requests)}; CPU s ${JSON.stringify(expiry.cpuS)}`);
     return expiry;
   } finally {
     await observer.stop();
-    await op.kill('SIGTERM');
+    if (operatorRunning) await op.kill('SIGTERM');
     await cluster.stop();
   }
+}
+
+/**
+ * The floor's expiry: the fewest writes that carry it out, FLOOR_WORKERS at once. First every
+ * revocation (each enclave's member bindings in one deletecollection, each StatefulSet applied at
+ * 0 replicas), then every status (phase and the AccessActive condition), as the operator orders them.
+ */
+async function floorExpiry(floor: KubeClient, observer: SiteObserver, names: readonly string[]): Promise<void> {
+  const slot = limiter(FLOOR_WORKERS);
+  const enclaves = new Map(names.map((name) => [name, enclaveSchema.parse(observer.cache('Enclave').get(name))]));
+  const workspaces = new Map(names.map((name) => [name, observer.cache('Workspace').list({ namespace: `sde-${name}` }).map((w) => workspaceSchema.parse(w))]));
+  await Promise.all(names.flatMap((name) => [
+    slot(() => floor.deleteCollection(Owned.RoleBinding, `sde-${name}`, selectorString(enclaveChildrenSelector(name)))),
+    ...workspaces.get(name)!.map((w) => slot(() => applyAll(floor, renderWorkspace(w, enclaves.get(name)!, FLEET_SITE, { accessActive: false }).filter((o) => o.kind === 'StatefulSet')))),
+  ]));
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const condition = { type: 'AccessActive', status: 'False', reason: 'Expired', message: 'access ended', lastTransitionTime: now };
+  await Promise.all(names.flatMap((name) => [
+    slot(() => floor.patchStatus(SdeKinds.Enclave, name, undefined, { phase: 'Expired', conditions: [condition] })),
+    ...workspaces.get(name)!.map((w) => slot(() => floor.patchStatus(SdeKinds.Workspace, w.metadata.name, w.metadata.namespace, { phase: 'Suspended', conditions: [condition] }))),
+  ]));
 }
 
 /** Render cost of this fleet's enclave + two workspaces, per enclave. */
@@ -395,20 +474,21 @@ function renderCost(n: number): number {
 const resultsFile = (kind: ClusterKind): URL => new URL(`bench/results/${kind === 'devcluster' ? 'operator' : `operator-${kind}`}.json`, ROOT);
 
 /** What the results file held before this run. */
-interface Previous { converge?: { n: number }[]; idle?: Idle[]; expiry?: unknown; machine?: unknown }
+interface Previous { converge?: { n: number }[]; idle?: Idle[]; restart?: Restart[]; expiry?: unknown; machine?: unknown }
 
 /**
  * Writes the results so far (after each size, so a run cut short keeps what it measured). What
- * this run did not measure (a size, an idle phase, the expiry) is kept from the file as it was
+ * this run did not measure (a size, an idle or restart phase, the expiry) is kept from the file as it was
  * before the run; each such row says where it came from (that run's machine, commit and date).
  */
-function save(kind: ClusterKind, previous: Previous, results: Record<string, unknown>, converge: Record<string, unknown>[], idle: Idle[]): void {
+function save(kind: ClusterKind, previous: Previous, results: Record<string, unknown>, converge: Record<string, unknown>[], idle: Idle[], restart: Restart[]): void {
   mkdirSync(new URL('bench/results/', ROOT), { recursive: true });
   const kept = <T extends { n: number }>(rows: T[] | undefined, measured: readonly { n: number }[]): (T & { from: unknown })[] => (rows ?? []).filter((r) => !measured.some((m) => m.n === r.n)).map((r) => ({ from: previous.machine, ...r }));
   const written = {
     ...results,
     converge: [...kept(previous.converge, converge as { n: number }[]), ...converge].sort((a, b) => (a as { n: number }).n - (b as { n: number }).n),
     idle: [...kept(previous.idle, idle), ...idle].sort((a, b) => a.n - b.n),
+    restart: [...kept(previous.restart, restart), ...restart].sort((a, b) => a.n - b.n),
     ...(results.expiry === undefined && previous.expiry !== undefined ? { expiry: { from: previous.machine, ...(previous.expiry as object) } } : {}),
   };
   writeFileSync(resultsFile(kind), `${JSON.stringify(written, null, 2)}\n`);
@@ -443,17 +523,26 @@ for (const kind of CLUSTERS) {
       floor: `the same children rendered by constructs and server-side applied with applyAll through a KubeClient (${FLOOR_WORKERS} at once), no status writes; the same user creates the CRs; until every StatefulSet has a ready replica (appliedMs: until its last apply returned)`,
       kubectl: 'kubectl apply --server-side of the CRs, kubectl get -o json for their uids, `sde-operator render --active` piped to kubectl apply --server-side; until every StatefulSet has a ready replica (appliedMs: until the last kubectl returned)',
       idle: `after converge, ${IDLE_S} s at steady state with the default resync`,
+      restart: 'after idle, the operator stopped (SIGTERM) and a new one started on the converged site, until its request counters stood still for 2 s: its peak RSS and requests',
     },
     render: { msPerEnclave: round(renderMs, 3), objects: 'enclave + 2 workspaces' },
   };
   const converge: Record<string, unknown>[] = [];
   const idle: Idle[] = [];
+  const restart: Restart[] = [];
   for (const n of SIZES) {
     const op = await operatorRun(kind, n);
     results.server = op.server;
     const o = op.converge;
     log(`operator N=${n} on ${op.server}: ${o.ms} ms (${round(o.ms / n, 2)} ms/enclave; last object created at ${o.appliedMs ?? '?'} ms), audit ${o.audit ? `${o.audit.reads} reads, ${o.audit.writes} writes (${round(o.audit.writes / n)}/enclave), ${o.audit.created} created` : 'n/a'}, peak RSS ${o.peakRssMB} MB, ${o.objectsManaged} objects managed, CPU s: operator ${o.cpuS.contender}, cluster ${JSON.stringify(o.cpuS.cluster)}`);
     if (op.idle) idle.push(op.idle);
+    if (op.restart) restart.push(op.restart);
+    if (SKIP.has('floor')) {
+      // Without the floor there is no side-by-side row: the operator's figures are only logged (and its restart kept).
+      log('floor: skipped (BENCH_SKIP); no converge row for this size');
+      save(kind, previous, results, converge, idle, restart);
+      continue;
+    }
     const floor = await floorRun(kind, n);
     log(`floor    N=${n}: ${floor.ms} ms (${round(floor.ms / n, 2)} ms/enclave; applied in ${floor.appliedMs} ms), audit ${floor.audit ? `${floor.audit.reads} reads, ${floor.audit.writes} writes (${round(floor.audit.writes / n)}/enclave), ${floor.audit.created} created` : 'n/a'}, CPU s: floor + user + observer ${floor.cpuS.contender}, cluster ${JSON.stringify(floor.cpuS.cluster)}`);
     let kube: Converge | undefined;
@@ -486,7 +575,7 @@ for (const kind of CLUSTERS) {
       clusterCpuS: { operator: sum(o.cpuS.cluster), floor: sum(floor.cpuS.cluster), kubectl: kube ? sum(kube.cpuS.cluster) : null },
     };
     converge.push(row);
-    save(kind, previous, results, converge, idle);
+    save(kind, previous, results, converge, idle, restart);
     log(`ratios   N=${n}: operator/floor ${row.operatorOverFloor}, operator/kubectl ${row.operatorOverKubectl ?? 'n/a'}, API server CPU s (operator / floor / kubectl runs) ${row.apiServerCpuS.operator} / ${row.apiServerCpuS.floor} / ${row.apiServerCpuS.kubectl ?? 'n/a'}`);
   }
   if (converge.length >= 2) {
@@ -497,7 +586,13 @@ for (const kind of CLUSTERS) {
       idleReadsPerMinute: idle.map((i) => [i.n, i.readsPerMinute]),
     };
   }
-  if (!SKIP.has('expiry') && EXPIRING > 0) results.expiry = await expiryRun(kind, EXPIRING);
+  if (!SKIP.has('expiry') && EXPIRING > 0) {
+    const operator = await expiryRun(kind, EXPIRING, 'operator');
+    const floor = SKIP.has('expiry-floor') ? undefined : await expiryRun(kind, EXPIRING, 'floor');
+    const ratio = (m: 'bindings' | 'stopped' | 'revoked' | 'reported') => (floor ? round(operator[m].p99Ms / floor[m].p99Ms, 2) : null);
+    results.expiry = { operator, floor: floor ?? null, operatorOverFloorP99: { bindings: ratio('bindings'), stopped: ratio('stopped'), revoked: ratio('revoked'), reported: ratio('reported') } };
+    log(`expiry   operator/floor at p99: ${JSON.stringify((results.expiry as { operatorOverFloorP99: unknown }).operatorOverFloorP99)}`);
+  }
 
-  save(kind, previous, results, converge, idle);
+  save(kind, previous, results, converge, idle, restart);
 }

@@ -9,6 +9,7 @@ import { EventRecorder, type EventRecorderOptions } from './events.ts';
 import { HealthServer, type Readiness } from './health.ts';
 import { KubeClient, loadKubeConfig } from './kube.ts';
 import { LeaderElector, type LeaderElectionOptions } from './leader.ts';
+import { limiter } from './limit.ts';
 import type { Listener } from './listener.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { OperatorMetrics } from './metrics.ts';
@@ -41,10 +42,20 @@ export interface ManagerOptions {
   /** The health/metrics server; default port 8081 on all interfaces; `false` for none. */
   health?: false | { port?: number; host?: string };
   /** Watch tuning shared by every cache. */
-  watch?: Partial<Pick<ReflectorOptions, 'resyncMs' | 'watchdogMs' | 'pageSize' | 'backoff' | 'watchTimeoutSeconds'>>;
+  watch?: Partial<Pick<ReflectorOptions, 'resyncMs' | 'watchdogMs' | 'pageSize' | 'backoff' | 'watchTimeoutSeconds'>> & {
+    /** Full lists in flight at once across every cache; default {@link LISTS_AT_ONCE}. */
+    listsAtOnce?: number;
+  };
   /** Event aggregation tuning. */
   events?: Partial<Pick<EventRecorderOptions, 'aggregateWindowMs' | 'minUpdateIntervalMs' | 'reportingInstance'>>;
 }
+
+/**
+ * Full lists in flight at once across every cache. kube-apiserver answers a list from its watch
+ * cache in one response whatever the page size, so each list is held whole until it is stored.
+ * Measured by the real-cluster benchmark's restart phase at 1,000 enclaves (docs/benchmarks.md).
+ */
+export const LISTS_AT_ONCE = 1;
 
 /**
  * Runs controllers over shared caches (one watch per resource type however many controllers use
@@ -71,6 +82,7 @@ export class Manager {
   readonly #listeners = new Map<string, { listener: Listener; port?: number }>();
   readonly #elector: LeaderElector | undefined;
   readonly #stopping = new AbortController();
+  readonly #listTurn: <T>(list: () => Promise<T>) => Promise<T>;
   #started = false;
   #port: number | undefined;
   #stopped: Promise<void> | undefined;
@@ -82,6 +94,7 @@ export class Manager {
     this.metrics = options.metrics ?? new OperatorMetrics({ defaultMetrics: true });
     this.client = new KubeClient(options.kubeConfig ?? loadKubeConfig(), { metrics: this.metrics, fieldManager: options.fieldManager, ...(options.userAgent ? { userAgent: options.userAgent } : {}) });
     this.events = new EventRecorder({ client: this.client, logger: this.logger, ...options.events });
+    this.#listTurn = limiter(options.watch?.listsAtOnce ?? LISTS_AT_ONCE);
     this.done = new Promise<void>((resolve, reject) => (this.#settle = { resolve, reject }));
     this.done.catch(() => undefined);
     if (options.health !== false) {
@@ -125,7 +138,8 @@ export class Manager {
     const id = watchedTypeId(type);
     let reflector = this.#reflectors.get(id);
     if (!reflector) {
-      reflector = new Reflector({ client: this.client, type, metrics: this.metrics, logger: this.logger, ...(type.namespace ? { namespace: type.namespace } : {}), ...this.#options.watch });
+      const { listsAtOnce: _listsAtOnce, ...watch } = this.#options.watch ?? {};
+      reflector = new Reflector({ client: this.client, type, metrics: this.metrics, logger: this.logger, listTurn: this.#listTurn, ...(type.namespace ? { namespace: type.namespace } : {}), ...watch });
       this.#reflectors.set(id, reflector);
       if (this.#started) reflector.start();
     }

@@ -23,6 +23,13 @@ export interface ReflectorOptions {
   /** Full relist period in ms (only real differences are emitted); default 10 minutes, 0 turns it off. */
   resyncMs?: number;
   /**
+   * Runs each full list (every page, and storing it); the manager passes one shared by all its
+   * reflectors, so lists of different kinds take turns: a list held whole (kube-apiserver answers
+   * one from its watch cache in a single response) is garbage before the next one arrives,
+   * instead of every kind's at once at start-up and at each resync. Default: no turns.
+   */
+  listTurn?: <T>(list: () => Promise<T>) => Promise<T>;
+  /**
    * Restart the watch when nothing (not even a bookmark) arrived for this long; default the
    * watch's own timeout plus {@link WATCHDOG_GRACE_SECONDS}, so only a connection that outlived
    * its server-side timeout in silence counts as dead.
@@ -109,7 +116,7 @@ export class Reflector {
     while (this.#running) {
       try {
         if (needList) {
-          await this.#listAll();
+          await (this.#options.listTurn ?? ((list) => list()))(() => this.#listAll());
           needList = false;
           failures = 0;
         }

@@ -1,6 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KubeClient, loadKubeConfig } from '../../../operator/runtime/kube.ts';
+import { limiter } from '../../../operator/runtime/limit.ts';
 import { OperatorMetrics } from '../../../operator/runtime/metrics.ts';
 import { Reflector, type ReflectorOptions } from '../../../operator/runtime/reflector.ts';
 import { Kinds } from '../../../operator/runtime/resources.ts';
@@ -137,4 +138,30 @@ describe('Reflector over HTTP', () => {
     await client.apply(configMap('steady', { tier: 'cpu' }));
     await waitUntil(() => expect(events).toEqual(['MODIFIED steady']));
   });
+
+  // kube-apiserver answers a list from its watch cache whole: caches that share a turn hold one
+  // list at a time, at start-up and at every resync.
+  it.each([
+    { turns: 'one shared turn', listTurn: limiter(1), expected: (max: number) => expect(max).toBe(1) },
+    { turns: 'no turns', listTurn: undefined, expected: (max: number) => expect(max).toBeGreaterThan(1) },
+  ])('with $turns, lists of different kinds overlap accordingly', async ({ listTurn, expected }) => {
+    for (const name of ['a', 'b', 'c', 'd', 'e']) await client.apply(configMap(name));
+    const list = client.list.bind(client);
+    let inFlight = 0;
+    let most = 0;
+    client.list = async (...args) => {
+      most = Math.max(most, (inFlight += 1));
+      try {
+        return await list(...args);
+      } finally {
+        inFlight -= 1;
+      }
+    };
+    const caches = [Kinds.ConfigMap, Kinds.Secret, Kinds.Service, Kinds.ServiceAccount].map((type) => reflect({ type, pageSize: 2, resyncMs: 100, ...(listTurn ? { listTurn } : {}) }));
+    await Promise.all(caches.map((reflector) => reflector.cache.whenSynced()));
+    await waitUntil(() => expect(caches.every((reflector) => (reflector.restarts.get('resync') ?? 0) >= 2)).toBe(true));
+    expect(caches[0]!.cache.size).toBe(5);
+    expected(most);
+  });
 });
+
