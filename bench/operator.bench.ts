@@ -30,7 +30,7 @@ import { enclaveName, FLEET_SITE, fleetEnclave, fleetWorkspaces, isReady, ROOT }
 import type { FleetOptions } from './lib/fleet.ts';
 import { limiter, percentile } from './lib/limit.ts';
 import { SiteObserver } from './lib/observe.ts';
-import { buildOperator, childrenCpuSeconds, freePort, processCpuSeconds, processMemoryMB, scrapeRequests, startOperatorProcess } from './lib/processes.ts';
+import { buildOperator, childrenCpuSeconds, freePort, processCpuSeconds, processMemoryMB, scrapeHeap, scrapeRequests, startOperatorProcess } from './lib/processes.ts';
 import type { OperatorProcess } from './lib/processes.ts';
 
 const CLUSTERS = benchClusters();
@@ -114,7 +114,7 @@ async function auditOf(cluster: BenchCluster, mark: number, client: string): Pro
 }
 
 /** `sde-operator run` in its own process converging n enclaves; then, unless skipped, its idle cost over IDLE_S. */
-async function operatorRun(kind: ClusterKind, n: number): Promise<{ converge: Converge & { peakRssMB: number; rssMB: number; objectsManaged: number }; idle?: Idle; restart?: Restart; server: string }> {
+async function operatorRun(kind: ClusterKind, n: number): Promise<{ converge: Converge & { peakRssMB: number; rssMB: number; heap: Awaited<ReturnType<typeof scrapeHeap>>; objectsManaged: number }; idle?: Idle; restart?: Restart; server: string }> {
   const { cluster, user, observer } = await freshSite(kind, n, 'operator');
   let op = await startOperatorProcess(cluster.kubeconfigPath, await freePort(), ['--concurrency', String(CONCURRENCY), '--log-level', 'warn']);
   try {
@@ -135,8 +135,9 @@ async function operatorRun(kind: ClusterKind, n: number): Promise<{ converge: Co
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     const objectsManaged = [...metrics.matchAll(/^sde_objects_managed\{[^}]*\} (\d+)/gm)].reduce((total, m) => total + Number(m[1]), 0);
     const memory = processMemoryMB(op.pid);
+    const heap = await scrapeHeap(port);
     const { audit, clients } = await auditOf(cluster, mark, 'sde-operator');
-    const converge = { n, ms: round(ms, 0), ...(audit?.lastCreatedAtMs ? { appliedMs: audit.lastCreatedAtMs - startedAt } : {}), ...(audit ? { audit, clients } : {}), ownCount, cpuS, peakRssMB: round(memory.peakMB), rssMB: round(memory.rssMB), objectsManaged };
+    const converge = { n, ms: round(ms, 0), ...(audit?.lastCreatedAtMs ? { appliedMs: audit.lastCreatedAtMs - startedAt } : {}), ...(audit ? { audit, clients } : {}), ownCount, cpuS, peakRssMB: round(memory.peakMB), rssMB: round(memory.rssMB), heap, objectsManaged };
     const idle = SKIP.has('idle') ? undefined : await idleCost(cluster, port, op.pid, n);
     let restart: Restart | undefined;
     if (!SKIP.has('restart')) ({ restart, operator: op } = await restartCost(cluster, op, n));
@@ -149,7 +150,7 @@ async function operatorRun(kind: ClusterKind, n: number): Promise<{ converge: Co
 }
 
 /** A new operator process's start on a converged site (an upgrade, a rescheduled pod). */
-interface Restart { n: number; msToSettled: number; peakRssMB: number; firstPeakRssMB: number; rssMB: number; writes: number; reads: number; requests: Record<string, number>; operatorCpuS: number; source: 'audit log' | '/metrics' }
+interface Restart { n: number; msToSettled: number; peakRssMB: number; firstPeakRssMB: number; heap: Awaited<ReturnType<typeof scrapeHeap>>; rssMB: number; writes: number; reads: number; requests: Record<string, number>; operatorCpuS: number; source: 'audit log' | '/metrics' }
 
 /**
  * Stops the operator and starts a new one on the converged site, as an upgrade does: every cache
@@ -168,6 +169,7 @@ async function restartCost(cluster: BenchCluster, op: OperatorProcess, n: number
   await settled(port);
   const msToSettled = round(performance.now() - start - 2_000, 0);
   const memory = processMemoryMB(next.pid);
+  const heap = await scrapeHeap(port);
   const operatorCpuS = round(processCpuSeconds(next.pid), 2);
   let counts: { writes: number; reads: number; requests: Record<string, number>; source: Restart['source'] };
   if (cluster.auditLog) {
@@ -177,8 +179,8 @@ async function restartCost(cluster: BenchCluster, op: OperatorProcess, n: number
     const requests = await scrapeRequests(port);
     counts = { writes: WRITE_VERBS.reduce((total, verb) => total + (requests[verb] ?? 0), 0), reads: (requests.list ?? 0) + (requests.get ?? 0) + (requests.watch ?? 0), requests, source: '/metrics' };
   }
-  const restart = { n, msToSettled, peakRssMB: round(memory.peakMB), firstPeakRssMB, rssMB: round(memory.rssMB), operatorCpuS, ...counts };
-  log(`restart  N=${n}: settled in ${restart.msToSettled} ms, peak RSS ${restart.peakRssMB} MB (now ${restart.rssMB}; the first process peaked at ${firstPeakRssMB} MB), ${restart.writes} writes, ${restart.reads} reads (${restart.source}: ${JSON.stringify(restart.requests)}), operator CPU ${operatorCpuS} s`);
+  const restart = { n, msToSettled, peakRssMB: round(memory.peakMB), firstPeakRssMB, rssMB: round(memory.rssMB), heap, operatorCpuS, ...counts };
+  log(`restart  N=${n}: settled in ${restart.msToSettled} ms, peak RSS ${restart.peakRssMB} MB (now ${restart.rssMB}, heap ${JSON.stringify(heap)}; the first process peaked at ${firstPeakRssMB} MB), ${restart.writes} writes, ${restart.reads} reads (${restart.source}: ${JSON.stringify(restart.requests)}), operator CPU ${operatorCpuS} s`);
   return { restart, operator: next };
 }
 
@@ -534,7 +536,7 @@ for (const kind of CLUSTERS) {
     const op = await operatorRun(kind, n);
     results.server = op.server;
     const o = op.converge;
-    log(`operator N=${n} on ${op.server}: ${o.ms} ms (${round(o.ms / n, 2)} ms/enclave; last object created at ${o.appliedMs ?? '?'} ms), audit ${o.audit ? `${o.audit.reads} reads, ${o.audit.writes} writes (${round(o.audit.writes / n)}/enclave), ${o.audit.created} created` : 'n/a'}, peak RSS ${o.peakRssMB} MB, ${o.objectsManaged} objects managed, CPU s: operator ${o.cpuS.contender}, cluster ${JSON.stringify(o.cpuS.cluster)}`);
+    log(`operator N=${n} on ${op.server}: ${o.ms} ms (${round(o.ms / n, 2)} ms/enclave; last object created at ${o.appliedMs ?? '?'} ms), audit ${o.audit ? `${o.audit.reads} reads, ${o.audit.writes} writes (${round(o.audit.writes / n)}/enclave), ${o.audit.created} created` : 'n/a'}, peak RSS ${o.peakRssMB} MB (now ${o.rssMB}, heap ${JSON.stringify(o.heap)}), ${o.objectsManaged} objects managed, CPU s: operator ${o.cpuS.contender}, cluster ${JSON.stringify(o.cpuS.cluster)}`);
     if (op.idle) idle.push(op.idle);
     if (op.restart) restart.push(op.restart);
     if (SKIP.has('floor')) {
@@ -569,6 +571,7 @@ for (const kind of CLUSTERS) {
       ownCount: { operator: o.ownCount, floor: floor.ownCount },
       operatorPeakRssMB: o.peakRssMB,
       operatorRssMB: o.rssMB,
+      operatorHeap: o.heap,
       objectsManaged: o.objectsManaged,
       cpuSeconds: { operator: o.cpuS, floor: floor.cpuS, kubectl: kube?.cpuS ?? null },
       apiServerCpuS: { operator: apiServerCpu(o.cpuS.cluster), floor: apiServerCpu(floor.cpuS.cluster), kubectl: kube ? apiServerCpu(kube.cpuS.cluster) : null },

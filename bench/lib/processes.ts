@@ -179,3 +179,10 @@ export async function scrapeRequests(port: number): Promise<Record<string, numbe
   }
   return byVerb;
 }
+
+/** Where an operator's memory is, from its /metrics (Node's own gauges), in MB: V8's heap committed and live, and memory outside it (buffers). */
+export async function scrapeHeap(port: number): Promise<{ heapTotalMB: number; heapUsedMB: number; externalMB: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const gauge = (name: string): number => Math.round((Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN) / 2 ** 20) * 10) / 10;
+  return { heapTotalMB: gauge('nodejs_heap_size_total_bytes'), heapUsedMB: gauge('nodejs_heap_size_used_bytes'), externalMB: gauge('nodejs_external_memory_bytes') };
+}
