@@ -164,4 +164,3 @@ describe('Reflector over HTTP', () => {
     expected(most);
   });
 });
-
