@@ -154,7 +154,7 @@ interface Restart { n: number; msToSettled: number; peakRssMB: number; firstPeak
 
 /**
  * Stops the operator and starts a new one on the converged site, as an upgrade does: every cache
- * lists every object at once. Until its request counters stand still: its peak RSS (the restart's
+ * lists all it holds again. Until its request counters stand still: its peak RSS (the restart's
  * high-water mark, where a running operator's relists also land) and what it wrote (0 expected);
  * and the first process's peak over its converge, idle phase and relists.
  * Returns the new process, which the caller stops.
@@ -177,11 +177,16 @@ async function restartCost(cluster: BenchCluster, op: OperatorProcess, n: number
     counts = { writes: operator.writes, reads: operator.reads, requests: operator.byRequest, source: 'audit log' };
   } else {
     const requests = await scrapeRequests(port);
-    counts = { writes: WRITE_VERBS.reduce((total, verb) => total + (requests[verb] ?? 0), 0), reads: (requests.list ?? 0) + (requests.get ?? 0) + (requests.watch ?? 0), requests, source: '/metrics' };
+    counts = { ...readsAndWrites(requests), requests, source: '/metrics' };
   }
   const restart = { n, msToSettled, peakRssMB: round(memory.peakMB), firstPeakRssMB, rssMB: round(memory.rssMB), heap, operatorCpuS, ...counts };
   log(`restart  N=${n}: settled in ${restart.msToSettled} ms, peak RSS ${restart.peakRssMB} MB (now ${restart.rssMB}, heap ${JSON.stringify(heap)}; the first process peaked at ${firstPeakRssMB} MB), ${restart.writes} writes, ${restart.reads} reads (${restart.source}: ${JSON.stringify(restart.requests)}), operator CPU ${operatorCpuS} s`);
   return { restart, operator: next };
+}
+
+/** Writes and reads among an operator's /metrics request counts by verb (where there is no audit log). */
+function readsAndWrites(byVerb: Record<string, number>): { writes: number; reads: number } {
+  return { writes: WRITE_VERBS.reduce((total, verb) => total + (byVerb[verb] ?? 0), 0), reads: (byVerb.list ?? 0) + (byVerb.get ?? 0) + (byVerb.watch ?? 0) };
 }
 
 /** The operator's requests at steady state. */
@@ -216,8 +221,7 @@ async function idleCost(cluster: BenchCluster, port: number, pid: number, n: num
     const after = await scrapeRequests(port);
     const delta: Record<string, number> = {};
     for (const verb of new Set([...Object.keys(before), ...Object.keys(after)])) delta[verb] = (after[verb] ?? 0) - (before[verb] ?? 0);
-    const writes = WRITE_VERBS.reduce((total, verb) => total + (delta[verb] ?? 0), 0);
-    const reads = (delta.list ?? 0) + (delta.get ?? 0) + (delta.watch ?? 0);
+    const { writes, reads } = readsAndWrites(delta);
     idle = { n, seconds: IDLE_S, writes, readsPerMinute: round(reads / minutes), requests: delta, source: '/metrics', ...cpu };
   }
   log(`idle     N=${n}: ${idle.writes} writes, ${idle.readsPerMinute} reads/min over ${IDLE_S} s (${idle.source}: ${JSON.stringify(idle.requests)}); operator CPU ${idle.operatorCpuS} s, cluster CPU ${JSON.stringify(idle.clusterCpuS)}`);
