@@ -203,21 +203,36 @@ export class Store implements ObjectCache {
    * objects whose resourceVersion changed as MODIFIED, vanished ones as DELETED. Marks the cache synced.
    */
   replace(objects: readonly KubernetesObject[], resourceVersion: string): void {
+    const replacing = this.startReplace();
+    for (const object of objects) replacing.add(object);
+    replacing.finish(resourceVersion);
+  }
+
+  /**
+   * {@link replace} given the list an object at a time, so a list need not be held whole: each
+   * object is stored (and told) as it comes, an unchanged one is dropped at once, and `finish`
+   * removes those the list did not hold and marks the cache synced.
+   */
+  startReplace(): { add(object: KubernetesObject): void; finish(resourceVersion: string): void } {
     const seen = new Set<string>();
-    for (const object of objects) {
-      seen.add(objectKey(object));
-      const { namespace, name } = this.#where(object);
-      const previous = this.#byNamespace.get(namespace)?.get(name);
-      if (!previous || previous.metadata?.resourceVersion !== object.metadata?.resourceVersion) this.upsert(object);
-    }
-    for (const object of this.list()) if (!seen.has(objectKey(object))) this.remove({ ...object, metadata: { ...object.metadata } });
-    this.noteResourceVersion(resourceVersion);
-    if (!this.#synced) {
-      this.#synced = true;
-      const waiters = this.#syncWaiters;
-      this.#syncWaiters = [];
-      for (const resolve of waiters) resolve();
-    }
+    return {
+      add: (object) => {
+        seen.add(objectKey(object));
+        const { namespace, name } = this.#where(object);
+        const previous = this.#byNamespace.get(namespace)?.get(name);
+        if (!previous || previous.metadata?.resourceVersion !== object.metadata?.resourceVersion) this.upsert(object);
+      },
+      finish: (resourceVersion) => {
+        for (const object of this.list()) if (!seen.has(objectKey(object))) this.remove({ ...object, metadata: { ...object.metadata } });
+        this.noteResourceVersion(resourceVersion);
+        if (!this.#synced) {
+          this.#synced = true;
+          const waiters = this.#syncWaiters;
+          this.#syncWaiters = [];
+          for (const resolve of waiters) resolve();
+        }
+      },
+    };
   }
 
   /** Settles every pending `waitForResourceVersion`/`waitUntil` with false and releases `whenSynced` waiters; for shutdown. */

@@ -1,6 +1,7 @@
-// The HTTP underneath client-node: undici's request API for requests and for watch streams.
+// The HTTP underneath client-node: undici's request API for requests, and for watch streams and lists read as they arrive.
 import { HttpMethod, RequestContext, ResponseContext, wrapHttpLibrary, type HttpLibrary, type KubeConfig } from '@kubernetes/client-node';
 import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { request } from 'undici';
 import { KubeApiError } from './errors.ts';
 
@@ -35,6 +36,48 @@ async function send(context: RequestContext, userAgent: string): Promise<Respons
     binary: async () => data,
     stream: () => Readable.toWeb(Readable.from([data])) as ReadableStream<Uint8Array>,
   });
+}
+
+/** Options of {@link streamText}. */
+export interface TextRequest {
+  /** Path, e.g. `/api/v1/namespaces`. */
+  path: string;
+  /** Query parameters; undefined values are left out. */
+  query: Record<string, string | undefined>;
+  userAgent: string;
+  /** What the request is for, in an error's message (e.g. `list roles`). */
+  what: string;
+  /** Called with the body decoded, a piece at a time as it arrives. */
+  onText(piece: string): void;
+}
+
+/**
+ * GETs `path` with client-node's authentication and the connection pool it chose, and hands the
+ * body to `onText` as it arrives, so a large answer (a list) is never held whole, in bytes or in
+ * text. A non-2xx answer throws a {@link KubeApiError} carrying its status instead; an error
+ * thrown by `onText` ends the request and is thrown.
+ */
+export async function streamText(kubeConfig: KubeConfig, get: TextRequest): Promise<void> {
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster) throw new Error(`expected a current cluster in the kubeconfig to ${get.what}, but found none`);
+  const url = new URL(`${cluster.server.replace(/\/+$/, '')}${get.path}`);
+  for (const [name, value] of Object.entries(get.query)) if (value !== undefined) url.searchParams.set(name, value);
+  const context = new RequestContext(url.toString(), HttpMethod.GET);
+  await kubeConfig.applySecurityAuthentication(context);
+  const response = await request(url, {
+    method: 'GET',
+    headers: { ...context.getHeaders(), accept: 'application/json', 'User-Agent': get.userAgent },
+    dispatcher: context.getDispatcher(),
+  });
+  if (response.statusCode < 200 || response.statusCode > 299) {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(response.headers)) if (typeof value === 'string') headers[name] = value;
+    throw new KubeApiError(response.statusCode, get.what, await response.body.text().catch(() => ''), headers);
+  }
+  const decoder = new StringDecoder('utf8');
+  for await (const chunk of response.body) get.onText(decoder.write(chunk as Buffer));
+  const rest = decoder.end();
+  if (rest !== '') get.onText(rest);
 }
 
 /** One decoded line of a watch stream: `{type, object}` as the API sends it. */

@@ -11,7 +11,7 @@ export { addFinalizer, isDeleting, removeFinalizer } from './finalizers.ts';
 export { fixedFieldsDiffer, leaveHandedOverFields } from './handover.ts';
 export { HealthServer, type Readiness } from './health.ts';
 export { jsonEqual } from './json-equal.ts';
-export { DEFAULT_FIELD_MANAGER, DEFAULT_USER_AGENT, KubeClient, KubeConfigError, loadKubeConfig, WRITE_VERBS, type JsonPatchOperation, type KubeClientOptions, type ListPage } from './kube.ts';
+export { DEFAULT_FIELD_MANAGER, DEFAULT_USER_AGENT, KubeClient, KubeConfigError, loadKubeConfig, WRITE_VERBS, type JsonPatchOperation, type KubeClientOptions, type ListOptions, type ListPage } from './kube.ts';
 export { matchesLabels, selectorString, type EqualitySelector as LabelSelector } from '../../api/selectors.ts';
 export { LeaderElector, type LeaderElectionOptions } from './leader.ts';
 export { closeServer, listenOn, type Listener } from './listener.ts';

@@ -16,7 +16,8 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import { isNotFound, isTransientStatus, KubeApiError, retryAfterMsOf, statusCodeOf } from './errors.ts';
-import { openWatch, undiciHttpLibrary } from './http.ts';
+import { openWatch, streamText, undiciHttpLibrary } from './http.ts';
+import { ListItemReader } from './list-items.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { collectionPath, type ResourceType } from './resources.ts';
 
@@ -97,6 +98,15 @@ export interface ListPage {
   items: KubernetesObject[];
   resourceVersion: string;
   continue?: string;
+}
+
+/** What {@link KubeClient.list} asks for. */
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  limit?: number;
+  continueToken?: string;
+  resourceVersion?: string;
 }
 
 /** A watch event as the API sends it; `object` is a Status for `ERROR`. */
@@ -279,23 +289,37 @@ export class KubeClient {
    * One page of a list (raw JSON). `limit`/`continueToken` page through large collections;
    * `resourceVersion: '0'` lets the API server answer from its watch cache (see the Reflector).
    */
-  async list(type: ResourceType, options: { namespace?: string; labelSelector?: string; limit?: number; continueToken?: string; resourceVersion?: string } = {}): Promise<ListPage> {
-    const body = (await this.#request('list', type.kind, () =>
-      this.#connection.raw.requestJson(
-        HttpMethod.GET,
-        collectionPath(type, options.namespace),
-        {
-          labelSelector: options.labelSelector,
-          limit: options.limit?.toString(),
-          continue: options.continueToken,
-          resourceVersion: options.resourceVersion,
-        },
-        `list ${type.plural}`,
-      ),
-    )) as { items?: KubernetesObject[]; metadata?: { resourceVersion?: string; continue?: string } };
-    const items = (body.items ?? []).map((item) => ({ ...item, apiVersion: type.apiVersion, kind: type.kind }));
-    const next = body.metadata?.continue;
-    return { items, resourceVersion: body.metadata?.resourceVersion ?? '', ...(next ? { continue: next } : {}) };
+  async list(type: ResourceType, options: ListOptions = {}): Promise<ListPage> {
+    const items: KubernetesObject[] = [];
+    const page = await this.listEach(type, options, (item) => items.push(item));
+    return { items, ...page };
+  }
+
+  /**
+   * {@link list} with each item handed to `onItem` as soon as it has arrived, in order (see
+   * ListItemReader): a cache relisting a large kind never holds the response or its objects
+   * whole, only the object being read.
+   */
+  async listEach(type: ResourceType, options: ListOptions, onItem: (item: KubernetesObject) => void): Promise<Omit<ListPage, 'items'>> {
+    const envelope = await this.#request('list', type.kind, async () => {
+      // Items of a list carry no apiVersion and kind of their own (core kinds): they are the list's.
+      const reader = new ListItemReader((parsed) => {
+        const item = parsed as KubernetesObject;
+        item.apiVersion = type.apiVersion;
+        item.kind = type.kind;
+        onItem(item);
+      });
+      await streamText(this.kubeConfig, {
+        path: collectionPath(type, options.namespace),
+        query: { labelSelector: options.labelSelector, limit: options.limit?.toString(), continue: options.continueToken, resourceVersion: options.resourceVersion },
+        userAgent: this.#connection.userAgent,
+        what: `list ${type.plural}`,
+        onText: (piece) => reader.write(piece),
+      });
+      return reader.end();
+    });
+    const next = envelope.metadata?.continue;
+    return { resourceVersion: envelope.metadata?.resourceVersion ?? '', ...(next ? { continue: next } : {}) };
   }
 
   /** Reads one object (raw JSON), or undefined when it does not exist. */

@@ -1,6 +1,5 @@
 // The watch supervisor: keeps one resource type's cache in step with the API server, forever.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KubernetesObject } from '@kubernetes/client-node';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import { Store, type ObjectCache } from './cache.ts';
 import { KubeApiError, retryAfterMsOf, statusCodeOf } from './errors.ts';
@@ -24,9 +23,8 @@ export interface ReflectorOptions {
   resyncMs?: number;
   /**
    * Runs each full list (every page, and storing it); the manager passes one shared by all its
-   * reflectors, so lists of different kinds take turns: a list held whole (kube-apiserver answers
-   * one from its watch cache in a single response) is garbage before the next one arrives,
-   * instead of every kind's at once at start-up and at each resync. Default: no turns.
+   * reflectors, so lists of different kinds take turns instead of all running at once at
+   * start-up and at each resync. Default: no turns.
    */
   listTurn?: <T>(list: () => Promise<T>) => Promise<T>;
   /**
@@ -158,7 +156,9 @@ export class Reflector {
 
   async #listAll(): Promise<void> {
     const { client, type, namespace, pageSize = 500 } = this.#options;
-    const items: KubernetesObject[] = [];
+    // Each object is stored as soon as it has arrived (listEach, startReplace): a relist holds one
+    // object at a time, not the whole kind's response and objects. Those it lacks go at the end.
+    const replacing = this.#store.startReplace();
     let continueToken: string | undefined;
     let resourceVersion = '';
     do {
@@ -167,18 +167,21 @@ export class Reflector {
       // from etcd instead, kube-apiserver 1.23 drops objects from a paged list with a label
       // selector (kubernetes/kubernetes#111488: 504 of 1,000 labelled namespaces, found by the
       // real-cluster benchmark, and the operator then re-applied what it could not see, for ever).
-      const page = await client.list(type, {
-        ...(namespace ? { namespace } : {}),
-        ...(type.labelSelector ? { labelSelector: type.labelSelector } : {}),
-        limit: pageSize,
-        ...(continueToken ? { continueToken } : { resourceVersion: '0' }),
-      });
-      items.push(...page.items);
+      const page = await client.listEach(
+        type,
+        {
+          ...(namespace ? { namespace } : {}),
+          ...(type.labelSelector ? { labelSelector: type.labelSelector } : {}),
+          limit: pageSize,
+          ...(continueToken ? { continueToken } : { resourceVersion: '0' }),
+        },
+        replacing.add,
+      );
       resourceVersion ||= page.resourceVersion;
       continueToken = page.continue;
     } while (continueToken && this.#running);
     if (!this.#running) return;
-    this.#store.replace(items, resourceVersion);
+    replacing.finish(resourceVersion);
     this.#resourceVersion = resourceVersion;
     this.#lastListAt = Date.now();
     this.#backoff.reset();

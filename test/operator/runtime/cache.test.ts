@@ -124,6 +124,22 @@ describe('Store (the cache behind a reflector)', () => {
     expect(events.sort()).toEqual(['DELETED b', 'DELETED c']);
   });
 
+  it('replaces an object at a time: stores each as it comes, deletes and syncs only at the end', async () => {
+    const store = new Store(Kinds.PersistentVolumeClaim);
+    store.replace([pvc('a', '1'), pvc('b', '2')], '2');
+    const events: string[] = [];
+    store.subscribe((event: CacheEvent) => events.push(`${event.type} ${event.object.metadata?.name}`));
+    const replacing = store.startReplace();
+    replacing.add(pvc('a', '1'));
+    replacing.add(pvc('c', '3'));
+    expect(events).toEqual(['ADDED c']);
+    expect(store.get('c', 'sandpit-a')?.metadata?.resourceVersion).toBe('3');
+    expect(store.get('b', 'sandpit-a')).toBeDefined();
+    replacing.finish('3');
+    expect(events).toEqual(['ADDED c', 'DELETED b']);
+    expect(store.list().map((o) => o.metadata?.name).sort()).toEqual(['a', 'c']);
+  });
+
   it('waits for a resourceVersion until the cache has seen it, or times out', async () => {
     const store = new Store(Kinds.PersistentVolumeClaim);
     store.replace([], '10');

@@ -145,3 +145,39 @@ describe('KubeClient discovery', () => {
     }
   });
 });
+
+describe('KubeClient lists', () => {
+  it('reads a list sent in small chunks, with characters split across them, an item at a time', async () => {
+    const items = Array.from({ length: 30 }, (_, i) => ({ metadata: { name: `cm-${i}`, namespace: 'sde-a', annotations: { note: `ünïcødé ✓ 🚀 "${i}" {[,]}` } }, data: { i: String(i) } }));
+    const body = Buffer.from(JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: '77', continue: 'next' }, items }));
+    const api = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      // 7 bytes at a time: multi-byte characters land across chunk boundaries.
+      let at = 0;
+      const more = (): void => {
+        if (at >= body.length) return void response.end();
+        response.write(body.subarray(at, (at += 7)), () => setImmediate(more));
+      };
+      more();
+    });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    try {
+      const config = new KubeConfig();
+      config.loadFromOptions({
+        clusters: [{ name: 'local', server: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, skipTLSVerify: true }],
+        users: [{ name: 'admin', token: 't' }],
+        contexts: [{ name: 'local', cluster: 'local', user: 'admin' }],
+        currentContext: 'local',
+      });
+      const client = new KubeClient(config);
+      const seen: unknown[] = [];
+      const page = await client.listEach(Kinds.ConfigMap, { namespace: 'sde-a' }, (item) => seen.push(item));
+      expect(page).toEqual({ resourceVersion: '77', continue: 'next' });
+      expect(seen).toEqual(items.map((item) => ({ ...item, apiVersion: 'v1', kind: 'ConfigMap' })));
+      expect(await client.list(Kinds.ConfigMap, { namespace: 'sde-a' })).toEqual({ items: seen, resourceVersion: '77', continue: 'next' });
+    } finally {
+      api.closeAllConnections();
+      await new Promise((resolve) => api.close(resolve));
+    }
+  });
+});

@@ -54,6 +54,21 @@ describe('Reflector over HTTP', () => {
     await waitUntil(() => expect(reflector.cache.get('a', 'sandpit-a')).toBeUndefined());
   });
 
+  // A list is stored an object at a time as it is parsed, not held whole until its last page.
+  it('stores each listed object as it is read, not once the whole list is in', async () => {
+    for (const name of ['a', 'b', 'c', 'd', 'e']) await client.apply(configMap(name));
+    const listEach = client.listEach.bind(client);
+    const sizesSeen: number[] = [];
+    const started: { reflector?: Reflector } = {};
+    client.listEach = (type, options, onItem) => listEach(type, options, (item) => {
+      sizesSeen.push(started.reflector?.cache.size ?? -1);
+      onItem(item);
+    });
+    const reflector = (started.reflector = reflect({ pageSize: 2 }));
+    await reflector.cache.whenSynced();
+    expect(sizesSeen).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it('resumes from the last resourceVersion after the connection drops, without relisting', async () => {
     const reflector = reflect();
     await reflector.cache.whenSynced();
@@ -146,13 +161,13 @@ describe('Reflector over HTTP', () => {
     { turns: 'no turns', listTurn: undefined, expected: (max: number) => expect(max).toBeGreaterThan(1) },
   ])('with $turns, lists of different kinds overlap accordingly', async ({ listTurn, expected }) => {
     for (const name of ['a', 'b', 'c', 'd', 'e']) await client.apply(configMap(name));
-    const list = client.list.bind(client);
+    const listEach = client.listEach.bind(client);
     let inFlight = 0;
     let most = 0;
-    client.list = async (...args) => {
+    client.listEach = async (...args) => {
       most = Math.max(most, (inFlight += 1));
       try {
-        return await list(...args);
+        return await listEach(...args);
       } finally {
         inFlight -= 1;
       }
