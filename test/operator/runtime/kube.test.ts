@@ -14,6 +14,18 @@ let requests: number;
 let failures: number[];
 let kubeConfig: KubeConfig;
 
+/** A kubeconfig for the test server `api`, with `namespace` as its context's default. */
+function kubeConfigFor(api: Server, namespace?: string): KubeConfig {
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [{ name: 'local', server: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, skipTLSVerify: true }],
+    users: [{ name: 'admin', token: 't' }],
+    contexts: [{ name: 'local', cluster: 'local', user: 'admin', ...(namespace ? { namespace } : {}) }],
+    currentContext: 'local',
+  });
+  return config;
+}
+
 beforeEach(async () => {
   connections = 0;
   requests = 0;
@@ -31,14 +43,7 @@ beforeEach(async () => {
   });
   server.on('connection', () => (connections += 1));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'local', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'admin', token: 't' }],
-    contexts: [{ name: 'local', cluster: 'local', user: 'admin' }],
-    currentContext: 'local',
-  });
+  kubeConfig = kubeConfigFor(server);
 });
 
 afterEach(async () => {
@@ -121,14 +126,7 @@ describe('KubeClient discovery', () => {
     });
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
     try {
-      const config = new KubeConfig();
-      config.loadFromOptions({
-        clusters: [{ name: 'local', server: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, skipTLSVerify: true }],
-        users: [{ name: 'admin', token: 't' }],
-        contexts: [{ name: 'local', cluster: 'local', user: 'admin', namespace: 'sde-a' }],
-        currentContext: 'local',
-      });
-      const client = new KubeClient(config);
+      const client = new KubeClient(kubeConfigFor(api, 'sde-a'));
       const rbac = 'rbac.authorization.k8s.io/v1';
       const applied = await Promise.all(Array.from({ length: 10 }, (_, i) => [
         client.apply({ apiVersion: rbac, kind: 'Role', metadata: { name: `r-${i}`, namespace: 'sde-a' } }),
@@ -162,14 +160,7 @@ describe('KubeClient lists', () => {
     });
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
     try {
-      const config = new KubeConfig();
-      config.loadFromOptions({
-        clusters: [{ name: 'local', server: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, skipTLSVerify: true }],
-        users: [{ name: 'admin', token: 't' }],
-        contexts: [{ name: 'local', cluster: 'local', user: 'admin' }],
-        currentContext: 'local',
-      });
-      const client = new KubeClient(config);
+      const client = new KubeClient(kubeConfigFor(api));
       const seen: unknown[] = [];
       const page = await client.listEach(Kinds.ConfigMap, { namespace: 'sde-a' }, (item) => seen.push(item));
       expect(page).toEqual({ resourceVersion: '77', continue: 'next' });
