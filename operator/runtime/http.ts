@@ -1,4 +1,5 @@
-// The HTTP underneath client-node: undici's request API for requests, and for watch streams and lists read as they arrive.
+// The HTTP underneath client-node: undici's request API for requests, for watch streams, and for
+// lists read as they arrive.
 import { HttpMethod, RequestContext, ResponseContext, wrapHttpLibrary, type HttpLibrary, type KubeConfig } from '@kubernetes/client-node';
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
