@@ -39,11 +39,26 @@ async function send(context: RequestContext, userAgent: string): Promise<Respons
   });
 }
 
+/**
+ * A GET of `path` (with `query`; undefined and empty values left out) as client-node would send
+ * it: the URL on the current cluster, its authentication headers and the connection pool it chose.
+ * `what` names the request in the error thrown when the kubeconfig has no current cluster.
+ */
+async function authorizedGet(kubeConfig: KubeConfig, path: string, query: Record<string, string | number | boolean | undefined>, userAgent: string, what: string) {
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster) throw new Error(`expected a current cluster in the kubeconfig to ${what}, but found none`);
+  const url = new URL(`${cluster.server.replace(/\/+$/, '')}${path}`);
+  for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') url.searchParams.set(name, String(value));
+  const context = new RequestContext(url.toString(), HttpMethod.GET);
+  await kubeConfig.applySecurityAuthentication(context);
+  return { url, options: { method: 'GET' as const, headers: { ...context.getHeaders(), accept: 'application/json', 'User-Agent': userAgent }, dispatcher: context.getDispatcher() } };
+}
+
 /** Options of {@link streamText}. */
 export interface TextRequest {
   /** Path, e.g. `/api/v1/namespaces`. */
   path: string;
-  /** Query parameters; undefined values are left out. */
+  /** Query parameters; undefined and empty values are left out. */
   query: Record<string, string | undefined>;
   userAgent: string;
   /** What the request is for, in an error's message (e.g. `list roles`). */
@@ -59,17 +74,8 @@ export interface TextRequest {
  * thrown by `onText` ends the request and is thrown.
  */
 export async function streamText(kubeConfig: KubeConfig, get: TextRequest): Promise<void> {
-  const cluster = kubeConfig.getCurrentCluster();
-  if (!cluster) throw new Error(`expected a current cluster in the kubeconfig to ${get.what}, but found none`);
-  const url = new URL(`${cluster.server.replace(/\/+$/, '')}${get.path}`);
-  for (const [name, value] of Object.entries(get.query)) if (value !== undefined) url.searchParams.set(name, value);
-  const context = new RequestContext(url.toString(), HttpMethod.GET);
-  await kubeConfig.applySecurityAuthentication(context);
-  const response = await request(url, {
-    method: 'GET',
-    headers: { ...context.getHeaders(), accept: 'application/json', 'User-Agent': get.userAgent },
-    dispatcher: context.getDispatcher(),
-  });
+  const { url, options } = await authorizedGet(kubeConfig, get.path, get.query, get.userAgent, get.what);
+  const response = await request(url, options);
   if (response.statusCode < 200 || response.statusCode > 299) {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(response.headers)) if (typeof value === 'string') headers[name] = value;
@@ -114,13 +120,7 @@ function timeoutError(inactivityMs: number): Error {
  * controller that closes it; `onDone` is not called after an abort by the caller.
  */
 export async function openWatch(kubeConfig: KubeConfig, watch: WatchRequest): Promise<AbortController> {
-  const cluster = kubeConfig.getCurrentCluster();
-  if (!cluster) throw new Error('expected a current cluster in the kubeconfig to watch, but found none');
-  const url = new URL(`${cluster.server.replace(/\/+$/, '')}${watch.path}`);
-  url.searchParams.set('watch', 'true');
-  for (const [name, value] of Object.entries(watch.query)) if (value !== undefined && value !== '') url.searchParams.set(name, String(value));
-  const context = new RequestContext(url.toString(), HttpMethod.GET);
-  await kubeConfig.applySecurityAuthentication(context);
+  const { url, options } = await authorizedGet(kubeConfig, watch.path, { watch: 'true', ...watch.query }, watch.userAgent, 'watch');
   const controller = new AbortController();
   let ended = false;
   const done = (error: unknown): void => {
@@ -131,9 +131,7 @@ export async function openWatch(kubeConfig: KubeConfig, watch: WatchRequest): Pr
   };
   controller.signal.addEventListener('abort', () => (ended = true), { once: true });
   request(url, {
-    method: 'GET',
-    headers: { ...context.getHeaders(), accept: 'application/json', 'User-Agent': watch.userAgent },
-    dispatcher: context.getDispatcher(),
+    ...options,
     signal: controller.signal,
     headersTimeout: watch.inactivityMs,
     bodyTimeout: watch.inactivityMs,
