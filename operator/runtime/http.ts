@@ -29,14 +29,20 @@ async function send(context: RequestContext, userAgent: string): Promise<Respons
     dispatcher: context.getDispatcher(),
     signal: context.getSignal(),
   });
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  const headers = flatHeaders(response.headers);
   const data = Buffer.from(await response.body.arrayBuffer());
   return new ResponseContext(response.statusCode, headers, {
     text: async () => data.toString('utf8'),
     binary: async () => data,
     stream: () => Readable.toWeb(Readable.from([data])) as ReadableStream<Uint8Array>,
   });
+}
+
+/** undici's response headers as one string each (repeated ones joined with ", "). */
+function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  return flat;
 }
 
 /**
@@ -77,9 +83,7 @@ export async function streamText(kubeConfig: KubeConfig, get: TextRequest): Prom
   const { url, options } = await authorizedGet(kubeConfig, get.path, get.query, get.userAgent, get.what);
   const response = await request(url, options);
   if (response.statusCode < 200 || response.statusCode > 299) {
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(response.headers)) if (typeof value === 'string') headers[name] = value;
-    throw new KubeApiError(response.statusCode, get.what, await response.body.text().catch(() => ''), headers);
+    throw new KubeApiError(response.statusCode, get.what, await response.body.text().catch(() => ''), flatHeaders(response.headers));
   }
   const decoder = new StringDecoder('utf8');
   for await (const chunk of response.body) get.onText(decoder.write(chunk as Buffer));
