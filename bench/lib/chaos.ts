@@ -68,6 +68,15 @@ export function readiness(observer: SiteObserver) {
     enclaves,
     workspaces,
     all: (n: number) => enclaves.count === n && workspaces.count === 2 * n,
+    /** Enclaves and workspaces not Ready, each with its Ready condition's reason and message: what a failed converge names. */
+    notReady(): string[] {
+      return (['Enclave', 'Workspace'] as const).flatMap((kind) =>
+        observer.list(kind).filter((o) => !isReady(o)).map((o) => {
+          const condition = ((o as { status?: { conditions?: { type: string; reason?: string; message?: string }[] } }).status?.conditions ?? []).find((c) => c.type === 'Ready');
+          return `${kind} ${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}: ${condition ? `${condition.reason}: ${condition.message}` : 'no Ready condition'}`;
+        }),
+      );
+    },
     close() {
       enclaves.close();
       workspaces.close();

@@ -168,6 +168,14 @@ export class Store implements ObjectCache {
 
   /** Stores an added or modified object and tells subscribers. */
   upsert(received: KubernetesObject): void {
+    this.#upsert(received, true);
+  }
+
+  /**
+   * {@link upsert}, noting the object's resourceVersion as seen only when `noteVersion`: an
+   * object of a list arriving is no sign that the objects listed before it are stored.
+   */
+  #upsert(received: KubernetesObject, noteVersion: boolean): void {
     const object = this.type.transform ? this.type.transform(received) : received;
     const { namespace, name } = this.#where(object);
     let group = this.#byNamespace.get(namespace);
@@ -181,7 +189,7 @@ export class Store implements ObjectCache {
     // The shared name string, not the one JSON.parse made for this event, is what the map keeps.
     group.set(frozen.metadata?.name ?? name, frozen);
     if (previous === undefined) this.#size += 1;
-    this.noteResourceVersion(object.metadata?.resourceVersion);
+    if (noteVersion) this.noteResourceVersion(object.metadata?.resourceVersion);
     this.#emit(previous ? { type: 'MODIFIED', object: frozen, previous } : { type: 'ADDED', object: frozen });
   }
 
@@ -211,7 +219,11 @@ export class Store implements ObjectCache {
   /**
    * {@link replace} given the list an object at a time, so a list need not be held whole: each
    * object is stored (and told) as it comes, an unchanged one is dropped at once, and `finish`
-   * removes those the list did not hold and marks the cache synced.
+   * removes those the list did not hold and marks the cache synced. The cache's resourceVersion
+   * moves to the list's only at `finish`: a list comes in name order, not in resourceVersion
+   * order, so until its end an object written before one already stored may still be on its way,
+   * and a reconcile waiting to see its own write must not go on without it (it did: a dataset
+   * volume not yet relisted was applied again, its claim binding undone, and the claim lost).
    */
   startReplace(): { add(object: KubernetesObject): void; finish(resourceVersion: string): void } {
     const seen = new Set<string>();
@@ -220,7 +232,7 @@ export class Store implements ObjectCache {
         seen.add(objectKey(object));
         const { namespace, name } = this.#where(object);
         const previous = this.#byNamespace.get(namespace)?.get(name);
-        if (!previous || previous.metadata?.resourceVersion !== object.metadata?.resourceVersion) this.upsert(object);
+        if (!previous || previous.metadata?.resourceVersion !== object.metadata?.resourceVersion) this.#upsert(object, false);
       },
       finish: (resourceVersion) => {
         for (const object of this.list()) if (!seen.has(objectKey(object))) this.remove({ ...object, metadata: { ...object.metadata } });

@@ -59,6 +59,12 @@ async function watchRestarts(op: Manager): Promise<Record<string, number>> {
   return out;
 }
 
+/** Waits for every enclave and workspace to be Ready; [] when they are, else what is not (and why) when `timeoutMs` ran out. */
+async function converged(ready: ReturnType<typeof readiness>, s: Site, timeoutMs: number): Promise<string[]> {
+  if (await s.observer.until(() => ready.all(ENCLAVES), timeoutMs)) return [];
+  return [`not every enclave and workspace Ready within ${timeoutMs} ms`, ...ready.notReady()];
+}
+
 async function expectCleanState(s: Site): Promise<void> {
   const diff = await diffFleet(s.user, FLEET_SITE);
   expect(diff.compared).toBeGreaterThan(ENCLAVES * 20);
@@ -79,7 +85,7 @@ describe('API server faults during a converge', () => {
     await new Promise((r) => setTimeout(r, 500));
     restarted = await startDevCluster({ port, dataFile, nodes: fleetNodes(2 * ENCLAVES), kubeconfigPath: join(dataDir, 'kubeconfig') });
     await creating;
-    expect(await site.observer.until(() => ready.all(ENCLAVES), 40_000)).toBe(true);
+    expect(await converged(ready, site, 40_000)).toEqual([]);
     ready.close();
     console.log(`chaos restart: reconciles ${JSON.stringify(await reconcileCounts(operator))}, watch restarts ${JSON.stringify(await watchRestarts(operator))}`);
     expect((operator as unknown as { crashed: unknown }).crashed).toBeUndefined();
@@ -101,7 +107,7 @@ describe('API server faults during a converge', () => {
       dropped += site.cluster.faults.dropWatches();
     }
     await creating;
-    expect(await site.observer.until(() => ready.all(ENCLAVES), 40_000)).toBe(true);
+    expect(await converged(ready, site, 40_000), `seed ${SEED}`).toEqual([]);
     ready.close();
     const restarts = await watchRestarts(operator);
     console.log(`chaos watches (seed ${SEED}): ${dropped} watches dropped, operator watch restarts ${JSON.stringify(restarts)}, reconciles ${JSON.stringify(await reconcileCounts(operator))}`);
@@ -121,12 +127,12 @@ describe('API server faults during a converge', () => {
     // At 0.2 the 429 run converged in ~10 s before a57d110 and not within 45 s after it (see the report).
     site.cluster.faults.failRequests({ rate: 0.1, status, retryAfterSeconds: 1 });
     await createFleet(site.user, site.observer, ENCLAVES);
-    const converged = await site.observer.until(() => ready.all(ENCLAVES), 45_000);
+    const stuck = await converged(ready, site, 45_000);
     site.cluster.faults.clear();
     ready.close();
     const counts = await reconcileCounts(operator);
     console.log(`chaos ${status}: reconciles ${JSON.stringify(counts)}, requests ${JSON.stringify(Object.fromEntries(operator.client.requests))}, watch restarts ${JSON.stringify(await watchRestarts(operator))}`);
-    expect(converged).toBe(true);
+    expect(stuck).toEqual([]);
     expect((operator as unknown as { crashed: unknown }).crashed).toBeUndefined();
     // Bounded: retries stay within a small multiple of the work (3 objects per enclave reconciled).
     expect(counts.error ?? 0).toBeLessThan(ENCLAVES * 3 * 5);

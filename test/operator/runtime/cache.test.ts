@@ -140,6 +140,25 @@ describe('Store (the cache behind a reflector)', () => {
     expect(store.list().map((o) => o.metadata?.name).sort()).toEqual(['a', 'c']);
   });
 
+  it('moves its resourceVersion only at the end of a relist: a write listed later is not taken as seen', async () => {
+    const store = new Store(Kinds.PersistentVolumeClaim);
+    store.replace([], '10');
+    // Our write of "z" was answered with 11; the relist that brings it lists "a" (12) first.
+    const waiting = store.waitForResourceVersion('11', 5_000);
+    let seen: boolean | undefined;
+    void waiting.then((met) => (seen = met));
+    const replacing = store.startReplace();
+    replacing.add(pvc('a', '12'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen).toBeUndefined();
+    expect(store.resourceVersion).toBe('10');
+    replacing.add(pvc('z', '11'));
+    replacing.finish('12');
+    await expect(waiting).resolves.toBe(true);
+    expect(store.get('z', 'sandpit-a')?.metadata?.resourceVersion).toBe('11');
+    expect(store.resourceVersion).toBe('12');
+  });
+
   it('waits for a resourceVersion until the cache has seen it, or times out', async () => {
     const store = new Store(Kinds.PersistentVolumeClaim);
     store.replace([], '10');
