@@ -41,14 +41,19 @@ export function kindRank(object: KubernetesObject): number {
   return rank < 0 ? KIND_ORDER.length : rank;
 }
 
-/** Some objects of a desired state could not be applied; the ones of later ranks were not tried. */
+/**
+ * Some objects of a desired state could not be applied; the ones of later ranks were not tried.
+ * `written` holds those that were, as {@link ApplyResult.written}: their writes happened all the same.
+ */
 export class ApplyError extends Error {
   override readonly name = 'ApplyError';
   readonly failures: ReadonlyArray<{ identity: string; error: unknown }>;
+  readonly written: ApplyResult['written'];
 
-  constructor(failures: ReadonlyArray<{ identity: string; error: unknown }>) {
+  constructor(failures: ReadonlyArray<{ identity: string; error: unknown }>, written: ApplyResult['written'] = []) {
     super(`expected every desired object to apply, but ${failures.length} failed: ${failures.map(({ identity, error }) => `${identity}: ${error instanceof Error ? error.message : String(error)}`).join('; ')}`);
     this.failures = failures;
+    this.written = written;
   }
 }
 
@@ -247,7 +252,7 @@ export async function applyAll(client: KubeClient, desired: readonly KubernetesO
         }
       }),
     );
-    if (failures.length > 0) throw new ApplyError(failures);
+    if (failures.length > 0) throw new ApplyError(failures, result.written);
   }
   return result;
 }

@@ -1,7 +1,7 @@
 // The reconcile context: what one reconcile of one key may read and write, every write tracked
 // (see OwnWrites) so the key's next reconcile sees it and its echoes reconcile nothing.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { applyAll, type ApplyOptions, type ApplyResult } from './apply.ts';
+import { ApplyError, applyAll, type ApplyOptions, type ApplyResult } from './apply.ts';
 import type { ObjectCache } from './cache.ts';
 import { isNotFound } from './errors.ts';
 import type { EventInput, EventRecorder } from './events.ts';
@@ -130,11 +130,21 @@ export function reconcileContext(runtime: ContextRuntime, of: ContextOf, run: Co
     primary: () => primaryCache.get(name, namespace),
     cache: (type) => cacheByType.get(watchedTypeId(type)) ?? cacheByKind.get(typeId(type)) ?? runtime.cacheFor(type),
     apply: (desired, options = {}) => writes.writing(key, async () => {
-      const result = await applyAll(client, desired, {
-        ...options,
-        live: (object) => cacheOf(object)?.get(object.metadata?.name ?? '', object.metadata?.namespace),
-      });
-      for (const written of result.written) writes.wrote(key, cacheOf(written.object), written.resourceVersion, written.object);
+      const remember = (written: ApplyResult['written']): void => {
+        for (const entry of written) writes.wrote(key, cacheOf(entry.object), entry.resourceVersion, entry.object);
+      };
+      let result: ApplyResult;
+      try {
+        result = await applyAll(client, desired, {
+          ...options,
+          live: (object) => cacheOf(object)?.get(object.metadata?.name ?? '', object.metadata?.namespace),
+        });
+      } catch (error) {
+        // What went through before the failure was written all the same: the retry waits to see it too.
+        if (error instanceof ApplyError) remember(error.written);
+        throw error;
+      }
+      remember(result.written);
       // Their echoes reconcile nothing: one more reconcile observes what this one wrote.
       if (result.written.length > 0) {
         queue.add(key);

@@ -115,6 +115,25 @@ describe('apply: is the live object already as desired?', () => {
     expect(sent).toHaveLength(1);
   });
 
+  it('stops at a failing rank, and its error lists what the ranks before it wrote', async () => {
+    const volume = { apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'sde-a.mri' }, spec: { claimRef: { namespace: 'sde-a', name: 'data-mri' } } };
+    const claim = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data-mri', namespace: 'sde-a' }, spec: { volumeName: 'sde-a.mri' } };
+    const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'sde-a' }, spec: {} };
+    const sent: string[] = [];
+    const server = {
+      assertMayWrite: () => undefined,
+      apply: async (object: KubernetesObject) => {
+        sent.push(object.kind ?? '');
+        if (object.kind === 'PersistentVolumeClaim') throw new Error('the server is unavailable');
+        return { ...object, metadata: { ...object.metadata, resourceVersion: '7' } };
+      },
+    } as unknown as KubeClient;
+    const refused = (await applyAll(server, [service, claim, volume]).then(() => undefined, (error: unknown) => error)) as ApplyError;
+    expect(refused.failures.map((f) => f.identity)).toEqual(['/PersistentVolumeClaim/sde-a/data-mri']);
+    expect(refused.written.map((w) => [w.identity, w.resourceVersion])).toEqual([['/PersistentVolume//sde-a.mri', '7']]);
+    expect(sent).toEqual(['PersistentVolume', 'PersistentVolumeClaim']);
+  });
+
   describe('fields Kubernetes fixes at creation', () => {
     const job = (image: string): KubernetesObject & { spec: { suspend: boolean; template: { metadata: { labels: Record<string, string> }; spec: { containers: Array<Record<string, unknown>> } } } } => ({
       apiVersion: 'batch/v1',
