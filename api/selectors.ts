@@ -60,3 +60,14 @@ export function matchesLabels(labels: Readonly<Record<string, string>> | undefin
 export function selectorString(selector: EqualitySelector): string {
   return Object.entries(selector).map(([key, value]) => `${key}=${value}`).join(',');
 }
+
+/** The equality form of a `labelSelector` string (`a=b,c=d`, as {@link selectorString} writes it); throws for any other form. */
+export function parseSelectorString(text: string): EqualitySelector {
+  const selector: Record<string, string> = {};
+  for (const part of text.split(',')) {
+    const match = /^([^=!,\s]+)==?([^=!,\s]*)$/.exec(part.trim());
+    if (!match) throw new Error(`expected a label selector of key=value pairs, but "${text}" has "${part}"`);
+    selector[match[1] as string] = match[2] as string;
+  }
+  return selector;
+}

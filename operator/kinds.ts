@@ -11,6 +11,8 @@ import type { WatchedType } from './runtime/index.ts';
 
 const OURS = selectorString({ [MANAGED_BY]: MANAGER });
 const ours = (type: WatchedType): WatchedType => Object.freeze({ ...type, labelSelector: OURS });
+/** The operator's objects of a kind it also caches whoever wrote them: a view of that cache, so the kind is watched once. */
+const oursAmong = (everyone: WatchedType): WatchedType => Object.freeze({ ...ours(everyone), viewOf: everyone });
 // ConfigMaps of enclaves only (the package mirror's): the register's records are ours too, but
 // live in the operator's namespace under a cache of their own, and are large.
 const ENCLAVE_CONFIG_MAPS = `${OURS},${ENCLAVE}`;
@@ -56,33 +58,9 @@ export const SdeKinds = Object.freeze({
 });
 
 /**
- * Built-in kinds as the operator caches them: only objects carrying its managed-by label, so a
- * site's other workloads cost no memory (ConfigMaps only an enclave's). Every PersistentVolume is
- * cached: a provisioned home volume is not ours, but its reclaim policy is (retention); the others
- * only in part. Pods only as far as a workspace's status reads them.
- */
-export const Owned = Object.freeze({
-  Namespace: ours(Kinds.Namespace),
-  NetworkPolicy: ours(Kinds.NetworkPolicy),
-  ResourceQuota: ours(Kinds.ResourceQuota),
-  LimitRange: ours(Kinds.LimitRange),
-  ServiceAccount: ours(Kinds.ServiceAccount),
-  ConfigMap: Object.freeze({ ...Kinds.ConfigMap, labelSelector: ENCLAVE_CONFIG_MAPS }),
-  Role: ours(Kinds.Role),
-  RoleBinding: ours(Kinds.RoleBinding),
-  PersistentVolumeClaim: ours(Kinds.PersistentVolumeClaim),
-  Service: ours(Kinds.Service),
-  StatefulSet: ours(Kinds.StatefulSet),
-  Deployment: ours(Kinds.Deployment),
-  Job: ours(Kinds.Job),
-  Pod: Object.freeze({ ...ours(Kinds.Pod), transform: podView }),
-  PersistentVolume: Object.freeze({ ...Kinds.PersistentVolume, transform: volumeView }),
-});
-
-/**
  * Kinds the isolation monitor reads whoever wrote them: an enclave's boundary can be opened by a
- * NetworkPolicy or a binding the operator never made. Each is a cache of its own beside the
- * operator's (a kind and its selector make a cache).
+ * NetworkPolicy or a binding the operator never made. The operator's own NetworkPolicies, Roles and
+ * RoleBindings ({@link Owned}) are views of these caches, not watches of their own.
  */
 export const Everyone = Object.freeze({
   NetworkPolicy: Kinds.NetworkPolicy,
@@ -90,4 +68,29 @@ export const Everyone = Object.freeze({
   ClusterRoleBinding: Kinds.ClusterRoleBinding,
   Role: Kinds.Role,
   ClusterRole: Kinds.ClusterRole,
+});
+
+/**
+ * Built-in kinds as the operator caches them: only objects carrying its managed-by label, so a
+ * site's other workloads cost no memory (ConfigMaps only an enclave's); NetworkPolicies, Roles and
+ * RoleBindings are watched whoever wrote them anyway ({@link Everyone}), and viewed from there. Every PersistentVolume is
+ * cached: a provisioned home volume is not ours, but its reclaim policy is (retention); the others
+ * only in part. Pods only as far as a workspace's status reads them.
+ */
+export const Owned = Object.freeze({
+  Namespace: ours(Kinds.Namespace),
+  NetworkPolicy: oursAmong(Everyone.NetworkPolicy),
+  ResourceQuota: ours(Kinds.ResourceQuota),
+  LimitRange: ours(Kinds.LimitRange),
+  ServiceAccount: ours(Kinds.ServiceAccount),
+  ConfigMap: Object.freeze({ ...Kinds.ConfigMap, labelSelector: ENCLAVE_CONFIG_MAPS }),
+  Role: oursAmong(Everyone.Role),
+  RoleBinding: oursAmong(Everyone.RoleBinding),
+  PersistentVolumeClaim: ours(Kinds.PersistentVolumeClaim),
+  Service: ours(Kinds.Service),
+  StatefulSet: ours(Kinds.StatefulSet),
+  Deployment: ours(Kinds.Deployment),
+  Job: ours(Kinds.Job),
+  Pod: Object.freeze({ ...ours(Kinds.Pod), transform: podView }),
+  PersistentVolume: Object.freeze({ ...Kinds.PersistentVolume, transform: volumeView }),
 });

@@ -1,6 +1,6 @@
 // The read-only object cache a reflector fills: lookups, indexes and "has it caught up with my write?".
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { matchesLabels, type EqualitySelector as LabelSelector } from '../../api/selectors.ts';
+import { matchesLabels, parseSelectorString, type EqualitySelector as LabelSelector } from '../../api/selectors.ts';
 import { objectKey, type WatchedType } from './resources.ts';
 import { shareObject } from './share-object.ts';
 
@@ -258,5 +258,75 @@ export class Store implements ObjectCache {
   #emit(event: CacheEvent): void {
     for (const handler of this.#handlers) handler(event);
     this.#checkWaiters();
+  }
+}
+
+/**
+ * The cache of a type that is a view of a broader one ({@link WatchedType.viewOf}): the objects of
+ * `base` that `type.labelSelector` selects, and only their events. An object that comes to carry
+ * the labels is ADDED to the view, one that loses them DELETED. Freshness (resourceVersion, sync)
+ * is the base's: one watch feeds both.
+ */
+export class CacheView implements ObjectCache {
+  readonly type: WatchedType;
+  readonly #base: ObjectCache;
+  readonly #selector: LabelSelector;
+
+  constructor(base: ObjectCache, type: WatchedType) {
+    this.type = type;
+    this.#base = base;
+    this.#selector = parseSelectorString(type.labelSelector ?? '');
+  }
+
+  get hasSynced(): boolean {
+    return this.#base.hasSynced;
+  }
+
+  get resourceVersion(): string {
+    return this.#base.resourceVersion;
+  }
+
+  get size(): number {
+    return this.list().length;
+  }
+
+  #selects(object: Readonly<KubernetesObject> | undefined): boolean {
+    return object !== undefined && matchesLabels(object.metadata?.labels, this.#selector);
+  }
+
+  get(name: string, namespace?: string): Readonly<KubernetesObject> | undefined {
+    const object = this.#base.get(name, namespace);
+    return this.#selects(object) ? object : undefined;
+  }
+
+  list(filter: { namespace?: string; labels?: LabelSelector } = {}): Readonly<KubernetesObject>[] {
+    return this.#base.list(filter).filter((object) => this.#selects(object));
+  }
+
+  countLabelled(key: string, value: string): number {
+    return this.list({ labels: { [key]: value } }).length;
+  }
+
+  subscribe(handler: (event: CacheEvent) => void): () => void {
+    return this.#base.subscribe((event) => {
+      const was = event.type === 'MODIFIED' ? this.#selects(event.previous) : event.type === 'DELETED' && this.#selects(event.object);
+      const is = event.type !== 'DELETED' && this.#selects(event.object);
+      if (was && is) handler(event);
+      else if (is) handler({ type: 'ADDED', object: event.object });
+      // As the view last had it: an object whose labels no longer select it left the view as it was.
+      else if (was) handler({ type: 'DELETED', object: event.previous ?? event.object });
+    });
+  }
+
+  whenSynced(): Promise<void> {
+    return this.#base.whenSynced();
+  }
+
+  waitForResourceVersion(resourceVersion: string, timeoutMs: number): Promise<boolean> {
+    return this.#base.waitForResourceVersion(resourceVersion, timeoutMs);
+  }
+
+  waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+    return this.#base.waitUntil(condition, timeoutMs);
   }
 }

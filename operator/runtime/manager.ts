@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { ObjectCache } from './cache.ts';
+import { CacheView, type ObjectCache } from './cache.ts';
 import { Controller, type ControllerOptions } from './controller.ts';
 import { LeadershipLostError } from './errors.ts';
 import { EventRecorder, type EventRecorderOptions } from './events.ts';
@@ -78,6 +78,7 @@ export class Manager {
   readonly done: Promise<void>;
   readonly #options: ManagerOptions;
   readonly #reflectors = new Map<string, Reflector>();
+  readonly #views = new Map<string, CacheView>();
   readonly #controllers: Controller[] = [];
   readonly #health: HealthServer | undefined;
   readonly #listeners = new Map<string, { listener: Listener; port?: number }>();
@@ -134,9 +135,17 @@ export class Manager {
     return this.#listeners.get(name)?.port;
   }
 
-  /** The shared read-only cache of a type; its watch starts now if the manager is running. */
+  /**
+   * The shared read-only cache of a type; its watch starts now if the manager is running. A type
+   * that is a view of a broader one ({@link WatchedType.viewOf}) gets a view of that one's cache.
+   */
   cacheFor(type: WatchedType): ObjectCache {
     const id = watchedTypeId(type);
+    if (type.viewOf) {
+      let view = this.#views.get(id);
+      if (!view) this.#views.set(id, (view = new CacheView(this.cacheFor(type.viewOf), type)));
+      return view;
+    }
     let reflector = this.#reflectors.get(id);
     if (!reflector) {
       const { listsAtOnce: _listsAtOnce, ...watch } = this.#options.watch ?? {};

@@ -108,8 +108,8 @@ export function reconcileContext(runtime: ContextRuntime, of: ContextOf, run: Co
   const { key, reconcileID, log, signal, writes, queue } = run;
   const { name, namespace } = parseKey(key);
   const client = runtime.client.guardedBy(signal);
-  // A kind may be watched twice, with different selectors (the operator's own NetworkPolicies, and
-  // everyone's): each type reads its own cache, and a kind alone means the first one declared.
+  // A kind may have two caches, with different selectors (the operator's own NetworkPolicies, a view
+  // of everyone's): each type reads its own cache, and a kind alone means the first one declared.
   const cacheByType = new Map<string, ObjectCache>();
   const cacheByKind = new Map<string, ObjectCache>();
   for (const type of [primary, ...owns, ...watches]) {

@@ -22,6 +22,12 @@ export interface WatchedType extends ResourceType {
    * `metadata`; the cache is shared, so one type (and its transform) per kind and selector.
    */
   transform?: (object: KubernetesObject) => KubernetesObject;
+  /**
+   * A broader type of the same kind whose cache holds every object this one selects (no selector,
+   * or one this `labelSelector` narrows): this type's cache is then a view of that one, filtered
+   * by `labelSelector` (equality form), and the kind is watched once for both.
+   */
+  viewOf?: WatchedType;
 }
 
 /** Declares a resource type; the group and version are split from `apiVersion`. */

@@ -1,6 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { Store, compareResourceVersions, type CacheEvent } from '../../../operator/runtime/cache.ts';
+import { CacheView, Store, compareResourceVersions, type CacheEvent } from '../../../operator/runtime/cache.ts';
+import { parseSelectorString, selectorString } from '../../../api/selectors.ts';
 import { Kinds } from '../../../operator/runtime/resources.ts';
 
 const pvc = (name: string, resourceVersion: string, labels: Record<string, string> = {}, owner?: string): KubernetesObject => ({
@@ -181,5 +182,38 @@ describe('Store (the cache behind a reflector)', () => {
     ['abc', '10', undefined],
   ])('compares resourceVersions %s and %s', (a, b, expected) => {
     expect(compareResourceVersions(a, b)).toBe(expected);
+  });
+});
+
+describe('CacheView (a labelled type served by a broader cache)', () => {
+  const OURS = { 'app.kubernetes.io/managed-by': 'sde-operator' };
+  const viewType = { ...Kinds.PersistentVolumeClaim, labelSelector: selectorString(OURS), viewOf: Kinds.PersistentVolumeClaim };
+
+  it('holds only what its selector selects, and tells only their changes', async () => {
+    const store = new Store(Kinds.PersistentVolumeClaim);
+    const view = new CacheView(store, viewType);
+    store.replace([pvc('ours', '1', OURS), pvc('theirs', '2')], '2');
+    expect(view.list().map((o) => o.metadata?.name)).toEqual(['ours']);
+    expect(view.get('theirs', 'sandpit-a')).toBeUndefined();
+    expect(view.get('ours', 'sandpit-a')?.metadata?.resourceVersion).toBe('1');
+    expect(view.list({ namespace: 'sandpit-a', labels: { 'app.kubernetes.io/managed-by': 'someone-else' } })).toEqual([]);
+    expect([view.size, view.countLabelled('app.kubernetes.io/managed-by', 'sde-operator')]).toEqual([1, 1]);
+    const events: string[] = [];
+    view.subscribe((event) => events.push(`${event.type} ${event.object.metadata?.name}@${event.object.metadata?.resourceVersion}`));
+    store.upsert(pvc('theirs', '3'));
+    store.upsert(pvc('ours', '4', OURS));
+    store.upsert(pvc('theirs', '5', OURS));
+    store.upsert(pvc('ours', '6'));
+    store.remove(pvc('theirs', '7', OURS));
+    expect(events).toEqual(['MODIFIED ours@4', 'ADDED theirs@5', 'DELETED ours@4', 'DELETED theirs@5']);
+    expect(view.resourceVersion).toBe('7');
+    await expect(view.waitForResourceVersion('7', 10)).resolves.toBe(true);
+  });
+
+  it('reads the equality form of a selector, and refuses any other', () => {
+    expect(parseSelectorString('a=b,c==d')).toEqual({ a: 'b', c: 'd' });
+    expect(() => parseSelectorString('a in (b)')).toThrow('expected a label selector of key=value pairs');
+    expect(() => parseSelectorString('a,b=c')).toThrow('"a"');
+    expect(() => parseSelectorString('a!=b')).toThrow();
   });
 });

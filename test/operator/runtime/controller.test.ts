@@ -243,6 +243,27 @@ describe('Controller and Manager over HTTP', () => {
     expect(manager.client.requests.get('list')).toBe(7);
   });
 
+  it('serves a labelled type that is a view of a broader one from that one\'s watch', async () => {
+    const everyone = Kinds.Secret;
+    const ours = { ...Kinds.Secret, labelSelector: 'example.org/ours=yes', viewOf: everyone };
+    const manager = testManager(cluster.kubeconfigPath);
+    managers.push(manager);
+    const seen: string[] = [];
+    manager.add({ name: 'views', primary: ours, reconcile: async (key) => void seen.push(key) });
+    await manager.start();
+    await user.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sandpit-v' } });
+    await user.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'theirs', namespace: 'sandpit-v' } });
+    await user.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'ours', namespace: 'sandpit-v', labels: { 'example.org/ours': 'yes' } } });
+    await waitUntil(() => expect(manager.cacheFor(everyone).get('ours', 'sandpit-v')).toBeDefined());
+    await waitUntil(() => expect(seen).toContain('sandpit-v/ours'));
+    expect(seen).not.toContain('sandpit-v/theirs');
+    expect(manager.cacheFor(ours).list().map((o) => o.metadata?.name)).toEqual(['ours']);
+    expect(manager.cacheFor(ours)).toBe(manager.cacheFor(ours));
+    // One list (and watch) of Secrets serves both types.
+    expect(manager.client.requests.get('list')).toBe(1);
+    expect(manager.client.requests.get('watch')).toBe(1);
+  });
+
   it('records a TerminalError once, counts it, and does not retry', async () => {
     await user.apply(enclave('invalid', []));
     let calls = 0;
