@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { DevClusterOptions } from '../../devcluster/index.ts';
 import { ROOT } from './fleet.ts';
-import { runtimeEnv } from '../../constructs/install/operator.ts';
+import { runtimeEnv, runtimeNodeFlags } from '../../constructs/install/operator.ts';
 import { parseInstallOptions } from '../../constructs/install/options.ts';
 import { BUNDLE, buildBundle } from '../../scripts/build.ts';
 import { KubeClient } from '../../operator/runtime/index.ts';
@@ -95,8 +95,8 @@ export async function freePort(): Promise<number> {
 /**
  * Starts `sde-operator run` for the UCLH example site against `kubeconfigPath` on `port`;
  * `started` resolves once its /readyz answers 200 (caches synced). It runs as a site runs it: the
- * image's bundle (from {@link buildOperator}) with the Deployment's NODE_OPTIONS and MALLOC_ARENA_MAX
- * (constructs/install).
+ * image's bundle (from {@link buildOperator}) with the Deployment's node flags, NODE_OPTIONS and
+ * MALLOC_ARENA_MAX (constructs/install).
  */
 export async function startOperatorProcess(kubeconfigPath: string, port: number, extraArgs: string[] = []): Promise<OperatorProcess> {
   if (bundle === undefined) throw new Error('expected buildOperator() to have been called first');
@@ -108,10 +108,11 @@ export async function startOperatorProcess(kubeconfigPath: string, port: number,
   await new KubeClient(kubeConfig, { userAgent: 'sde-bench' }).apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, { fieldManager: 'sde-bench', force: true });
   // Side-by-side replicas and runs each get a free port for the register.
   const args = [await bundle.built, 'run', '--site', 'uclh', '--site-config', new URL('examples/site-uclh.yaml', ROOT).pathname, '--kubeconfig', kubeconfigPath, '--port', String(port), '--namespace', namespace, '--register-port', '0', ...extraArgs];
-  // The environment the Deployment gives the operator (runtimeEnv), so figures match production;
+  // The node flags and environment the Deployment gives the operator, so figures match production;
   // BENCH_OPERATOR_NODE_FLAGS adds flags for an experiment (e.g. `--cpu-prof`).
-  const env = { ...process.env, ...runtimeEnv(parseInstallOptions().heap) };
-  const execArgv = (process.env.BENCH_OPERATOR_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const { heap } = parseInstallOptions();
+  const env = { ...process.env, ...runtimeEnv(heap) };
+  const execArgv = [...runtimeNodeFlags(heap), ...(process.env.BENCH_OPERATOR_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(NODE, [...execArgv, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const logs: Record<string, unknown>[] = [];
   const started = new Promise<number>((resolve, reject) => {

@@ -47,10 +47,14 @@ export const operatorInstallOptions = z
           .min(1)
           .default(2)
           .describe('glibc malloc arenas (MALLOC_ARENA_MAX): fewer arenas hold less freed memory (measured at 1,000 enclaves: 227.6 MB peak RSS with 2, 236.7 MB with glibc\'s default, same speed).'),
+        memorySaver: z
+          .boolean()
+          .default(true)
+          .describe('V8\'s memory saver mode (node --memory-saver-mode): the heap kept close to the live data, at the cost of CPU (measured at 1,000 enclaves on Kubernetes 1.23: peak RSS 201.5 MB against 227.5, the same time to Ready, 1.5 times the operator\'s CPU).'),
       })
       .strict()
       .prefault({})
-      .describe('Node.js heap sizing, passed as NODE_OPTIONS and MALLOC_ARENA_MAX. Without it V8 grows its heap far past the live data while reconciling a large site (measured: 94 MB live, 492 MB heap).'),
+      .describe('Node.js heap sizing, passed as NODE_OPTIONS, MALLOC_ARENA_MAX and node\'s own flags. Without it V8 grows its heap far past the live data while reconciling a large site (measured: 94 MB live, 492 MB heap).'),
     leaderElection: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
     metrics: z.object({ port: z.int().min(1024).max(65535).default(8080) }).strict().prefault({}).describe('Port serving /metrics, /healthz and /readyz.'),
     monitoring: z

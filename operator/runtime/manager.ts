@@ -52,9 +52,10 @@ export interface ManagerOptions {
 
 /**
  * Full lists in flight at once across every cache. kube-apiserver answers a list from its watch
- * cache in one response whatever the page size, so each list is held whole until it is stored;
- * taking turns bounds that to one kind's list. At 1,000 enclaves on the real server it made no
- * difference to the peak that the benchmark could tell from run-to-run spread (docs/benchmarks.md).
+ * cache in one response whatever the page size; a cache stores its list as it arrives, and taking
+ * turns keeps a relist of every kind to one kind's response in flight. At 1,000 enclaves on the
+ * real server it made no difference to the peak that the benchmark could tell from run-to-run
+ * spread (docs/benchmarks.md).
  */
 export const LISTS_AT_ONCE = 1;
 

@@ -20,7 +20,8 @@ import { allCustomResourceDefinitions } from '../../api/crd.ts';
 import { enclave } from '../../api/enclave.ts';
 import { siteConfig } from '../../api/siteconfig.ts';
 import { renderEnclave } from '../../constructs/enclave.ts';
-import { renderOperatorInstall, SITE_CONFIG_PATH } from '../../constructs/install/operator.ts';
+import { IMAGE_BUNDLE, renderOperatorInstall, runtimeNodeFlags, SITE_CONFIG_PATH } from '../../constructs/install/operator.ts';
+import { parseInstallOptions } from '../../constructs/install/options.ts';
 import { runCommand } from '../../cli/run.ts';
 import { BUNDLE, buildBundle, DEVELOPMENT_TOOLS } from '../../scripts/build.ts';
 
@@ -247,6 +248,7 @@ describe('the Dockerfile\'s runtime stage', () => {
 
   it('starts `sde-operator run` from the bundle, as a non-root user, with HOME on the Deployment\'s writable /tmp', () => {
     expect(entrypoint).toEqual(['node', BUNDLE_PATH]);
+    expect(IMAGE_BUNDLE).toBe(BUNDLE_PATH);
     expect(JSON.parse(last('CMD') ?? 'null')).toEqual(['run']);
     expect(last('WORKDIR')).toBe(WORKDIR);
     expect(last('USER')).toBe('65532:65532');
@@ -263,12 +265,15 @@ describe('the bundle, laid out as the image holds it', () => {
   const site = join(ROOT, 'examples/site-uclh.yaml');
   const enclaveFile = join(ROOT, 'examples/enclave-cardiac-mri.yaml');
   const deployment = renderOperatorInstall(siteConfig.parse(parse(read('examples/site-uclh.yaml')))).find((o) => o.kind === 'Deployment');
-  const podEnv = (deployment?.spec as { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } }).template.spec.containers[0]?.env ?? [];
+  const container = (deployment?.spec as { template: { spec: { containers: { command?: string[]; env: { name: string; value?: string }[] }[] } } }).template.spec.containers[0];
+  const podEnv = container?.env ?? [];
+  // The Deployment's command: the image's ENTRYPOINT with node's own flags (heap.memorySaver) before the bundle.
+  const podCommand = container?.command ?? entrypoint;
   const imageEnv = Object.fromEntries((last('ENV') ?? '').split(/\s+/).map((kv) => kv.split('=') as [string, string]));
-  // As the pod starts it: ENTRYPOINT with the Deployment's arguments, in WORKDIR, with the image's
+  // As the pod starts it: the Deployment's command with its arguments, in WORKDIR, with the image's
   // ENV and the container's env (NODE_OPTIONS, MALLOC_ARENA_MAX) and nothing of this machine's.
   const sdeOperator = (...args: string[]) =>
-    execFileSync(process.execPath, [...entrypoint.slice(1), ...args], {
+    execFileSync(process.execPath, [...podCommand.slice(1), ...args], {
       cwd: join(image, WORKDIR),
       env: { ...imageEnv, ...Object.fromEntries(podEnv.flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]]))) },
       encoding: 'utf8',
@@ -290,6 +295,12 @@ describe('the bundle, laid out as the image holds it', () => {
 
   afterAll(() => {
     for (const dir of [built, image]) if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is run by the Deployment as the ENTRYPOINT runs it, with node\'s flags for the heap before the bundle', () => {
+    expect(podCommand).toEqual([entrypoint[0], ...runtimeNodeFlags(parseInstallOptions().heap), ...entrypoint.slice(1)]);
+    expect(runtimeNodeFlags(parseInstallOptions().heap)).toEqual(['--memory-saver-mode']);
+    expect(runtimeNodeFlags(parseInstallOptions({ heap: { memorySaver: false } }).heap)).toEqual([]);
   });
 
   it('is one file with its source map and licence notices, and no node_modules can be found from it', () => {
