@@ -72,10 +72,11 @@ export const Everyone = Object.freeze({
 
 /**
  * Built-in kinds as the operator caches them: only objects carrying its managed-by label, so a
- * site's other workloads cost no memory (ConfigMaps only an enclave's); NetworkPolicies, Roles and
- * RoleBindings are watched whoever wrote them anyway ({@link Everyone}), and viewed from there. Every PersistentVolume is
- * cached: a provisioned home volume is not ours, but its reclaim policy is (retention); the others
- * only in part. Pods only as far as a workspace's status reads them.
+ * site's other workloads cost no memory (ConfigMaps only an enclave's). NetworkPolicies, Roles and
+ * RoleBindings are cached whoever wrote them anyway ({@link Everyone}); the operator's are a view
+ * of those caches. Every PersistentVolume is cached: a provisioned home volume is not ours, but
+ * its reclaim policy is (retention); the others only in part. Pods only as far as a workspace's
+ * status reads them.
  */
 export const Owned = Object.freeze({
   Namespace: ours(Kinds.Namespace),
