@@ -4,7 +4,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { allCustomResourceDefinitions } from '../../api/crd.ts';
 import { startDevCluster } from '../../devcluster/index.ts';
 import type { DevCluster, DevClusterOptions } from '../../devcluster/index.ts';
-import { KubeClient } from '../../operator/runtime/index.ts';
+import { findCondition, KubeClient, type Condition } from '../../operator/runtime/index.ts';
 import { enclaveName, fleetEnclave, fleetNodes, fleetWorkspaces, isReady } from './fleet.ts';
 import type { FleetOptions } from './fleet.ts';
 import { limiter } from './limit.ts';
@@ -72,7 +72,7 @@ export function readiness(observer: SiteObserver) {
     notReady(): string[] {
       return (['Enclave', 'Workspace'] as const).flatMap((kind) =>
         observer.list(kind).filter((o) => !isReady(o)).map((o) => {
-          const condition = ((o as { status?: { conditions?: { type: string; reason?: string; message?: string }[] } }).status?.conditions ?? []).find((c) => c.type === 'Ready');
+          const condition = findCondition((o as { status?: { conditions?: Condition[] } }).status?.conditions, 'Ready');
           return `${kind} ${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}: ${condition ? `${condition.reason}: ${condition.message}` : 'no Ready condition'}`;
         }),
       );
