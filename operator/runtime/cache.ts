@@ -220,10 +220,10 @@ export class Store implements ObjectCache {
    * {@link replace} given the list an object at a time, so a list need not be held whole: each
    * object is stored (and told) as it comes, an unchanged one is dropped at once, and `finish`
    * removes those the list did not hold and marks the cache synced. The cache's resourceVersion
-   * moves to the list's only at `finish`: a list comes in name order, not in resourceVersion
-   * order, so until its end an object written before one already stored may still be on its way,
-   * and a reconcile waiting to see its own write must not go on without it (it did: a dataset
-   * volume not yet relisted was applied again, its claim binding undone, and the claim lost).
+   * moves to the list's only at `finish`: a list does not come in resourceVersion order (etcd
+   * lists by key), so until its end an object written before one already stored may still be on
+   * its way, and a reconcile waiting to see its own write must not go on without it (it did: a
+   * dataset volume not yet relisted was applied again, its claim binding undone, the claim lost).
    */
   startReplace(): { add(object: KubernetesObject): void; finish(resourceVersion: string): void } {
     const seen = new Set<string>();
