@@ -7,8 +7,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { Command } from 'commander';
 import { parseAllDocuments } from 'yaml';
-import { allCustomResourceDefinitions } from '../api/crd.ts';
 import { startDevCluster } from '../devcluster/index.ts';
+import { installCustomResourceDefinitions } from '../operator/crds.ts';
 import { SdeKinds } from '../operator/kinds.ts';
 import { createOperator } from '../operator/operator.ts';
 import { REGISTER_LISTENER } from '../operator/data-use-register/index.ts';
@@ -55,7 +55,7 @@ export function demoCommand(): Command {
       const kubeConfig = new KubeConfig();
       kubeConfig.loadFromFile(kubeconfigPath);
       const client = new KubeClient(kubeConfig);
-      for (const { crd } of allCustomResourceDefinitions()) await client.apply(crd as KubernetesObject, { fieldManager: 'sde-demo', force: true });
+      await installCustomResourceDefinitions(client, 'sde-demo');
       const site = loadSiteConfig('examples/site-uclh.yaml');
       // The operator's own namespace, where it keeps the data use register, as an installation has it.
       await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPERATOR_NAMESPACE } }, { fieldManager: 'sde-demo', force: true });

@@ -1,9 +1,9 @@
 // Chaos drivers shared by the CI fault tests (small fleets) and `npm run chaos` (large ones).
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { allCustomResourceDefinitions } from '../../api/crd.ts';
 import { startDevCluster } from '../../devcluster/index.ts';
 import type { DevCluster, DevClusterOptions } from '../../devcluster/index.ts';
+import { installCustomResourceDefinitions } from '../../operator/crds.ts';
 import { findCondition, KubeClient, type Condition } from '../../operator/runtime/index.ts';
 import { enclaveName, fleetEnclave, fleetNodes, fleetWorkspaces, isReady } from './fleet.ts';
 import type { FleetOptions } from './fleet.ts';
@@ -30,7 +30,7 @@ export async function chaosSite(n: number, options: DevClusterOptions = {}) {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(cluster.kubeconfigPath);
   const user = new KubeClient(kubeConfig);
-  for (const { crd } of allCustomResourceDefinitions()) await user.apply(crd as KubernetesObject, { fieldManager: 'chaos-installer', force: true });
+  await installCustomResourceDefinitions(user, 'chaos-installer');
   const observer = new SiteObserver(kubeConfig);
   await observer.start();
   return { cluster, kubeConfig, user, observer };

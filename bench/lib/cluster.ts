@@ -7,10 +7,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { KubernetesObject } from '@kubernetes/client-node';
-import { allCustomResourceDefinitions } from '../../api/crd.ts';
-import { atLeast, parseKubernetesVersion } from '../../api/kubernetes-version.ts';
-import { KubeClient, resourceType } from '../../operator/runtime/index.ts';
+import { installCustomResourceDefinitions } from '../../operator/crds.ts';
+import { KubeClient } from '../../operator/runtime/index.ts';
 import { controlPlaneAvailable, startControlPlane, stopControlPlane } from '../../scripts/control-plane.ts';
 import { fleetNodes } from './fleet.ts';
 import { processCpuSeconds, startClusterProcess } from './processes.ts';
@@ -88,18 +86,7 @@ export async function startBenchCluster(kind: ClusterKind, pods: number, label =
   kubeConfig.loadFromFile(cluster.kubeconfigPath);
   const installer = new KubeClient(kubeConfig, { userAgent: 'sde-bench-installer' });
   const version = await installer.serverVersion();
-  const release = parseKubernetesVersion(version);
-  for (const { crd } of allCustomResourceDefinitions(atLeast(release, 1, 28) ? {} : { kubernetesVersion: release })) await installer.apply(crd as KubernetesObject, { fieldManager: 'sde-bench-installer', force: true });
-  const crdType = resourceType('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions', false);
-  for (const { crd } of allCustomResourceDefinitions()) {
-    const name = (crd.metadata as { name: string }).name;
-    for (let tries = 0; ; tries += 1) {
-      const live = (await installer.get(crdType, name)) as { status?: { conditions?: { type: string; status: string }[] } } | undefined;
-      if (live?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
-      if (tries > 600) throw new Error(`expected CRD ${name} to be Established within 60 s`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  await installCustomResourceDefinitions(installer, 'sde-bench-installer');
   return { ...cluster, server: `${kind} ${version.gitVersion ?? ''}`.trim(), kubeConfig };
 }
 

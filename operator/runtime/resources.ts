@@ -58,6 +58,7 @@ export const Kinds = Object.freeze({
   Job: resourceType('batch/v1', 'Job', 'jobs', true),
   Lease: resourceType('coordination.k8s.io/v1', 'Lease', 'leases', true),
   SubjectAccessReview: resourceType('authorization.k8s.io/v1', 'SubjectAccessReview', 'subjectaccessreviews', false),
+  CustomResourceDefinition: resourceType('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions', false),
 });
 
 /** The API group of an apiVersion: `''` for the core group. */

@@ -6,11 +6,11 @@ import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { allCustomResourceDefinitions } from '../../api/crd.ts';
-import { atLeast, parseKubernetesVersion, type KubernetesVersion } from '../../api/kubernetes-version.ts';
+import { parseKubernetesVersion, type KubernetesVersion } from '../../api/kubernetes-version.ts';
 import { API_VERSION } from '../../api/meta.ts';
+import { installCustomResourceDefinitions } from '../../operator/crds.ts';
 import { SdeKinds } from '../../operator/kinds.ts';
-import { KubeClient, Kinds, resourceType, type ResourceType } from '../../operator/runtime/index.ts';
+import { KubeClient, Kinds, type ResourceType } from '../../operator/runtime/index.ts';
 import { USER_AGENT } from '../../operator/identity.ts';
 import { isWrite } from '../../bench/lib/audit.ts';
 
@@ -35,7 +35,7 @@ export function connect(kubeconfig: string = kubeconfigPath as string): { client
 }
 
 /** Every kind the suite reads: the API's and the built-in ones. */
-export const K = { ...Kinds, ...SdeKinds, CustomResourceDefinition: resourceType('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions', false) };
+export const K = { ...Kinds, ...SdeKinds };
 
 /** Reads one object (raw JSON), or undefined when it does not exist. */
 export async function read(client: KubeClient, type: ResourceType, name: string, namespace?: string): Promise<Live | undefined> {
@@ -73,21 +73,9 @@ export async function serverVersion(client: KubeClient): Promise<KubernetesVersi
   return parseKubernetesVersion(await client.serverVersion());
 }
 
-/**
- * Installs the CRDs this server's release accepts (the project's own `crds --kubernetes-version`
- * output before 1.28, crds/ from then on) and waits until each is Established.
- */
-export async function installCrds(client: KubeClient): Promise<void> {
-  const version = await serverVersion(client);
-  const crds = allCustomResourceDefinitions(atLeast(version, 1, 28) ? {} : { kubernetesVersion: version });
-  for (const { crd } of crds) await client.apply(crd as KubernetesObject, { fieldManager: 'sde-e2e', force: true });
-  for (const { crd } of crds) {
-    const name = (crd.metadata as { name: string }).name;
-    await until(`CRD ${name} Established`, async () => {
-      const live = await read(client, K.CustomResourceDefinition, name);
-      return live?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
-    }, 60_000);
-  }
+/** Installs the CRDs this server's release accepts and waits until each is Established (operator/crds.ts). */
+export function installCrds(client: KubeClient): Promise<void> {
+  return installCustomResourceDefinitions(client, 'sde-e2e');
 }
 
 // Where the operators' logs go, to read after a failure: beside the control plane's own logs.

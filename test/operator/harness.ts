@@ -4,11 +4,11 @@ import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { parse, parseAllDocuments } from 'yaml';
-import { allCustomResourceDefinitions } from '../../api/crd.ts';
 import { siteConfig } from '../../api/siteconfig.ts';
 import type { SiteConfig } from '../../api/siteconfig.ts';
 import { startDevCluster } from '../../devcluster/index.ts';
 import type { DevCluster, DevClusterOptions } from '../../devcluster/index.ts';
+import { installCustomResourceDefinitions } from '../../operator/crds.ts';
 import { createOperator } from '../../operator/operator.ts';
 import type { OperatorOptions } from '../../operator/operator.ts';
 import { createLogger, KubeClient } from '../../operator/runtime/index.ts';
@@ -42,7 +42,7 @@ export async function startTestSite(options: { cluster?: DevClusterOptions; site
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(cluster.kubeconfigPath);
   const client = new KubeClient(kubeConfig);
-  for (const { crd } of allCustomResourceDefinitions()) await client.apply(crd as KubernetesObject, { fieldManager: 'test-installer', force: true });
+  await installCustomResourceDefinitions(client, 'test-installer');
   const site: TestSite = {
     cluster,
     client,
