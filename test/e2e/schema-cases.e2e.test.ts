@@ -6,9 +6,10 @@
 import { ApiException, KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allCustomResourceDefinitions, KINDS } from '../../api/crd.ts';
+import { KINDS } from '../../api/crd.ts';
 import { atLeast, formatKubernetesVersion, parseKubernetesVersion, type KubernetesVersion } from '../../api/kubernetes-version.ts';
-import { KubeClient, Kinds, resourceType } from '../../operator/runtime/index.ts';
+import { installCustomResourceDefinitions } from '../../operator/crds.ts';
+import { KubeClient, Kinds } from '../../operator/runtime/index.ts';
 import { CASES, type Case } from '../api/schema-cases.ts';
 
 const kubeconfig = process.env.KUBECONFIG;
@@ -16,7 +17,6 @@ if (!kubeconfig) console.warn('schema cases on a real server skipped: set KUBECO
 
 const FIELD_MANAGER = 'sde-e2e';
 const NAMESPACE = `sde-schema-cases-${Math.random().toString(36).slice(2, 8)}`;
-const CRD = resourceType('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions', false);
 const NAMESPACED = new Set(KINDS.filter((k) => k.scope === 'Namespaced').map((k) => k.kind));
 
 // Read at collection time, so the CEL cases can be skipped by name on a server that has no CEL.
@@ -72,24 +72,10 @@ function expectCelVerdict(c: Case, answer: Answer): void {
   expect(answer.fields.some((f) => f === '<nil>' || field === f || field.startsWith(`${f}.`) || field.startsWith(`${f}[`)), answer.message).toBe(true);
 }
 
-async function established(name: string): Promise<boolean> {
-  const crd = (await (client as KubeClient).get(CRD, name)) as { status?: { conditions?: { type: string; status: string }[] } } | undefined;
-  return crd?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
-}
-
 describe.skipIf(!client)(`the schema case table on the API server in KUBECONFIG (${version ? formatKubernetesVersion(version) : 'none'})`, () => {
   beforeAll(async () => {
     const kube = client as KubeClient;
-    const crds = allCustomResourceDefinitions({ kubernetesVersion: version as KubernetesVersion });
-    for (const { crd } of crds) await kube.apply(crd as KubernetesObject, { fieldManager: FIELD_MANAGER, force: true });
-    const deadline = Date.now() + 60_000;
-    for (const { crd } of crds) {
-      const name = (crd as KubernetesObject).metadata?.name as string;
-      while (!(await established(name))) {
-        if (Date.now() > deadline) throw new Error(`expected CRD ${name} to be Established within 60 s, but it is not`);
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
+    await installCustomResourceDefinitions(kube, FIELD_MANAGER);
     await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } }, { fieldManager: FIELD_MANAGER, force: true });
   });
   afterAll(async () => {
