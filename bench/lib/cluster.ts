@@ -85,8 +85,7 @@ export async function startBenchCluster(kind: ClusterKind, pods: number, label =
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(cluster.kubeconfigPath);
   const installer = new KubeClient(kubeConfig, { userAgent: 'sde-bench-installer' });
-  const version = await installer.serverVersion();
-  await installCustomResourceDefinitions(installer, 'sde-bench-installer');
+  const version = await installCustomResourceDefinitions(installer, 'sde-bench-installer');
   return { ...cluster, server: `${kind} ${version.gitVersion ?? ''}`.trim(), kubeConfig };
 }
 

@@ -74,8 +74,8 @@ export async function serverVersion(client: KubeClient): Promise<KubernetesVersi
 }
 
 /** Installs the CRDs this server's release accepts and waits until each is Established (operator/crds.ts). */
-export function installCrds(client: KubeClient): Promise<void> {
-  return installCustomResourceDefinitions(client, 'sde-e2e');
+export async function installCrds(client: KubeClient): Promise<void> {
+  await installCustomResourceDefinitions(client, 'sde-e2e');
 }
 
 // Where the operators' logs go, to read after a failure: beside the control plane's own logs.

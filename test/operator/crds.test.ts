@@ -20,7 +20,7 @@ describe('installCustomResourceDefinitions', () => {
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(cluster.kubeconfigPath);
     const client = new KubeClient(kubeConfig);
-    await installCustomResourceDefinitions(client, 'crd-test');
+    expect((await installCustomResourceDefinitions(client, 'crd-test')).gitVersion).toMatch(/devcluster/);
     for (const { crd } of allCustomResourceDefinitions()) {
       const live = (await client.get(Kinds.CustomResourceDefinition, (crd.metadata as { name: string }).name)) as KubernetesObject & { spec?: unknown; status?: { conditions?: { type: string; status: string }[] } };
       expect(live?.status?.conditions?.find((c) => c.type === 'Established')?.status).toBe('True');
