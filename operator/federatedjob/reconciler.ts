@@ -36,7 +36,8 @@ export function federatedJobController(options: FederatedJobControllerOptions, c
     owns: [Owned.Job, Owned.NetworkPolicy, Owned.Deployment, Owned.Service],
     watches: [
       { type: SdeKinds.Enclave, changes: enclaveChangeMattersToWorkloads, mapToKeys: (enclave) => keysInEnclave(caches.cacheFor(SdeKinds.FederatedJob), enclave) },
-      { type: Owned.Pod, mapToKeys: keyFromLabel(FEDERATED_JOB) },
+      // The pods' progress only moves the status: those reconciles wait behind ones that create.
+      { type: Owned.Pod, mapToKeys: keyFromLabel(FEDERATED_JOB), priority: 'low' },
     ],
     reconcile: (_key, ctx) => reconcileFederatedJob(ctx, options),
   };

@@ -9,7 +9,7 @@ import type { OperatorMetrics } from './metrics.ts';
 import { OwnWrites } from './own-writes.ts';
 import { reconcileContext, type ContextRuntime, type ReconcileContext } from './reconcile-context.ts';
 import { objectKey, type WatchedType } from './resources.ts';
-import { WorkQueue, type ReconcileResult } from './workqueue.ts';
+import { WorkQueue, type Priority, type ReconcileResult } from './workqueue.ts';
 
 /** A reconcile: level-triggered, idempotent, told only the key (never which event happened). */
 export type Reconciler = (key: string, context: ReconcileContext) => Promise<ReconcileResult>;
@@ -21,6 +21,12 @@ export interface WatchSpec {
   mapToKeys(object: Readonly<KubernetesObject>): string[];
   /** Which of its changes reconcile the mapped keys; default all. */
   changes?: Changes;
+  /**
+   * `low` for a kind whose changes only move what the reconcile reports, never what it writes
+   * (a pod's progress for its workspace's status): those reconciles wait while others that
+   * create or repair objects are queued, and a burst of them for one key runs once. Default `normal`.
+   */
+  priority?: Priority;
 }
 
 /** Options of a {@link Controller}. */
@@ -125,13 +131,13 @@ export class Controller {
       },
     });
     runtime.metrics.watchDepth(options.name, () => this.depth);
-    const enqueue = (cache: ObjectCache, keysOf: (event: CacheEvent) => string[], changes?: Changes): void => {
+    const enqueue = (cache: ObjectCache, keysOf: (event: CacheEvent) => string[], changes?: Changes, priority: Priority = 'normal'): void => {
       this.#unsubscribe.push(
         cache.subscribe((event) => {
           const keys = keysOf(event);
           this.#writes.whenAnswered(keys, () => {
             if (this.#writes.isEcho(cache, event) || !reconciles(changes, event)) return;
-            for (const key of keys) this.#queue?.add(key);
+            for (const key of keys) this.#queue?.add(key, priority);
           });
         }),
       );
@@ -144,7 +150,7 @@ export class Controller {
       enqueue(cache, (event) => ownerKeysOfEvent(options.primary, options.ownerLabel, event), options.childChanges);
     }
     // A controller may write a watched kind too (the Enclave controller's own Workspaces): its echoes count as such.
-    for (const watch of options.watches ?? []) enqueue(runtime.cacheFor(watch.type), (event) => watch.mapToKeys(event.object), watch.changes);
+    for (const watch of options.watches ?? []) enqueue(runtime.cacheFor(watch.type), (event) => watch.mapToKeys(event.object), watch.changes, watch.priority);
   }
 
   /** Starts reconciling: every cached primary is queued once, then changes as they come; stops when `signal` aborts. */

@@ -24,4 +24,4 @@ export { Reflector, type RestartReason } from './reflector.ts';
 export { collectionPath, identityOf, Kinds, objectKey, parseKey, resourceType, typeId, watchedTypeId, type ResourceType, type WatchedType } from './resources.ts';
 export { patchStatusIfChanged, statusEqual, type StatusPatchResult } from './status.ts';
 export { shareObject } from './share-object.ts';
-export { WorkQueue, type Outcome, type ReconcileResult, type WorkQueueOptions } from './workqueue.ts';
+export { WorkQueue, type Outcome, type Priority, type ReconcileResult, type WorkQueueOptions } from './workqueue.ts';

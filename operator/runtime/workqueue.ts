@@ -5,6 +5,12 @@ import { retryAfterMsOf, TerminalError } from './errors.ts';
 /** What a reconcile may ask for: to run again after `requeueAfter` ms even if nothing changes (timers, expiry). */
 export type ReconcileResult = { requeueAfter?: number } | void;
 
+/**
+ * How soon a queued key runs: a `low` key waits while any `normal` one waits, as in
+ * controller-runtime's priority queue. A key queued at both is `normal`.
+ */
+export type Priority = 'normal' | 'low';
+
 /** How one processing of a key ended, as reported to `onOutcome` (metrics, logs). */
 export type Outcome =
   | { result: 'success'; key: string; durationMs: number; requeueAfter?: number }
@@ -37,15 +43,17 @@ interface Timer {
  * retries the key after a per-key exponential, jittered backoff that resets on success (or after
  * the server's Retry-After, if longer); a
  * {@link TerminalError} is reported and not retried; `requeueAfter` and retries are timers of
- * which the earliest wins per key. Keys added before `start()` wait; `shutdown()` takes no more
- * keys and resolves when in-flight ones are done.
+ * which the earliest wins per key. Keys run in the order they were queued, `low` ones only when no
+ * `normal` one waits ({@link Priority}); timers queue at `normal`. Keys added before `start()`
+ * wait; `shutdown()` takes no more keys and resolves when in-flight ones are done.
  */
 export class WorkQueue {
   readonly #options: WorkQueueOptions;
   readonly #concurrency: number;
   readonly #pending = new Set<string>();
+  readonly #pendingLow = new Set<string>();
   readonly #inFlight = new Map<string, Promise<void>>();
-  readonly #dirtyWhileInFlight = new Set<string>();
+  readonly #dirtyWhileInFlight = new Map<string, Priority>();
   readonly #timers = new Map<string, Timer>();
   readonly #failures = new Map<string, Backoff>();
   #idleWaiters: Array<() => void> = [];
@@ -56,14 +64,20 @@ export class WorkQueue {
     this.#concurrency = Math.max(1, options.concurrency ?? 2);
   }
 
-  /** Queues `key` to be processed as soon as a worker is free (once, however often it is added). */
-  add(key: string): void {
+  /**
+   * Queues `key` to be processed as soon as a worker is free (once, however often it is added);
+   * at `low` priority, only once no `normal` key waits.
+   */
+  add(key: string, priority: Priority = 'normal'): void {
     if (this.#state === 'stopped') return;
     if (this.#inFlight.has(key)) {
-      this.#dirtyWhileInFlight.add(key);
+      if (this.#dirtyWhileInFlight.get(key) !== 'normal') this.#dirtyWhileInFlight.set(key, priority);
       return;
     }
-    this.#pending.add(key);
+    if (priority === 'normal') {
+      this.#pendingLow.delete(key);
+      this.#pending.add(key);
+    } else if (!this.#pending.has(key)) this.#pendingLow.add(key);
     this.#pump();
   }
 
@@ -104,14 +118,15 @@ export class WorkQueue {
     for (const timer of this.#timers.values()) clearTimeout(timer.handle);
     this.#timers.clear();
     this.#pending.clear();
+    this.#pendingLow.clear();
     this.#dirtyWhileInFlight.clear();
     await Promise.all(this.#inFlight.values());
     this.#notifyIdle();
   }
 
-  /** Keys waiting to run (not counting those in flight or waiting on a timer). */
+  /** Keys waiting to run, at either priority (not counting those in flight or waiting on a timer). */
   get depth(): number {
-    return this.#pending.size;
+    return this.#pending.size + this.#pendingLow.size;
   }
 
   /** Keys being processed right now. */
@@ -131,7 +146,7 @@ export class WorkQueue {
   }
 
   #isIdle(): boolean {
-    return this.#inFlight.size === 0 && (this.#pending.size === 0 || this.#state !== 'running');
+    return this.#inFlight.size === 0 && (this.depth === 0 || this.#state !== 'running');
   }
 
   #notifyIdle(): void {
@@ -144,10 +159,11 @@ export class WorkQueue {
   #pump(): void {
     if (this.#state !== 'running') return;
     while (this.#inFlight.size < this.#concurrency) {
-      const next = this.#pending.values().next();
+      const queue = this.#pending.size > 0 ? this.#pending : this.#pendingLow;
+      const next = queue.values().next();
       if (next.done) break;
       const key = next.value;
-      this.#pending.delete(key);
+      queue.delete(key);
       this.#inFlight.set(key, this.#run(key));
     }
     this.#notifyIdle();
@@ -180,7 +196,11 @@ export class WorkQueue {
       }
     } finally {
       this.#inFlight.delete(key);
-      if (this.#dirtyWhileInFlight.delete(key)) this.add(key);
+      const again = this.#dirtyWhileInFlight.get(key);
+      if (again) {
+        this.#dirtyWhileInFlight.delete(key);
+        this.add(key, again);
+      }
       this.#pump();
     }
   }

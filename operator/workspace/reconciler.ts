@@ -49,7 +49,8 @@ export function workspaceController(options: WorkspaceControllerOptions, caches:
       { type: SdeKinds.Enclave, changes: enclaveChangeMattersToWorkloads, mapToKeys: (enclave) => keysInEnclave(caches.cacheFor(SdeKinds.Workspace), enclave) },
       // A job finishing frees GPUs a waiting workspace may take.
       { type: SdeKinds.FederatedJob, mapToKeys: (job) => workspacesIn(job.metadata?.namespace) },
-      { type: Owned.Pod, mapToKeys: keyFromLabel(WORKSPACE) },
+      // The pod's progress only moves the status: those reconciles wait behind ones that create.
+      { type: Owned.Pod, mapToKeys: keyFromLabel(WORKSPACE), priority: 'low' },
     ],
     reconcile: (_key, ctx) => reconcileWorkspace(ctx, options, renders),
   };

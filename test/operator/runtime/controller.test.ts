@@ -243,6 +243,46 @@ describe('Controller and Manager over HTTP', () => {
     expect(manager.client.requests.get('list')).toBe(7);
   });
 
+  it('queues the keys a low-priority watch maps to behind keys queued by other changes', async () => {
+    for (const name of ['busy', 'created', 'reported']) await user.apply(enclave(name, []));
+    const reconciled: string[] = [];
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let holding = false;
+    const inner = enclaveReconciler();
+    const manager = testManager(cluster.kubeconfigPath);
+    managers.push(manager);
+    const controller = manager.add(
+      enclaveController(
+        async (key, context) => {
+          reconciled.push(key);
+          if (key === 'busy' && holding) await gate;
+          return inner(key, context);
+        },
+        {
+          concurrency: 1,
+          watches: [{ type: Kinds.Secret, priority: 'low', mapToKeys: (secret) => [secret.metadata?.labels?.['example.org/for-enclave'] ?? ''].filter(Boolean) }],
+        },
+      ),
+    );
+    await manager.start();
+    await waitUntil(async () => expect((await readyEnclave('reported'))?.status?.phase).toBe('Ready'));
+    await controller.whenIdle();
+    holding = true;
+    const touch = (name: string) => user.apply({ ...enclave(name, []), metadata: { name, annotations: { touched: String(Date.now()) } } });
+    await touch('busy');
+    await waitUntil(() => expect(reconciled.at(-1)).toBe('busy'));
+    // While 'busy' holds the only worker: a low-priority change for 'reported', then a change of 'created'.
+    await user.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'progress', namespace: 'sandpit-reported', labels: { 'example.org/for-enclave': 'reported' } } });
+    await waitUntil(() => expect(controller.depth).toBe(1));
+    await touch('created');
+    await waitUntil(() => expect(controller.depth).toBe(2));
+    const from = reconciled.length;
+    release();
+    await waitUntil(() => expect(reconciled.slice(from)).toEqual(expect.arrayContaining(['created', 'reported'])));
+    expect(reconciled.slice(from).filter((key) => key !== 'busy').slice(0, 2)).toEqual(['created', 'reported']);
+  });
+
   it('serves a labelled type that is a view of a broader one from that one\'s watch', async () => {
     const everyone = Kinds.Secret;
     const ours = { ...Kinds.Secret, labelSelector: 'example.org/ours=yes', viewOf: everyone };

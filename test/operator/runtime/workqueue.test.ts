@@ -73,6 +73,48 @@ describe('WorkQueue', () => {
     expect(maxRunning).toBe(1);
   });
 
+  it('runs a low-priority key only when no normal one waits, and a key queued at both as normal', async () => {
+    const seen: string[] = [];
+    const queue = make(async (key) => {
+      seen.push(key);
+    });
+    queue.add('pod-progress-1', 'low');
+    queue.add('create-1');
+    queue.add('pod-progress-2', 'low');
+    queue.add('both', 'low');
+    queue.add('create-2');
+    queue.add('both');
+    queue.add('create-1', 'low');
+    expect(queue.depth).toBe(5);
+    queue.start();
+    await queue.whenIdle();
+    expect(seen).toEqual(['create-1', 'create-2', 'both', 'pod-progress-1', 'pod-progress-2']);
+  });
+
+  it('runs a key re-added while in flight again at the higher of the priorities it was re-added at', async () => {
+    const gate = deferred();
+    const seen: string[] = [];
+    const queue = make(
+      async (key) => {
+        seen.push(key);
+        if (seen.length === 1) await gate.promise;
+      },
+      { concurrency: 1 },
+    );
+    queue.start();
+    queue.add('a');
+    await vi.waitFor(() => expect(seen).toEqual(['a']));
+    queue.add('a', 'low');
+    queue.add('a');
+    queue.add('a', 'low');
+    queue.add('b', 'low');
+    queue.add('c');
+    gate.resolve();
+    await queue.whenIdle();
+    // After 'a' ends, 'c' was already waiting at normal; 'a' again at normal before 'b' at low.
+    expect(seen).toEqual(['a', 'c', 'a', 'b']);
+  });
+
   it('runs at most `concurrency` different keys together', async () => {
     const gates = new Map<string, ReturnType<typeof deferred<void>>>();
     let running = 0;
