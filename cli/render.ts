@@ -16,7 +16,7 @@ import { renderEnclave } from '../constructs/enclave.ts';
 import { renderFederatedJob } from '../constructs/federatedjob.ts';
 import type { KubeObject } from '../constructs/objects.ts';
 import { renderWorkspace } from '../constructs/workspace.ts';
-import { kindRank } from '../operator/runtime/index.ts';
+import { kindOrder } from '../operator/runtime/index.ts';
 import { readManifests } from './manifests.ts';
 
 /** Raised when the render command cannot start: no or several site configurations, conflicting flags. */
@@ -142,7 +142,7 @@ function run(opts: RenderOpts): void {
   }
   // In the order the operator applies them (namespace, quota and network policies before any
   // workload), so `kubectl apply -f` of the output is deny-first too.
-  const ordered = result.objects.map((o, i) => ({ o, i })).sort((a, b) => kindRank(a.o) - kindRank(b.o) || a.i - b.i).map(({ o }) => o);
+  const ordered = result.objects.map((o, i) => ({ o, i })).sort((a, b) => kindOrder(a.o) - kindOrder(b.o) || a.i - b.i).map(({ o }) => o);
   process.stdout.write(ordered.map((o) => toYaml(o)).join('---\n'));
   if (input.skipped > 0) console.error(`${input.skipped} other Kubernetes document(s) not rendered`);
 }

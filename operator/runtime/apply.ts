@@ -12,33 +12,33 @@ import { identityOf } from './resources.ts';
 export const APPLIED_HASH_ANNOTATION = 'sde.london/applied-hash';
 
 /**
- * Apply order by kind: the namespace and its guard rails (quota, limits, default-deny network
- * policies, RBAC) exist before any workload is created in it. Unlisted kinds go last.
+ * Apply ranks by kind, each applied together once the ranks before it have finished: the
+ * namespace; then its guard rails (quota, limits, default-deny network policies) and what later
+ * objects refer to (service accounts, roles, configuration, volumes); then what refers to them
+ * (role bindings: the API server checks a binding against its role; claims: counted by the quota,
+ * a dataset claim bound to its volume; services); workloads last, so their pods start under every
+ * guard rail. Unlisted kinds go after all of them.
  */
-export const KIND_ORDER: readonly string[] = Object.freeze([
-  'Namespace',
-  'ResourceQuota',
-  'LimitRange',
-  'NetworkPolicy',
-  'ServiceAccount',
-  'Role',
-  'ClusterRole',
-  'RoleBinding',
-  'ClusterRoleBinding',
-  'ConfigMap',
-  'Secret',
-  'PersistentVolume',
-  'PersistentVolumeClaim',
-  'Service',
-  'Deployment',
-  'StatefulSet',
-  'Job',
+export const KIND_RANKS: readonly (readonly string[])[] = Object.freeze([
+  ['Namespace'],
+  ['ResourceQuota', 'LimitRange', 'NetworkPolicy', 'ServiceAccount', 'Role', 'ClusterRole', 'ConfigMap', 'Secret', 'PersistentVolume'],
+  ['RoleBinding', 'ClusterRoleBinding', 'PersistentVolumeClaim', 'Service'],
+  ['Deployment', 'StatefulSet', 'Job'],
 ]);
 
-/** The rank of an object in {@link KIND_ORDER}: lower ranks are applied (and finish) first. */
+/** Every kind of {@link KIND_RANKS} in one order, for listings (`sde-operator render`). */
+export const KIND_ORDER: readonly string[] = Object.freeze(KIND_RANKS.flat());
+
+/** The rank of an object in {@link KIND_RANKS}: lower ranks are applied (and finish) first. */
 export function kindRank(object: KubernetesObject): number {
-  const rank = KIND_ORDER.indexOf(object.kind ?? '');
-  return rank < 0 ? KIND_ORDER.length : rank;
+  const rank = KIND_RANKS.findIndex((kinds) => kinds.includes(object.kind ?? ''));
+  return rank < 0 ? KIND_RANKS.length : rank;
+}
+
+/** The place of an object's kind in {@link KIND_ORDER} (unlisted kinds last): ranks in order, and kinds in a fixed order within each. */
+export function kindOrder(object: KubernetesObject): number {
+  const at = KIND_ORDER.indexOf(object.kind ?? '');
+  return at < 0 ? KIND_ORDER.length : at;
 }
 
 /**

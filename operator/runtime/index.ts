@@ -1,5 +1,5 @@
 // The controller runtime's public surface: what reconcilers and the CLI import.
-export { applyAll, containsDesired, desiredHash, isUpToDate, kindRank, withDesiredHash, APPLIED_HASH_ANNOTATION, ApplyError, KIND_ORDER, OwnerConflictError, type ApplyOptions, type ApplyResult } from './apply.ts';
+export { applyAll, containsDesired, desiredHash, isUpToDate, kindOrder, kindRank, withDesiredHash, APPLIED_HASH_ANNOTATION, ApplyError, KIND_ORDER, KIND_RANKS, OwnerConflictError, type ApplyOptions, type ApplyResult } from './apply.ts';
 export { Backoff, backoffDelay, jitteredPeriod, type BackoffOptions } from './backoff.ts';
 export { compareResourceVersions, type CacheEvent, type ObjectCache } from './cache.ts';
 export { findCondition, formatConditionTime, setCondition, setConditions, summarizeReady, InvalidConditionReasonError, type Condition, type ConditionUpdate } from './conditions.ts';
