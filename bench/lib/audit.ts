@@ -68,6 +68,8 @@ export function auditMark(log: string): number {
  * ({@link clientOf}).
  */
 export async function requestsSince(log: string, mark: number, window: AuditWindow = {}): Promise<Record<string, ClientRequests>> {
+  const size = statSync(log).size;
+  if (size < mark) throw new Error(`expected the audit log ${log} to have grown past the mark at byte ${mark}, but it holds ${size} bytes: it was rotated, and the requests since the mark are in the old file`);
   const byClient: Record<string, ClientRequests> = {};
   const end = (window.until ?? new Date()).getTime();
   const outside = new Set(window.lastCreatedOutside ?? []);
