@@ -7,6 +7,7 @@
 // and under `onDrift: revert` the foreign bindings blamed are deleted.
 import { createHash } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { accessActive } from '../../api/access.ts';
 import { enclave as enclaveSchema, enclaveNamespace } from '../../api/enclave.ts';
 import type { Enclave } from '../../api/enclave.ts';
 import { durationMs } from '../../api/duration.ts';
@@ -18,7 +19,7 @@ import { isOperatorOwned } from '../identity.ts';
 import { checkSpec } from '../spec-check.ts';
 import { Everyone, SdeKinds } from '../kinds.ts';
 import { Kinds } from '../runtime/index.ts';
-import type { ControllerOptions, KubeClient, ReconcileContext, ReconcileResult } from '../runtime/index.ts';
+import type { CacheEvent, ControllerOptions, KubeClient, ReconcileContext, ReconcileResult } from '../runtime/index.ts';
 import type { IsolationStore } from './store.ts';
 
 /** What the access monitor needs: the site, where findings go, how to ask the authorizer, a clock. */
@@ -43,6 +44,13 @@ export function subjectAccessReviews(client: KubeClient): AccessAsker {
   };
 }
 
+/** Per enclave, when the authorizer was last asked, and digests of what about and of what the questions came from. */
+interface Asked {
+  fingerprint: string;
+  inputs: string;
+  at: number;
+}
+
 /** Changes closer together than this are asked about once. */
 const DEBOUNCE_MS = 1_000;
 
@@ -50,12 +58,12 @@ type Binding = KubernetesObject & { subjects?: { kind: string; name: string; nam
 
 /** The access monitor's controller options (`manager.add(accessMonitorController(...))`). */
 export function accessMonitorController(options: AccessMonitorOptions): ControllerOptions {
-  const asked = new Map<string, { fingerprint: string; at: number }>();
+  const asked = new Map<string, Asked>();
   return {
     name: 'isolation',
     primary: SdeKinds.Enclave,
     watches: [
-      { type: Everyone.RoleBinding, mapToKeys: enclaveKeyOf },
+      { type: Everyone.RoleBinding, mapToKeys: enclaveKeyOf, changes: foreignBindingChange },
       { type: Everyone.ClusterRoleBinding, mapToKeys: () => options.enclaveKeys() },
       { type: Everyone.Role, mapToKeys: enclaveKeyOf },
       { type: Everyone.ClusterRole, mapToKeys: () => options.enclaveKeys() },
@@ -66,7 +74,17 @@ export function accessMonitorController(options: AccessMonitorOptions): Controll
   };
 }
 
-async function checkAccess(key: string, ctx: ReconcileContext, options: AccessMonitorOptions, asked: Map<string, { fingerprint: string; at: number }>): Promise<ReconcileResult> {
+/**
+ * True unless the binding was the operator's own before and after the change. Only foreign
+ * bindings are judged here, so making or revoking the operator's own (an enclave's creation and
+ * its expiry: 3 or more per enclave, all at once across a site) asks nothing. A label added or
+ * removed still counts: the binding crossed between the two.
+ */
+export function foreignBindingChange(event: CacheEvent): boolean {
+  return !(isOperatorOwned(event.object) && (event.previous === undefined || isOperatorOwned(event.previous)));
+}
+
+async function checkAccess(key: string, ctx: ReconcileContext, options: AccessMonitorOptions, asked: Map<string, Asked>): Promise<ReconcileResult> {
   const live = ctx.primary();
   const period = durationMs(options.site.isolation.period);
   if (live === undefined || live.metadata?.deletionTimestamp || (live as { spec?: { site?: unknown } }).spec?.site !== options.site.site) {
@@ -92,6 +110,12 @@ async function checkAccess(key: string, ctx: ReconcileContext, options: AccessMo
   // Judging those here too would race each revocation and report a breach at every expiry.
   const rulesOf = rulesFromCaches(ctx);
   const foreign = bindings.filter((b) => !b.own);
+  // Everything the questions below are drawn from, as a digest: the spec, whether access is
+  // active, the outsider asked about, and each foreign binding and the role it grants, by
+  // resourceVersion. Unchanged (the enclave's status moved, its own bindings came or went),
+  // the rule matching is not done again: at a site's creation or expiry that is most reconciles.
+  const inputs = digest([live.metadata?.uid, live.metadata?.generation, accessActive(enclave.spec.access, now), outsiders.map((s) => s.user), foreign.map((b) => [b.kind, b.namespace, b.name, b.version, roleVersion(ctx, b)])]);
+  if (last?.inputs === inputs && since < period) return { requeueAfter: period - since };
   // The foreign bindings naming each subject, found once per subject rather than once per
   // question (a real cluster has dozens of system ClusterRoleBindings, the catalogue hundreds of
   // questions): most subjects are named by none, and their questions need no rule matching.
@@ -105,13 +129,14 @@ async function checkAccess(key: string, ctx: ReconcileContext, options: AccessMo
     .filter((q) => namingOf(q.subject).length > 0 && rbacCouldAllow(q.subject, attributesOf(q.probe, q.namespace, q.subject), namingOf(q.subject), rulesOf));
   // Kept as a digest: the JSON names every foreign binding (a real cluster's system
   // ClusterRoleBindings too), 6.5 kB per enclave, 6.5 MB of the heap at 1,000 enclaves (snapshot).
-  const fingerprint = createHash('sha256')
-    .update(JSON.stringify([questions.map((q) => [q.subject.label, q.probe.verb, q.probe.resource, q.probe.subresource, q.namespace]), foreign.map((b) => [b.kind, b.namespace, b.name, b.subjects])]))
-    .digest('base64');
-  if (last?.fingerprint === fingerprint && since < period) return { requeueAfter: period - since };
+  const fingerprint = digest([questions.map((q) => [q.subject.label, q.probe.verb, q.probe.resource, q.probe.subresource, q.namespace]), foreign.map((b) => [b.kind, b.namespace, b.name, b.subjects])]);
+  if (last?.fingerprint === fingerprint && since < period) {
+    asked.set(key, { ...last, inputs });
+    return { requeueAfter: period - since };
+  }
 
   const reviews = await askQuestions(questions, options.ask, 8);
-  asked.set(key, { fingerprint, at: Date.now() });
+  asked.set(key, { fingerprint, inputs, at: Date.now() });
   let findings: IsolationFinding[] = accessDrift(reviews, bindings, (binding, attributes) => bindingGrants(binding, attributes, rulesOf));
   if (options.site.isolation.onDrift === 'revert') findings = await revert(ctx, findings, bindings);
   options.store.set(key, 'access', findings, now);
@@ -119,19 +144,28 @@ async function checkAccess(key: string, ctx: ReconcileContext, options: AccessMo
 }
 
 /** The RoleBindings of the enclave's namespace and every ClusterRoleBinding, with the roles they grant. */
-function bindingsInForce(ctx: ReconcileContext, namespace: string): BindingWithRole[] {
-  const view = (kind: BindingView['kind'], o: Readonly<Binding>): BindingWithRole => ({
+function bindingsInForce(ctx: ReconcileContext, namespace: string): Array<BindingWithRole & { version: string }> {
+  const view = (kind: BindingView['kind'], o: Readonly<Binding>): BindingWithRole & { version: string } => ({
     kind,
     name: o.metadata?.name ?? '',
     ...(o.metadata?.namespace ? { namespace: o.metadata.namespace } : {}),
     subjects: o.subjects ?? [],
     own: isOperatorOwned(o),
     roleRef: { kind: o.roleRef?.kind ?? '', name: o.roleRef?.name ?? '' },
+    version: o.metadata?.resourceVersion ?? '',
   });
   const roleBindings = ctx.cache(Everyone.RoleBinding).list({ namespace }) as Readonly<Binding>[];
   const clusterBindings = ctx.cache(Everyone.ClusterRoleBinding).list() as Readonly<Binding>[];
   return [...roleBindings.map((o) => view('RoleBinding', o)), ...clusterBindings.map((o) => view('ClusterRoleBinding', o))];
 }
+
+/** The resourceVersion of the role a binding grants, as the caches hold it ('' when there is none). */
+function roleVersion(ctx: ReconcileContext, binding: BindingWithRole): string {
+  const role = binding.roleRef.kind === 'Role' ? ctx.cache(Everyone.Role).get(binding.roleRef.name, binding.namespace) : ctx.cache(Everyone.ClusterRole).get(binding.roleRef.name);
+  return role?.metadata?.resourceVersion ?? '';
+}
+
+const digest = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('base64');
 
 /** The rules of Roles and ClusterRoles as the caches hold them. */
 function rulesFromCaches(ctx: ReconcileContext): RulesOf {

@@ -4,10 +4,12 @@
 // reported; with gateWorkspaces a workspace stops while its enclave's isolation is breached.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MANAGED_BY, MANAGER } from '../../api/labels.ts';
 import { siteConfig } from '../../api/siteconfig.ts';
 import type { SiteConfig } from '../../api/siteconfig.ts';
 import { OPERATOR_IDENTITY } from '../../operator/identity.ts';
-import { accessMonitorController, subjectAccessReviews } from '../../operator/isolation/access-monitor.ts';
+import { accessMonitorController, foreignBindingChange, subjectAccessReviews } from '../../operator/isolation/access-monitor.ts';
+import { Everyone } from '../../operator/kinds.ts';
 import { IsolationStore } from '../../operator/isolation/store.ts';
 import { createLogger, Manager } from '../../operator/runtime/index.ts';
 import { conditionOf, example, exampleSite, startTestSite } from './harness.ts';
@@ -34,6 +36,30 @@ const secretsForResearcher: KubernetesObject[] = [
     subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'm.okafor@ucl.ac.uk' }],
   } as KubernetesObject,
 ];
+
+describe('which binding changes the access check asks about', () => {
+  const binding = (name: string, own: boolean): KubernetesObject => ({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name, namespace: NS, ...(own ? { labels: { [MANAGED_BY]: MANAGER } } : {}) },
+  });
+
+  it('skips the operator\'s own bindings being made, changed or revoked, and asks about every other', () => {
+    expect(foreignBindingChange({ type: 'ADDED', object: binding('member-lead', true) })).toBe(false);
+    expect(foreignBindingChange({ type: 'MODIFIED', object: binding('member-lead', true), previous: binding('member-lead', true) })).toBe(false);
+    expect(foreignBindingChange({ type: 'DELETED', object: binding('member-lead', true) })).toBe(false);
+    expect(foreignBindingChange({ type: 'ADDED', object: binding('helpful-admin', false) })).toBe(true);
+    expect(foreignBindingChange({ type: 'DELETED', object: binding('helpful-admin', false) })).toBe(true);
+    // Crossing between the two counts either way: a label removed makes a binding foreign.
+    expect(foreignBindingChange({ type: 'MODIFIED', object: binding('member-lead', false), previous: binding('member-lead', true) })).toBe(true);
+    expect(foreignBindingChange({ type: 'MODIFIED', object: binding('member-lead', true), previous: binding('member-lead', false) })).toBe(true);
+  });
+
+  it('is the filter on the access check\'s RoleBinding watch', () => {
+    const options = accessMonitorController({ site: exampleSite, store: new IsolationStore(), ask: async () => false, enclaveKeys: () => [] });
+    expect(options.watches?.find((w) => w.type === Everyone.RoleBinding)?.changes).toBe(foreignBindingChange);
+  });
+});
 
 describe('the isolation monitor', () => {
   let site: TestSite | undefined;
@@ -156,6 +182,20 @@ describe('the isolation monitor', () => {
     expect(await site!.get('rbac.authorization.k8s.io/v1', 'RoleBinding', 'helpful-admin', NS)).toBeDefined();
     await site!.client.delete(secretsForResearcher[1]!);
     await until('AccessIsolated True again', (c) => c?.status === 'True', 'AccessIsolated');
+  });
+
+  it('finds a Role widened under a binding that was harmless: the role\'s change alone is judged again', async () => {
+    await provisioned();
+    const [role, binding] = secretsForResearcher as [KubernetesObject & { rules: unknown[] }, KubernetesObject];
+    // First the binding grants only what a researcher may do anyway: reading pods.
+    await site!.apply([{ ...role, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] } as KubernetesObject, binding]);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect((await condition('AccessIsolated'))?.status).toBe('True');
+    // Then the Role, not the binding, is widened to Secrets.
+    await site!.apply([role]);
+    const breached = await until('AccessIsolated False', (c) => c?.status === 'False', 'AccessIsolated');
+    expect(breached.message).toContain(`RoleBinding ${NS}/helpful-admin`);
+    expect(breached.message).toMatch(/m\.okafor@ucl\.ac\.uk.* may (get|list) secrets in sde-cardiac-mri/);
   });
 
   it('finds a ClusterRoleBinding that grants every signed-in user Secrets everywhere, and never deletes it', async () => {
