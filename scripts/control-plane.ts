@@ -31,7 +31,7 @@ export interface ControlPlane {
  * counting from a mark in the old file then read the new one (0 objects created, in one run).
  * 100 GB is never reached here.
  */
-export const AUDIT_LOG_FLAGS = '--audit-log-maxsize=102400';
+const AUDIT_LOG_FLAGS = '--audit-log-maxsize=102400';
 
 /**
  * Runs `up dir` with `env` added (SDE_KUBE_CPU, SDE_KUBE_PODS, ...), the audit log never rotated

@@ -73,10 +73,19 @@ export async function requestsSince(log: string, mark: number, window: AuditWind
   const byClient: Record<string, ClientRequests> = {};
   const end = (window.until ?? new Date()).getTime();
   const outside = new Set(window.lastCreatedOutside ?? []);
-  const lines = createInterface({ input: createReadStream(log, { start: mark }), crlfDelay: Infinity });
+  // Up to the size seen now; the API server may be writing its last line as it is read.
+  const lines = createInterface({ input: createReadStream(log, { start: mark, end: Math.max(mark, size - 1) }), crlfDelay: Infinity });
+  let unfinished: string | undefined;
   for await (const line of lines) {
+    if (unfinished !== undefined) throw new Error(`expected one JSON record per line of ${log}, but found: ${unfinished.slice(0, 200)}`);
     if (!line.startsWith('{')) continue;
-    const record = JSON.parse(line) as AuditRecord;
+    let record: AuditRecord;
+    try {
+      record = JSON.parse(line) as AuditRecord;
+    } catch {
+      unfinished = line;
+      continue;
+    }
     if (record.stage !== 'ResponseComplete') continue;
     const at = Date.parse(record.stageTimestamp);
     if (at > end) continue;

@@ -53,7 +53,7 @@ async function scenario(kubeconfig: string, auditLog: string): Promise<Outcome> 
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const mark = auditMark(auditLog);
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
-    const steadyStateWrites = operatorRequestsSince(mark, new Date(), auditLog).writes;
+    const steadyStateWrites = (await operatorRequestsSince(mark, new Date(), auditLog)).writes;
     return { ...(await observe(client)), steadyStateWrites };
   } finally {
     await operator.stop();

@@ -81,7 +81,7 @@ describe.skipIf(!kubeconfigPath)(`leader failover between two operators (run ${R
     await until('the third member\'s binding', async () => (await bindings()) === members.length, 30_000);
     if (auditLogPath) {
       // Besides the lease, the handover costs the new binding and the enclave's status: nothing is re-applied.
-      const { writes } = operatorRequestsSince(mark);
+      const { writes } = await operatorRequestsSince(mark);
       console.log(`writes during the handover: ${JSON.stringify(writes)}`);
       const expected = new Set(['patch rolebindings', 'patch enclaves/status']);
       expect(Object.keys(writes).filter((what) => !/ (leases|events)$/.test(what) && !expected.has(what))).toEqual([]);

@@ -2,7 +2,7 @@
 // release accepts, the operator as the `sde-operator run` process a site runs, and the API
 // server's audit log (SDE_AUDIT_LOG, set by `npm run test:real`) to count the operator's requests.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
@@ -12,7 +12,7 @@ import { installCustomResourceDefinitions } from '../../operator/crds.ts';
 import { SdeKinds } from '../../operator/kinds.ts';
 import { KubeClient, Kinds, type ResourceType } from '../../operator/runtime/index.ts';
 import { USER_AGENT } from '../../operator/identity.ts';
-import { isWrite } from '../../bench/lib/audit.ts';
+import { auditMark as readMark, clientOf, isWrite, requestsSince } from '../../bench/lib/audit.ts';
 
 export const kubeconfigPath = process.env.KUBECONFIG;
 export const auditLogPath = process.env.SDE_AUDIT_LOG !== undefined && existsSync(process.env.SDE_AUDIT_LOG) ? process.env.SDE_AUDIT_LOG : undefined;
@@ -148,43 +148,24 @@ export class OperatorProcess {
 
 /** A place in the audit log (default SDE_AUDIT_LOG's): requests after it are counted by {@link operatorRequestsSince}. */
 export function auditMark(log: string | undefined = auditLogPath): number {
-  return log ? statSync(log).size : 0;
+  return log ? readMark(log) : 0;
 }
 
-/** One audit record, as far as the suite reads it. */
-interface AuditRecord {
-  stage: string;
-  verb: string;
-  userAgent?: string;
-  requestReceivedTimestamp: string;
-  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
-}
-
-
-/** The operator's requests in the audit log since `mark`, received before `until` (default now): writes and reads by "verb resource[/subresource]". */
-export function operatorRequestsSince(mark: number, until: Date = new Date(), log: string | undefined = auditLogPath): { writes: Record<string, number>; reads: Record<string, number>; writeCount: number; readCount: number } {
+/**
+ * The operator's requests in the audit log since `mark`, completed before `until` (default now):
+ * writes and reads by "verb resource[/subresource]". Read by the benchmarks' reader, which refuses
+ * a log rotated since the mark rather than counting from the wrong file.
+ */
+export async function operatorRequestsSince(mark: number, until: Date = new Date(), log: string | undefined = auditLogPath): Promise<{ writes: Record<string, number>; reads: Record<string, number>; writeCount: number; readCount: number }> {
   const result = { writes: {} as Record<string, number>, reads: {} as Record<string, number>, writeCount: 0, readCount: 0 };
   if (!log) return result;
-  const auditLogPath = log;
-  const size = statSync(auditLogPath).size;
-  const buffer = Buffer.alloc(size - mark);
-  const fd = openSync(auditLogPath, 'r');
-  try {
-    readSync(fd, buffer, 0, buffer.length, mark);
-  } finally {
-    closeSync(fd);
-  }
-  const agent = USER_AGENT.split(' ')[0] as string;
-  for (const line of buffer.toString('utf8').split('\n')) {
-    if (!line.includes(agent)) continue;
-    const record = JSON.parse(line) as AuditRecord;
-    if (record.stage !== 'ResponseComplete' || !record.userAgent?.startsWith(agent) || new Date(record.requestReceivedTimestamp) > until) continue;
-    const what = `${record.verb} ${record.objectRef?.resource ?? record.verb}${record.objectRef?.subresource ? `/${record.objectRef.subresource}` : ''}`;
-    const write = isWrite(record.verb, record.objectRef?.resource);
-    const bucket = write ? result.writes : result.reads;
-    bucket[what] = (bucket[what] ?? 0) + 1;
-    if (write) result.writeCount += 1;
-    else result.readCount += 1;
+  const operator = (await requestsSince(log, mark, { until }))[clientOf(USER_AGENT)];
+  for (const [what, count] of Object.entries(operator?.byRequest ?? {})) {
+    const [verb = '', resource = ''] = what.split(' ');
+    const write = isWrite(verb, resource.split('/')[0]);
+    (write ? result.writes : result.reads)[what] = count;
+    if (write) result.writeCount += count;
+    else result.readCount += count;
   }
   return result;
 }

@@ -83,7 +83,7 @@ describe.skipIf(!kubeconfigPath)(`the isolation monitor on the cluster in KUBECO
     const t = await plantAndRemove('AccessIsolated', () => apply(binding), () => client.delete(binding), `RoleBinding ${NS}/helpful-admin`);
     console.log(`foreign RoleBinding: found in ${t.foundMs} ms, restored in ${t.restoredMs} ms: ${t.message}`);
     if (auditLogPath) {
-      const requests = operatorRequestsSince(mark);
+      const requests = await operatorRequestsSince(mark);
       console.log(`the operator's requests meanwhile: ${JSON.stringify(requests.reads['create subjectaccessreviews'] ?? 0)} SubjectAccessReviews; writes ${JSON.stringify(requests.writes)}`);
       expect(requests.reads['create subjectaccessreviews']).toBeGreaterThan(0);
     }

@@ -101,9 +101,9 @@ describe.skipIf(!kubeconfigPath)(`the isolation probe on the cluster in KUBECONF
     await new Promise((r) => setTimeout(r, 3_000));
     const settled = auditMark();
     await new Promise((r) => setTimeout(r, 5_000));
-    const atRest = operatorRequestsSince(settled);
+    const atRest = await operatorRequestsSince(settled);
     expect(atRest.writes).toEqual({});
-    const run = operatorRequestsSince(mark);
+    const run = await operatorRequestsSince(mark);
     console.log(`a probe run's writes: ${JSON.stringify(run.writes)}`);
     expect(run.writes['patch jobs']).toBe(1);
     expect(run.writes['delete jobs']).toBe(1);

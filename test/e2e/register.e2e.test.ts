@@ -59,7 +59,7 @@ describe.skipIf(!kubeconfigPath)(`the data use register on the cluster in KUBECO
     operator = await OperatorProcess.start();
     await new Promise((resolve) => setTimeout(resolve, QUIET_SECONDS * 1000));
     expect((await record())?.metadata?.resourceVersion).toBe(stored.metadata?.resourceVersion);
-    if (auditLogPath) expect(operatorRequestsSince(mark).writes).toEqual({});
+    if (auditLogPath) expect((await operatorRequestsSince(mark)).writes).toEqual({});
     expect((await project())?.status).toBe('active');
   });
 

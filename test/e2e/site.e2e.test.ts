@@ -210,7 +210,7 @@ describe.skipIf(!kubeconfigPath)(`the operator on the cluster in KUBECONFIG (run
     const mark = auditMark();
     const from = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 60_000));
-    const requests = operatorRequestsSince(mark, new Date());
+    const requests = await operatorRequestsSince(mark, new Date());
     console.log(`steady state, ${Math.round((Date.now() - from) / 1000)} s: ${requests.writeCount} writes ${JSON.stringify(requests.writes)}, ${requests.readCount} reads ${JSON.stringify(requests.reads)}`);
     expect(requests.writes).toEqual({});
   });
@@ -252,7 +252,7 @@ describe.skipIf(!kubeconfigPath)(`the operator on the cluster in KUBECONFIG (run
     operator = await OperatorProcess.start();
     // Every cached primary is reconciled once at start; give them time to finish.
     await new Promise((resolve) => setTimeout(resolve, 10_000));
-    const requests = operatorRequestsSince(mark);
+    const requests = await operatorRequestsSince(mark);
     console.log(`after the restart: ${requests.writeCount} writes ${JSON.stringify(requests.writes)}, ${requests.readCount} reads`);
     if (auditLogPath) expect(requests.writes).toEqual({});
     expect(isReady(await enclaveLive())).toBe(true);
