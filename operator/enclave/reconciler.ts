@@ -66,6 +66,10 @@ export function enclaveController(options: EnclaveControllerOptions): Controller
       // Anyone's NetworkPolicies in an enclave's namespace: one no spec renders may open a path.
       { type: Everyone.NetworkPolicy, mapToKeys: (p) => (isOperatorOwned(p) ? [] : enclaveKeyOf(p)) },
     ],
+    // The reconcile after an enclave's objects are written reports its network policies in force,
+    // which its workspaces wait for: it goes ahead of enclaves not yet started, so a site being
+    // created gets workspaces as its enclaves come, not once every enclave has been applied.
+    followUps: 'high',
     reconcile: async (_key, ctx) => {
       const result = await reconcileEnclave(ctx, options, renders, (name, soon) => (soon ? expiring.add(name) : expiring.delete(name)));
       options.onExpiringCount?.(expiring.size);

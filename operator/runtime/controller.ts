@@ -53,6 +53,12 @@ export interface ControllerOptions {
   concurrency?: number;
   /** Retry delays for thrown errors; default 500 ms doubling to 5 minutes, jittered. */
   backoff?: BackoffOptions;
+  /**
+   * Where the reconcile that follows one that wrote (to observe and report what it wrote) queues:
+   * `normal` (the default) behind the keys already waiting; `high` ahead of them, so a key is
+   * finished before new ones start, for a controller whose report others wait on.
+   */
+  followUps?: Priority;
   /** How long a reconcile waits for the caches to show this key's previous writes; default 10 000 ms. */
   freshnessTimeoutMs?: number;
 }
@@ -183,7 +189,7 @@ export class Controller {
     const timeoutMs = this.options.freshnessTimeoutMs ?? 10_000;
     if (!(await this.#writes.awaitCaches(key, timeoutMs))) log.warn({ timeoutMs }, 'cache did not catch up with our last writes in time; reconciling anyway');
     const { primary, owns, watches = [] } = this.options;
-    const context = reconcileContext(runtime, { primary, ...(owns ? { owns } : {}), watches: watches.map((watch) => watch.type) }, { key, reconcileID, log, signal, writes: this.#writes, queue });
+    const context = reconcileContext(runtime, { primary, ...(owns ? { owns } : {}), watches: watches.map((watch) => watch.type) }, { key, reconcileID, log, signal, writes: this.#writes, queue, ...(this.options.followUps ? { followUp: this.options.followUps } : {}) });
     try {
       const result = await this.options.reconcile(key, context);
       log.debug({ requeueAfter: result?.requeueAfter }, 'reconciled');

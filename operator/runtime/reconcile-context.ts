@@ -13,6 +13,7 @@ import type { OwnWrites } from './own-writes.ts';
 import { prune, type PruneProtection, type PruneResult } from './prune.ts';
 import { identityOf, parseKey, typeId, watchedTypeId, type ResourceType, type WatchedType } from './resources.ts';
 import { patchStatusIfChanged, type StatusPatchResult } from './status.ts';
+import type { Priority } from './workqueue.ts';
 
 /** What a reconcile gets besides its key: reads from the caches and writes that respect the contract. */
 export interface ReconcileContext {
@@ -95,7 +96,9 @@ export interface ContextRun {
   signal: AbortSignal;
   writes: OwnWrites;
   /** Queues the key now (after a reconcile that wrote) or later (`wakeAfter`). */
-  queue: { add(key: string): void; addAfter(key: string, delayMs: number): void };
+  queue: { add(key: string, priority?: Priority): void; addAfter(key: string, delayMs: number): void };
+  /** The priority of the reconcile that follows one that wrote; default `normal`. */
+  followUp?: Priority;
 }
 
 /**
@@ -147,7 +150,7 @@ export function reconcileContext(runtime: ContextRuntime, of: ContextOf, run: Co
       remember(result.written);
       // Their echoes reconcile nothing: one more reconcile observes what this one wrote.
       if (result.written.length > 0) {
-        queue.add(key);
+        queue.add(key, run.followUp);
         log.info({ written: result.written.map((entry) => entry.identity), unchanged: result.unchanged.length }, 'applied');
       }
       return result;

@@ -6,10 +6,12 @@ import { retryAfterMsOf, TerminalError } from './errors.ts';
 export type ReconcileResult = { requeueAfter?: number } | void;
 
 /**
- * How soon a queued key runs: a `low` key waits while any `normal` one waits, as in
- * controller-runtime's priority queue. A key queued at both is `normal`.
+ * How soon a queued key runs: a `high` key before any `normal` one, a `low` key only while no
+ * other waits, as in controller-runtime's priority queue. A key queued at two runs at the higher.
  */
-export type Priority = 'normal' | 'low';
+export type Priority = 'high' | 'normal' | 'low';
+
+const RANK: Readonly<Record<Priority, number>> = { high: 0, normal: 1, low: 2 };
 
 /** How one processing of a key ended, as reported to `onOutcome` (metrics, logs). */
 export type Outcome =
@@ -43,15 +45,15 @@ interface Timer {
  * retries the key after a per-key exponential, jittered backoff that resets on success (or after
  * the server's Retry-After, if longer); a
  * {@link TerminalError} is reported and not retried; `requeueAfter` and retries are timers of
- * which the earliest wins per key. Keys run in the order they were queued, `low` ones only when no
- * `normal` one waits ({@link Priority}); timers queue at `normal`. Keys added before `start()`
+ * which the earliest wins per key. Keys run in the order they were queued, `high` ones first and
+ * `low` ones only when no other waits ({@link Priority}); timers queue at `normal`. Keys added before `start()`
  * wait; `shutdown()` takes no more keys and resolves when in-flight ones are done.
  */
 export class WorkQueue {
   readonly #options: WorkQueueOptions;
   readonly #concurrency: number;
-  readonly #pending = new Set<string>();
-  readonly #pendingLow = new Set<string>();
+  /** Waiting keys by priority, highest first; each in the order queued. */
+  readonly #pending: readonly [Set<string>, Set<string>, Set<string>] = [new Set(), new Set(), new Set()];
   readonly #inFlight = new Map<string, Promise<void>>();
   readonly #dirtyWhileInFlight = new Map<string, Priority>();
   readonly #timers = new Map<string, Timer>();
@@ -65,19 +67,21 @@ export class WorkQueue {
   }
 
   /**
-   * Queues `key` to be processed as soon as a worker is free (once, however often it is added);
-   * at `low` priority, only once no `normal` key waits.
+   * Queues `key` to be processed as soon as a worker is free (once, however often it is added),
+   * behind the keys waiting at its priority or higher ({@link Priority}).
    */
   add(key: string, priority: Priority = 'normal'): void {
     if (this.#state === 'stopped') return;
+    const rank = RANK[priority];
     if (this.#inFlight.has(key)) {
-      if (this.#dirtyWhileInFlight.get(key) !== 'normal') this.#dirtyWhileInFlight.set(key, priority);
+      const again = this.#dirtyWhileInFlight.get(key);
+      if (again === undefined || rank < RANK[again]) this.#dirtyWhileInFlight.set(key, priority);
       return;
     }
-    if (priority === 'normal') {
-      this.#pendingLow.delete(key);
-      this.#pending.add(key);
-    } else if (!this.#pending.has(key)) this.#pendingLow.add(key);
+    const waiting = this.#pending.findIndex((set) => set.has(key));
+    if (waiting !== -1 && waiting <= rank) return;
+    if (waiting !== -1) this.#pending[waiting]!.delete(key);
+    this.#pending[rank]!.add(key);
     this.#pump();
   }
 
@@ -117,8 +121,7 @@ export class WorkQueue {
     this.#state = 'stopped';
     for (const timer of this.#timers.values()) clearTimeout(timer.handle);
     this.#timers.clear();
-    this.#pending.clear();
-    this.#pendingLow.clear();
+    for (const set of this.#pending) set.clear();
     this.#dirtyWhileInFlight.clear();
     await Promise.all(this.#inFlight.values());
     this.#notifyIdle();
@@ -126,7 +129,7 @@ export class WorkQueue {
 
   /** Keys waiting to run, at either priority (not counting those in flight or waiting on a timer). */
   get depth(): number {
-    return this.#pending.size + this.#pendingLow.size;
+    return this.#pending[0].size + this.#pending[1].size + this.#pending[2].size;
   }
 
   /** Keys being processed right now. */
@@ -159,10 +162,9 @@ export class WorkQueue {
   #pump(): void {
     if (this.#state !== 'running') return;
     while (this.#inFlight.size < this.#concurrency) {
-      const queue = this.#pending.size > 0 ? this.#pending : this.#pendingLow;
-      const next = queue.values().next();
-      if (next.done) break;
-      const key = next.value;
+      const queue = this.#pending.find((set) => set.size > 0);
+      if (queue === undefined) break;
+      const key = queue.values().next().value as string;
       queue.delete(key);
       this.#inFlight.set(key, this.#run(key));
     }

@@ -283,6 +283,29 @@ describe('Controller and Manager over HTTP', () => {
     expect(reconciled.slice(from).filter((key) => key !== 'busy').slice(0, 2)).toEqual(['created', 'reported']);
   });
 
+  it('with followUps high, observes what a reconcile wrote before starting the keys waiting behind it', async () => {
+    const order = async (names: [string, string], followUps?: 'high'): Promise<string[]> => {
+      for (const name of names) await user.apply(enclave(name, []));
+      const reconciled: string[] = [];
+      const inner = enclaveReconciler();
+      const manager = testManager(cluster.kubeconfigPath);
+      managers.push(manager);
+      const controller = manager.add(enclaveController(async (key, context) => {
+        reconciled.push(key);
+        return inner(key, context);
+      }, { concurrency: 1, ...(followUps ? { followUps } : {}) }));
+      await manager.start();
+      await waitUntil(async () => expect((await readyEnclave(names[1]))?.status?.phase).toBe('Ready'));
+      await controller.whenIdle();
+      await manager.stop();
+      return reconciled.filter((key) => names.includes(key));
+    };
+    // Both keys wait at the start, in order; the first one's apply writes, and its follow-up goes first.
+    expect((await order(['a-first', 'b-second'], 'high')).slice(0, 3)).toEqual(['a-first', 'a-first', 'b-second']);
+    // By default it waits its turn.
+    expect((await order(['c-first', 'd-second'])).slice(0, 3)).toEqual(['c-first', 'd-second', 'c-first']);
+  });
+
   it('serves a labelled type that is a view of a broader one from that one\'s watch', async () => {
     const everyone = Kinds.Secret;
     const ours = { ...Kinds.Secret, labelSelector: 'example.org/ours=yes', viewOf: everyone };

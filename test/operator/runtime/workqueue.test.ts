@@ -115,6 +115,45 @@ describe('WorkQueue', () => {
     expect(seen).toEqual(['a', 'c', 'a', 'b']);
   });
 
+  it('runs a high-priority key before every other waiting, and a key queued at high and normal as high', async () => {
+    const seen: string[] = [];
+    const queue = make(async (key) => {
+      seen.push(key);
+    });
+    queue.add('new-1');
+    queue.add('progress', 'low');
+    queue.add('follow-up-1', 'high');
+    queue.add('new-2');
+    queue.add('new-2', 'high');
+    queue.add('follow-up-1', 'low');
+    queue.add('follow-up-2', 'high');
+    expect(queue.depth).toBe(5);
+    queue.start();
+    await queue.whenIdle();
+    expect(seen).toEqual(['follow-up-1', 'new-2', 'follow-up-2', 'new-1', 'progress']);
+  });
+
+  it('runs a key re-added at high while in flight before the keys waiting at normal', async () => {
+    const gate = deferred();
+    const seen: string[] = [];
+    const queue = make(
+      async (key) => {
+        seen.push(key);
+        if (seen.length === 1) await gate.promise;
+      },
+      { concurrency: 1 },
+    );
+    queue.start();
+    queue.add('a');
+    await vi.waitFor(() => expect(seen).toEqual(['a']));
+    queue.add('b');
+    queue.add('a', 'high');
+    queue.add('a');
+    gate.resolve();
+    await queue.whenIdle();
+    expect(seen).toEqual(['a', 'a', 'b']);
+  });
+
   it('runs at most `concurrency` different keys together', async () => {
     const gates = new Map<string, ReturnType<typeof deferred<void>>>();
     let running = 0;
