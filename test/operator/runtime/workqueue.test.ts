@@ -91,7 +91,8 @@ describe('WorkQueue', () => {
     expect(seen).toEqual(['create-1', 'create-2', 'both', 'pod-progress-1', 'pod-progress-2']);
   });
 
-  it('runs a key re-added while in flight again at the higher of the priorities it was re-added at', async () => {
+  /** A one-worker queue whose first key, 'a', is in flight until `release()`. */
+  async function holdingA(): Promise<{ queue: WorkQueue; seen: string[]; release: () => void }> {
     const gate = deferred();
     const seen: string[] = [];
     const queue = make(
@@ -104,12 +105,17 @@ describe('WorkQueue', () => {
     queue.start();
     queue.add('a');
     await vi.waitFor(() => expect(seen).toEqual(['a']));
+    return { queue, seen, release: () => gate.resolve() };
+  }
+
+  it('runs a key re-added while in flight again at the higher of the priorities it was re-added at', async () => {
+    const { queue, seen, release } = await holdingA();
     queue.add('a', 'low');
     queue.add('a');
     queue.add('a', 'low');
     queue.add('b', 'low');
     queue.add('c');
-    gate.resolve();
+    release();
     await queue.whenIdle();
     // After 'a' ends, 'c' was already waiting at normal; 'a' again at normal before 'b' at low.
     expect(seen).toEqual(['a', 'c', 'a', 'b']);
@@ -134,22 +140,11 @@ describe('WorkQueue', () => {
   });
 
   it('runs a key re-added at high while in flight before the keys waiting at normal', async () => {
-    const gate = deferred();
-    const seen: string[] = [];
-    const queue = make(
-      async (key) => {
-        seen.push(key);
-        if (seen.length === 1) await gate.promise;
-      },
-      { concurrency: 1 },
-    );
-    queue.start();
-    queue.add('a');
-    await vi.waitFor(() => expect(seen).toEqual(['a']));
+    const { queue, seen, release } = await holdingA();
     queue.add('b');
     queue.add('a', 'high');
     queue.add('a');
-    gate.resolve();
+    release();
     await queue.whenIdle();
     expect(seen).toEqual(['a', 'a', 'b']);
   });
