@@ -143,9 +143,12 @@ async function checkAccess(key: string, ctx: ReconcileContext, options: AccessMo
   return { requeueAfter: period };
 }
 
+/** A binding as the access check judges it, with its resourceVersion (part of the check's inputs). */
+type BindingInForce = BindingWithRole & { version: string };
+
 /** The RoleBindings of the enclave's namespace and every ClusterRoleBinding, with the roles they grant. */
-function bindingsInForce(ctx: ReconcileContext, namespace: string): Array<BindingWithRole & { version: string }> {
-  const view = (kind: BindingView['kind'], o: Readonly<Binding>): BindingWithRole & { version: string } => ({
+function bindingsInForce(ctx: ReconcileContext, namespace: string): BindingInForce[] {
+  const view = (kind: BindingView['kind'], o: Readonly<Binding>): BindingInForce => ({
     kind,
     name: o.metadata?.name ?? '',
     ...(o.metadata?.namespace ? { namespace: o.metadata.namespace } : {}),

@@ -189,7 +189,7 @@ export class Controller {
     const timeoutMs = this.options.freshnessTimeoutMs ?? 10_000;
     if (!(await this.#writes.awaitCaches(key, timeoutMs))) log.warn({ timeoutMs }, 'cache did not catch up with our last writes in time; reconciling anyway');
     const { primary, owns, watches = [] } = this.options;
-    const context = reconcileContext(runtime, { primary, ...(owns ? { owns } : {}), watches: watches.map((watch) => watch.type) }, { key, reconcileID, log, signal, writes: this.#writes, queue, ...(this.options.followUps ? { followUp: this.options.followUps } : {}) });
+    const context = reconcileContext(runtime, { primary, ...(owns ? { owns } : {}), watches: watches.map((watch) => watch.type) }, { key, reconcileID, log, signal, writes: this.#writes, queue, followUp: this.options.followUps ?? 'normal' });
     try {
       const result = await this.options.reconcile(key, context);
       log.debug({ requeueAfter: result?.requeueAfter }, 'reconciled');

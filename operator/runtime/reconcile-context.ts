@@ -97,8 +97,8 @@ export interface ContextRun {
   writes: OwnWrites;
   /** Queues the key now (after a reconcile that wrote) or later (`wakeAfter`). */
   queue: { add(key: string, priority?: Priority): void; addAfter(key: string, delayMs: number): void };
-  /** The priority of the reconcile that follows one that wrote; default `normal`. */
-  followUp?: Priority;
+  /** The priority of the reconcile that follows one that wrote (the controller's `followUps`). */
+  followUp: Priority;
 }
 
 /**

@@ -46,8 +46,8 @@ interface Timer {
  * the server's Retry-After, if longer); a
  * {@link TerminalError} is reported and not retried; `requeueAfter` and retries are timers of
  * which the earliest wins per key. Keys run in the order they were queued, `high` ones first and
- * `low` ones only when no other waits ({@link Priority}); timers queue at `normal`. Keys added before `start()`
- * wait; `shutdown()` takes no more keys and resolves when in-flight ones are done.
+ * `low` ones only when no other waits ({@link Priority}); timers queue at `normal`. Keys added
+ * before `start()` wait; `shutdown()` takes no more keys and resolves when in-flight ones are done.
  */
 export class WorkQueue {
   readonly #options: WorkQueueOptions;
@@ -127,7 +127,7 @@ export class WorkQueue {
     this.#notifyIdle();
   }
 
-  /** Keys waiting to run, at either priority (not counting those in flight or waiting on a timer). */
+  /** Keys waiting to run, at any priority (not counting those in flight or waiting on a timer). */
   get depth(): number {
     return this.#pending[0].size + this.#pending[1].size + this.#pending[2].size;
   }
