@@ -14,7 +14,7 @@ import { siteConfig } from '../../api/siteconfig.ts';
 import { createOperator } from '../../operator/operator.ts';
 import { createLogger } from '../../operator/runtime/index.ts';
 import type { KubeClient, Manager } from '../../operator/runtime/index.ts';
-import { auditLogPath, auditMark, connect, installCrds, K, kubeconfigPath, OperatorProcess, operatorRequestsSince, read, until, type Live } from './harness.ts';
+import { auditLogPath, auditMark, connect, installCrds, isReady, K, kubeconfigPath, OperatorProcess, operatorRequestsSince, read, until, type Live } from './harness.ts';
 
 const RUN = `iso-${Date.now().toString(36)}`;
 const NS = `sde-${RUN}`;
@@ -141,6 +141,8 @@ describe.skipIf(!kubeconfigPath)(`gating and revert on the cluster in KUBECONFIG
   it('with gateWorkspaces, stops a workspace while a foreign policy breaches the enclave, and starts it again once it goes', async () => {
     await start({ gateWorkspaces: true });
     await client.apply(enclave(name), { fieldManager: 'sde-e2e', force: true });
+    // The operator creates the enclave's namespace; a workspace applied before it exists is refused (404).
+    await until('the enclave Ready', async () => isReady(await read(client, K.Enclave, name)), 120_000);
     const rstudio = { ...(example('workspace-rstudio.yaml')[0] as Live), metadata: { name: 'patel-rstudio', namespace } } as Live;
     await client.apply(rstudio, { fieldManager: 'sde-e2e', force: true });
     await until('the workspace running', async () => (await replicas()) === 1, 120_000);
