@@ -29,7 +29,8 @@ function valueAt(object: unknown, path: readonly string[]): unknown {
  * a Job's pod template, selector and completions; a StatefulSet's spec but its replicas, template
  * and update strategy; a Deployment's selector; a PersistentVolume's source, volume mode and node
  * affinity; a claim's spec (its size may only grow, and only where its storage class expands
- * volumes, which a static dataset claim's never does: the operator keeps it); a binding's role.
+ * volumes, which a static dataset claim's never does: the operator keeps it); a binding's role;
+ * a Service's cluster IP, allocated or `None` (`spec.clusterIPs[0]: may not change once set`).
  * Re-applying a new rendering of them would fail every reconcile, so they are sent as the live
  * object holds them (the rendering's keys, the live values): what was fixed at creation stays, and
  * the reconciler reports a difference it cannot apply (see {@link fixedFieldsDiffer}).
@@ -41,6 +42,7 @@ const FIXED_AT_CREATION: readonly HandedOverField[] = [
   ...['nfs', 'csi', 'hostPath', 'volumeMode', 'nodeAffinity'].map((field) => ({ kind: 'PersistentVolume', path: ['spec', field] })),
   { kind: 'PersistentVolumeClaim', path: ['spec'] },
   { kind: 'RoleBinding', path: ['roleRef'] },
+  { kind: 'Service', path: ['spec', 'clusterIP'] },
 ];
 
 /**

@@ -13,7 +13,7 @@ import { wakeAtNextChange } from '../access.ts';
 import { enclaveChangeMattersToWorkloads, keyFromLabel, keysInEnclave } from '../enclave/lookup.ts';
 import { Owned, SdeKinds } from '../kinds.ts';
 import { findCondition, setConditions, summarizeReady } from '../runtime/index.ts';
-import type { Condition, ConditionUpdate, ControllerOptions, ObjectCache, ReconcileContext, ReconcileResult, WatchedType } from '../runtime/index.ts';
+import type { ApplyResult, Condition, ConditionUpdate, ControllerOptions, ObjectCache, ReconcileContext, ReconcileResult, WatchedType } from '../runtime/index.ts';
 import { admitWorkload } from '../admission.ts';
 import { RenderMemo, renderInputs } from '../render-memo.ts';
 import { appliedCondition, applyOrReport, recordFixedAtCreation } from '../report.ts';
@@ -91,7 +91,7 @@ async function reconcileWorkspace(ctx: ReconcileContext, options: WorkspaceContr
 
   const pod = ctx.cache(Owned.Pod).get(`${ws.metadata.name}-0`, ws.metadata.namespace) as PodView | undefined;
   const previous = live.status?.conditions;
-  const appliedNow = appliedCondition(applied, 'the home volume keeps the size it was created with (a claim can only grow, and only where its storage class expands volumes: ask the platform team)');
+  const appliedNow = appliedCondition(withoutEarlierClusterIP(applied), 'the home volume keeps the size it was created with (a claim can only grow, and only where its storage class expands volumes: ask the platform team)');
   const { phase, conditions } = workspaceState(previous, ws, access.active, access.reason, pod, now, generation, appliedNow);
   const running = phase === 'Running';
   await ctx.patchStatus({
@@ -105,6 +105,19 @@ async function reconcileWorkspace(ctx: ReconcileContext, options: WorkspaceContr
   await recordTransitions(ctx, previous, conditions);
   await recordFixedAtCreation(ctx, previous, appliedNow);
   return wake;
+}
+
+/**
+ * A workspace's Service made before it was headless keeps the cluster IP Kubernetes gave it (a
+ * Service's cluster IP is fixed at creation). Its name resolves either way, so that is not reported.
+ */
+function withoutEarlierClusterIP(applied: ApplyResult): ApplyResult {
+  const fixed = applied.fixed.flatMap((f) => {
+    if (f.object.kind !== 'Service') return [f];
+    const fields = f.fields.filter((field) => field !== 'spec.clusterIP');
+    return fields.length > 0 ? [{ ...f, fields }] : [];
+  });
+  return { ...applied, fixed };
 }
 
 /**

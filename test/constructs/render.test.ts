@@ -3,6 +3,7 @@ import type { V1NetworkPolicy, V1PolicyRule } from '@kubernetes/client-node';
 import { enclaveNamespace } from '../../api/enclave.ts';
 import { workspace as workspaceSchema } from '../../api/workspace.ts';
 import { renderEnclave, renderFederatedJob, renderWorkspace } from '../../constructs/index.ts';
+import { workspacePodSelector } from '../../constructs/workspace.ts';
 import { AUTO_PROVISIONED, DATA, ENCLAVE, FEDERATED_JOB, MANAGED_BY, PART_OF, PROJECT, SITE, WORKSPACE } from '../../constructs/labels.ts';
 import type { KubeObject } from '../../constructs/objects.ts';
 import { NETWORK_POLICY_NAMES } from '../../constructs/network.ts';
@@ -153,13 +154,15 @@ describe('renderWorkspace', () => {
   const site = uclhSite();
   const enclave = cardiacEnclave();
 
-  it('renders a StatefulSet, a Service on the tool port and a home claim, all labelled and owned', () => {
+  it('renders a StatefulSet, its headless Service on the tool port and a home claim, all labelled and owned', () => {
     const objects = renderWorkspace(jupyterWorkspace(), enclave, site, active);
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['PersistentVolumeClaim/okafor-jupyter-home', 'Service/okafor-jupyter', 'StatefulSet/okafor-jupyter']);
     expectCommonLabels(objects);
     for (const o of objects) expect(o.metadata.labels?.[WORKSPACE]).toBe('okafor-jupyter');
     expect(find(objects, 'StatefulSet', 'okafor-jupyter').metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Workspace', uid: 'workspace-uid-1', controller: true });
     expect((find(objects, 'Service', 'okafor-jupyter').spec as { ports: { port: number }[] }).ports[0]?.port).toBe(8888);
+    expect(find(objects, 'Service', 'okafor-jupyter').spec).toMatchObject({ clusterIP: 'None', selector: workspacePodSelector('okafor-jupyter') });
+    expect((find(objects, 'StatefulSet', 'okafor-jupyter').spec as { serviceName: string }).serviceName).toBe('okafor-jupyter');
     expect((find(renderWorkspace(rstudioWorkspace(), enclave, site, active), 'Service', 'patel-rstudio').spec as { ports: { port: number }[] }).ports[0]?.port).toBe(8787);
   });
 

@@ -9,6 +9,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { enclave as enclaveSchema } from '../../api/enclave.ts';
+import { COMPONENT, ENCLAVE, MANAGED_BY, MANAGER, WORKSPACE } from '../../api/labels.ts';
 import { reviewAccess, subjectAccessReviewer, summariseAccess } from '../../isolation/index.ts';
 import type { KubeClient } from '../../operator/runtime/index.ts';
 import { statusCodeOf } from '../../operator/runtime/index.ts';
@@ -109,6 +110,29 @@ describe.skipIf(!kubeconfigPath)(`the operator on the cluster in KUBECONFIG (run
     expect(applied.status).toBe('True');
     const job = await read(client, K.Job, 'cardiac-segmentation-fl-participant', NS);
     expect(((job?.spec?.template as { spec: { containers: Array<{ image: string }> } }).spec.containers[0])?.image).toBe('nvcr.io/nvidia/clara/nvflare:2.5.0');
+  });
+
+  it('gives a workspace a headless Service, and keeps the cluster IP of one an earlier version made (not reported, not written again)', async () => {
+    expect((await read(client, K.Service, 'okafor-jupyter', NS))?.spec?.clusterIP).toBe('None');
+    const name = 'patel-rstudio-earlier';
+    const labels = { [MANAGED_BY]: MANAGER, [ENCLAVE]: RUN, [WORKSPACE]: name, [COMPONENT]: 'workspace' };
+    await client.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: NS, labels }, spec: { type: 'ClusterIP', selector: { [WORKSPACE]: name, [COMPONENT]: 'workspace' }, ports: [{ name: 'http', port: 8787, targetPort: 8787, protocol: 'TCP' }] } } as KubernetesObject, { fieldManager: MANAGER, force: true });
+    const allocated = (await read(client, K.Service, name, NS))?.spec?.clusterIP as string;
+    expect(allocated).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const rstudio = inRun(example('workspace-rstudio.yaml')[0] as Live);
+    await apply({ ...rstudio, metadata: { ...rstudio.metadata, name } });
+    const ready = await until(`workspace ${name} Ready`, async () => {
+      const live = await workspaceLive(name);
+      return isReady(live) && live;
+    }, 180_000);
+    expect(ready.status?.conditions?.find((c) => c.type === 'Applied')).toMatchObject({ status: 'True', reason: 'Applied' });
+    const kept = await read(client, K.Service, name, NS);
+    expect(kept?.spec?.clusterIP).toBe(allocated);
+    expect(kept?.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Workspace', name, controller: true });
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect((await read(client, K.Service, name, NS))?.metadata?.resourceVersion).toBe(kept?.metadata?.resourceVersion);
+    await client.delete({ apiVersion: K.Workspace.apiVersion, kind: 'Workspace', metadata: { name, namespace: NS } });
+    await until(`workspace ${name} and its pod gone`, async () => (await workspaceLive(name)) === undefined && (await podsOf()).every((p) => p.metadata?.name !== `${name}-0`), 120_000);
   });
 
   it('keeps every pod that needs no GPU off the DGX nodes', async () => {

@@ -160,6 +160,16 @@ describe('apply: is the live object already as desired?', () => {
       expect(fixedFieldsDiffer(job('nvcr.io/nvidia/clara/nvflare:2.5.0'), stored())).toEqual([]);
       expect(fixedFieldsDiffer(wanted, undefined)).toEqual([]);
     });
+
+    it('sends a Service\'s cluster IP as it was allocated when the rendering asks for a headless one, and up to date once so', () => {
+      const headless = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'ws', namespace: 'sde-a' }, spec: { clusterIP: 'None', ports: [{ name: 'http', port: 8888 }] } };
+      const allocated = served({ ...headless, spec: { ...headless.spec, clusterIP: '10.96.0.12', clusterIPs: ['10.96.0.12'] } } as KubernetesObject);
+      const sent = leaveHandedOverFields(headless, allocated) as typeof headless;
+      expect(sent.spec).toEqual({ clusterIP: '10.96.0.12', ports: [{ name: 'http', port: 8888 }] });
+      expect(fixedFieldsDiffer(headless, allocated)).toEqual(['spec.clusterIP']);
+      expect(isUpToDate(withDesiredHash(allocated, desiredHash(headless)), headless)).toBe(true);
+      expect(fixedFieldsDiffer(headless, served(headless))).toEqual([]);
+    });
   });
 
   describe('a PersistentVolume reserved for its claim', () => {
