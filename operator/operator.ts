@@ -43,8 +43,9 @@ export interface OperatorOptions {
  * Keys each controller reconciles at once. A reconcile mostly waits on API round trips. On
  * Kubernetes 1.23's own control plane, 1,000 enclaves created all their objects in 228 s with 8,
  * 189 s with 16 and 166 s with 32 (with the four apply ranks; peak RSS 173-176 MB each, the
- * operator's CPU lower, not higher). On the local Kubernetes, 8 rather than 4 took the 200-enclave
- * expiry from p99 2.3-2.5 s to 2.16 s.
+ * operator's CPU lower, not higher); 64 was no faster than 32 (233.5 against 235.6 s, the mean
+ * reconcile doubled: the API server is the limit). On the local Kubernetes, 8 rather than 4 took
+ * the 200-enclave expiry from p99 2.3-2.5 s to 2.16 s.
  */
 export const DEFAULT_CONCURRENCY = 32;
 

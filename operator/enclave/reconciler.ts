@@ -61,8 +61,10 @@ export function enclaveController(options: EnclaveControllerOptions): Controller
     childChanges: 'spec',
     // Every workspace in the namespace, the researchers' own too: the status counts them, and an
     // auto-provisioned one yields to a researcher's own; their status is not the enclave's concern.
+    // Neither is urgent: those reconciles wait behind enclaves being created or repaired, and the
+    // workspaces arriving in one enclave meanwhile are counted by one of them.
     watches: [
-      { type: SdeKinds.Workspace, changes: 'spec', mapToKeys: enclaveKeyOf },
+      { type: SdeKinds.Workspace, changes: 'spec', mapToKeys: enclaveKeyOf, priority: 'low' },
       // Anyone's NetworkPolicies in an enclave's namespace: one no spec renders may open a path.
       { type: Everyone.NetworkPolicy, mapToKeys: (p) => (isOperatorOwned(p) ? [] : enclaveKeyOf(p)) },
     ],

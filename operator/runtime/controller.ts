@@ -22,9 +22,9 @@ export interface WatchSpec {
   /** Which of its changes reconcile the mapped keys; default all. */
   changes?: Changes;
   /**
-   * `low` for a kind whose changes only move what the reconcile reports, never what it writes
-   * (a pod's progress for its workspace's status): those reconciles wait while others that
-   * create or repair objects are queued, and a burst of them for one key runs once. Default `normal`.
+   * `low` for a kind whose changes only move what the reconcile reports (a pod's progress for its
+   * workspace's status), or what can wait: those reconciles wait while others that create or
+   * repair objects are queued, and a burst of them for one key runs once. Default `normal`.
    */
   priority?: Priority;
 }
