@@ -18,16 +18,20 @@ export function reconciles(changes: Changes | undefined, event: CacheEvent): boo
 }
 
 /**
- * True for a MODIFIED event that changed nothing but `status` (and the resourceVersion that comes
- * with any write): controller-runtime's predicates filter these for watches whose status the
- * reconciler never reads. Any change to metadata (labels, owners, finalizers, deletion) or to
- * the rest of the object counts, so drift in a child's spec, rules or subjects still reconciles.
+ * True for a MODIFIED event that changed nothing but `status`, with the resourceVersion that
+ * comes with any write and the server's record of who set which field (`managedFields`):
+ * controller-runtime's predicates filter these for watches whose status the reconciler never
+ * reads. A status write changes `managedFields` whenever its writer takes fields over from
+ * another: on kube-apiserver 1.23 a ResourceQuota's usage passes back and forth between quota
+ * admission and the quota controller as objects are created in its namespace. Any other change
+ * to metadata (labels, owners, finalizers, deletion) or to the rest of the object counts, so
+ * drift in a child's spec, rules or subjects still reconciles.
  */
 export function statusOnlyChange(event: CacheEvent): boolean {
   if (event.type !== 'MODIFIED' || event.previous === undefined) return false;
   const before = event.previous as Readonly<Record<string, unknown>>;
   const after = event.object as Readonly<Record<string, unknown>>;
-  return sameExcept(before, after, 'status', 'metadata') && sameExcept((before.metadata ?? {}) as Record<string, unknown>, (after.metadata ?? {}) as Record<string, unknown>, 'resourceVersion');
+  return sameExcept(before, after, 'status', 'metadata') && sameExcept((before.metadata ?? {}) as Record<string, unknown>, (after.metadata ?? {}) as Record<string, unknown>, 'resourceVersion', 'managedFields');
 }
 
 /**

@@ -34,6 +34,8 @@ describe('statusOnlyChange: which watch events a controller may ignore', () => {
     ['only the status and resourceVersion changed', { ...before, metadata: { ...before.metadata, resourceVersion: '2' }, status: { phase: 'Bound' } }, true],
     ['the spec changed', { ...before, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } } } }, false],
     ['a label changed', { ...before, metadata: { ...before.metadata, labels: { a: 'c' } } }, false],
+    ['the status written by a manager taking its fields over (managedFields changed too)', { ...before, metadata: { ...before.metadata, resourceVersion: '2', managedFields: [{ manager: 'kube-apiserver', operation: 'Update', subresource: 'status' }] }, status: { phase: 'Bound' } }, true],
+    ['a finalizer added', { ...before, metadata: { ...before.metadata, resourceVersion: '2', finalizers: ['kubernetes.io/pvc-protection'], managedFields: [{ manager: 'kube-controller-manager', operation: 'Update' }] } }, false],
     ['the spec was rewritten with its keys in another order', { ...before, metadata: { ...before.metadata, resourceVersion: '2' }, spec: { resources: { requests: { storage: '1Gi' } }, accessModes: ['ReadWriteOnce'] }, status: { phase: 'Bound' } }, true],
   ])('%s: %s', (_case, after, expected) => {
     expect(statusOnlyChange({ type: 'MODIFIED', object: after, previous: before })).toBe(expected);
