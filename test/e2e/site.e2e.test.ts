@@ -9,7 +9,8 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { enclave as enclaveSchema } from '../../api/enclave.ts';
-import { COMPONENT, ENCLAVE, MANAGED_BY, MANAGER, WORKSPACE } from '../../api/labels.ts';
+import { ENCLAVE, MANAGED_BY, MANAGER } from '../../api/labels.ts';
+import { workspacePodSelector } from '../../constructs/workspace.ts';
 import { reviewAccess, subjectAccessReviewer, summariseAccess } from '../../isolation/index.ts';
 import type { KubeClient } from '../../operator/runtime/index.ts';
 import { statusCodeOf } from '../../operator/runtime/index.ts';
@@ -115,8 +116,8 @@ describe.skipIf(!kubeconfigPath)(`the operator on the cluster in KUBECONFIG (run
   it('gives a workspace a headless Service, and keeps the cluster IP of one an earlier version made (not reported, not written again)', async () => {
     expect((await read(client, K.Service, 'okafor-jupyter', NS))?.spec?.clusterIP).toBe('None');
     const name = 'patel-rstudio-earlier';
-    const labels = { [MANAGED_BY]: MANAGER, [ENCLAVE]: RUN, [WORKSPACE]: name, [COMPONENT]: 'workspace' };
-    await client.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: NS, labels }, spec: { type: 'ClusterIP', selector: { [WORKSPACE]: name, [COMPONENT]: 'workspace' }, ports: [{ name: 'http', port: 8787, targetPort: 8787, protocol: 'TCP' }] } } as KubernetesObject, { fieldManager: MANAGER, force: true });
+    const labels = { [MANAGED_BY]: MANAGER, [ENCLAVE]: RUN, ...workspacePodSelector(name) };
+    await client.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: NS, labels }, spec: { type: 'ClusterIP', selector: workspacePodSelector(name), ports: [{ name: 'http', port: 8787, targetPort: 8787, protocol: 'TCP' }] } } as KubernetesObject, { fieldManager: MANAGER, force: true });
     const allocated = (await read(client, K.Service, name, NS))?.spec?.clusterIP as string;
     expect(allocated).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     const rstudio = inRun(example('workspace-rstudio.yaml')[0] as Live);

@@ -4,7 +4,8 @@
 // workspace's Service made with a cluster IP before it was headless keeps it, unreported.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { COMPONENT, ENCLAVE, MANAGED_BY, MANAGER, PROJECT, WORKSPACE } from '../../api/labels.ts';
+import { ENCLAVE, MANAGED_BY, MANAGER, PROJECT } from '../../api/labels.ts';
+import { workspacePodSelector } from '../../constructs/workspace.ts';
 import { Kinds } from '../../operator/runtime/index.ts';
 import { conditionOf, example, startTestSite } from './harness.ts';
 import type { TestSite } from './harness.ts';
@@ -74,8 +75,8 @@ describe('fields fixed at creation', () => {
     const earlier = {
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: { name: 'patel-rstudio', namespace: NS, labels: { [MANAGED_BY]: MANAGER, [ENCLAVE]: 'cardiac-mri', [WORKSPACE]: 'patel-rstudio', [COMPONENT]: 'workspace' }, ownerReferences: [{ apiVersion: SDE, kind: 'Workspace', name: 'patel-rstudio', uid: workspace?.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true }] },
-      spec: { type: 'ClusterIP', selector: { [WORKSPACE]: 'patel-rstudio', [COMPONENT]: 'workspace' }, ports: [{ name: 'http', port: 8787, targetPort: 8787, protocol: 'TCP' }] },
+      metadata: { name: 'patel-rstudio', namespace: NS, labels: { [MANAGED_BY]: MANAGER, [ENCLAVE]: 'cardiac-mri', ...workspacePodSelector('patel-rstudio') }, ownerReferences: [{ apiVersion: SDE, kind: 'Workspace', name: 'patel-rstudio', uid: workspace?.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true }] },
+      spec: { type: 'ClusterIP', selector: workspacePodSelector('patel-rstudio'), ports: [{ name: 'http', port: 8787, targetPort: 8787, protocol: 'TCP' }] },
     };
     await site.client.apply(earlier as KubernetesObject, { fieldManager: MANAGER, force: true });
     type Service = KubernetesObject & { spec: { clusterIP: string } };
