@@ -28,8 +28,8 @@ export interface LeaderElectionOptions {
 /**
  * Campaigns for a Lease and holds it. Guarantees: at most one replica believes it leads while
  * clocks run at the same rate (others wait a full lease duration from when *they* last saw the
- * record change, so clock skew does not matter); a leader that cannot renew within `renewDeadlineMs`,
- * or that sees another holder, aborts {@link LeaderElector.leadership} at once with a
+ * record change, so clock skew does not matter); a leader that cannot renew within `renewDeadlineMs`
+ * of when its last successful attempt began, or that sees another holder, aborts {@link LeaderElector.leadership} at once with a
  * {@link LeadershipLostError}; `release()` empties the holder so a standby takes over without
  * waiting for expiry.
  */
@@ -41,14 +41,17 @@ export class LeaderElector {
   #observedAt = 0;
   #lastReadOk = false;
   #renewLoop: Promise<void> | undefined;
+  /** `performance.now()` after which this replica no longer leads, even if its event loop stalled and the deadline timer has not fired. */
+  #validUntil = 0;
 
   constructor(options: LeaderElectionOptions) {
     this.#options = { leaseDurationSeconds: 15, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, ...options };
+    this.#options.metrics?.watchLeader(() => this.isLeader);
   }
 
-  /** True while this replica holds the lease. */
+  /** True while this replica holds the lease and its last successful renewal began less than `renewDeadlineMs` ago. */
   get isLeader(): boolean {
-    return this.#leadership !== undefined && !this.#leadership.signal.aborted;
+    return this.#leadership !== undefined && !this.#leadership.signal.aborted && performance.now() < this.#validUntil;
   }
 
   /** True when the last look at the Lease succeeded: a standby that can see the lease is healthy. */
@@ -68,9 +71,10 @@ export class LeaderElector {
   async acquire(): Promise<AbortSignal | undefined> {
     const { retryPeriodMs, logger, identity } = this.#options;
     while (!this.#stop.signal.aborted) {
+      const attempt = performance.now();
       if (await this.#tryAcquireOrRenew()) {
         this.#leadership = new AbortController();
-        this.#options.metrics?.leader.set(1);
+        this.#validUntil = attempt + this.#options.renewDeadlineMs;
         logger?.info({ identity, lease: this.#options.name }, 'became leader');
         this.#renewLoop = this.#renew(this.#leadership);
         return this.#leadership.signal;
@@ -112,15 +116,25 @@ export class LeaderElector {
   }
 
   #lose(detail: string): void {
-    if (!this.isLeader) return;
-    this.#options.metrics?.leader.set(0);
-    this.#leadership?.abort(new LeadershipLostError(this.#options.identity, detail));
+    if (!this.#leadership || this.#leadership.signal.aborted) return;
+    this.#validUntil = 0;
+    this.#leadership.abort(new LeadershipLostError(this.#options.identity, detail));
   }
 
+  /**
+   * Keeps renewing. Leadership lasts `renewDeadlineMs` from when the last successful attempt
+   * *began*, not from when its answer arrived: the API server may have written the renewal long
+   * before a slow answer (or a stalled event loop) let this replica see it, and a standby counts
+   * its lease duration from when it read that write.
+   */
   async #renew(term: AbortController): Promise<void> {
     const { renewDeadlineMs, retryPeriodMs, logger, identity } = this.#options;
-    let deadline = setTimeout(() => this.#lose(`it did not renew within ${renewDeadlineMs} ms`), renewDeadlineMs);
-    deadline.unref();
+    const expire = (): NodeJS.Timeout => {
+      const timer = setTimeout(() => this.#lose(`it did not renew within ${renewDeadlineMs} ms`), Math.max(0, this.#validUntil - performance.now()));
+      timer.unref();
+      return timer;
+    };
+    let deadline = expire();
     try {
       while (!term.signal.aborted) {
         try {
@@ -129,10 +143,11 @@ export class LeaderElector {
           break;
         }
         try {
+          const attempt = performance.now();
           if (await this.#tryAcquireOrRenew()) {
             clearTimeout(deadline);
-            deadline = setTimeout(() => this.#lose(`it did not renew within ${renewDeadlineMs} ms`), renewDeadlineMs);
-            deadline.unref();
+            this.#validUntil = attempt + renewDeadlineMs;
+            deadline = expire();
           } else if (this.#observed && this.#observed.holder !== identity && this.#observed.holder !== '') {
             this.#lose(`the lease is held by "${this.#observed.holder}"`);
           }

@@ -21,6 +21,7 @@ export class OperatorMetrics {
   readonly renders: Counter<'controller' | 'result'>;
   readonly #depthSources = new Map<string, () => number>();
   readonly #managedSources = new Map<string, () => number>();
+  #leaderSource: (() => boolean) | undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     this.registry = new Registry();
@@ -58,7 +59,16 @@ export class OperatorMetrics {
     this.enclavesExpiring = new Gauge({ name: 'sde_enclaves_expiring', help: 'Enclaves whose access ends within the warning period.', registers });
     this.apiRequests = new Counter({ name: 'sde_api_requests_total', help: 'Kubernetes API requests made, by verb and kind.', labelNames: ['verb', 'kind'], registers });
     this.apiRetries = new Counter({ name: 'sde_api_retries_total', help: 'Requests retried at once after a transient answer (429, 5xx), by verb and status code.', labelNames: ['verb', 'code'], registers });
-    this.leader = new Gauge({ name: 'sde_leader', help: '1 while this replica holds the leader lease.', registers });
+    const leaderSource = (): (() => boolean) | undefined => this.#leaderSource;
+    this.leader = new Gauge({
+      name: 'sde_leader',
+      help: '1 while this replica holds the leader lease.',
+      registers,
+      collect() {
+        const read = leaderSource();
+        if (read) this.set(read() ? 1 : 0);
+      },
+    });
     this.renders = new Counter({ name: 'sde_renders_total', help: 'Desired states rendered, by controller and result (rendered, or reused while the inputs were unchanged).', labelNames: ['controller', 'result'], registers });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
@@ -66,6 +76,11 @@ export class OperatorMetrics {
   /** Reports `read()` as `sde_workqueue_depth{controller}` at each scrape. */
   watchDepth(controller: string, read: () => number): void {
     this.#depthSources.set(controller, read);
+  }
+
+  /** Reports `read()` as `sde_leader` at each scrape. */
+  watchLeader(read: () => boolean): void {
+    this.#leaderSource = read;
   }
 
   /** Reports `read()` as `sde_objects_managed{kind}` at each scrape. */

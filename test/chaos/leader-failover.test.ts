@@ -26,6 +26,28 @@ async function isLeading(replica: Replica): Promise<boolean> {
   }
 }
 
+/** One look at a replica's `sde_leader`: it held at some instant between `sent` and `answered`. */
+interface Sample { sent: number; answered: number; leading: boolean }
+
+/**
+ * The most replicas proven to lead at one instant. A replica leads at most once (it exits when it
+ * loses the lease), so it surely led from the answer of its first "leading" sample to the sending
+ * of its last; two replicas led at once only where those spans meet. (Comparing two samples taken
+ * "together" is not proof: under load one answer can come a second after the other.)
+ */
+function mostLeadersAtOnce(samples: Sample[][]): number {
+  const spans = samples.flatMap((list) => {
+    const leading = list.filter((sample) => sample.leading);
+    if (leading.length === 0) return [];
+    const from = leading[0]!.answered;
+    const to = leading.at(-1)!.sent;
+    return from <= to ? [{ from, to }] : [];
+  });
+  let most = Math.min(1, samples.filter((list) => list.some((sample) => sample.leading)).length);
+  for (const { from } of spans) most = Math.max(most, spans.filter((span) => span.from <= from && from <= span.to).length);
+  return most;
+}
+
 describe(`two replicas with a ${LEASE_SECONDS} s lease, the leader killed ${KILLS} times`, () => {
   let site: Awaited<ReturnType<typeof chaosSite>>;
   const replicas: Replica[] = [];
@@ -52,15 +74,25 @@ describe(`two replicas with a ${LEASE_SECONDS} s lease, the leader killed ${KILL
 
   it('never has two leaders, fails over within the lease, and the fleet converges to the clean-run state', async () => {
     let live = [await startReplica(), await startReplica()];
-    let maxLeaders = 0;
+    // Each replica is sampled on its own loop, killed ones until they stop answering.
+    const samples = new Map<Replica, Sample[]>();
     let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        const leading = await Promise.all(live.map(isLeading));
-        maxLeaders = Math.max(maxLeaders, leading.filter(Boolean).length);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
+    const samplers: Promise<void>[] = [];
+    const sample = (replica: Replica): void => {
+      const list: Sample[] = [];
+      samples.set(replica, list);
+      samplers.push(
+        (async () => {
+          while (sampling && replica.process.child.exitCode === null && replica.process.child.signalCode === null) {
+            const sent = performance.now();
+            const leading = await isLeading(replica);
+            list.push({ sent, answered: performance.now(), leading });
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        })(),
+      );
+    };
+    for (const replica of live) sample(replica);
     const ready = readiness(site.observer);
     const creating = createFleet(site.user, site.observer, ENCLAVES);
     const failovers: number[] = [];
@@ -81,13 +113,16 @@ describe(`two replicas with a ${LEASE_SECONDS} s lease, the leader killed ${KILL
       const next = await leaderOf();
       expect(next, 'the standby takes over').toBeDefined();
       failovers.push(Math.round(performance.now() - killedAt));
-      live.push(await startReplica());
+      const started = await startReplica();
+      live.push(started);
+      sample(started);
     }
     await creating;
     const converged = await site.observer.until(() => ready.all(ENCLAVES), 30_000);
     sampling = false;
-    await sampler;
+    await Promise.all(samplers);
     ready.close();
+    const maxLeaders = mostLeadersAtOnce([...samples.values()]);
     console.log(`leader failover over ${KILLS} kills: ${JSON.stringify(failovers)} ms; most leaders seen at once: ${maxLeaders}`);
     expect(maxLeaders).toBe(1);
     expect(converged).toBe(true);

@@ -97,6 +97,18 @@ describe('Leader election over HTTP', () => {
     expect(await leaseHolder()).toBe('intruder');
   });
 
+  it('stops counting itself leader when its renew deadline passes during a stalled event loop, before its timer can fire', async () => {
+    const manager = await replica('replica-a');
+    await waitUntil(() => expect(manager.isLeader).toBe(true));
+    // A synchronous stall longer than the renew deadline: no timer, and no renewal's answer, runs meanwhile.
+    const stalledUntil = performance.now() + election.renewDeadlineMs + 100;
+    while (performance.now() < stalledUntil) Math.sqrt(stalledUntil);
+    expect(manager.isLeader).toBe(false);
+    expect(await manager.metrics.registry.getSingleMetricAsString('sde_leader')).toMatch(/^sde_leader 0$/m);
+    // A renewal whose answer arrived during the stall does not extend the term: it began too long ago.
+    await expect(manager.done).rejects.toBeInstanceOf(LeadershipLostError);
+  });
+
   it('stops a leader that cannot renew before its deadline, and refuses writes of a reconcile in flight', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
