@@ -42,6 +42,10 @@ export interface Simulation {
   pauseKubelet(): void;
   /** Lets the kubelets catch up. */
   resumeKubelet(): void;
+  /** Holds the volume binder and provisioner: new claims stay Pending until resumeVolumes(). */
+  pauseVolumes(): void;
+  /** Binds and provisions the claims that waited. */
+  resumeVolumes(): void;
   /** Stops every component and clears every timer; the store keeps its objects. */
   stop(): Promise<void>;
 }
@@ -56,8 +60,9 @@ export function startSimulation(store: ClusterStore, opts: SimulationOptions = {
   registerNodes(store, opts.nodes ?? DEFAULT_SITE_NODES);
   const scheduler = new Scheduler(ctx, opts.scoring ?? 'LeastAllocated');
   const kubelet = new Kubelet(ctx, opts.jobRunMillis ?? 1000);
+  const volumes = new VolumeBinder(ctx);
   const controllers = [
-    scheduler, kubelet, new VolumeBinder(ctx), new ReplicaSetController(ctx), new DeploymentController(ctx),
+    scheduler, kubelet, volumes, new ReplicaSetController(ctx), new DeploymentController(ctx),
     new StatefulSetController(ctx), new JobController(ctx), new StorageProtection(ctx),
   ];
   const withoutPlugins = [store.use(defaultStorageClass()), store.use(storageProtection())];
@@ -66,6 +71,8 @@ export function startSimulation(store: ClusterStore, opts: SimulationOptions = {
   return {
     pauseKubelet: () => kubelet.pause(),
     resumeKubelet: () => kubelet.resume(),
+    pauseVolumes: () => volumes.pause(),
+    resumeVolumes: () => volumes.resume(),
     stop: async () => {
       for (const remove of withoutPlugins) remove();
       for (const informer of informers) informer.stop();

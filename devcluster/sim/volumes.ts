@@ -68,6 +68,18 @@ export class VolumeBinder {
     });
   }
 
+  /** Holds binding and provisioning (a slow storage backend); claims made meanwhile stay Pending until resume(). */
+  pause(): void {
+    this.#claims.pause();
+    this.#volumes.pause();
+  }
+
+  /** Binds and provisions what accumulated while paused. */
+  resume(): void {
+    this.#claims.resume();
+    this.#volumes.resume();
+  }
+
   /** Stops binding. */
   stop(): void {
     this.#claims.stop();

@@ -92,7 +92,7 @@ async function reconcileWorkspace(ctx: ReconcileContext, options: WorkspaceContr
   const pod = ctx.cache(Owned.Pod).get(`${ws.metadata.name}-0`, ws.metadata.namespace) as PodView | undefined;
   const previous = live.status?.conditions;
   const appliedNow = appliedCondition(withoutEarlierClusterIP(applied), 'the home volume keeps the size it was created with (a claim can only grow, and only where its storage class expands volumes: ask the platform team)');
-  const { phase, conditions } = workspaceState(previous, ws, access.active, access.reason, pod, now, generation, appliedNow);
+  const { phase, conditions } = workspaceState(previous, ws, access.active, access.reason, pod, unboundClaim(ctx, desired, ws.metadata.namespace), now, generation, appliedNow);
   const running = phase === 'Running';
   await ctx.patchStatus({
     phase,
@@ -132,7 +132,26 @@ function retainedHomeVolume(ctx: ReconcileContext, ws: Workspace, retention: 'Re
   return [{ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: volume }, spec: { persistentVolumeReclaimPolicy: 'Retain' } } as KubernetesObject];
 }
 
-function workspaceState(previous: readonly Condition[] | undefined, ws: Workspace, active: boolean, accessReason: string, pod: PodView | undefined, now: Date, generation: number | undefined, applied: ConditionUpdate): { phase: string; conditions: Condition[] } {
+/**
+ * The first claim the workspace's pod mounts (its home volume, then its datasets) that is not
+ * Bound, and its phase ('missing' when it does not exist). kube-scheduler calls such a pod
+ * Unschedulable ("pod has unbound immediate PersistentVolumeClaims") while a new home volume is
+ * provisioned, which at a site's creation lasts minutes: that is the workspace starting, not a
+ * warning to its researcher.
+ */
+function unboundClaim(ctx: ReconcileContext, desired: readonly KubernetesObject[], namespace: string | undefined): { name: string; phase: string } | undefined {
+  const set = desired.find((o) => o.kind === 'StatefulSet') as { spec?: { template?: { spec?: { volumes?: { persistentVolumeClaim?: { claimName?: string } }[] } } } } | undefined;
+  const claims = ctx.cache(Owned.PersistentVolumeClaim);
+  for (const volume of set?.spec?.template?.spec?.volumes ?? []) {
+    const name = volume.persistentVolumeClaim?.claimName;
+    if (name === undefined) continue;
+    const phase = (claims.get(name, namespace) as { status?: { phase?: string } } | undefined)?.status?.phase;
+    if (phase !== 'Bound') return { name, phase: phase ?? 'missing' };
+  }
+  return undefined;
+}
+
+function workspaceState(previous: readonly Condition[] | undefined, ws: Workspace, active: boolean, accessReason: string, pod: PodView | undefined, unbound: { name: string; phase: string } | undefined, now: Date, generation: number | undefined, applied: ConditionUpdate): { phase: string; conditions: Condition[] } {
   const opts = { now, ...(generation !== undefined ? { observedGeneration: generation } : {}) };
   const updates: ConditionUpdate[] = [
     { type: 'SpecValid', status: 'True', reason: 'Valid', message: 'the spec passed the schema and the enclave\'s rules' },
@@ -151,7 +170,9 @@ function workspaceState(previous: readonly Condition[] | undefined, ws: Workspac
   } else {
     const scheduled = pod?.status?.conditions?.find((c) => c.type === 'PodScheduled');
     const ready = pod?.status?.conditions?.find((c) => c.type === 'Ready');
-    if (scheduled?.status === 'False') {
+    if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable' && unbound !== undefined) {
+      updates.push({ type: 'Scheduled', status: 'False', reason: 'WaitingForVolume', message: `waiting for claim ${unbound.name} to be bound (it is ${unbound.phase})` });
+    } else if (scheduled?.status === 'False') {
       updates.push({ type: 'Scheduled', status: 'False', reason: scheduled.reason === 'Unschedulable' ? 'Unschedulable' : 'Pending', message: scheduled.message ?? 'waiting for a node' });
     } else if (pod?.spec?.nodeName) {
       updates.push({ type: 'Scheduled', status: 'True', reason: 'Scheduled', message: `running on node ${pod.spec.nodeName}` });

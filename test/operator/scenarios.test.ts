@@ -2,6 +2,7 @@
 // client library: what a platform engineer and a researcher would see.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { homeClaimName } from '../../constructs/workspace.ts';
 import { conditionOf, example, exampleSite, settled, startTestSite } from './harness.ts';
 import type { TestSite } from './harness.ts';
 
@@ -337,6 +338,30 @@ describe('scheduling', () => {
     expect(live?.status?.phase).toBe('Pending');
     expect(conditionOf(live, 'Ready')?.status).toBe('False');
     await site.waitFor('Unschedulable event', async () => (await list(site, 'v1', 'Event', NS)).some((e) => (e as { reason?: string; involvedObject?: { kind?: string } }).reason === 'Unschedulable' && (e as { involvedObject?: { kind?: string } }).involvedObject?.kind === 'Workspace'));
+  });
+
+  it('reports a workspace whose home volume is still being provisioned as WaitingForVolume, naming the claim, without a Warning', async () => {
+    await ready(site, 'Enclave', 'cardiac-mri');
+    const ws = example('workspace-rstudio.yaml')[0] as Obj;
+    const name = ws.metadata!.name!;
+    // A slow storage backend: the new home claim stays Pending, and the scheduler calls the pod Unschedulable.
+    site.cluster.simulation!.pauseVolumes();
+    try {
+      await site.apply([ws]);
+      const scheduled = await site.waitFor('WaitingForVolume', async () => {
+        const c = conditionOf(await site.get<Obj>(SDE, 'Workspace', name, NS), 'Scheduled');
+        return c?.reason === 'WaitingForVolume' && c;
+      });
+      expect(scheduled).toMatchObject({ status: 'False', message: `waiting for claim ${homeClaimName(name)} to be bound (it is Pending)` });
+      expect((await site.get<Obj>(SDE, 'Workspace', name, NS))?.status?.phase).toBe('Pending');
+      const pod = await site.get<{ status?: { conditions?: { type: string; reason?: string; message?: string }[] } }>('v1', 'Pod', `${name}-0`, NS);
+      expect(pod?.status?.conditions?.find((c) => c.type === 'PodScheduled')).toMatchObject({ reason: 'Unschedulable', message: expect.stringContaining('unbound immediate PersistentVolumeClaims') });
+    } finally {
+      site.cluster.simulation!.resumeVolumes();
+    }
+    await ready(site, 'Workspace', name, NS);
+    const warnings = (await list(site, 'v1', 'Event', NS)).filter((e) => (e as { involvedObject?: { kind?: string; name?: string } }).involvedObject?.name === name && (e as { involvedObject?: { kind?: string } }).involvedObject?.kind === 'Workspace' && (e as { type?: string }).type === 'Warning');
+    expect(warnings).toEqual([]);
   });
 });
 
