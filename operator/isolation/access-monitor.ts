@@ -20,6 +20,7 @@ import { checkSpec } from '../spec-check.ts';
 import { Everyone, SdeKinds } from '../kinds.ts';
 import { Kinds } from '../runtime/index.ts';
 import type { CacheEvent, ControllerOptions, KubeClient, ReconcileContext, ReconcileResult } from '../runtime/index.ts';
+import { SortedNames } from './neighbours.ts';
 import type { IsolationStore } from './store.ts';
 
 /** What the access monitor needs: the site, where findings go, how to ask the authorizer, a clock. */
@@ -59,6 +60,9 @@ type Binding = KubernetesObject & { subjects?: { kind: string; name: string; nam
 /** The access monitor's controller options (`manager.add(accessMonitorController(...))`). */
 export function accessMonitorController(options: AccessMonitorOptions): ControllerOptions {
   const asked = new Map<string, Asked>();
+  // Made at the first reconcile, when the manager's Enclave cache exists, and kept with it.
+  let names: SortedNames | undefined;
+  const enclaveNames = (ctx: ReconcileContext): SortedNames => (names ??= new SortedNames(ctx.cache(SdeKinds.Enclave)));
   return {
     name: 'isolation',
     primary: SdeKinds.Enclave,
@@ -70,7 +74,7 @@ export function accessMonitorController(options: AccessMonitorOptions): Controll
     ],
     // Each enclave is asked about on its own, a few at a time: the authorizer answers every question.
     concurrency: 2,
-    reconcile: (key, ctx) => checkAccess(key, ctx, options, asked),
+    reconcile: (key, ctx) => checkAccess(key, ctx, options, asked, enclaveNames(ctx)),
   };
 }
 
@@ -84,7 +88,7 @@ export function foreignBindingChange(event: CacheEvent): boolean {
   return !(isOperatorOwned(event.object) && (event.previous === undefined || isOperatorOwned(event.previous)));
 }
 
-async function checkAccess(key: string, ctx: ReconcileContext, options: AccessMonitorOptions, asked: Map<string, Asked>): Promise<ReconcileResult> {
+async function checkAccess(key: string, ctx: ReconcileContext, options: AccessMonitorOptions, asked: Map<string, Asked>, names: SortedNames): Promise<ReconcileResult> {
   const live = ctx.primary();
   const period = durationMs(options.site.isolation.period);
   if (live === undefined || live.metadata?.deletionTimestamp || (live as { spec?: { site?: unknown } }).spec?.site !== options.site.site) {
@@ -103,7 +107,7 @@ async function checkAccess(key: string, ctx: ReconcileContext, options: AccessMo
   const now = options.now?.() ?? new Date();
   const namespace = enclaveNamespace(enclave.metadata.name);
   const bindings = bindingsInForce(ctx, namespace);
-  const outsiders = [outsiderOf(ctx, enclave, now), NON_MEMBER].filter((s): s is AccessSubject => s !== undefined);
+  const outsiders = [outsiderOf(ctx, names, enclave, now), NON_MEMBER].filter((s): s is AccessSubject => s !== undefined);
   // Only what a foreign binding's rules could grant is asked: the rest RBAC certainly denies, or
   // grants through the operator's own bindings, which follow the spec (given at the start of
   // access, revoked at its end, put back when changed) and are the Enclave controller's to judge.
@@ -178,29 +182,18 @@ function rulesFromCaches(ctx: ReconcileContext): RulesOf {
   };
 }
 
-/** A member of another enclave of this site (the next by name that has one), asked about this enclave's namespace. */
-function outsiderOf(ctx: ReconcileContext, enclave: Enclave, now: Date): AccessSubject | undefined {
-  const name = enclave.metadata.name;
-  // One pass, no sort: this runs for every enclave on every change, so sorting all of them each
-  // time made a site's converge quadratic. The next name after this one wins, else the first.
-  let after: AccessSubject | undefined;
-  let afterName = '';
-  let first: AccessSubject | undefined;
-  let firstName = '';
-  for (const other of ctx.cache(SdeKinds.Enclave).list() as Readonly<KubernetesObject>[]) {
-    const otherName = other.metadata?.name ?? '';
-    if (otherName === name || (other as { spec?: { site?: unknown } }).spec?.site !== enclave.spec.site) continue;
-    const isAfter = otherName > name;
-    if (isAfter ? after !== undefined && otherName >= afterName : first !== undefined && otherName >= firstName) continue;
+/** A member of another enclave of this site (the next by name that has one, wrapping round), asked about this enclave's namespace. */
+function outsiderOf(ctx: ReconcileContext, names: SortedNames, enclave: Enclave, now: Date): AccessSubject | undefined {
+  const enclaves = ctx.cache(SdeKinds.Enclave);
+  for (const name of names.after(enclave.metadata.name)) {
+    const other = enclaves.get(name);
+    if (other === undefined || (other as { spec?: { site?: unknown } }).spec?.site !== enclave.spec.site) continue;
     const checked = checkSpec(enclaveSchema, other);
     if (!checked.ok) continue;
     const member = subjectsOf({ name: checked.value.metadata.name, spec: checked.value.spec }, now).find((s) => s.role !== undefined);
-    if (member === undefined) continue;
-    if (isAfter) [after, afterName] = [member, otherName];
-    else [first, firstName] = [member, otherName];
+    if (member !== undefined) return { ...member, label: `${member.label} (another enclave)` };
   }
-  const chosen = after ?? first;
-  return chosen === undefined ? undefined : { ...chosen, label: `${chosen.label} (another enclave)` };
+  return undefined;
 }
 
 /** Deletes the foreign RoleBindings blamed (the site asked for revert), each with a Warning Event; returns the findings left (ClusterRoleBindings, the operator's own bindings, which the Enclave controller puts back, and permissions no binding explains). */

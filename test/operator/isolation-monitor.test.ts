@@ -184,6 +184,32 @@ describe('the isolation monitor', () => {
     await until('AccessIsolated True again', (c) => c?.status === 'True', 'AccessIsolated');
   });
 
+  it('asks about a member of the next enclave by name, and of the one after it once that enclave is deleted', async () => {
+    await provisioned();
+    const other = (name: string, user: string): KubernetesObject => {
+      const doc = structuredClone(example('enclave-cardiac-mri.yaml')[0]) as KubernetesObject & { spec: { members: unknown[]; project: { id: string } } };
+      doc.metadata = { name };
+      doc.spec.members = [{ user, role: 'researcher' }];
+      doc.spec.project.id = `SDE-2026-${name}`;
+      return doc;
+    };
+    // Before and after cardiac-mri by name; the outsider asked about is the member of the next one.
+    await site!.apply([other('asthma', 'a.first@ucl.ac.uk'), other('dermatology', 'd.next@ucl.ac.uk'), other('eye', 'e.later@ucl.ac.uk')]);
+    const [role] = secretsForResearcher as [KubernetesObject];
+    const bindingFor = (user: string): KubernetesObject => ({ ...secretsForResearcher[1]!, metadata: { name: 'helpful-admin', namespace: NS }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }] } as KubernetesObject);
+    await site!.apply([role, bindingFor('d.next@ucl.ac.uk')]);
+    const breached = await until('AccessIsolated False', (c) => c?.status === 'False', 'AccessIsolated');
+    expect(breached.message).toMatch(/d\.next@ucl\.ac\.uk.*\(another enclave\).* may (get|list) secrets in sde-cardiac-mri/);
+    await site!.client.delete(bindingFor('d.next@ucl.ac.uk'));
+    await until('AccessIsolated True again', (c) => c?.status === 'True', 'AccessIsolated');
+    // With dermatology gone, eye's member is the one asked about.
+    await site!.client.delete(other('dermatology', 'd.next@ucl.ac.uk'));
+    await site!.waitFor('dermatology gone', async () => (await site!.get(SDE, 'Enclave', 'dermatology')) === undefined);
+    await site!.apply([bindingFor('e.later@ucl.ac.uk')]);
+    const again = await until('AccessIsolated False for eye\'s member', (c) => c?.status === 'False', 'AccessIsolated');
+    expect(again.message).toMatch(/e\.later@ucl\.ac\.uk.*\(another enclave\).* may (get|list) secrets in sde-cardiac-mri/);
+  });
+
   it('finds a Role widened under a binding that was harmless: the role\'s change alone is judged again', async () => {
     await provisioned();
     const [role, binding] = secretsForResearcher as [KubernetesObject & { rules: unknown[] }, KubernetesObject];
