@@ -108,21 +108,56 @@ export interface ApplyResult {
 }
 
 const ARRAY_INDEX = /^(0|[1-9][0-9]*)$/;
+const isArrayIndex = (key: string): boolean => ARRAY_INDEX.test(key) && Number(key) < 2 ** 32 - 1;
+
+/** Array-index keys first, in numeric order, then the rest in code-unit order (as `sort()` with no comparator). */
+function compareKeys(a: string, b: string): number {
+  const aIndex = isArrayIndex(a);
+  const bIndex = isArrayIndex(b);
+  if (aIndex !== bIndex) return aIndex ? -1 : 1;
+  if (aIndex) return Number(a) - Number(b);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 /**
  * JSON with object keys sorted, without building sorted copies first. Keys come out in the
  * order `JSON.stringify` gives an object built with sorted keys: array-index keys ("2", "10")
  * first in numeric order (JavaScript puts them there), then the rest in sorted order; members
  * that are undefined are left out. The applied-hash annotation depends on this exact text.
+ * Written into one list of parts and joined once: building each level's string from its
+ * children's copied a StatefulSet's text once per level (10 % of the operator's allocations
+ * while 1,000 enclaves were created).
  */
 function sortedJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : sortedJson(item))).join(',')}]`;
+  const parts: string[] = [];
+  writeSortedJson(value, parts);
+  return parts.join('');
+}
+
+function writeSortedJson(value: unknown, out: string[]): void {
+  if (value === null || typeof value !== 'object') {
+    out.push(JSON.stringify(value) ?? 'null');
+    return;
+  }
+  if (Array.isArray(value)) {
+    out.push('[');
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out.push(',');
+      if (value[i] === undefined) out.push('null');
+      else writeSortedJson(value[i], out);
+    }
+    out.push(']');
+    return;
+  }
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).filter((key) => record[key] !== undefined);
-  const indexes = keys.filter((key) => ARRAY_INDEX.test(key) && Number(key) < 2 ** 32 - 1).sort((a, b) => Number(a) - Number(b));
-  const names = keys.filter((key) => !(ARRAY_INDEX.test(key) && Number(key) < 2 ** 32 - 1)).sort();
-  return `{${[...indexes, ...names].map((key) => `${JSON.stringify(key)}:${sortedJson(record[key])}`).join(',')}}`;
+  const keys = Object.keys(record).filter((key) => record[key] !== undefined).sort(compareKeys);
+  out.push('{');
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0) out.push(',');
+    out.push(JSON.stringify(keys[i]), ':');
+    writeSortedJson(record[keys[i]!], out);
+  }
+  out.push('}');
 }
 
 // Hashes of frozen desired objects (a render reused across reconciles): an object that cannot

@@ -1,5 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { renderEnclave, renderWorkspace } from '../../constructs/index.ts';
+import { desiredHash } from '../../operator/runtime/apply.ts';
+import { cardiacEnclave, jupyterWorkspace, uclhSite } from '../constructs/fixtures.ts';
 import { RenderMemo, renderInputs } from '../../operator/render-memo.ts';
 import { Store } from '../../operator/runtime/cache.ts';
 import { Kinds } from '../../operator/runtime/resources.ts';
@@ -24,6 +28,20 @@ function counting(memo: RenderMemo) {
     },
   };
 }
+
+describe('the hash of a rendered object', () => {
+  it('is what sorted copies and JSON.stringify make of it, for every object of an enclave and a workspace', () => {
+    // The applied-hash annotation on running sites was computed that way; a change here would rewrite every child once.
+    const sortedCopy = (value: unknown): unknown => {
+      if (value === null || typeof value !== 'object') return value;
+      if (Array.isArray(value)) return value.map(sortedCopy);
+      return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortedCopy((value as Record<string, unknown>)[key])]));
+    };
+    const objects = [...renderEnclave(cardiacEnclave(), uclhSite(), { accessActive: true }), ...renderWorkspace(jupyterWorkspace(), cardiacEnclave(), uclhSite(), { accessActive: true })];
+    expect(objects.length).toBeGreaterThan(20);
+    for (const object of objects) expect(desiredHash(object), `${object.kind} ${object.metadata?.name}`).toBe(createHash('sha256').update(JSON.stringify(sortedCopy(object))).digest('hex').slice(0, 16));
+  });
+});
 
 describe('RenderMemo', () => {
   it('renders again only when the inputs change, and hands out frozen objects', () => {
