@@ -78,9 +78,17 @@ export function typeId(type: Pick<ResourceType, 'apiVersion' | 'kind'>): string 
   return `${groupOf(type.apiVersion)}/${type.kind}`;
 }
 
+// Ids of frozen types (the kinds' tables): every cache lookup of a reconcile asks for one, and
+// building it anew each time was three strings per lookup.
+const frozenTypeIds = new WeakMap<WatchedType, string>();
+
 /** Identifies a watched type's cache: its kind, label selector and namespace (one cache each). */
 export function watchedTypeId(type: WatchedType): string {
-  return `${typeId(type)}|${type.labelSelector ?? ''}|${type.namespace ?? ''}`;
+  const known = frozenTypeIds.get(type);
+  if (known !== undefined) return known;
+  const id = `${typeId(type)}|${type.labelSelector ?? ''}|${type.namespace ?? ''}`;
+  if (Object.isFrozen(type)) frozenTypeIds.set(type, id);
+  return id;
 }
 
 /** The work-queue key of an object: `namespace/name`, or `name` when cluster-scoped. */

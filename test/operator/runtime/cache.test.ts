@@ -2,7 +2,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { CacheView, Store, compareResourceVersions, type CacheEvent } from '../../../operator/runtime/cache.ts';
 import { parseSelectorString, selectorString } from '../../../api/selectors.ts';
-import { Kinds } from '../../../operator/runtime/resources.ts';
+import { Kinds, watchedTypeId, type WatchedType } from '../../../operator/runtime/resources.ts';
 
 const pvc = (name: string, resourceVersion: string, labels: Record<string, string> = {}, owner?: string): KubernetesObject => ({
   apiVersion: 'v1',
@@ -215,5 +215,21 @@ describe('CacheView (a labelled type served by a broader cache)', () => {
     expect(() => parseSelectorString('a in (b)')).toThrow('expected a label selector of key=value pairs');
     expect(() => parseSelectorString('a,b=c')).toThrow('"a"');
     expect(() => parseSelectorString('a!=b')).toThrow();
+  });
+});
+
+describe('watchedTypeId', () => {
+  it('names a type by group, kind, label selector and namespace, the same each time', () => {
+    const ours = Object.freeze({ ...Kinds.Role, labelSelector: 'app.kubernetes.io/managed-by=sde-operator' });
+    expect(watchedTypeId(ours)).toBe('rbac.authorization.k8s.io/Role|app.kubernetes.io/managed-by=sde-operator|');
+    expect(watchedTypeId(ours)).toBe(watchedTypeId(Object.freeze({ ...ours })));
+    expect(watchedTypeId(Kinds.Namespace)).toBe('/Namespace||');
+  });
+
+  it('does not keep the id of a type that may still change', () => {
+    const type: WatchedType = { ...Kinds.ConfigMap };
+    expect(watchedTypeId(type)).toBe('/ConfigMap||');
+    type.namespace = 'sde-system';
+    expect(watchedTypeId(type)).toBe('/ConfigMap||sde-system');
   });
 });
