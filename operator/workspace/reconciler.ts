@@ -134,10 +134,10 @@ function retainedHomeVolume(ctx: ReconcileContext, ws: Workspace, retention: 'Re
 
 /**
  * The first claim the workspace's pod mounts (its home volume, then its datasets) that is not
- * Bound, and its phase ('missing' when it does not exist). kube-scheduler calls such a pod
+ * Bound yet, and its phase ('missing' when it does not exist). kube-scheduler calls such a pod
  * Unschedulable ("pod has unbound immediate PersistentVolumeClaims") while a new home volume is
  * provisioned, which at a site's creation lasts minutes: that is the workspace starting, not a
- * warning to its researcher.
+ * warning to its researcher. A Lost claim will not bind: that stays Unschedulable, with a warning.
  */
 function unboundClaim(ctx: ReconcileContext, desired: readonly KubernetesObject[], namespace: string | undefined): { name: string; phase: string } | undefined {
   const set = desired.find((o) => o.kind === 'StatefulSet') as { spec?: { template?: { spec?: { volumes?: { persistentVolumeClaim?: { claimName?: string } }[] } } } } | undefined;
@@ -146,6 +146,7 @@ function unboundClaim(ctx: ReconcileContext, desired: readonly KubernetesObject[
     const name = volume.persistentVolumeClaim?.claimName;
     if (name === undefined) continue;
     const phase = (claims.get(name, namespace) as { status?: { phase?: string } } | undefined)?.status?.phase;
+    if (phase === 'Lost') return undefined;
     if (phase !== 'Bound') return { name, phase: phase ?? 'missing' };
   }
   return undefined;

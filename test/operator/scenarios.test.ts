@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { homeClaimName } from '../../constructs/workspace.ts';
+import { Kinds } from '../../operator/runtime/resources.ts';
 import { conditionOf, example, exampleSite, settled, startTestSite } from './harness.ts';
 import type { TestSite } from './harness.ts';
 
@@ -362,6 +363,29 @@ describe('scheduling', () => {
     await ready(site, 'Workspace', name, NS);
     const warnings = (await list(site, 'v1', 'Event', NS)).filter((e) => (e as { involvedObject?: { kind?: string; name?: string } }).involvedObject?.name === name && (e as { involvedObject?: { kind?: string } }).involvedObject?.kind === 'Workspace' && (e as { type?: string }).type === 'Warning');
     expect(warnings).toEqual([]);
+  });
+
+  it('still warns when the claim it waits for is Lost: that one will not bind', async () => {
+    await ready(site, 'Enclave', 'cardiac-mri');
+    const ws = structuredClone(example('workspace-rstudio.yaml')[0]) as Obj;
+    ws.metadata = { ...ws.metadata, name: 'patel-rstudio-lost' };
+    const name = ws.metadata.name!;
+    site.cluster.simulation!.pauseVolumes();
+    try {
+      await site.apply([ws]);
+      await site.waitFor('WaitingForVolume', async () => conditionOf(await site.get<Obj>(SDE, 'Workspace', name, NS), 'Scheduled')?.reason === 'WaitingForVolume');
+      await site.client.patchStatus(Kinds.PersistentVolumeClaim, homeClaimName(name), NS, { phase: 'Lost' });
+      // A claim's status does not reconcile its workspace (its children count by spec); an edit of the workspace does.
+      await site.apply([{ ...ws, metadata: { ...ws.metadata, annotations: { 'sde.london/test': 'lost' } } }]);
+      const scheduled = await site.waitFor('Unschedulable', async () => {
+        const c = conditionOf(await site.get<Obj>(SDE, 'Workspace', name, NS), 'Scheduled');
+        return c?.reason === 'Unschedulable' && c;
+      });
+      expect(scheduled.message).toContain('unbound immediate PersistentVolumeClaims');
+      await site.waitFor('Unschedulable event', async () => (await list(site, 'v1', 'Event', NS)).some((e) => (e as { reason?: string; involvedObject?: { name?: string } }).reason === 'Unschedulable' && (e as { involvedObject?: { name?: string } }).involvedObject?.name === name));
+    } finally {
+      site.cluster.simulation!.resumeVolumes();
+    }
   });
 });
 
