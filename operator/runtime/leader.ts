@@ -71,10 +71,8 @@ export class LeaderElector {
   async acquire(): Promise<AbortSignal | undefined> {
     const { retryPeriodMs, logger, identity } = this.#options;
     while (!this.#stop.signal.aborted) {
-      const attempt = performance.now();
-      if (await this.#tryAcquireOrRenew()) {
+      if (await this.#attempt()) {
         this.#leadership = new AbortController();
-        this.#validUntil = attempt + this.#options.renewDeadlineMs;
         logger?.info({ identity, lease: this.#options.name }, 'became leader');
         this.#renewLoop = this.#renew(this.#leadership);
         return this.#leadership.signal;
@@ -143,10 +141,8 @@ export class LeaderElector {
           break;
         }
         try {
-          const attempt = performance.now();
-          if (await this.#tryAcquireOrRenew()) {
+          if (await this.#attempt()) {
             clearTimeout(deadline);
-            this.#validUntil = attempt + renewDeadlineMs;
             deadline = expire();
           } else if (this.#observed && this.#observed.holder !== identity && this.#observed.holder !== '') {
             this.#lose(`the lease is held by "${this.#observed.holder}"`);
@@ -159,6 +155,14 @@ export class LeaderElector {
       clearTimeout(deadline);
       if (term.signal.aborted) logger?.warn({ identity, reason: String(term.signal.reason) }, 'stopped leading');
     }
+  }
+
+  /** {@link #tryAcquireOrRenew}; when it succeeds, this replica leads until `renewDeadlineMs` after the attempt *began*. */
+  async #attempt(): Promise<boolean> {
+    const began = performance.now();
+    const held = await this.#tryAcquireOrRenew();
+    if (held) this.#validUntil = began + this.#options.renewDeadlineMs;
+    return held;
   }
 
   /** One attempt: create the lease, take it over if it expired or is free, or renew our own. */
